@@ -1,0 +1,12 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+// PLACEHOLDER: replaced by the real subcommand in this session.
+func runArchive(ctx context.Context, args []string, io stdio) int {
+	fmt.Fprintln(io.err, "linkarc archive: not built yet")
+	return exitUsage
+}

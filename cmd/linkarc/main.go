@@ -1,0 +1,77 @@
+// Command linkarc archives folders of news digests: it resolves Google News
+// links to publisher URLs, fetches and extracts the articles politely, stores
+// them in a local directory or S3, and serves them in a read-only viewer.
+//
+// This package holds flags and wiring only; every behaviour lives in the
+// resolver, archive, storage and viewer packages.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit statuses shared by every subcommand (documented in the README).
+const (
+	exitOK          = 0 // everything asked for was done
+	exitSomeFailed  = 1 // some inputs failed; the rest were done
+	exitUsage       = 2 // bad flags, arguments or configuration
+	exitRateLimited = 3 // Google rate-limited us; a re-run resumes
+	exitInterrupted = 130
+)
+
+const usage = `linkarc: archive news digests and resolve Google News links.
+
+Usage:
+  linkarc archive [flags] DIR|FILE...   archive every article linked from digest folders
+  linkarc resolve [flags] [URL...|-]    print the publisher URL of each link
+  linkarc serve   [flags]               browse the archive in a web viewer
+  linkarc version                       print the version
+
+Run 'linkarc COMMAND -help' for the flags of a command.
+Every flag can also be set by the environment variable named in its help.
+`
+
+// stdio bundles what a subcommand may touch of the process, so that tests
+// can run subcommands in-process.
+type stdio struct {
+	in     io.Reader
+	out    io.Writer
+	err    io.Writer
+	getenv func(string) string
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv}))
+}
+
+// run dispatches to a subcommand and returns the process exit status.
+func run(ctx context.Context, args []string, io stdio) int {
+	if len(args) == 0 {
+		fmt.Fprint(io.err, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "archive":
+		return runArchive(ctx, args[1:], io)
+	case "resolve":
+		return runResolve(ctx, args[1:], io)
+	case "serve":
+		return runServe(ctx, args[1:], io)
+	case "version", "-version", "--version":
+		fmt.Fprintln(io.out, "linkarc", version())
+		return exitOK
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(io.out, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(io.err, "linkarc: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}

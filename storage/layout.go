@@ -1,0 +1,130 @@
+package storage
+
+import (
+	"path"
+	"time"
+)
+
+// The archive layout. Other tools read it, so it is documented in the README
+// and changes only compatibly (new fields, never renamed ones).
+//
+//	articles/<slug>/meta.json       ArticleMeta, written last
+//	articles/<slug>/raw.html        the page exactly as received
+//	articles/<slug>/readable.html   readable HTML (UTF-8)
+//	articles/<slug>/text.txt        plain text (UTF-8)
+//	articles/<slug>/history/<capture-id>/...   earlier captures, same four names
+//	digests/<digest-slug>.json      DigestRecord
+//	cache/gnews/<key>.json          resolver cache (package resolver)
+const (
+	ArticlesPrefix = "articles/"
+	DigestsPrefix  = "digests/"
+	CachePrefix    = "cache/"
+
+	MetaFile     = "meta.json"
+	RawFile      = "raw.html"
+	ReadableFile = "readable.html"
+	TextFile     = "text.txt"
+	HistoryDir   = "history"
+)
+
+// ArticleKey is the key of one of an article's objects, e.g.
+// ArticleKey("some-slug", MetaFile) = "articles/some-slug/meta.json".
+func ArticleKey(slug, name string) string { return path.Join("articles", slug, name) }
+
+// HistoryKey is the key of an object of an earlier capture of an article.
+func HistoryKey(slug, captureID, name string) string {
+	return path.Join("articles", slug, HistoryDir, captureID, name)
+}
+
+// DigestKey is the key of a digest record.
+func DigestKey(digestSlug string) string { return "digests/" + digestSlug + ".json" }
+
+// Article statuses.
+const (
+	StatusOK      = "ok"      // fetched and extracted
+	StatusBlocked = "blocked" // fetched, but the page is a wall: consent, CAPTCHA, soft 404, paywall stub
+	StatusFailed  = "failed"  // not fetched or not extracted; Error says why
+)
+
+// ArticleMeta is meta.json: everything known about one capture of an article.
+type ArticleMeta struct {
+	Slug          string   `json:"slug"`
+	Title         string   `json:"title"`     // title as the digest gives it
+	Publisher     string   `json:"publisher"` // publisher name as the digest gives it
+	GoogleNewsURL string   `json:"google_news_url,omitempty"`
+	URL           string   `json:"url"` // publisher URL (resolved)
+	ResolveMethod string   `json:"resolve_method,omitempty"`
+	FinalURL      string   `json:"final_url,omitempty"` // after redirects
+	RedirectChain []string `json:"redirect_chain,omitempty"`
+
+	Status      string    `json:"status"` // StatusOK, StatusBlocked or StatusFailed
+	Reason      string    `json:"reason,omitempty"`
+	Error       string    `json:"error,omitempty"` // set when Status is not ok
+	HTTPStatus  int       `json:"http_status,omitempty"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	ContentType string    `json:"content_type,omitempty"`
+	Charset     string    `json:"charset,omitempty"`
+
+	// Extracted metadata.
+	ArticleTitle  string `json:"article_title,omitempty"` // title found in the page
+	Byline        string `json:"byline,omitempty"`
+	SiteName      string `json:"site_name,omitempty"`
+	PublishedTime string `json:"published_time,omitempty"` // RFC 3339 where known
+	Lang          string `json:"lang,omitempty"`
+	Excerpt       string `json:"excerpt,omitempty"`
+	Image         string `json:"image,omitempty"`
+	WordCount     int    `json:"word_count"`
+
+	SHA256 string `json:"sha256,omitempty"` // of raw.html
+	Size   int64  `json:"size,omitempty"`   // bytes of raw.html
+
+	Digests []string `json:"digests"` // slugs of the digests that list this article
+
+	// History lists earlier captures, oldest first; their objects are under
+	// articles/<slug>/history/<CaptureID>/.
+	History []CaptureRef `json:"history,omitempty"`
+}
+
+// CaptureRef names an earlier capture kept in an article's history.
+type CaptureRef struct {
+	CaptureID string    `json:"capture_id"`
+	Status    string    `json:"status"`
+	FetchedAt time.Time `json:"fetched_at"`
+	SHA256    string    `json:"sha256,omitempty"`
+}
+
+// DigestRecord is digests/<digest-slug>.json.
+type DigestRecord struct {
+	Slug        string          `json:"slug"`
+	SourceFile  string          `json:"source_file"` // path as given on the command line
+	FrontMatter FrontMatter     `json:"front_matter"`
+	Articles    []DigestArticle `json:"articles"` // in digest order
+	ArchivedAt  time.Time       `json:"archived_at"`
+	Counts      map[string]int  `json:"counts"` // status -> number of articles
+}
+
+// FrontMatter is a digest's YAML front matter.
+type FrontMatter struct {
+	Title       string   `json:"title" yaml:"title"`
+	Date        string   `json:"date,omitempty" yaml:"date"`
+	Slug        string   `json:"slug,omitempty" yaml:"slug"`
+	Link        string   `json:"link,omitempty" yaml:"link"`
+	Source      string   `json:"source,omitempty" yaml:"source"`
+	Categories  []string `json:"categories,omitempty" yaml:"categories"`
+	Tags        []string `json:"tags,omitempty" yaml:"tags"`
+	Description string   `json:"description,omitempty" yaml:"description"`
+	Summary     string   `json:"summary,omitempty" yaml:"summary"`
+	Draft       bool     `json:"draft,omitempty" yaml:"draft"`
+	Image       string   `json:"image,omitempty" yaml:"image"`
+}
+
+// DigestArticle is one list item of a digest as archived.
+type DigestArticle struct {
+	Slug          string `json:"slug"`
+	Title         string `json:"title"`
+	Publisher     string `json:"publisher"`
+	GoogleNewsURL string `json:"google_news_url,omitempty"`
+	URL           string `json:"url,omitempty"` // publisher URL once resolved
+	Status        string `json:"status"`
+	Reason        string `json:"reason,omitempty"`
+}
