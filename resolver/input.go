@@ -1,0 +1,192 @@
+package resolver
+
+import (
+	"net/url"
+	"strings"
+)
+
+// Hosts of the links Google News hands out. Inputs are always matched
+// against these real names; Options.GNewsBase only changes where requests go.
+const (
+	newsHost    = "news.google.com"
+	consentHost = "consent.google.com"
+)
+
+// inputKind says how an input is resolved.
+type inputKind int
+
+const (
+	inputInvalid inputKind = iota // rejected without a request
+	inputGoogle                   // a Google News article id
+	inputGeneric                  // some other http(s) URL: follow its redirects
+)
+
+// parsedInput is one input after the offline checks of spec §1.
+type parsedInput struct {
+	kind         inputKind
+	id           string   // inputGoogle: the article id as it appears in the link
+	env          envelope // inputGoogle: the decoded id
+	hl, gl, ceid string   // inputGoogle: locale taken from the link, if any
+	url          string   // inputGeneric: the URL to follow
+	err          *Error   // set for inputInvalid, and for unknown or bad ids
+}
+
+// key identifies inputs that resolve to the same thing, so that duplicates
+// cost one resolution.
+func (p *parsedInput) key() string {
+	switch p.kind {
+	case inputGoogle:
+		return "g:" + p.id
+	case inputGeneric:
+		return "u:" + p.url
+	}
+	return ""
+}
+
+// IsGoogleNews reports whether rawURL is a Google News link, which must be
+// given to Resolve rather than fetched: any http(s) URL on news.google.com
+// (article links in every form of spec §1, but also links Resolve will
+// reject with invalid_url, such as /topics/ pages, so that they are never
+// fetched as if they were articles) and consent.google.com wrappers around
+// them. Look-alike hosts and bare ids are not Google News links.
+func IsGoogleNews(rawURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	switch normHost(u.Hostname()) {
+	case newsHost:
+		return true
+	case consentHost:
+		_, ok := consentTarget(u)
+		return ok
+	}
+	return false
+}
+
+// parseInput applies the offline rules: URL forms, host checks, id
+// extraction and decoding. It never makes a request.
+func parseInput(raw string) parsedInput {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return parsedInput{err: errorf(KindInvalidURL, "empty input")}
+	}
+	if !strings.Contains(s, ":") && !strings.Contains(s, "/") {
+		return parseBareID(s)
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return parsedInput{err: newError(KindInvalidURL, "not a valid URL", err)}
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return parsedInput{err: errorf(KindInvalidURL, "only http and https links can be resolved, not %q", shorten(s, 80))}
+	}
+	host := normHost(u.Hostname())
+	if host == "" {
+		return parsedInput{err: errorf(KindInvalidURL, "the link has no host")}
+	}
+	switch host {
+	case newsHost:
+		return parseArticleURL(u)
+	case consentHost:
+		target, ok := consentTarget(u)
+		if !ok {
+			return parsedInput{err: errorf(KindInvalidURL, "a consent.google.com link that does not wrap a Google News link (its continue= parameter is missing or points elsewhere)")}
+		}
+		return parseArticleURL(target)
+	}
+	if lookalike(host, u.Path) {
+		return parsedInput{err: errorf(KindInvalidURL,
+			"the link looks like a Google News link but its host is %q, not news.google.com; refusing to decode or fetch it", host)}
+	}
+	if strings.HasPrefix(u.Path, "/sorry") && (host == "google.com" || strings.HasSuffix(host, ".google.com")) {
+		return parsedInput{err: errorf(KindInvalidURL, "this is Google's rate-limit page, not an article link; use the link it was protecting (its continue= parameter)")}
+	}
+	return parsedInput{kind: inputGeneric, url: u.String()}
+}
+
+// parseArticleURL extracts the id from a news.google.com URL (spec §1.2):
+// the last path segment is the id and the one before it must be "articles"
+// or "read", which covers /rss/articles/, /articles/, /read/ and
+// /__i/rss/rd/articles/.
+func parseArticleURL(u *url.URL) parsedInput {
+	segs := strings.Split(u.Path, "/")
+	if len(segs) < 3 || (segs[len(segs)-2] != "articles" && segs[len(segs)-2] != "read") {
+		return parsedInput{err: errorf(KindInvalidURL,
+			"a news.google.com link that is not an article link (expected …/articles/<id> or …/read/<id>, got path %q)", shorten(u.Path, 80))}
+	}
+	id := strings.TrimRight(segs[len(segs)-1], "=")
+	p := parseID(id)
+	if p.kind == inputInvalid && p.err.Kind == KindInvalidURL {
+		return p
+	}
+	q := u.Query()
+	p.hl, p.gl, p.ceid = q.Get("hl"), q.Get("gl"), q.Get("ceid")
+	return p
+}
+
+// parseBareID accepts an id given without its URL. A bare word that is not
+// even an envelope is garbage, not an id of unknown format.
+func parseBareID(s string) parsedInput {
+	id := strings.TrimRight(s, "=")
+	if _, err := decodeID(id); err != nil {
+		return parsedInput{err: errorf(KindInvalidURL, "%q is neither a URL nor a Google News article id", shorten(s, 60))}
+	}
+	return parseID(id)
+}
+
+// parseID decodes and classifies an id. Ids of unknown shape are kept as
+// inputInvalid with an unknown_format error: nobody can resolve them, and
+// guessing would risk handing out a wrong URL.
+func parseID(id string) parsedInput {
+	if id == "" {
+		return parsedInput{err: errorf(KindInvalidURL, "the link has an empty article id")}
+	}
+	if len(id) > maxIDLen || !validIDChars(id) {
+		return parsedInput{err: errorf(KindInvalidURL, "the article id %q is not base64url or is implausibly long (%d characters)", shorten(id, 40), len(id))}
+	}
+	env, err := decodeID(id)
+	if err != nil {
+		return parsedInput{id: id, err: newError(KindUnknownFormat,
+			"the article id is not in any known Google News format; it cannot be resolved", err)}
+	}
+	p := parsedInput{kind: inputGoogle, id: id, env: env}
+	switch {
+	case env.Format == formatUnknown && env.embedsBadURL():
+		p.kind = inputInvalid
+		p.err = errorf(KindInvalidURL, "the id embeds %q, which is not a usable http(s) URL (control characters, bad UTF-8 or no host)", shorten(string(env.Field4), 80))
+	case env.Format == formatUnknown:
+		p.kind = inputInvalid
+		p.err = errorf(KindUnknownFormat, "the article id is in a format nobody can decode (field 1 = %d; ids starting CAIi are from 2018); open the link in a browser to find the article", env.Field1)
+	}
+	return p
+}
+
+// consentTarget unwraps consent.google.com/m?continue=… and /ml?continue=…
+// (what EU users hold after a consent redirect) without a request.
+func consentTarget(u *url.URL) (*url.URL, bool) {
+	if u.Path != "/m" && u.Path != "/ml" {
+		return nil, false
+	}
+	t, err := url.Parse(u.Query().Get("continue"))
+	if err != nil || (t.Scheme != "http" && t.Scheme != "https") || normHost(t.Hostname()) != newsHost {
+		return nil, false
+	}
+	return t, true
+}
+
+// lookalike reports hosts that imitate Google News (news.google.com.evil.example,
+// foo.news.google.com) and Google hosts carrying article-shaped paths: such
+// links are rejected rather than followed.
+func lookalike(host, path string) bool {
+	if strings.HasPrefix(host, "news.google.") || strings.HasSuffix(host, ".news.google.com") {
+		return true
+	}
+	if !strings.Contains(host, "google") {
+		return false
+	}
+	segs := strings.Split(path, "/")
+	return len(segs) >= 3 && (segs[len(segs)-2] == "articles" || segs[len(segs)-2] == "read")
+}
+
+func normHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }
