@@ -1,0 +1,81 @@
+package viewer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/linkarc/linkarc/storage"
+)
+
+// maxRecordBytes bounds a meta.json or digest record read from the store.
+// Real ones are a few kilobytes; the bound keeps a damaged or hostile object
+// from exhausting memory.
+const maxRecordBytes = 8 << 20
+
+// readJSON decodes the object at key into v, streaming from the store.
+// A missing object gives an error for which storage.IsNotExist is true;
+// one that does not decode gives errUnreadable.
+func readJSON(ctx context.Context, st storage.Store, key string, v any) error {
+	rc, err := st.Get(ctx, key)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", key, err)
+	}
+	defer rc.Close()
+	dec := json.NewDecoder(io.LimitReader(rc, maxRecordBytes))
+	if err := dec.Decode(v); err != nil {
+		if isStoreReadError(err) {
+			return fmt.Errorf("read %s: %w", key, err)
+		}
+		return fmt.Errorf("%w: %s: %v", errUnreadable, key, err)
+	}
+	return nil
+}
+
+// isStoreReadError tells a failing stream (the store went away mid-read)
+// from a malformed document: only JSON syntax and type errors are the
+// document's fault.
+func isStoreReadError(err error) bool {
+	switch err.(type) {
+	case *json.SyntaxError, *json.UnmarshalTypeError:
+		return false
+	}
+	return err != io.ErrUnexpectedEOF && err != io.EOF
+}
+
+// readMeta reads articles/<slug>/meta.json.
+func readMeta(ctx context.Context, st storage.Store, slug string) (*storage.ArticleMeta, error) {
+	var m storage.ArticleMeta
+	if err := readJSON(ctx, st, storage.ArticleKey(slug, storage.MetaFile), &m); err != nil {
+		return nil, err
+	}
+	if m.Slug == "" {
+		m.Slug = slug
+	}
+	return &m, nil
+}
+
+// readDigest reads digests/<slug>.json.
+func readDigest(ctx context.Context, st storage.Store, slug string) (*storage.DigestRecord, error) {
+	var d storage.DigestRecord
+	if err := readJSON(ctx, st, storage.DigestKey(slug), &d); err != nil {
+		return nil, err
+	}
+	if d.Slug == "" {
+		d.Slug = slug
+	}
+	return &d, nil
+}
+
+// displayTitle is the best title for an article: the page's own, else the
+// digest's, else the slug.
+func displayTitle(m *storage.ArticleMeta) string {
+	for _, t := range []string{m.ArticleTitle, m.Title, m.Slug} {
+		if t = strings.TrimSpace(t); t != "" {
+			return t
+		}
+	}
+	return "(untitled)"
+}

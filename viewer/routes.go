@@ -1,0 +1,41 @@
+package viewer
+
+import "net/http"
+
+// routes maps the viewer's URLs. Every path is read-only; the middleware
+// answers other methods with 405 before they get here.
+//
+//	/                                        digests, newest first (?page=N)
+//	/digests/{slug}                          one digest's articles
+//	/articles/{slug}                         readable article, metadata, history
+//	/articles/{slug}/raw                     raw snapshot inside a sandboxed iframe
+//	/articles/{slug}/raw.html                raw snapshot, CSP-sandboxed (?download=1)
+//	/articles/{slug}/text.txt                extracted text
+//	/articles/{slug}/history/{capture}/...   the same three for an earlier capture
+//	/search?q=                               search results
+//	/api/...                                 JSON API (see api.go)
+//	/healthz                                 store and index health
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /digests/{slug}", s.digestPage)
+	mux.HandleFunc("GET /articles/{slug}", s.articlePage)
+	mux.HandleFunc("GET /articles/{slug}/raw", s.rawPage)
+	mux.HandleFunc("GET /articles/{slug}/raw.html", s.rawSnapshot)
+	mux.HandleFunc("GET /articles/{slug}/text.txt", s.textSnapshot)
+	mux.HandleFunc("GET /articles/{slug}/history/{capture}/raw", s.rawPage)
+	mux.HandleFunc("GET /articles/{slug}/history/{capture}/raw.html", s.rawSnapshot)
+	mux.HandleFunc("GET /articles/{slug}/history/{capture}/text.txt", s.textSnapshot)
+	mux.HandleFunc("GET /search", s.searchPage)
+	mux.HandleFunc("GET /static/{file}", s.static.serve)
+	mux.HandleFunc("GET /favicon.ico", s.static.favicon)
+
+	mux.HandleFunc("GET /api/digests", s.apiDigests)
+	mux.HandleFunc("GET /api/digests/{slug}", s.apiDigest)
+	mux.HandleFunc("GET /api/articles/{slug}", s.apiArticle)
+	mux.HandleFunc("GET /api/search", s.apiSearch)
+	mux.HandleFunc("GET /healthz", s.healthz)
+
+	mux.HandleFunc("/", s.notFound)
+	return mux
+}

@@ -1,0 +1,265 @@
+package viewertest
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/linkarc/linkarc/storage"
+)
+
+// GenerateOptions sizes a synthetic archive. The zero value gives 100
+// articles in digests of 25.
+type GenerateOptions struct {
+	Articles    int       // number of articles; default 100
+	PerDigest   int       // articles per digest; default 25
+	Words       int       // words of text per article; default 400
+	Seed        uint64    // the same seed writes the same archive
+	Concurrency int       // parallel writes; default 16
+	Start       time.Time // date of the oldest digest; default 2024-01-01 UTC
+}
+
+// Generated describes what Generate wrote.
+type Generated struct {
+	Digests  []string          // digest slugs, oldest first
+	Articles []string          // article slugs, in digest order
+	Status   map[string]string // article slug -> status
+}
+
+// Vocabulary returns the words generated texts are made of, for search load.
+func Vocabulary() []string { return strings.Fields(vocabulary) }
+
+// Generate writes a synthetic archive of news digests: every article has a
+// raw page (with scripts and remote images, as real pages have), readable
+// HTML, text and a meta.json; about one in ten is blocked and one in twenty
+// failed, as in real runs. Publishers live under .example domains.
+func Generate(ctx context.Context, st storage.Store, opts GenerateOptions) (*Generated, error) {
+	if opts.Articles <= 0 {
+		opts.Articles = 100
+	}
+	if opts.PerDigest <= 0 {
+		opts.PerDigest = 25
+	}
+	if opts.Words <= 0 {
+		opts.Words = 400
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	if opts.Start.IsZero() {
+		opts.Start = time.Date(2024, 1, 1, 6, 0, 0, 0, time.UTC)
+	}
+	words := Vocabulary()
+	pubs := strings.Fields(publishers)
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x6c696e6b617263))
+
+	gen := &Generated{Status: map[string]string{}}
+	var articles []Article
+	var digests []storage.DigestRecord
+	for start := 0; start < opts.Articles; start += opts.PerDigest {
+		n := len(digests)
+		day := opts.Start.AddDate(0, 0, n)
+		d := storage.DigestRecord{
+			Slug:       fmt.Sprintf("%s-news-digest-%04d", day.Format("2006-01-02"), n+1),
+			SourceFile: fmt.Sprintf("digests/%s.md", day.Format("2006-01-02")),
+			FrontMatter: storage.FrontMatter{
+				Title: fmt.Sprintf("News digest %d: %s", n+1, sentence(rng, words, 4, 6, false)),
+				Date:  day.Format("2006-01-02"),
+				Tags:  []string{"news", pick(rng, words)},
+			},
+			ArchivedAt: day.Add(90 * time.Minute),
+		}
+		for i := start; i < min(start+opts.PerDigest, opts.Articles); i++ {
+			a := makeArticle(rng, words, pubs, i, day, opts.Words)
+			a.Meta.Digests = []string{d.Slug}
+			d.Articles = append(d.Articles, storage.DigestArticle{
+				Slug: a.Meta.Slug, Title: a.Meta.Title, Publisher: a.Meta.Publisher,
+				GoogleNewsURL: a.Meta.GoogleNewsURL, URL: a.Meta.URL, Status: a.Meta.Status, Reason: a.Meta.Reason,
+			})
+			articles = append(articles, a)
+			gen.Articles = append(gen.Articles, a.Meta.Slug)
+			gen.Status[a.Meta.Slug] = a.Meta.Status
+		}
+		digests = append(digests, d)
+		gen.Digests = append(gen.Digests, d.Slug)
+	}
+
+	jobs := make(chan Article)
+	errs := make(chan error, opts.Concurrency)
+	var wg sync.WaitGroup
+	for range opts.Concurrency {
+		wg.Go(func() {
+			for a := range jobs {
+				if err := PutArticle(ctx, st, a); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	var err error
+feed:
+	for _, a := range articles {
+		select {
+		case jobs <- a:
+		case err = <-errs:
+			break feed
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	close(errs)
+	if err == nil {
+		err = <-errs
+	}
+	if err != nil {
+		return nil, fmt.Errorf("generate archive: %w", err)
+	}
+	for _, d := range digests {
+		if err := PutDigest(ctx, st, d); err != nil {
+			return nil, fmt.Errorf("generate archive: %w", err)
+		}
+	}
+	return gen, nil
+}
+
+func makeArticle(rng *rand.Rand, words, pubs []string, i int, day time.Time, nwords int) Article {
+	pub := pubs[rng.IntN(len(pubs))]
+	title := sentence(rng, words, 6, 11, false)
+	slug := fmt.Sprintf("%s-%s-%06d", strings.ToLower(strings.Join(strings.Fields(title)[:3], "-")), pub, i+1)
+	u := fmt.Sprintf("https://www.%s.example/news/%s", pub, slug)
+	fetched := day.Add(time.Duration(95+i%50) * time.Minute)
+	m := storage.ArticleMeta{
+		Slug:          slug,
+		Title:         title,
+		Publisher:     publisherName(pub),
+		GoogleNewsURL: fmt.Sprintf("https://news.google.com/rss/articles/CBMi%08x?oc=5", rng.Uint32()),
+		URL:           u,
+		ResolveMethod: "batchexecute",
+		FinalURL:      u,
+		HTTPStatus:    200,
+		FetchedAt:     fetched,
+		ContentType:   "text/html; charset=utf-8",
+		Charset:       "utf-8",
+		ArticleTitle:  title,
+		Byline:        "By " + capitalize(pick(rng, words)) + " " + capitalize(pick(rng, words)),
+		SiteName:      publisherName(pub),
+		PublishedTime: day.Add(-3 * time.Hour).Format(time.RFC3339),
+		Lang:          "en",
+		Status:        storage.StatusOK,
+	}
+	var paras []string
+	for left := nwords; left > 0; {
+		var p []string
+		for range 3 + rng.IntN(3) {
+			s := sentence(rng, words, 8, 18, true)
+			p = append(p, s)
+			left -= len(strings.Fields(s))
+		}
+		paras = append(paras, strings.Join(p, " "))
+	}
+	m.Excerpt = paras[0]
+	m.WordCount = nwords
+	a := Article{Meta: m}
+	switch r := rng.IntN(20); {
+	case r < 1: // failed: nothing fetched
+		a.Meta.Status, a.Meta.Reason, a.Meta.Error = storage.StatusFailed, "fetch failed", "dial tcp: connect: connection refused"
+		a.Meta.HTTPStatus, a.Meta.ArticleTitle, a.Meta.Byline, a.Meta.WordCount = 0, "", "", 0
+		return a
+	case r < 3: // blocked: a consent wall
+		a.Meta.Status, a.Meta.Reason = storage.StatusBlocked, "consent wall"
+		paras = []string{"Before you continue, we use cookies and data to deliver and maintain our services."}
+		a.Meta.WordCount = 15
+	}
+	var rb, tb strings.Builder
+	for j, p := range paras {
+		if j == 2 {
+			fmt.Fprintf(&rb, "<h2>%s</h2>\n", html.EscapeString(sentence(rng, words, 3, 6, false)))
+		}
+		if j == 4 {
+			fmt.Fprintf(&rb, "<blockquote><p>%s</p></blockquote>\n", html.EscapeString(sentence(rng, words, 10, 16, true)))
+		}
+		fmt.Fprintf(&rb, "<p>%s</p>\n", html.EscapeString(p))
+		tb.WriteString(p + "\n\n")
+	}
+	a.Readable = "<article>\n" + rb.String() + "</article>\n"
+	a.Text = tb.String()
+	a.Raw = fmt.Sprintf(rawPage, html.EscapeString(title), html.EscapeString(m.Publisher), pub, html.EscapeString(title), a.Readable)
+	return a
+}
+
+// rawPage looks like a publisher's page: scripts, trackers and remote
+// images that the viewer must never run or load.
+const rawPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>%s</title>
+<script src="https://cdn.tracker.example/t.js"></script>
+<style>body{font-family:Georgia,serif;max-width:42em;margin:2em auto;padding:0 1em;color:#222} header{border-bottom:3px solid #b00;margin-bottom:1em} .brand{font:700 1.6em sans-serif;color:#b00}</style>
+</head><body><header><div class="brand">%s</div><img src="https://img.%s.example/logo.png" alt="logo"></header>
+<h1>%s</h1>
+%s
+<script>document.title = "tracked"; fetch("/api/digests");</script>
+</body></html>
+`
+
+func publisherName(p string) string { return "The " + capitalize(p) + " Herald" }
+
+// capitalize upper-cases the first letter of an ASCII word.
+func capitalize(w string) string { return strings.ToUpper(w[:1]) + w[1:] }
+
+func pick(rng *rand.Rand, words []string) string { return words[rng.IntN(len(words))] }
+
+// sentence makes lo..hi words; body sentences end with a full stop.
+func sentence(rng *rand.Rand, words []string, lo, hi int, stop bool) string {
+	n := lo + rng.IntN(hi-lo+1)
+	w := make([]string, n)
+	for i := range w {
+		w[i] = pick(rng, words)
+	}
+	w[0] = capitalize(w[0])
+	s := strings.Join(w, " ")
+	if stop {
+		s += "."
+	}
+	return s
+}
+
+const publishers = `northwind meridian bluelake harbor summit granite riverside lantern
+coastal prairie redwood ironbridge silverline westgate oakmont fairview highland
+eastbrook stonebridge clearwater`
+
+const vocabulary = `government minister election parliament council budget economy inflation market
+shares investors bank interest rates growth recession trade exports tariffs energy oil gas
+prices climate emissions drought flood storm heatwave wildfire rainfall harvest farmers
+water river coast island city village region province border army navy ceasefire talks
+treaty summit leaders president prime opposition party vote campaign poll survey report
+study researchers scientists university hospital doctors patients vaccine virus health
+school teachers students court judge trial verdict police investigation arrest charges
+company workers union strike wages jobs factory industry technology software startup
+data privacy security cyber attack network satellite rocket launch space mission museum
+festival film music artist novel author library archive history heritage football league
+match season coach players stadium tournament championship record railway airport bridge
+highway transport housing rent construction mayor district neighbourhood community
+volunteers charity donation aid refugees migration census population families children
+pensions tax reform law bill committee hearing inquiry scandal resignation appointment
+agreement deal merger acquisition profit loss revenue forecast quarter annual monthly
+weekly morning evening overnight yesterday today tomorrow early late sudden gradual
+major minor local national international global regional rural urban coastal northern
+southern eastern western central remote crowded quiet busy historic modern ancient new
+old young senior junior public private independent official unofficial formal informal
+announced said warned confirmed denied reported revealed promised rejected approved
+delayed cancelled expanded reduced increased decreased rose fell doubled halved slowed
+accelerated recovered collapsed surged plunged stabilised improved worsened continued
+ended began resumed paused opened closed launched unveiled signed vetoed passed blocked
+solar wind turbine battery electric vehicle grid pipeline reactor nuclear coal carbon
+forest ocean glacier mountain valley desert plain lake wetland species wildlife habitat
+conservation biodiversity pollution recycling plastic waste fisheries shipping port
+container cargo freight supply chain shortage surplus demand consumer retail sales
+online digital platform app users subscribers broadcast newspaper journalist editor
+photographer interview statement spokesperson analyst economist historian engineer`

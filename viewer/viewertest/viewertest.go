@@ -1,0 +1,133 @@
+// Package viewertest writes archives for the viewer's tests, screenshots and
+// load benchmark. It writes through storage.Store with the layout types, the
+// way the archiver does (an article's meta.json last), so a generated archive
+// is indistinguishable from a real one to the viewer.
+package viewertest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/linkarc/linkarc/storage"
+)
+
+// Article is one article to write: its meta.json and its three documents.
+// Empty documents are not written (a failed capture has none).
+type Article struct {
+	Meta     storage.ArticleMeta
+	Raw      string // raw.html
+	Readable string // readable.html
+	Text     string // text.txt
+
+	// History are earlier captures, written under history/<CaptureID>/.
+	// PutArticle adds their CaptureRefs to Meta.History.
+	History []Capture
+}
+
+// Capture is an earlier capture of an article.
+type Capture struct {
+	Meta     storage.ArticleMeta // Meta.Slug and Meta.FetchedAt as for the article
+	ID       string              // capture id, a path segment
+	Raw      string
+	Readable string
+	Text     string
+}
+
+// PutArticle writes an article: documents first, meta.json last, as the
+// archiver does. Meta.SHA256 and Meta.Size are filled in from Raw when empty.
+func PutArticle(ctx context.Context, st storage.Store, a Article) error {
+	slug := a.Meta.Slug
+	for _, c := range a.History {
+		m := c.Meta
+		m.Slug = slug
+		fillRaw(&m, c.Raw)
+		docs := map[string]string{storage.RawFile: c.Raw, storage.ReadableFile: c.Readable, storage.TextFile: c.Text}
+		for name, body := range docs {
+			if body != "" {
+				if err := putString(ctx, st, storage.HistoryKey(slug, c.ID, name), body, contentType(name)); err != nil {
+					return err
+				}
+			}
+		}
+		if err := putJSON(ctx, st, storage.HistoryKey(slug, c.ID, storage.MetaFile), m); err != nil {
+			return err
+		}
+		a.Meta.History = append(a.Meta.History, storage.CaptureRef{
+			CaptureID: c.ID, Status: m.Status, FetchedAt: m.FetchedAt, SHA256: m.SHA256,
+		})
+	}
+	for _, d := range []struct{ name, body string }{
+		{storage.RawFile, a.Raw}, {storage.ReadableFile, a.Readable}, {storage.TextFile, a.Text},
+	} {
+		if d.body != "" {
+			if err := putString(ctx, st, storage.ArticleKey(slug, d.name), d.body, contentType(d.name)); err != nil {
+				return err
+			}
+		}
+	}
+	fillRaw(&a.Meta, a.Raw)
+	if a.Meta.Digests == nil {
+		a.Meta.Digests = []string{}
+	}
+	return putJSON(ctx, st, storage.ArticleKey(slug, storage.MetaFile), a.Meta)
+}
+
+// PutDigest writes a digest record, filling in Counts from its articles
+// when it has none.
+func PutDigest(ctx context.Context, st storage.Store, d storage.DigestRecord) error {
+	if d.Counts == nil {
+		d.Counts = map[string]int{}
+		for _, a := range d.Articles {
+			d.Counts[a.Status]++
+		}
+	}
+	return putJSON(ctx, st, storage.DigestKey(d.Slug), d)
+}
+
+// PutRaw writes one object as it is, for tests that need a damaged record.
+func PutRaw(ctx context.Context, st storage.Store, key, body string) error {
+	return putString(ctx, st, key, body, "application/octet-stream")
+}
+
+func fillRaw(m *storage.ArticleMeta, raw string) {
+	if raw == "" {
+		return
+	}
+	if m.SHA256 == "" {
+		sum := sha256.Sum256([]byte(raw))
+		m.SHA256 = hex.EncodeToString(sum[:])
+	}
+	if m.Size == 0 {
+		m.Size = int64(len(raw))
+	}
+}
+
+func contentType(name string) string {
+	switch name {
+	case storage.RawFile, storage.ReadableFile:
+		return "text/html; charset=utf-8"
+	case storage.TextFile:
+		return "text/plain; charset=utf-8"
+	default:
+		return "application/json"
+	}
+}
+
+func putString(ctx context.Context, st storage.Store, key, body, ct string) error {
+	if err := st.Put(ctx, key, strings.NewReader(body), int64(len(body)), storage.PutOptions{ContentType: ct}); err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	return nil
+}
+
+func putJSON(ctx context.Context, st storage.Store, key string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	return putString(ctx, st, key, string(b), "application/json")
+}
