@@ -23,6 +23,20 @@ func putReader(ctx context.Context, r io.Reader, size int64) io.Reader {
 	return &exactReader{ctx: ctx, r: r, size: size, left: size}
 }
 
+// readError is an error of the caller's reader, not of the store; retrying
+// the Put cannot help.
+type readError struct{ err error }
+
+func (e *readError) Error() string { return "reading the data: " + e.err.Error() }
+func (e *readError) Unwrap() error { return e.err }
+
+func sourceErr(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return &readError{err}
+}
+
 type ctxReader struct {
 	ctx context.Context
 	r   io.Reader
@@ -32,7 +46,8 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 	if err := c.ctx.Err(); err != nil {
 		return 0, err
 	}
-	return c.r.Read(p)
+	n, err := c.r.Read(p)
+	return n, sourceErr(err)
 }
 
 type exactReader struct {
@@ -64,13 +79,15 @@ func (e *exactReader) Read(p []byte) (int, error) {
 	case e.left == 0:
 		e.done = true
 		if cerr := e.checkEnd(); cerr != nil {
-			return n, cerr
+			// Withhold the last bytes too: consumers that read with
+			// io.ReadFull ignore an error that comes with the final byte.
+			return 0, cerr
 		}
 		return n, nil
 	case err == io.EOF:
 		return n, fmt.Errorf("%w: ended after %d of %d bytes", errSizeMismatch, e.size-e.left, e.size)
 	}
-	return n, err
+	return n, sourceErr(err)
 }
 
 // checkEnd makes sure nothing follows the size bytes.
@@ -83,5 +100,5 @@ func (e *exactReader) checkEnd() error {
 	case err == io.EOF:
 		return nil
 	}
-	return err
+	return sourceErr(err)
 }

@@ -1,0 +1,223 @@
+package storage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"syscall"
+	"time"
+)
+
+// RetryOptions tunes NewRetrying. The zero value gives the defaults.
+type RetryOptions struct {
+	// MaxElapsed bounds the time one call may spend, retries and waits
+	// included; 0 means 1 minute, a negative value disables retrying.
+	MaxElapsed time.Duration
+
+	// InitialInterval is the wait before the first retry, 0 meaning 200ms.
+	// Each later wait doubles, up to MaxInterval (0 meaning 10s), and every
+	// wait is varied by ±50% so that clients failing together do not retry
+	// together.
+	InitialInterval, MaxInterval time.Duration
+
+	// Logger, if set, gets a warning for every retry and for giving up.
+	Logger *slog.Logger
+}
+
+func (o RetryOptions) withDefaults() RetryOptions {
+	if o.MaxElapsed == 0 {
+		o.MaxElapsed = time.Minute
+	}
+	if o.InitialInterval <= 0 {
+		o.InitialInterval = 200 * time.Millisecond
+	}
+	if o.MaxInterval <= 0 {
+		o.MaxInterval = 10 * time.Second
+	}
+	o.MaxInterval = max(o.MaxInterval, o.InitialInterval)
+	return o
+}
+
+// NewRetrying wraps s so that calls failing for reasons that pass (network
+// errors, timeouts, 5xx and throttling answers) are retried with exponential
+// backoff, as restic's RetryBackend does. Missing objects, invalid keys,
+// other errors and the caller's canceled context are returned at once.
+//
+// Put is retried only if its reader is an io.Seeker, which is rewound to
+// where it was; other readers cannot be replayed. Get retries opening the
+// object, not reading it. List resumes after the last key it delivered, so
+// fn sees each key once.
+func NewRetrying(s Store, opts RetryOptions) Store {
+	return &retrying{s: s, opts: opts.withDefaults()}
+}
+
+type retrying struct {
+	s    Store
+	opts RetryOptions
+}
+
+func (r *retrying) Put(ctx context.Context, key string, rd io.Reader, size int64, opts PutOptions) error {
+	seeker, ok := rd.(io.Seeker)
+	var start int64
+	if ok {
+		var err error
+		start, err = seeker.Seek(0, io.SeekCurrent)
+		ok = err == nil // e.g. a pipe, which has Seek but cannot
+	}
+	if !ok {
+		return r.s.Put(ctx, key, rd, size, opts)
+	}
+	attempts := 0
+	return retry(ctx, r.opts, "put", key, func() error {
+		if attempts++; attempts > 1 {
+			if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+				return &permanentError{fmt.Errorf("put %q: rewind the reader to retry: %w", key, err)}
+			}
+		}
+		return r.s.Put(ctx, key, rd, size, opts)
+	})
+}
+
+func (r *retrying) Get(ctx context.Context, key string) (rc io.ReadCloser, err error) {
+	err = retry(ctx, r.opts, "get", key, func() error {
+		rc, err = r.s.Get(ctx, key)
+		return err
+	})
+	return rc, err
+}
+
+func (r *retrying) Stat(ctx context.Context, key string) (info Info, err error) {
+	err = retry(ctx, r.opts, "stat", key, func() error {
+		info, err = r.s.Stat(ctx, key)
+		return err
+	})
+	return info, err
+}
+
+func (r *retrying) List(ctx context.Context, prefix string, fn func(Info) error) error {
+	// Keys come in lexical order, so after a failure the listing resumes
+	// past the last key delivered, without remembering all of them.
+	var last string
+	delivered := false
+	return retry(ctx, r.opts, "list", prefix, func() error {
+		return r.s.List(ctx, prefix, func(info Info) error {
+			if delivered && info.Key <= last {
+				return nil
+			}
+			if err := fn(info); err != nil {
+				return &permanentError{err}
+			}
+			last, delivered = info.Key, true
+			return nil
+		})
+	})
+}
+
+func (r *retrying) Delete(ctx context.Context, key string) error {
+	return retry(ctx, r.opts, "delete", key, func() error { return r.s.Delete(ctx, key) })
+}
+
+// retry calls f until it succeeds, fails for good, or time runs out.
+func retry(ctx context.Context, opts RetryOptions, op, key string, f func() error) error {
+	start := time.Now()
+	wait := opts.InitialInterval
+	for attempt := 1; ; attempt++ {
+		err := f()
+		if err == nil {
+			if attempt > 1 && opts.Logger != nil {
+				opts.Logger.Info("storage recovered", "op", op, "key", key, "attempts", attempt)
+			}
+			return nil
+		}
+		if perm := (*permanentError)(nil); errors.As(err, &perm) {
+			return perm.err
+		}
+		if ctx.Err() != nil || !isTransient(err) {
+			return err
+		}
+		if opts.MaxElapsed < 0 {
+			return err
+		}
+		d := time.Duration(float64(wait) * (0.5 + rand.Float64()))
+		if time.Since(start)+d > opts.MaxElapsed {
+			if opts.Logger != nil {
+				opts.Logger.Warn("storage giving up", "op", op, "key", key, "attempts", attempt, "err", err)
+			}
+			return fmt.Errorf("%w (gave up after %d attempts in %s)", err, attempt, time.Since(start).Round(time.Millisecond))
+		}
+		if opts.Logger != nil {
+			opts.Logger.Warn("storage retrying", "op", op, "key", key, "attempt", attempt, "wait", d.Round(time.Millisecond), "err", err)
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (while waiting to retry after: %w)", ctx.Err(), err)
+		case <-t.C:
+		}
+		wait = min(2*wait, opts.MaxInterval)
+	}
+}
+
+// transientError marks an error the backend knows may pass, such as an S3
+// 503 or SlowDown.
+type transientError struct{ err error }
+
+func (e *transientError) Error() string { return e.err.Error() }
+func (e *transientError) Unwrap() error { return e.err }
+
+// permanentError stops retry and is returned unwrapped.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
+
+// transientErrnos are connection failures that end when the peer is back.
+var transientErrnos = []error{
+	syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED, syscall.EPIPE,
+	syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ENETDOWN,
+}
+
+// isTransient reports whether err may pass if the call is repeated. The
+// caller has checked that its own context is still alive.
+func isTransient(err error) bool {
+	switch {
+	case errors.Is(err, ErrNotExist), errors.Is(err, ErrInvalidKey), errors.Is(err, errSizeMismatch),
+		errors.Is(err, context.Canceled):
+		return false
+	}
+	if re := (*readError)(nil); errors.As(err, &re) {
+		return false // the caller's data source failed, not the store
+	}
+	if te := (*transientError)(nil); errors.As(err, &te) {
+		return true
+	}
+	if dnsErr := (*net.DNSError)(nil); errors.As(err, &dnsErr) {
+		return dnsErr.IsTimeout || dnsErr.IsTemporary // not "no such host"
+	}
+	if opErr := (*net.OpError)(nil); errors.As(err, &opErr) {
+		return true // dial, read or write on a connection failed
+	}
+	if netErr := net.Error(nil); errors.As(err, &netErr) && netErr.Timeout() {
+		return true
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true // a per-request deadline inside the backend, not the caller's
+	}
+	for _, errno := range transientErrnos {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	// The server closed the connection in the middle of an HTTP exchange.
+	if urlErr := (*url.Error)(nil); errors.As(err, &urlErr) &&
+		(errors.Is(urlErr.Err, io.EOF) || errors.Is(urlErr.Err, io.ErrUnexpectedEOF)) {
+		return true
+	}
+	return false
+}
