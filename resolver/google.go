@@ -1,0 +1,223 @@
+package resolver
+
+import (
+	"compress/gzip"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// fetchSignature is Step 1 (spec §3): GET /rss/articles/<id> with the
+// locale up front, follow redirects by hand among the Google News and
+// consent hosts (at most MaxGoogleRedirects), and read the signature pair.
+// Cookies are never stored or sent: a cookieless client is what gets past
+// the EU consent redirect. A 429 or a redirect to /sorry stops the Resolver;
+// the /sorry page itself is never requested.
+func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature, *Error) {
+	q := url.Values{}
+	q.Set("hl", cmpOr(p.hl, r.opts.HL))
+	q.Set("gl", cmpOr(p.gl, r.opts.GL))
+	q.Set("ceid", cmpOr(p.ceid, r.opts.CEID))
+	cur := r.news.JoinPath("rss", "articles", p.id)
+	cur.RawQuery = q.Encode()
+	seen := map[string]bool{cur.String(): true}
+	for hops := 0; ; hops++ {
+		if err := r.stopErr(ctx); err != nil {
+			return signature{}, err
+		}
+		resp, body, err := r.googleDo(ctx, http.MethodGet, cur, "", "Google News article page")
+		if err != nil {
+			return signature{}, err
+		}
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests:
+			r.stop("HTTP 429 on " + cur.Path)
+			return signature{}, rateLimitedError(nil)
+		case isRedirect(resp.StatusCode):
+			next, err := r.nextGoogleHop(cur, resp.Header.Get("Location"))
+			if err != nil {
+				return signature{}, err
+			}
+			if seen[next.String()] {
+				return signature{}, errorf(KindRedirectLoop, "Google News redirected in a loop (back to %s); try again later", shorten(next.String(), 100))
+			}
+			if hops+1 > MaxGoogleRedirects {
+				return signature{}, errorf(KindTooManyRedirects, "Google News redirected more than %d times; try again later", MaxGoogleRedirects)
+			}
+			seen[next.String()] = true
+			r.log.Debug("Google redirect", "from", cur.Redacted(), "to", next.Redacted(), "status", resp.StatusCode)
+			cur = next
+		case resp.StatusCode == http.StatusOK:
+			info := scanPage(body, p.id)
+			switch {
+			case info.found:
+				return info.sig, nil
+			case info.consent || sameOrigin(cur, r.consent):
+				return signature{}, errorf(KindConsent,
+					"Google News answered with its cookie-consent page (%q) instead of the article; linkarc never accepts consent on your behalf. Running from a non-EU address, or through a proxy via --gnews-base, avoids it", "Before you continue")
+			default:
+				return signature{}, errorf(KindNoSignature,
+					"the Google News page for this link carries no signature (a JavaScript-only page); try another --user-agent, or try again later")
+			}
+		default:
+			return signature{}, httpStatusError("Google News article page", resp.StatusCode, "")
+		}
+	}
+}
+
+// nextGoogleHop vets a redirect of a Google request: /sorry means rate
+// limited (and is not followed), and only the configured Google News and
+// consent hosts may be visited.
+func (r *Resolver) nextGoogleHop(cur *url.URL, loc string) (*url.URL, *Error) {
+	if loc == "" {
+		return nil, errorf(KindBadRedirect, "Google News sent a redirect without a target")
+	}
+	next, err := cur.Parse(loc)
+	if err != nil {
+		return nil, newError(KindBadRedirect, "Google News sent a malformed redirect", err)
+	}
+	if strings.HasPrefix(next.Path, "/sorry") {
+		r.stop("redirect to " + next.Host + "/sorry")
+		return nil, rateLimitedError(nil)
+	}
+	if !sameOrigin(next, r.news) && !sameOrigin(next, r.consent) {
+		return nil, errorf(KindBadRedirect, "Google News redirected to %s, which is not a Google News host; not followed", shorten(next.Scheme+"://"+next.Host, 80))
+	}
+	return next, nil
+}
+
+// postBatch is Step 2 (spec §4, §5): one batchexecute POST for up to
+// BatchSize ids. It returns one answer per request, in request order,
+// or an error that applies to them all.
+func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResult, *Error) {
+	tags := batchTags(len(reqs))
+	form, err := buildBatchBody(reqs, tags)
+	if err != nil {
+		return nil, newError(KindParse, "could not encode the batchexecute request", err)
+	}
+	u := r.news.JoinPath(batchexecutePath)
+	resp, body, rerr := r.googleDo(ctx, http.MethodPost, u, form, "Google News batchexecute")
+	if rerr != nil {
+		return nil, rerr
+	}
+	switch {
+	case resp.StatusCode == http.StatusTooManyRequests:
+		r.stop("HTTP 429 on batchexecute")
+		return nil, rateLimitedError(nil)
+	case isRedirect(resp.StatusCode):
+		if next, err := u.Parse(resp.Header.Get("Location")); err == nil && strings.HasPrefix(next.Path, "/sorry") {
+			r.stop("batchexecute redirected to /sorry")
+			return nil, rateLimitedError(nil)
+		}
+		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, "unexpected redirect")
+	case resp.StatusCode == http.StatusBadRequest:
+		detail := "Google rejected the request as malformed; Google may have changed the protocol, please report it"
+		if st, ok := transportErrorRow(body); ok {
+			detail = fmt.Sprintf("error row with status %d; %s", st, detail)
+		}
+		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, detail)
+	case resp.StatusCode != http.StatusOK:
+		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, "")
+	}
+	byTag, perr := parseBatchResponse(body, tags)
+	out := make([]rpcResult, len(reqs))
+	for i, t := range tags {
+		res, ok := byTag[t]
+		switch {
+		case ok:
+			out[i] = res
+		case perr != nil:
+			out[i] = rpcResult{Err: newError(KindParse, "Google's batchexecute answer could not be read; Google may have changed the protocol", perr)}
+		default:
+			out[i] = rpcResult{Err: errorf(KindMissingInBatch, "Google's batch answer had no result for this link; re-running retries it")}
+		}
+	}
+	if perr != nil {
+		r.log.Warn("batchexecute answer damaged", "err", perr, "ids", len(reqs), "answered", len(byTag))
+	}
+	return out, nil
+}
+
+// googleDo makes one request to Google after waiting its turn on the
+// limiter, and reads the whole (decompressed, capped) body under the
+// per-request timeout.
+func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form, what string) (*http.Response, []byte, *Error) {
+	if err := r.waitTurn(ctx); err != nil {
+		return nil, nil, newError(KindCanceled, what+": canceled while waiting for the rate limiter", err)
+	}
+	defer r.endTurn()
+	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
+	defer cancel()
+	var rd io.Reader
+	if method == http.MethodPost {
+		rd = strings.NewReader(form)
+	}
+	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
+	if err != nil {
+		return nil, nil, newError(KindInvalidURL, what+": bad request URL", err)
+	}
+	req.Header.Set("User-Agent", r.opts.UserAgent)
+	req.Header.Set("Accept-Encoding", "gzip")
+	if method == http.MethodPost {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded;charset=UTF-8")
+		req.Header.Set("Referer", r.news.String()+"/")
+		req.Header.Set("Accept", "*/*")
+	} else {
+		req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+	}
+	resp, err := r.google.Do(req)
+	if err != nil {
+		return nil, nil, transportError(ctx, what, err)
+	}
+	defer resp.Body.Close()
+	if isRedirect(resp.StatusCode) || resp.StatusCode == http.StatusTooManyRequests {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
+		return resp, nil, nil
+	}
+	body, rerr := readBody(resp, r.opts.MaxBody)
+	if rerr != nil {
+		if rerr.Kind == KindTooLarge {
+			return nil, nil, errorf(KindTooLarge, "%s: %s", what, rerr.Message)
+		}
+		return nil, nil, transportError(ctx, what+": reading the answer", rerr.Err)
+	}
+	return resp, body, nil
+}
+
+// readBody reads a response body, gunzipping it if needed, and refuses one
+// larger than limit bytes once decompressed (a decompression bomb costs at
+// most limit bytes of memory).
+func readBody(resp *http.Response, limit int64) ([]byte, *Error) {
+	var rd io.Reader = resp.Body
+	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
+		zr, err := gzip.NewReader(resp.Body)
+		if err != nil {
+			return nil, newError(KindNetwork, "bad gzip body", err)
+		}
+		defer zr.Close()
+		rd = zr
+	}
+	b, err := io.ReadAll(io.LimitReader(rd, limit+1))
+	if err != nil {
+		return nil, newError(KindNetwork, "reading the body", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, errorf(KindTooLarge, "the answer is larger than the %d-byte cap; refusing it", limit)
+	}
+	return b, nil
+}
+
+func isRedirect(status int) bool {
+	switch status {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		return true
+	}
+	return false
+}
+
+func sameOrigin(a, b *url.URL) bool {
+	return a.Scheme == b.Scheme && strings.EqualFold(a.Host, b.Host)
+}

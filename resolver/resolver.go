@@ -1,0 +1,464 @@
+// Package resolver turns the links of news digests into publisher URLs.
+//
+// Google News links (https://news.google.com/rss/articles/CBMi…) are decoded
+// offline when their id embeds the URL (ids issued before July 2024) and
+// otherwise resolved with Google's own two-step protocol: the article page
+// supplies a signature, and one batchexecute POST trades up to 50 signed ids
+// for their URLs (see docs/google-news-protocol.md). Every request to Google
+// passes one rate limiter, the first refusal (429 or /sorry) stops all
+// further Google requests, and results are cached so that a link costs
+// requests once. Other links (t.co, bit.ly, feed proxies) are resolved by
+// following their redirects through the SSRF guard.
+package resolver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/linkarc/linkarc/internal/netguard"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultGNewsBase   = "https://news.google.com"
+	DefaultConsentBase = "https://consent.google.com"
+	DefaultInterval    = 2 * time.Second
+	DefaultTimeout     = 30 * time.Second
+	DefaultBatchSize   = 50
+	DefaultMaxBody     = 32 << 20
+	DefaultHL          = "en-US"
+	DefaultGL          = "US"
+	DefaultCEID        = "US:en"
+	DefaultUserAgent   = "linkarc (+https://github.com/linkarc/linkarc; news link archiver)"
+	DefaultConcurrency = 4
+
+	// MaxGoogleRedirects bounds the redirects followed for one Google
+	// request: locale and consent hops need at most three.
+	MaxGoogleRedirects = 5
+	// MaxRedirects bounds the hops of a generic redirect chain.
+	MaxRedirects = 10
+)
+
+// Options configure a Resolver. The zero value is valid and talks to the
+// real Google News politely.
+type Options struct {
+	// GNewsBase is where Google News requests go (default
+	// https://news.google.com). Input links are still recognised by their
+	// real host; this only redirects traffic, to a proxy or a test server.
+	GNewsBase string
+	// ConsentBase is the one other host Google requests may be redirected
+	// to: the EU consent host (default https://consent.google.com).
+	ConsentBase string
+
+	// Interval is the minimum spacing between two requests to Google,
+	// measured from the end of one to the start of the next; every Google
+	// request (signature GETs, their redirect hops and POSTs) waits its turn
+	// on one limiter. Zero means DefaultInterval (2s); a negative value
+	// disables spacing (for test servers).
+	Interval time.Duration
+	// Timeout bounds one HTTP request, body included (default 30s).
+	Timeout time.Duration
+	// UserAgent is sent with every request (default DefaultUserAgent).
+	UserAgent string
+	// HL, GL and CEID are the Google News locale used when a link carries
+	// none (defaults en-US, US, US:en).
+	HL, GL, CEID string
+	// BatchSize is the number of ids one batchexecute POST carries
+	// (default 50). A POST is sent whenever that many signatures are
+	// collected, so signatures never wait long.
+	BatchSize int
+	// MaxBody caps a response body after decompression (default 32 MiB).
+	MaxBody int64
+	// Concurrency bounds how many generic redirect chains are followed at
+	// once (default 4). Google requests are always one at a time.
+	Concurrency int
+
+	// Cache keeps resolutions across runs; nil means an in-memory cache
+	// that lives as long as the Resolver. See NewStoreCache.
+	Cache Cache
+	// Transport, if set, carries the requests to Google (for a proxy, say).
+	// Generic redirects always use a transport of their own that dials
+	// through the SSRF guard.
+	Transport http.RoundTripper
+	// AllowPrivate lets generic redirects reach loopback and private
+	// addresses. Off by default: links come from untrusted feeds.
+	AllowPrivate bool
+
+	// Logger receives progress and diagnostics; nil discards them.
+	Logger *slog.Logger
+}
+
+// Resolution methods reported in Result.Method.
+const (
+	MethodOffline      = "offline"      // decoded from the id, no request
+	MethodBatchexecute = "batchexecute" // resolved by Google (Steps 1 and 2)
+	MethodRedirect     = "redirect"     // generic redirects followed
+	MethodCache        = "cache"        // found in the cache, no request
+)
+
+// Result is the outcome for one input. Exactly one of URL and Err is set.
+type Result struct {
+	Input  string   // the input, as given
+	URL    string   // the publisher URL
+	Method string   // one of the Method… constants
+	Chain  []string // generic redirects: every URL visited, input first
+	Err    *Error
+}
+
+// Resolver resolves links. It is safe for concurrent use; its Google
+// requests are made one at a time whatever the number of callers.
+type Resolver struct {
+	opts    Options
+	news    *url.URL
+	consent *url.URL
+	google  *http.Client // cookieless, no automatic redirects
+	web     *http.Client // generic redirects: guarded dialer, no proxy
+	lim     *rate.Limiter
+	log     *slog.Logger
+
+	// now and sleep are the limiter's clock; tests replace them.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+
+	googleMu sync.Mutex // one Google conversation at a time
+	limited  atomic.Bool
+}
+
+// New checks the options and builds a Resolver.
+func New(opts Options) (*Resolver, error) {
+	if opts.GNewsBase == "" {
+		opts.GNewsBase = DefaultGNewsBase
+	}
+	if opts.ConsentBase == "" {
+		opts.ConsentBase = DefaultConsentBase
+	}
+	news, err := parseBase("GNewsBase", opts.GNewsBase)
+	if err != nil {
+		return nil, err
+	}
+	consent, err := parseBase("ConsentBase", opts.ConsentBase)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case opts.Interval == 0:
+		opts.Interval = DefaultInterval
+	case opts.Interval < 0:
+		opts.Interval = 0
+	}
+	if opts.Timeout < 0 || opts.BatchSize < 0 || opts.MaxBody < 0 || opts.Concurrency < 0 {
+		return nil, errors.New("resolver: Timeout, BatchSize, MaxBody and Concurrency must not be negative")
+	}
+	opts.Timeout = cmpOr(opts.Timeout, DefaultTimeout)
+	opts.BatchSize = cmpOr(opts.BatchSize, DefaultBatchSize)
+	opts.MaxBody = cmpOr(opts.MaxBody, DefaultMaxBody)
+	opts.Concurrency = cmpOr(opts.Concurrency, DefaultConcurrency)
+	opts.UserAgent = cmpOr(opts.UserAgent, DefaultUserAgent)
+	opts.HL = cmpOr(opts.HL, DefaultHL)
+	opts.GL = cmpOr(opts.GL, DefaultGL)
+	opts.CEID = cmpOr(opts.CEID, DefaultCEID)
+	if opts.Cache == nil {
+		opts.Cache = NewMemoryCache()
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	limit := rate.Inf
+	if opts.Interval > 0 {
+		limit = rate.Every(opts.Interval)
+	}
+
+	gt := opts.Transport
+	if gt == nil {
+		gt = &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			DialContext:         (&net.Dialer{Timeout: opts.Timeout}).DialContext,
+			TLSHandshakeTimeout: opts.Timeout,
+			MaxIdleConnsPerHost: 2,
+			IdleConnTimeout:     90 * time.Second,
+			ForceAttemptHTTP2:   true,
+		}
+	}
+	wt := &http.Transport{
+		Proxy:                 nil, // a proxy would be dialed instead of the target, defeating the guard
+		DialContext:           netguard.NewDialer(opts.AllowPrivate, opts.Timeout).DialContext,
+		TLSHandshakeTimeout:   opts.Timeout,
+		ResponseHeaderTimeout: opts.Timeout,
+		MaxIdleConnsPerHost:   2,
+		IdleConnTimeout:       30 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}
+	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &Resolver{
+		opts:    opts,
+		news:    news,
+		consent: consent,
+		google:  &http.Client{Transport: gt, CheckRedirect: noFollow}, // no Jar: cookies are never kept or sent
+		web:     &http.Client{Transport: wt, CheckRedirect: noFollow},
+		lim:     rate.NewLimiter(limit, 1),
+		log:     log,
+		now:     time.Now,
+		sleep:   sleepCtx,
+	}, nil
+}
+
+func parseBase(name, s string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(s, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("resolver: %s %q: want an http(s) URL like https://news.google.com", name, s)
+	}
+	return u, nil
+}
+
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// RateLimited reports whether Google has refused this Resolver (429 or
+// /sorry). From then on it makes no Google requests: new ids fail with
+// KindRateLimited, while offline and cached ones still resolve.
+func (r *Resolver) RateLimited() bool { return r.limited.Load() }
+
+// ResolveOne resolves a single input.
+func (r *Resolver) ResolveOne(ctx context.Context, input string) Result {
+	return r.Resolve(ctx, []string{input})[0]
+}
+
+// job is one distinct thing to resolve; every input index that needs it
+// shares its result.
+type job struct {
+	p     parsedInput
+	idx   []int
+	res   Result
+	via   *job     // generic chain that ended on a Google News link: take this job's result
+	chain []string // generic chain, kept when it hands over to via
+}
+
+// Resolve resolves a batch of inputs and returns one Result per input, in
+// input order. Duplicates cost one resolution; old ids are decoded offline;
+// cached ids cost nothing; the rest are resolved with sequential signature
+// GETs spaced by the limiter and batchexecute POSTs of up to BatchSize ids.
+// Generic links are followed concurrently. Resolve does not return early on
+// cancellation: inputs not done get KindCanceled.
+func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
+	results := make([]Result, len(inputs))
+	byKey := make(map[string]*job)
+	var generic, google []*job
+	for i, in := range inputs {
+		p := parseInput(in)
+		if p.kind == inputInvalid {
+			results[i] = Result{Err: p.err}
+			continue
+		}
+		k := p.key()
+		j := byKey[k]
+		if j == nil {
+			j = &job{p: p}
+			byKey[k] = j
+			if p.kind == inputGeneric {
+				generic = append(generic, j)
+			} else {
+				google = append(google, j)
+			}
+		}
+		j.idx = append(j.idx, i)
+	}
+
+	// Generic chains first: one may end on a Google News link, which then
+	// joins the Google work (and shares it with a duplicate, if any).
+	r.followAll(ctx, generic)
+	for _, g := range generic {
+		if g.res.Err != nil || g.res.URL == "" || !IsGoogleNews(g.res.URL) {
+			continue
+		}
+		p := parseInput(g.res.URL)
+		g.chain = g.res.Chain
+		if p.kind == inputInvalid {
+			g.res = Result{Chain: g.chain, Err: p.err}
+			continue
+		}
+		j := byKey[p.key()]
+		if j == nil {
+			j = &job{p: p}
+			byKey[p.key()] = j
+			google = append(google, j)
+		}
+		g.via = j
+	}
+
+	r.resolveGoogle(ctx, google)
+
+	for _, j := range append(generic, google...) {
+		res := j.res
+		if j.via != nil {
+			res = j.via.res
+			res.Chain = j.chain
+		}
+		for _, i := range j.idx {
+			results[i] = res
+		}
+	}
+	for i := range results {
+		results[i].Input = inputs[i]
+	}
+	return results
+}
+
+// resolveGoogle resolves Google News ids: offline, from the cache, or with
+// Google.
+func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
+	var network []*job
+	for _, j := range jobs {
+		if j.p.env.Format == formatOld {
+			j.res = Result{URL: j.p.env.URL, Method: MethodOffline}
+			continue
+		}
+		u, ok, err := r.opts.Cache.Get(ctx, j.p.id)
+		if err != nil {
+			r.log.Warn("resolver cache unreadable; resolving with Google instead", "id", shorten(j.p.id, 24), "err", err)
+		}
+		if ok {
+			if clean, good := cleanURL(u); good {
+				j.res = Result{URL: clean, Method: MethodCache}
+				continue
+			}
+		}
+		network = append(network, j)
+	}
+	if len(network) == 0 {
+		return
+	}
+	r.googleMu.Lock()
+	defer r.googleMu.Unlock()
+	r.log.Info("resolving Google News ids with Google", "ids", len(network), "interval", r.opts.Interval, "batch_size", r.opts.BatchSize)
+
+	var batch []*job
+	var sigs []signature
+	for _, j := range network {
+		if err := r.stopErr(ctx); err != nil {
+			j.res = Result{Err: err}
+			continue
+		}
+		sig, err := r.fetchSignature(ctx, j.p)
+		if err != nil {
+			j.res = Result{Err: err}
+			r.log.Info("no signature", "id", shorten(j.p.id, 24), "kind", err.Kind, "err", err)
+			continue
+		}
+		batch, sigs = append(batch, j), append(sigs, sig)
+		if len(batch) == r.opts.BatchSize {
+			r.flush(ctx, batch, sigs)
+			batch, sigs = nil, nil
+		}
+	}
+	if len(batch) > 0 {
+		r.flush(ctx, batch, sigs)
+	}
+}
+
+// stopErr says why no more Google requests may be made, if that is so.
+func (r *Resolver) stopErr(ctx context.Context) *Error {
+	if r.limited.Load() {
+		return rateLimitedError(nil)
+	}
+	if ctx.Err() != nil {
+		return newError(KindCanceled, "canceled before this link was resolved", ctx.Err())
+	}
+	return nil
+}
+
+// flush sends one batchexecute POST for the collected signatures and files
+// each id's answer (caching the successes).
+func (r *Resolver) flush(ctx context.Context, batch []*job, sigs []signature) {
+	if err := r.stopErr(ctx); err != nil {
+		for _, j := range batch {
+			j.res = Result{Err: err}
+		}
+		return
+	}
+	reqs := make([]rpcRequest, len(batch))
+	for i, j := range batch {
+		reqs[i] = rpcRequest{ID: j.p.id, Sig: sigs[i]}
+	}
+	answers, err := r.postBatch(ctx, reqs)
+	for i, j := range batch {
+		switch {
+		case err != nil:
+			j.res = Result{Err: err}
+		case answers[i].Err != nil:
+			j.res = Result{Err: answers[i].Err}
+		default:
+			u := answers[i].URL
+			j.res = Result{URL: u, Method: MethodBatchexecute}
+			if perr := r.opts.Cache.Put(ctx, j.p.id, u); perr != nil {
+				r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", shorten(j.p.id, 24), "err", perr)
+			}
+		}
+	}
+}
+
+// waitTurn blocks until the limiter has a token for the next Google
+// request. The token is taken by endTurn when that request is over, so the
+// spacing runs from the end of one request to the start of the next: no two
+// requests reach Google closer than Interval, whatever the latency, the
+// scheduling of this process or the size of the previous answer.
+func (r *Resolver) waitTurn(ctx context.Context) error {
+	if r.opts.Interval <= 0 {
+		return ctx.Err()
+	}
+	for {
+		tokens := r.lim.TokensAt(r.now())
+		if tokens >= 1 {
+			return ctx.Err()
+		}
+		d := time.Duration((1 - tokens) * float64(r.opts.Interval))
+		if err := r.sleep(ctx, max(d, time.Millisecond)); err != nil {
+			return err
+		}
+	}
+}
+
+// endTurn takes the limiter's token once a Google request is over
+// (answered, failed or timed out: it may have reached Google either way).
+func (r *Resolver) endTurn() {
+	if r.opts.Interval > 0 {
+		r.lim.AllowN(r.now(), 1)
+	}
+}
+
+// stop records that Google refused us; every later Google request is skipped.
+func (r *Resolver) stop(why string) {
+	if !r.limited.Swap(true) {
+		r.log.Warn("Google News rate-limited us; no more Google requests in this run", "signal", why)
+	}
+}
