@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/net/html"
+
 	"github.com/linkarc/linkarc/storage"
 )
 
@@ -408,6 +410,33 @@ func FuzzParseDigest(f *testing.F) {
 		for _, s := range d.Skipped {
 			if s.Reason == "" {
 				t.Fatalf("skipped %+v without a reason", s)
+			}
+		}
+	})
+}
+
+// BenchmarkParseDigest measures parsing the seed digest against the baseline
+// of only tokenising it with the HTML parser (what any parse must at least do).
+func BenchmarkParseDigest(b *testing.B) {
+	data, err := os.ReadFile(seedDigest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("baseline-html-parse", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := html.Parse(bytes.NewReader(data)); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("seed", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			if _, err := ParseDigest(seedDigest, data); err != nil {
+				b.Fatal(err)
 			}
 		}
 	})
