@@ -1,0 +1,147 @@
+package archive
+
+import (
+	"bytes"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	readability "codeberg.org/readeck/go-readability/v2"
+	"codeberg.org/readeck/go-readability/v2/render"
+	"golang.org/x/net/html"
+)
+
+// Extraction is the readable article found in a page, and what the page
+// says about it.
+type Extraction struct {
+	Title         string // the article's title
+	Byline        string // author(s), as the page gives them
+	SiteName      string // the publication
+	PublishedTime string // RFC 3339 when the page's date could be read, else empty
+	Lang          string // language tag from the page, e.g. "en", "ru-RU"
+	Excerpt       string // the page's summary, or the first paragraph
+	Image         string // lead image URL
+	HTML          string // readable HTML of the article body
+	Text          string // plain text of the article body, paragraphs separated by blank lines
+	WordCount     int    // words in Text (each Han/kana character counts as one)
+}
+
+// Extract finds the article in a page. body is the page as UTF-8 (a
+// Capture's Body); pageURL, the page's final URL, makes links and images
+// absolute and may be nil.
+//
+// A page without a recognisable article is not an error: the Extraction
+// then has metadata but no text, which DetectJunk reports as "empty". An
+// error means the page could not be processed at all.
+func Extract(body []byte, pageURL *url.URL) (ex *Extraction, err error) {
+	// readability is a large port of browser code; one hostile page must not
+	// take the whole batch down with it.
+	defer func() {
+		if r := recover(); r != nil {
+			ex, err = nil, fmt.Errorf("extract: readability failed on this page: %v", r)
+		}
+	}()
+	// The page is parsed here rather than by readability's own reader entry
+	// point, which re-detects the charset of bytes that are already UTF-8
+	// (and crashed on a real Korean page).
+	doc, err := html.Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("extract: parse HTML: %w", err)
+	}
+	return extractDocument(doc, pageURL)
+}
+
+// extractDocument runs readability on a parsed page, which it modifies.
+func extractDocument(doc *html.Node, pageURL *url.URL) (*Extraction, error) {
+	if pageURL == nil {
+		pageURL = &url.URL{}
+	}
+	p := readability.NewParser()
+	art, err := p.ParseAndMutate(doc, pageURL)
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	ex := &Extraction{
+		Title:    clean(art.Title()),
+		Byline:   clean(art.Byline()),
+		SiteName: clean(art.SiteName()),
+		Lang:     strings.TrimSpace(art.Language()),
+		Excerpt:  clean(art.Excerpt()),
+		Image:    absoluteURL(pageURL, art.ImageURL()),
+	}
+	if t, err := art.PublishedTime(); err == nil && !t.IsZero() {
+		ex.PublishedTime = t.Format(time.RFC3339)
+	}
+	if art.Node != nil {
+		var b strings.Builder
+		if err := html.Render(&b, art.Node); err != nil {
+			return nil, fmt.Errorf("extract: render readable HTML: %w", err)
+		}
+		ex.HTML = b.String()
+		ex.Text = paragraphs(render.InnerText(art.Node))
+		ex.WordCount = countWords(ex.Text)
+	}
+	return ex, nil
+}
+
+// paragraphs turns rendered inner text into paragraphs separated by one
+// blank line: every non-blank line is a paragraph (block elements and <br>
+// already end lines), trimmed, with no runs of blank lines.
+func paragraphs(text string) string {
+	var b strings.Builder
+	for line := range strings.SplitSeq(text, "\n") {
+		line = strings.TrimFunc(line, unicode.IsSpace)
+		if line == "" {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\n\n")
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+// absoluteURL resolves a metadata URL (readability makes the article's
+// links absolute, not the metadata's) against the page's URL.
+func absoluteURL(base *url.URL, ref string) string {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return ""
+	}
+	u, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	return base.ResolveReference(u).String()
+}
+
+// clean collapses the whitespace of a metadata value.
+func clean(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// countWords counts runs of letters and digits (joined by apostrophes and
+// hyphens), counting each character
+// of scripts written without spaces (Han, Hiragana, Katakana) as a word,
+// the usual convention for their word counts.
+func countWords(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		switch {
+		case unicode.In(r, unicode.Han, unicode.Hiragana, unicode.Katakana):
+			n++
+			in = false
+		case unicode.IsLetter(r) || unicode.IsNumber(r) || unicode.Is(unicode.Mn, r) || unicode.Is(unicode.Mc, r):
+			if !in {
+				n++
+				in = true
+			}
+		case in && (r == '\'' || r == '’' || r == '-'):
+			// don't, l’état, well-known: one word
+		default:
+			in = false
+		}
+	}
+	return n
+}
