@@ -86,10 +86,10 @@ func TestExtract(t *testing.T) {
 
 func TestExtractOddInput(t *testing.T) {
 	for name, body := range map[string][]byte{
-		"empty":        nil,
-		"binary":       {0x00, 0xff, 0x1f, 0x8b, 0x08, 0x00, 0x00},
-		"text":         []byte("just words without markup"),
-		"no article":   []byte("<html><head><title>Menu</title></head><body><ul><li><a href=/a>A</a></li></ul></body></html>"),
+		"empty":      nil,
+		"binary":     {0x00, 0xff, 0x1f, 0x8b, 0x08, 0x00, 0x00},
+		"text":       []byte("just words without markup"),
+		"no article": []byte("<html><head><title>Menu</title></head><body><ul><li><a href=/a>A</a></li></ul></body></html>"),
 	} {
 		t.Run(name, func(t *testing.T) {
 			ex, err := Extract(body, nil)
@@ -114,14 +114,14 @@ func TestExtractTooDeep(t *testing.T) {
 
 func TestCountWords(t *testing.T) {
 	for in, want := range map[string]int{
-		"":                            0,
-		"one two  three":              3,
+		"":                             0,
+		"one two  three":               3,
 		"don't stop, well-known l’été": 4,
-		"Привет, мир":                 2,
-		"東京タワー":                       5,
-		"서울 시의회":                      2,
+		"Привет, мир":                  2,
+		"東京タワー":                        5,
+		"서울 시의회":                       2,
 		"नमस्ते दुनिया":                2,
-		"3.14 and 42":                 4,
+		"3.14 and 42":                  4,
 	} {
 		if got := countWords(in); got != want {
 			t.Errorf("countWords(%q) = %d, want %d", in, got, want)
