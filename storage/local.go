@@ -76,7 +76,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, size int64, _ 
 			os.Remove(f.Name())
 		}
 	}()
-	if _, err := io.Copy(f, putReader(ctx, r, size)); err != nil {
+	if _, err := io.Copy(f, newPutBody(ctx, r, size)); err != nil {
 		return fmt.Errorf("put %q: %w", key, err)
 	}
 	if err := f.Sync(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"path"
 	"strings"
 
@@ -147,7 +148,11 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, size int64, opts 
 	if size < 0 {
 		po.PartSize = s.partSize
 	}
-	if _, err := s.client.PutObject(ctx, s.bucket, s.object(key), putReader(ctx, r, size), size, po); err != nil {
+	body := newPutBody(ctx, r, size)
+	if _, err := s.client.PutObject(ctx, s.bucket, s.object(key), body, size, po); err != nil {
+		if berr := body.failure(); berr != nil {
+			err = berr // the cause; the client may have disguised it
+		}
 		return fmt.Errorf("put %q: %w", key, s3Err(ctx, err))
 	}
 	return nil
@@ -261,6 +266,11 @@ func s3Err(ctx context.Context, err error) error {
 		return &transientError{err}
 	}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+		return &transientError{err}
+	}
+	// minio-go replaces HTTP errors that mention EOF (the server closed the
+	// connection) with an error of its own, losing the original.
+	if urlErr := (*url.Error)(nil); errors.As(err, &urlErr) && strings.HasPrefix(urlErr.Err.Error(), "Connection closed by foreign host") {
 		return &transientError{err}
 	}
 	return err
