@@ -2,11 +2,153 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/linkarc/linkarc/archive"
+	"github.com/linkarc/linkarc/resolver"
 )
 
-// PLACEHOLDER: replaced by the real subcommand in this session.
+// runArchive is `linkarc archive`: flags and wiring; the work is archive.Run.
 func runArchive(ctx context.Context, args []string, io stdio) int {
-	fmt.Fprintln(io.err, "linkarc archive: not built yet")
-	return exitUsage
+	fs, cfg := newFlagSet("archive", "archive [flags] DIR|FILE...", io)
+	e := envReader{getenv: io.getenv, errs: &cfg.envErrs}
+	hostInterval := fs.Duration("host-interval", e.dur("LINKARC_HOST_INTERVAL", time.Second),
+		"minimum spacing between requests to one publisher host (env LINKARC_HOST_INTERVAL)")
+	ignoreRobots := fs.Bool("ignore-robots", e.boolean("LINKARC_IGNORE_ROBOTS", false),
+		"fetch pages robots.txt disallows for linkarc (env LINKARC_IGNORE_ROBOTS=1)")
+	maxBody := e.size("LINKARC_MAX_BODY", 16<<20)
+	fs.Var(sizeFlag{&maxBody}, "max-body", "largest page body fetched, e.g. 16MiB (env LINKARC_MAX_BODY)")
+	connectTimeout := fs.Duration("connect-timeout", e.dur("LINKARC_CONNECT_TIMEOUT", 10*time.Second),
+		"timeout for connecting to a publisher (env LINKARC_CONNECT_TIMEOUT)")
+	readTimeout := fs.Duration("read-timeout", e.dur("LINKARC_READ_TIMEOUT", 15*time.Second),
+		"longest silence while reading a page (env LINKARC_READ_TIMEOUT)")
+	retries := fs.Int("retries", e.integer("LINKARC_RETRIES", 3),
+		"retries of a page on 5xx, 429 and timeouts, with backoff (env LINKARC_RETRIES)")
+	concurrency := fs.Int("concurrency", e.integer("LINKARC_CONCURRENCY", 32),
+		"articles in flight at once, each on a different host (env LINKARC_CONCURRENCY)")
+	refresh := fs.Bool("refresh", false, "capture again articles already archived as ok (earlier captures are kept in history)")
+	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
+		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
+	reportPath := fs.String("report", "", "write the run's report as JSON to this file")
+
+	if err := cfg.parse(fs, args, io.err); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(io.err, "linkarc archive: name at least one digest folder or file")
+		fs.Usage()
+		return exitUsage
+	}
+	if *concurrency < 1 || *retries < 0 || *hostInterval < 0 {
+		fmt.Fprintln(io.err, "linkarc archive: -concurrency must be >= 1, -retries and -host-interval >= 0")
+		return exitUsage
+	}
+	logger, err := cfg.logger(io.err)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
+	}
+	mode := *progress
+	if mode == "auto" {
+		mode = "plain"
+		if f, ok := io.err.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			mode = "bar"
+		}
+	}
+	prog, err := archive.NewProgress(mode, io.err)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
+	}
+
+	store, err := cfg.openStore(ctx, io.getenv)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
+	}
+	res, err := resolver.New(cfg.resolverOptions(store, logger))
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
+	}
+	fetcher, err := archive.NewFetcher(archive.FetchOptions{
+		UserAgent:      cfg.userAgent,
+		HostInterval:   *hostInterval,
+		IgnoreRobots:   *ignoreRobots,
+		AllowPrivate:   cfg.allowPrivate,
+		ConnectTimeout: *connectTimeout,
+		ReadTimeout:    *readTimeout,
+		Timeout:        cfg.timeout,
+		MaxBody:        maxBody,
+		MaxRetries:     *retries,
+		Logger:         logger,
+	})
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
+	}
+	arch, err := archive.New(archive.Options{
+		Store:           store,
+		Resolver:        res,
+		Fetcher:         fetcher,
+		HostConcurrency: *concurrency,
+		Refresh:         *refresh,
+		Progress:        prog,
+		Logger:          logger,
+	})
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
+	}
+
+	rep, runErr := arch.Run(ctx, fs.Args())
+	rep.WriteSummary(io.err)
+	if *reportPath != "" {
+		if err := writeReport(*reportPath, rep); err != nil {
+			fmt.Fprintln(io.err, "linkarc archive:", err)
+			if runErr == nil {
+				runErr = err
+			}
+		}
+	}
+	switch {
+	case runErr != nil:
+		fmt.Fprintln(io.err, "linkarc archive:", runErr)
+		return exitSomeFailed
+	case rep.Interrupted:
+		return exitInterrupted
+	case rep.RateLimited:
+		return exitRateLimited
+	case !rep.OK():
+		return exitSomeFailed
+	}
+	return exitOK
+}
+
+// writeReport writes the JSON report atomically, so a reader never sees half.
+func writeReport(path string, rep *archive.Report) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("report %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 )
 
@@ -97,6 +98,23 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 // environment the way the AWS tools do.
 func (c *config) openStore(ctx context.Context, getenv func(string) string) (storage.Store, error) {
 	return storage.Open(ctx, c.store, storage.S3ConfigFromEnv(getenv))
+}
+
+// resolverOptions configures a resolver from the shared flags, with its
+// cache in store so that every machine sharing the store shares the cache.
+func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resolver.Options {
+	return resolver.Options{
+		GNewsBase:    c.gnewsBase,
+		Interval:     c.gnewsInterval,
+		Timeout:      c.timeout,
+		UserAgent:    c.userAgent,
+		HL:           c.hl,
+		GL:           c.gl,
+		CEID:         c.ceid,
+		Cache:        resolver.NewStoreCache(store),
+		AllowPrivate: c.allowPrivate,
+		Logger:       logger,
+	}
 }
 
 // envReader reads defaults from the environment, collecting parse errors

@@ -30,6 +30,7 @@ Usage:
   linkarc archive [flags] DIR|FILE...   archive every article linked from digest folders
   linkarc resolve [flags] [URL...|-]    print the publisher URL of each link
   linkarc serve   [flags]               browse the archive in a web viewer
+  linkarc healthcheck URL               exit 0 if URL answers 200 (for container health checks)
   linkarc version                       print the version
 
 Run 'linkarc COMMAND -help' for the flags of a command.
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, io stdio) int {
 		return runResolve(ctx, args[1:], io)
 	case "serve":
 		return runServe(ctx, args[1:], io)
+	case "healthcheck":
+		return runHealthcheck(ctx, args[1:], io)
 	case "version", "-version", "--version":
 		fmt.Fprintln(io.out, "linkarc", version())
 		return exitOK

@@ -1,0 +1,420 @@
+// Package archive turns folders of news digests into a durable archive:
+// it parses digests, resolves their Google News links (package resolver),
+// fetches each publisher page politely, extracts readable text, and stores
+// snapshots (package storage).
+//
+// The pipeline, in the order a reader meets it:
+//
+//	Run ─► digests (digest.go) ─► plan: resolve in chunks, dedupe, assign slugs, skip what is done
+//	    ─► one queue per publisher host, hosts in parallel (host.go)
+//	    ─► fetch (fetch.go) ─► extract (extract.go) ─► junk check (junk.go)
+//	    ─► snapshot written, meta.json last (snapshot.go)
+//	    ─► digest records and the report (report.go)
+package archive
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/linkarc/linkarc/resolver"
+	"github.com/linkarc/linkarc/storage"
+)
+
+// Resolver turns Google News links into publisher URLs. *resolver.Resolver
+// implements it.
+type Resolver interface {
+	// Resolve resolves links, answering in input order.
+	Resolve(ctx context.Context, links []string) []resolver.Result
+	// RateLimited reports whether Google refused further requests.
+	RateLimited() bool
+}
+
+// PageFetcher fetches one publisher page. *Fetcher (fetch.go) implements it.
+type PageFetcher interface {
+	Fetch(ctx context.Context, url string) (*Capture, error)
+}
+
+// Options configures an Archiver. Store, Resolver and Fetcher are required.
+type Options struct {
+	Store    storage.Store
+	Resolver Resolver
+	Fetcher  PageFetcher
+
+	// HostConcurrency is how many articles may be in flight at once, each on
+	// a different host (a host is always worked one article at a time).
+	// Default 32.
+	HostConcurrency int
+	// ResolveChunk is how many links are handed to the resolver at a time,
+	// so that fetching starts while Google is still being asked. Default 50
+	// (one batchexecute POST).
+	ResolveChunk int
+	// Refresh re-captures articles that are already archived as ok.
+	Refresh bool
+
+	Progress Progress     // default: none
+	Logger   *slog.Logger // default: discard
+	// Now is the capture clock. Default time.Now.
+	Now func() time.Time
+}
+
+// Archiver runs the pipeline. Create it with New.
+type Archiver struct {
+	opts   Options
+	writer snapshotWriter
+	log    *slog.Logger
+}
+
+// New checks opts and returns an Archiver.
+func New(opts Options) (*Archiver, error) {
+	if opts.Store == nil || opts.Resolver == nil || opts.Fetcher == nil {
+		return nil, errors.New("archive: Store, Resolver and Fetcher are required")
+	}
+	if opts.HostConcurrency <= 0 {
+		opts.HostConcurrency = 32
+	}
+	if opts.ResolveChunk <= 0 {
+		opts.ResolveChunk = 50
+	}
+	if opts.Progress == nil {
+		opts.Progress = noProgress{}
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Archiver{opts: opts, writer: snapshotWriter{store: opts.Store}, log: opts.Logger}, nil
+}
+
+// article is the run's state for one distinct article: a publisher URL (or,
+// while unresolved, a link) with every digest item that points at it.
+type article struct {
+	slug      string
+	title     string
+	publisher string
+	link      string // first digest link naming it
+	url       string // publisher URL; empty when resolution failed
+	method    string // how url was found
+	host      string
+
+	mu             sync.Mutex
+	digests        []string // slugs of digests listing it (sorted)
+	writtenDigests []string // what the stored meta.json says
+	status         string   // final status; empty while unfinished
+	reason         string
+	stored         bool // meta.json in the store describes this article
+
+	prev    storage.ArticleMeta // meta.json found in the store when planned
+	hasPrev bool
+}
+
+func (a *article) addDigests(ds []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.digests = mergeSorted(a.digests, ds)
+}
+
+func (a *article) snapshotDigests() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]string(nil), a.digests...)
+}
+
+// digestState is a parsed digest and, per item, the article it became.
+type digestState struct {
+	d        *Digest
+	slug     string
+	articles []*article // parallel to d.Items; nil where the item was not planned
+}
+
+// Run archives every digest found under roots (files or directories). The
+// returned error is for problems that stop the whole run (the store is not
+// usable); everything else — a broken digest, a link Google would not
+// resolve, a page that failed — is in the Report, and the batch goes on.
+func (a *Archiver) Run(ctx context.Context, roots []string) (*Report, error) {
+	rep := newReport(a.opts.Now())
+	digests := a.loadDigests(roots, rep)
+	rep.Digests = len(digests)
+
+	r := &run{Archiver: a, rep: rep}
+	p := newPlanner(r, digests)
+	a.opts.Progress.Start(p.total())
+
+	hosts := newHostPool(ctx, a.opts.HostConcurrency, r.process)
+	planErr := p.run(ctx, hosts.enqueue)
+	hosts.wait()
+	a.opts.Progress.Finish()
+
+	rep.Articles = len(p.articles)
+	for _, art := range p.articles {
+		if art.status == "" {
+			rep.Unfinished++
+		}
+	}
+	rep.RateLimited = a.opts.Resolver.RateLimited()
+	rep.Unresolved = p.unresolved
+	if ctx.Err() != nil {
+		rep.Interrupted = true
+		rep.FinishedAt = a.opts.Now()
+		return rep, nil
+	}
+	if planErr != nil {
+		rep.FinishedAt = a.opts.Now()
+		return rep, planErr
+	}
+	if err := a.finish(ctx, p, digests); err != nil {
+		rep.FinishedAt = a.opts.Now()
+		return rep, err
+	}
+	rep.FinishedAt = a.opts.Now()
+	return rep, nil
+}
+
+// loadDigests finds and parses digests; broken ones go to the report.
+func (a *Archiver) loadDigests(roots []string, rep *Report) []*digestState {
+	paths, errs := FindDigests(roots)
+	for _, err := range errs {
+		rep.DigestErrors = append(rep.DigestErrors, digestFailure(err))
+	}
+	seen := map[string]string{} // digest slug -> path
+	var out []*digestState
+	for _, path := range paths {
+		d, err := readDigest(path)
+		if err != nil {
+			rep.DigestErrors = append(rep.DigestErrors, digestFailure(err))
+			a.log.Warn("skipping digest", "path", path, "err", err)
+			continue
+		}
+		slug := d.Slug
+		if other, dup := seen[slug]; dup && other != path {
+			// Two files claim one slug: the later path (in walk order, which is
+			// sorted) gets a suffix derived from its path, stable across runs.
+			slug = CollisionSlug(slug, path)
+		}
+		seen[slug] = path
+		out = append(out, &digestState{d: d, slug: slug, articles: make([]*article, len(d.Items))})
+	}
+	return out
+}
+
+func digestFailure(err error) DigestFailure {
+	var de *DigestError
+	if errors.As(err, &de) {
+		return DigestFailure{Path: de.Path, Reason: de.Reason}
+	}
+	return DigestFailure{Reason: err.Error()}
+}
+
+// finish brings meta.json digest lists up to date and writes digest records.
+func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestState) error {
+	for _, art := range p.articles {
+		if !art.stored || sameSet(art.digests, art.writtenDigests) {
+			continue
+		}
+		m, ok, err := a.writer.loadMeta(ctx, art.slug)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			continue
+		}
+		m.Digests = mergeSorted(m.Digests, art.digests)
+		if err := a.writer.putJSON(ctx, storage.ArticleKey(art.slug, storage.MetaFile), m); err != nil {
+			return err
+		}
+	}
+	now := a.opts.Now().UTC()
+	for _, ds := range digests {
+		rec := storage.DigestRecord{
+			Slug:        ds.slug,
+			SourceFile:  ds.d.Path,
+			FrontMatter: ds.d.FrontMatter,
+			ArchivedAt:  now,
+			Counts:      map[string]int{},
+		}
+		for i, it := range ds.d.Items {
+			da := storage.DigestArticle{Title: it.Title, Publisher: it.Publisher, GoogleNewsURL: it.URL}
+			if art := ds.articles[i]; art != nil {
+				da.Slug, da.URL, da.Status, da.Reason = art.slug, art.url, art.status, art.reason
+			}
+			if da.Status == "" {
+				da.Status = storage.StatusFailed
+				da.Reason = "unfinished"
+			}
+			rec.Counts[da.Status]++
+			rec.Articles = append(rec.Articles, da)
+		}
+		if err := a.writer.putJSON(ctx, storage.DigestKey(ds.slug), rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// run is the state of one Run: the archiver and the report it fills.
+type run struct {
+	*Archiver
+	rep *Report
+}
+
+// process captures one article: fetch, extract, junk check, store. It runs
+// on the article's host queue.
+func (a *run) process(ctx context.Context, art *article) {
+	start := time.Now()
+	snap := &Snapshot{Meta: a.baseMeta(art)}
+	cap, err := a.opts.Fetcher.Fetch(ctx, art.url)
+	if err != nil && ctx.Err() != nil {
+		return // interrupted: leave it for the next run
+	}
+	fillCapture(&snap.Meta, cap)
+	if err != nil {
+		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = storage.StatusFailed, fetchReason(err), err.Error()
+		if cap != nil {
+			snap.Raw = cap.Raw
+		}
+	} else {
+		snap.Raw = cap.Raw
+		a.extractInto(snap, cap)
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	stored, err := a.writer.write(ctx, snap, art.prev, art.hasPrev)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		a.fail(ctx, art, start, "store", err)
+		return
+	}
+	a.done(art, stored, Event{
+		Slug: art.slug, Link: art.link, URL: art.url, Host: art.host,
+		Status: snap.Meta.Status, Reason: snap.Meta.Reason, Error: snap.Meta.Error, Took: time.Since(start),
+	})
+}
+
+// extractInto runs extraction and the junk check on a fetched page.
+func (a *Archiver) extractInto(snap *Snapshot, c *Capture) {
+	m := &snap.Meta
+	base, _ := url.Parse(c.FinalURL)
+	ex, err := Extract(c.Body, base)
+	if err != nil {
+		m.Status, m.Reason, m.Error = storage.StatusFailed, "extract", err.Error()
+		return
+	}
+	m.ArticleTitle, m.Byline, m.SiteName = ex.Title, ex.Byline, ex.SiteName
+	m.PublishedTime, m.Lang, m.Excerpt, m.Image = ex.PublishedTime, ex.Lang, ex.Excerpt, ex.Image
+	m.WordCount = ex.WordCount
+	snap.Readable, snap.Text = ex.HTML, ex.Text
+	if reason, blocked := DetectJunk(c, ex); blocked {
+		m.Status, m.Reason, m.Error = storage.StatusBlocked, reason, "the page is not the article: "+reason
+		return
+	}
+	m.Status = storage.StatusOK
+}
+
+func (a *Archiver) baseMeta(art *article) storage.ArticleMeta {
+	return storage.ArticleMeta{
+		Slug:          art.slug,
+		Title:         art.title,
+		Publisher:     art.publisher,
+		GoogleNewsURL: googleLink(art.link),
+		URL:           art.url,
+		ResolveMethod: art.method,
+		FetchedAt:     a.opts.Now().UTC(),
+		Digests:       art.snapshotDigests(),
+	}
+}
+
+func fillCapture(m *storage.ArticleMeta, c *Capture) {
+	if c == nil {
+		return
+	}
+	m.FinalURL, m.RedirectChain = c.FinalURL, c.Chain
+	m.HTTPStatus, m.ContentType, m.Charset = c.StatusCode, c.ContentType, c.Charset
+	if !c.FetchedAt.IsZero() {
+		m.FetchedAt = c.FetchedAt.UTC()
+	}
+}
+
+// fail records an article that could not be stored at all.
+func (a *run) fail(ctx context.Context, art *article, start time.Time, reason string, err error) {
+	if ctx.Err() != nil {
+		return
+	}
+	a.log.Error("article not stored", "slug", art.slug, "url", art.url, "err", err)
+	art.mu.Lock()
+	art.status, art.reason = storage.StatusFailed, reason
+	art.mu.Unlock()
+	ev := Event{Slug: art.slug, Link: art.link, URL: art.url, Host: art.host, Status: storage.StatusFailed, Reason: reason, Error: err.Error(), Took: time.Since(start)}
+	a.rep.add(ev)
+	a.opts.Progress.Done(ev)
+}
+
+// done records an article whose meta.json is now in the store.
+func (a *run) done(art *article, stored storage.ArticleMeta, ev Event) {
+	art.mu.Lock()
+	art.status, art.reason, art.stored = stored.Status, stored.Reason, true
+	art.writtenDigests = stored.Digests
+	if stored.Status == storage.StatusOK && ev.Status != storage.StatusOK {
+		// A good capture was kept; the new one went to history.
+		ev.Reason = ev.Reason + " (kept the earlier good capture)"
+	}
+	art.mu.Unlock()
+	a.rep.add(ev)
+	a.opts.Progress.Done(ev)
+}
+
+// fetchReason is the machine reason of a fetch error.
+func fetchReason(err error) string {
+	var fe *FetchError
+	if errors.As(err, &fe) && fe.Reason != "" {
+		return fe.Reason
+	}
+	return "fetch"
+}
+
+// googleLink returns link when it is a Google News link, for meta.json's
+// google_news_url.
+func googleLink(link string) string {
+	if resolver.IsGoogleNews(link) {
+		return link
+	}
+	return ""
+}
+
+// hostOf is the lower-cased host of a URL, the unit of politeness.
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.ToLower(u.Hostname())
+}
+
+
+// maxDigestSize bounds what is read of one digest file.
+const maxDigestSize = 8 << 20
+
+// readDigest reads and parses one digest file.
+func readDigest(path string) (*Digest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &DigestError{Path: path, Reason: err.Error()}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxDigestSize+1))
+	if err != nil {
+		return nil, &DigestError{Path: path, Reason: fmt.Sprintf("read: %v", err)}
+	}
+	return ParseDigest(path, data)
+}

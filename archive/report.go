@@ -1,0 +1,153 @@
+package archive
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/linkarc/linkarc/storage"
+)
+
+// Report summarises a run. It is printed at the end of `linkarc archive` and
+// written as JSON by --report, so scripts can act on what failed and why.
+type Report struct {
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+
+	Digests      int             `json:"digests"`       // digests archived
+	DigestErrors []DigestFailure `json:"digest_errors"` // digests skipped, with the reason
+
+	Articles  int            `json:"articles"`  // distinct articles in the input
+	Unchanged int            `json:"unchanged"` // already ok in the store: no request made
+	Counts    map[string]int `json:"counts"`    // status -> articles (unchanged ones count as ok)
+	ByReason  map[string]int `json:"by_reason"` // reason -> articles not ok
+	ByHost    map[string]map[string]int `json:"by_host"` // host -> status -> articles
+	Failures  []ArticleFailure          `json:"failures"`
+
+	// RateLimited is set when Google refused further requests; Unresolved
+	// links are left for a re-run.
+	RateLimited bool `json:"rate_limited"`
+	Unresolved  int  `json:"unresolved"`
+	// Interrupted is set when the run was stopped by a signal or deadline.
+	Interrupted bool `json:"interrupted"`
+	// Unfinished counts articles that were neither stored nor skipped.
+	Unfinished int `json:"unfinished"`
+
+	mu sync.Mutex
+}
+
+// DigestFailure names a digest that was skipped and why.
+type DigestFailure struct {
+	Path   string `json:"path"`
+	Reason string `json:"reason"`
+}
+
+// ArticleFailure names an article that was not stored as ok and why.
+type ArticleFailure struct {
+	Slug   string `json:"slug"`
+	URL    string `json:"url"`
+	Link   string `json:"link"`
+	Status string `json:"status"`
+	Reason string `json:"reason"`
+	Error  string `json:"error,omitempty"`
+}
+
+func newReport(start time.Time) *Report {
+	return &Report{
+		StartedAt: start,
+		Counts:    map[string]int{storage.StatusOK: 0, storage.StatusBlocked: 0, storage.StatusFailed: 0},
+		ByReason:  map[string]int{},
+		ByHost:    map[string]map[string]int{},
+	}
+}
+
+// add records the outcome of one article.
+func (r *Report) add(ev Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.Counts[ev.Status]++
+	if ev.Unchanged {
+		r.Unchanged++
+	}
+	host := ev.Host
+	if host == "" {
+		host = "(unresolved)"
+	}
+	if r.ByHost[host] == nil {
+		r.ByHost[host] = map[string]int{}
+	}
+	r.ByHost[host][ev.Status]++
+	if ev.Status != storage.StatusOK {
+		r.ByReason[ev.Reason]++
+		r.Failures = append(r.Failures, ArticleFailure{
+			Slug: ev.Slug, URL: ev.URL, Link: ev.Link, Status: ev.Status, Reason: ev.Reason, Error: ev.Error,
+		})
+	}
+}
+
+// OK reports whether every article and every digest ended ok.
+func (r *Report) OK() bool {
+	return len(r.DigestErrors) == 0 && r.Counts[storage.StatusBlocked] == 0 &&
+		r.Counts[storage.StatusFailed] == 0 && r.Unfinished == 0 && !r.Interrupted
+}
+
+// WriteJSON writes the report as indented JSON.
+func (r *Report) WriteJSON(w io.Writer) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	sort.Slice(r.Failures, func(i, j int) bool { return r.Failures[i].Slug < r.Failures[j].Slug })
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// WriteSummary writes the human summary printed at the end of a run.
+func (r *Report) WriteSummary(w io.Writer) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	took := r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
+	fmt.Fprintf(w, "\nlinkarc: %d digests, %d articles in %s: %d ok (%d already archived), %d blocked, %d failed\n",
+		r.Digests, r.Articles, took, r.Counts[storage.StatusOK], r.Unchanged,
+		r.Counts[storage.StatusBlocked], r.Counts[storage.StatusFailed])
+	if len(r.DigestErrors) > 0 {
+		fmt.Fprintf(w, "skipped digests:\n")
+		for _, d := range r.DigestErrors {
+			fmt.Fprintf(w, "  %s: %s\n", d.Path, d.Reason)
+		}
+	}
+	if len(r.ByReason) > 0 {
+		fmt.Fprintf(w, "not ok, by reason:\n")
+		for _, k := range sortedKeys(r.ByReason) {
+			fmt.Fprintf(w, "  %-22s %d\n", k, r.ByReason[k])
+		}
+	}
+	var bad []string
+	for _, h := range sortedKeys(r.ByHost) {
+		c := r.ByHost[h]
+		if c[storage.StatusBlocked]+c[storage.StatusFailed] > 0 {
+			bad = append(bad, fmt.Sprintf("  %-30s ok %d, blocked %d, failed %d", h, c[storage.StatusOK], c[storage.StatusBlocked], c[storage.StatusFailed]))
+		}
+	}
+	if len(bad) > 0 {
+		fmt.Fprintf(w, "hosts with problems:\n%s\n", strings.Join(bad, "\n"))
+	}
+	if r.RateLimited {
+		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)
+	}
+	if r.Interrupted {
+		fmt.Fprintf(w, "interrupted: %d articles unfinished; re-run the same command to resume.\n", r.Unfinished)
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,207 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/linkarc/linkarc/storage"
+)
+
+// Snapshot is one capture of an article as it goes into the store: the
+// metadata and the three content objects.
+type Snapshot struct {
+	Meta     storage.ArticleMeta
+	Raw      []byte // page as received; nil when nothing was fetched
+	Readable string // readable HTML; empty when not extracted
+	Text     string // plain text; empty when not extracted
+}
+
+// snapshotWriter writes snapshots so that a crash at any point never leaves
+// meta.json pointing at objects that are missing or belong to another capture
+// it does not name: content objects first, meta.json last.
+type snapshotWriter struct {
+	store storage.Store
+}
+
+// loadMeta reads an article's meta.json; ok is false when there is none.
+func (w snapshotWriter) loadMeta(ctx context.Context, slug string) (m storage.ArticleMeta, ok bool, err error) {
+	rc, err := w.store.Get(ctx, storage.ArticleKey(slug, storage.MetaFile))
+	if storage.IsNotExist(err) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("read meta of %s: %w", slug, err)
+	}
+	defer rc.Close()
+	if err := json.NewDecoder(io.LimitReader(rc, 4<<20)).Decode(&m); err != nil {
+		// A meta.json we cannot read is treated as absent so the article is
+		// captured again, rather than stopping the batch.
+		return storage.ArticleMeta{}, false, nil
+	}
+	return m, true, nil
+}
+
+// write stores s as the current capture of its article. prev is the
+// article's existing meta.json, if any (hasPrev). Rules:
+//   - a good capture already stored is never replaced by a blocked or failed
+//     one: the new capture goes to history instead;
+//   - otherwise the previous capture, if it had content, is copied into
+//     history/<capture-id>/ before the current objects are replaced.
+func (w snapshotWriter) write(ctx context.Context, s *Snapshot, prev storage.ArticleMeta, hasPrev bool) (storage.ArticleMeta, error) {
+	slug := s.Meta.Slug
+	if len(s.Raw) > 0 {
+		sum := sha256.Sum256(s.Raw)
+		s.Meta.SHA256 = hex.EncodeToString(sum[:])
+		s.Meta.Size = int64(len(s.Raw))
+	}
+	if hasPrev {
+		s.Meta.History = prev.History
+	}
+
+	if hasPrev && prev.Status == storage.StatusOK && s.Meta.Status != storage.StatusOK {
+		// Keep the good capture current; remember the bad one in history.
+		ref := captureRef(s.Meta)
+		if err := w.putContent(ctx, func(name string) string { return storage.HistoryKey(slug, ref.CaptureID, name) }, s); err != nil {
+			return prev, err
+		}
+		if err := w.putJSON(ctx, storage.HistoryKey(slug, ref.CaptureID, storage.MetaFile), s.Meta); err != nil {
+			return prev, err
+		}
+		kept := prev
+		kept.History = appendRef(prev.History, ref)
+		kept.Digests = mergeSorted(prev.Digests, s.Meta.Digests)
+		return kept, w.putJSON(ctx, storage.ArticleKey(slug, storage.MetaFile), kept)
+	}
+
+	if hasPrev && (prev.SHA256 != "" || prev.Status != storage.StatusFailed) {
+		ref := captureRef(prev)
+		if err := w.copyToHistory(ctx, slug, ref.CaptureID, prev); err != nil {
+			return prev, err
+		}
+		s.Meta.History = appendRef(prev.History, ref)
+	}
+	if err := w.putContent(ctx, func(name string) string { return storage.ArticleKey(slug, name) }, s); err != nil {
+		return prev, err
+	}
+	return s.Meta, w.putJSON(ctx, storage.ArticleKey(slug, storage.MetaFile), s.Meta)
+}
+
+// putContent writes the content objects of s under the keys key(name). A
+// capture without content deletes stale objects so that meta.json and the
+// objects beside it always describe the same capture.
+func (w snapshotWriter) putContent(ctx context.Context, key func(string) string, s *Snapshot) error {
+	objects := []struct {
+		name, contentType string
+		data              []byte
+	}{
+		{storage.RawFile, "text/html", s.Raw},
+		{storage.ReadableFile, "text/html; charset=utf-8", []byte(s.Readable)},
+		{storage.TextFile, "text/plain; charset=utf-8", []byte(s.Text)},
+	}
+	for _, o := range objects {
+		k := key(o.name)
+		if len(o.data) == 0 {
+			if err := w.store.Delete(ctx, k); err != nil {
+				return fmt.Errorf("delete %s: %w", k, err)
+			}
+			continue
+		}
+		if err := w.store.Put(ctx, k, bytes.NewReader(o.data), int64(len(o.data)), storage.PutOptions{ContentType: o.contentType}); err != nil {
+			return fmt.Errorf("store %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// copyToHistory copies the current capture's objects, meta.json last, into
+// history/<id>/. Copies are idempotent, so a crash half-way is repaired by
+// the next run doing the same copy again.
+func (w snapshotWriter) copyToHistory(ctx context.Context, slug, id string, prev storage.ArticleMeta) error {
+	for _, name := range []string{storage.RawFile, storage.ReadableFile, storage.TextFile} {
+		src := storage.ArticleKey(slug, name)
+		rc, err := w.store.Get(ctx, src)
+		if storage.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("keep history of %s: %w", src, err)
+		}
+		info, statErr := w.store.Stat(ctx, src)
+		size := int64(-1)
+		if statErr == nil {
+			size = info.Size
+		}
+		dst := storage.HistoryKey(slug, id, name)
+		err = w.store.Put(ctx, dst, rc, size, storage.PutOptions{})
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("keep history %s: %w", dst, err)
+		}
+	}
+	old := prev
+	old.History = nil
+	return w.putJSON(ctx, storage.HistoryKey(slug, id, storage.MetaFile), old)
+}
+
+func (w snapshotWriter) putJSON(ctx context.Context, key string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	data = append(data, '\n')
+	if err := w.store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
+		return fmt.Errorf("store %s: %w", key, err)
+	}
+	return nil
+}
+
+// captureRef names a capture by its fetch time, which sorts and is unique
+// per article in practice (captures of one article are seconds apart).
+func captureRef(m storage.ArticleMeta) storage.CaptureRef {
+	return storage.CaptureRef{
+		CaptureID: m.FetchedAt.UTC().Format("20060102T150405.000Z"),
+		Status:    m.Status,
+		FetchedAt: m.FetchedAt,
+		SHA256:    m.SHA256,
+	}
+}
+
+// appendRef adds ref to a history unless a re-run already recorded it.
+func appendRef(h []storage.CaptureRef, ref storage.CaptureRef) []storage.CaptureRef {
+	for _, r := range h {
+		if r.CaptureID == ref.CaptureID {
+			return h
+		}
+	}
+	out := append(append([]storage.CaptureRef(nil), h...), ref)
+	sort.Slice(out, func(i, j int) bool { return out[i].CaptureID < out[j].CaptureID })
+	return out
+}
+
+// mergeSorted returns the sorted union of two string sets.
+func mergeSorted(a, b []string) []string {
+	set := make(map[string]bool, len(a)+len(b))
+	for _, s := range a {
+		set[s] = true
+	}
+	for _, s := range b {
+		set[s] = true
+	}
+	out := make([]string, 0, len(set))
+	for s := range set {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sameSet(a, b []string) bool {
+	return strings.Join(mergeSorted(a, nil), "\x00") == strings.Join(mergeSorted(b, nil), "\x00")
+}

@@ -1,0 +1,342 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/linkarc/linkarc/archive"
+	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/internal/textscore"
+	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage"
+)
+
+const extractionPages = "../../testdata/extraction"
+
+// archiveArgs are the flags every end-to-end run uses: the fake Google, a
+// short but real politeness interval, loopback allowed.
+func archiveArgs(w *archivetest.World, store string, hostInterval time.Duration, extra ...string) []string {
+	args := []string{"archive",
+		"--store", store,
+		"--gnews-base", w.Google.NewsURL(),
+		"--gnews-interval", "1ms",
+		"--host-interval", hostInterval.String(),
+		"--allow-private",
+		"--progress", "plain",
+		"--timeout", "20s",
+	}
+	return append(append(args, extra...), w.Dir)
+}
+
+func loadPages(t testing.TB, n int) []archivetest.Page {
+	t.Helper()
+	pages, err := archivetest.LoadPages(extractionPages, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pages
+}
+
+func readMeta(t testing.TB, s storage.Store, slug string) storage.ArticleMeta {
+	t.Helper()
+	var m storage.ArticleMeta
+	readJSON(t, s, storage.ArticleKey(slug, storage.MetaFile), &m)
+	return m
+}
+
+func readJSON(t testing.TB, s storage.Store, key string, v any) {
+	t.Helper()
+	rc, err := s.Get(context.Background(), key)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	defer rc.Close()
+	if err := json.NewDecoder(rc).Decode(v); err != nil {
+		t.Fatalf("decode %s: %v", key, err)
+	}
+}
+
+func readObject(t testing.TB, s storage.Store, key string) string {
+	t.Helper()
+	rc, err := s.Get(context.Background(), key)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatalf("read %s: %v", key, err)
+	}
+	return string(b)
+}
+
+// TestArchiveEndToEnd runs `linkarc archive` over a digest folder against a
+// fake Google News and four publisher hosts, storing into a real MinIO.
+func TestArchiveEndToEnd(t *testing.T) {
+	const interval = 150 * time.Millisecond
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{
+		Hosts: 4, Articles: 24, Digests: 4, Shared: 3, Pages: loadPages(t, 24),
+	})
+	bucket := minioServer.NewBucket(t)
+	env := minioServer.Env()
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+
+	res := runLinkarc(t, env, "", archiveArgs(w, "s3://"+bucket+"/archive", interval, "--report", reportPath)...)
+	if res.code != exitOK {
+		t.Fatalf("archive exit %d, want 0\nstderr:\n%s", res.code, res.stderr)
+	}
+
+	// Google was asked once per id for a signature and once per 50 ids to
+	// resolve.
+	if got, want := w.Google.Count(gnewstest.KindArticle), len(w.Articles); got != want {
+		t.Errorf("Google signature GETs = %d, want %d", got, want)
+	}
+	if got := w.Google.Count(gnewstest.KindBatchexecute); got != 1 {
+		t.Errorf("batchexecute POSTs = %d, want 1 for %d ids", got, len(w.Articles))
+	}
+
+	store, err := storage.Open(context.Background(), "s3://"+bucket+"/archive", minioServer.S3Config())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range w.Articles {
+		slug := archive.ArticleSlug(a.Title, a.Publisher)
+		m := readMeta(t, store, slug)
+		if m.Status != storage.StatusOK || m.URL != a.URL || m.GoogleNewsURL != a.Link {
+			t.Errorf("%s: status %q url %q link %q; want ok %q %q (error %q)", slug, m.Status, m.URL, m.GoogleNewsURL, a.URL, a.Link, m.Error)
+			continue
+		}
+		if m.SHA256 == "" || m.HTTPStatus != 200 || m.FetchedAt.IsZero() || len(m.Digests) == 0 {
+			t.Errorf("%s: meta incomplete: %+v", slug, m)
+		}
+		raw := readObject(t, store, storage.ArticleKey(slug, storage.RawFile))
+		if raw != string(a.Page.HTML) {
+			t.Errorf("%s: raw.html differs from the page served (%d vs %d bytes)", slug, len(raw), len(a.Page.HTML))
+		}
+		text := readObject(t, store, storage.ArticleKey(slug, storage.TextFile))
+		if f1 := textscore.Compare(a.Page.Text, text).F1(); f1 < 0.5 {
+			t.Errorf("%s: text.txt F1 against the ground truth = %.2f, want the article's text", slug, f1)
+		}
+	}
+
+	// Shared articles are archived once and listed by both digests.
+	var rec storage.DigestRecord
+	readJSON(t, store, storage.DigestKey("digest-1-test-news"), &rec)
+	if len(rec.Articles) == 0 || rec.Counts[storage.StatusOK] != len(rec.Articles) {
+		t.Errorf("digest record: %d articles, counts %v", len(rec.Articles), rec.Counts)
+	}
+	shared := rec.Articles[len(rec.Articles)-1]
+	if m := readMeta(t, store, shared.Slug); len(m.Digests) != 2 {
+		t.Errorf("shared article %s lists digests %v, want 2", shared.Slug, m.Digests)
+	}
+
+	// Politeness, measured at the servers.
+	for _, p := range w.Publishers {
+		if gap := p.MinGap(); gap < interval-10*time.Millisecond {
+			t.Errorf("publisher %s: two requests %v apart, want >= %v", p.Host, gap, interval)
+		}
+	}
+
+	// The report says what happened.
+	var rep archive.Report
+	data, err := os.ReadFile(reportPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Articles != len(w.Articles) || rep.Counts[storage.StatusOK] != len(w.Articles) || rep.Digests != 4 {
+		t.Errorf("report: %d articles, counts %v, %d digests", rep.Articles, rep.Counts, rep.Digests)
+	}
+
+	// A second run asks nobody anything.
+	w.Google.ResetLog()
+	before := w.PublisherRequests()
+	res = runLinkarc(t, env, "", archiveArgs(w, "s3://"+bucket+"/archive", interval)...)
+	if res.code != exitOK {
+		t.Fatalf("second run exit %d\n%s", res.code, res.stderr)
+	}
+	if n := w.Google.Total(); n != 0 {
+		t.Errorf("second run made %d Google requests, want 0", n)
+	}
+	if n := w.PublisherRequests() - before; n != 0 {
+		t.Errorf("second run made %d publisher requests, want 0", n)
+	}
+	if !strings.Contains(res.stderr, fmt.Sprintf("%d ok (%d already archived)", len(w.Articles), len(w.Articles))) {
+		t.Errorf("second run summary does not say everything was already archived:\n%s", res.stderr)
+	}
+}
+
+// TestArchiveKilledAndResumed kills a run with SIGKILL half-way and checks
+// that a re-run finishes with every article stored exactly once.
+func TestArchiveKilledAndResumed(t *testing.T) {
+	const interval = 120 * time.Millisecond
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 3, Articles: 30, Digests: 3, Pages: loadPages(t, 30)})
+	dir := filepath.Join(t.TempDir(), "store")
+
+	cmd := linkarcProcess(nil, archiveArgs(w, dir, interval, "--progress", "none")...)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	store, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for countMeta(t, store) < 10 {
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatal("the first run stored fewer than 10 articles in a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+	stored := countMeta(t, store)
+	if stored >= len(w.Articles) {
+		t.Fatalf("the run finished (%d articles) before it was killed; the test proves nothing", stored)
+	}
+
+	res := runLinkarc(t, nil, "", archiveArgs(w, dir, interval)...)
+	if res.code != exitOK {
+		t.Fatalf("re-run exit %d\n%s", res.code, res.stderr)
+	}
+	if n := countMeta(t, store); n != len(w.Articles) {
+		t.Errorf("%d articles stored, want %d", n, len(w.Articles))
+	}
+	for _, a := range w.Articles {
+		m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+		if m.Status != storage.StatusOK || m.URL != a.URL || len(m.History) != 0 {
+			t.Errorf("%s: status %q url %q history %d; want ok, %q, no second capture", m.Slug, m.Status, m.URL, len(m.History), a.URL)
+		}
+	}
+	// Every page was fetched once, plus at most the few in flight when the
+	// first run died.
+	pages := 0
+	for _, p := range w.Publishers {
+		pages += len(p.Arrivals(false))
+	}
+	if extra := pages - len(w.Articles); extra < 0 || extra > len(w.Publishers) {
+		t.Errorf("publishers served %d pages for %d articles", pages, len(w.Articles))
+	}
+}
+
+func countMeta(t testing.TB, s storage.Store) int {
+	t.Helper()
+	n := 0
+	err := s.List(context.Background(), storage.ArticlesPrefix, func(info storage.Info) error {
+		if strings.HasSuffix(info.Key, "/"+storage.MetaFile) && !strings.Contains(info.Key, "/"+storage.HistoryDir+"/") {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestArchiveRateLimitedResumes: Google refuses after some signature pages;
+// the run archives what was resolved, exits 3, and the re-run asks Google
+// only for the ids it did not resolve.
+func TestArchiveRateLimitedResumes(t *testing.T) {
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 2, Articles: 12, Digests: 2, Pages: loadPages(t, 12)})
+	w.Google.SetRateLimitAfter(5)
+	dir := filepath.Join(t.TempDir(), "store")
+
+	res := runLinkarc(t, nil, "", archiveArgs(w, dir, 10*time.Millisecond)...)
+	if res.code != exitRateLimited {
+		t.Fatalf("exit %d, want %d (rate limited)\n%s", res.code, exitRateLimited, res.stderr)
+	}
+	if !strings.Contains(res.stderr, "rate-limited") || !strings.Contains(res.stderr, "7 links are still unresolved") {
+		t.Errorf("summary does not explain the rate limit:\n%s", res.stderr)
+	}
+	if got := w.Google.Count(gnewstest.KindArticle); got != 6 {
+		t.Errorf("%d signature GETs, want 6 (5 served, then the 429 and nothing more)", got)
+	}
+	store, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := 0
+	for _, a := range w.Articles {
+		m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+		switch {
+		case m.Status == storage.StatusOK:
+			ok++
+		case m.Reason != "rate_limited":
+			t.Errorf("%s: status %s reason %q, want ok or rate_limited", m.Slug, m.Status, m.Reason)
+		}
+	}
+	if ok != 5 {
+		t.Errorf("%d articles archived before the limit, want the 5 resolved", ok)
+	}
+
+	w.Google.SetRateLimitAfter(0)
+	w.Google.ResetLog()
+	res = runLinkarc(t, nil, "", archiveArgs(w, dir, 10*time.Millisecond)...)
+	if res.code != exitOK {
+		t.Fatalf("re-run exit %d\n%s", res.code, res.stderr)
+	}
+	if got := w.Google.Count(gnewstest.KindArticle); got != 7 {
+		t.Errorf("re-run made %d signature GETs, want 7 (only the unresolved ids)", got)
+	}
+}
+
+// TestArchiveBrokenDigestDoesNotStopBatch: a broken digest is reported with
+// its path and reason; the others are archived; exit status 1.
+func TestArchiveBrokenDigestDoesNotStopBatch(t *testing.T) {
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 2, Articles: 4, Digests: 2, Pages: loadPages(t, 4)})
+	bad := filepath.Join(w.Dir, "broken.md")
+	if err := os.WriteFile(bad, []byte("---\ntitle: [unclosed\n---\n<ol></ol>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "store")
+	res := runLinkarc(t, nil, "", archiveArgs(w, dir, 10*time.Millisecond)...)
+	if res.code != exitSomeFailed {
+		t.Fatalf("exit %d, want 1\n%s", res.code, res.stderr)
+	}
+	if !strings.Contains(res.stderr, bad) {
+		t.Errorf("stderr does not name the broken digest %s:\n%s", bad, res.stderr)
+	}
+	store, _ := storage.NewLocal(dir)
+	if n := countMeta(t, store); n != len(w.Articles) {
+		t.Errorf("%d articles stored, want %d", n, len(w.Articles))
+	}
+}
+
+func TestArchiveUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+	}{
+		{"no dir", nil, []string{"archive"}},
+		{"bad flag", nil, []string{"archive", "--nope", "x"}},
+		{"bad env duration", []string{"LINKARC_HOST_INTERVAL=soon"}, []string{"archive", "x"}},
+		{"bad progress", nil, []string{"archive", "--progress", "loud", "x"}},
+		{"s3 without endpoint", nil, []string{"archive", "--store", "s3://bucket", "x"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runLinkarc(t, tc.env, "", tc.args...)
+			if res.code != exitUsage {
+				t.Errorf("exit %d, want %d\n%s", res.code, exitUsage, res.stderr)
+			}
+			if res.stderr == "" {
+				t.Error("no message on stderr")
+			}
+		})
+	}
+}

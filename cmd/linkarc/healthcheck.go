@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// runHealthcheck is `linkarc healthcheck URL`: exit 0 when URL answers 200.
+// Container images without curl use it for their health checks.
+func runHealthcheck(ctx context.Context, args []string, io stdio) int {
+	if len(args) != 1 {
+		fmt.Fprintln(io.err, "Usage: linkarc healthcheck URL")
+		return exitUsage
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc healthcheck:", err)
+		return exitUsage
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc healthcheck:", err)
+		return exitSomeFailed
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		fmt.Fprintf(io.err, "linkarc healthcheck: %s answered %s\n", args[0], resp.Status)
+		return exitSomeFailed
+	}
+	return exitOK
+}
