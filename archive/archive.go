@@ -17,9 +17,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"log/slog"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -400,7 +400,6 @@ func hostOf(raw string) string {
 	}
 	return strings.ToLower(u.Hostname())
 }
-
 
 // maxDigestSize bounds what is read of one digest file.
 const maxDigestSize = 8 << 20

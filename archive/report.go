@@ -21,11 +21,11 @@ type Report struct {
 	Digests      int             `json:"digests"`       // digests archived
 	DigestErrors []DigestFailure `json:"digest_errors"` // digests skipped, with the reason
 
-	Articles  int            `json:"articles"`  // distinct articles in the input
-	Unchanged int            `json:"unchanged"` // already ok in the store: no request made
-	Counts    map[string]int `json:"counts"`    // status -> articles (unchanged ones count as ok)
-	ByReason  map[string]int `json:"by_reason"` // reason -> articles not ok
-	ByHost    map[string]map[string]int `json:"by_host"` // host -> status -> articles
+	Articles  int                       `json:"articles"`  // distinct articles in the input
+	Unchanged int                       `json:"unchanged"` // already ok in the store: no request made
+	Counts    map[string]int            `json:"counts"`    // status -> articles (unchanged ones count as ok)
+	ByReason  map[string]int            `json:"by_reason"` // reason -> articles not ok
+	ByHost    map[string]map[string]int `json:"by_host"`   // host -> status -> articles
 	Failures  []ArticleFailure          `json:"failures"`
 
 	// RateLimited is set when Google refused further requests; Unresolved
