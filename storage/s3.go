@@ -81,6 +81,9 @@ func NewS3(ctx context.Context, opts S3Options) (*S3, error) {
 		}
 		prefix += "/"
 	}
+	if opts.PartSize != 0 && opts.PartSize < defaultPartSize {
+		return nil, fmt.Errorf("s3: part size %d below the 5 MiB S3 requires", opts.PartSize)
+	}
 	client, err := minio.New(opts.Endpoint, &minio.Options{
 		Creds:      credentials.NewStaticV4(opts.AccessKey, opts.SecretKey, opts.SessionToken),
 		Secure:     opts.Secure,

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/storagetest"
 )
@@ -54,6 +57,7 @@ func TestNewS3(t *testing.T) {
 		{"no endpoint", func(o *storage.S3Options) { o.Endpoint = "" }, "no endpoint"},
 		{"bad bucket name", func(o *storage.S3Options) { o.Bucket = "Bad_Bucket" }, `bucket "Bad_Bucket"`},
 		{"bad prefix", func(o *storage.S3Options) { o.Prefix = "a/../b" }, "invalid key"},
+		{"part size too small", func(o *storage.S3Options) { o.PartSize = 1 << 20 }, "below the 5 MiB"},
 		{"wrong secret", func(o *storage.S3Options) { o.SecretKey = "wrong-secret-key" }, "signature"},
 		{"nothing listening", func(o *storage.S3Options) { o.Endpoint = "127.0.0.1:1"; o.MaxRetries = 1 }, "connection refused"},
 	}
@@ -109,9 +113,16 @@ func TestS3Prefix(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// A foreign object that is no valid key, such as a "directory marker".
 	if err := whole.Put(ctx, "one/ok", strings.NewReader(""), 0, storage.PutOptions{}); err != nil {
 		t.Fatal(err)
+	}
+	// Objects other tools wrote whose names are no valid keys, such as
+	// "directory markers", are not listed.
+	client := minioClient(t)
+	for _, name := range []string{"one/dir/", "one/sub/dir/"} {
+		if _, err := client.PutObject(ctx, bucket, name, strings.NewReader(""), 0, minio.PutObjectOptions{}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var all, innerKeys []string
 	whole.List(ctx, "", func(i storage.Info) error { all = append(all, i.Key); return nil })
@@ -156,4 +167,71 @@ func TestS3Deadline(t *testing.T) {
 	if _, err := s.Stat(ctx, "k"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Stat after the deadline = %v, want context.DeadlineExceeded", err)
 	}
+}
+
+func minioClient(t *testing.T) *minio.Client {
+	t.Helper()
+	c, err := minio.New(strings.TrimPrefix(minioServer.Endpoint(), "http://"), &minio.Options{
+		Creds: credentials.NewStaticV4(minioServer.AccessKey, minioServer.SecretKey, ""), Region: storagetest.MinIORegion,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A failed multipart upload is aborted: no parts are left in the bucket,
+// where they would take space without being listed.
+func TestS3FailedPutLeavesNoUpload(t *testing.T) {
+	errBoom := errors.New("boom")
+	tests := []struct {
+		name string
+		put  func(ctx context.Context, s storage.Store) error
+		want error
+	}{
+		{"reader fails after two parts", func(ctx context.Context, s storage.Store) error {
+			r := io.MultiReader(io.LimitReader(zeroReader{}, 12<<20), errReader{errBoom})
+			return s.Put(ctx, "articles/big/raw.html", r, -1, storage.PutOptions{})
+		}, errBoom},
+		{"context canceled after two parts", func(ctx context.Context, s storage.Store) error {
+			ctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			r := io.LimitReader(&cancelAfter{after: 11 << 20, cancel: cancel}, 20<<20)
+			return s.Put(ctx, "articles/big/raw.html", r, -1, storage.PutOptions{})
+		}, context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bucket := minioServer.NewBucket(t)
+			s, err := storage.NewS3(t.Context(), minioServer.S3Options(bucket))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tt.put(t.Context(), s); !errors.Is(err, tt.want) {
+				t.Fatalf("Put = %v, want %v", err, tt.want)
+			}
+			for u := range minioClient(t).ListIncompleteUploads(t.Context(), bucket, "", true) {
+				t.Errorf("incomplete upload left: %+v", u)
+			}
+		})
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) { clear(p); return len(p), nil }
+
+// cancelAfter yields zeros and cancels its context after some bytes.
+type cancelAfter struct {
+	n, after int
+	cancel   context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	if c.n >= c.after {
+		c.cancel()
+	}
+	clear(p)
+	c.n += len(p)
+	return len(p), nil
 }
