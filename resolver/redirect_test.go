@@ -1,0 +1,168 @@
+package resolver
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/linkarc/linkarc/resolver/gnewstest"
+)
+
+// shortener is a loopback site with the redirect shapes found in feeds.
+func shortener(t *testing.T, googleLink string) (*httptest.Server, *atomic.Int64) {
+	t.Helper()
+	var hits atomic.Int64
+	mux := http.NewServeMux()
+	mux.HandleFunc("/a", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/b", http.StatusMovedPermanently) })
+	mux.HandleFunc("/b", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/c?x=1#frag", http.StatusFound) })
+	mux.HandleFunc("/c", func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<html><title>article</title></html>") })
+	mux.HandleFunc("/meta", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprint(w, `<html><head><!-- <meta http-equiv="refresh" content="0;url=/decoy"> --><META HTTP-EQUIV="Refresh" CONTENT="0; URL='/c?from=meta'"></head><body>redirecting</body></html>`)
+	})
+	mux.HandleFunc("/header", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Refresh", "0;url=/c?from=header")
+		fmt.Fprint(w, "redirecting")
+	})
+	mux.HandleFunc("/feedproxy", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/meta", http.StatusSeeOther) })
+	mux.HandleFunc("/loop1", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop2", http.StatusFound) })
+	mux.HandleFunc("/loop2", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop1", http.StatusFound) })
+	mux.HandleFunc("/endless/{n}", func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscan(r.PathValue("n"), &n)
+		http.Redirect(w, r, fmt.Sprintf("/endless/%d", n+1), http.StatusFound)
+	})
+	mux.HandleFunc("/nolocation", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusFound) })
+	mux.HandleFunc("/js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "javascript:alert(1)")
+		w.WriteHeader(302)
+	})
+	mux.HandleFunc("/dead", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/gone", http.StatusFound) })
+	mux.HandleFunc("/gone", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	mux.HandleFunc("/walled", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/forbidden", http.StatusFound) })
+	mux.HandleFunc("/forbidden", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "bots not welcome", http.StatusForbidden) })
+	mux.HandleFunc("/toomany", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "slow down", http.StatusTooManyRequests) })
+	mux.HandleFunc("/google", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, googleLink, http.StatusMovedPermanently)
+	})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		mux.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+// Spec issue item 7: generic redirects, followed through the SSRF guard.
+func TestGenericRedirects(t *testing.T) {
+	f := newFake(t, gnewstest.Options{})
+	gLink := f.NewArticle("https://publisher.example/via-shortener")
+	s, _ := shortener(t, gLink)
+	u := func(p string) string { return s.URL + p }
+	r := newTestResolver(t, f, func(o *Options) { o.AllowPrivate = true })
+	tests := []struct {
+		in, url string
+		chain   []string
+		kind    string
+		method  string
+	}{
+		{in: u("/a"), url: u("/c?x=1"), chain: []string{u("/a"), u("/b"), u("/c?x=1")}},
+		{in: u("/feedproxy"), url: u("/c?from=meta"), chain: []string{u("/feedproxy"), u("/meta"), u("/c?from=meta")}},
+		{in: u("/header"), url: u("/c?from=header"), chain: []string{u("/header"), u("/c?from=header")}},
+		{in: u("/c"), url: u("/c"), chain: []string{u("/c")}},
+		{in: u("/walled"), url: u("/forbidden"), chain: []string{u("/walled"), u("/forbidden")}},
+		{in: u("/google"), url: "https://publisher.example/via-shortener", chain: []string{u("/google"), gLink}, method: MethodBatchexecute},
+		{in: u("/loop1"), kind: KindRedirectLoop, chain: []string{u("/loop1"), u("/loop2"), u("/loop1")}},
+		{in: u("/endless/0"), kind: KindTooManyRedirects},
+		{in: u("/nolocation"), kind: KindBadRedirect},
+		{in: u("/js"), kind: KindBadRedirect},
+		{in: u("/dead"), kind: "http_404", chain: []string{u("/dead"), u("/gone")}},
+		{in: u("/toomany"), kind: "http_429"},
+		{in: "http://127.0.0.1:1/closed", kind: KindNetwork},
+	}
+	inputs := make([]string, len(tests))
+	for i, tt := range tests {
+		inputs[i] = tt.in
+	}
+	res := r.Resolve(bg(), inputs)
+	for i, tt := range tests {
+		got := res[i]
+		if tt.kind != "" {
+			wantKind(t, got, tt.kind)
+		} else {
+			wantURL(t, got, tt.url, cmpOr(tt.method, MethodRedirect))
+		}
+		if tt.chain != nil && strings.Join(got.Chain, " ") != strings.Join(tt.chain, " ") {
+			t.Errorf("%s: chain %q, want %q", tt.in, got.Chain, tt.chain)
+		}
+		if tt.kind == KindTooManyRedirects && len(got.Chain) != MaxRedirects+1 {
+			t.Errorf("%s: chain of %d, want %d", tt.in, len(got.Chain), MaxRedirects+1)
+		}
+	}
+	// The Google News hop went to the fake, never through the shortener's transport.
+	counts(t, f, 1, 1)
+	if r.RateLimited() {
+		t.Error("a publisher's 429 stopped the Google resolver")
+	}
+}
+
+// Without AllowPrivate, a loopback target is refused at dial time and never
+// contacted, whether it is the link itself or a redirect hop.
+func TestGenericRedirectSSRFGuard(t *testing.T) {
+	f := newFake(t, gnewstest.Options{})
+	s, hits := shortener(t, "")
+	r := newTestResolver(t, f, nil) // AllowPrivate false
+	res := r.Resolve(bg(), []string{s.URL + "/a", "http://localhost:1/x", "http://[::1]:1/x", "http://0x7f.1/x"})
+	for _, rr := range res {
+		wantKind(t, rr, KindForbiddenAddress)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the loopback server was contacted %d times", hits.Load())
+	}
+
+	for _, rr := range res {
+		if !strings.Contains(rr.Err.Message, "--allow-private") {
+			t.Errorf("%s: message %q does not say how to allow it", rr.Input, rr.Err.Message)
+		}
+	}
+}
+
+// Duplicate generic links cost one chain; many links are followed with
+// bounded concurrency and come back in order.
+func TestGenericRedirectDedupAndOrder(t *testing.T) {
+	f := newFake(t, gnewstest.Options{})
+	s, hits := shortener(t, "")
+	var inputs []string
+	for i := range 20 {
+		inputs = append(inputs, fmt.Sprintf("%s/a?n=%d", s.URL, i%10))
+	}
+	r := newTestResolver(t, f, func(o *Options) { o.AllowPrivate = true; o.Concurrency = 3 })
+	for i, res := range r.Resolve(bg(), inputs) {
+		if res.Input != inputs[i] || res.URL != s.URL+"/c?x=1" {
+			t.Errorf("%d: %+v", i, res)
+		}
+	}
+	if hits.Load() != 30 { // 10 distinct links × 3 hops
+		t.Errorf("%d requests, want 30", hits.Load())
+	}
+}
+
+func TestRefreshTarget(t *testing.T) {
+	for in, want := range map[string]string{
+		"0; url=https://a.example/":    "https://a.example/",
+		"0;URL='https://a.example/x'":  "https://a.example/x",
+		`5 ; Url = "/rel"`:             "/rel",
+		"0, url=https://a.example/":    "https://a.example/",
+		"0;https://a.example/no-label": "https://a.example/no-label",
+		"5":                            "",
+		"":                             "",
+		"abc; url=https://a.example/":  "",
+	} {
+		if got := refreshTarget(in); got != want {
+			t.Errorf("refreshTarget(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
