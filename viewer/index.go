@@ -50,6 +50,7 @@ type indexDoc struct {
 	Title     string    `json:"title"`
 	AltTitle  string    `json:"alt_title,omitempty"` // the digest's title when the page has another
 	Publisher string    `json:"publisher"`
+	SiteName  string    `json:"site_name,omitempty"` // the page's own name for its site, when it differs
 	Byline    string    `json:"byline"`
 	Text      string    `json:"text"`
 	Status    string    `json:"status"`
@@ -84,6 +85,9 @@ func newIndexMapping() mapping.IndexMapping {
 	alt.Store = false
 	doc.AddFieldMappingsAt("alt_title", alt)
 	doc.AddFieldMappingsAt("publisher", text())
+	site := text()
+	site.Store = false
+	doc.AddFieldMappingsAt("site_name", site)
 	doc.AddFieldMappingsAt("byline", text())
 	doc.AddFieldMappingsAt("text", text())
 	doc.AddFieldMappingsAt("status", kw())
@@ -409,7 +413,7 @@ func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, err
 	}
 	doc := &indexDoc{
 		Title:     displayTitle(meta),
-		Publisher: strings.TrimSpace(meta.Publisher + " " + meta.SiteName),
+		Publisher: strings.TrimSpace(meta.Publisher),
 		Byline:    meta.Byline,
 		Status:    meta.Status,
 		Host:      hostOf(meta.URL),
@@ -417,6 +421,11 @@ func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, err
 	}
 	if doc.Title != meta.Title {
 		doc.AltTitle = meta.Title
+	}
+	if doc.Publisher == "" {
+		doc.Publisher = strings.TrimSpace(meta.SiteName)
+	} else if !strings.EqualFold(meta.SiteName, doc.Publisher) {
+		doc.SiteName = meta.SiteName
 	}
 	rc, err := ix.store.Get(ctx, storage.ArticleKey(slug, storage.TextFile))
 	switch {

@@ -71,7 +71,7 @@ func (sq searchQuery) bleveQuery() query.Query {
 	boosts := []struct {
 		field string
 		boost float64
-	}{{"title", 5}, {"alt_title", 3}, {"publisher", 2}, {"byline", 1.5}, {"text", 1}}
+	}{{"title", 5}, {"alt_title", 3}, {"publisher", 2}, {"site_name", 2}, {"byline", 1.5}, {"text", 1}}
 	if sq.Words != "" {
 		all := bleve.NewMatchQuery(sq.Words)
 		all.SetField("_all")
