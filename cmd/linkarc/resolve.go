@@ -1,12 +1,166 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"strings"
+
+	"github.com/linkarc/linkarc/resolver"
 )
 
-// PLACEHOLDER: replaced by the real subcommand in this session.
+// runResolve is `linkarc resolve`: flags and wiring; the work is
+// resolver.Resolve.
+//
+// Output keeps one stdout line per input, in input order: the publisher URL,
+// or an empty line when the input failed (the reason goes to stderr), so
+// `paste` and `while read` pipelines stay aligned. --json prints one JSON
+// object per input instead.
 func runResolve(ctx context.Context, args []string, io stdio) int {
-	fmt.Fprintln(io.err, "linkarc resolve: not built yet")
-	return exitUsage
+	fs, cfg := newFlagSet("resolve", "resolve [flags] [URL...|-]\n\n"+
+		"Prints the publisher URL of each Google News link (or t.co/bit.ly/feed-proxy link), one line per\n"+
+		"input in input order; a failed input prints an empty line and its reason on stderr. With no URL,\n"+
+		"or '-', reads one URL per line from stdin. Exit status: 0 all resolved, 1 some failed, 2 usage or\n"+
+		"configuration error, 3 Google rate-limited the run (re-run later: resolved links are cached).", io)
+	jsonOut := fs.Bool("json", false,
+		`print JSON Lines {"input","url","method","error","error_kind"} (+ "chain" for generic redirects) instead of bare URLs`)
+	noCache := fs.Bool("no-cache", false,
+		"neither read nor write the resolution cache in --store (every new-format link then costs Google requests)")
+	if err := cfg.parse(fs, args, io.err); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	inputs, err := resolveInputs(fs.Args(), io.in)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc resolve:", err)
+		return exitUsage
+	}
+	if len(inputs) == 0 {
+		return exitOK
+	}
+	logger, err := cfg.logger(io.err)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc resolve:", err)
+		return exitUsage
+	}
+
+	opts := cfg.resolverOptions(nil, logger)
+	if cfg.gnewsInterval == 0 {
+		opts.Interval = -1 // --gnews-interval 0 means no spacing; resolver's zero value means its default
+	}
+	if *noCache {
+		opts.Cache = resolver.NewMemoryCache()
+	} else {
+		store, err := cfg.openStore(ctx, io.getenv)
+		if err != nil {
+			fmt.Fprintf(io.err, "linkarc resolve: %v (pass --no-cache to resolve without a store)\n", err)
+			return exitUsage
+		}
+		opts.Cache = resolver.NewStoreCache(store)
+	}
+	res, err := resolver.New(opts)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc resolve:", err)
+		return exitUsage
+	}
+
+	results := res.Resolve(ctx, inputs)
+
+	out := bufio.NewWriter(io.out)
+	failed, limited := 0, 0
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+			if r.Err.Kind == resolver.KindRateLimited {
+				limited++
+			} else if r.Err.Kind != resolver.KindCanceled {
+				fmt.Fprintf(io.err, "linkarc resolve: %s: %s [%s]\n", r.Input, r.Err.Error(), r.Err.Kind)
+			}
+		}
+		if *jsonOut {
+			writeJSONResult(out, r)
+		} else {
+			fmt.Fprintln(out, r.URL)
+		}
+	}
+	if err := out.Flush(); err != nil {
+		fmt.Fprintln(io.err, "linkarc resolve: writing output:", err)
+		return exitSomeFailed
+	}
+
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintf(io.err, "linkarc resolve: interrupted; %d of %d inputs were not resolved\n", failed, len(results))
+		return exitInterrupted
+	case res.RateLimited():
+		resume := "re-run the same command later (Google's lockout often lasts an hour): links already resolved are cached in " + cfg.store + ", so it resumes where this run stopped"
+		if *noCache {
+			resume = "re-run later; without --no-cache, resolved links would be cached and a re-run would resume where this run stopped"
+		}
+		fmt.Fprintf(io.err, "linkarc resolve: Google News rate-limited this run; %d of %d inputs are left unresolved (error_kind rate_limited). No further requests were sent to Google. To continue, %s.\n",
+			limited, len(results), resume)
+		return exitRateLimited
+	case failed > 0:
+		fmt.Fprintf(io.err, "linkarc resolve: %d of %d inputs failed\n", failed, len(results))
+		return exitSomeFailed
+	}
+	return exitOK
+}
+
+// resolveInputs gathers the inputs: the arguments, where "-" (or no
+// argument at all) stands for the lines of stdin. Blank lines are skipped.
+func resolveInputs(args []string, stdin io.Reader) ([]string, error) {
+	if len(args) == 0 {
+		args = []string{"-"}
+	}
+	var inputs []string
+	readStdin := false
+	for _, a := range args {
+		if a != "-" {
+			inputs = append(inputs, a)
+			continue
+		}
+		if readStdin {
+			continue // stdin can only be read once
+		}
+		readStdin = true
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if line := strings.TrimSpace(sc.Text()); line != "" {
+				inputs = append(inputs, line)
+			}
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("reading stdin: %w", err)
+		}
+	}
+	return inputs, nil
+}
+
+// jsonResult is one line of --json output. Every key but chain is always
+// present (empty when it does not apply), so consumers need no null checks.
+type jsonResult struct {
+	Input     string   `json:"input"`
+	URL       string   `json:"url"`
+	Method    string   `json:"method"`
+	Error     string   `json:"error"`
+	ErrorKind string   `json:"error_kind"`
+	Chain     []string `json:"chain,omitempty"`
+}
+
+func writeJSONResult(w io.Writer, r resolver.Result) {
+	j := jsonResult{Input: r.Input, URL: r.URL, Method: r.Method, Chain: r.Chain}
+	if r.Err != nil {
+		j.Error, j.ErrorKind = r.Err.Error(), r.Err.Kind
+	}
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(j) // write errors surface at Flush
 }
