@@ -56,6 +56,9 @@ type Options struct {
 	// so that fetching starts while Google is still being asked. Default 50
 	// (one batchexecute POST).
 	ResolveChunk int
+	// StoreWorkers is how many fetched pages are extracted and stored at
+	// once; it also bounds how many fetched pages wait in memory. Default 8.
+	StoreWorkers int
 	// Refresh re-captures articles that are already archived as ok.
 	Refresh bool
 
@@ -79,6 +82,9 @@ func New(opts Options) (*Archiver, error) {
 	}
 	if opts.HostConcurrency <= 0 {
 		opts.HostConcurrency = 32
+	}
+	if opts.StoreWorkers <= 0 {
+		opts.StoreWorkers = 8
 	}
 	if opts.ResolveChunk <= 0 {
 		opts.ResolveChunk = 50
@@ -145,13 +151,25 @@ func (a *Archiver) Run(ctx context.Context, roots []string) (*Report, error) {
 	digests := a.loadDigests(roots, rep)
 	rep.Digests = len(digests)
 
-	r := &run{Archiver: a, rep: rep}
+	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers)}
 	p := newPlanner(r, digests)
 	a.opts.Progress.Start(p.total())
 
-	hosts := newHostPool(ctx, a.opts.HostConcurrency, r.process)
+	var storers sync.WaitGroup
+	for range a.opts.StoreWorkers {
+		storers.Add(1)
+		go func() {
+			defer storers.Done()
+			for f := range r.fetched {
+				r.store(ctx, f)
+			}
+		}()
+	}
+	hosts := newHostPool(ctx, a.opts.HostConcurrency, r.fetch)
 	planErr := p.run(ctx, hosts.enqueue)
 	hosts.wait()
+	close(r.fetched)
+	storers.Wait()
 	a.opts.Progress.Finish()
 
 	rep.Articles = len(p.articles)
@@ -260,21 +278,41 @@ func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestStat
 	return nil
 }
 
-// run is the state of one Run: the archiver and the report it fills.
+// run is the state of one Run: the archiver, the report it fills and the
+// hand-over from fetching to storing.
 type run struct {
 	*Archiver
-	rep *Report
+	rep     *Report
+	fetched chan fetched
 }
 
-// process captures one article: fetch, extract, junk check, store. It runs
-// on the article's host queue.
-func (a *run) process(ctx context.Context, art *article) {
+// fetched is a page on its way from its host queue to a store worker.
+type fetched struct {
+	art   *article
+	cap   *Capture
+	err   error
+	start time.Time
+}
+
+// fetch fetches one article on its host queue and hands the page on, so
+// that the host's next request waits only for the politeness interval, not
+// for extraction and storage of this one.
+func (a *run) fetch(ctx context.Context, art *article) {
 	start := time.Now()
-	snap := &Snapshot{Meta: a.baseMeta(art)}
 	cap, err := a.opts.Fetcher.Fetch(ctx, art.url)
 	if err != nil && ctx.Err() != nil {
 		return // interrupted: leave it for the next run
 	}
+	a.fetched <- fetched{art: art, cap: cap, err: err, start: start}
+}
+
+// store extracts, checks and stores one fetched article.
+func (a *run) store(ctx context.Context, f fetched) {
+	if ctx.Err() != nil {
+		return
+	}
+	art, cap, err, start := f.art, f.cap, f.err, f.start
+	snap := &Snapshot{Meta: a.baseMeta(art)}
 	fillCapture(&snap.Meta, cap)
 	if err != nil {
 		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = storage.StatusFailed, fetchReason(err), err.Error()

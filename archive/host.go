@@ -9,7 +9,7 @@ import (
 // parallel. Each host gets a queue and, while it has work, one goroutine, so
 // a slow or throttled host never holds up the others, and the number of
 // goroutines grows with the number of hosts, not of articles. A semaphore
-// bounds how many articles are in flight at once (memory: each holds a page).
+// bounds how many fetches are in flight at once (memory: each holds a page).
 type hostPool struct {
 	ctx     context.Context
 	process func(context.Context, *article)

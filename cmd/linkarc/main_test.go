@@ -5,7 +5,9 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,10 +21,21 @@ var minioServer *storagetest.MinIO
 // run it as a separate process (and kill it) without building it first.
 const asMainEnv = "LINKARC_TEST_AS_MAIN"
 
+// hwmFileEnv names a file where the child writes its peak RSS (VmHWM) at
+// exit. The kernel's own counters cannot be used from the parent: rusage
+// maxrss of an exec'd child starts at the parent's RSS.
+const hwmFileEnv = "LINKARC_TEST_HWM_FILE"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) == "1" {
-		main()
-		return
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
+		stop()
+		if path := os.Getenv(hwmFileEnv); path != "" {
+			status, _ := os.ReadFile("/proc/self/status")
+			os.WriteFile(path, status, 0o644)
+		}
+		os.Exit(code)
 	}
 	storagetest.Main(m, func(s *storagetest.MinIO) { minioServer = s })
 }
