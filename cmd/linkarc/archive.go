@@ -70,7 +70,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitUsage
 	}
 
-	store, err := cfg.openStore(ctx, io.getenv)
+	store, err := cfg.openStore(ctx, io.getenv, logger)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage

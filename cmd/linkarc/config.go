@@ -95,15 +95,18 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 }
 
 // openStore opens the configured store, taking S3 settings from the
-// environment the way the AWS tools do.
-func (c *config) openStore(ctx context.Context, getenv func(string) string) (storage.Store, error) {
-	return storage.Open(ctx, c.store, storage.S3ConfigFromEnv(getenv))
+// environment the way the AWS tools do. S3 retries are logged to logger.
+func (c *config) openStore(ctx context.Context, getenv func(string) string, logger *slog.Logger) (storage.Store, error) {
+	s3 := storage.S3ConfigFromEnv(getenv)
+	s3.Retry.Logger = logger
+	return storage.Open(ctx, c.store, s3)
 }
 
 // resolverOptions configures a resolver from the shared flags, with its
-// cache in store so that every machine sharing the store shares the cache.
+// cache in store (when not nil) so that every machine sharing the store
+// shares the cache.
 func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resolver.Options {
-	return resolver.Options{
+	opts := resolver.Options{
 		GNewsBase:    c.gnewsBase,
 		Interval:     c.gnewsInterval,
 		Timeout:      c.timeout,
@@ -111,10 +114,16 @@ func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resol
 		HL:           c.hl,
 		GL:           c.gl,
 		CEID:         c.ceid,
-		Cache:        resolver.NewStoreCache(store),
 		AllowPrivate: c.allowPrivate,
 		Logger:       logger,
 	}
+	if c.gnewsInterval == 0 {
+		opts.Interval = -1 // --gnews-interval 0 means no spacing; the resolver's zero value means its default
+	}
+	if store != nil {
+		opts.Cache = resolver.NewStoreCache(store)
+	}
+	return opts
 }
 
 // envReader reads defaults from the environment, collecting parse errors

@@ -51,13 +51,10 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 	}
 
 	opts := cfg.resolverOptions(nil, logger)
-	if cfg.gnewsInterval == 0 {
-		opts.Interval = -1 // --gnews-interval 0 means no spacing; resolver's zero value means its default
-	}
 	if *noCache {
 		opts.Cache = resolver.NewMemoryCache()
 	} else {
-		store, err := cfg.openStore(ctx, io.getenv)
+		store, err := cfg.openStore(ctx, io.getenv, logger)
 		if err != nil {
 			fmt.Fprintf(io.err, "linkarc resolve: %v (pass --no-cache to resolve without a store)\n", err)
 			return exitUsage

@@ -53,7 +53,7 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "linkarc serve: %v\n", err)
 		return exitUsage
 	}
-	store, err := c.openStore(ctx, io.getenv)
+	store, err := c.openStore(ctx, io.getenv, log)
 	if err != nil {
 		fmt.Fprintf(io.err, "linkarc serve: open store %s: %v\n", c.store, err)
 		return exitUsage
