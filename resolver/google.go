@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"cmp"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -18,9 +19,9 @@ import (
 // the /sorry page itself is never requested.
 func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature, *Error) {
 	q := url.Values{}
-	q.Set("hl", cmpOr(p.hl, r.opts.HL))
-	q.Set("gl", cmpOr(p.gl, r.opts.GL))
-	q.Set("ceid", cmpOr(p.ceid, r.opts.CEID))
+	q.Set("hl", cmp.Or(p.hl, r.opts.HL))
+	q.Set("gl", cmp.Or(p.gl, r.opts.GL))
+	q.Set("ceid", cmp.Or(p.ceid, r.opts.CEID))
 	cur := r.news.JoinPath("rss", "articles", p.id)
 	cur.RawQuery = q.Encode()
 	seen := map[string]bool{cur.String(): true}

@@ -37,9 +37,10 @@ func TestResolveRecordedDecode(t *testing.T) {
 	}
 }
 
-// Spec §7 cases 15 and 21: N ids cost N GETs and ⌈N/50⌉ POSTs, results
+// Spec §7 cases 15, 21 and 24: N ids cost N GETs and ⌈N/50⌉ POSTs, results
 // come back in input order mapped by tag (the fake shuffles rows),
-// duplicates and old ids cost nothing, and Google sees one request at a time.
+// duplicates and old ids cost nothing, Google sees one request at a time,
+// and the publishers are never contacted.
 func TestResolveBatchRequestCounts(t *testing.T) {
 	for _, n := range []int{1, 2, 50, 51, 120} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {

@@ -3,6 +3,7 @@ package resolver
 import (
 	"bufio"
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,6 +103,25 @@ func TestDecodeOldIDsFromFixture(t *testing.T) {
 		if !mods[m] {
 			t.Errorf("ids.tsv has no id with length %% 4 == %d; the padding cases are not covered", m)
 		}
+	}
+
+	// End to end, in every URL form: zero requests, method offline.
+	f := newFake(t, gnewstest.Options{})
+	var inputs, want []string
+	for _, row := range loadIDs(t) {
+		if strings.HasPrefix(row.format, "old-embedded") {
+			for _, form := range []string{"https://news.google.com/rss/articles/%s?oc=5", "https://news.google.com/articles/%s?hl=de&gl=DE&ceid=DE%%3Ade",
+				"https://news.google.com/read/%s", "https://news.google.com/__i/rss/rd/articles/%s?oc=5", "%s"} {
+				inputs = append(inputs, fmt.Sprintf(form, row.id))
+				want = append(want, row.publisher)
+			}
+		}
+	}
+	for i, res := range newTestResolver(t, f, nil).Resolve(bg(), inputs) {
+		wantURL(t, res, want[i], MethodOffline)
+	}
+	if f.Total() != 0 {
+		t.Errorf("offline decoding made %d requests", f.Total())
 	}
 }
 

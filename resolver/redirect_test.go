@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -93,7 +94,7 @@ func TestGenericRedirects(t *testing.T) {
 		if tt.kind != "" {
 			wantKind(t, got, tt.kind)
 		} else {
-			wantURL(t, got, tt.url, cmpOr(tt.method, MethodRedirect))
+			wantURL(t, got, tt.url, cmp.Or(tt.method, MethodRedirect))
 		}
 		if tt.chain != nil && strings.Join(got.Chain, " ") != strings.Join(tt.chain, " ") {
 			t.Errorf("%s: chain %q, want %q", tt.in, got.Chain, tt.chain)

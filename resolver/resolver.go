@@ -12,6 +12,7 @@
 package resolver
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,14 +162,14 @@ func New(opts Options) (*Resolver, error) {
 	if opts.Timeout < 0 || opts.BatchSize < 0 || opts.MaxBody < 0 || opts.Concurrency < 0 {
 		return nil, errors.New("resolver: Timeout, BatchSize, MaxBody and Concurrency must not be negative")
 	}
-	opts.Timeout = cmpOr(opts.Timeout, DefaultTimeout)
-	opts.BatchSize = cmpOr(opts.BatchSize, DefaultBatchSize)
-	opts.MaxBody = cmpOr(opts.MaxBody, DefaultMaxBody)
-	opts.Concurrency = cmpOr(opts.Concurrency, DefaultConcurrency)
-	opts.UserAgent = cmpOr(opts.UserAgent, DefaultUserAgent)
-	opts.HL = cmpOr(opts.HL, DefaultHL)
-	opts.GL = cmpOr(opts.GL, DefaultGL)
-	opts.CEID = cmpOr(opts.CEID, DefaultCEID)
+	opts.Timeout = cmp.Or(opts.Timeout, DefaultTimeout)
+	opts.BatchSize = cmp.Or(opts.BatchSize, DefaultBatchSize)
+	opts.MaxBody = cmp.Or(opts.MaxBody, DefaultMaxBody)
+	opts.Concurrency = cmp.Or(opts.Concurrency, DefaultConcurrency)
+	opts.UserAgent = cmp.Or(opts.UserAgent, DefaultUserAgent)
+	opts.HL = cmp.Or(opts.HL, DefaultHL)
+	opts.GL = cmp.Or(opts.GL, DefaultGL)
+	opts.CEID = cmp.Or(opts.CEID, DefaultCEID)
 	if opts.Cache == nil {
 		opts.Cache = NewMemoryCache()
 	}
@@ -220,14 +222,6 @@ func parseBase(name, s string) (*url.URL, error) {
 		return nil, fmt.Errorf("resolver: %s %q: want an http(s) URL like https://news.google.com", name, s)
 	}
 	return u, nil
-}
-
-func cmpOr[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -326,6 +320,7 @@ func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 		}
 		for _, i := range j.idx {
 			results[i] = res
+			results[i].Chain = slices.Clone(res.Chain) // no aliasing between duplicates
 		}
 	}
 	for i := range results {
@@ -375,6 +370,7 @@ func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
 			r.log.Info("no signature", "id", shorten(j.p.id, 24), "kind", err.Kind, "err", err)
 			continue
 		}
+		r.log.Debug("signature fetched", "id", shorten(j.p.id, 24), "ts", sig.TS)
 		batch, sigs = append(batch, j), append(sigs, sig)
 		if len(batch) == r.opts.BatchSize {
 			r.flush(ctx, batch, sigs)
@@ -411,6 +407,8 @@ func (r *Resolver) flush(ctx context.Context, batch []*job, sigs []signature) {
 		reqs[i] = rpcRequest{ID: j.p.id, Sig: sigs[i]}
 	}
 	answers, err := r.postBatch(ctx, reqs)
+	ok := 0
+	defer func() { r.log.Info("batchexecute batch done", "ids", len(batch), "resolved", ok) }()
 	for i, j := range batch {
 		switch {
 		case err != nil:
@@ -419,6 +417,7 @@ func (r *Resolver) flush(ctx context.Context, batch []*job, sigs []signature) {
 			j.res = Result{Err: answers[i].Err}
 		default:
 			u := answers[i].URL
+			ok++
 			j.res = Result{URL: u, Method: MethodBatchexecute}
 			if perr := r.opts.Cache.Put(ctx, j.p.id, u); perr != nil {
 				r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", shorten(j.p.id, 24), "err", perr)
