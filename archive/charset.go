@@ -77,15 +77,23 @@ func detectCharset(raw []byte, contentType string) (encoding.Encoding, string, s
 		return e, n, charsetFromBOM
 	}
 	he, hn := lookupCharset(headerCharset(contentType))
-	me, mn := lookupCharset(metaCharset(raw))
-	// The standard maps a UTF-16 label found inside the document to UTF-8:
-	// a page that could be read as ASCII to find the tag is not UTF-16.
-	if strings.HasPrefix(mn, "utf-16") {
-		me, mn = unicode.UTF8, "utf-8"
+	if hn == "utf-8" && utf8.Valid(raw) {
+		return he, hn, charsetFromHeader // the common case, without scanning for <meta>
+	}
+	var me encoding.Encoding
+	var mn string
+	if he == nil || isGenericWestern(hn) {
+		me, mn = lookupCharset(metaCharset(raw))
+		// The standard maps a UTF-16 label found inside the document to
+		// UTF-8: a page that could be read as ASCII to find the tag is not
+		// UTF-16.
+		if strings.HasPrefix(mn, "utf-16") {
+			me, mn = unicode.UTF8, "utf-8"
+		}
 	}
 
 	declared, dn, source := he, hn, charsetFromHeader
-	if he == nil || (isGenericWestern(hn) && me != nil && !isGenericWestern(mn)) {
+	if he == nil || (me != nil && !isGenericWestern(mn)) {
 		declared, dn, source = me, mn, charsetFromMeta
 	}
 	if declared == nil {

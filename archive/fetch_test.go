@@ -1018,3 +1018,129 @@ func TestFetchContentEncoding(t *testing.T) {
 		})
 	}
 }
+
+func TestFetchBadURL(t *testing.T) {
+	f := newTestFetcher(t, testOptions())
+	for _, u := range []string{"", "not a url", "ftp://example.com/file", "http://", "mailto:someone@example.com", "http://[::1"} {
+		_, err := f.Fetch(context.Background(), u)
+		if fe := fetchErr(t, err, ReasonBadURL); fe.Retryable() || fe.URL != u {
+			t.Errorf("%q: retryable %v, URL %q", u, fe.Retryable(), fe.URL)
+		}
+	}
+}
+
+func TestFetchTLSFailure(t *testing.T) {
+	// A self-signed certificate the fetcher has no reason to trust.
+	srv := httptest.NewTLSServer(htmlHandler(testPage))
+	t.Cleanup(srv.Close)
+	f := newTestFetcher(t, testOptions())
+	_, err := f.Fetch(context.Background(), srv.URL+"/a")
+	if fe := fetchErr(t, err, ReasonTLS); fe.Retryable() {
+		t.Error("a certificate failure should not be retried")
+	}
+}
+
+func TestFetchOptions(t *testing.T) {
+	o, err := FetchOptions{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.HostInterval != DefaultHostInterval || o.MaxBody != DefaultMaxBody || o.Timeout != DefaultTimeout ||
+		o.MaxRetries != DefaultMaxRetries || o.MaxRedirects != DefaultMaxRedirects || o.UserAgent != DefaultUserAgent || o.Logger == nil {
+		t.Errorf("defaults not applied: %+v", o)
+	}
+	for name, bad := range map[string]FetchOptions{
+		"header injection in UA": {UserAgent: "linkarc\r\nX-Evil: 1"},
+		"negative timeout":       {Timeout: -time.Second},
+		"negative body cap":      {MaxBody: -1},
+	} {
+		if _, err := NewFetcher(bad); err == nil {
+			t.Errorf("%s: NewFetcher accepted %+v", name, bad)
+		}
+	}
+	if got := robotsAgent("Linkarc/1.2 (+https://x)"); got != "linkarc" {
+		t.Errorf("robotsAgent = %q", got)
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2024, 3, 5, 8, 30, 0, 0, time.UTC)
+	tests := []struct {
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		{"120", 2 * time.Minute, true},
+		{" 0 ", 0, true},
+		{"Tue, 05 Mar 2024 08:31:30 GMT", 90 * time.Second, true},
+		{"Tue, 05 Mar 2024 08:00:00 GMT", 0, true}, // in the past: now
+		{"99999999999999999999", 0, false},
+		{"-5", 0, false},
+		{"soon", 0, false},
+		{"", 0, false},
+	}
+	for _, tt := range tests {
+		got, ok := parseRetryAfter(tt.in, now)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tt.in, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	f := newTestFetcher(t, FetchOptions{Backoff: 100 * time.Millisecond, MaxBackoff: time.Second})
+	for n, hi := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 5: time.Second, 80: time.Second} {
+		seen := map[time.Duration]bool{}
+		for range 50 {
+			d := f.backoff(n)
+			if d < hi/2 || d > hi {
+				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, hi/2, hi)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 10 {
+			t.Errorf("backoff(%d) has no jitter: %d distinct values in 50", n, len(seen))
+		}
+	}
+}
+
+// BenchmarkFetch measures the fetcher's cost per page against a plain
+// net/http client fetching the same loopback page in the same run.
+func BenchmarkFetch(b *testing.B) {
+	page := bytes.Repeat([]byte("<p>Lorem ipsum dolor sit amet, consectetur adipiscing elit.</p>\n"), 1600) // ~100 KB
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	}))
+	b.Cleanup(srv.Close)
+	b.Run("linkarc", func(b *testing.B) {
+		f, err := NewFetcher(testOptions())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		b.SetBytes(int64(len(page)))
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := f.Fetch(context.Background(), srv.URL+"/a"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("net/http", func(b *testing.B) {
+		client := &http.Client{Transport: &http.Transport{}}
+		defer client.CloseIdleConnections()
+		b.SetBytes(int64(len(page)))
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := client.Get(srv.URL + "/a")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := io.ReadAll(resp.Body); err != nil {
+				b.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+	})
+}
