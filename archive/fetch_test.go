@@ -869,6 +869,7 @@ func TestFetchNotHTML(t *testing.T) {
 		want    string // content type in the message
 	}{
 		{"pdf", "application/pdf", []byte("%PDF-1.7\n"), 256 << 20, true, "application/pdf"},
+		{"video with a length over the cap", "video/mp4", []byte("\x00\x00\x00\x18ftypmp42"), 64 << 20, true, "video/mp4"},
 		{"image", "image/jpeg", []byte("\xff\xd8\xff\xe0"), 64 << 20, true, "image/jpeg"},
 		{"json", "application/json", []byte(`{"a":1}`), 0, true, "application/json"},
 		{"png labelled html", "text/html", png, 0, true, "image/png"},
@@ -883,6 +884,9 @@ func TestFetchNotHTML(t *testing.T) {
 			var sent atomic.Int64
 			pub := newPublisher(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header()["Content-Type"] = []string{tt.ctype}
+				if strings.Contains(tt.name, "length") {
+					w.Header().Set("Content-Length", strconv.FormatInt(int64(len(tt.body))+tt.stream, 10))
+				}
 				n, _ := w.Write(tt.body)
 				sent.Add(int64(n))
 				if tt.stream > 0 {

@@ -131,9 +131,11 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	limit := t.f.opts.MaxBody
-	if resp.ContentLength > limit && resp.StatusCode/100 == 2 {
+	page := st != nil && st.page && resp.StatusCode/100 == 2
+	if page && resp.ContentLength > limit && classifyType(mediaType(resp.Header.Get("Content-Type"))) != typeNotHTML {
 		// Believe a Content-Length over the cap: reading it would either
-		// prove it or waste the time.
+		// prove it or waste the time. (A declared PDF or video is left to
+		// be refused as not HTML, the more useful reason.)
 		resp.Body.Close()
 		return nil, fmt.Errorf("Content-Length %d: %w", resp.ContentLength, errTooLarge)
 	}
@@ -147,7 +149,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	encodings := contentEncodings(resp.Header.Get("Content-Encoding"))
 	b := &body{wire: w, decoded: w, limit: limit, encodings: encodings}
-	if st != nil && st.page && resp.StatusCode/100 == 2 {
+	if page {
 		b.sniff = true
 		b.declared = resp.Header.Get("Content-Type")
 		if needsTee(b.declared) {
