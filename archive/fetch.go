@@ -74,7 +74,8 @@ type FetchOptions struct {
 	// Backoff is the wait before the first retry (without Retry-After); it
 	// doubles with each further retry up to MaxBackoff, and each wait is
 	// drawn from its upper half at random.
-	Backoff    time.Duration
+	Backoff time.Duration
+	// MaxBackoff caps the doubling of Backoff.
 	MaxBackoff time.Duration
 	// Logger receives retries and robots.txt decisions. Default: discard.
 	Logger *slog.Logger
