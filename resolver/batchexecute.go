@@ -21,7 +21,7 @@ const (
 
 // rpcContext is the opaque first argument of garturlreq. Everyone sends these
 // "X" placeholders since 2024-08; Google does not check them.
-var rpcContext = json.RawMessage(`[["X","X",["X","X"],null,null,1,1,"US:en",null,1,null,null,null,null,null,0,1],"X","X",1,[1,1,1],1,1,null,0,0,null,0]`)
+const rpcContext = `[["X","X",["X","X"],null,null,1,1,"US:en",null,1,null,null,null,null,null,0,1],"X","X",1,[1,1,1],1,1,null,0,0,null,0]`
 
 // rpcRequest is one id of a batch with the signature Step 1 found for it.
 type rpcRequest struct {
@@ -49,7 +49,7 @@ func batchTags(n int) []string {
 func buildBatchBody(reqs []rpcRequest, tags []string) (string, error) {
 	envs := make([][]any, len(reqs))
 	for i, r := range reqs {
-		inner, err := json.Marshal([]any{"garturlreq", rpcContext, r.ID, r.Sig.TS, r.Sig.SG})
+		inner, err := json.Marshal([]any{"garturlreq", json.RawMessage(rpcContext), r.ID, r.Sig.TS, r.Sig.SG})
 		if err != nil {
 			return "", fmt.Errorf("encode request for %s: %w", shorten(r.ID, 24), err)
 		}
