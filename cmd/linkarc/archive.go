@@ -28,8 +28,12 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		"timeout for connecting to a publisher (env LINKARC_CONNECT_TIMEOUT)")
 	readTimeout := fs.Duration("read-timeout", e.dur("LINKARC_READ_TIMEOUT", 15*time.Second),
 		"longest silence while reading a page (env LINKARC_READ_TIMEOUT)")
-	retries := fs.Int("retries", e.integer("LINKARC_RETRIES", 3),
-		"retries of a page on 5xx, 429 and timeouts, with backoff (env LINKARC_RETRIES)")
+	retries := fs.Int("max-retries", e.integer("LINKARC_MAX_RETRIES", 3),
+		"retries of a page on 5xx, 429, resets and timeouts, with exponential backoff and jitter (env LINKARC_MAX_RETRIES)")
+	maxRetryAfter := fs.Duration("max-retry-after", e.dur("LINKARC_MAX_RETRY_AFTER", 2*time.Minute),
+		"longest Retry-After honoured; a server asking for more fails the page instead (env LINKARC_MAX_RETRY_AFTER)")
+	maxRedirects := fs.Int("max-redirects", e.integer("LINKARC_MAX_REDIRECTS", 10),
+		"redirects followed per page (env LINKARC_MAX_REDIRECTS)")
 	concurrency := fs.Int("concurrency", e.integer("LINKARC_CONCURRENCY", 32),
 		"articles in flight at once, each on a different host (env LINKARC_CONCURRENCY)")
 	refresh := fs.Bool("refresh", false, "capture again articles already archived as ok (earlier captures are kept in history)")
@@ -48,8 +52,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if *concurrency < 1 || *retries < 0 || *hostInterval < 0 {
-		fmt.Fprintln(io.err, "linkarc archive: -concurrency must be >= 1, -retries and -host-interval >= 0")
+	if *concurrency < 1 || *retries < 0 || *hostInterval < 0 || *maxRedirects < 0 || *maxRetryAfter < 0 {
+		fmt.Fprintln(io.err, "linkarc archive: -concurrency must be >= 1; -max-retries, -max-redirects, -max-retry-after and -host-interval >= 0")
 		return exitUsage
 	}
 	logger, err := cfg.logger(io.err)
@@ -82,20 +86,23 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	}
 	fetcher, err := archive.NewFetcher(archive.FetchOptions{
 		UserAgent:      cfg.userAgent,
-		HostInterval:   *hostInterval,
+		HostInterval:   zeroMeansNone(*hostInterval),
 		IgnoreRobots:   *ignoreRobots,
 		AllowPrivate:   cfg.allowPrivate,
 		ConnectTimeout: *connectTimeout,
 		ReadTimeout:    *readTimeout,
 		Timeout:        cfg.timeout,
 		MaxBody:        maxBody,
-		MaxRetries:     *retries,
+		MaxRetries:     zeroMeansNone(*retries),
+		MaxRetryAfter:  *maxRetryAfter,
+		MaxRedirects:   zeroMeansNone(*maxRedirects),
 		Logger:         logger,
 	})
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
+	defer fetcher.Close()
 	arch, err := archive.New(archive.Options{
 		Store:           store,
 		Resolver:        res,
@@ -132,6 +139,15 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitSomeFailed
 	}
 	return exitOK
+}
+
+// zeroMeansNone maps a user's 0 ("none") to the -1 the option structs use
+// for "none", since their zero value means "the default".
+func zeroMeansNone[T int | time.Duration](v T) T {
+	if v == 0 {
+		return -1
+	}
+	return v
 }
 
 // writeReport writes the JSON report atomically, so a reader never sees half.
