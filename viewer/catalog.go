@@ -150,7 +150,7 @@ func (c *catalog) refresh(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
-		c.stats.LastError, c.stats.LastErrorAt = err.Error(), time.Now()
+		c.stats.LastError, c.stats.LastErrorAt = publicError(err), time.Now()
 		return err
 	}
 	c.stats.LastError, c.stats.LastRefresh = "", time.Now()

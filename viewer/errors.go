@@ -67,3 +67,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, what string, err e
 func (s *Server) badSlug(w http.ResponseWriter, r *http.Request, what string) {
 	s.errorPage(w, r, http.StatusNotFound, "No "+what+" by that name is in the archive.")
 }
+
+// publicError describes a store failure for /healthz and the pages without
+// its details (endpoints, addresses), which go to the log.
+func publicError(err error) string {
+	switch {
+	case err == nil:
+		return ""
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the store did not answer in time"
+	case errors.Is(err, context.Canceled):
+		return "interrupted"
+	default:
+		return "the store could not be read"
+	}
+}

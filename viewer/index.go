@@ -107,6 +107,7 @@ type IndexStats struct {
 	Documents   uint64    `json:"documents"`              // articles searchable now
 	Pending     int       `json:"pending"`                // changed articles not yet indexed
 	Refreshing  bool      `json:"refreshing"`             // a refresh is running
+	LastIndexed int       `json:"last_indexed"`           // articles (re)indexed or dropped by the last refresh
 	LastRefresh time.Time `json:"last_refresh,omitzero"`  // end of the last complete refresh
 	LastError   string    `json:"last_error,omitempty"`   // why the last refresh failed, if it did
 	LastErrorAt time.Time `json:"last_error_at,omitzero"` // when it failed
@@ -122,9 +123,10 @@ type searchIndex struct {
 
 	refreshMu sync.Mutex // one refresh at a time
 
-	mu    sync.Mutex
-	fps   map[string]string // slug -> fingerprint of the indexed meta.json
-	stats IndexStats
+	mu      sync.Mutex
+	fps     map[string]string // slug -> fingerprint of the indexed meta.json
+	stats   IndexStats
+	indexed int // articles indexed or dropped by the running refresh
 }
 
 // openSearchIndex opens the index kept under dir, creating or rebuilding it
@@ -236,23 +238,19 @@ func articleSlugOf(key string) (string, bool) {
 func (ix *searchIndex) refresh(ctx context.Context) error {
 	ix.refreshMu.Lock()
 	defer ix.refreshMu.Unlock()
-	ix.setRefreshing(true, 0)
+	ix.mu.Lock()
+	ix.stats.Refreshing, ix.stats.Pending, ix.indexed = true, 0, 0
+	ix.mu.Unlock()
 	err := ix.refreshLocked(ctx)
 	ix.mu.Lock()
-	ix.stats.Refreshing = false
+	ix.stats.Refreshing, ix.stats.LastIndexed = false, ix.indexed
 	if err != nil {
-		ix.stats.LastError, ix.stats.LastErrorAt = err.Error(), time.Now()
+		ix.stats.LastError, ix.stats.LastErrorAt = publicError(err), time.Now()
 	} else {
 		ix.stats.LastError, ix.stats.LastRefresh, ix.stats.Pending = "", time.Now(), 0
 	}
 	ix.mu.Unlock()
 	return err
-}
-
-func (ix *searchIndex) setRefreshing(on bool, pending int) {
-	ix.mu.Lock()
-	ix.stats.Refreshing, ix.stats.Pending = on, pending
-	ix.mu.Unlock()
 }
 
 func (ix *searchIndex) refreshLocked(ctx context.Context) error {
@@ -300,6 +298,7 @@ func (ix *searchIndex) refreshLocked(ctx context.Context) error {
 			delete(ix.fps, slug)
 		}
 		ix.stats.Pending -= len(removed)
+		ix.indexed += len(removed)
 		ix.mu.Unlock()
 	}
 
@@ -396,6 +395,7 @@ feed:
 		}
 	}
 	ix.stats.Pending -= len(done)
+	ix.indexed += len(done)
 	ix.mu.Unlock()
 	return nil
 }

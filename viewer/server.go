@@ -46,7 +46,7 @@ type Options struct {
 	RefreshInterval time.Duration
 
 	// StoreTimeout bounds the store reads of one request, so that a hung
-	// store gives a 503 instead of a hung page. Default 15 seconds.
+	// store gives a 503 instead of a hung page. Default 10 seconds.
 	StoreTimeout time.Duration
 
 	// PageSize is the number of digests per home page and the default page
@@ -92,7 +92,7 @@ func New(opts Options) (*Server, error) {
 		opts.RefreshInterval = time.Minute
 	}
 	if opts.StoreTimeout <= 0 {
-		opts.StoreTimeout = 15 * time.Second
+		opts.StoreTimeout = 10 * time.Second
 	}
 	if opts.PageSize <= 0 {
 		opts.PageSize = 25
