@@ -106,11 +106,11 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		r.stop("HTTP 429 on batchexecute")
+		r.stopPosts("HTTP 429 on batchexecute")
 		return nil, rateLimitedError(nil)
 	case isRedirect(resp.StatusCode):
 		if next, err := u.Parse(resp.Header.Get("Location")); err == nil && strings.HasPrefix(next.Path, "/sorry") {
-			r.stop("batchexecute redirected to /sorry")
+			r.stopPosts("batchexecute redirected to /sorry")
 			return nil, rateLimitedError(nil)
 		}
 		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, "unexpected redirect")

@@ -134,7 +134,12 @@ type Resolver struct {
 	sleep func(ctx context.Context, d time.Duration) error
 
 	googleMu sync.Mutex // one Google conversation at a time
-	limited  atomic.Bool
+	limited  atomic.Bool // Google refused us: no more signature pages
+	// postsLimited is set when a batchexecute POST itself was refused.
+	// Until then the signatures already collected are still posted after a
+	// refused GET: Google's budget counts only the GETs (spec §6.1), so
+	// those signatures are resolutions already paid for.
+	postsLimited atomic.Bool
 }
 
 // New checks the options and builds a Resolver.
@@ -396,7 +401,7 @@ func (r *Resolver) stopErr(ctx context.Context) *Error {
 // flush sends one batchexecute POST for the collected signatures and files
 // each id's answer (caching the successes).
 func (r *Resolver) flush(ctx context.Context, batch []*job, sigs []signature) {
-	if err := r.stopErr(ctx); err != nil {
+	if err := r.postStopErr(ctx); err != nil {
 		for _, j := range batch {
 			j.res = Result{Err: err}
 		}
@@ -453,6 +458,23 @@ func (r *Resolver) endTurn() {
 	if r.opts.Interval > 0 {
 		r.lim.AllowN(r.now(), 1)
 	}
+}
+
+// postStopErr says why no batchexecute POST may be made, if that is so.
+func (r *Resolver) postStopErr(ctx context.Context) *Error {
+	if r.postsLimited.Load() {
+		return rateLimitedError(nil)
+	}
+	if ctx.Err() != nil {
+		return newError(KindCanceled, "canceled before this link was resolved", ctx.Err())
+	}
+	return nil
+}
+
+// stopPosts records that Google refused a POST: nothing more is sent.
+func (r *Resolver) stopPosts(why string) {
+	r.postsLimited.Store(true)
+	r.stop(why)
 }
 
 // stop records that Google refused us; every later Google request is skipped.
