@@ -26,7 +26,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	fs.Var(sizeFlag{&maxBody}, "max-body", "largest page body fetched, e.g. 16MiB (env LINKARC_MAX_BODY)")
 	connectTimeout := fs.Duration("connect-timeout", e.dur("LINKARC_CONNECT_TIMEOUT", 10*time.Second),
 		"timeout for connecting to a publisher (env LINKARC_CONNECT_TIMEOUT)")
-	readTimeout := fs.Duration("read-timeout", e.dur("LINKARC_READ_TIMEOUT", 15*time.Second),
+	readTimeout := fs.Duration("read-timeout", e.dur("LINKARC_READ_TIMEOUT", 20*time.Second),
 		"longest silence while reading a page (env LINKARC_READ_TIMEOUT)")
 	retries := fs.Int("max-retries", e.integer("LINKARC_MAX_RETRIES", 3),
 		"retries of a page on 5xx, 429, resets and timeouts, with exponential backoff and jitter (env LINKARC_MAX_RETRIES)")

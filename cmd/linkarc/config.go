@@ -217,8 +217,15 @@ func parseSize(s string) (int64, error) {
 type sizeFlag struct{ n *int64 }
 
 func (f sizeFlag) String() string {
-	if f.n == nil {
+	switch {
+	case f.n == nil:
 		return "0"
+	case *f.n > 0 && *f.n%(1<<30) == 0:
+		return strconv.FormatInt(*f.n>>30, 10) + "GiB"
+	case *f.n > 0 && *f.n%(1<<20) == 0:
+		return strconv.FormatInt(*f.n>>20, 10) + "MiB"
+	case *f.n > 0 && *f.n%(1<<10) == 0:
+		return strconv.FormatInt(*f.n>>10, 10) + "KiB"
 	}
 	return strconv.FormatInt(*f.n, 10)
 }
