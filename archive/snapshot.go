@@ -151,11 +151,16 @@ func (w snapshotWriter) copyToHistory(ctx context.Context, slug, id string, prev
 }
 
 func (w snapshotWriter) putJSON(ctx context.Context, key string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	// Not HTML-escaped: other tools read these files, and URLs with "&"
+	// should read as URLs, not as \u0026.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
-	data = append(data, '\n')
+	data := buf.Bytes()
 	if err := w.store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
 	}
