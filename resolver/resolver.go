@@ -133,7 +133,7 @@ type Resolver struct {
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
-	googleMu sync.Mutex // one Google conversation at a time
+	googleMu sync.Mutex  // one Google conversation at a time
 	limited  atomic.Bool // Google refused us: no more signature pages
 	// postsLimited is set when a batchexecute POST itself was refused.
 	// Until then the signatures already collected are still posted after a
