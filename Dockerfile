@@ -1,0 +1,12 @@
+# linkarc: one static binary in a small image.
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -o /out/linkarc ./cmd/linkarc
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/linkarc /usr/local/bin/linkarc
+ENTRYPOINT ["/usr/local/bin/linkarc"]
+CMD ["serve", "--addr", "0.0.0.0:8080"]
