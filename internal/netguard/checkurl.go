@@ -20,6 +20,12 @@ import (
 // CheckURL does not resolve names; hostnames that resolve to private
 // addresses are refused by the dialer from NewDialer.
 func CheckURL(u *url.URL, allowPrivate bool) error {
+	return Policy{AllowPrivate: allowPrivate}.CheckURL(u)
+}
+
+// checkScheme refuses what no policy lets through: no URL, a scheme other
+// than http or https, no host.
+func checkScheme(u *url.URL) error {
 	if u == nil {
 		return &ForbiddenError{Addr: "<nil URL>", Reason: "no URL"}
 	}
@@ -28,23 +34,8 @@ func CheckURL(u *url.URL, allowPrivate bool) error {
 	default:
 		return &ForbiddenError{Addr: u.Redacted(), Reason: "scheme " + strconv.Quote(u.Scheme) + " is not http or https"}
 	}
-	host := u.Hostname()
-	if host == "" {
+	if u.Hostname() == "" {
 		return &ForbiddenError{Addr: u.Redacted(), Reason: "no host"}
-	}
-	if allowPrivate {
-		return nil
-	}
-	h := normalizeHost(host)
-	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
-		return &ForbiddenError{Addr: host, Reason: "loopback name"}
-	}
-	ip, ok := literalIP(h)
-	if !ok {
-		return nil
-	}
-	if r := refusal(ip); r != "" {
-		return &ForbiddenError{Addr: host, Reason: r}
 	}
 	return nil
 }

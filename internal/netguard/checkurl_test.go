@@ -1,7 +1,9 @@
 package netguard
 
 import (
+	"net/netip"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -150,8 +152,15 @@ func TestParseLegacyIPv4(t *testing.T) {
 }
 
 // FuzzCheckURL checks that CheckURL never panics, that allowPrivate never
-// makes it stricter, and that an accepted URL is http(s) with a host that is
-// not a refused literal address.
+// makes it stricter, that an accepted URL is http(s) with a host that is not
+// a refused literal address, and that the early check agrees with the
+// dial-time one: a literal host is refused by CheckURL exactly when the
+// dialer would refuse its address, and an exact AllowAddrs exception lets
+// it through both.
+//
+//	go test ./internal/netguard -run '^$' -fuzz '^FuzzCheckURL$' -fuzztime 60s
+//
+// Seeds: testdata/fuzz/FuzzCheckURL (every notation of the SSRF targets).
 func FuzzCheckURL(f *testing.F) {
 	for _, s := range []string{
 		"http://127.0.0.1/", "http://2130706433/", "http://0177.0.0.1/", "http://0x7f.1/",
@@ -176,17 +185,38 @@ func FuzzCheckURL(f *testing.F) {
 				t.Fatalf("%q: error %v is not a ForbiddenError", raw, err)
 			}
 		}
-		if strict != nil {
+		if lax != nil {
 			return
 		}
-		if u.Scheme != "http" && u.Scheme != "https" {
+		if !strings.EqualFold(u.Scheme, "http") && !strings.EqualFold(u.Scheme, "https") {
 			t.Fatalf("%q: scheme %q accepted", raw, u.Scheme)
 		}
 		if u.Hostname() == "" {
 			t.Fatalf("%q: empty host accepted", raw)
 		}
-		if ip, ok := literalIP(normalizeHost(u.Hostname())); ok && !Allowed(ip) {
+		h := normalizeHost(u.Hostname())
+		ip, literal := literalIP(h)
+		if strict == nil && literal && !Allowed(ip) {
 			t.Fatalf("%q: literal %s accepted", raw, ip)
+		}
+		port, portOK := urlPort(u)
+		if !literal || !portOK || h == "localhost" || strings.HasSuffix(h, ".localhost") {
+			return
+		}
+		ap := netip.AddrPortFrom(ip, port)
+		dial := Policy{}.CheckAddr(ap)
+		if (strict == nil) != (dial == nil) {
+			t.Fatalf("%q: CheckURL says %v but the dialer says %v for %s", raw, strict, dial, ap)
+		}
+		exempt := Policy{AllowAddrs: []netip.AddrPort{ap}}
+		if err := exempt.CheckURL(u); err != nil {
+			t.Fatalf("%q: refused although %s is allowed exactly: %v", raw, ap, err)
+		}
+		if err := exempt.CheckAddr(ap); err != nil {
+			t.Fatalf("%q: dialer refuses %s although it is allowed exactly: %v", raw, ap, err)
+		}
+		if other := netip.AddrPortFrom(ip, port^1); dial != nil && exempt.CheckAddr(other) == nil {
+			t.Fatalf("%q: allowing %s also let through %s", raw, ap, other)
 		}
 	})
 }

@@ -39,17 +39,17 @@ func IsForbidden(err error) bool {
 // resolved address actually dialed, it covers hostnames, DNS rebinding and
 // redirects alike. DNS lookups themselves are not affected.
 func NewDialer(allowPrivate bool, timeout time.Duration) *net.Dialer {
-	if allowPrivate {
-		return &net.Dialer{Timeout: timeout}
-	}
-	return newDialer(timeout, refusal)
+	return Policy{AllowPrivate: allowPrivate}.Dialer(timeout)
 }
 
-// newDialer builds a guarded dialer around a refusal policy; tests use it to
-// stand up a "public" host on loopback.
-func newDialer(timeout time.Duration, refuse func(netip.Addr) string) *net.Dialer {
+// newDialer builds a guarded dialer around a refusal policy, which returns
+// why a destination is refused or "" to allow it.
+func newDialer(timeout time.Duration, refuse func(netip.AddrPort) string) *net.Dialer {
 	return &net.Dialer{
 		Timeout: timeout,
+		// Control runs after the socket is created and before connect(2)
+		// (net/sock_posix.go); an error here closes the socket unconnected,
+		// so a refused destination never sees a packet.
 		Control: func(network, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
@@ -57,7 +57,7 @@ func newDialer(timeout time.Duration, refuse func(netip.Addr) string) *net.Diale
 				// dial one, so refuse rather than guess.
 				return &ForbiddenError{Addr: address, Reason: "not an IP " + network + " address"}
 			}
-			if r := refuse(ap.Addr()); r != "" {
+			if r := refuse(ap); r != "" {
 				return &ForbiddenError{Addr: address, Reason: r}
 			}
 			return nil

@@ -95,28 +95,30 @@ func TestDialerLoopbackServer(t *testing.T) {
 	}
 }
 
-// TestDialerRefusesRedirect stands up a "public" host on 127.0.0.2 (the test
-// policy lets only that address through) that redirects to a private one on
-// 127.0.0.1: the redirect hop must be refused at dial time.
+// TestDialerRefusesRedirect stands up a "public" host on 127.0.0.2 (the
+// policy lets exactly that address and port through) that redirects to a
+// private one on 127.0.0.1 and to another port of its own address: both
+// redirect hops must be refused at dial time.
 func TestDialerRefusesRedirect(t *testing.T) {
 	private := newCountingServer(t, "127.0.0.1:0", hello)
+	sibling := newCountingServer(t, "127.0.0.2:0", hello)
 	public := newCountingServer(t, "127.0.0.2:0", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, private.URL+"/secret", http.StatusFound)
-	})
-	publicAddr := netip.MustParseAddr("127.0.0.2")
-	d := newDialer(5*time.Second, func(a netip.Addr) string {
-		if a == publicAddr {
-			return ""
+		target := private.URL
+		if r.URL.Path == "/sibling" {
+			target = sibling.URL
 		}
-		return refusal(a)
+		http.Redirect(w, r, target+"/secret", http.StatusFound)
 	})
+	d := Policy{AllowAddrs: []netip.AddrPort{netip.MustParseAddrPort(public.Listener.Addr().String())}}.Dialer(5 * time.Second)
 
-	_, err := clientWith(d).Get(public.URL + "/article")
-	if !IsForbidden(err) {
-		t.Fatalf("redirect to %s: err = %v, want a ForbiddenError", private.URL, err)
+	for _, path := range []string{"/article", "/sibling"} {
+		_, err := clientWith(d).Get(public.URL + path)
+		if !IsForbidden(err) {
+			t.Fatalf("redirect from %s: err = %v, want a ForbiddenError", path, err)
+		}
 	}
-	if public.hits.Load() != 1 || private.hits.Load() != 0 {
-		t.Fatalf("hits public=%d private=%d, want 1 and 0", public.hits.Load(), private.hits.Load())
+	if public.hits.Load() != 2 || private.hits.Load() != 0 || sibling.hits.Load() != 0 {
+		t.Fatalf("hits public=%d private=%d sibling=%d, want 2, 0, 0", public.hits.Load(), private.hits.Load(), sibling.hits.Load())
 	}
 }
 
