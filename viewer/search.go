@@ -68,16 +68,19 @@ func (sq searchQuery) empty() bool { return sq.Words == "" && len(sq.Phrases) ==
 // _all field); the per-field clauses only add score.
 func (sq searchQuery) bleveQuery() query.Query {
 	bq := bleve.NewBooleanQuery()
-	boosts := []struct {
+	type boost struct {
 		field string
 		boost float64
-	}{{"title", 5}, {"alt_title", 3}, {"publisher", 2}, {"site_name", 2}, {"byline", 1.5}, {"text", 1}}
+	}
+	// The body text is scored through _all only: a separate clause for it
+	// would add little to the ranking and double the cost of a search.
+	short := []boost{{"title", 5}, {"alt_title", 3}, {"publisher", 2}, {"site_name", 2}, {"byline", 1.5}}
 	if sq.Words != "" {
 		all := bleve.NewMatchQuery(sq.Words)
 		all.SetField("_all")
 		all.SetOperator(query.MatchQueryOperatorAnd)
 		bq.AddMust(all)
-		for _, b := range boosts {
+		for _, b := range short {
 			m := bleve.NewMatchQuery(sq.Words)
 			m.SetField(b.field)
 			m.SetBoost(b.boost)
@@ -86,7 +89,7 @@ func (sq searchQuery) bleveQuery() query.Query {
 	}
 	for _, p := range sq.Phrases {
 		var anyField []query.Query
-		for _, b := range boosts {
+		for _, b := range append(short, boost{"text", 1}) {
 			m := bleve.NewMatchPhraseQuery(p)
 			m.SetField(b.field)
 			m.SetBoost(b.boost)

@@ -33,11 +33,8 @@ type Generated struct {
 // Vocabulary returns the words generated texts are made of, for search load.
 func Vocabulary() []string { return strings.Fields(vocabulary) }
 
-// Generate writes a synthetic archive of news digests: every article has a
-// raw page (with scripts and remote images, as real pages have), readable
-// HTML, text and a meta.json; about one in ten is blocked and one in twenty
-// failed, as in real runs. Publishers live under .example domains.
-func Generate(ctx context.Context, st storage.Store, opts GenerateOptions) (*Generated, error) {
+// withDefaults fills in the zero fields of opts.
+func (opts GenerateOptions) withDefaults() GenerateOptions {
 	if opts.Articles <= 0 {
 		opts.Articles = 100
 	}
@@ -53,16 +50,26 @@ func Generate(ctx context.Context, st storage.Store, opts GenerateOptions) (*Gen
 	if opts.Start.IsZero() {
 		opts.Start = time.Date(2024, 1, 1, 6, 0, 0, 0, time.UTC)
 	}
-	words := Vocabulary()
-	pubs := strings.Fields(publishers)
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x6c696e6b617263))
+	return opts
+}
 
+// Plan returns what Generate writes for opts, without writing anything:
+// the same options always give the same archive.
+func Plan(opts GenerateOptions) *Generated {
+	gen, _ := plan(opts.withDefaults())
+	return gen
+}
+
+// plan builds the digest records and the description of the archive; the
+// articles' texts are made one at a time when they are written.
+func plan(opts GenerateOptions) (*Generated, []storage.DigestRecord) {
+	words, pubs := Vocabulary(), strings.Fields(publishers)
 	gen := &Generated{Status: map[string]string{}}
-	var articles []Article
 	var digests []storage.DigestRecord
 	for start := 0; start < opts.Articles; start += opts.PerDigest {
 		n := len(digests)
 		day := opts.Start.AddDate(0, 0, n)
+		rng := rand.New(rand.NewPCG(opts.Seed, uint64(1<<40+n)))
 		d := storage.DigestRecord{
 			Slug:       fmt.Sprintf("%s-news-digest-%04d", day.Format("2006-01-02"), n+1),
 			SourceFile: fmt.Sprintf("digests/%s.md", day.Format("2006-01-02")),
@@ -74,27 +81,37 @@ func Generate(ctx context.Context, st storage.Store, opts GenerateOptions) (*Gen
 			ArchivedAt: day.Add(90 * time.Minute),
 		}
 		for i := start; i < min(start+opts.PerDigest, opts.Articles); i++ {
-			a := makeArticle(rng, words, pubs, i, day, opts.Words)
-			a.Meta.Digests = []string{d.Slug}
+			m, _ := articleHead(opts, words, pubs, i)
 			d.Articles = append(d.Articles, storage.DigestArticle{
-				Slug: a.Meta.Slug, Title: a.Meta.Title, Publisher: a.Meta.Publisher,
-				GoogleNewsURL: a.Meta.GoogleNewsURL, URL: a.Meta.URL, Status: a.Meta.Status, Reason: a.Meta.Reason,
+				Slug: m.Slug, Title: m.Title, Publisher: m.Publisher,
+				GoogleNewsURL: m.GoogleNewsURL, URL: m.URL, Status: m.Status, Reason: m.Reason,
 			})
-			articles = append(articles, a)
-			gen.Articles = append(gen.Articles, a.Meta.Slug)
-			gen.Status[a.Meta.Slug] = a.Meta.Status
+			gen.Articles = append(gen.Articles, m.Slug)
+			gen.Status[m.Slug] = m.Status
 		}
 		digests = append(digests, d)
 		gen.Digests = append(gen.Digests, d.Slug)
 	}
+	return gen, digests
+}
 
-	jobs := make(chan Article)
+// Generate writes a synthetic archive of news digests: every article has a
+// raw page (with scripts and remote images, as real pages have), readable
+// HTML, text and a meta.json; about one in ten is blocked and one in twenty
+// failed, as in real runs. Publishers live under .example domains. Articles
+// are made and written one at a time, so memory stays small for any size.
+func Generate(ctx context.Context, st storage.Store, opts GenerateOptions) (*Generated, error) {
+	opts = opts.withDefaults()
+	gen, digests := plan(opts)
+	words, pubs := Vocabulary(), strings.Fields(publishers)
+
+	jobs := make(chan int)
 	errs := make(chan error, opts.Concurrency)
 	var wg sync.WaitGroup
 	for range opts.Concurrency {
 		wg.Go(func() {
-			for a := range jobs {
-				if err := PutArticle(ctx, st, a); err != nil {
+			for i := range jobs {
+				if err := PutArticle(ctx, st, makeArticle(opts, words, pubs, i)); err != nil {
 					errs <- err
 					return
 				}
@@ -103,9 +120,9 @@ func Generate(ctx context.Context, st storage.Store, opts GenerateOptions) (*Gen
 	}
 	var err error
 feed:
-	for _, a := range articles {
+	for i := range opts.Articles {
 		select {
-		case jobs <- a:
+		case jobs <- i:
 		case err = <-errs:
 			break feed
 		case <-ctx.Done():
@@ -130,12 +147,16 @@ feed:
 	return gen, nil
 }
 
-func makeArticle(rng *rand.Rand, words, pubs []string, i int, day time.Time, nwords int) Article {
+// articleHead makes article i's meta.json, without the text-derived
+// fields. Each article has its own random stream, so any one can be made
+// without the others.
+func articleHead(opts GenerateOptions, words, pubs []string, i int) (storage.ArticleMeta, *rand.Rand) {
+	rng := rand.New(rand.NewPCG(opts.Seed, uint64(i)))
+	day := opts.Start.AddDate(0, 0, i/opts.PerDigest)
 	pub := pubs[rng.IntN(len(pubs))]
 	title := sentence(rng, words, 6, 11, false)
 	slug := fmt.Sprintf("%s-%s-%06d", strings.ToLower(strings.Join(strings.Fields(title)[:3], "-")), pub, i+1)
 	u := fmt.Sprintf("https://www.%s.example/news/%s", pub, slug)
-	fetched := day.Add(time.Duration(95+i%50) * time.Minute)
 	m := storage.ArticleMeta{
 		Slug:          slug,
 		Title:         title,
@@ -145,7 +166,7 @@ func makeArticle(rng *rand.Rand, words, pubs []string, i int, day time.Time, nwo
 		ResolveMethod: "batchexecute",
 		FinalURL:      u,
 		HTTPStatus:    200,
-		FetchedAt:     fetched,
+		FetchedAt:     day.Add(time.Duration(95+i%50) * time.Minute),
 		ContentType:   "text/html; charset=utf-8",
 		Charset:       "utf-8",
 		ArticleTitle:  title,
@@ -154,31 +175,42 @@ func makeArticle(rng *rand.Rand, words, pubs []string, i int, day time.Time, nwo
 		PublishedTime: day.Add(-3 * time.Hour).Format(time.RFC3339),
 		Lang:          "en",
 		Status:        storage.StatusOK,
+		Digests:       []string{fmt.Sprintf("%s-news-digest-%04d", day.Format("2006-01-02"), i/opts.PerDigest+1)},
 	}
-	var paras []string
-	for left := nwords; left > 0; {
-		var p []string
-		for range 3 + rng.IntN(3) {
-			s := sentence(rng, words, 8, 18, true)
-			p = append(p, s)
-			left -= len(strings.Fields(s))
-		}
-		paras = append(paras, strings.Join(p, " "))
-	}
-	m.Excerpt = paras[0]
-	m.WordCount = nwords
-	a := Article{Meta: m}
 	switch r := rng.IntN(20); {
 	case r < 1: // failed: nothing fetched
-		a.Meta.Status, a.Meta.Reason, a.Meta.Error = storage.StatusFailed, "fetch failed", "dial tcp: connect: connection refused"
-		a.Meta.HTTPStatus, a.Meta.ArticleTitle, a.Meta.Byline, a.Meta.WordCount = 0, "", "", 0
-		return a
+		m.Status, m.Reason, m.Error = storage.StatusFailed, "fetch failed", "dial tcp: connect: connection refused"
+		m.HTTPStatus, m.ArticleTitle, m.Byline = 0, "", ""
 	case r < 3: // blocked: a consent wall
-		a.Meta.Status, a.Meta.Reason = storage.StatusBlocked, "consent wall"
-		paras = []string{"Before you continue, we use cookies and data to deliver and maintain our services."}
-		a.Meta.WordCount = 15
+		m.Status, m.Reason = storage.StatusBlocked, "consent wall"
 	}
+	return m, rng
+}
+
+// makeArticle makes article i whole.
+func makeArticle(opts GenerateOptions, words, pubs []string, i int) Article {
+	m, rng := articleHead(opts, words, pubs, i)
+	a := Article{Meta: m}
+	var paras []string
+	switch m.Status {
+	case storage.StatusFailed:
+		return a
+	case storage.StatusBlocked:
+		paras = []string{"Before you continue, we use cookies and data to deliver and maintain our services."}
+	default:
+		for left := opts.Words; left > 0; {
+			var p []string
+			for range 3 + rng.IntN(3) {
+				s := sentence(rng, words, 8, 18, true)
+				p = append(p, s)
+				left -= len(strings.Fields(s))
+			}
+			paras = append(paras, strings.Join(p, " "))
+		}
+	}
+	a.Meta.Excerpt = paras[0]
 	var rb, tb strings.Builder
+	words2 := 0
 	for j, p := range paras {
 		if j == 2 {
 			fmt.Fprintf(&rb, "<h2>%s</h2>\n", html.EscapeString(sentence(rng, words, 3, 6, false)))
@@ -188,10 +220,13 @@ func makeArticle(rng *rand.Rand, words, pubs []string, i int, day time.Time, nwo
 		}
 		fmt.Fprintf(&rb, "<p>%s</p>\n", html.EscapeString(p))
 		tb.WriteString(p + "\n\n")
+		words2 += len(strings.Fields(p))
 	}
+	a.Meta.WordCount = words2
 	a.Readable = "<article>\n" + rb.String() + "</article>\n"
 	a.Text = tb.String()
-	a.Raw = fmt.Sprintf(rawPage, html.EscapeString(title), html.EscapeString(m.Publisher), pub, html.EscapeString(title), a.Readable)
+	host := strings.TrimPrefix(strings.SplitN(strings.TrimPrefix(m.URL, "https://"), "/", 2)[0], "www.")
+	a.Raw = fmt.Sprintf(rawPage, html.EscapeString(m.Title), html.EscapeString(m.Publisher), host, html.EscapeString(m.Title), a.Readable)
 	return a
 }
 
@@ -201,7 +236,7 @@ const rawPage = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>%s</title>
 <script src="https://cdn.tracker.example/t.js"></script>
 <style>body{font-family:Georgia,serif;max-width:42em;margin:2em auto;padding:0 1em;color:#222} header{border-bottom:3px solid #b00;margin-bottom:1em} .brand{font:700 1.6em sans-serif;color:#b00}</style>
-</head><body><header><div class="brand">%s</div><img src="https://img.%s.example/logo.png" alt="logo"></header>
+</head><body><header><div class="brand">%s</div><img src="https://img.%s/logo.png" alt="logo"></header>
 <h1>%s</h1>
 %s
 <script>document.title = "tracked"; fetch("/api/digests");</script>
