@@ -80,17 +80,73 @@ func (w snapshotWriter) write(ctx context.Context, s *Snapshot, prev storage.Art
 		return kept, w.putJSON(ctx, storage.ArticleKey(slug, storage.MetaFile), kept)
 	}
 
-	if hasPrev && (prev.SHA256 != "" || prev.Status != storage.StatusFailed) {
-		ref := captureRef(prev)
-		if err := w.copyToHistory(ctx, slug, ref.CaptureID, prev); err != nil {
+	metaKey := storage.ArticleKey(slug, storage.MetaFile)
+	if hasPrev {
+		if prev.SHA256 != "" || prev.Status != storage.StatusFailed {
+			ref := captureRef(prev)
+			if err := w.copyToHistory(ctx, slug, ref.CaptureID, prev); err != nil {
+				return prev, err
+			}
+			s.Meta.History = appendRef(prev.History, ref)
+		}
+		// The objects about to be replaced are the ones meta.json describes.
+		// Remove it first: a crash while they are replaced then leaves the
+		// article without a current capture (the previous one is complete
+		// in history, and the next run lists it again) instead of a
+		// meta.json describing objects of another capture.
+		if err := w.store.Delete(ctx, metaKey); err != nil {
+			return prev, fmt.Errorf("delete %s: %w", metaKey, err)
+		}
+	} else {
+		// No meta.json: a new article, or one whose replacement was cut
+		// short after the delete above. Its history, if any, is listed.
+		h, err := w.historyRefs(ctx, slug)
+		if err != nil {
 			return prev, err
 		}
-		s.Meta.History = appendRef(prev.History, ref)
+		s.Meta.History = h
 	}
 	if err := w.putContent(ctx, func(name string) string { return storage.ArticleKey(slug, name) }, s); err != nil {
 		return prev, err
 	}
-	return s.Meta, w.putJSON(ctx, storage.ArticleKey(slug, storage.MetaFile), s.Meta)
+	return s.Meta, w.putJSON(ctx, metaKey, s.Meta)
+}
+
+// historyRefs lists the captures kept in an article's history, from the
+// meta.json each has there, oldest first.
+func (w snapshotWriter) historyRefs(ctx context.Context, slug string) ([]storage.CaptureRef, error) {
+	prefix := storage.ArticleKey(slug, storage.HistoryDir) + "/"
+	var ids []string
+	err := w.store.List(ctx, prefix, func(info storage.Info) error {
+		id, name, ok := strings.Cut(strings.TrimPrefix(info.Key, prefix), "/")
+		if ok && name == storage.MetaFile {
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list history of %s: %w", slug, err)
+	}
+	var refs []storage.CaptureRef
+	for _, id := range ids {
+		rc, err := w.store.Get(ctx, storage.HistoryKey(slug, id, storage.MetaFile))
+		if err != nil {
+			if storage.IsNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("read history of %s: %w", slug, err)
+		}
+		var m storage.ArticleMeta
+		err = json.NewDecoder(io.LimitReader(rc, 4<<20)).Decode(&m)
+		rc.Close()
+		if err != nil {
+			continue // not a capture we wrote; leave it out of the list
+		}
+		ref := captureRef(m)
+		ref.CaptureID = id
+		refs = appendRef(refs, ref)
+	}
+	return refs, nil
 }
 
 // putContent writes the content objects of s under the keys key(name). A
