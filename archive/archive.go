@@ -143,15 +143,23 @@ type digestState struct {
 }
 
 // Run archives every digest found under roots (files or directories). The
-// returned error is for problems that stop the whole run (the store is not
-// usable); everything else — a broken digest, a link Google would not
-// resolve, a page that failed — is in the Report, and the batch goes on.
-func (a *Archiver) Run(ctx context.Context, roots []string) (*Report, error) {
+// returned error is for problems that stop the whole run: the store failed
+// (after the retries of the store itself, see storage.NewRetrying), so no
+// further page is fetched, and the articles not yet stored are counted as
+// Unfinished in the Report. Everything else — a broken digest, a link Google
+// would not resolve, a page that failed — is in the Report, and the batch
+// goes on.
+func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) {
 	rep := newReport(a.opts.Now())
 	digests := a.loadDigests(roots, rep)
 	rep.Digests = len(digests)
 
-	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers)}
+	// A store failure cancels ctx with its error as the cause: fetching
+	// pages that cannot be kept would only cost the publishers requests and
+	// the user a retry budget per article.
+	ctx, stop := context.WithCancelCause(parent)
+	defer stop(nil)
+	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop}
 	p := newPlanner(r, digests)
 	a.opts.Progress.Start(p.total())
 
@@ -166,7 +174,9 @@ func (a *Archiver) Run(ctx context.Context, roots []string) (*Report, error) {
 		}()
 	}
 	hosts := newHostPool(ctx, a.opts.HostConcurrency, r.fetch)
-	planErr := p.run(ctx, hosts.enqueue)
+	if err := p.run(ctx, hosts.enqueue); err != nil {
+		r.storeFailed(err)
+	}
 	hosts.wait()
 	close(r.fetched)
 	storers.Wait()
@@ -180,21 +190,18 @@ func (a *Archiver) Run(ctx context.Context, roots []string) (*Report, error) {
 	}
 	rep.RateLimited = a.opts.Resolver.RateLimited()
 	rep.Unresolved = p.unresolved
-	if ctx.Err() != nil {
+	err := context.Cause(ctx)
+	switch {
+	case parent.Err() != nil:
 		rep.Interrupted = true
-		rep.FinishedAt = a.opts.Now()
-		return rep, nil
-	}
-	if planErr != nil {
-		rep.FinishedAt = a.opts.Now()
-		return rep, planErr
-	}
-	if err := a.finish(ctx, p, digests); err != nil {
-		rep.FinishedAt = a.opts.Now()
-		return rep, err
+		err = nil
+	case err != nil:
+		rep.Stopped = err.Error()
+	default:
+		err = a.finish(ctx, p, digests)
 	}
 	rep.FinishedAt = a.opts.Now()
-	return rep, nil
+	return rep, err
 }
 
 // loadDigests finds and parses digests; broken ones go to the report.
@@ -284,6 +291,15 @@ type run struct {
 	*Archiver
 	rep     *Report
 	fetched chan fetched
+	stop    context.CancelCauseFunc // ends the run early; see storeFailed
+}
+
+// storeFailed stops the run because the store failed: every later write
+// would fail the same way after the same retries. The first failure is the
+// one reported; articles not yet stored stay unfinished for a re-run.
+func (a *run) storeFailed(err error) {
+	a.log.Error("the store failed; stopping the batch", "err", err)
+	a.stop(fmt.Errorf("stopped: the store failed: %w", err))
 }
 
 // fetched is a page on its way from its host queue to a store worker.
@@ -328,10 +344,9 @@ func (a *run) store(ctx context.Context, f fetched) {
 	}
 	stored, err := a.writer.write(ctx, snap, art.prev, art.hasPrev)
 	if err != nil {
-		if ctx.Err() != nil {
-			return
+		if ctx.Err() == nil {
+			a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
 		}
-		a.fail(ctx, art, start, "store", err)
 		return
 	}
 	a.done(art, stored, Event{
@@ -382,20 +397,6 @@ func fillCapture(m *storage.ArticleMeta, c *Capture) {
 	if !c.FetchedAt.IsZero() {
 		m.FetchedAt = c.FetchedAt.UTC()
 	}
-}
-
-// fail records an article that could not be stored at all.
-func (a *run) fail(ctx context.Context, art *article, start time.Time, reason string, err error) {
-	if ctx.Err() != nil {
-		return
-	}
-	a.log.Error("article not stored", "slug", art.slug, "url", art.url, "err", err)
-	art.mu.Lock()
-	art.status, art.reason = storage.StatusFailed, reason
-	art.mu.Unlock()
-	ev := Event{Slug: art.slug, Link: art.link, URL: art.url, Host: art.host, Status: storage.StatusFailed, Reason: reason, Error: err.Error(), Took: time.Since(start)}
-	a.rep.add(ev)
-	a.opts.Progress.Done(ev)
 }
 
 // done records an article whose meta.json is now in the store.

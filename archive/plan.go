@@ -2,9 +2,9 @@ package archive
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
@@ -206,8 +206,7 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 		if ctx.Err() != nil {
 			return nil
 		}
-		p.r.fail(ctx, art, time.Now(), "store", err)
-		return nil
+		return fmt.Errorf("article %s: %w", art.slug, err)
 	}
 	p.r.done(art, stored, Event{Slug: art.slug, Link: art.link, Status: storage.StatusFailed, Reason: kind, Error: rerr.Error()})
 	return nil

@@ -36,6 +36,9 @@ type Report struct {
 	Interrupted bool `json:"interrupted"`
 	// Unfinished counts articles that were neither stored nor skipped.
 	Unfinished int `json:"unfinished"`
+	// Stopped says why the run stopped before its end (the store failed);
+	// empty when it ran to the end or was interrupted.
+	Stopped string `json:"stopped,omitempty"`
 
 	mu sync.Mutex
 }
@@ -140,6 +143,9 @@ func (r *Report) WriteSummary(w io.Writer) {
 	}
 	if r.Interrupted {
 		fmt.Fprintf(w, "interrupted: %d articles unfinished; re-run the same command to resume.\n", r.Unfinished)
+	}
+	if r.Stopped != "" {
+		fmt.Fprintf(w, "%s\n%d articles unfinished; once the store works again, re-run the same command to resume.\n", r.Stopped, r.Unfinished)
 	}
 }
 

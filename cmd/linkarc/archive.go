@@ -12,6 +12,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/resolver"
+	"github.com/linkarc/linkarc/storage"
 )
 
 // runArchive is `linkarc archive`: flags and wiring; the work is archive.Run.
@@ -36,6 +37,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		"redirects followed per page (env LINKARC_MAX_REDIRECTS)")
 	concurrency := fs.Int("concurrency", e.integer("LINKARC_CONCURRENCY", 32),
 		"articles in flight at once, each on a different host (env LINKARC_CONCURRENCY)")
+	storeRetry := fs.Duration("store-retry", e.dur("LINKARC_STORE_RETRY", time.Minute),
+		"how long a failing S3 call is retried, with backoff, before the run stops; 0 means no retries (env LINKARC_STORE_RETRY)")
 	refresh := fs.Bool("refresh", false, "capture again articles already archived as ok (earlier captures are kept in history)")
 	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
 		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
@@ -52,8 +55,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if *concurrency < 1 || *retries < 0 || *hostInterval < 0 || *maxRedirects < 0 || *maxRetryAfter < 0 {
-		fmt.Fprintln(io.err, "linkarc archive: -concurrency must be >= 1; -max-retries, -max-redirects, -max-retry-after and -host-interval >= 0")
+	if *concurrency < 1 || *retries < 0 || *hostInterval < 0 || *maxRedirects < 0 || *maxRetryAfter < 0 || *storeRetry < 0 {
+		fmt.Fprintln(io.err, "linkarc archive: -concurrency must be >= 1; -max-retries, -max-redirects, -max-retry-after, -host-interval and -store-retry >= 0")
 		return exitUsage
 	}
 	logger, err := cfg.logger(io.err)
@@ -74,7 +77,11 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitUsage
 	}
 
-	store, err := cfg.openStore(ctx, io.getenv, logger)
+	// As cfg.openStore, with the retry budget of --store-retry: once it is
+	// spent on one call, the run stops (see archive.Archiver.Run).
+	s3 := storage.S3ConfigFromEnv(io.getenv)
+	s3.Retry = storage.RetryOptions{MaxElapsed: zeroMeansNone(*storeRetry), Logger: logger}
+	store, err := storage.Open(ctx, cfg.store, s3)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
@@ -129,7 +136,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	}
 	switch {
 	case runErr != nil:
-		fmt.Fprintln(io.err, "linkarc archive:", runErr)
+		if rep.Stopped == "" { // else the summary has said it
+			fmt.Fprintln(io.err, "linkarc archive:", runErr)
+		}
 		return exitSomeFailed
 	case rep.Interrupted:
 		return exitInterrupted
