@@ -2,8 +2,6 @@ package archive
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -117,48 +115,18 @@ func localStore(t *testing.T) storage.Store {
 	return s
 }
 
-// checkConsistent asserts that every current meta.json in s describes the
-// objects beside it: raw.html present with the recorded sha256 and size
-// when meta.json records one, and absent when it does not.
-func checkConsistent(t *testing.T, s storage.Store) (metas int) {
+// checkConsistent asserts that every meta.json in s describes the objects
+// beside it, and returns the number of current captures.
+func checkConsistent(t *testing.T, s storage.Store) int {
 	t.Helper()
-	ctx := context.Background()
-	var keys []string
-	err := s.List(ctx, storage.ArticlesPrefix, func(info storage.Info) error {
-		if strings.HasSuffix(info.Key, "/"+storage.MetaFile) {
-			keys = append(keys, info.Key)
-		}
-		return nil
-	})
+	c, err := archivetest.CheckArchive(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range keys {
-		dir := strings.TrimSuffix(key, storage.MetaFile)
-		var m storage.ArticleMeta
-		if err := json.Unmarshal([]byte(getObject(t, s, key)), &m); err != nil {
-			t.Errorf("%s: %v", key, err)
-			continue
-		}
-		raw, err := s.Get(ctx, dir+storage.RawFile)
-		switch {
-		case m.SHA256 == "" && err == nil:
-			raw.Close()
-			t.Errorf("%s records no capture content, but %s exists beside it", key, storage.RawFile)
-		case m.SHA256 == "" && storage.IsNotExist(err):
-		case err != nil:
-			t.Errorf("%s records sha256 %s, but %s: %v", key, m.SHA256, storage.RawFile, err)
-		default:
-			h := sha256.New()
-			n, _ := io.Copy(h, raw)
-			raw.Close()
-			if got := hex.EncodeToString(h.Sum(nil)); got != m.SHA256 || n != m.Size {
-				t.Errorf("%s records sha256 %s (%d bytes), but %s beside it has %s (%d bytes)", key, m.SHA256, m.Size, storage.RawFile, got, n)
-			}
-		}
-		metas++
+	for _, p := range c.Problems {
+		t.Error(p)
 	}
-	return metas
+	return c.Articles
 }
 
 func getObject(t *testing.T, s storage.Store, key string) string {
