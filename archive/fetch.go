@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -52,6 +53,10 @@ type FetchOptions struct {
 	// AllowPrivate permits loopback, private and link-local destinations.
 	// Off, they are refused at dial time and in every redirect.
 	AllowPrivate bool
+	// AllowAddrs are exact destinations (address and port) permitted even
+	// without AllowPrivate: one intranet publisher, or a test server on
+	// loopback standing in for a public one. See netguard.Policy.
+	AllowAddrs []netip.AddrPort
 	// ConnectTimeout bounds the TCP connect and the TLS handshake.
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds the wait for the response headers and every gap
@@ -118,6 +123,11 @@ func (o FetchOptions) withDefaults() (FetchOptions, error) {
 	return o, nil
 }
 
+// policy is the SSRF guard's policy for these options.
+func (o FetchOptions) policy() netguard.Policy {
+	return netguard.Policy{AllowPrivate: o.AllowPrivate, AllowAddrs: o.AllowAddrs}
+}
+
 // Capture is one fetched page.
 type Capture struct {
 	URL         string      // as given to Fetch
@@ -167,7 +177,7 @@ func newFetcher(opts FetchOptions, dial dialFunc) (*Fetcher, error) {
 		return nil, err
 	}
 	if dial == nil {
-		dial = netguard.NewDialer(opts.AllowPrivate, opts.ConnectTimeout).DialContext
+		dial = opts.policy().Dialer(opts.ConnectTimeout).DialContext
 	}
 	f := &Fetcher{
 		opts:        opts,
@@ -233,7 +243,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*Capture, error) {
 	if s := strings.ToLower(u.Scheme); (s != "http" && s != "https") || u.Host == "" {
 		return nil, &FetchError{URL: rawURL, Reason: ReasonBadURL, Err: errors.New("not an http or https URL with a host")}
 	}
-	if err := netguard.CheckURL(u, f.opts.AllowPrivate); err != nil {
+	if err := f.opts.policy().CheckURL(u); err != nil {
 		return nil, f.classify(ctx, rawURL, err, nil)
 	}
 	attempts := 1 + max(f.opts.MaxRetries, 0)
@@ -403,7 +413,7 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if seen >= 2 {
 		return &redirectError{reason: ReasonRedirectLoop, err: fmt.Errorf("redirect loop: %s", strings.Join(chain, " -> "))}
 	}
-	if err := netguard.CheckURL(req.URL, f.opts.AllowPrivate); err != nil {
+	if err := f.opts.policy().CheckURL(req.URL); err != nil {
 		return fmt.Errorf("redirect to %s: %w", next, err)
 	}
 	if st != nil && st.page && !f.opts.IgnoreRobots {
