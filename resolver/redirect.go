@@ -12,8 +12,6 @@ import (
 	"sync"
 
 	"golang.org/x/net/html"
-
-	"github.com/linkarc/linkarc/internal/netguard"
 )
 
 // maxRefreshScan bounds how much of a page is read looking for a
@@ -53,7 +51,7 @@ func (r *Resolver) follow(ctx context.Context, start string) Result {
 		if IsGoogleNews(cur.String()) {
 			return Result{URL: cur.String(), Method: MethodRedirect, Chain: chain}
 		}
-		if err := netguard.CheckURL(cur, r.opts.AllowPrivate); err != nil {
+		if err := r.opts.guard().CheckURL(cur); err != nil {
 			return fail(transportError(ctx, "link "+shorten(cur.Redacted(), 100), err))
 		}
 		next, status, e := r.hop(ctx, cur)

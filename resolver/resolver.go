@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -96,9 +97,19 @@ type Options struct {
 	// AllowPrivate lets generic redirects reach loopback and private
 	// addresses. Off by default: links come from untrusted feeds.
 	AllowPrivate bool
+	// AllowAddrs are exact destinations (address and port) generic
+	// redirects may reach even without AllowPrivate: one intranet
+	// shortener, or a test server standing in for a public one. See
+	// netguard.Policy.
+	AllowAddrs []netip.AddrPort
 
 	// Logger receives progress and diagnostics; nil discards them.
 	Logger *slog.Logger
+}
+
+// guard is the SSRF policy generic redirects follow.
+func (o Options) guard() netguard.Policy {
+	return netguard.Policy{AllowPrivate: o.AllowPrivate, AllowAddrs: o.AllowAddrs}
 }
 
 // Resolution methods reported in Result.Method.
@@ -200,7 +211,7 @@ func New(opts Options) (*Resolver, error) {
 	}
 	wt := &http.Transport{
 		Proxy:                 nil, // a proxy would be dialed instead of the target, defeating the guard
-		DialContext:           netguard.NewDialer(opts.AllowPrivate, opts.Timeout).DialContext,
+		DialContext:           opts.guard().Dialer(opts.Timeout).DialContext,
 		TLSHandshakeTimeout:   opts.Timeout,
 		ResponseHeaderTimeout: opts.Timeout,
 		MaxIdleConnsPerHost:   2,
