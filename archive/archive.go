@@ -182,7 +182,12 @@ func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) 
 	storers.Wait()
 	a.opts.Progress.Finish()
 
-	rep.Articles = len(p.articles)
+	// Links the planner did not reach (the run stopped early) count as one
+	// unfinished article each: whether some lead to the same article is
+	// not known until they are resolved.
+	unplanned := p.total() - p.planned
+	rep.Articles = len(p.articles) + unplanned
+	rep.Unfinished = unplanned
 	for _, art := range p.articles {
 		if art.status == "" {
 			rep.Unfinished++

@@ -28,6 +28,7 @@ type planner struct {
 	articles []*article
 
 	unresolved int // links left unresolved because Google rate-limited us
+	planned    int // links planned so far; the rest were not reached
 }
 
 type itemRef struct {
@@ -83,6 +84,7 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 			if err := p.plan(ctx, link, resolved[i], enqueue); err != nil {
 				return err
 			}
+			p.planned++
 		}
 	}
 	return nil
