@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/storage"
+)
+
+// Environment of TestArchiveKillLoop, for longer runs (scripts/reliability.sh
+// --long sets them):
+//
+//	LINKARC_KILL_SEEDS  comma-separated seeds of the kill delays (default "1")
+//	LINKARC_KILLS       SIGKILLs per seed before the final run (default 3)
+const (
+	killSeedsEnv = "LINKARC_KILL_SEEDS"
+	killsEnv     = "LINKARC_KILLS"
+)
+
+// TestArchiveKillLoop kills `linkarc archive` with SIGKILL at random points
+// (seeded delays, several times in a row), then lets a last run finish, and
+// compares the archive with one an uninterrupted run made of the same
+// digests: the same slugs (collisions included), the same objects with the
+// same contents, the same digest records, and no second capture of
+// anything. Values that depend on when a page was fetched (fetched_at,
+// archived_at, resolved_at) and how the publisher URL was found this time
+// (resolve_method: a resumed run finds it in the cache) are left out of
+// the comparison.
+func TestArchiveKillLoop(t *testing.T) {
+	seeds := killSeeds(t)
+	kills := 3
+	if v := os.Getenv(killsEnv); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			t.Fatalf("%s=%q: want a positive number", killsEnv, v)
+		}
+		kills = n
+	}
+	const interval = 30 * time.Millisecond
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 4, Articles: 48, Digests: 3, Shared: 4, Pages: loadPages(t, 24)})
+	addSlugCollisions(t, w)
+
+	// The reference: one uninterrupted run, as a child process like the
+	// runs that are killed, so its duration spans the same startup.
+	refDir := filepath.Join(t.TempDir(), "reference")
+	start := time.Now()
+	cmd := linkarcProcess(nil, archiveArgs(w, refDir, interval, "--progress", "none")...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("reference run: %v\n%s", err, out)
+	}
+	took := time.Since(start)
+	ref := archiveContents(t, refDir)
+	refStore, err := storage.NewLocal(refDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	articles := countMeta(t, refStore)
+	t.Logf("reference: %d objects in %v", len(ref), took.Round(time.Millisecond))
+
+	for _, seed := range seeds {
+		t.Run(fmt.Sprintf("seed=%d", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 0x6c696e6b617263))
+			dir := filepath.Join(t.TempDir(), "store")
+			store, err := storage.NewLocal(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var log []string
+			for k := 0; k < kills; k++ {
+				// Somewhere within what is left of the work, so that later
+				// kills still land inside a run.
+				left := 1 - float64(countMeta(t, store))/float64(articles)
+				delay := time.Duration((0.1 + 0.8*rng.Float64()) * max(left, 0.3) * float64(took))
+				cmd := linkarcProcess(nil, archiveArgs(w, dir, interval, "--progress", "none")...)
+				if err := cmd.Start(); err != nil {
+					t.Fatal(err)
+				}
+				exited := make(chan error, 1)
+				go func() { exited <- cmd.Wait() }()
+				select {
+				case err := <-exited:
+					// It finished before its kill: fine, the next run has
+					// nothing left to do, which is also worth checking.
+					log = append(log, fmt.Sprintf("run %d finished before %v (%v)", k+1, delay.Round(time.Millisecond), err))
+					continue
+				case <-time.After(delay):
+				}
+				cmd.Process.Signal(syscall.SIGKILL)
+				<-exited
+				log = append(log, fmt.Sprintf("killed at %v with %d articles stored", delay.Round(time.Millisecond), countMeta(t, store)))
+			}
+			res := runLinkarc(t, nil, "", archiveArgs(w, dir, interval, "--progress", "none")...)
+			if res.code != exitOK {
+				t.Fatalf("final run exit %d\n%s", res.code, res.stderr)
+			}
+			t.Logf("%s; final run: %s", strings.Join(log, "; "), strings.TrimSpace(strings.SplitN(summaryOf(res.stderr), "\n", 3)[1]))
+			checkArchive(t, store)
+			compareArchives(t, ref, archiveContents(t, dir))
+		})
+	}
+}
+
+func killSeeds(t *testing.T) []uint64 {
+	v := os.Getenv(killSeedsEnv)
+	if v == "" {
+		return []uint64{1}
+	}
+	var seeds []uint64
+	for _, f := range strings.Split(v, ",") {
+		n, err := strconv.ParseUint(strings.TrimSpace(f), 10, 64)
+		if err != nil {
+			t.Fatalf("%s=%q: want comma-separated numbers", killSeedsEnv, v)
+		}
+		seeds = append(seeds, n)
+	}
+	return seeds
+}
+
+// addSlugCollisions adds a digest whose items give two different pages the
+// same title and publisher (so one of them must take a collision slug, the
+// same in every run), and a second Google link to a page already listed
+// (one article, listed twice).
+func addSlugCollisions(t *testing.T, w *archivetest.World) {
+	t.Helper()
+	pub := w.Publishers[0]
+	pages := loadPages(t, 2)
+	a := pub.Add("/dup/a.html", pages[0].HTML)
+	b := pub.Add("/dup/b.html", pages[1].HTML)
+	items := []archivetest.DigestItem{
+		{Title: "Same headline", Publisher: "Same paper", Link: w.Google.NewArticle(a)},
+		{Title: "Same headline", Publisher: "Same paper", Link: w.Google.NewArticle(b)},
+		{Title: w.Articles[1].Title, Publisher: w.Articles[1].Publisher, Link: w.Google.NewArticle(w.Articles[1].URL)},
+	}
+	if _, err := archivetest.WriteDigest(w.Dir, "zz_collisions.md", "Collisions", time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), items); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// archiveContents lists every object of the store in dir with a digest of
+// its content, leaving out the values that legitimately differ between two
+// runs that archive the same pages (see TestArchiveKillLoop).
+func archiveContents(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	s, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	out := map[string]string{}
+	err = s.List(ctx, "", func(info storage.Info) error {
+		rc, err := s.Get(ctx, info.Key)
+		if err != nil {
+			return err
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return err
+		}
+		var v any
+		switch {
+		case strings.HasSuffix(info.Key, "/"+storage.MetaFile):
+			var m storage.ArticleMeta
+			err = json.Unmarshal(data, &m)
+			m.FetchedAt, m.ResolveMethod = time.Time{}, ""
+			for i := range m.History {
+				m.History[i].CaptureID, m.History[i].FetchedAt = "", time.Time{}
+			}
+			v = m
+		case strings.HasPrefix(info.Key, storage.DigestsPrefix):
+			var d storage.DigestRecord
+			err = json.Unmarshal(data, &d)
+			d.ArchivedAt = time.Time{}
+			v = d
+		case strings.HasPrefix(info.Key, storage.CachePrefix):
+			var e map[string]any
+			err = json.Unmarshal(data, &e)
+			delete(e, "resolved_at")
+			v = e
+		default:
+			sum := sha256.Sum256(data)
+			out[info.Key] = hex.EncodeToString(sum[:])
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", info.Key, err)
+		}
+		norm, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		out[info.Key] = string(norm)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// compareArchives reports every object that is missing, extra or
+// different in got compared with want.
+func compareArchives(t *testing.T, want, got map[string]string) {
+	t.Helper()
+	var diffs []string
+	for k, v := range want {
+		g, ok := got[k]
+		switch {
+		case !ok:
+			diffs = append(diffs, "missing "+k)
+		case g != v:
+			diffs = append(diffs, fmt.Sprintf("differs %s:\n  want %.300s\n  got  %.300s", k, v, g))
+		}
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, "extra "+k)
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Errorf("the archive differs from the uninterrupted run's in %d objects (of %d):\n%s",
+			len(diffs), len(want), strings.Join(diffs[:min(len(diffs), 12)], "\n"))
+	}
+}
