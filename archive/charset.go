@@ -150,8 +150,7 @@ func isGenericWestern(name string) bool {
 // lenient because mime.ParseMediaType rejects headers that browsers accept
 // (trailing semicolons, duplicate parameters).
 func headerCharset(contentType string) string {
-	lower := strings.ToLower(contentType)
-	i := strings.Index(lower, "charset=")
+	i := indexASCIIFold(contentType, "charset=")
 	if i < 0 {
 		return ""
 	}
@@ -160,6 +159,27 @@ func headerCharset(contentType string) string {
 		v = v[:j]
 	}
 	return strings.Trim(v, `"'`)
+}
+
+// indexASCIIFold is strings.Index ignoring ASCII case; needle must be
+// lower case. Unlike searching strings.ToLower(s), it keeps s's byte
+// offsets: ToLower turns each invalid UTF-8 byte into a 3-byte U+FFFD, and a
+// hostile header or <meta> could then make the offset point past the end.
+func indexASCIIFold(s, needle string) int {
+next:
+	for i := 0; i+len(needle) <= len(s); i++ {
+		for j := 0; j < len(needle); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				continue next
+			}
+		}
+		return i
+	}
+	return -1
 }
 
 // metaCharset finds a charset declared by <meta charset> or <meta
