@@ -48,7 +48,7 @@ func BenchmarkRequest(b *testing.B) {
 			break
 		}
 	}
-	words := viewertest.Vocabulary()
+	lex := viewertest.NewLexicon()
 	cases := []struct{ name, path string }{
 		{"static", s.static.path("style.css")},
 		{"home", "/"},
@@ -56,9 +56,10 @@ func BenchmarkRequest(b *testing.B) {
 		{"article", "/articles/" + ok},
 		{"raw", "/articles/" + ok + "/raw.html"},
 		{"api-article", "/api/articles/" + ok},
-		{"search-one-word", "/search?q=" + words[0]},
-		{"search-two-words", "/search?q=" + url.QueryEscape(words[1]+" "+words[2])},
-		{"search-phrase", "/search?q=" + url.QueryEscape(`"`+words[3]+" "+words[4]+`"`)},
+		{"search-common-word", "/search?q=" + lex.Rank(0)},
+		{"search-rare-word", "/search?q=" + lex.Rank(5000)},
+		{"search-two-words", "/search?q=" + url.QueryEscape(lex.Rank(10)+" "+lex.Rank(20))},
+		{"search-phrase", "/search?q=" + url.QueryEscape(`"`+lex.Rank(1)+" "+lex.Rank(2)+`"`)},
 		{"search-no-match", "/search?q=zzyzx"},
 	}
 	for _, c := range cases {

@@ -259,7 +259,7 @@ func TestServingDuringIndexing(t *testing.T) {
 	if code, _ := fetch(t, s, "/"); code != http.StatusOK {
 		t.Errorf("home during indexing: %d", code)
 	}
-	if code, _ := fetch(t, s, "/articles/"+gated); code != http.StatusOK {
+	if code, _ := fetch(t, s, "/articles/"+slugs[0]); code != http.StatusOK {
 		t.Errorf("article during indexing: %d", code)
 	}
 	code, body := fetch(t, s, "/api/search?q=government&per_page=1")

@@ -81,7 +81,7 @@ func BenchmarkViewerLoad(b *testing.B) {
 			ok = append(ok, a)
 		}
 	}
-	words := viewertest.Vocabulary()
+	lex := viewertest.NewLexicon()
 	static, err := newStaticFiles()
 	if err != nil {
 		b.Fatal(err)
@@ -89,10 +89,12 @@ func BenchmarkViewerLoad(b *testing.B) {
 	phases := []loadPhase{
 		{name: "static", path: func(*rand.Rand) string { return static.path("style.css") }},
 		{name: "article", path: func(r *rand.Rand) string { return "/articles/" + ok[r.IntN(len(ok))] }},
+		// Query words are drawn as they occur in the texts: common words
+		// (in most articles) often, rare ones seldom.
 		{name: "search", path: func(r *rand.Rand) string {
-			q := words[r.IntN(len(words))]
+			q := lex.Keyword(r)
 			if r.IntN(2) == 0 {
-				q += " " + words[r.IntN(len(words))]
+				q += " " + lex.Keyword(r)
 			}
 			return "/search?q=" + url.QueryEscape(q)
 		}},

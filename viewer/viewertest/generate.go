@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,8 +31,77 @@ type Generated struct {
 	Status   map[string]string // article slug -> status
 }
 
-// Vocabulary returns the words generated texts are made of, for search load.
-func Vocabulary() []string { return strings.Fields(vocabulary) }
+// Vocabulary returns the words generated texts are made of, most frequent
+// first: function words, a few hundred news words, then synthetic rarer
+// ones.
+func Vocabulary() []string { return NewLexicon().words }
+
+// Lexicon draws words with the frequencies of natural language (Zipf's
+// law: the word of rank r has probability proportional to 1/r), so that, as
+// in a real news archive, a few words occur in nearly every article and
+// most in very few. Search costs depend on that.
+type Lexicon struct {
+	words []string
+	cdf   []float64 // cumulative probability by rank
+	stop  int       // words[:stop] are function words, which search ignores
+}
+
+// lexiconSize is the number of words: the news words plus synthetic ones.
+const lexiconSize = 20000
+
+// NewLexicon builds the lexicon; every call gives the same one.
+func NewLexicon() *Lexicon {
+	// Function words take the top ranks, as in English; the search index
+	// drops them, so the content words that follow carry realistic
+	// frequencies.
+	stop := strings.Fields(functionWords)
+	words := append(stop, strings.Fields(vocabulary)...)
+	seen := map[string]bool{}
+	for _, w := range words {
+		seen[w] = true
+	}
+	consonants, vowels := "bdfgklmnprstvz", "aeiou"
+	rng := rand.New(rand.NewPCG(1, 2))
+	for len(words) < lexiconSize {
+		var b strings.Builder
+		for range 2 + rng.IntN(2) {
+			b.WriteByte(consonants[rng.IntN(len(consonants))])
+			b.WriteByte(vowels[rng.IntN(len(vowels))])
+		}
+		if w := b.String(); !seen[w] {
+			seen[w] = true
+			words = append(words, w)
+		}
+	}
+	cdf := make([]float64, len(words))
+	sum := 0.0
+	for r := range words {
+		sum += 1 / float64(r+1)
+		cdf[r] = sum
+	}
+	for r := range cdf {
+		cdf[r] /= sum
+	}
+	return &Lexicon{words: words, cdf: cdf, stop: len(stop)}
+}
+
+// Pick draws one word.
+func (l *Lexicon) Pick(rng *rand.Rand) string {
+	i, _ := slices.BinarySearch(l.cdf, rng.Float64())
+	return l.words[min(i, len(l.words)-1)]
+}
+
+// Keyword draws a word someone would search for: a content word, with its
+// frequency in the texts.
+func (l *Lexicon) Keyword(rng *rand.Rand) string {
+	lo := l.cdf[l.stop-1]
+	i, _ := slices.BinarySearch(l.cdf, lo+rng.Float64()*(1-lo))
+	return l.words[min(i, len(l.words)-1)]
+}
+
+// Rank returns the word of the given frequency rank among content words (0
+// is the most frequent).
+func (l *Lexicon) Rank(r int) string { return l.words[min(l.stop+r, len(l.words)-1)] }
 
 // withDefaults fills in the zero fields of opts.
 func (opts GenerateOptions) withDefaults() GenerateOptions {
@@ -63,7 +133,7 @@ func Plan(opts GenerateOptions) *Generated {
 // plan builds the digest records and the description of the archive; the
 // articles' texts are made one at a time when they are written.
 func plan(opts GenerateOptions) (*Generated, []storage.DigestRecord) {
-	words, pubs := Vocabulary(), strings.Fields(publishers)
+	words, pubs := NewLexicon(), strings.Fields(publishers)
 	gen := &Generated{Status: map[string]string{}}
 	var digests []storage.DigestRecord
 	for start := 0; start < opts.Articles; start += opts.PerDigest {
@@ -103,7 +173,7 @@ func plan(opts GenerateOptions) (*Generated, []storage.DigestRecord) {
 func Generate(ctx context.Context, st storage.Store, opts GenerateOptions) (*Generated, error) {
 	opts = opts.withDefaults()
 	gen, digests := plan(opts)
-	words, pubs := Vocabulary(), strings.Fields(publishers)
+	words, pubs := NewLexicon(), strings.Fields(publishers)
 
 	jobs := make(chan int)
 	errs := make(chan error, opts.Concurrency)
@@ -150,7 +220,7 @@ feed:
 // articleHead makes article i's meta.json, without the text-derived
 // fields. Each article has its own random stream, so any one can be made
 // without the others.
-func articleHead(opts GenerateOptions, words, pubs []string, i int) (storage.ArticleMeta, *rand.Rand) {
+func articleHead(opts GenerateOptions, words *Lexicon, pubs []string, i int) (storage.ArticleMeta, *rand.Rand) {
 	rng := rand.New(rand.NewPCG(opts.Seed, uint64(i)))
 	day := opts.Start.AddDate(0, 0, i/opts.PerDigest)
 	pub := pubs[rng.IntN(len(pubs))]
@@ -188,7 +258,7 @@ func articleHead(opts GenerateOptions, words, pubs []string, i int) (storage.Art
 }
 
 // makeArticle makes article i whole.
-func makeArticle(opts GenerateOptions, words, pubs []string, i int) Article {
+func makeArticle(opts GenerateOptions, words *Lexicon, pubs []string, i int) Article {
 	m, rng := articleHead(opts, words, pubs, i)
 	a := Article{Meta: m}
 	var paras []string
@@ -248,10 +318,10 @@ func publisherName(p string) string { return "The " + capitalize(p) + " Herald" 
 // capitalize upper-cases the first letter of an ASCII word.
 func capitalize(w string) string { return strings.ToUpper(w[:1]) + w[1:] }
 
-func pick(rng *rand.Rand, words []string) string { return words[rng.IntN(len(words))] }
+func pick(rng *rand.Rand, words *Lexicon) string { return words.Pick(rng) }
 
 // sentence makes lo..hi words; body sentences end with a full stop.
-func sentence(rng *rand.Rand, words []string, lo, hi int, stop bool) string {
+func sentence(rng *rand.Rand, words *Lexicon, lo, hi int, stop bool) string {
 	n := lo + rng.IntN(hi-lo+1)
 	w := make([]string, n)
 	for i := range w {
@@ -264,6 +334,12 @@ func sentence(rng *rand.Rand, words []string, lo, hi int, stop bool) string {
 	}
 	return s
 }
+
+const functionWords = `the of and to a in that is was he for it with as his on be at by i this had
+not are but from or have an they which one you were her all she there would their we him been has when
+who will more no if out so said what up its about into than them can only other new some could time
+these two may then do first any my now such like our over man me even most made after also did many
+before must through back years where much your way well down should because each just those people how`
 
 const publishers = `northwind meridian bluelake harbor summit granite riverside lantern
 coastal prairie redwood ironbridge silverline westgate oakmont fairview highland
