@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"net/url"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/linkarc/linkarc/internal/fuzzcheck"
 	"github.com/linkarc/linkarc/storage"
 )
 
@@ -370,6 +372,15 @@ func TestFindDigests(t *testing.T) {
 	}
 }
 
+// FuzzParseDigest: ParseDigest never panics and never allocates out of
+// proportion to its input (YAML aliases included); it returns a complete
+// *DigestError or at least one item; every item has an http(s) URL, listed
+// once, a clean title and slugs (digest, item, article) that are safe path
+// elements and valid storage keys.
+//
+//	go test ./archive -run '^$' -fuzz '^FuzzParseDigest$' -fuzztime 60s
+//
+// Seeds: testdata/fuzz/FuzzParseDigest.
 func FuzzParseDigest(f *testing.F) {
 	seed, err := os.ReadFile(seedDigest)
 	if err != nil {
@@ -378,7 +389,9 @@ func FuzzParseDigest(f *testing.F) {
 	f.Add(seed)
 	f.Add(digestText(okFM, "<ol><li><a href='https://a.example/1'>One</a> - P</li></ol>"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d, err := ParseDigest("fuzz.md", data)
+		var d *Digest
+		var err error
+		fuzzcheck.MaxAlloc(t, uint64(256*len(data)), "ParseDigest", func() { d, err = ParseDigest("fuzz.md", data) })
 		if err != nil {
 			var de *DigestError
 			if !errors.As(err, &de) || de.Path != "fuzz.md" || de.Reason == "" {
@@ -390,6 +403,7 @@ func FuzzParseDigest(f *testing.F) {
 			t.Fatal("no items and no error")
 		}
 		checkSlug(t, "digest", d.Slug)
+		checkStorable(t, "digest", d.Slug)
 		if !ValidSlug(d.Slug) {
 			t.Fatalf("digest slug %q is not valid", d.Slug)
 		}
@@ -406,6 +420,11 @@ func FuzzParseDigest(f *testing.F) {
 				t.Fatalf("item %+v: empty title or uncollapsed white space", it)
 			}
 			checkSlug(t, it.Title, it.Slug())
+			checkStorable(t, it.Title, it.Slug())
+			checkSlug(t, it.Title, ArticleSlug(it.Title, it.Publisher))
+			if u, err := url.Parse(it.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				t.Fatalf("item %+v: URL is not http(s) with a host", it)
+			}
 		}
 		for _, s := range d.Skipped {
 			if s.Reason == "" {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/linkarc/linkarc/internal/fuzzcheck"
 )
 
 func TestArticleSlugSeed(t *testing.T) {
@@ -198,11 +200,23 @@ func checkSlug(t *testing.T, in, s string) {
 	}
 }
 
+// FuzzSlugify: Slugify, CollisionSlug and ArticleSlug always give a slug
+// (non-empty, at most MaxSlugLen bytes, valid UTF-8, lower case, no "/",
+// "\", "..", control or format characters, no leading dot or dash) that makes
+// valid storage keys, without allocating out of proportion; Slugify is
+// idempotent; and ValidSlug accepts nothing less safe.
+//
+//	go test ./archive -run '^$' -fuzz '^FuzzSlugify$' -fuzztime 60s
 func FuzzSlugify(f *testing.F) {
 	f.Add("Why Security Guarantees Are So Crucial, and Thorny, for Ukraine - The New York Times")
 	f.Add("Новости дня - РБК")
 	f.Fuzz(func(t *testing.T, in string) {
-		s := Slugify(in)
+		var s, c, a string
+		fuzzcheck.MaxAlloc(t, uint64(64*len(in)), "Slugify", func() {
+			s = Slugify(in)
+			c = CollisionSlug(s, in)
+			a = ArticleSlug(in, in)
+		})
 		checkSlug(t, in, s)
 		if again := Slugify(s); again != s {
 			t.Fatalf("Slugify is not idempotent: %q -> %q -> %q", in, s, again)
@@ -210,8 +224,17 @@ func FuzzSlugify(f *testing.F) {
 		if !ValidSlug(s) {
 			t.Fatalf("ValidSlug(Slugify(%q) = %q) = false", in, s)
 		}
-		c := CollisionSlug(s, in)
 		checkSlug(t, in, c)
+		checkSlug(t, in, a)
+		for _, x := range []string{s, c, a} {
+			checkStorable(t, in, x)
+		}
+		// The viewer takes slugs from URLs and trusts ValidSlug: whatever it
+		// accepts must be as safe as what Slugify makes.
+		if ValidSlug(in) {
+			checkSlug(t, in, in)
+			checkStorable(t, in, in)
+		}
 	})
 }
 
