@@ -183,9 +183,7 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "search", err)
 		return
 	}
-	ctx, cancel := s.storeContext(r)
-	defer cancel()
-	res, err := s.index.search(ctx, sq, (n-1)*size, size)
+	res, err := s.search(r.Context(), sq, (n-1)*size, size)
 	if err != nil {
 		s.searchFailed(w, r, err)
 		return

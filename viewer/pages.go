@@ -272,9 +272,7 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	size := s.opts.PageSize
-	ctx, cancel := s.storeContext(r)
-	defer cancel()
-	res, err := s.index.search(ctx, sq, (n-1)*size, size)
+	res, err := s.search(r.Context(), sq, (n-1)*size, size)
 	if err != nil {
 		s.searchFailed(w, r, err)
 		return

@@ -128,6 +128,17 @@ type searchResults struct {
 	Hits  []searchHit   `json:"hits"`
 }
 
+// search runs a search when a slot is free (see Server.searches).
+func (s *Server) search(ctx context.Context, sq searchQuery, from, size int) (*searchResults, error) {
+	select {
+	case s.searches <- struct{}{}:
+		defer func() { <-s.searches }()
+	case <-ctx.Done():
+		return nil, fmt.Errorf("wait for a search slot: %w", ctx.Err())
+	}
+	return s.index.search(ctx, sq, from, size)
+}
+
 // search runs sq and returns the results from..from+size.
 func (ix *searchIndex) search(ctx context.Context, sq searchQuery, from, size int) (*searchResults, error) {
 	if from+size > maxResultsWin {

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"sync"
 	"time"
 
@@ -74,7 +75,8 @@ type Server struct {
 	policy   *bluemonday.Policy
 	handler  http.Handler
 	allowed  map[string]bool
-	bufs     sync.Pool // *bytes.Buffer for rendering
+	searches chan struct{} // slots for searches running at once
+	bufs     sync.Pool     // *bytes.Buffer for rendering
 	closeOne sync.Once
 }
 
@@ -120,6 +122,9 @@ func New(opts Options) (*Server, error) {
 		pages:   pages,
 		static:  static,
 		policy:  readablePolicy(),
+		// A search is pure CPU: more at once than there are cores only
+		// makes every one of them slower. The rest wait their turn.
+		searches: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
 	}
 	if len(opts.AllowedHosts) > 0 {
 		s.allowed = map[string]bool{}
