@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/linkarc/linkarc/internal/fuzzcheck"
 )
 
 // FuzzDecodeID feeds arbitrary ids and links through the offline layer.
@@ -17,11 +19,17 @@ func FuzzDecodeID(f *testing.F) {
 	f.Add("CBMiSGh0dHBzOi8vdGVjaGNydW5jaC5jb20vMjAyMi8xMC8yNy9uZXcteW9yay1wb3N0LWhhY2tlZC1vZmZlbnNpdmUtdHdlZXRzL9IBAA")
 	f.Add("https://news.google.com/rss/articles/CBMiLmh0dHBzOi8vd3d3LmJiYy5jb20vbmV3cy9hcnRpY2xlcy9jampqbnhkdjE4OG_SATJodHRwczovL3d3dy5iYmMuY29tL25ld3MvYXJ0aWNsZXMvY2pqam54ZHYxODhvLmFtcA?oc=5")
 	f.Fuzz(func(t *testing.T, in string) {
-		env, err := decodeID(in)
+		var env envelope
+		var err error
+		var p parsedInput
+		// A length field is never believed beyond the bytes present.
+		fuzzcheck.MaxAlloc(t, uint64(64*len(in)), "decodeID+parseInput", func() {
+			env, err = decodeID(in)
+			p = parseInput(in)
+		})
 		if err == nil && env.Format == formatOld {
 			mustBeCleanURL(t, env.URL)
 		}
-		p := parseInput(in)
 		switch p.kind {
 		case inputGoogle:
 			if p.id == "" || !validIDChars(p.id) || len(p.id) > maxIDLen {
@@ -60,7 +68,9 @@ func FuzzParseBatchResponse(f *testing.F) {
 	f.Add([]byte(sampleB), uint8(2))
 	f.Fuzz(func(t *testing.T, body []byte, n uint8) {
 		tags := batchTags(1 + int(n)%60)
-		got, _ := parseBatchResponse(body, tags)
+		var got map[string]rpcResult
+		// Frame lengths are never believed beyond the bytes present.
+		fuzzcheck.MaxAlloc(t, uint64(64*len(body)), "parseBatchResponse", func() { got, _ = parseBatchResponse(body, tags) })
 		sent := map[string]bool{}
 		for _, tg := range tags {
 			sent[tg] = true
@@ -89,11 +99,14 @@ func FuzzParseBatchResponse(f *testing.F) {
 func FuzzScanPage(f *testing.F) {
 	f.Add([]byte(`<c-wiz><div data-n-a-ts="1790181872" data-n-a-sg="Ae5Wzi-zTr7BmTsy16W2E8ubaTXt"></div></c-wiz>`), "")
 	f.Fuzz(func(t *testing.T, page []byte, id string) {
-		info := scanPage(page, id)
+		var info pageInfo
+		fuzzcheck.MaxAlloc(t, uint64(64*(len(page)+len(id))), "scanPage+metaRefresh", func() {
+			info = scanPage(page, id)
+			_ = metaRefresh(page)
+		})
 		if info.found && (info.sig.TS < 0 || info.sig.SG == "" || hasControl(info.sig.SG)) {
 			t.Fatalf("bad pair %+v", info.sig)
 		}
-		_ = metaRefresh(page)
 	})
 }
 
