@@ -400,10 +400,6 @@ feed:
 	return nil
 }
 
-// errUnreadable marks a record (meta.json, digest) that exists but does not
-// decode.
-var errUnreadable = errors.New("record does not decode")
-
 // loadDoc builds the index document of one article from its meta.json and
 // the first maxIndexedText bytes of its text.txt.
 func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, error) {

@@ -3,12 +3,17 @@ package viewer
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
 )
+
+// errUnreadable marks a record (meta.json, digest) that exists but does not
+// decode.
+var errUnreadable = errors.New("record does not decode")
 
 // maxRecordBytes bounds a meta.json or digest record read from the store.
 // Real ones are a few kilobytes; the bound keeps a damaged or hostile object
