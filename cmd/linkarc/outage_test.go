@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,7 +59,7 @@ func TestArchiveStoreOutage(t *testing.T) {
 		store := openS3(t, spec)
 		start := time.Now()
 		done := startLinkarc(t, minioServer.Env(), archiveArgs(w, spec, 30*time.Millisecond,
-			"--progress", "none", "--store-retry", "2s", "--report", reportPath)...)
+			"--progress", "plain", "--log-level", "debug", "--store-retry", "2s", "--report", reportPath)...)
 		waitUntil(t, time.Minute, "the run to store 5 articles", func() bool { return countMeta(t, store) >= 5 })
 		minioServer.Stop()
 		atStop := w.PublisherRequests()
@@ -73,6 +74,12 @@ func TestArchiveStoreOutage(t *testing.T) {
 			t.Errorf("report: stopped %q, %d unfinished, interrupted %v; want stopped by the store with articles unfinished", rep.Stopped, rep.Unfinished, rep.Interrupted)
 		}
 		contains(t, res.stderr, "summary", "stopped: the store failed", fmt.Sprintf("%d articles unfinished", rep.Unfinished), "re-run")
+		// Every failing S3 call was logged, at debug level, and none of the
+		// messages carries the credentials.
+		report, _ := os.ReadFile(reportPath)
+		if strings.Contains(res.stderr+string(report), minioServer.SecretKey) {
+			t.Error("the S3 secret key appears in the log or the report")
+		}
 		// Stopped, not dragged on: after MinIO went, at most the pages in
 		// flight (one per host), those held and queued by the store
 		// workers, and robots.txt were requested.
