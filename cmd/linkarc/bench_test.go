@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -62,19 +63,79 @@ func childPeakRSS(b *testing.B, args ...string) int64 {
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("linkarc %v: %v", args, err)
 	}
-	status, err := os.ReadFile(hwm)
-	if err != nil {
-		b.Fatalf("child wrote no status: %v", err)
+	return peakRSS(b, hwm)
+}
+
+// BenchmarkArchiveLoad archives 500 and then 5,000 articles spread over 50
+// loopback hosts, each batch in a fresh child process with a fresh store,
+// and reports for both the child's peak RSS and the most goroutines it had
+// at once (sampled every millisecond). Both must stay flat as the batch
+// grows tenfold: the pipeline holds a bounded number of pages, and its
+// goroutines grow with hosts and workers, not with articles. The 500-article
+// run is the baseline of the ratios.
+//
+//	go test -run '^$' -bench ArchiveLoad -benchtime 1x ./cmd/linkarc
+//
+// LINKARC_LOAD_ARTICLES changes the larger batch (default 5000).
+func BenchmarkArchiveLoad(b *testing.B) {
+	const hosts, small = 50, 500
+	large := 5000
+	if v := os.Getenv("LINKARC_LOAD_ARTICLES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < small || n%small != 0 {
+			b.Fatalf("LINKARC_LOAD_ARTICLES=%q: want a multiple of %d", v, small)
+		}
+		large = n
 	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			var kib int64
-			if _, err := fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kib); err != nil {
-				b.Fatalf("VmHWM %q: %v", rest, err)
-			}
-			return kib << 10
+	// Digests of 500 articles each: the first alone is the small batch,
+	// the folder is the large one; both spread over all 50 hosts.
+	w := archivetest.NewWorld(b, archivetest.WorldOptions{Hosts: hosts, Articles: large, Digests: large / small, Pages: loadPages(b, 0)})
+	first, err := filepath.Glob(filepath.Join(w.Dir, "000_*.md"))
+	if err != nil || len(first) != 1 {
+		b.Fatalf("first digest: %v %v", first, err)
+	}
+	var rss, goroutines [2]int64
+	var took [2]time.Duration
+	for i := 0; i < b.N; i++ {
+		for j, input := range []string{first[0], w.Dir} {
+			store := filepath.Join(b.TempDir(), fmt.Sprint("store", i, j))
+			args := archiveArgs(w, store, 2*time.Millisecond, "--progress", "none")
+			args[len(args)-1] = input
+			start := time.Now()
+			r, g := childLoad(b, args...)
+			took[j] += time.Since(start)
+			rss[j], goroutines[j] = max(rss[j], r), max(goroutines[j], g)
 		}
 	}
-	b.Fatal("no VmHWM in the child's /proc status")
-	return 0
+	b.ReportMetric(float64(rss[0])/(1<<20), "RSS-MiB-500")
+	b.ReportMetric(float64(rss[1])/(1<<20), fmt.Sprintf("RSS-MiB-%d", large))
+	b.ReportMetric(float64(rss[1])/float64(rss[0]), "RSS-ratio")
+	b.ReportMetric(float64(goroutines[0]), "goroutines-500")
+	b.ReportMetric(float64(goroutines[1]), fmt.Sprintf("goroutines-%d", large))
+	b.ReportMetric(float64(goroutines[1])/float64(goroutines[0]), "goroutines-ratio")
+	b.ReportMetric(float64(small*b.N)/took[0].Seconds(), "articles/s-500")
+	b.ReportMetric(float64(large*b.N)/took[1].Seconds(), fmt.Sprintf("articles/s-%d", large))
+}
+
+// childLoad runs `linkarc archive` as a child process and returns its peak
+// RSS in bytes and the most goroutines it had at once.
+func childLoad(b *testing.B, args ...string) (rss, goroutines int64) {
+	b.Helper()
+	dir := b.TempDir()
+	hwm, gor := filepath.Join(dir, "status"), filepath.Join(dir, "goroutines")
+	cmd := linkarcProcess([]string{hwmFileEnv + "=" + hwm, goroutinesFileEnv + "=" + gor}, args...)
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("linkarc %v: %v\n%s", args, err, stderr.String())
+	}
+	data, err := os.ReadFile(gor)
+	if err != nil {
+		b.Fatalf("child wrote no goroutine count: %v", err)
+	}
+	g, err := strconv.ParseInt(string(data), 10, 64)
+	if err != nil {
+		b.Fatalf("goroutine count %q: %v", data, err)
+	}
+	return peakRSS(b, hwm), g
 }

@@ -6,7 +6,10 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"runtime"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -26,8 +29,18 @@ const asMainEnv = "LINKARC_TEST_AS_MAIN"
 // maxrss of an exec'd child starts at the parent's RSS.
 const hwmFileEnv = "LINKARC_TEST_HWM_FILE"
 
+// goroutinesFileEnv names a file where the child writes the largest number
+// of goroutines it had at once, sampled every millisecond while it runs
+// (the sampler's own goroutine included). Nothing in linkarc itself is
+// instrumented for this.
+const goroutinesFileEnv = "LINKARC_TEST_GOROUTINES_FILE"
+
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) == "1" {
+		var peakGoroutines func() int
+		if os.Getenv(goroutinesFileEnv) != "" {
+			peakGoroutines = sampleGoroutines(time.Millisecond)
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
 		stop()
@@ -35,9 +48,37 @@ func TestMain(m *testing.M) {
 			status, _ := os.ReadFile("/proc/self/status")
 			os.WriteFile(path, status, 0o644)
 		}
+		if path := os.Getenv(goroutinesFileEnv); path != "" {
+			os.WriteFile(path, []byte(strconv.Itoa(peakGoroutines())), 0o644)
+		}
 		os.Exit(code)
 	}
 	storagetest.Main(m, func(s *storagetest.MinIO) { minioServer = s })
+}
+
+// sampleGoroutines samples runtime.NumGoroutine every interval until the
+// returned function is called, which gives the largest number seen.
+func sampleGoroutines(interval time.Duration) (peak func() int) {
+	var most atomic.Int64
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			if n := int64(runtime.NumGoroutine()); n > most.Load() {
+				most.Store(n)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int {
+		close(done)
+		return int(most.Load())
+	}
 }
 
 // result is what one in-process run of linkarc produced.
