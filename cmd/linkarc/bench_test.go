@@ -76,14 +76,14 @@ func childPeakRSS(b *testing.B, args ...string) int64 {
 //
 //	go test -run '^$' -bench ArchiveLoad -benchtime 1x ./cmd/linkarc
 //
-// LINKARC_LOAD_ARTICLES changes the larger batch (default 5000).
+// LINKARC_ARCHIVE_LOAD_ARTICLES changes the larger batch (default 5000).
 func BenchmarkArchiveLoad(b *testing.B) {
 	const hosts, small = 50, 500
 	large := 5000
-	if v := os.Getenv("LINKARC_LOAD_ARTICLES"); v != "" {
+	if v := os.Getenv("LINKARC_ARCHIVE_LOAD_ARTICLES"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < small || n%small != 0 {
-			b.Fatalf("LINKARC_LOAD_ARTICLES=%q: want a multiple of %d", v, small)
+			b.Fatalf("LINKARC_ARCHIVE_LOAD_ARTICLES=%q: want a multiple of %d", v, small)
 		}
 		large = n
 	}
