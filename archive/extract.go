@@ -32,6 +32,9 @@ type Extraction struct {
 // Capture's Body); pageURL, the page's final URL, makes links and images
 // absolute and may be nil.
 //
+// The article is readability's, pruned of the blocks that a second
+// opinion (trafilatura) does not contain; see extract_combine.go.
+//
 // A page without a recognisable article is not an error: the Extraction
 // then has metadata but no text, which DetectJunk reports as "empty". An
 // error means the page could not be processed at all.
@@ -45,7 +48,8 @@ func Extract(body []byte, pageURL *url.URL) (ex *Extraction, err error) {
 	}()
 	// The page is parsed here rather than by readability's own reader entry
 	// point, which re-detects the charset of bytes that are already UTF-8
-	// (and crashed on a real Korean page).
+	// (and crashed on a real Korean page). The one tree serves both
+	// extractors.
 	doc, err := html.Parse(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("extract: parse HTML: %w", err)
@@ -53,11 +57,13 @@ func Extract(body []byte, pageURL *url.URL) (ex *Extraction, err error) {
 	return extractDocument(doc, pageURL)
 }
 
-// extractDocument runs readability on a parsed page, which it modifies.
+// extractDocument extracts a parsed page, which it modifies.
 func extractDocument(doc *html.Node, pageURL *url.URL) (*Extraction, error) {
 	if pageURL == nil {
 		pageURL = &url.URL{}
 	}
+	// trafilatura only reads the tree; readability, last, rewrites it.
+	second, _ := secondOpinion(doc, pageURL) // no opinion: nothing is pruned
 	p := readability.NewParser()
 	art, err := p.ParseAndMutate(doc, pageURL)
 	if err != nil {
@@ -75,6 +81,7 @@ func extractDocument(doc *html.Node, pageURL *url.URL) (*Extraction, error) {
 		ex.PublishedTime = t.Format(time.RFC3339)
 	}
 	if art.Node != nil {
+		pruneUnconfirmed(art.Node, []string{second.text})
 		var b strings.Builder
 		if err := html.Render(&b, art.Node); err != nil {
 			return nil, fmt.Errorf("extract: render readable HTML: %w", err)
