@@ -153,3 +153,36 @@ func TestDialerRefusesNamesResolvingInside(t *testing.T) {
 		t.Errorf("trap accepted %d connections, want 2", n)
 	}
 }
+
+// TestDialerRefusesRebinding: a name that first resolves to an allowed
+// address and then, a moment later, to a private one (DNS rebinding) is
+// refused on the second connection, since the guard judges the address
+// actually dialed each time, not the name.
+func TestDialerRefusesRebinding(t *testing.T) {
+	trap := netguardtest.StartTrap(t, "127.0.0.1:0")
+	ap := netip.MustParseAddrPort(trap.Listener.Addr().String())
+	dns := netguardtest.StartDNS(t, map[string][]netip.Addr{"rebind.example": {ap.Addr()}})
+	d := netguard.Policy{AllowAddrs: []netip.AddrPort{ap}}.Dialer(2 * time.Second)
+	d.Resolver = dns.Resolver()
+	dials := netguardtest.Observe(t, d)
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DialContext: d.DialContext, DisableKeepAlives: true}}
+	u := "http://" + net.JoinHostPort("rebind.example", trap.PortString()) + "/"
+
+	resp, err := client.Get(u)
+	if err != nil {
+		t.Fatalf("first GET, name on the allowed address: %v", err)
+	}
+	resp.Body.Close()
+	for _, inside := range []string{"10.0.0.1", "169.254.169.254", "127.0.0.2", "::1"} {
+		dns.Set("rebind.example", netip.MustParseAddr(inside))
+		if _, err := client.Get(u); !netguard.IsForbidden(err) {
+			t.Errorf("after rebinding to %s: err = %v, want a ForbiddenError", inside, err)
+		}
+	}
+	if got := dials.Allowed(); len(got) != 1 || got[0] != ap.String() {
+		t.Errorf("let through %v, want only the first connection to %s", got, ap)
+	}
+	if n := trap.Settle(t); n != 1 {
+		t.Errorf("trap accepted %d connections, want 1", n)
+	}
+}

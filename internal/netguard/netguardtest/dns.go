@@ -19,10 +19,10 @@ import (
 // DNS is a DNS server on 127.0.0.1 (UDP) answering A and AAAA questions
 // from a fixed table; other names get NXDOMAIN. Use it through Resolver.
 type DNS struct {
-	conn    net.PacketConn
-	records map[string][]netip.Addr // fully qualified, lower case
+	conn net.PacketConn
 
 	mu      sync.Mutex
+	records map[string][]netip.Addr // fully qualified, lower case
 	queries map[string]int
 }
 
@@ -73,6 +73,14 @@ func (d *DNS) Resolver() *net.Resolver {
 	}
 }
 
+// Set changes the answer for name from now on (DNS rebinding: the same
+// name pointing elsewhere a moment later). Answers have a TTL of 0.
+func (d *DNS) Set(name string, addrs ...netip.Addr) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.records[fqdn(name)] = addrs
+}
+
 // Queries reports how many questions (A and AAAA) were asked about name.
 func (d *DNS) Queries(name string) int {
 	d.mu.Lock()
@@ -107,9 +115,9 @@ func (d *DNS) answer(msg []byte) ([]byte, bool) {
 	name := strings.ToLower(q.Name.String())
 	d.mu.Lock()
 	d.queries[name]++
+	addrs, known := d.records[name]
 	d.mu.Unlock()
 
-	addrs, known := d.records[name]
 	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
 	if !known {
 		rh.RCode = dnsmessage.RCodeNameError
