@@ -37,11 +37,13 @@ func mustBeRefusedEarly(t *testing.T, targets []netguardtest.Target) {
 
 // TestArchiveRefusesInternalTargets runs `linkarc archive` without
 // --allow-private over a digest whose links point at every internal target
-// of the SSRF promise, each twice: as a plain link (fetched directly) and
-// as an old-format Google News link whose id embeds the URL (decoded
-// offline). Every article ends failed with reason forbidden_address in its
-// meta.json and in the --report JSON, Google is never asked, and the
-// loopback traps accept no connection.
+// of the SSRF promise, each three times: as a plain link (fetched
+// directly), as an old-format Google News link whose id embeds the URL
+// (decoded offline) and as a current-format link that the fake Google News
+// resolves to it (batchexecute). Every article ends failed with reason
+// forbidden_address in its meta.json and in the --report JSON, Google is
+// asked only about the current-format ids, and the loopback traps accept no
+// connection.
 func TestArchiveRefusesInternalTargets(t *testing.T) {
 	v4, v6 := netguardtest.Traps(t)
 	targets := netguardtest.Targets(v4, v6)
@@ -58,10 +60,13 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 		viaURL := tg.URL + "?via=gnews"
 		via := archivetest.DigestItem{Title: "Google link to " + tg.Name, Publisher: "Hostile Feed",
 			Link: gnewstest.ArticleURL(gnewstest.EncodeOldID(viaURL, ""))}
-		items = append(items, plain, via)
+		batchURL := tg.URL + "?via=batchexecute"
+		batch := archivetest.DigestItem{Title: "Resolved link to " + tg.Name, Publisher: "Hostile Feed", Link: google.NewArticle(batchURL)}
+		items = append(items, plain, via, batch)
 		wants = append(wants,
 			want{archive.ArticleSlug(plain.Title, plain.Publisher), plain.Link, tg.URL, "direct"},
-			want{archive.ArticleSlug(via.Title, via.Publisher), via.Link, viaURL, "offline"})
+			want{archive.ArticleSlug(via.Title, via.Publisher), via.Link, viaURL, "offline"},
+			want{archive.ArticleSlug(batch.Title, batch.Publisher), batch.Link, batchURL, "batchexecute"})
 	}
 	digests := t.TempDir()
 	if _, err := archivetest.WriteDigest(digests, "hostile.md", "Hostile digest", time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC), items); err != nil {
@@ -126,8 +131,10 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 		}
 	}
 
-	if n := google.Total(); n != 0 {
-		t.Errorf("Google was asked %d times; old-format ids decode offline", n)
+	// One signature page per current-format id, and the POSTs resolving
+	// them; old-format ids decode offline.
+	if a, p := google.Count(gnewstest.KindArticle), google.Count(gnewstest.KindBatchexecute); a != len(targets) || p < 1 || google.Total() != a+p {
+		t.Errorf("Google got %d article GETs, %d POSTs, %d requests in all; want %d, some and nothing else", a, p, google.Total(), len(targets))
 	}
 	if n := v4.Settle(t) + v6.Settle(t); n != 0 {
 		t.Errorf("the loopback traps accepted %d connections", n)
