@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"time"
 	"unicode"
 
 	readability "codeberg.org/readeck/go-readability/v2"
@@ -32,15 +31,18 @@ type Extraction struct {
 // Capture's Body); pageURL, the page's final URL, makes links and images
 // absolute and may be nil.
 //
-// The article is readability's, pruned of the blocks that a second
-// opinion (trafilatura) does not contain; see extract_combine.go.
+// The article is readability's, pruned of the blocks that no second
+// opinion (trafilatura, the page's schema.org articleBody) contains; see
+// extract_combine.go. The metadata comes from the best source the page
+// offers (metadata.go), with readability's guesses where it offers none.
 //
 // A page without a recognisable article is not an error: the Extraction
 // then has metadata but no text, which DetectJunk reports as "empty". An
 // error means the page could not be processed at all.
 func Extract(body []byte, pageURL *url.URL) (ex *Extraction, err error) {
 	// readability is a large port of browser code; one hostile page must not
-	// take the whole batch down with it.
+	// take the whole batch down with it. (trafilatura's panics are caught
+	// where it runs: they cost only its opinion.)
 	defer func() {
 		if r := recover(); r != nil {
 			ex, err = nil, fmt.Errorf("extract: readability failed on this page: %v", r)
@@ -48,49 +50,56 @@ func Extract(body []byte, pageURL *url.URL) (ex *Extraction, err error) {
 	}()
 	// The page is parsed here rather than by readability's own reader entry
 	// point, which re-detects the charset of bytes that are already UTF-8
-	// (and crashed on a real Korean page). The one tree serves both
-	// extractors.
+	// (and crashed on a real Korean page). The one tree serves all three
+	// readers.
 	doc, err := html.Parse(bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("extract: parse HTML: %w", err)
 	}
-	return extractDocument(doc, pageURL)
+	ex, _, err = extractDocument(doc, pageURL)
+	return ex, err
 }
 
-// extractDocument extracts a parsed page, which it modifies.
-func extractDocument(doc *html.Node, pageURL *url.URL) (*Extraction, error) {
+// extractDocument extracts a parsed page, which it modifies. It also
+// returns the metadata with the source of each field.
+func extractDocument(doc *html.Node, pageURL *url.URL) (*Extraction, pageMetadata, error) {
 	if pageURL == nil {
 		pageURL = &url.URL{}
 	}
-	// trafilatura only reads the tree; readability, last, rewrites it.
-	second, _ := secondOpinion(doc, pageURL) // no opinion: nothing is pruned
+	// Metadata and the second opinion only read the tree; readability,
+	// last, rewrites it.
+	meta := readMetadata(doc, pageURL)
+	second, secondErr := secondOpinion(doc, pageURL)
 	p := readability.NewParser()
 	art, err := p.ParseAndMutate(doc, pageURL)
 	if err != nil {
-		return nil, fmt.Errorf("extract: %w", err)
-	}
-	ex := &Extraction{
-		Title:    clean(art.Title()),
-		Byline:   clean(art.Byline()),
-		SiteName: clean(art.SiteName()),
-		Lang:     strings.TrimSpace(art.Language()),
-		Excerpt:  clean(art.Excerpt()),
-		Image:    absoluteURL(pageURL, art.ImageURL()),
-	}
-	if t, err := art.PublishedTime(); err == nil && !t.IsZero() {
-		ex.PublishedTime = t.Format(time.RFC3339)
+		return nil, meta, fmt.Errorf("extract: %w", err)
 	}
 	if art.Node != nil {
-		pruneUnconfirmed(art.Node, []string{second.text})
+		pruneUnconfirmed(art.Node, []string{meta.ArticleBody, second.text})
+	}
+	ex := &Extraction{}
+	if art.Node != nil {
 		var b strings.Builder
 		if err := html.Render(&b, art.Node); err != nil {
-			return nil, fmt.Errorf("extract: render readable HTML: %w", err)
+			return nil, meta, fmt.Errorf("extract: render readable HTML: %w", err)
 		}
 		ex.HTML = b.String()
 		ex.Text = paragraphs(render.InnerText(art.Node))
 		ex.WordCount = countWords(ex.Text)
 	}
-	return ex, nil
+	meta.fillFrom(art, pageURL)
+	if meta.Excerpt.Value == "" {
+		lead, _, _ := strings.Cut(ex.Text, "\n\n")
+		meta.Excerpt = first(sourced{lead, fromArticleText})
+	}
+	if secondErr == nil {
+		meta.detectLang(second)
+	}
+	ex.Title, ex.Byline, ex.SiteName = meta.Title.Value, meta.Byline.Value, meta.SiteName.Value
+	ex.PublishedTime, ex.Lang = meta.PublishedTime.Value, meta.Lang.Value
+	ex.Excerpt, ex.Image = meta.Excerpt.Value, meta.Image.Value
+	return ex, meta, nil
 }
 
 // paragraphs turns rendered inner text into paragraphs separated by one

@@ -13,8 +13,9 @@ import (
 
 // Readability finds the article's container well but keeps what sits inside
 // it: captions, "read more" lists, newsletter boxes, repeated credits. A
-// second extractor built on different rules (trafilatura) is an
-// independent opinion of what the article text is. linkarc keeps readability's tree and
+// second extractor built on different rules (trafilatura) and, where the
+// page has it, the publisher's own schema.org articleBody are independent
+// opinions of what the article text is. linkarc keeps readability's tree and
 // drops the blocks that no other opinion contains; when the opinions and
 // readability disagree on most of the text, readability's whole article is
 // kept, so the result is never far worse than readability alone.
@@ -34,6 +35,9 @@ const (
 	// pruning; below it readability and the other opinions picked different
 	// text, and readability's article is kept whole.
 	minAgreement = 0.5
+	// minArticleBodyWords is the smallest schema.org articleBody taken as
+	// an opinion; shorter ones are teasers of paywalled articles.
+	minArticleBodyWords = 50
 )
 
 // opinion is trafilatura's reading of the page.
@@ -57,7 +61,7 @@ func secondOpinion(doc *html.Node, pageURL *url.URL) (op opinion, err error) {
 	res, err := trafilatura.ExtractDocument(doc, trafilatura.Options{
 		OriginalURL:     pageURL,
 		ExcludeComments: true,
-		// Dates come from readability's metadata; trafilatura's
+		// Dates come from the page's metadata (metadata.go); trafilatura's
 		// date search over the whole page is slow, and on the benchmark
 		// pages it was often a day off.
 		HtmlDateMode: trafilatura.Disabled,

@@ -212,13 +212,14 @@ func TestPruneRuleNotFitted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		meta := readMetadata(doc, p.url)
 		op, _ := secondOpinion(doc, p.url)
 		parser := readability.NewParser()
 		art, err := parser.ParseAndMutate(doc, p.url)
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages = append(pages, page{p.want, art.Node, []string{op.text}, i % 2})
+		pages = append(pages, page{p.want, art.Node, []string{meta.ArticleBody, op.text}, i % 2})
 	}
 	text := func(n *html.Node) string {
 		if n == nil {
