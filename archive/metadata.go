@@ -170,12 +170,12 @@ func (m *pageMetadata) fillFrom(art readability.Article, pageURL *url.URL) {
 // pages in other languages.
 func (m *pageMetadata) detectLang(op opinion) {
 	detected := parseLang(op.lang)
-	if detected == "" || countWords(op.text) < minDetectWords {
+	if detected == "" {
 		return
 	}
 	declared, _ := language.Make(m.Lang.Value).Base()
 	base, _ := language.Make(detected).Base()
-	if m.Lang.Value == "" || base != declared {
+	if (m.Lang.Value == "" || base != declared) && countWords(op.text) >= minDetectWords {
 		m.Lang = sourced{detected, fromDetected}
 	}
 }
