@@ -59,7 +59,7 @@ func BenchmarkViewerLoad(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("archive: %d articles in %d digests under %s (ready in %v)", len(gen.Articles), len(gen.Digests), dir, time.Since(start).Round(time.Millisecond))
+	ready := time.Since(start)
 
 	srv, err := New(Options{Store: st, IndexDir: b.TempDir(), RefreshInterval: time.Hour})
 	if err != nil {
@@ -71,7 +71,8 @@ func BenchmarkViewerLoad(b *testing.B) {
 		b.Fatal(err)
 	}
 	indexTime := time.Since(start)
-	b.Logf("index: %d documents built in %v", srv.IndexStats().Documents, indexTime.Round(time.Millisecond))
+	b.Logf("archive: %d articles in %d digests under %s (ready in %v); index of %d documents built in %v",
+		len(gen.Articles), len(gen.Digests), dir, ready.Round(time.Millisecond), srv.IndexStats().Documents, indexTime.Round(time.Millisecond))
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 
@@ -132,7 +133,8 @@ func BenchmarkViewerLoad(b *testing.B) {
 
 	base := results[0].p99
 	var table strings.Builder
-	fmt.Fprintf(&table, "\n%d articles, %d connections, %v per phase\n", len(gen.Articles), conns, duration)
+	fmt.Fprintf(&table, "\n%d articles, %d connections, %v per phase; live heap after GC %.1f MiB before the load, %.1f MiB after (%+.1f MiB); RSS %.1f → %.1f MiB\n",
+		len(gen.Articles), conns, duration, mib(before.heap), mib(after.heap), mib(after.heap)-mib(before.heap), mib(before.rss), mib(after.rss))
 	fmt.Fprintf(&table, "%-8s %10s %10s %10s %10s %8s %12s\n", "phase", "requests", "req/s", "p50", "p99", "errors", "p99/static")
 	for _, r := range results {
 		fmt.Fprintf(&table, "%-8s %10d %10.0f %10v %10v %8d %12.1f\n", r.name, r.requests, r.rps, r.p50.Round(10*time.Microsecond),
@@ -148,8 +150,6 @@ func BenchmarkViewerLoad(b *testing.B) {
 			b.Errorf("%s: %d errors, first: %s", r.name, r.errors, r.firstErr)
 		}
 	}
-	fmt.Fprintf(&table, "live heap after GC: %.1f MiB before the load, %.1f MiB after (%+.1f MiB); RSS %.1f MiB → %.1f MiB; index built in %v\n",
-		mib(before.heap), mib(after.heap), mib(after.heap)-mib(before.heap), mib(before.rss), mib(after.rss), indexTime.Round(time.Millisecond))
 	b.Log(table.String())
 	b.ReportMetric(mib(before.heap), "heap-before-MiB")
 	b.ReportMetric(mib(after.heap), "heap-after-MiB")
