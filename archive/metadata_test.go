@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"golang.org/x/net/html"
@@ -305,4 +307,44 @@ func TestMetadataCoverage(t *testing.T) {
 	checkGolden(t, filepath.Join("..", "testdata", "extraction", "metadata.golden"),
 		"# Extract's metadata on the article-extraction benchmark: field, source, value\n"+
 			"# coverage:\n# "+strings.ReplaceAll(strings.TrimSpace(table.String()), "\n", "\n# ")+"\n"+golden.String())
+}
+
+// FuzzReadMetadata feeds arbitrary JSON-LD, a <meta> value and a <time>
+// through readMetadata: it must not panic, every value must be valid UTF-8,
+// a date must be RFC 3339, a language a canonical tag, and an articleBody
+// either empty or long enough to be an opinion.
+//
+//	go test ./archive -run '^$' -fuzz '^FuzzReadMetadata$' -fuzztime 30s
+func FuzzReadMetadata(f *testing.F) {
+	f.Add(`{"@context":"https://schema.org","@type":"NewsArticle","headline":"H","author":[{"@id":"#a"}],"@graph":[{"@id":"#a","name":"N"}]}`, "2024-01-02", "en_GB")
+	f.Add(`[{"@type":["BlogPosting"],"author":{"@id":"#x","name":{"@value":"V"}},"image":[{"url":"/i.png"}],"inLanguage":{"name":"de"}}]`, "03/04/2024", "{{x}}")
+	f.Add("<![CDATA[{\"@type\":\"Article\",\"headline\":\"a\nb\"}]]>", "0001-01-01", "")
+	f.Add(`{"@graph":[{"@id":"#p","publisher":{"@id":"#p"}}],"@type":"NewsArticle","publisher":{"@id":"#p"}}`, "x", "zz")
+	page, _ := url.Parse("https://news.example/a")
+	f.Fuzz(func(t *testing.T, jsonLD, date, lang string) {
+		src := `<html lang="` + html.EscapeString(lang) + `"><head><script type="application/ld+json">` + jsonLD +
+			`</script><meta property="article:published_time" content="` + html.EscapeString(date) + `"></head>` +
+			`<body><time datetime="` + html.EscapeString(date) + `">t</time></body></html>`
+		doc, err := html.Parse(strings.NewReader(src))
+		if err != nil {
+			return
+		}
+		m := readMetadata(doc, page)
+		for _, v := range []string{m.Title.Value, m.Byline.Value, m.SiteName.Value, m.PublishedTime.Value, m.Lang.Value, m.Excerpt.Value, m.Image.Value, m.ArticleBody} {
+			if !utf8.ValidString(v) {
+				t.Fatalf("invalid UTF-8 in %q", v)
+			}
+		}
+		if v := m.PublishedTime.Value; v != "" {
+			if _, err := time.Parse(time.RFC3339, v); err != nil {
+				t.Fatalf("PublishedTime %q is not RFC 3339", v)
+			}
+		}
+		if v := m.Lang.Value; v != "" && parseLang(v) != v {
+			t.Fatalf("Lang %q is not a canonical tag", v)
+		}
+		if m.ArticleBody != "" && countWords(m.ArticleBody) < minArticleBodyWords {
+			t.Fatalf("articleBody of %d words kept", countWords(m.ArticleBody))
+		}
+	})
 }
