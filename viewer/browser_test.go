@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -25,29 +24,19 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
+	"github.com/linkarc/linkarc/internal/browsertest"
 	"github.com/linkarc/linkarc/storage"
 )
 
 var updateScreenshots = flag.Bool("screenshots", false, "write screenshots of every page to docs/screenshots")
 
-// chromiumPath finds the browser: $LINKARC_CHROMIUM, else Debian's
-// chromium. Without one the browser tests fail: they are the only proof that
-// snapshots are inert in a real browser.
+// chromiumPath finds the browser (installing Debian's chromium when the
+// tests run as root and there is none; see internal/browsertest). Without
+// one the browser tests fail: they are the only proof that snapshots are
+// inert in a real browser.
 func chromiumPath(t testing.TB) string {
 	t.Helper()
-	if p := os.Getenv("LINKARC_CHROMIUM"); p != "" {
-		if _, err := exec.LookPath(p); err != nil {
-			t.Fatalf("LINKARC_CHROMIUM=%s: %v", p, err)
-		}
-		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"} {
-		if _, err := exec.LookPath(p); err == nil {
-			return p
-		}
-	}
-	t.Fatal("Chromium not found: install it (apt-get install -y chromium) or set LINKARC_CHROMIUM to the browser binary")
-	return ""
+	return browsertest.Path(t)
 }
 
 // recordingProxy is the browser's HTTP proxy: every request Chromium makes,
