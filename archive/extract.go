@@ -19,9 +19,9 @@ type Extraction struct {
 	Byline        string // author(s), as the page gives them
 	SiteName      string // the publication
 	PublishedTime string // RFC 3339 when the page's date could be read, else empty
-	Lang          string // language tag from the page, e.g. "en", "ru-RU"
+	Lang          string // BCP 47 tag, e.g. "en", "ru-RU": the page's, or detected in a long text that contradicts it
 	Excerpt       string // the page's summary, or the first paragraph
-	Image         string // lead image URL
+	Image         string // lead image URL, absolute
 	HTML          string // readable HTML of the article body
 	Text          string // plain text of the article body, paragraphs separated by blank lines
 	WordCount     int    // words in Text (each Han/kana character counts as one)
