@@ -175,18 +175,16 @@ func (p *Publisher) Requests() int {
 	return len(p.arrivals)
 }
 
-// MinGap is the shortest time between two consecutive arrivals (robots.txt
-// included: it counts against the host's budget too); 0 with fewer than two.
-func (p *Publisher) MinGap() time.Duration {
+// Gaps returns the times between consecutive arrivals (robots.txt
+// included: it counts against the host's budget too), sorted ascending.
+func (p *Publisher) Gaps() []time.Duration {
 	arr := p.Arrivals(true)
-	var gap time.Duration
+	var gaps []time.Duration
 	for i := 1; i < len(arr); i++ {
-		d := arr[i].At.Sub(arr[i-1].At)
-		if i == 1 || d < gap {
-			gap = d
-		}
+		gaps = append(gaps, arr[i].At.Sub(arr[i-1].At))
 	}
-	return gap
+	sort.Slice(gaps, func(i, j int) bool { return gaps[i] < gaps[j] })
+	return gaps
 }
 
 // DigestItem is one list item of a generated digest.

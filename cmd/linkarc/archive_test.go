@@ -139,9 +139,22 @@ func TestArchiveEndToEnd(t *testing.T) {
 	}
 
 	// Politeness, measured at the servers.
+	// The arrival times are taken by the servers, in this same busy process:
+	// scheduling delays can bring two arrivals closer than the client spaced
+	// them, so one gap may fall short by a margin, but the spacing as a
+	// whole must hold. An unthrottled client lands requests milliseconds
+	// apart and fails both checks.
 	for _, p := range w.Publishers {
-		if gap := p.MinGap(); gap < interval-10*time.Millisecond {
-			t.Errorf("publisher %s: two requests %v apart, want >= %v", p.Host, gap, interval)
+		gaps := p.Gaps()
+		if len(gaps) == 0 {
+			t.Errorf("publisher %s: fewer than two requests", p.Host)
+			continue
+		}
+		if gaps[0] < interval*6/10 {
+			t.Errorf("publisher %s: two requests %v apart, want about %v (gaps %v)", p.Host, gaps[0], interval, gaps)
+		}
+		if median := gaps[len(gaps)/2]; median < interval {
+			t.Errorf("publisher %s: median gap %v, want >= %v (gaps %v)", p.Host, median, interval, gaps)
 		}
 	}
 
