@@ -68,11 +68,14 @@ func childPeakRSS(b *testing.B, args ...string) int64 {
 
 // BenchmarkArchiveLoad archives 500 and then 5,000 articles spread over 50
 // loopback hosts, each batch in a fresh child process with a fresh store,
-// and reports for both the child's peak RSS and the most goroutines it had
-// at once (sampled every millisecond). Both must stay flat as the batch
-// grows tenfold: the pipeline holds a bounded number of pages, and its
-// goroutines grow with hosts and workers, not with articles. The 500-article
-// run is the baseline of the ratios.
+// then runs each again over its now complete store (nothing is fetched: the
+// daily re-run over a growing folder). For every run it reports the
+// child's peak RSS, its largest live heap (as of a GC; what the run really
+// holds, without the collector's headroom) and the most goroutines it had
+// at once, both sampled every millisecond. They must stay flat as the batch grows tenfold: the
+// pipeline holds a bounded number of pages, and its goroutines grow with
+// hosts and workers, not with articles. The 500-article runs are the
+// baselines of the ratios.
 //
 //	go test -run '^$' -bench ArchiveLoad -benchtime 1x ./cmd/linkarc
 //
@@ -94,48 +97,73 @@ func BenchmarkArchiveLoad(b *testing.B) {
 	if err != nil || len(first) != 1 {
 		b.Fatalf("first digest: %v %v", first, err)
 	}
-	var rss, goroutines [2]int64
-	var took [2]time.Duration
+	type phase struct {
+		name, input string
+		rerun       bool
+		rss         int64
+		peaks       samples
+		took        time.Duration
+	}
+	phases := []*phase{
+		{name: "500", input: first[0]},
+		{name: strconv.Itoa(large), input: w.Dir},
+		{name: "rerun-500", input: first[0], rerun: true},
+		{name: "rerun-" + strconv.Itoa(large), input: w.Dir, rerun: true},
+	}
 	for i := 0; i < b.N; i++ {
-		for j, input := range []string{first[0], w.Dir} {
-			store := filepath.Join(b.TempDir(), fmt.Sprint("store", i, j))
+		stores := map[string]string{}
+		for _, ph := range phases {
+			store, ok := stores[ph.input]
+			if !ok {
+				store = filepath.Join(b.TempDir(), "store")
+				stores[ph.input] = store
+			}
 			args := archiveArgs(w, store, 2*time.Millisecond, "--progress", "none")
-			args[len(args)-1] = input
+			args[len(args)-1] = ph.input
+			before := w.PublisherRequests()
 			start := time.Now()
-			r, g := childLoad(b, args...)
-			took[j] += time.Since(start)
-			rss[j], goroutines[j] = max(rss[j], r), max(goroutines[j], g)
+			r, p := childLoad(b, args...)
+			ph.took += time.Since(start)
+			ph.rss = max(ph.rss, r)
+			ph.peaks.goroutines = max(ph.peaks.goroutines, p.goroutines)
+			ph.peaks.liveHeap = max(ph.peaks.liveHeap, p.liveHeap)
+			if ph.rerun && w.PublisherRequests() != before {
+				b.Fatalf("the re-run over a complete store fetched %d pages", w.PublisherRequests()-before)
+			}
 		}
 	}
-	b.ReportMetric(float64(rss[0])/(1<<20), "RSS-MiB-500")
-	b.ReportMetric(float64(rss[1])/(1<<20), fmt.Sprintf("RSS-MiB-%d", large))
-	b.ReportMetric(float64(rss[1])/float64(rss[0]), "RSS-ratio")
-	b.ReportMetric(float64(goroutines[0]), "goroutines-500")
-	b.ReportMetric(float64(goroutines[1]), fmt.Sprintf("goroutines-%d", large))
-	b.ReportMetric(float64(goroutines[1])/float64(goroutines[0]), "goroutines-ratio")
-	b.ReportMetric(float64(small*b.N)/took[0].Seconds(), "articles/s-500")
-	b.ReportMetric(float64(large*b.N)/took[1].Seconds(), fmt.Sprintf("articles/s-%d", large))
+	for _, ph := range phases {
+		b.ReportMetric(float64(ph.rss)/(1<<20), "RSS-MiB-"+ph.name)
+		b.ReportMetric(float64(ph.peaks.liveHeap)/(1<<20), "live-heap-MiB-"+ph.name)
+		b.ReportMetric(float64(ph.peaks.goroutines), "goroutines-"+ph.name)
+	}
+	b.ReportMetric(float64(phases[1].rss)/float64(phases[0].rss), "RSS-ratio")
+	b.ReportMetric(float64(phases[1].peaks.liveHeap)/float64(phases[0].peaks.liveHeap), "live-heap-ratio")
+	b.ReportMetric(float64(phases[1].peaks.goroutines)/float64(phases[0].peaks.goroutines), "goroutines-ratio")
+	b.ReportMetric(float64(phases[3].rss)/float64(phases[2].rss), "RSS-ratio-rerun")
+	b.ReportMetric(float64(phases[3].peaks.liveHeap)/float64(phases[2].peaks.liveHeap), "live-heap-ratio-rerun")
+	b.ReportMetric(float64(small*b.N)/phases[0].took.Seconds(), "articles/s-500")
+	b.ReportMetric(float64(large*b.N)/phases[1].took.Seconds(), fmt.Sprintf("articles/s-%d", large))
 }
 
 // childLoad runs `linkarc archive` as a child process and returns its peak
-// RSS in bytes and the most goroutines it had at once.
-func childLoad(b *testing.B, args ...string) (rss, goroutines int64) {
+// RSS and what its sampler saw.
+func childLoad(b *testing.B, args ...string) (rss int64, peaks samples) {
 	b.Helper()
 	dir := b.TempDir()
-	hwm, gor := filepath.Join(dir, "status"), filepath.Join(dir, "goroutines")
-	cmd := linkarcProcess([]string{hwmFileEnv + "=" + hwm, goroutinesFileEnv + "=" + gor}, args...)
+	hwm, sampled := filepath.Join(dir, "status"), filepath.Join(dir, "samples")
+	cmd := linkarcProcess([]string{hwmFileEnv + "=" + hwm, samplesFileEnv + "=" + sampled}, args...)
 	var stderr strings.Builder
 	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Run(); err != nil {
 		b.Fatalf("linkarc %v: %v\n%s", args, err, stderr.String())
 	}
-	data, err := os.ReadFile(gor)
+	data, err := os.ReadFile(sampled)
 	if err != nil {
-		b.Fatalf("child wrote no goroutine count: %v", err)
+		b.Fatalf("child wrote no samples: %v", err)
 	}
-	g, err := strconv.ParseInt(string(data), 10, 64)
-	if err != nil {
-		b.Fatalf("goroutine count %q: %v", data, err)
+	if _, err := fmt.Sscan(string(data), &peaks.goroutines, &peaks.liveHeap); err != nil {
+		b.Fatalf("samples %q: %v", data, err)
 	}
-	return peakRSS(b, hwm), g
+	return peakRSS(b, hwm), peaks
 }

@@ -3,13 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"os/signal"
 	"runtime"
-	"strconv"
+	"runtime/metrics"
 	"strings"
-	"sync/atomic"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,17 +30,17 @@ const asMainEnv = "LINKARC_TEST_AS_MAIN"
 // maxrss of an exec'd child starts at the parent's RSS.
 const hwmFileEnv = "LINKARC_TEST_HWM_FILE"
 
-// goroutinesFileEnv names a file where the child writes the largest number
-// of goroutines it had at once, sampled every millisecond while it runs
-// (the sampler's own goroutine included). Nothing in linkarc itself is
-// instrumented for this.
-const goroutinesFileEnv = "LINKARC_TEST_GOROUTINES_FILE"
+// samplesFileEnv names a file where the child writes the most goroutines
+// it had at once and its largest live heap (as of a GC), sampled every
+// millisecond while it runs (the sampler's own goroutine included). Nothing
+// in linkarc itself is instrumented for this.
+const samplesFileEnv = "LINKARC_TEST_SAMPLES_FILE"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(asMainEnv) == "1" {
-		var peakGoroutines func() int
-		if os.Getenv(goroutinesFileEnv) != "" {
-			peakGoroutines = sampleGoroutines(time.Millisecond)
+		var peaks func() samples
+		if os.Getenv(samplesFileEnv) != "" {
+			peaks = sample(time.Millisecond)
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
@@ -48,26 +49,38 @@ func TestMain(m *testing.M) {
 			status, _ := os.ReadFile("/proc/self/status")
 			os.WriteFile(path, status, 0o644)
 		}
-		if path := os.Getenv(goroutinesFileEnv); path != "" {
-			os.WriteFile(path, []byte(strconv.Itoa(peakGoroutines())), 0o644)
+		if path := os.Getenv(samplesFileEnv); path != "" {
+			p := peaks()
+			os.WriteFile(path, []byte(fmt.Sprintf("%d %d\n", p.goroutines, p.liveHeap)), 0o644)
 		}
 		os.Exit(code)
 	}
 	storagetest.Main(m, func(s *storagetest.MinIO) { minioServer = s })
 }
 
-// sampleGoroutines samples runtime.NumGoroutine every interval until the
-// returned function is called, which gives the largest number seen.
-func sampleGoroutines(interval time.Duration) (peak func() int) {
-	var most atomic.Int64
-	done := make(chan struct{})
+// samples are the peaks the child's sampler saw.
+type samples struct {
+	goroutines int64 // runtime.NumGoroutine
+	liveHeap   int64 // bytes of heap live after the last GC (/gc/heap/live:bytes)
+}
+
+// sample samples the goroutine count and the live heap every interval until
+// the returned function is called, which gives the peaks.
+func sample(interval time.Duration) (peaks func() samples) {
+	var peak samples
+	var mu sync.Mutex
+	done, stopped := make(chan struct{}), make(chan struct{})
+	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 	go func() {
+		defer close(stopped)
 		t := time.NewTicker(interval)
 		defer t.Stop()
 		for {
-			if n := int64(runtime.NumGoroutine()); n > most.Load() {
-				most.Store(n)
-			}
+			metrics.Read(live)
+			mu.Lock()
+			peak.goroutines = max(peak.goroutines, int64(runtime.NumGoroutine()))
+			peak.liveHeap = max(peak.liveHeap, int64(live[0].Value.Uint64()))
+			mu.Unlock()
 			select {
 			case <-done:
 				return
@@ -75,9 +88,12 @@ func sampleGoroutines(interval time.Duration) (peak func() int) {
 			}
 		}
 	}()
-	return func() int {
+	return func() samples {
 		close(done)
-		return int(most.Load())
+		<-stopped
+		mu.Lock()
+		defer mu.Unlock()
+		return peak
 	}
 }
 
