@@ -119,8 +119,18 @@ type article struct {
 	reason         string
 	stored         bool // meta.json in the store describes this article
 
-	prev    storage.ArticleMeta // meta.json found in the store when planned
-	hasPrev bool
+	// prev is the meta.json found in the store when planned, kept only
+	// while the article is still to be written: a run over a large archive
+	// must not hold the metadata of every article it skips.
+	prev *storage.ArticleMeta
+}
+
+// previous returns the meta.json the article's next write replaces, if any.
+func (a *article) previous() (storage.ArticleMeta, bool) {
+	if a.prev == nil {
+		return storage.ArticleMeta{}, false
+	}
+	return *a.prev, true
 }
 
 func (a *article) addDigests(ds []string) {
@@ -347,7 +357,8 @@ func (a *run) store(ctx context.Context, f fetched) {
 	if ctx.Err() != nil {
 		return
 	}
-	stored, err := a.writer.write(ctx, snap, art.prev, art.hasPrev)
+	prev, hasPrev := art.previous()
+	stored, err := a.writer.write(ctx, snap, prev, hasPrev)
 	if err != nil {
 		if ctx.Err() == nil {
 			a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
@@ -409,6 +420,7 @@ func (a *run) done(art *article, stored storage.ArticleMeta, ev Event) {
 	art.mu.Lock()
 	art.status, art.reason, art.stored = stored.Status, stored.Reason, true
 	art.writtenDigests = stored.Digests
+	art.prev = nil
 	if stored.Status == storage.StatusOK && ev.Status != storage.StatusOK {
 		// A good capture was kept; the new one went to history.
 		ev.Reason = ev.Reason + " (kept the earlier good capture)"

@@ -24,7 +24,7 @@ type planner struct {
 	refs     map[string][]itemRef // link -> the digest items naming it
 	byKey    map[string]*article  // identity (publisher URL or unresolved link) -> article
 	owner    map[string]string    // slug -> identity claiming it in this run
-	metas    map[string]metaEntry // slug -> meta.json as read from the store
+	metas    map[string]metaEntry // slug -> meta.json as read from the store, for the current chunk
 	articles []*article
 
 	unresolved int // links left unresolved because Google rate-limited us
@@ -86,6 +86,9 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 			}
 			p.planned++
 		}
+		// The chunk's meta.json reads have served; keeping them would make
+		// a run over a large archive hold every article's metadata.
+		clear(p.metas)
 	}
 	return nil
 }
@@ -166,7 +169,6 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		slug: slug, title: first.Title, publisher: first.Publisher, link: link,
 		url: res.url, method: res.method, host: hostOf(res.url),
 		digests: mergeSorted(digestSlugs, nil),
-		prev:    prev.m, hasPrev: prev.ok,
 	}
 	p.byKey[key] = art
 	p.articles = append(p.articles, art)
@@ -181,6 +183,9 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		art.status, art.stored, art.writtenDigests = storage.StatusOK, true, prev.m.Digests
 		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: storage.StatusOK, Unchanged: true})
 		return nil
+	}
+	if prev.ok {
+		art.prev = &prev.m
 	}
 	if res.err != nil {
 		return p.unresolvable(ctx, art, res.err)
@@ -203,7 +208,8 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 		FetchedAt: p.r.opts.Now().UTC(),
 		Digests:   art.snapshotDigests(),
 	}}
-	stored, err := p.r.writer.write(ctx, snap, art.prev, art.hasPrev)
+	prev, hasPrev := art.previous()
+	stored, err := p.r.writer.write(ctx, snap, prev, hasPrev)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -235,7 +241,7 @@ func (p *planner) claim(ctx context.Context, base, key string, same func(storage
 	return slug, e, err
 }
 
-// meta and metaEntry read meta.json once per slug per run.
+// meta and metaEntry read meta.json once per slug per chunk.
 func (p *planner) meta(ctx context.Context, slug string) (storage.ArticleMeta, bool, error) {
 	e, err := p.metaEntry(ctx, slug)
 	return e.m, e.ok, err
