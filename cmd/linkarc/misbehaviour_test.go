@@ -104,11 +104,12 @@ var misbehaviours = []misbehaviour{
 		handler: func(testing.TB) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "text/html")
-				// Faster than --read-timeout, so only --timeout can end it.
+				// Far faster than --read-timeout (even on a loaded
+				// machine), so only --timeout can end it.
 				for i := 0; r.Context().Err() == nil; i++ {
 					w.Write([]byte{"<p>trickle</p>"[i%14]})
 					w.(http.Flusher).Flush()
-					time.Sleep(mbReadTimeout / 3)
+					time.Sleep(mbReadTimeout / 14)
 				}
 			}
 		},
