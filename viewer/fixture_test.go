@@ -28,6 +28,7 @@ const (
 	phraseSlug    = "quantum-marmalade-phrase"
 	wordsSlug     = "quantum-and-marmalade-apart"
 	hostileSlug   = "hostile-raw"
+	hostileOld    = "20291231T093000Z" // an earlier capture of hostileSlug, as hostile
 	namedDigest   = "2030-01-01-named-articles"
 )
 
@@ -73,6 +74,9 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{gen: gen, payloads: readLines(t, "xss-payloads.txt"), urls: readLines(t, "xss-urls.txt"), raw: map[string]string{}}
+	// Spellings a line-per-URL file cannot hold: browsers drop tabs and
+	// newlines anywhere in a URL and leading control characters.
+	f.urls = append(f.urls, "java\nscript:alert(15)", "\r\njavascript:alert(16)", "\x01javascript:alert(17)")
 	for _, slug := range gen.Articles {
 		if gen.Status[slug] != storage.StatusFailed {
 			f.raw[slug] = readObject(t, st, storage.ArticleKey(slug, storage.RawFile))
@@ -166,9 +170,14 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	put(viewertest.Article{Meta: meta(phraseSlug, "Breakfast science"), Text: "Researchers made quantum marmalade at dawn.\n"})
 	put(viewertest.Article{Meta: meta(wordsSlug, "Physics and preserves"), Text: "A quantum leap for the marmalade industry.\n"})
 
-	// The page the browser test opens: tries every way to run or fetch.
-	put(viewertest.Article{Meta: meta(hostileSlug, "A hostile archived page"), Raw: readTestdata(t, "hostile-raw.html"),
-		Readable: "<p>The readable view of the hostile page.</p>", Text: "The readable view of the hostile page.\n"})
+	// The page the browser test opens: tries every way to run or fetch, in
+	// the current capture and in an earlier one.
+	hostileRaw := readTestdata(t, "hostile-raw.html")
+	oldHostile := meta(hostileSlug, "A hostile archived page")
+	oldHostile.FetchedAt = at.Add(-time.Hour)
+	put(viewertest.Article{Meta: meta(hostileSlug, "A hostile archived page"), Raw: hostileRaw,
+		Readable: "<p>The readable view of the hostile page.</p>", Text: "The readable view of the hostile page.\n",
+		History: []viewertest.Capture{{ID: hostileOld, Meta: oldHostile, Raw: hostileRaw}}})
 
 	// A damaged meta.json.
 	if err := viewertest.PutRaw(ctx, st, storage.ArticleKey(brokenSlug, storage.MetaFile), `{"slug": "broken-meta", "title": `); err != nil {
