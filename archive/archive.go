@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,10 @@ type Options struct {
 	// StoreWorkers is how many fetched pages are extracted and stored at
 	// once; it also bounds how many fetched pages wait in memory. Default 8.
 	StoreWorkers int
+	// ExtractWorkers bounds how many of those extract at the same time.
+	// Extraction is CPU-bound and builds two document trees per page, so
+	// more extractions than cores only add memory. Default GOMAXPROCS.
+	ExtractWorkers int
 	// Refresh re-captures articles that are already archived as ok.
 	Refresh bool
 
@@ -85,6 +90,9 @@ func New(opts Options) (*Archiver, error) {
 	}
 	if opts.StoreWorkers <= 0 {
 		opts.StoreWorkers = 8
+	}
+	if opts.ExtractWorkers <= 0 {
+		opts.ExtractWorkers = runtime.GOMAXPROCS(0)
 	}
 	if opts.ResolveChunk <= 0 {
 		opts.ResolveChunk = 50
@@ -169,7 +177,8 @@ func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) 
 	// the user a retry budget per article.
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
-	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop}
+	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop,
+		extracting: make(chan struct{}, a.opts.ExtractWorkers)}
 	p := newPlanner(r, digests)
 	a.opts.Progress.Start(p.total())
 
@@ -304,9 +313,10 @@ func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestStat
 // hand-over from fetching to storing.
 type run struct {
 	*Archiver
-	rep     *Report
-	fetched chan fetched
-	stop    context.CancelCauseFunc // ends the run early; see storeFailed
+	rep        *Report
+	fetched    chan fetched
+	extracting chan struct{}           // semaphore: Options.ExtractWorkers
+	stop       context.CancelCauseFunc // ends the run early; see storeFailed
 }
 
 // storeFailed stops the run because the store failed: every later write
@@ -352,7 +362,9 @@ func (a *run) store(ctx context.Context, f fetched) {
 		}
 	} else {
 		snap.Raw = cap.Raw
+		a.extracting <- struct{}{}
 		a.extractInto(snap, cap)
+		<-a.extracting
 	}
 	if ctx.Err() != nil {
 		return
