@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/url"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -214,9 +215,12 @@ func isTransient(err error) bool {
 			return true
 		}
 	}
-	// The server closed the connection in the middle of an HTTP exchange.
+	// The server closed the connection in the middle of an HTTP exchange,
+	// or closed a kept-alive one just as a request was sent on it (net/http
+	// has no exported error for that; it resends only GETs by itself).
 	if urlErr := (*url.Error)(nil); errors.As(err, &urlErr) &&
-		(errors.Is(urlErr.Err, io.EOF) || errors.Is(urlErr.Err, io.ErrUnexpectedEOF)) {
+		(errors.Is(urlErr.Err, io.EOF) || errors.Is(urlErr.Err, io.ErrUnexpectedEOF) ||
+			strings.Contains(urlErr.Err.Error(), "server closed idle connection")) {
 		return true
 	}
 	return false

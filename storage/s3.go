@@ -265,7 +265,8 @@ func s3Err(ctx context.Context, err error) error {
 	switch resp.Code {
 	case "NoSuchKey", "NotFound":
 		return fmt.Errorf("%w: %w", ErrNotExist, err)
-	case "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "XMinioServerNotInitialized":
+	case "SlowDown", "RequestTimeout", "InternalError", "ServiceUnavailable", "XMinioServerNotInitialized",
+		"ClientDisconnected": // MinIO shutting down cancels the requests in flight
 		return &transientError{err}
 	}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
