@@ -102,19 +102,13 @@ type apiDigest struct {
 }
 
 func (s *Server) apiDigest(w http.ResponseWriter, r *http.Request) {
-	slug := r.PathValue("slug")
-	if !validSlug(slug) {
-		s.badSlug(w, r, "digest")
-		return
-	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	d, err := readDigest(ctx, s.store, slug)
-	if err != nil {
-		s.fail(w, r, "digest", err)
+	d, ok := s.requestedDigest(ctx, w, r)
+	if !ok {
 		return
 	}
-	d.Slug = slug
+	slug := d.Slug
 	s.writeJSON(w, r, http.StatusOK, apiDigest{DigestRecord: d, Links: map[string]string{
 		"html": "/digests/" + url.PathEscape(slug),
 	}})
@@ -126,19 +120,13 @@ type apiArticle struct {
 }
 
 func (s *Server) apiArticle(w http.ResponseWriter, r *http.Request) {
-	slug := r.PathValue("slug")
-	if !validSlug(slug) {
-		s.badSlug(w, r, "article")
-		return
-	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	m, err := readMeta(ctx, s.store, slug)
-	if err != nil {
-		s.fail(w, r, "article", err)
+	m, ok := s.requestedArticle(ctx, w, r)
+	if !ok {
 		return
 	}
-	m.Slug = slug
+	slug := m.Slug
 	base := "/articles/" + url.PathEscape(slug)
 	s.writeJSON(w, r, http.StatusOK, apiArticle{ArticleMeta: m, Links: map[string]string{
 		"html":     base,

@@ -106,19 +106,12 @@ type digestView struct {
 }
 
 func (s *Server) digestPage(w http.ResponseWriter, r *http.Request) {
-	slug := r.PathValue("slug")
-	if !validSlug(slug) {
-		s.badSlug(w, r, "digest")
-		return
-	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	d, err := readDigest(ctx, s.store, slug)
-	if err != nil {
-		s.fail(w, r, "digest", err)
+	d, ok := s.requestedDigest(ctx, w, r)
+	if !ok {
 		return
 	}
-	d.Slug = slug
 	sum := summarize(d, "")
 	s.render(w, r, http.StatusOK, "digest", page{Title: sum.Title, Data: digestView{Digest: d, Summary: sum}})
 }
@@ -147,19 +140,13 @@ type articleView struct {
 }
 
 func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
-	slug := r.PathValue("slug")
-	if !validSlug(slug) {
-		s.badSlug(w, r, "article")
-		return
-	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	m, err := readMeta(ctx, s.store, slug)
-	if err != nil {
-		s.fail(w, r, "article", err)
+	m, ok := s.requestedArticle(ctx, w, r)
+	if !ok {
 		return
 	}
-	m.Slug = slug
+	slug := m.Slug
 	body, err := s.loadReadable(ctx, slug)
 	if err != nil {
 		s.fail(w, r, "article", err)

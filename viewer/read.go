@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
@@ -83,4 +84,39 @@ func displayTitle(m *storage.ArticleMeta) string {
 		}
 	}
 	return "(untitled)"
+}
+
+// requestedDigest reads the digest the request's {slug} names. When it
+// cannot, it has answered the request (404 for a bad or unknown slug, 503
+// for a store outage) and returns false.
+func (s *Server) requestedDigest(ctx context.Context, w http.ResponseWriter, r *http.Request) (*storage.DigestRecord, bool) {
+	slug := r.PathValue("slug")
+	if !validSlug(slug) {
+		s.badSlug(w, r, "digest")
+		return nil, false
+	}
+	d, err := readDigest(ctx, s.store, slug)
+	if err != nil {
+		s.fail(w, r, "digest", err)
+		return nil, false
+	}
+	d.Slug = slug
+	return d, true
+}
+
+// requestedArticle reads the meta.json of the article the request's {slug}
+// names, answering the request itself when it cannot (see requestedDigest).
+func (s *Server) requestedArticle(ctx context.Context, w http.ResponseWriter, r *http.Request) (*storage.ArticleMeta, bool) {
+	slug := r.PathValue("slug")
+	if !validSlug(slug) {
+		s.badSlug(w, r, "article")
+		return nil, false
+	}
+	m, err := readMeta(ctx, s.store, slug)
+	if err != nil {
+		s.fail(w, r, "article", err)
+		return nil, false
+	}
+	m.Slug = slug
+	return m, true
 }
