@@ -20,6 +20,7 @@ import (
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
 // Faults of the store and of publishers, run through Archiver.Run with real
@@ -129,20 +130,6 @@ func checkConsistent(t *testing.T, s storage.Store) int {
 	return c.Articles
 }
 
-func getObject(t *testing.T, s storage.Store, key string) string {
-	t.Helper()
-	rc, err := s.Get(context.Background(), key)
-	if err != nil {
-		t.Fatalf("get %s: %v", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
-}
-
 // TestRunStopsWhenStoreFails: once a write fails (after the store's own
 // retries), the run stops fetching, returns the store's error, and counts
 // what it did not store as unfinished; a re-run on a working store finishes
@@ -224,7 +211,7 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 	}
 	slug := ArticleSlug(w.Articles[0].Title, w.Articles[0].Publisher)
 	var first storage.ArticleMeta
-	json.Unmarshal([]byte(getObject(t, store, storage.ArticleKey(slug, storage.MetaFile))), &first)
+	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, storage.ArticleKey(slug, storage.MetaFile)))), &first)
 	if first.Status != storage.StatusBlocked || first.SHA256 == "" {
 		t.Fatalf("first capture: status %q sha %q, want a blocked page with content", first.Status, first.SHA256)
 	}
@@ -245,8 +232,8 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 	checkConsistent(t, store)
 	hist := storage.HistoryKey(slug, captureRef(first).CaptureID, storage.MetaFile)
 	var kept storage.ArticleMeta
-	json.Unmarshal([]byte(getObject(t, store, hist)), &kept)
-	if kept.SHA256 != first.SHA256 || getObject(t, store, storage.HistoryKey(slug, captureRef(first).CaptureID, storage.RawFile)) != stub {
+	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, hist))), &kept)
+	if kept.SHA256 != first.SHA256 || string(storagetest.ReadObject(t, store, storage.HistoryKey(slug, captureRef(first).CaptureID, storage.RawFile))) != stub {
 		t.Errorf("the earlier capture is not complete in history: %+v", kept)
 	}
 
@@ -256,7 +243,7 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 	}
 	checkConsistent(t, store)
 	var m storage.ArticleMeta
-	json.Unmarshal([]byte(getObject(t, store, metaKey)), &m)
+	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, metaKey))), &m)
 	if m.Status != storage.StatusOK || len(m.History) != 1 || m.History[0].SHA256 != first.SHA256 || m.History[0].Status != storage.StatusBlocked {
 		t.Errorf("after the re-run: status %q history %+v; want ok with the blocked capture in history", m.Status, m.History)
 	}
@@ -358,7 +345,7 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 func readTestMeta(t *testing.T, s storage.Store, slug string) storage.ArticleMeta {
 	t.Helper()
 	var m storage.ArticleMeta
-	if err := json.Unmarshal([]byte(getObject(t, s, storage.ArticleKey(slug, storage.MetaFile))), &m); err != nil {
+	if err := json.Unmarshal([]byte(string(storagetest.ReadObject(t, s, storage.ArticleKey(slug, storage.MetaFile)))), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m

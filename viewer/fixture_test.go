@@ -1,7 +1,6 @@
 package viewer
 
 import (
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/storagetest"
 	"github.com/linkarc/linkarc/viewer/viewertest"
 )
 
@@ -79,7 +79,7 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	f.urls = append(f.urls, "java\nscript:alert(15)", "\r\njavascript:alert(16)", "\x01javascript:alert(17)")
 	for _, slug := range gen.Articles {
 		if gen.Status[slug] != storage.StatusFailed {
-			f.raw[slug] = readObject(t, st, storage.ArticleKey(slug, storage.RawFile))
+			f.raw[slug] = string(storagetest.ReadObject(t, st, storage.ArticleKey(slug, storage.RawFile)))
 		}
 	}
 	at := time.Date(2030, 1, 1, 9, 30, 0, 0, time.UTC)
@@ -196,21 +196,6 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 		t.Fatal(err)
 	}
 	return f
-}
-
-// readObject reads a whole object from the store.
-func readObject(t testing.TB, st storage.Store, key string) string {
-	t.Helper()
-	rc, err := st.Get(testContext(t), key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
 }
 
 // newTestServer serves st with an in-memory index, refreshed once.

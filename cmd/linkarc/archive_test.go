@@ -17,6 +17,7 @@ import (
 	"github.com/linkarc/linkarc/internal/textscore"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
 const extractionPages = "../../testdata/extraction"
@@ -64,20 +65,6 @@ func readJSON(t testing.TB, s storage.Store, key string, v any) {
 	}
 }
 
-func readObject(t testing.TB, s storage.Store, key string) string {
-	t.Helper()
-	rc, err := s.Get(context.Background(), key)
-	if err != nil {
-		t.Fatalf("get %s: %v", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatalf("read %s: %v", key, err)
-	}
-	return string(b)
-}
-
 // TestArchiveEndToEnd runs `linkarc archive` over a digest folder against a
 // fake Google News and four publisher hosts, storing into a real MinIO.
 func TestArchiveEndToEnd(t *testing.T) {
@@ -117,11 +104,11 @@ func TestArchiveEndToEnd(t *testing.T) {
 		if m.SHA256 == "" || m.HTTPStatus != 200 || m.FetchedAt.IsZero() || len(m.Digests) == 0 {
 			t.Errorf("%s: meta incomplete: %+v", slug, m)
 		}
-		raw := readObject(t, store, storage.ArticleKey(slug, storage.RawFile))
+		raw := string(storagetest.ReadObject(t, store, storage.ArticleKey(slug, storage.RawFile)))
 		if raw != string(a.Page.HTML) {
 			t.Errorf("%s: raw.html differs from the page served (%d vs %d bytes)", slug, len(raw), len(a.Page.HTML))
 		}
-		text := readObject(t, store, storage.ArticleKey(slug, storage.TextFile))
+		text := string(storagetest.ReadObject(t, store, storage.ArticleKey(slug, storage.TextFile)))
 		if f1 := textscore.Compare(a.Page.Text, text).F1(); f1 < 0.5 {
 			t.Errorf("%s: text.txt F1 against the ground truth = %.2f, want the article's text", slug, f1)
 		}

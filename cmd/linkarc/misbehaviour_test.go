@@ -19,6 +19,7 @@ import (
 	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
 // Limits of the misbehaviour run, small so that every bad host ends in
@@ -187,8 +188,8 @@ var misbehaviours = []misbehaviour{
 		},
 		status: storage.StatusOK, requests: 1,
 		check: func(t *testing.T, s storage.Store, m storage.ArticleMeta, _ *archivetest.Publisher) {
-			text := readObject(t, s, storage.ArticleKey(m.Slug, storage.TextFile))
-			raw := readObject(t, s, storage.ArticleKey(m.Slug, storage.RawFile))
+			text := string(storagetest.ReadObject(t, s, storage.ArticleKey(m.Slug, storage.TextFile)))
+			raw := string(storagetest.ReadObject(t, s, storage.ArticleKey(m.Slug, storage.RawFile)))
 			if m.Charset != "windows-1251" || !strings.Contains(text, "Городской совет") ||
 				raw != string(readFile(t, "../../testdata/fetch/ru.windows-1251.html")) {
 				t.Errorf("charset %q, text %.80q: want windows-1251 decoded, raw bytes kept as received", m.Charset, text)

@@ -71,20 +71,6 @@ func put(t *testing.T, s storage.Store, key string, data []byte) {
 	}
 }
 
-func get(t *testing.T, s storage.Store, key string) []byte {
-	t.Helper()
-	rc, err := s.Get(ctxFor(t), key)
-	if err != nil {
-		t.Fatalf("Get(%q): %v", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(rc)
-	if err != nil {
-		t.Fatalf("Get(%q): read: %v", key, err)
-	}
-	return b
-}
-
 func list(t *testing.T, s storage.Store, prefix string) []storage.Info {
 	t.Helper()
 	var got []storage.Info
@@ -187,7 +173,7 @@ func testRoundTrip(t *testing.T, s storage.Store) {
 			t.Errorf("%s: Put: %v", tt.name, err)
 			continue
 		}
-		if got := get(t, s, tt.key); !bytes.Equal(got, data) {
+		if got := ReadObject(t, s, tt.key); !bytes.Equal(got, data) {
 			t.Errorf("%s: Get returned %d bytes (sha %s), want %d (sha %s)", tt.name, len(got), sha(got)[:12], len(data), sha(data)[:12])
 		}
 		info, err := s.Stat(ctx, tt.key)
@@ -221,7 +207,7 @@ func testRoundTrip(t *testing.T, s storage.Store) {
 func testOverwrite(t *testing.T, s storage.Store) {
 	for i, content := range []string{"first version", "a second, longer version of the object", "3", ""} {
 		put(t, s, "ow/key", []byte(content))
-		if got := string(get(t, s, "ow/key")); got != content {
+		if got := string(ReadObject(t, s, "ow/key")); got != content {
 			t.Errorf("after write %d: Get = %q, want %q", i, got, content)
 		}
 		if l := list(t, s, "ow/"); len(l) != 1 || l[0].Key != "ow/key" || l[0].Size != int64(len(content)) {
@@ -293,7 +279,7 @@ func testFailedPutKeepsOld(t *testing.T, s storage.Store) {
 		if err := bp.put(ctx, s, key); err == nil {
 			t.Errorf("%s: Put succeeded, want an error", bp.name)
 		}
-		if got := get(t, s, key); !bytes.Equal(got, old) {
+		if got := ReadObject(t, s, key); !bytes.Equal(got, old) {
 			t.Errorf("%s: after the failed Put, Get = %d bytes %.40q, want the old object", bp.name, len(got), got)
 		}
 		if l := list(t, s, fmt.Sprintf("fail/%d/", i)); len(l) != 1 || l[0].Key != key || l[0].Size != int64(len(old)) {
@@ -494,7 +480,7 @@ func testDelete(t *testing.T, s storage.Store) {
 		t.Errorf("List after deleting everything = %v", keys(l))
 	}
 	put(t, s, "del/b/deep/again", []byte("4"))
-	if got := string(get(t, s, "del/b/deep/again")); got != "4" {
+	if got := string(ReadObject(t, s, "del/b/deep/again")); got != "4" {
 		t.Errorf("Get = %q after re-creating", got)
 	}
 }
@@ -555,7 +541,7 @@ func testInvalidKeys(t *testing.T, s storage.Store) {
 	// Names that look odd but are valid.
 	for _, k := range []string{"a.", "a..b", ".a", "...", "a/-", "trailing space ", "x/.linkarc-tmp"} {
 		put(t, s, k, []byte(k))
-		if got := string(get(t, s, k)); got != k {
+		if got := string(ReadObject(t, s, k)); got != k {
 			t.Errorf("Get(%q) = %q", k, got)
 		}
 	}
@@ -586,16 +572,16 @@ func testKeyUnderObject(t *testing.T, s storage.Store) {
 	ctx := ctxFor(t)
 	put(t, s, "clash/obj", []byte("object"))
 	if err := s.Put(ctx, "clash/obj/sub", strings.NewReader("sub"), 3, storage.PutOptions{}); err == nil {
-		if got := string(get(t, s, "clash/obj/sub")); got != "sub" {
+		if got := string(ReadObject(t, s, "clash/obj/sub")); got != "sub" {
 			t.Errorf("Get(clash/obj/sub) = %q after a successful Put", got)
 		}
 	}
 	if err := s.Put(ctx, "clash", strings.NewReader("top"), 3, storage.PutOptions{}); err == nil {
-		if got := string(get(t, s, "clash")); got != "top" {
+		if got := string(ReadObject(t, s, "clash")); got != "top" {
 			t.Errorf("Get(clash) = %q after a successful Put", got)
 		}
 	}
-	if got := string(get(t, s, "clash/obj")); got != "object" {
+	if got := string(ReadObject(t, s, "clash/obj")); got != "object" {
 		t.Errorf("Get(clash/obj) = %q, want the original object", got)
 	}
 }
@@ -635,7 +621,7 @@ func testConcurrentDistinct(t *testing.T, s storage.Store) {
 		t.Errorf("List found %d objects, want %d: %q", len(got), writers*perWriter, keys(got))
 	}
 	for _, in := range got {
-		if b := string(get(t, s, in.Key)); b != in.Key {
+		if b := string(ReadObject(t, s, in.Key)); b != in.Key {
 			t.Errorf("Get(%q) = %q", in.Key, b)
 		}
 	}
@@ -660,7 +646,7 @@ func testConcurrentSameKey(t *testing.T, s storage.Store) {
 			t.Error(err)
 		}
 	}
-	if got := get(t, s, "same/key"); !want[sha(got)] {
+	if got := ReadObject(t, s, "same/key"); !want[sha(got)] {
 		t.Errorf("after concurrent Puts the object (%d bytes) is none of the versions written", len(got))
 	}
 	if l := list(t, s, "same/"); len(l) != 1 {
@@ -683,7 +669,7 @@ func testUTF8Keys(t *testing.T, s storage.Store) {
 		put(t, s, k, []byte(k))
 	}
 	for _, k := range all {
-		if got := string(get(t, s, k)); got != k {
+		if got := string(ReadObject(t, s, k)); got != k {
 			t.Errorf("Get(%q) = %q", k, got)
 		}
 		if in, err := s.Stat(ctxFor(t), k); err != nil || in.Key != k || in.Size != int64(len(k)) {
