@@ -4,9 +4,13 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -o /out/linkarc ./cmd/linkarc
+RUN CGO_ENABLED=0 go build -trimpath -o /out/linkarc ./cmd/linkarc \
+ && mkdir -p /out/state/index
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/linkarc /usr/local/bin/linkarc
+# The viewer's search index lives here; a named volume mounted on it takes
+# this ownership, so the nonroot user can write it.
+COPY --from=build --chown=65532:65532 /out/state /var/lib/linkarc
 ENTRYPOINT ["/usr/local/bin/linkarc"]
 CMD ["serve", "--addr", "0.0.0.0:8080"]
