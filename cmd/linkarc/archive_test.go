@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -338,5 +339,92 @@ func TestArchiveUsageErrors(t *testing.T) {
 				t.Error("no message on stderr")
 			}
 		})
+	}
+}
+
+// TestArchiveRecaptures: blocked captures are retried by a plain re-run,
+// --refresh captures every article again and keeps the earlier capture in
+// history, and a good capture is never replaced by a wall: the wall goes to
+// history and the good capture stays current.
+func TestArchiveRecaptures(t *testing.T) {
+	pages := loadPages(t, 3)
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 2, Articles: 3, Digests: 1, Pages: pages})
+	wall, err := os.ReadFile("../../testdata/junk/cloudflare-challenge.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed, walled, fixed := w.Articles[0], w.Articles[1], w.Articles[2]
+	serve := func(a archivetest.WorldArticle, html []byte) {
+		u, _ := url.Parse(a.URL)
+		a.Host.Add(u.Path, html)
+	}
+	dir := filepath.Join(t.TempDir(), "store")
+	store, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	meta := func(a archivetest.WorldArticle) storage.ArticleMeta {
+		return readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+	}
+	archiveRun := func(wantCode int, extra ...string) {
+		t.Helper()
+		res := runLinkarc(t, nil, "", archiveArgs(w, dir, 10*time.Millisecond, extra...)...)
+		if res.code != wantCode {
+			t.Fatalf("exit %d, want %d\n%s", res.code, wantCode, res.stderr)
+		}
+	}
+
+	// Run 1: one article is behind a bot wall.
+	serve(fixed, wall)
+	archiveRun(exitSomeFailed)
+	if m := meta(fixed); m.Status != storage.StatusBlocked || m.Reason != "captcha" {
+		t.Fatalf("walled page stored as %s/%s, want blocked/captcha", m.Status, m.Reason)
+	}
+	firstOK := meta(changed)
+
+	// Run 2, no --refresh: only the blocked article is asked for again.
+	serve(fixed, fixed.Page.HTML)
+	pagesServed := func() int {
+		n := 0
+		for _, p := range w.Publishers {
+			n += len(p.Arrivals(false))
+		}
+		return n
+	}
+	before := pagesServed()
+	archiveRun(exitOK)
+	if n := pagesServed() - before; n != 1 {
+		t.Errorf("re-run asked for %d pages, want 1 (the blocked article only)", n)
+	}
+	if m := meta(fixed); m.Status != storage.StatusOK || len(m.History) != 1 || m.History[0].Status != storage.StatusBlocked {
+		t.Errorf("retried article: status %s, history %+v; want ok with the blocked capture in history", m.Status, m.History)
+	}
+
+	// Run 3, --refresh: one page changed, one turned into a wall.
+	serve(changed, pages[(0+1)%len(pages)].HTML)
+	serve(walled, wall)
+	archiveRun(exitSomeFailed, "--refresh")
+
+	m := meta(changed)
+	if m.SHA256 == firstOK.SHA256 || len(m.History) != 1 || m.History[0].SHA256 != firstOK.SHA256 {
+		t.Errorf("refreshed article: sha %s (was %s), history %+v; want the new capture current and the old one in history", m.SHA256, firstOK.SHA256, m.History)
+	} else {
+		old := string(storagetest.ReadObject(t, store, storage.HistoryKey(m.Slug, m.History[0].CaptureID, storage.RawFile)))
+		if old != string(changed.Page.HTML) {
+			t.Error("the earlier capture's raw.html in history is not the page first archived")
+		}
+	}
+	mw := meta(walled)
+	if mw.Status != storage.StatusOK || string(storagetest.ReadObject(t, store, storage.ArticleKey(mw.Slug, storage.RawFile))) != string(walled.Page.HTML) {
+		t.Errorf("walled article: status %s; want the earlier good capture kept current", mw.Status)
+	}
+	if len(mw.History) != 1 || mw.History[0].Status != storage.StatusBlocked {
+		t.Errorf("walled article history %+v, want the blocked capture recorded", mw.History)
+	}
+	c, err := archivetest.CheckArchive(context.Background(), store)
+	// Earlier captures: changed 1 (its first), walled 1 (the wall), fixed 2
+	// (the wall of run 1, then its good capture of run 2 when refreshed).
+	if err != nil || len(c.Problems) > 0 || c.Articles != 3 || c.History != 4 {
+		t.Errorf("archive check: %d articles, %d earlier captures, problems %v, err %v; want 3, 4, none", c.Articles, c.History, c.Problems, err)
 	}
 }
