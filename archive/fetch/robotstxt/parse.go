@@ -24,7 +24,7 @@ func Parse(body []byte) *Rules {
 		body = body[:MaxBytes]
 	}
 	body = skipBOM(body)
-	p := parser{groups: map[string][]rule{}}
+	p := parser{cur: -1, byAgent: map[string][]int{}}
 	for len(body) > 0 {
 		var line []byte
 		i := bytes.IndexAny(body, "\r\n")
@@ -63,15 +63,16 @@ func skipBOM(b []byte) []byte {
 // one or more user-agent lines followed by rules; the next user-agent line
 // after a rule starts a new group. Blank lines, comments and other records
 // (sitemap, crawl-delay…) do not end the list of agents. Groups naming the
-// same agent are merged.
+// same agent are merged when matching (see Rules.Allowed).
 type parser struct {
-	agents  []string // lower-case product tokens of the current group
-	global  bool     // the current group includes *
-	sawRule bool     // a rule followed the current group's agent lines
+	cur     int  // index of the current group in groups, -1 before the first
+	sawRule bool // a rule followed the current group's agent lines
+	named   bool // the current group names a product token or *
 
-	groups      map[string][]rule
-	globalRules []rule
-	hasGlobal   bool
+	groups    [][]rule
+	byAgent   map[string][]int
+	global    []int
+	hasGlobal bool
 }
 
 type key int
@@ -94,37 +95,32 @@ func (p *parser) line(line []byte, cut bool) {
 	case keyUserAgent:
 		p.userAgent(value)
 	case keyAllow, keyDisallow:
-		if len(p.agents) == 0 && !p.global {
+		if !p.named {
 			// Outside any group (before the first user-agent line, or
 			// after agent lines that named nobody): ignored, as Google's
 			// parser does.
 			return
 		}
 		p.sawRule = true
-		v := string(value)
-		if v == "" || k == keyAllow && cut {
+		if len(value) == 0 || k == keyAllow && cut {
 			// An empty pattern matches nothing (RFC 9309 §2.2.2: an empty
 			// Disallow allows all).
 			return
 		}
-		r := newRule(k == keyAllow, v)
-		for _, a := range p.agents {
-			p.groups[a] = append(p.groups[a], r)
-		}
-		if p.global {
-			p.globalRules = append(p.globalRules, r)
-		}
+		p.groups[p.cur] = append(p.groups[p.cur], newRule(k == keyAllow, string(value)))
 	}
 }
 
 func (p *parser) userAgent(value []byte) {
-	if p.sawRule {
-		p.agents, p.global, p.sawRule = p.agents[:0], false, false
+	if p.cur < 0 || p.sawRule {
+		p.groups = append(p.groups, nil)
+		p.cur, p.sawRule, p.named = len(p.groups)-1, false, false
 	}
 	// Google's parser: "*" followed by white space and more is still the
 	// global group ("User-agent: * # all" has lost its comment by now).
 	if len(value) > 0 && value[0] == '*' && (len(value) == 1 || isSpace(value[1])) {
-		p.global, p.hasGlobal = true, true
+		p.global = appendGroup(p.global, p.cur)
+		p.hasGlobal, p.named = true, true
 		return
 	}
 	n := tokenLen(string(value[:min(len(value), 256)]))
@@ -132,36 +128,39 @@ func (p *parser) userAgent(value []byte) {
 		return // no product token: names no crawler ("*bot", "", "123")
 	}
 	a := strings.ToLower(string(value[:n]))
-	if !slices.Contains(p.agents, a) {
-		p.agents = append(p.agents, a)
-	}
-	if _, ok := p.groups[a]; !ok {
-		p.groups[a] = []rule{} // named, so the * group no longer applies to it
-	}
+	p.byAgent[a] = appendGroup(p.byAgent[a], p.cur)
+	p.named = true
 }
 
-// rules sorts every merged group most specific first, Allow before
-// Disallow among equals (RFC 9309 §2.2.2), so that Allowed can stop at the
+// appendGroup adds group g to a list once: an agent named twice in one
+// group must not count its rules twice.
+func appendGroup(list []int, g int) []int {
+	if len(list) > 0 && list[len(list)-1] == g {
+		return list
+	}
+	return append(list, g)
+}
+
+// rules sorts every group most specific first, Allow before Disallow
+// among equals (RFC 9309 §2.2.2), so that Allowed can stop at a group's
 // first match.
 func (p *parser) rules() *Rules {
-	order := func(a, b rule) int {
-		if c := cmp.Compare(b.prio, a.prio); c != 0 {
-			return c
-		}
-		switch {
-		case a.allow == b.allow:
-			return 0
-		case a.allow:
-			return -1
-		}
-		return 1
+	for _, rs := range p.groups {
+		// Not stable: rules equal in both keys give the same answer.
+		slices.SortFunc(rs, func(a, b rule) int {
+			if c := cmp.Compare(b.prio, a.prio); c != 0 {
+				return c
+			}
+			switch {
+			case a.allow == b.allow:
+				return 0
+			case a.allow:
+				return -1
+			}
+			return 1
+		})
 	}
-	for a, rs := range p.groups {
-		slices.SortStableFunc(rs, order)
-		p.groups[a] = rs
-	}
-	slices.SortStableFunc(p.globalRules, order)
-	return &Rules{verdict: UseRules, groups: p.groups, global: p.globalRules, hasGlobal: p.hasGlobal}
+	return &Rules{verdict: UseRules, groups: p.groups, byAgent: p.byAgent, global: p.global, hasGlobal: p.hasGlobal}
 }
 
 // splitRecord splits a line into its record kind and value. A "#" starts a

@@ -123,13 +123,17 @@ func Unreachable() *Rules { return &Rules{verdict: DisallowAll} }
 // immutable and safe for concurrent use. The nil *Rules allows everything.
 type Rules struct {
 	verdict Verdict
-	// groups maps a lower-case product token to its merged rules
-	// (RFC 9309 §2.2.1); an agent named only by empty groups maps to an
-	// empty, non-nil slice.
-	groups map[string][]rule
-	// global holds the merged rules of the * groups; hasGlobal tells an
-	// empty * group from none.
-	global    []rule
+	// groups holds each group's rules once, sorted most specific first and
+	// Allow before Disallow among equals (RFC 9309 §2.2.2). Agents refer to
+	// groups by index, so that neither memory nor parse time grows with
+	// agents × rules.
+	groups [][]rule
+	// byAgent maps a lower-case product token to the groups naming it
+	// (merged at match time, §2.2.1); a token named only by empty groups
+	// still maps to them, and so no longer falls back to *.
+	byAgent map[string][]int
+	// global lists the * groups; hasGlobal tells an empty * group from none.
+	global    []int
 	hasGlobal bool
 }
 
@@ -162,21 +166,32 @@ func (r *Rules) Allowed(agent, pathAndQuery string) bool {
 	case DisallowAll:
 		return false
 	}
-	rules, ok := r.groups[lowerASCII(ProductToken(agent))]
+	idx, ok := r.byAgent[lowerASCII(ProductToken(agent))]
 	if !ok {
 		if !r.hasGlobal {
 			return true
 		}
-		rules = r.global
+		idx = r.global
 	}
-	// Rules are sorted most specific first, Allow before Disallow at equal
-	// length, so the first match decides (§2.2.2).
-	for i := range rules {
-		if rules[i].match(path) {
-			return rules[i].allow
+	// The most specific matching rule of the merged groups decides, Allow
+	// winning a tie (§2.2.2); no match allows. Each group is sorted, so its
+	// first match is its best, and a group stops as soon as it cannot beat
+	// what another group matched.
+	bestPrio, allowed := -1, true
+	for _, g := range idx {
+		rules := r.groups[g]
+		for i := range rules {
+			ru := &rules[i]
+			if ru.prio < bestPrio || ru.prio == bestPrio && (allowed || !ru.allow) {
+				break
+			}
+			if ru.match(path) {
+				bestPrio, allowed = ru.prio, ru.allow
+				break
+			}
 		}
 	}
-	return true
+	return allowed
 }
 
 // AllowedURL is Allowed for the path and query of u (its escaped path as
