@@ -201,7 +201,7 @@ func TestPercentEncoding(t *testing.T) {
 		},
 		{
 			name: "lower-case escapes in the rule",
-			why:  "RFC 3986 §2.1: hex digits are case-insensitive; Google normalises them to upper case",
+			why:  "RFC 3986 §2.1: hex digits are case-insensitive; Google normalises them to upper case (jimsmart/grobotstxt v1.0.3 upper-cases with c&0xDF, which turns the digits of %d0 into control bytes)",
 			body: "User-agent: *\nDisallow: " + strings.ToLower(encoded) + "\n",
 			checks: []check{
 				{"linkarc", encoded + "x", false},
@@ -329,6 +329,15 @@ func TestPrecedence(t *testing.T) {
 				{"a", "/", true},
 				{"a", "/page.htm", false},
 				{"a", "", true}, // an empty path is /
+			},
+		},
+		{
+			name: "index.html does not open the directory",
+			why:  "deliberate deviation: Google's parser also allows /dir/ when Allow names /dir/index.html; RFC 9309 does not, and it widens",
+			body: "User-agent: *\nDisallow: /\nAllow: /news/index.html\n",
+			checks: []check{
+				{"a", "/news/index.html", true},
+				{"a", "/news/", false},
 			},
 		},
 		{
@@ -508,7 +517,7 @@ func TestGroups(t *testing.T) {
 		},
 		{
 			name: "product token only",
-			why:  "RFC 9309 §2.2.1 product token [a-zA-Z_-]; Google's ExtractUserAgent: Googlebot/2.1 and googlebot* are googlebot, and the value ends at the first space",
+			why:  "RFC 9309 §2.2.1 product token [a-zA-Z_-]; Google's ExtractUserAgent: Googlebot/2.1 and googlebot* are googlebot, and the value ends at the first space (jimsmart/grobotstxt keeps RFC 7231 token characters, so qux* stayed qux*)",
 			body: "User-agent: FooBot/1.2\nDisallow: /f\n\nUser-agent: Bar Baz\nDisallow: /b\n\nUser-agent: qux*\nDisallow: /q\n\nUser-agent: Mozilla/5.0 (compatible; Butterfly/1.0)\nDisallow: /m\n",
 			checks: []check{
 				{"FooBot", "/f", false},
