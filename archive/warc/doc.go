@@ -1,0 +1,63 @@
+// Package warc writes and reads WARC 1.1 files, the web-archiving record
+// format (ISO 28500:2017; the text followed is
+// https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/,
+// cited below as "WARC 1.1 §N"), and indexes them as CDXJ for pywb and
+// ReplayWeb.page.
+//
+// Records are built, digested and serialised by github.com/nlnwa/gowarc/v3
+// (the National Library of Norway's WARC library); this package adds the
+// shapes linkarc writes, the streaming and size bounds, gzip-per-record
+// framing with offsets, and the index.
+//
+// # What a Writer produces
+//
+//   - One gzip member per record (WARC 1.1 Annex D.2, "record-at-time
+//     compression"), so that any record can be read from its offset alone.
+//   - A 'warcinfo' record first (§6.2), naming the software and format and,
+//     deliberately, not the machine (no hostname or ip field).
+//   - For every HTTP exchange a 'response' record (§6.3) followed by its
+//     'request' record (§6.5), adjacent and linked both ways with
+//     WARC-Concurrent-To (§5.7), sharing one WARC-Date (§5.4: the instant the
+//     request was sent), with WARC-IP-Address (§5.10) when known.
+//   - A 'revisit' record (§6.7.2, profile identical-payload-digest) in place
+//     of a response whose payload was archived before, keeping the response
+//     head and pointing at the original with WARC-Refers-To,
+//     WARC-Refers-To-Target-URI and WARC-Refers-To-Date (§5.11–5.13).
+//   - 'metadata' (§6.6) and 'resource' (§6.4) records for what linkarc knows
+//     besides the wire: a redirect chain, the link a capture was resolved
+//     from, a derived file.
+//
+// Every record carries WARC-Block-Digest (§5.8) and, where the block has a
+// payload, WARC-Payload-Digest (§5.9), both SHA-256 in lowercase Base16
+// ("sha256:" and 64 hex digits): the WARC 1.1 community recommendation (#48,
+// #80: Base32 would need '=' padding, which the digest-value grammar
+// forbids), what warcio.js and Browsertrix write, and what warcio (Python),
+// pywb and ReplayWeb.page read. WARC-Date has millisecond precision (§5.4
+// allows up to nine fractional digits; JavaScript's Date, which ReplayWeb.page
+// parses dates with, keeps three).
+//
+// # The response block
+//
+// The block of a response record is the status line and header fields as
+// they were received, followed by the body as it crossed the wire after the
+// transfer coding was removed and before any content coding was undone: a
+// gzip-encoded page is stored gzip-encoded, with its Content-Encoding
+// header. That body is the HTTP "entity-body", the payload the WARC payload
+// digest is defined over (§5.9, §6.3.2; warc-specifications issue #22).
+// Because a dechunked body no longer matches a "Transfer-Encoding: chunked"
+// header, that header is kept under the name X-Crawler-Transfer-Encoding (the
+// convention of Common Crawl, StormCrawler and Nutch) so that no reader tries
+// to dechunk the stored body (pywb issue #584); no Content-Length is invented,
+// so the message is delimited by the end of the record block, as every WARC
+// reader reads it.
+//
+// # Bounds
+//
+// A record block is assembled in a spill buffer: at most Options.MemoryLimit
+// bytes of it are held in memory, the rest in a temporary file that is
+// removed when the record is written. A 16 MiB body therefore costs about
+// MemoryLimit of memory however it arrives. A block larger than
+// Options.MaxBlockBytes is refused. The Reader bounds every header it reads
+// (ReaderOptions.MaxHeaderBytes) and every block (ReaderOptions.MaxBlockBytes)
+// before a byte of it is buffered.
+package warc
