@@ -33,7 +33,9 @@ type IndexEntry struct {
 	Mime string `json:"mime,omitempty"`
 	// Status is the HTTP status of a response or revisit, 0 for none.
 	Status int `json:"status,string,omitempty"`
-	// Digest is the labelled payload digest ("sha256:…").
+	// Digest is the payload digest without its algorithm label, as pywb
+	// and warcio write it (ReplayWeb.page reads an unlabelled digest as
+	// SHA-256, which is what this package writes).
 	Digest string `json:"digest,omitempty"`
 	// Length and Offset locate the record in its WARC file: for a
 	// gzip-per-record file, its whole gzip member.
@@ -136,7 +138,7 @@ func newIndexEntry(recType, targetURI string, date time.Time, contentType string
 		URLKey:    SURT(targetURI),
 		Timestamp: cdxTimestamp(date),
 		URL:       targetURI,
-		Digest:    payloadDigest,
+		Digest:    unlabel(payloadDigest),
 		Length:    length,
 		Offset:    offset,
 		Filename:  filename,
@@ -153,10 +155,18 @@ func newIndexEntry(recType, targetURI string, date time.Time, contentType string
 	default:
 		e.Mime = mediaType(contentType)
 		if e.Digest == "" {
-			e.Digest = blockDigest // a resource's payload is its block (§6.4.1)
+			e.Digest = unlabel(blockDigest) // a resource's payload is its block (§6.4.1)
 		}
 	}
 	return e
+}
+
+// unlabel drops the "algorithm:" label of a labelled digest.
+func unlabel(d string) string {
+	if _, v, ok := strings.Cut(d, ":"); ok {
+		return v
+	}
+	return d
 }
 
 // statusAndType reads the status code and the media type of Content-Type
