@@ -13,7 +13,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httptrace"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/archive/warc"
+	"github.com/linkarc/linkarc/archive/warc/warctest"
 	"github.com/linkarc/linkarc/internal/webtools"
 )
 
@@ -82,43 +82,6 @@ type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
 
-// fetch records one GET the way linkarc's fetcher is to feed the writer:
-// Accept-Encoding set by hand (so that net/http leaves the body as
-// received), the heads rendered from what net/http sent and received, the
-// remote address from httptrace, and the body streamed into the record.
-func fetch(t *testing.T, client *http.Client, w *warc.Writer, url string) warc.Capture {
-	t.Helper()
-	var ip string
-	trace := &httptrace.ClientTrace{GotConn: func(ci httptrace.GotConnInfo) {
-		ip, _, _ = strings.Cut(ci.Conn.RemoteAddr().String(), ":")
-	}}
-	req, _ := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodGet, url, nil)
-	req.Header.Set("User-Agent", "linkarc-test/1.0")
-	req.Header.Set("Accept-Encoding", "gzip")
-	sent := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	head, err := warc.ResponseHead(resp)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rec, err := w.Begin(warc.Exchange{URL: url, Date: sent, IP: ip, RequestHead: warc.RequestHead(req), ResponseHead: head})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := rec.ReadFrom(resp.Body); err != nil {
-		t.Fatal(err)
-	}
-	c, err := rec.Commit()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 // warcioRecord is one line of scripts/warcio-check.mjs.
 type warcioRecord struct {
 	Pass                 string `json:"pass"`
@@ -152,7 +115,7 @@ type warcioRecord struct {
 func TestWarcioReadsWhatWeWrite(t *testing.T) {
 	webtools.Dir(t) // install first: its time is not the writer's
 	srv, page := publisher(t)
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	client := warctest.Client()
 	spill := t.TempDir()
 	path := filepath.Join(t.TempDir(), "capture.warc.gz")
 	f, err := os.Create(path)
@@ -167,13 +130,13 @@ func TestWarcioReadsWhatWeWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	article := fetch(t, client, w, srv.URL+"/article")
+	article := warctest.Get(t, client, w, srv.URL+"/article")
 
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
 	start := time.Now()
-	photo := fetch(t, client, w, srv.URL+"/photo.jpg")
+	photo := warctest.Get(t, client, w, srv.URL+"/photo.jpg")
 	elapsed := time.Since(start)
 	runtime.ReadMemStats(&after)
 	allocated := after.TotalAlloc - before.TotalAlloc
@@ -185,8 +148,8 @@ func TestWarcioReadsWhatWeWrite(t *testing.T) {
 		t.Errorf("recording a %d-byte body allocated %d bytes: the body is being held in memory", bigSize, allocated)
 	}
 
-	css1 := fetch(t, client, w, srv.URL+"/a/style.css")
-	css2 := fetch(t, client, w, srv.URL+"/b/style.css")
+	css1 := warctest.Get(t, client, w, srv.URL+"/a/style.css")
+	css2 := warctest.Get(t, client, w, srv.URL+"/b/style.css")
 	if css1.Revisit != nil || css2.Revisit == nil || css2.Revisit.TargetURI != css1.URL {
 		t.Fatalf("second stylesheet: revisit %+v, want one pointing at %s", css2.Revisit, css1.URL)
 	}
