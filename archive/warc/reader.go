@@ -197,11 +197,14 @@ func NewReader(r io.Reader, opts ReaderOptions) *Reader {
 	} else {
 		ropts = append(ropts, gowarc.WithSpecViolationPolicy(gowarc.ErrWarn))
 	}
+	uuidMu.Lock()
+	unm := gowarc.NewUnmarshaler(ropts...)
+	uuidMu.Unlock()
 	return &Reader{
 		opts: opts,
 		src:  src,
 		br:   bufio.NewReaderSize(src, 64<<10),
-		unm:  gowarc.NewUnmarshaler(ropts...),
+		unm:  unm,
 	}
 }
 

@@ -109,7 +109,7 @@ func (o Options) withDefaults() Options {
 		o.Now = time.Now
 	}
 	if o.NewRecordID == nil {
-		o.NewRecordID = func() string { return "urn:uuid:" + uuid.NewString() }
+		o.NewRecordID = newUUID
 	}
 	return o
 }
@@ -248,7 +248,22 @@ func (w *Writer) newBuilder(t gowarc.RecordType) gowarc.WarcRecordBuilder {
 	if w.opts.TempDir != "" {
 		opts = append(opts, gowarc.WithBufferTmpDir(w.opts.TempDir))
 	}
+	uuidMu.Lock()
+	defer uuidMu.Unlock()
 	return gowarc.NewRecordBuilder(t, opts...)
+}
+
+// uuidMu serialises what touches google/uuid's global pool switch: gowarc's
+// option constructor (behind NewRecordBuilder and NewUnmarshaler) calls
+// uuid.EnableRandPool on every call, which uuid documents as unsafe to call
+// concurrently with itself or with uuid.New.
+var uuidMu sync.Mutex
+
+// newUUID returns "urn:uuid:" and a random (version 4) UUID.
+func newUUID() string {
+	uuidMu.Lock()
+	defer uuidMu.Unlock()
+	return "urn:uuid:" + uuid.NewString()
 }
 
 // build finishes a record, turning any validation finding into an error.
