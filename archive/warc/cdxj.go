@@ -84,12 +84,14 @@ var wwwPrefix = regexp.MustCompile(`^(https?://)www\d*\.`)
 
 // SURT returns the searchable form of a URL that CDXJ lines are keyed and
 // sorted by, computed exactly as ReplayWeb.page computes it when it looks a
-// URL up (warcio.js getSurt): a leading "www" label (www, www1, …)
-// dropped, everything lower-cased, the host's labels reversed and joined
-// with commas, the port if not the scheme's default, ")", the path, and
-// the query's parameters sorted. "https://www.Example.org:8443/a?b=2&a=1"
-// becomes "org,example:8443)/a?a=1&b=2". A URI that is not http(s), or
-// that does not parse, is its own key.
+// URL up (warcio.js getSurt, whose quirks it keeps): a leading lower-case
+// "www" label (www, www1, …) dropped, everything lower-cased, the URL
+// parsed as a browser does (WHATWG URL), the host's labels reversed and
+// joined with commas (an IPv4 address's too), the port if not the scheme's
+// default, ")", the path, and the query's parameters sorted.
+// "https://www.Example.org:8443/a?b=2&a=1" becomes
+// "org,example:8443)/a?a=1&b=2". A URI that is not http(s), or that does
+// not parse, is its own key (with spaces escaped: a key holds none).
 func SURT(rawURL string) string {
 	if !strings.HasPrefix(rawURL, "https:") && !strings.HasPrefix(rawURL, "http:") {
 		return strings.ReplaceAll(rawURL, " ", "%20")

@@ -256,12 +256,16 @@ func TestWarcioReadsWhatWeWrite(t *testing.T) {
 		t.Errorf("CDXJ differs from warcio's\nours:\n%s\nwarcio's:\n%s", strings.Join(ours, "\n"), strings.Join(theirIndex, "\n"))
 	}
 
-	// And our own reader verifies every block and payload digest.
+	// And our own reader verifies every block and payload digest, the
+	// 16 MiB one in bounded memory.
 	rf, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer rf.Close()
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start = time.Now()
 	rd := warc.NewReader(rf, warc.ReaderOptions{TempDir: spill})
 	n := 0
 	for {
@@ -278,9 +282,68 @@ func TestWarcioReadsWhatWeWrite(t *testing.T) {
 		if rec.Offset != raw[n].Offset {
 			t.Errorf("record %d at offset %d, warcio says %d", n, rec.Offset, raw[n].Offset)
 		}
+		if rec.Type == "response" && rec.TargetURI() == photo.URL {
+			p, err := rec.Payload()
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			if n, err := io.Copy(h, p); err != nil || n != bigSize || "sha256:"+hex.EncodeToString(h.Sum(nil)) != photo.PayloadDigest {
+				t.Errorf("photo read back: %d bytes, %v", n, err)
+			}
+		}
 		n++
+	}
+	runtime.ReadMemStats(&after)
+	allocated = after.TotalAlloc - before.TotalAlloc
+	t.Logf("our reader verified %d records (16 MiB payload streamed) in %v, %.1f MiB allocated", n, time.Since(start).Round(time.Millisecond), float64(allocated)/(1<<20))
+	if allocated > 8<<20 {
+		t.Errorf("reading back allocated %d bytes: a block is being held in memory", allocated)
 	}
 	if n != len(raw) {
 		t.Errorf("our reader saw %d records, warcio %d", n, len(raw))
+	}
+	if left, _ := os.ReadDir(spill); len(left) != 0 {
+		t.Errorf("spill files left behind by the reader: %v", left)
+	}
+}
+
+// TestWeReadWhatWarcioWrites reads a WARC that warcio.js wrote, with
+// SHA-256 digests and with Base32 SHA-1 ones, verifying every digest.
+func TestWeReadWhatWarcioWrites(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "theirs.warc.gz")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	webtools.RunScript(t, ctx, "warcio-write.mjs", path)
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rd := warc.NewReader(f, warc.ReaderOptions{})
+	var got []string
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := rec.Payload()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(p)
+		got = append(got, fmt.Sprintf("%s %s %d %q %d warnings", rec.Type, rec.TargetURI(), rec.Status, b, len(rec.Warnings)))
+	}
+	want := []string{
+		`warcinfo  0 "software: warcio.js\r\n" 0 warnings`,
+		`response https://example.org/page 200 "<p>written by warcio.js</p>" 0 warnings`,
+		`resource https://example.org/notes.txt 0 "a resource" 0 warnings`,
+		`response https://example.org/old 200 "sha-1, base32" 0 warnings`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("read:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

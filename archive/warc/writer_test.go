@@ -460,3 +460,23 @@ func (f *failingWriter) Write(p []byte) (int, error) {
 	f.after -= len(p)
 	return len(p), nil
 }
+
+// BenchmarkWriteExchange16MiB records a 16 MiB incompressible body:
+// go test -run '^$' -bench 16MiB -benchmem ./archive/warc/
+func BenchmarkWriteExchange16MiB(b *testing.B) {
+	body := make([]byte, 16<<20)
+	for i := range body {
+		body[i] = byte(i*7919 ^ i>>8)
+	}
+	w, err := NewWriter(io.Discard, Options{TempDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := w.WriteExchange(exchange("http://example.org/big", okHTML), bytes.NewReader(body)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

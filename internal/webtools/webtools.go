@@ -66,9 +66,16 @@ func Node(tb testing.TB) string {
 // test with its standard error.
 func RunScript(tb testing.TB, ctx context.Context, script string, args ...string) []byte {
 	tb.Helper()
+	return RunScriptInput(tb, ctx, nil, script, args...)
+}
+
+// RunScriptInput is RunScript with stdin as the script's standard input.
+func RunScriptInput(tb testing.TB, ctx context.Context, stdin []byte, script string, args ...string) []byte {
+	tb.Helper()
 	d := Dir(tb)
 	cmd := exec.CommandContext(ctx, node, append([]string{filepath.Join(d, script)}, args...)...)
 	cmd.Dir = d
+	cmd.Stdin = bytes.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
