@@ -195,9 +195,10 @@ func FuzzReader(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte(record(responseLines("a"), "HTTP/1.1 200 OK\r\n\r\nbody") + record(resourceLines("b"), "x")))
 	f.Add([]byte("WARC/1.0\r\nContent-Length: 0\r\n\r\n\r\n\r\n"))
-	opts := ReaderOptions{MaxHeaderBytes: 4096, MaxBlockBytes: 1 << 20, MemoryLimit: 64 << 10}
+	// One spill directory for all inputs: t.TempDir in the fuzz function
+	// costs seconds per input under -fuzz.
+	opts := ReaderOptions{MaxHeaderBytes: 4096, MaxBlockBytes: 1 << 20, MemoryLimit: 64 << 10, TempDir: f.TempDir()}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		opts.TempDir = t.TempDir()
 		// Every record may spool up to MemoryLimit; headers are bounded.
 		fuzzcheck.MaxAlloc(t, uint64(64*len(data))+4<<20, "reading a fuzzed WARC", func() {
 			rd := NewReader(bytes.NewReader(data), opts)
