@@ -51,6 +51,37 @@
 // so the message is delimited by the end of the record block, as every WARC
 // reader reads it.
 //
+// # Feeding the writer
+//
+// One Writer per WARC file (linkarc writes one per capture). For every HTTP
+// round trip of the capture (each redirect hop, robots.txt, each requisite,
+// the link-resolving exchanges), the fetcher gives the Writer:
+//
+//   - Exchange.RequestHead: the request as sent. With net/http,
+//     RequestHead(req) on the request handed to the transport, after every
+//     header is set. Set Accept-Encoding on the request yourself: net/http
+//     then leaves the body alone (otherwise it gunzips it and the bytes as
+//     received are lost; ResponseHead reports ErrDecodedBody).
+//   - Exchange.Date: the time the request was sent.
+//   - Exchange.IP: the address actually connected to, from
+//     httptrace.ClientTrace.GotConn (ci.Conn.RemoteAddr()), i.e. the
+//     address the SSRF guard let through.
+//   - Exchange.ResponseHead: ResponseHead(resp) as soon as the round trip
+//     returns, before anything edits resp.Header.
+//   - the body, through Response.Tee around resp.Body as net/http hands it
+//     over (dechunked) and before any content decoder, so that the fetcher
+//     reads, decodes and extracts as before while the raw bytes go to the
+//     record. A body cut short is marked with Response.Truncate
+//     (TruncatedLength at a size cap, TruncatedTime at a timeout,
+//     TruncatedDisconnect on a broken connection); a body never read (a
+//     refused Content-Length) is recorded empty with TruncatedLength.
+//
+// then Response.Commit. Begin/Commit may run from many goroutines; each
+// response comes out immediately followed by its request. With
+// Options.Dedup set to one DedupIndex shared by the run, a payload met
+// again is written as a revisit whose Original names the WARC holding it
+// (Original.Filename): a WACZ of a capture must then include that WARC too.
+//
 // # Bounds
 //
 // A record block is assembled in a spill buffer: at most Options.MemoryLimit

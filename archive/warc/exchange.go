@@ -84,6 +84,7 @@ type Response struct {
 	max       int64 // largest body accepted, < 0 for none
 	truncated Truncation
 	done      bool
+	spoolErr  error // a failure of the spill buffer met by Tee
 }
 
 // Begin checks ex and starts recording its response. Write the body as it
@@ -184,6 +185,29 @@ func (r *Response) ReadFrom(src io.Reader) (int64, error) {
 	}
 }
 
+// Tee returns a reader of src that writes into the record every byte it
+// reads, for a fetcher that reads the body anyway (to decode and extract
+// it) and records it on the way. The record never fails the read: past
+// MaxBlockBytes the record is marked truncated and the rest is only read;
+// a failure of the spill buffer is returned by Commit. Wrap the body as
+// net/http hands it over (dechunked), before any content decoder.
+func (r *Response) Tee(src io.Reader) io.Reader { return &teeReader{src: src, r: r} }
+
+type teeReader struct {
+	src io.Reader
+	r   *Response
+}
+
+func (t *teeReader) Read(p []byte) (int, error) {
+	n, err := t.src.Read(p)
+	if n > 0 && t.r.spoolErr == nil && t.r.truncated != TruncatedLength {
+		if _, werr := t.r.Write(p[:n]); werr != nil && !errors.Is(werr, ErrBlockTooLarge) {
+			t.r.spoolErr = werr
+		}
+	}
+	return n, err
+}
+
 // Truncate records that the body written is not the whole body
 // (WARC-Truncated, §5.15), e.g. TruncatedTime when a timeout cut the
 // transfer short.
@@ -208,10 +232,13 @@ func (r *Response) Commit() (Capture, error) {
 	}
 	r.done = true
 	w := r.w
-	date := formatDate(r.ex.Date)
+	if r.spoolErr != nil {
+		r.b.Close()
+		return Capture{}, r.spoolErr
+	}
 
 	r.b.AddWarcHeader(gowarc.WarcRecordID, "<"+r.respID+">")
-	r.b.AddWarcHeader(gowarc.WarcDate, date)
+	r.b.AddWarcHeader(gowarc.WarcDate, formatDate(r.ex.Date))
 	r.b.AddWarcHeader(gowarc.WarcTargetURI, r.ex.URL)
 	if r.ex.IP != "" {
 		r.b.AddWarcHeader(gowarc.WarcIPAddress, r.ex.IP)

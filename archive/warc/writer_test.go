@@ -480,3 +480,43 @@ func BenchmarkWriteExchange16MiB(b *testing.B) {
 		}
 	}
 }
+
+// TestTeeNeverFailsTheRead: a fetcher reading a body through Tee reads all
+// of it, whatever the record can hold.
+func TestTeeNeverFailsTheRead(t *testing.T) {
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, testOptions(Options{MaxBlockBytes: int64(len(okHTML)) + 10}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := w.Begin(exchange("http://example.org/", okHTML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := strings.Repeat("0123456789", 100)
+	got, err := io.ReadAll(r.Tee(iotestOneByte(strings.NewReader(body))))
+	if err != nil || string(got) != body {
+		t.Fatalf("read through Tee: %d bytes, %v", len(got), err)
+	}
+	c, err := r.Commit()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PayloadLength != 10 || c.Truncated != TruncatedLength || c.PayloadDigest != sha("sha256:", body[:10]) {
+		t.Errorf("recorded %+v, want the first 10 bytes, truncated", c)
+	}
+}
+
+// iotestOneByte reads one byte at a time, as a slow connection delivers.
+func iotestOneByte(r io.Reader) io.Reader {
+	return readerFunc(func(p []byte) (int, error) {
+		if len(p) > 1 {
+			p = p[:1]
+		}
+		return r.Read(p)
+	})
+}
+
+type readerFunc func([]byte) (int, error)
+
+func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
