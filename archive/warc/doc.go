@@ -88,7 +88,12 @@
 // bytes of it are held in memory, the rest in a temporary file that is
 // removed when the record is written. A 16 MiB body therefore costs about
 // MemoryLimit of memory however it arrives. A block larger than
-// Options.MaxBlockBytes is refused. The Reader bounds every header it reads
-// (ReaderOptions.MaxHeaderBytes) and every block (ReaderOptions.MaxBlockBytes)
-// before a byte of it is buffered.
+// Options.MaxBlockBytes is refused, and so are heads over
+// DefaultMaxHeaderBytes (256 KiB, Chromium's limit) and target URIs over
+// MaxTargetURIBytes (32 KiB). The Reader bounds every header it reads
+// (ReaderOptions.MaxWARCHeaderBytes, 64 KiB, and MaxHTTPHeadBytes, 256 KiB)
+// and every block (ReaderOptions.MaxBlockBytes, 256 MiB) before a byte of it
+// is buffered, and verifies a block in the same kind of spill buffer: the
+// worst headers within the bounds cost about 6 MiB of short-lived
+// allocations, a block about MemoryLimit.
 package warc

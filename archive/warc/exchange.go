@@ -352,8 +352,12 @@ func (w *Writer) buildRequest(id, responseID string, ex Exchange) (gowarc.WarcRe
 	return build(b)
 }
 
-// checkTargetURI requires an absolute URI (§5.14).
+// checkTargetURI requires an absolute URI (§5.14) of at most
+// MaxTargetURIBytes.
 func checkTargetURI(s string) error {
+	if len(s) > MaxTargetURIBytes {
+		return fmt.Errorf("warc: target URI of %d bytes, over the %d-byte limit", len(s), MaxTargetURIBytes)
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return fmt.Errorf("warc: target URI %q: %w", truncate(s), err)

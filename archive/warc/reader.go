@@ -17,10 +17,12 @@ import (
 // ReaderOptions configures a Reader. The zero value of every field means
 // the documented default.
 type ReaderOptions struct {
-	// MaxHeaderBytes bounds a record's WARC header and, in an
-	// application/http block, the HTTP head, each. 0 means
-	// DefaultMaxHeaderBytes.
-	MaxHeaderBytes int
+	// MaxWARCHeaderBytes bounds a record's WARC header; 0 means
+	// DefaultMaxWARCHeaderBytes.
+	MaxWARCHeaderBytes int
+	// MaxHTTPHeadBytes bounds the HTTP head of an application/http block;
+	// 0 means DefaultMaxHeaderBytes.
+	MaxHTTPHeadBytes int
 	// MaxBlockBytes bounds a record's block (its Content-Length). 0 means
 	// DefaultMaxBlockBytes; negative means no limit.
 	MaxBlockBytes int64
@@ -34,8 +36,11 @@ type ReaderOptions struct {
 }
 
 func (o ReaderOptions) withDefaults() ReaderOptions {
-	if o.MaxHeaderBytes <= 0 {
-		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	if o.MaxWARCHeaderBytes <= 0 {
+		o.MaxWARCHeaderBytes = DefaultMaxWARCHeaderBytes
+	}
+	if o.MaxHTTPHeadBytes <= 0 {
+		o.MaxHTTPHeadBytes = DefaultMaxHeaderBytes
 	}
 	if o.MaxBlockBytes == 0 {
 		o.MaxBlockBytes = DefaultMaxBlockBytes
@@ -159,7 +164,8 @@ func (r *Record) Close() error {
 
 // Reader reads the records of a WARC file, gzip-per-record or
 // uncompressed, one at a time, with bounded memory: a header over
-// MaxHeaderBytes or a block over MaxBlockBytes is an error before it is
+// MaxWARCHeaderBytes, an HTTP head over MaxHTTPHeadBytes or a block over
+// MaxBlockBytes is an error before it is
 // buffered, and a block is verified against its digests in a spill buffer
 // (MemoryLimit bytes in memory, the rest in a temporary file) before Next
 // returns it. Records are parsed and digested by the WARC library; the
@@ -258,7 +264,7 @@ func (r *Reader) next() (*Record, error) {
 	default:
 		return nil, fmt.Errorf("warc: no WARC record at offset %d", offset)
 	}
-	r.guard = &guard{src: dec, maxHeader: r.opts.MaxHeaderBytes, maxBlock: r.opts.MaxBlockBytes}
+	r.guard = &guard{src: dec, maxHeader: r.opts.MaxWARCHeaderBytes, maxHead: r.opts.MaxHTTPHeadBytes, maxBlock: r.opts.MaxBlockBytes}
 	rec := &Record{rd: r, Offset: offset}
 	r.cur = rec
 	wr, _, findings, err := r.unm.Unmarshal(bufio.NewReaderSize(r.guard, 4096))
@@ -341,12 +347,13 @@ func (r *Reader) finish(rec *Record) error {
 // guard passes one record's bytes from the decompressed stream to the WARC
 // library and enforces the bounds on the way: the WARC header must end
 // within maxHeader bytes, its Content-Length must be a number within
-// maxBlock, an HTTP head within maxHeader bytes again, and nothing past the
+// maxBlock, an HTTP head within maxHead bytes, and nothing past the
 // block and its CRLFCRLF end marker is let through, so that neither a long
 // line, nor a huge block, nor a gzip bomb reaches a buffer.
 type guard struct {
 	src       *bufio.Reader
-	maxHeader int
+	maxHeader int // WARC header
+	maxHead   int // HTTP head
 	maxBlock  int64
 
 	phase     int // 0: WARC header, 1: HTTP head, 2: rest of the block and end marker
@@ -412,8 +419,8 @@ func (g *guard) feed(c byte) error {
 	} else {
 		g.headSeen++
 		g.remaining--
-		if g.headSeen > g.maxHeader {
-			return fmt.Errorf("HTTP head longer than %d bytes", g.maxHeader)
+		if g.headSeen > g.maxHead {
+			return fmt.Errorf("HTTP head longer than %d bytes", g.maxHead)
 		}
 	}
 	end := false

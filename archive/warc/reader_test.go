@@ -52,7 +52,7 @@ func responseLines(id string) []string {
 // TestReaderBounds: hostile or broken files fail with a reason before the
 // Reader buffers more than its bounds.
 func TestReaderBounds(t *testing.T) {
-	small := ReaderOptions{MaxHeaderBytes: 1024, MaxBlockBytes: 1 << 20, MemoryLimit: 4096}
+	small := ReaderOptions{MaxWARCHeaderBytes: 1024, MaxHTTPHeadBytes: 1024, MaxBlockBytes: 1 << 20, MemoryLimit: 4096}
 	okResponse := "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nhello"
 	tests := []struct {
 		name string
@@ -197,7 +197,7 @@ func FuzzReader(f *testing.F) {
 	f.Add([]byte("WARC/1.0\r\nContent-Length: 0\r\n\r\n\r\n\r\n"))
 	// One spill directory for all inputs: t.TempDir in the fuzz function
 	// costs seconds per input under -fuzz.
-	opts := ReaderOptions{MaxHeaderBytes: 4096, MaxBlockBytes: 1 << 20, MemoryLimit: 64 << 10, TempDir: f.TempDir()}
+	opts := ReaderOptions{MaxWARCHeaderBytes: 4096, MaxHTTPHeadBytes: 4096, MaxBlockBytes: 1 << 20, MemoryLimit: 64 << 10, TempDir: f.TempDir()}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Every record may spool up to MemoryLimit; headers are bounded.
 		fuzzcheck.MaxAlloc(t, uint64(64*len(data))+4<<20, "reading a fuzzed WARC", func() {
@@ -220,4 +220,28 @@ func FuzzReader(f *testing.F) {
 			t.Fatal("more than 1000 records from one input")
 		})
 	})
+}
+
+// TestReaderDefaultBounds: with the default bounds, the worst headers
+// (many tiny fields, just under the bounds) cost a bounded amount of
+// short-lived memory, and headers just over them are refused.
+func TestReaderDefaultBounds(t *testing.T) {
+	fields := func(n int) string { return strings.Repeat("a:b\r\n", n/5) }
+	warcHeader := record(append(resourceLines("a"), fields(DefaultMaxWARCHeaderBytes-500)+"c: d"), "x")
+	httpHead := record(responseLines("a"), "HTTP/1.1 200 OK\r\n"+fields(DefaultMaxHeaderBytes-100)+"\r\nbody")
+	for _, data := range []string{warcHeader, httpHead} {
+		var err error
+		n := fuzzcheck.HeapAllocs(func() { _, err = NewReader(strings.NewReader(data), ReaderOptions{}).Next() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d-byte record of tiny fields: %.1f MiB allocated", len(data), float64(n)/(1<<20))
+		if n > 24<<20 {
+			t.Errorf("%d-byte record of tiny fields allocated %d bytes", len(data), n)
+		}
+	}
+	over := record(append(resourceLines("a"), fields(DefaultMaxWARCHeaderBytes+10)), "x")
+	if _, err := NewReader(strings.NewReader(over), ReaderOptions{}).Next(); err == nil || !strings.Contains(err.Error(), "WARC header longer") {
+		t.Errorf("WARC header over the default bound: %v", err)
+	}
 }

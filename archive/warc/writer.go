@@ -23,10 +23,20 @@ const (
 	// well above linkarc's 16 MiB body cap, far below what a disk or a
 	// hostile file could make of it.
 	DefaultMaxBlockBytes = 256 << 20
-	// DefaultMaxHeaderBytes bounds a WARC record header and an HTTP header
-	// block, each: net/http's own limit for response headers
-	// (http.DefaultMaxHeaderBytes).
-	DefaultMaxHeaderBytes = 1 << 20
+	// DefaultMaxHeaderBytes bounds an HTTP head (start line and fields), in
+	// what the Writer accepts and what the Reader reads: Chromium's own
+	// limit on response headers, so nothing a browser could load is
+	// refused. The fetcher's http.Transport.MaxResponseHeaderBytes should
+	// be the same.
+	DefaultMaxHeaderBytes = 256 << 10
+	// DefaultMaxWARCHeaderBytes bounds the WARC header of a record read.
+	// Parsing a header costs the WARC library up to some 60 times its size
+	// in short-lived allocations, hence a bound well above any real header
+	// (a few hundred bytes and the target URI) and well below a megabyte.
+	DefaultMaxWARCHeaderBytes = 64 << 10
+	// MaxTargetURIBytes is the longest target URI the Writer accepts, so
+	// that every header it writes is within DefaultMaxWARCHeaderBytes.
+	MaxTargetURIBytes = 32 << 10
 	// DefaultSoftware names the writing program in the warcinfo record.
 	DefaultSoftware = "linkarc"
 )

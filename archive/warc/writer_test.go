@@ -310,6 +310,7 @@ func TestBeginRefusesBadHeads(t *testing.T) {
 		want string
 	}{
 		{"relative URL", func(e *Exchange) { e.URL = "/a" }, "not absolute"},
+		{"huge URL", func(e *Exchange) { e.URL = "http://example.org/" + strings.Repeat("a", MaxTargetURIBytes) }, "over the"},
 		{"request head without its empty line", func(e *Exchange) { e.RequestHead = []byte("GET / HTTP/1.1\r\nHost: x\r\n") }, "no empty line"},
 		{"request head with a body after it", func(e *Exchange) { e.RequestHead = append(e.RequestHead, "x"...) }, "bytes after the empty line"},
 		{"request line", func(e *Exchange) { e.RequestHead = []byte("GET /\r\n\r\n") }, "METHOD TARGET"},
