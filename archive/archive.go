@@ -27,6 +27,7 @@ import (
 
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Resolver turns Google News links into publisher URLs. *resolver.Resolver
@@ -130,13 +131,13 @@ type article struct {
 	// prev is the meta.json found in the store when planned, kept only
 	// while the article is still to be written: a run over a large archive
 	// must not hold the metadata of every article it skips.
-	prev *storage.ArticleMeta
+	prev *record.ArticleMeta
 }
 
 // previous returns the meta.json the article's next write replaces, if any.
-func (a *article) previous() (storage.ArticleMeta, bool) {
+func (a *article) previous() (record.ArticleMeta, bool) {
 	if a.prev == nil {
-		return storage.ArticleMeta{}, false
+		return record.ArticleMeta{}, false
 	}
 	return *a.prev, true
 }
@@ -277,13 +278,13 @@ func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestStat
 			continue
 		}
 		m.Digests = mergeSorted(m.Digests, art.digests)
-		if err := a.writer.putJSON(ctx, storage.ArticleKey(art.slug, storage.MetaFile), m); err != nil {
+		if err := a.writer.putJSON(ctx, record.ArticleKey(art.slug, record.MetaFile), m); err != nil {
 			return err
 		}
 	}
 	now := a.opts.Now().UTC()
 	for _, ds := range digests {
-		rec := storage.DigestRecord{
+		rec := record.DigestRecord{
 			Slug:        ds.slug,
 			SourceFile:  ds.d.Path,
 			FrontMatter: ds.d.FrontMatter,
@@ -291,18 +292,18 @@ func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestStat
 			Counts:      map[string]int{},
 		}
 		for i, it := range ds.d.Items {
-			da := storage.DigestArticle{Title: it.Title, Publisher: it.Publisher, GoogleNewsURL: it.URL}
+			da := record.DigestArticle{Title: it.Title, Publisher: it.Publisher, GoogleNewsURL: it.URL}
 			if art := ds.articles[i]; art != nil {
 				da.Slug, da.URL, da.Status, da.Reason = art.slug, art.url, art.status, art.reason
 			}
 			if da.Status == "" {
-				da.Status = storage.StatusFailed
+				da.Status = record.StatusFailed
 				da.Reason = "unfinished"
 			}
 			rec.Counts[da.Status]++
 			rec.Articles = append(rec.Articles, da)
 		}
-		if err := a.writer.putJSON(ctx, storage.DigestKey(ds.slug), rec); err != nil {
+		if err := a.writer.putJSON(ctx, record.DigestKey(ds.slug), rec); err != nil {
 			return err
 		}
 	}
@@ -356,7 +357,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 	snap := &Snapshot{Meta: a.baseMeta(art)}
 	fillCapture(&snap.Meta, cap)
 	if err != nil {
-		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = storage.StatusFailed, fetchReason(err), err.Error()
+		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, fetchReason(err), err.Error()
 		if cap != nil {
 			snap.Raw = cap.Raw
 		}
@@ -389,7 +390,7 @@ func (a *Archiver) extractInto(snap *Snapshot, c *Capture) {
 	base, _ := url.Parse(c.FinalURL)
 	ex, err := Extract(c.Body, base)
 	if err != nil {
-		m.Status, m.Reason, m.Error = storage.StatusFailed, "extract", err.Error()
+		m.Status, m.Reason, m.Error = record.StatusFailed, "extract", err.Error()
 		return
 	}
 	m.ArticleTitle, m.Byline, m.SiteName = ex.Title, ex.Byline, ex.SiteName
@@ -397,14 +398,14 @@ func (a *Archiver) extractInto(snap *Snapshot, c *Capture) {
 	m.WordCount = ex.WordCount
 	snap.Readable, snap.Text = ex.HTML, ex.Text
 	if reason, blocked := DetectJunk(c, ex); blocked {
-		m.Status, m.Reason, m.Error = storage.StatusBlocked, reason, "the page is not the article: "+reason
+		m.Status, m.Reason, m.Error = record.StatusBlocked, reason, "the page is not the article: "+reason
 		return
 	}
-	m.Status = storage.StatusOK
+	m.Status = record.StatusOK
 }
 
-func (a *Archiver) baseMeta(art *article) storage.ArticleMeta {
-	return storage.ArticleMeta{
+func (a *Archiver) baseMeta(art *article) record.ArticleMeta {
+	return record.ArticleMeta{
 		Slug:          art.slug,
 		Title:         art.title,
 		Publisher:     art.publisher,
@@ -416,7 +417,7 @@ func (a *Archiver) baseMeta(art *article) storage.ArticleMeta {
 	}
 }
 
-func fillCapture(m *storage.ArticleMeta, c *Capture) {
+func fillCapture(m *record.ArticleMeta, c *Capture) {
 	if c == nil {
 		return
 	}
@@ -428,12 +429,12 @@ func fillCapture(m *storage.ArticleMeta, c *Capture) {
 }
 
 // done records an article whose meta.json is now in the store.
-func (a *run) done(art *article, stored storage.ArticleMeta, ev Event) {
+func (a *run) done(art *article, stored record.ArticleMeta, ev Event) {
 	art.mu.Lock()
 	art.status, art.reason, art.stored = stored.Status, stored.Reason, true
 	art.writtenDigests = stored.Digests
 	art.prev = nil
-	if stored.Status == storage.StatusOK && ev.Status != storage.StatusOK {
+	if stored.Status == record.StatusOK && ev.Status != record.StatusOK {
 		// A good capture was kept; the new one went to history.
 		ev.Reason = ev.Reason + " (kept the earlier good capture)"
 	}

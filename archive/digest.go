@@ -14,11 +14,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/linkarc/linkarc/storage/record"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"gopkg.in/yaml.v3"
-
-	"github.com/linkarc/linkarc/storage"
 )
 
 // MaxDigestSize is the largest digest file accepted, in bytes. Real digests
@@ -30,11 +29,11 @@ var digestExts = []string{".html", ".markdown", ".md", ".txt"}
 
 // Digest is one parsed digest file.
 type Digest struct {
-	Path        string              `json:"path"` // as given to ParseDigest
-	Slug        string              `json:"slug"` // see ParseDigest
-	FrontMatter storage.FrontMatter `json:"front_matter"`
-	Items       []Item              `json:"items"`             // in document order, at least one
-	Skipped     []SkippedItem       `json:"skipped,omitempty"` // links that were not usable, with why
+	Path        string             `json:"path"` // as given to ParseDigest
+	Slug        string             `json:"slug"` // see ParseDigest
+	FrontMatter record.FrontMatter `json:"front_matter"`
+	Items       []Item             `json:"items"`             // in document order, at least one
+	Skipped     []SkippedItem      `json:"skipped,omitempty"` // links that were not usable, with why
 }
 
 // Item is one article a digest links to.
@@ -205,7 +204,7 @@ func splitTitle(s string) (title, publisher string) {
 
 // digestSlug picks the digest's slug: the front-matter slug if it is valid
 // as it stands, else one made from the title, else from the file name.
-func digestSlug(path string, fm storage.FrontMatter) string {
+func digestSlug(path string, fm record.FrontMatter) string {
 	if ValidSlug(fm.Slug) {
 		return fm.Slug
 	}
@@ -270,8 +269,8 @@ func splitFrontMatter(data []byte) (fm, body []byte, err error) {
 // parseFrontMatter decodes the YAML front matter tolerantly: keys match
 // case-insensitively, unknown keys are ignored, date is kept as written
 // (YAML date or string), tags and categories may be one string or a list.
-func parseFrontMatter(text []byte) (storage.FrontMatter, error) {
-	var fm storage.FrontMatter
+func parseFrontMatter(text []byte) (record.FrontMatter, error) {
+	var fm record.FrontMatter
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil {
 		return fm, fmt.Errorf("invalid YAML: %w", err)

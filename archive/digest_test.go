@@ -15,7 +15,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/linkarc/linkarc/internal/fuzzcheck"
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 var updateDigestGolden = flag.Bool("update-digests", false, "rewrite testdata/digests/golden files")
@@ -107,7 +107,7 @@ func TestParseDigestOdd(t *testing.T) {
 		items   []Item
 		slug    string
 		skipped []string // reasons
-		check   func(t *testing.T, fm storage.FrontMatter)
+		check   func(t *testing.T, fm record.FrontMatter)
 	}{
 		{
 			name:  "front-matter link only",
@@ -139,7 +139,7 @@ weight: 3
 link: https://a.example/1`, ""),
 			items: []Item{{"Mixed Case Keys", "a.example", "https://a.example/1"}},
 			slug:  "mixed-case-keys",
-			check: func(t *testing.T, fm storage.FrontMatter) {
+			check: func(t *testing.T, fm record.FrontMatter) {
 				if fm.Date != "2026-01-04T08:30:00Z" || !reflect.DeepEqual(fm.Tags, []string{"single"}) ||
 					!reflect.DeepEqual(fm.Categories, []string{"a", "b"}) || !fm.Draft {
 					t.Errorf("front matter %+v", fm)
@@ -151,7 +151,7 @@ link: https://a.example/1`, ""),
 			data:  digestText("title: T\ndate: 'Jan 4, 2026'\nslug: ~\nimage:\ntags: []\nlink: https://a.example/1", ""),
 			items: []Item{{"T", "a.example", "https://a.example/1"}},
 			slug:  "t",
-			check: func(t *testing.T, fm storage.FrontMatter) {
+			check: func(t *testing.T, fm record.FrontMatter) {
 				if fm.Date != "Jan 4, 2026" || fm.Slug != "" || fm.Tags != nil {
 					t.Errorf("front matter %+v", fm)
 				}

@@ -20,6 +20,7 @@ import (
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
@@ -140,10 +141,10 @@ func TestRunStopsWhenStoreFails(t *testing.T) {
 	var metaPuts atomic.Int64
 	var requestsAtFailure atomic.Int64
 	store.setFail(func(op, key string) error {
-		if op != "put" || !strings.HasPrefix(key, storage.ArticlesPrefix) {
+		if op != "put" || !strings.HasPrefix(key, record.ArticlesPrefix) {
 			return nil
 		}
-		if strings.HasSuffix(key, "/"+storage.MetaFile) && metaPuts.Add(1) <= 5 {
+		if strings.HasSuffix(key, "/"+record.MetaFile) && metaPuts.Add(1) <= 5 {
 			return nil
 		}
 		if metaPuts.Load() > 5 {
@@ -164,9 +165,9 @@ func TestRunStopsWhenStoreFails(t *testing.T) {
 	if stored != 5 {
 		t.Errorf("%d articles stored, want the 5 before the store failed", stored)
 	}
-	if rep.Unfinished != len(w.Articles)-stored || rep.Counts[storage.StatusFailed] != 0 {
+	if rep.Unfinished != len(w.Articles)-stored || rep.Counts[record.StatusFailed] != 0 {
 		t.Errorf("report: %d unfinished, %d failed; want %d unfinished and none failed (not stored is not failed)",
-			rep.Unfinished, rep.Counts[storage.StatusFailed], len(w.Articles)-stored)
+			rep.Unfinished, rep.Counts[record.StatusFailed], len(w.Articles)-stored)
 	}
 	// The batch stopped: besides robots.txt, at most the pages in flight
 	// (one per host) and those waiting for or held by the two store workers
@@ -210,16 +211,16 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 		t.Fatal(err)
 	}
 	slug := ArticleSlug(w.Articles[0].Title, w.Articles[0].Publisher)
-	var first storage.ArticleMeta
-	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, storage.ArticleKey(slug, storage.MetaFile)))), &first)
-	if first.Status != storage.StatusBlocked || first.SHA256 == "" {
+	var first record.ArticleMeta
+	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, record.ArticleKey(slug, record.MetaFile)))), &first)
+	if first.Status != record.StatusBlocked || first.SHA256 == "" {
 		t.Fatalf("first capture: status %q sha %q, want a blocked page with content", first.Status, first.SHA256)
 	}
 
 	// The publisher now serves the article; the process "dies" when it
 	// writes the new meta.json.
 	pub.SetHandler(nil)
-	metaKey := storage.ArticleKey(slug, storage.MetaFile)
+	metaKey := record.ArticleKey(slug, record.MetaFile)
 	store.setFail(func(op, key string) error {
 		if op == "put" && key == metaKey {
 			return storeDown
@@ -230,10 +231,10 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 		t.Fatal("the run with a failing meta.json write succeeded")
 	}
 	checkConsistent(t, store)
-	hist := storage.HistoryKey(slug, captureRef(first).CaptureID, storage.MetaFile)
-	var kept storage.ArticleMeta
+	hist := record.HistoryKey(slug, captureRef(first).CaptureID, record.MetaFile)
+	var kept record.ArticleMeta
 	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, hist))), &kept)
-	if kept.SHA256 != first.SHA256 || string(storagetest.ReadObject(t, store, storage.HistoryKey(slug, captureRef(first).CaptureID, storage.RawFile))) != stub {
+	if kept.SHA256 != first.SHA256 || string(storagetest.ReadObject(t, store, record.HistoryKey(slug, captureRef(first).CaptureID, record.RawFile))) != stub {
 		t.Errorf("the earlier capture is not complete in history: %+v", kept)
 	}
 
@@ -242,9 +243,9 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkConsistent(t, store)
-	var m storage.ArticleMeta
+	var m record.ArticleMeta
 	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, metaKey))), &m)
-	if m.Status != storage.StatusOK || len(m.History) != 1 || m.History[0].SHA256 != first.SHA256 || m.History[0].Status != storage.StatusBlocked {
+	if m.Status != record.StatusOK || len(m.History) != 1 || m.History[0].SHA256 != first.SHA256 || m.History[0].Status != record.StatusBlocked {
 		t.Errorf("after the re-run: status %q history %+v; want ok with the blocked capture in history", m.Status, m.History)
 	}
 }
@@ -319,9 +320,9 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 	}
 	for _, it := range items {
 		m := readTestMeta(t, store, ArticleSlug(it.Title, it.Publisher))
-		want := storage.StatusOK
+		want := record.StatusOK
 		if strings.HasPrefix(it.Title, "Evil") {
-			want = storage.StatusFailed
+			want = record.StatusFailed
 			if m.Reason != ReasonForbiddenAddress || !strings.Contains(m.Error, "netguard: refusing") || len(m.RedirectChain) != 2 {
 				t.Errorf("%s: reason %q error %q chain %v; want forbidden_address with the redirect recorded", it.Title, m.Reason, m.Error, m.RedirectChain)
 			}
@@ -330,7 +331,7 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 			t.Errorf("%s: status %q, want %q (%s)", it.Title, m.Status, want, m.Error)
 		}
 	}
-	if rep.ByReason[ReasonForbiddenAddress] != len(targets) || rep.Counts[storage.StatusOK] != len(pages) {
+	if rep.ByReason[ReasonForbiddenAddress] != len(targets) || rep.Counts[record.StatusOK] != len(pages) {
 		t.Errorf("report: counts %v, by reason %v", rep.Counts, rep.ByReason)
 	}
 	mu.Lock()
@@ -342,10 +343,10 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 	}
 }
 
-func readTestMeta(t *testing.T, s storage.Store, slug string) storage.ArticleMeta {
+func readTestMeta(t *testing.T, s storage.Store, slug string) record.ArticleMeta {
 	t.Helper()
-	var m storage.ArticleMeta
-	if err := json.Unmarshal([]byte(string(storagetest.ReadObject(t, s, storage.ArticleKey(slug, storage.MetaFile)))), &m); err != nil {
+	var m record.ArticleMeta
+	if err := json.Unmarshal([]byte(string(storagetest.ReadObject(t, s, record.ArticleKey(slug, record.MetaFile)))), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m

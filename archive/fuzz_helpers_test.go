@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // checkStorable asserts that a slug makes valid storage keys: the store
@@ -11,7 +12,7 @@ import (
 // slug it would refuse is one that could not be archived (or viewed).
 func checkStorable(t *testing.T, in, slug string) {
 	t.Helper()
-	for _, key := range []string{storage.ArticleKey(slug, storage.MetaFile), storage.DigestKey(slug)} {
+	for _, key := range []string{record.ArticleKey(slug, record.MetaFile), record.DigestKey(slug)} {
 		if err := storage.ValidKey(key); err != nil {
 			t.Fatalf("slug %q (from %q) makes an invalid key: %v", slug, in, err)
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/resolver"
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // planner turns digest items into distinct articles, in digest order:
@@ -37,7 +37,7 @@ type itemRef struct {
 }
 
 type metaEntry struct {
-	m  storage.ArticleMeta
+	m  record.ArticleMeta
 	ok bool
 }
 
@@ -111,7 +111,7 @@ func (p *planner) resolveChunk(ctx context.Context, links []string) ([]resolutio
 	for i, link := range links {
 		if m, ok, err := p.meta(ctx, p.baseSlug(link)); err != nil {
 			return nil, err
-		} else if ok && !p.r.opts.Refresh && m.Status == storage.StatusOK && m.URL != "" && m.GoogleNewsURL == link {
+		} else if ok && !p.r.opts.Refresh && m.Status == record.StatusOK && m.URL != "" && m.GoogleNewsURL == link {
 			out[i] = resolution{url: m.URL, method: m.ResolveMethod}
 			continue
 		}
@@ -144,12 +144,12 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		digestSlugs = append(digestSlugs, ref.ds.slug)
 	}
 
-	key, same := "link:"+link, func(m storage.ArticleMeta) bool { return m.GoogleNewsURL == link }
+	key, same := "link:"+link, func(m record.ArticleMeta) bool { return m.GoogleNewsURL == link }
 	if res.err == nil {
 		u := canonicalURL(res.url)
 		key = "url:" + u
-		same = func(m storage.ArticleMeta) bool {
-			return canonicalURL(m.URL) == u || m.GoogleNewsURL == link || (m.Status == storage.StatusFailed && m.URL == "")
+		same = func(m record.ArticleMeta) bool {
+			return canonicalURL(m.URL) == u || m.GoogleNewsURL == link || (m.Status == record.StatusFailed && m.URL == "")
 		}
 	}
 	if art := p.byKey[key]; art != nil {
@@ -175,13 +175,13 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	p.attach(art, refs)
 
 	// Already archived: nothing to request.
-	if prev.ok && prev.m.Status == storage.StatusOK && !p.r.opts.Refresh &&
+	if prev.ok && prev.m.Status == record.StatusOK && !p.r.opts.Refresh &&
 		(res.err != nil || canonicalURL(prev.m.URL) == canonicalURL(res.url)) {
 		if art.url == "" {
 			art.url, art.host = prev.m.URL, hostOf(prev.m.URL)
 		}
-		art.status, art.stored, art.writtenDigests = storage.StatusOK, true, prev.m.Digests
-		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: storage.StatusOK, Unchanged: true})
+		art.status, art.stored, art.writtenDigests = record.StatusOK, true, prev.m.Digests
+		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: record.StatusOK, Unchanged: true})
 		return nil
 	}
 	if prev.ok {
@@ -201,10 +201,10 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 	if kind == "rate_limited" {
 		p.unresolved++
 	}
-	snap := &Snapshot{Meta: storage.ArticleMeta{
+	snap := &Snapshot{Meta: record.ArticleMeta{
 		Slug: art.slug, Title: art.title, Publisher: art.publisher,
 		GoogleNewsURL: googleLink(art.link),
-		Status:        storage.StatusFailed, Reason: kind, Error: rerr.Error(),
+		Status:        record.StatusFailed, Reason: kind, Error: rerr.Error(),
 		FetchedAt: p.r.opts.Now().UTC(),
 		Digests:   art.snapshotDigests(),
 	}}
@@ -216,14 +216,14 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 		}
 		return fmt.Errorf("article %s: %w", art.slug, err)
 	}
-	p.r.done(art, stored, Event{Slug: art.slug, Link: art.link, Status: storage.StatusFailed, Reason: kind, Error: rerr.Error()})
+	p.r.done(art, stored, Event{Slug: art.slug, Link: art.link, Status: record.StatusFailed, Reason: kind, Error: rerr.Error()})
 	return nil
 }
 
 // claim picks the slug for the article with identity key: base, unless
 // another article holds it (earlier in this run, or in the store), in which
 // case a suffix derived from key makes it unique and stable across runs.
-func (p *planner) claim(ctx context.Context, base, key string, same func(storage.ArticleMeta) bool) (string, metaEntry, error) {
+func (p *planner) claim(ctx context.Context, base, key string, same func(record.ArticleMeta) bool) (string, metaEntry, error) {
 	slug := base
 	if owner, taken := p.owner[base]; taken && owner != key {
 		slug = CollisionSlug(base, key)
@@ -242,7 +242,7 @@ func (p *planner) claim(ctx context.Context, base, key string, same func(storage
 }
 
 // meta and metaEntry read meta.json once per slug per chunk.
-func (p *planner) meta(ctx context.Context, slug string) (storage.ArticleMeta, bool, error) {
+func (p *planner) meta(ctx context.Context, slug string) (record.ArticleMeta, bool, error) {
 	e, err := p.metaEntry(ctx, slug)
 	return e.m, e.ok, err
 }

@@ -16,7 +16,7 @@ type Event struct {
 	Link      string // the link as the digest gives it
 	URL       string // publisher URL
 	Host      string
-	Status    string // storage.StatusOK, StatusBlocked or StatusFailed
+	Status    string // record.StatusOK, StatusBlocked or StatusFailed
 	Reason    string // machine reason when not ok
 	Error     string // human message when not ok
 	Unchanged bool   // already archived: nothing was requested

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Report summarises a run. It is printed at the end of `linkarc archive` and
@@ -62,7 +62,7 @@ type ArticleFailure struct {
 func newReport(start time.Time) *Report {
 	return &Report{
 		StartedAt: start,
-		Counts:    map[string]int{storage.StatusOK: 0, storage.StatusBlocked: 0, storage.StatusFailed: 0},
+		Counts:    map[string]int{record.StatusOK: 0, record.StatusBlocked: 0, record.StatusFailed: 0},
 		ByReason:  map[string]int{},
 		ByHost:    map[string]map[string]int{},
 	}
@@ -84,7 +84,7 @@ func (r *Report) add(ev Event) {
 		r.ByHost[host] = map[string]int{}
 	}
 	r.ByHost[host][ev.Status]++
-	if ev.Status != storage.StatusOK {
+	if ev.Status != record.StatusOK {
 		r.ByReason[ev.Reason]++
 		r.Failures = append(r.Failures, ArticleFailure{
 			Slug: ev.Slug, URL: ev.URL, Link: ev.Link, Status: ev.Status, Reason: ev.Reason, Error: ev.Error,
@@ -94,8 +94,8 @@ func (r *Report) add(ev Event) {
 
 // OK reports whether every article and every digest ended ok.
 func (r *Report) OK() bool {
-	return len(r.DigestErrors) == 0 && r.Counts[storage.StatusBlocked] == 0 &&
-		r.Counts[storage.StatusFailed] == 0 && r.Unfinished == 0 && !r.Interrupted
+	return len(r.DigestErrors) == 0 && r.Counts[record.StatusBlocked] == 0 &&
+		r.Counts[record.StatusFailed] == 0 && r.Unfinished == 0 && !r.Interrupted
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -114,8 +114,8 @@ func (r *Report) WriteSummary(w io.Writer) {
 	defer r.mu.Unlock()
 	took := r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
 	fmt.Fprintf(w, "\nlinkarc: %d digests, %d articles in %s: %d ok (%d already archived), %d blocked, %d failed\n",
-		r.Digests, r.Articles, took, r.Counts[storage.StatusOK], r.Unchanged,
-		r.Counts[storage.StatusBlocked], r.Counts[storage.StatusFailed])
+		r.Digests, r.Articles, took, r.Counts[record.StatusOK], r.Unchanged,
+		r.Counts[record.StatusBlocked], r.Counts[record.StatusFailed])
 	if len(r.DigestErrors) > 0 {
 		fmt.Fprintf(w, "skipped digests:\n")
 		for _, d := range r.DigestErrors {
@@ -131,8 +131,8 @@ func (r *Report) WriteSummary(w io.Writer) {
 	var bad []string
 	for _, h := range sortedKeys(r.ByHost) {
 		c := r.ByHost[h]
-		if c[storage.StatusBlocked]+c[storage.StatusFailed] > 0 {
-			bad = append(bad, fmt.Sprintf("  %-30s ok %d, blocked %d, failed %d", h, c[storage.StatusOK], c[storage.StatusBlocked], c[storage.StatusFailed]))
+		if c[record.StatusBlocked]+c[record.StatusFailed] > 0 {
+			bad = append(bad, fmt.Sprintf("  %-30s ok %d, blocked %d, failed %d", h, c[record.StatusOK], c[record.StatusBlocked], c[record.StatusFailed]))
 		}
 	}
 	if len(bad) > 0 {

@@ -12,12 +12,13 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Snapshot is one capture of an article as it goes into the store: the
 // metadata and the three content objects.
 type Snapshot struct {
-	Meta     storage.ArticleMeta
+	Meta     record.ArticleMeta
 	Raw      []byte // page as received; nil when nothing was fetched
 	Readable string // readable HTML; empty when not extracted
 	Text     string // plain text; empty when not extracted
@@ -31,8 +32,8 @@ type snapshotWriter struct {
 }
 
 // loadMeta reads an article's meta.json; ok is false when there is none.
-func (w snapshotWriter) loadMeta(ctx context.Context, slug string) (m storage.ArticleMeta, ok bool, err error) {
-	rc, err := w.store.Get(ctx, storage.ArticleKey(slug, storage.MetaFile))
+func (w snapshotWriter) loadMeta(ctx context.Context, slug string) (m record.ArticleMeta, ok bool, err error) {
+	rc, err := w.store.Get(ctx, record.ArticleKey(slug, record.MetaFile))
 	if storage.IsNotExist(err) {
 		return m, false, nil
 	}
@@ -43,7 +44,7 @@ func (w snapshotWriter) loadMeta(ctx context.Context, slug string) (m storage.Ar
 	if err := json.NewDecoder(io.LimitReader(rc, 4<<20)).Decode(&m); err != nil {
 		// A meta.json we cannot read is treated as absent so the article is
 		// captured again, rather than stopping the batch.
-		return storage.ArticleMeta{}, false, nil
+		return record.ArticleMeta{}, false, nil
 	}
 	return m, true, nil
 }
@@ -54,7 +55,7 @@ func (w snapshotWriter) loadMeta(ctx context.Context, slug string) (m storage.Ar
 //     one: the new capture goes to history instead;
 //   - otherwise the previous capture, if it had content, is copied into
 //     history/<capture-id>/ before the current objects are replaced.
-func (w snapshotWriter) write(ctx context.Context, s *Snapshot, prev storage.ArticleMeta, hasPrev bool) (storage.ArticleMeta, error) {
+func (w snapshotWriter) write(ctx context.Context, s *Snapshot, prev record.ArticleMeta, hasPrev bool) (record.ArticleMeta, error) {
 	slug := s.Meta.Slug
 	if len(s.Raw) > 0 {
 		sum := sha256.Sum256(s.Raw)
@@ -65,24 +66,24 @@ func (w snapshotWriter) write(ctx context.Context, s *Snapshot, prev storage.Art
 		s.Meta.History = prev.History
 	}
 
-	if hasPrev && prev.Status == storage.StatusOK && s.Meta.Status != storage.StatusOK {
+	if hasPrev && prev.Status == record.StatusOK && s.Meta.Status != record.StatusOK {
 		// Keep the good capture current; remember the bad one in history.
 		ref := captureRef(s.Meta)
-		if err := w.putContent(ctx, func(name string) string { return storage.HistoryKey(slug, ref.CaptureID, name) }, s); err != nil {
+		if err := w.putContent(ctx, func(name string) string { return record.HistoryKey(slug, ref.CaptureID, name) }, s); err != nil {
 			return prev, err
 		}
-		if err := w.putJSON(ctx, storage.HistoryKey(slug, ref.CaptureID, storage.MetaFile), s.Meta); err != nil {
+		if err := w.putJSON(ctx, record.HistoryKey(slug, ref.CaptureID, record.MetaFile), s.Meta); err != nil {
 			return prev, err
 		}
 		kept := prev
 		kept.History = appendRef(prev.History, ref)
 		kept.Digests = mergeSorted(prev.Digests, s.Meta.Digests)
-		return kept, w.putJSON(ctx, storage.ArticleKey(slug, storage.MetaFile), kept)
+		return kept, w.putJSON(ctx, record.ArticleKey(slug, record.MetaFile), kept)
 	}
 
-	metaKey := storage.ArticleKey(slug, storage.MetaFile)
+	metaKey := record.ArticleKey(slug, record.MetaFile)
 	if hasPrev {
-		if prev.SHA256 != "" || prev.Status != storage.StatusFailed {
+		if prev.SHA256 != "" || prev.Status != record.StatusFailed {
 			ref := captureRef(prev)
 			if err := w.copyToHistory(ctx, slug, ref.CaptureID, prev); err != nil {
 				return prev, err
@@ -106,7 +107,7 @@ func (w snapshotWriter) write(ctx context.Context, s *Snapshot, prev storage.Art
 		}
 		s.Meta.History = h
 	}
-	if err := w.putContent(ctx, func(name string) string { return storage.ArticleKey(slug, name) }, s); err != nil {
+	if err := w.putContent(ctx, func(name string) string { return record.ArticleKey(slug, name) }, s); err != nil {
 		return prev, err
 	}
 	return s.Meta, w.putJSON(ctx, metaKey, s.Meta)
@@ -114,12 +115,12 @@ func (w snapshotWriter) write(ctx context.Context, s *Snapshot, prev storage.Art
 
 // historyRefs lists the captures kept in an article's history, from the
 // meta.json each has there, oldest first.
-func (w snapshotWriter) historyRefs(ctx context.Context, slug string) ([]storage.CaptureRef, error) {
-	prefix := storage.ArticleKey(slug, storage.HistoryDir) + "/"
+func (w snapshotWriter) historyRefs(ctx context.Context, slug string) ([]record.CaptureRef, error) {
+	prefix := record.ArticleKey(slug, record.HistoryDir) + "/"
 	var ids []string
 	err := w.store.List(ctx, prefix, func(info storage.Info) error {
 		id, name, ok := strings.Cut(strings.TrimPrefix(info.Key, prefix), "/")
-		if ok && name == storage.MetaFile {
+		if ok && name == record.MetaFile {
 			ids = append(ids, id)
 		}
 		return nil
@@ -127,16 +128,16 @@ func (w snapshotWriter) historyRefs(ctx context.Context, slug string) ([]storage
 	if err != nil {
 		return nil, fmt.Errorf("list history of %s: %w", slug, err)
 	}
-	var refs []storage.CaptureRef
+	var refs []record.CaptureRef
 	for _, id := range ids {
-		rc, err := w.store.Get(ctx, storage.HistoryKey(slug, id, storage.MetaFile))
+		rc, err := w.store.Get(ctx, record.HistoryKey(slug, id, record.MetaFile))
 		if err != nil {
 			if storage.IsNotExist(err) {
 				continue
 			}
 			return nil, fmt.Errorf("read history of %s: %w", slug, err)
 		}
-		var m storage.ArticleMeta
+		var m record.ArticleMeta
 		err = json.NewDecoder(io.LimitReader(rc, 4<<20)).Decode(&m)
 		rc.Close()
 		if err != nil {
@@ -157,9 +158,9 @@ func (w snapshotWriter) putContent(ctx context.Context, key func(string) string,
 		name, contentType string
 		data              []byte
 	}{
-		{storage.RawFile, "text/html", s.Raw},
-		{storage.ReadableFile, "text/html; charset=utf-8", []byte(s.Readable)},
-		{storage.TextFile, "text/plain; charset=utf-8", []byte(s.Text)},
+		{record.RawFile, "text/html", s.Raw},
+		{record.ReadableFile, "text/html; charset=utf-8", []byte(s.Readable)},
+		{record.TextFile, "text/plain; charset=utf-8", []byte(s.Text)},
 	}
 	for _, o := range objects {
 		k := key(o.name)
@@ -179,9 +180,9 @@ func (w snapshotWriter) putContent(ctx context.Context, key func(string) string,
 // copyToHistory copies the current capture's objects, meta.json last, into
 // history/<id>/. Copies are idempotent, so a crash half-way is repaired by
 // the next run doing the same copy again.
-func (w snapshotWriter) copyToHistory(ctx context.Context, slug, id string, prev storage.ArticleMeta) error {
-	for _, name := range []string{storage.RawFile, storage.ReadableFile, storage.TextFile} {
-		src := storage.ArticleKey(slug, name)
+func (w snapshotWriter) copyToHistory(ctx context.Context, slug, id string, prev record.ArticleMeta) error {
+	for _, name := range []string{record.RawFile, record.ReadableFile, record.TextFile} {
+		src := record.ArticleKey(slug, name)
 		rc, err := w.store.Get(ctx, src)
 		if storage.IsNotExist(err) {
 			continue
@@ -194,7 +195,7 @@ func (w snapshotWriter) copyToHistory(ctx context.Context, slug, id string, prev
 		if statErr == nil {
 			size = info.Size
 		}
-		dst := storage.HistoryKey(slug, id, name)
+		dst := record.HistoryKey(slug, id, name)
 		err = w.store.Put(ctx, dst, rc, size, storage.PutOptions{})
 		rc.Close()
 		if err != nil {
@@ -203,7 +204,7 @@ func (w snapshotWriter) copyToHistory(ctx context.Context, slug, id string, prev
 	}
 	old := prev
 	old.History = nil
-	return w.putJSON(ctx, storage.HistoryKey(slug, id, storage.MetaFile), old)
+	return w.putJSON(ctx, record.HistoryKey(slug, id, record.MetaFile), old)
 }
 
 func (w snapshotWriter) putJSON(ctx context.Context, key string, v any) error {
@@ -225,8 +226,8 @@ func (w snapshotWriter) putJSON(ctx context.Context, key string, v any) error {
 
 // captureRef names a capture by its fetch time, which sorts and is unique
 // per article in practice (captures of one article are seconds apart).
-func captureRef(m storage.ArticleMeta) storage.CaptureRef {
-	return storage.CaptureRef{
+func captureRef(m record.ArticleMeta) record.CaptureRef {
+	return record.CaptureRef{
 		CaptureID: m.FetchedAt.UTC().Format("20060102T150405.000Z"),
 		Status:    m.Status,
 		FetchedAt: m.FetchedAt,
@@ -235,13 +236,13 @@ func captureRef(m storage.ArticleMeta) storage.CaptureRef {
 }
 
 // appendRef adds ref to a history unless a re-run already recorded it.
-func appendRef(h []storage.CaptureRef, ref storage.CaptureRef) []storage.CaptureRef {
+func appendRef(h []record.CaptureRef, ref record.CaptureRef) []record.CaptureRef {
 	for _, r := range h {
 		if r.CaptureID == ref.CaptureID {
 			return h
 		}
 	}
-	out := append(append([]storage.CaptureRef(nil), h...), ref)
+	out := append(append([]record.CaptureRef(nil), h...), ref)
 	sort.Slice(out, func(i, j int) bool { return out[i].CaptureID < out[j].CaptureID })
 	return out
 }

@@ -3,8 +3,6 @@ package resolver
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -12,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Cache remembers which publisher URL a Google News article id resolved to,
@@ -52,17 +51,6 @@ func (c *memoryCache) Put(_ context.Context, id, u string) error {
 	return nil
 }
 
-// cacheDir is where resolutions live in a store (see storage/layout.go).
-const cacheDir = storage.CachePrefix + "gnews/"
-
-// CacheKey returns the store key of an id's cache entry:
-// "cache/gnews/<sha256 hex of the id>.json". Ids are up to 8 KiB of
-// base64, too long for some file systems' names, hence the hash.
-func CacheKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return cacheDir + hex.EncodeToString(sum[:]) + ".json"
-}
-
 // cacheEntry is one cache object: small JSON that any tool can read.
 type cacheEntry struct {
 	ID         string    `json:"id"`
@@ -84,7 +72,7 @@ type storeCache struct {
 }
 
 func (c *storeCache) Get(ctx context.Context, id string) (string, bool, error) {
-	key := CacheKey(id)
+	key := record.GNewsCacheKey(id)
 	rc, err := c.s.Get(ctx, key)
 	if storage.IsNotExist(err) {
 		return "", false, nil
@@ -116,7 +104,7 @@ func (c *storeCache) Put(ctx context.Context, id, u string) error {
 	if err != nil {
 		return fmt.Errorf("resolver cache encode: %w", err)
 	}
-	key := CacheKey(id)
+	key := record.GNewsCacheKey(id)
 	if err := c.s.Put(ctx, key, bytes.NewReader(b), int64(len(b)), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("resolver cache put %s: %w", key, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // fakeClock drives the limiter: sleeping advances it instantly.
@@ -121,17 +122,17 @@ func TestStoreCache(t *testing.T) {
 
 	// The entries are small JSON objects at documented keys.
 	id0 := parseInput(links[0]).id
-	b, err := os.ReadFile(dir + "/" + CacheKey(id0))
+	b, err := os.ReadFile(dir + "/" + record.GNewsCacheKey(id0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(b), `"url":"`+strings.ReplaceAll(urls[0], "&", `\u0026`)+`"`) || !strings.Contains(string(b), `"id":"`+id0+`"`) {
 		t.Errorf("cache entry %s", b)
 	}
-	if !strings.HasPrefix(CacheKey(id0), "cache/gnews/") || len(CacheKey(id0)) != len("cache/gnews/")+64+len(".json") {
-		t.Errorf("CacheKey = %s", CacheKey(id0))
+	if !strings.HasPrefix(record.GNewsCacheKey(id0), "cache/gnews/") || len(record.GNewsCacheKey(id0)) != len("cache/gnews/")+64+len(".json") {
+		t.Errorf("GNewsCacheKey = %s", record.GNewsCacheKey(id0))
 	}
-	if _, err := os.Stat(dir + "/" + CacheKey(failing)); !os.IsNotExist(err) {
+	if _, err := os.Stat(dir + "/" + record.GNewsCacheKey(failing)); !os.IsNotExist(err) {
 		t.Errorf("the failure was cached (stat err %v)", err)
 	}
 	n := 0
@@ -156,7 +157,7 @@ func TestStoreCache(t *testing.T) {
 	}
 
 	// The failure is retried with a fresh signature; a corrupt entry is a miss.
-	if err := os.WriteFile(dir+"/"+CacheKey(parseInput(links[1]).id), []byte("{not json"), 0o644); err != nil {
+	if err := os.WriteFile(dir+"/"+record.GNewsCacheKey(parseInput(links[1]).id), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f.Register(failing, gnewstest.Article{PublisherURL: "https://p.example/fail"})

@@ -22,6 +22,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // indexVersion names the index layout. Bump it when the mapping or the
@@ -219,12 +220,12 @@ func fingerprint(info storage.Info) string {
 
 // articleSlugOf returns the slug of an "articles/<slug>/meta.json" key.
 func articleSlugOf(key string) (string, bool) {
-	rest, ok := strings.CutPrefix(key, storage.ArticlesPrefix)
+	rest, ok := strings.CutPrefix(key, record.ArticlesPrefix)
 	if !ok {
 		return "", false
 	}
 	slug, name, ok := strings.Cut(rest, "/")
-	if !ok || name != storage.MetaFile || !validSlug(slug) {
+	if !ok || name != record.MetaFile || !validSlug(slug) {
 		return "", false
 	}
 	return slug, true
@@ -255,7 +256,7 @@ func (ix *searchIndex) refresh(ctx context.Context) error {
 
 func (ix *searchIndex) refreshLocked(ctx context.Context) error {
 	current := map[string]string{}
-	err := ix.store.List(ctx, storage.ArticlesPrefix, func(info storage.Info) error {
+	err := ix.store.List(ctx, record.ArticlesPrefix, func(info storage.Info) error {
 		if slug, ok := articleSlugOf(info.Key); ok {
 			current[slug] = fingerprint(info)
 		}
@@ -423,7 +424,7 @@ func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, err
 	} else if !strings.EqualFold(meta.SiteName, doc.Publisher) {
 		doc.SiteName = meta.SiteName
 	}
-	rc, err := ix.store.Get(ctx, storage.ArticleKey(slug, storage.TextFile))
+	rc, err := ix.store.Get(ctx, record.ArticleKey(slug, record.TextFile))
 	switch {
 	case storage.IsNotExist(err):
 		return doc, nil // failed captures have no text

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // storeContext bounds the store reads of one request.
@@ -101,7 +101,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 }
 
 type digestView struct {
-	Digest  *storage.DigestRecord
+	Digest  *record.DigestRecord
 	Summary digestSummary
 }
 
@@ -126,12 +126,12 @@ type digestRef struct {
 
 // captureView is one capture in an article's history.
 type captureView struct {
-	storage.CaptureRef
+	record.CaptureRef
 	Linkable bool // the capture id is safe to put in a URL
 }
 
 type articleView struct {
-	Meta      *storage.ArticleMeta
+	Meta      *record.ArticleMeta
 	Title     string
 	Body      readableBody
 	Digests   []digestRef
@@ -199,7 +199,7 @@ func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.Slug = slug
-	info, err := s.store.Stat(ctx, snapshotKey(slug, capture, storage.RawFile))
+	info, err := s.store.Stat(ctx, snapshotKey(slug, capture, record.RawFile))
 	if err != nil {
 		s.fail(w, r, "snapshot", err)
 		return
@@ -276,9 +276,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 // capture (capture "") or of an earlier one.
 func snapshotKey(slug, capture, name string) string {
 	if capture == "" {
-		return storage.ArticleKey(slug, name)
+		return record.ArticleKey(slug, name)
 	}
-	return storage.HistoryKey(slug, capture, name)
+	return record.HistoryKey(slug, capture, name)
 }
 
 // searchFailed answers a failed search: the index, unlike the store, is

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // errUnreadable marks a record (meta.json, digest) that exists but does not
@@ -52,9 +53,9 @@ func isStoreReadError(err error) bool {
 }
 
 // readMeta reads articles/<slug>/meta.json.
-func readMeta(ctx context.Context, st storage.Store, slug string) (*storage.ArticleMeta, error) {
-	var m storage.ArticleMeta
-	if err := readJSON(ctx, st, storage.ArticleKey(slug, storage.MetaFile), &m); err != nil {
+func readMeta(ctx context.Context, st storage.Store, slug string) (*record.ArticleMeta, error) {
+	var m record.ArticleMeta
+	if err := readJSON(ctx, st, record.ArticleKey(slug, record.MetaFile), &m); err != nil {
 		return nil, err
 	}
 	if m.Slug == "" {
@@ -64,9 +65,9 @@ func readMeta(ctx context.Context, st storage.Store, slug string) (*storage.Arti
 }
 
 // readDigest reads digests/<slug>.json.
-func readDigest(ctx context.Context, st storage.Store, slug string) (*storage.DigestRecord, error) {
-	var d storage.DigestRecord
-	if err := readJSON(ctx, st, storage.DigestKey(slug), &d); err != nil {
+func readDigest(ctx context.Context, st storage.Store, slug string) (*record.DigestRecord, error) {
+	var d record.DigestRecord
+	if err := readJSON(ctx, st, record.DigestKey(slug), &d); err != nil {
 		return nil, err
 	}
 	if d.Slug == "" {
@@ -77,7 +78,7 @@ func readDigest(ctx context.Context, st storage.Store, slug string) (*storage.Di
 
 // displayTitle is the best title for an article: the page's own, else the
 // digest's, else the slug.
-func displayTitle(m *storage.ArticleMeta) string {
+func displayTitle(m *record.ArticleMeta) string {
 	for _, t := range []string{m.ArticleTitle, m.Title, m.Slug} {
 		if t = strings.TrimSpace(t); t != "" {
 			return t
@@ -89,7 +90,7 @@ func displayTitle(m *storage.ArticleMeta) string {
 // requestedDigest reads the digest the request's {slug} names. When it
 // cannot, it has answered the request (404 for a bad or unknown slug, 503
 // for a store outage) and returns false.
-func (s *Server) requestedDigest(ctx context.Context, w http.ResponseWriter, r *http.Request) (*storage.DigestRecord, bool) {
+func (s *Server) requestedDigest(ctx context.Context, w http.ResponseWriter, r *http.Request) (*record.DigestRecord, bool) {
 	slug := r.PathValue("slug")
 	if !validSlug(slug) {
 		s.badSlug(w, r, "digest")
@@ -106,7 +107,7 @@ func (s *Server) requestedDigest(ctx context.Context, w http.ResponseWriter, r *
 
 // requestedArticle reads the meta.json of the article the request's {slug}
 // names, answering the request itself when it cannot (see requestedDigest).
-func (s *Server) requestedArticle(ctx context.Context, w http.ResponseWriter, r *http.Request) (*storage.ArticleMeta, bool) {
+func (s *Server) requestedArticle(ctx context.Context, w http.ResponseWriter, r *http.Request) (*record.ArticleMeta, bool) {
 	slug := r.PathValue("slug")
 	if !validSlug(slug) {
 		s.badSlug(w, r, "article")

@@ -11,16 +11,17 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // rawSnapshot serves raw.html exactly as archived, inert: see snapshotCSP.
 func (s *Server) rawSnapshot(w http.ResponseWriter, r *http.Request) {
-	s.snapshot(w, r, storage.RawFile)
+	s.snapshot(w, r, record.RawFile)
 }
 
 // textSnapshot serves text.txt as UTF-8 plain text.
 func (s *Server) textSnapshot(w http.ResponseWriter, r *http.Request) {
-	s.snapshot(w, r, storage.TextFile)
+	s.snapshot(w, r, record.TextFile)
 }
 
 // snapshot streams one object of a capture from the store to the client.
@@ -32,14 +33,14 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	contentType, etag := "text/plain; charset=utf-8", ""
-	if name == storage.RawFile {
+	if name == record.RawFile {
 		// The charset comes from the capture's meta.json: the publisher may
 		// have declared it only in its Content-Type header, which raw.html
 		// does not keep.
 		ctx, cancel := s.storeContext(r)
 		m, err := readMeta(ctx, s.store, slug)
 		if err == nil && capture != "" {
-			m, err = readMetaKey(ctx, s.store, snapshotKey(slug, capture, storage.MetaFile))
+			m, err = readMetaKey(ctx, s.store, snapshotKey(slug, capture, record.MetaFile))
 		}
 		cancel()
 		switch {
@@ -98,7 +99,7 @@ func (s *Server) snapshotHeaders(w http.ResponseWriter, r *http.Request, slug, n
 		h.Set("ETag", etag)
 	}
 	disposition, ext := "inline", ".txt"
-	if name == storage.RawFile {
+	if name == record.RawFile {
 		ext = ".html"
 	}
 	if r.URL.Query().Get("download") != "" {
@@ -127,8 +128,8 @@ func charsetParam(label string) string {
 }
 
 // readMetaKey reads a meta.json by key (an earlier capture's).
-func readMetaKey(ctx context.Context, st storage.Store, key string) (*storage.ArticleMeta, error) {
-	var m storage.ArticleMeta
+func readMetaKey(ctx context.Context, st storage.Store, key string) (*record.ArticleMeta, error) {
+	var m record.ArticleMeta
 	if err := readJSON(ctx, st, key, &m); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Consistency is what CheckArchive found in a store.
@@ -29,8 +30,8 @@ type Consistency struct {
 func CheckArchive(ctx context.Context, s storage.Store) (Consistency, error) {
 	var c Consistency
 	var metas []string
-	err := s.List(ctx, storage.ArticlesPrefix, func(info storage.Info) error {
-		if strings.HasSuffix(info.Key, "/"+storage.MetaFile) {
+	err := s.List(ctx, record.ArticlesPrefix, func(info storage.Info) error {
+		if strings.HasSuffix(info.Key, "/"+record.MetaFile) {
 			metas = append(metas, info.Key)
 		}
 		return nil
@@ -39,7 +40,7 @@ func CheckArchive(ctx context.Context, s storage.Store) (Consistency, error) {
 		return c, fmt.Errorf("check archive: %w", err)
 	}
 	for _, key := range metas {
-		if strings.Contains(key, "/"+storage.HistoryDir+"/") {
+		if strings.Contains(key, "/"+record.HistoryDir+"/") {
 			c.History++
 		} else {
 			c.Articles++
@@ -60,13 +61,13 @@ func checkMeta(ctx context.Context, s storage.Store, key string) (string, error)
 	if err != nil {
 		return "", fmt.Errorf("check archive: %w", err)
 	}
-	var m storage.ArticleMeta
+	var m record.ArticleMeta
 	err = json.NewDecoder(rc).Decode(&m)
 	rc.Close()
 	if err != nil {
 		return fmt.Sprintf("%s: not a meta.json: %v", key, err), nil
 	}
-	rawKey := strings.TrimSuffix(key, storage.MetaFile) + storage.RawFile
+	rawKey := strings.TrimSuffix(key, record.MetaFile) + record.RawFile
 	raw, err := s.Get(ctx, rawKey)
 	switch {
 	case storage.IsNotExist(err) && m.SHA256 == "":

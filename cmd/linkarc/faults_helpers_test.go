@@ -11,6 +11,7 @@ import (
 	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Helpers shared by the fault tests (outage, signals, kill loop,
@@ -83,7 +84,7 @@ func checkAllOnce(t testing.TB, s storage.Store, w *archivetest.World) {
 	}
 	for _, a := range w.Articles {
 		m := readMeta(t, s, archive.ArticleSlug(a.Title, a.Publisher))
-		if m.Status != storage.StatusOK || m.URL != a.URL || len(m.History) != 0 {
+		if m.Status != record.StatusOK || m.URL != a.URL || len(m.History) != 0 {
 			t.Errorf("%s: status %q (%s) url %q history %d; want ok, %q, one capture", m.Slug, m.Status, m.Error, m.URL, len(m.History), a.URL)
 		}
 	}

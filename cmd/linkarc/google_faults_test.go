@@ -13,6 +13,7 @@ import (
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // TestArchiveGoogleRefusesLaterChunk: Google refuses (429, or a redirect to
@@ -69,9 +70,9 @@ func TestArchiveGoogleRefusesLaterChunk(t *testing.T) {
 			resolved := map[string]bool{}
 			for i, a := range w.Articles {
 				m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
-				want, reason := storage.StatusOK, ""
+				want, reason := record.StatusOK, ""
 				if i >= served {
-					want, reason = storage.StatusFailed, "rate_limited"
+					want, reason = record.StatusFailed, "rate_limited"
 				} else {
 					resolved[googleID(t, a.Link)] = true
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/linkarc/linkarc/internal/netguard/netguardtest"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // mustBeRefusedEarly stops the test before linkarc runs if the SSRF guard's
@@ -93,7 +94,7 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	}
 	for _, w := range wants {
 		m := readMeta(t, store, w.slug)
-		if m.Status != storage.StatusFailed || m.Reason != archive.ReasonForbiddenAddress || m.URL != w.url || m.ResolveMethod != w.method {
+		if m.Status != record.StatusFailed || m.Reason != archive.ReasonForbiddenAddress || m.URL != w.url || m.ResolveMethod != w.method {
 			t.Errorf("%s: status %q reason %q url %q method %q; want failed, %s, %s, %s (error %q)",
 				w.slug, m.Status, m.Reason, m.URL, m.ResolveMethod, archive.ReasonForbiddenAddress, w.url, w.method, m.Error)
 		}
@@ -104,7 +105,7 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 		if m.HTTPStatus != 0 || m.SHA256 != "" {
 			t.Errorf("%s: a response was recorded: HTTP %d, sha256 %q", w.slug, m.HTTPStatus, m.SHA256)
 		}
-		if _, err := store.Stat(t.Context(), storage.ArticleKey(w.slug, storage.RawFile)); !storage.IsNotExist(err) {
+		if _, err := store.Stat(t.Context(), record.ArticleKey(w.slug, record.RawFile)); !storage.IsNotExist(err) {
 			t.Errorf("%s: raw.html exists (stat: %v)", w.slug, err)
 		}
 	}
@@ -117,7 +118,7 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Articles != len(wants) || rep.Counts[storage.StatusFailed] != len(wants) || rep.ByReason[archive.ReasonForbiddenAddress] != len(wants) {
+	if rep.Articles != len(wants) || rep.Counts[record.StatusFailed] != len(wants) || rep.ByReason[archive.ReasonForbiddenAddress] != len(wants) {
 		t.Errorf("report: %d articles, counts %v, by reason %v; want all %d failed as %s", rep.Articles, rep.Counts, rep.ByReason, len(wants), archive.ReasonForbiddenAddress)
 	}
 	failed := map[string]archive.ArticleFailure{}
@@ -126,7 +127,7 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	}
 	for _, w := range wants {
 		f, ok := failed[w.slug]
-		if !ok || f.Status != storage.StatusFailed || f.Reason != archive.ReasonForbiddenAddress || f.URL != w.url || f.Link != w.link {
+		if !ok || f.Status != record.StatusFailed || f.Reason != archive.ReasonForbiddenAddress || f.URL != w.url || f.Link != w.link {
 			t.Errorf("report failure for %s = %+v (listed %v); want failed %s for %s", w.slug, f, ok, archive.ReasonForbiddenAddress, w.url)
 		}
 	}

@@ -1,20 +1,13 @@
-package storage
+package record
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"path"
 	"time"
 )
 
-// The archive layout. Other tools read it, so it is documented in the README
-// and changes only compatibly (new fields, never renamed ones).
-//
-//	articles/<slug>/meta.json       ArticleMeta, written last
-//	articles/<slug>/raw.html        the page exactly as received
-//	articles/<slug>/readable.html   readable HTML (UTF-8)
-//	articles/<slug>/text.txt        plain text (UTF-8)
-//	articles/<slug>/history/<capture-id>/...   earlier captures, same four names
-//	digests/<digest-slug>.json      DigestRecord
-//	cache/gnews/<key>.json          resolver cache (package resolver)
+// Key prefixes and object names of the layout (see the package comment).
 const (
 	ArticlesPrefix = "articles/"
 	DigestsPrefix  = "digests/"
@@ -38,6 +31,18 @@ func HistoryKey(slug, captureID, name string) string {
 
 // DigestKey is the key of a digest record.
 func DigestKey(digestSlug string) string { return "digests/" + digestSlug + ".json" }
+
+// gnewsCacheDir is where the resolver's cache entries live.
+const gnewsCacheDir = CachePrefix + "gnews/"
+
+// GNewsCacheKey returns the store key of the resolver's cache entry for a
+// Google News article id: "cache/gnews/<sha256 hex of the id>.json". Ids
+// are up to 8 KiB of base64, too long for some file systems' names, hence
+// the hash.
+func GNewsCacheKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return gnewsCacheDir + hex.EncodeToString(sum[:]) + ".json"
+}
 
 // Article statuses.
 const (
