@@ -248,7 +248,7 @@ func (a *Archiver) loadDigests(roots []string, rep *Report) []*digestState {
 		if other, dup := seen[slug]; dup && other != path {
 			// Two files claim one slug: the later path (in walk order, which is
 			// sorted) gets a suffix derived from its path, stable across runs.
-			slug = CollisionSlug(slug, path)
+			slug = record.CollisionSlug(slug, path)
 		}
 		seen[slug] = path
 		out = append(out, &digestState{d: d, slug: slug, articles: make([]*article, len(d.Items))})

@@ -43,8 +43,8 @@ type Item struct {
 	URL       string `json:"url"`       // the href, usually a Google News article URL
 }
 
-// Slug is the article slug of the item: ArticleSlug(Title, Publisher).
-func (it Item) Slug() string { return ArticleSlug(it.Title, it.Publisher) }
+// Slug is the article slug of the item: record.ArticleSlug(Title, Publisher).
+func (it Item) Slug() string { return record.ArticleSlug(it.Title, it.Publisher) }
 
 // SkippedItem is a link in a digest that was not turned into an Item.
 type SkippedItem struct {
@@ -76,7 +76,7 @@ func (e *DigestError) Unwrap() error { return e.Err }
 // Skipped.
 //
 // The digest's Slug is the front-matter slug when that is already a valid
-// slug (ValidSlug), else Slugify of the title, else of the file name.
+// slug (record.ValidSlug), else record.Slugify of the title, else of the file name.
 //
 // Files that are too large, binary, not UTF-8, lack front matter, have
 // invalid YAML or hold no usable link give a *DigestError.
@@ -205,14 +205,14 @@ func splitTitle(s string) (title, publisher string) {
 // digestSlug picks the digest's slug: the front-matter slug if it is valid
 // as it stands, else one made from the title, else from the file name.
 func digestSlug(path string, fm record.FrontMatter) string {
-	if ValidSlug(fm.Slug) {
+	if record.ValidSlug(fm.Slug) {
 		return fm.Slug
 	}
-	if s, ok := slugify(fm.Title, MaxSlugLen); ok {
+	if s, ok := record.SlugifyOK(fm.Title); ok {
 		return s
 	}
 	base := filepath.Base(path)
-	return Slugify(strings.TrimSuffix(base, filepath.Ext(base)))
+	return record.Slugify(strings.TrimSuffix(base, filepath.Ext(base)))
 }
 
 func invalidUTF8Offset(b []byte) int {

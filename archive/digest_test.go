@@ -11,10 +11,13 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
 	"github.com/linkarc/linkarc/internal/fuzzcheck"
+	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -404,7 +407,7 @@ func FuzzParseDigest(f *testing.F) {
 		}
 		checkSlug(t, "digest", d.Slug)
 		checkStorable(t, "digest", d.Slug)
-		if !ValidSlug(d.Slug) {
+		if !record.ValidSlug(d.Slug) {
 			t.Fatalf("digest slug %q is not valid", d.Slug)
 		}
 		urls := map[string]bool{}
@@ -421,7 +424,7 @@ func FuzzParseDigest(f *testing.F) {
 			}
 			checkSlug(t, it.Title, it.Slug())
 			checkStorable(t, it.Title, it.Slug())
-			checkSlug(t, it.Title, ArticleSlug(it.Title, it.Publisher))
+			checkSlug(t, it.Title, record.ArticleSlug(it.Title, it.Publisher))
 			if u, err := url.Parse(it.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 				t.Fatalf("item %+v: URL is not http(s) with a host", it)
 			}
@@ -459,4 +462,40 @@ func BenchmarkParseDigest(b *testing.B) {
 			}
 		}
 	})
+}
+
+// checkStorable asserts that a slug makes valid storage keys: the store
+// itself refuses traversal, control characters and empty segments, so a
+// slug it would refuse is one that could not be archived (or viewed).
+func checkStorable(t *testing.T, in, slug string) {
+	t.Helper()
+	for _, key := range []string{record.ArticleKey(slug, record.MetaFile), record.DigestKey(slug)} {
+		if err := storage.ValidKey(key); err != nil {
+			t.Fatalf("slug %q (from %q) makes an invalid key: %v", slug, in, err)
+		}
+	}
+}
+
+// checkSlug fails t if s breaks an invariant every slug must keep.
+func checkSlug(t *testing.T, in, s string) {
+	t.Helper()
+	switch {
+	case s == "":
+		t.Fatalf("Slugify(%q) is empty", in)
+	case len(s) > record.MaxSlugLen:
+		t.Fatalf("Slugify(%q) = %q is %d bytes", in, s, len(s))
+	case !utf8.ValidString(s):
+		t.Fatalf("Slugify(%q) = %q is not valid UTF-8", in, s)
+	case strings.Contains(s, "/") || strings.Contains(s, "\\") || strings.Contains(s, ".."):
+		t.Fatalf("Slugify(%q) = %q holds a path separator or ..", in, s)
+	case strings.HasPrefix(s, ".") || strings.HasPrefix(s, "-") || strings.HasSuffix(s, "-"):
+		t.Fatalf("Slugify(%q) = %q starts with . or - or ends with -", in, s)
+	case strings.Contains(s, "--"):
+		t.Fatalf("Slugify(%q) = %q holds --", in, s)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.IsSpace(r) || unicode.IsUpper(r) {
+			t.Fatalf("Slugify(%q) = %q holds %U", in, s, r)
+		}
+	}
 }

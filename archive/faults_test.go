@@ -210,7 +210,7 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 	if _, err := a.Run(ctx, []string{w.Dir}); err != nil {
 		t.Fatal(err)
 	}
-	slug := ArticleSlug(w.Articles[0].Title, w.Articles[0].Publisher)
+	slug := record.ArticleSlug(w.Articles[0].Title, w.Articles[0].Publisher)
 	var first record.ArticleMeta
 	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, record.ArticleKey(slug, record.MetaFile)))), &first)
 	if first.Status != record.StatusBlocked || first.SHA256 == "" {
@@ -319,7 +319,7 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, it := range items {
-		m := readTestMeta(t, store, ArticleSlug(it.Title, it.Publisher))
+		m := readTestMeta(t, store, record.ArticleSlug(it.Title, it.Publisher))
 		want := record.StatusOK
 		if strings.HasPrefix(it.Title, "Evil") {
 			want = record.StatusFailed

@@ -161,7 +161,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	}
 
 	first := refs[0].ds.d.Items[refs[0].i]
-	slug, prev, err := p.claim(ctx, ArticleSlug(first.Title, first.Publisher), key, same)
+	slug, prev, err := p.claim(ctx, record.ArticleSlug(first.Title, first.Publisher), key, same)
 	if err != nil {
 		return err
 	}
@@ -226,14 +226,14 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 func (p *planner) claim(ctx context.Context, base, key string, same func(record.ArticleMeta) bool) (string, metaEntry, error) {
 	slug := base
 	if owner, taken := p.owner[base]; taken && owner != key {
-		slug = CollisionSlug(base, key)
+		slug = record.CollisionSlug(base, key)
 	} else if !taken {
 		e, err := p.metaEntry(ctx, base)
 		if err != nil {
 			return "", metaEntry{}, err
 		}
 		if e.ok && !same(e.m) {
-			slug = CollisionSlug(base, key)
+			slug = record.CollisionSlug(base, key)
 		}
 	}
 	p.owner[slug] = key
@@ -264,7 +264,7 @@ func (p *planner) metaEntry(ctx context.Context, slug string) (metaEntry, error)
 func (p *planner) baseSlug(link string) string {
 	ref := p.refs[link][0]
 	it := ref.ds.d.Items[ref.i]
-	return ArticleSlug(it.Title, it.Publisher)
+	return record.ArticleSlug(it.Title, it.Publisher)
 }
 
 func (p *planner) attach(art *article, refs []itemRef) {

@@ -173,7 +173,7 @@ func (c *catalog) refreshLocked(ctx context.Context) error {
 	err := c.store.List(ctx, record.DigestsPrefix, func(info storage.Info) error {
 		name := strings.TrimPrefix(info.Key, record.DigestsPrefix)
 		slug, ok := strings.CutSuffix(name, ".json")
-		if !ok || !validSlug(slug) {
+		if !ok || !record.ValidSlug(slug) {
 			return nil
 		}
 		entries = append(entries, entry{slug, fingerprint(info)})

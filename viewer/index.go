@@ -225,7 +225,7 @@ func articleSlugOf(key string) (string, bool) {
 		return "", false
 	}
 	slug, name, ok := strings.Cut(rest, "/")
-	if !ok || name != record.MetaFile || !validSlug(slug) {
+	if !ok || name != record.MetaFile || !record.ValidSlug(slug) {
 		return "", false
 	}
 	return slug, true

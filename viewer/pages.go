@@ -155,7 +155,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	v := articleView{Meta: m, Title: displayTitle(m), Body: body, Published: formatPublished(m.PublishedTime)}
 	for _, d := range m.Digests {
 		ref := digestRef{Name: d}
-		if validSlug(d) {
+		if record.ValidSlug(d) {
 			ref.Slug = d
 			if sum, ok := s.catalog.lookup(d); ok {
 				ref.Name, ref.Date, ref.Known = sum.Title, sum.Date, true
@@ -164,7 +164,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		v.Digests = append(v.Digests, ref)
 	}
 	for _, c := range slices.Backward(m.History) {
-		v.History = append(v.History, captureView{CaptureRef: c, Linkable: validSlug(c.CaptureID)})
+		v.History = append(v.History, captureView{CaptureRef: c, Linkable: record.ValidCaptureID(c.CaptureID)})
 	}
 	s.render(w, r, http.StatusOK, "article", page{Title: v.Title, Data: v})
 }
@@ -187,7 +187,7 @@ type rawView struct {
 // so it is inert even if someone opens it directly.
 func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
 	slug, capture := r.PathValue("slug"), r.PathValue("capture")
-	if !validSlug(slug) || (capture != "" && !validSlug(capture)) {
+	if !record.ValidSlug(slug) || (capture != "" && !record.ValidCaptureID(capture)) {
 		s.badSlug(w, r, "snapshot")
 		return
 	}

@@ -92,7 +92,7 @@ func displayTitle(m *record.ArticleMeta) string {
 // for a store outage) and returns false.
 func (s *Server) requestedDigest(ctx context.Context, w http.ResponseWriter, r *http.Request) (*record.DigestRecord, bool) {
 	slug := r.PathValue("slug")
-	if !validSlug(slug) {
+	if !record.ValidSlug(slug) {
 		s.badSlug(w, r, "digest")
 		return nil, false
 	}
@@ -109,7 +109,7 @@ func (s *Server) requestedDigest(ctx context.Context, w http.ResponseWriter, r *
 // names, answering the request itself when it cannot (see requestedDigest).
 func (s *Server) requestedArticle(ctx context.Context, w http.ResponseWriter, r *http.Request) (*record.ArticleMeta, bool) {
 	slug := r.PathValue("slug")
-	if !validSlug(slug) {
+	if !record.ValidSlug(slug) {
 		s.badSlug(w, r, "article")
 		return nil, false
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 //go:embed templates
@@ -106,7 +108,7 @@ func templateFuncs() template.FuncMap {
 		"add":       func(a, b int) int { return a + b },
 		"status":    statusLabel,
 		"short":     shortHash,
-		"validslug": validSlug,
+		"validslug": record.ValidSlug,
 		"int":       func(n uint64) int { return int(min(n, 1<<31)) },
 	}
 }

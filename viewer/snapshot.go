@@ -28,7 +28,7 @@ func (s *Server) textSnapshot(w http.ResponseWriter, r *http.Request) {
 // It never holds the object in memory, whatever its size.
 func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 	slug, capture := r.PathValue("slug"), r.PathValue("capture")
-	if !validSlug(slug) || (capture != "" && !validSlug(capture)) {
+	if !record.ValidSlug(slug) || (capture != "" && !record.ValidCaptureID(capture)) {
 		s.badSlug(w, r, "snapshot")
 		return
 	}
@@ -46,7 +46,7 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 		switch {
 		case err == nil:
 			contentType = "text/html" + charsetParam(m.Charset)
-			if m.SHA256 != "" && validSlug(m.SHA256) {
+			if m.SHA256 != "" && isSHA256Hex(m.SHA256) {
 				etag = strconv.Quote(m.SHA256)
 			}
 		case storage.IsNotExist(err) && capture != "":
@@ -134,4 +134,18 @@ func readMetaKey(ctx context.Context, st storage.Store, key string) (*record.Art
 		return nil, err
 	}
 	return &m, nil
+}
+
+// isSHA256Hex reports whether s is a lower-case hex SHA-256, safe to quote
+// as an ETag.
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

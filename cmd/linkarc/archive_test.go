@@ -97,7 +97,7 @@ func TestArchiveEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range w.Articles {
-		slug := archive.ArticleSlug(a.Title, a.Publisher)
+		slug := record.ArticleSlug(a.Title, a.Publisher)
 		m := readMeta(t, store, slug)
 		if m.Status != record.StatusOK || m.URL != a.URL || m.GoogleNewsURL != a.Link {
 			t.Errorf("%s: status %q url %q link %q; want ok %q %q (error %q)", slug, m.Status, m.URL, m.GoogleNewsURL, a.URL, a.Link, m.Error)
@@ -219,7 +219,7 @@ func TestArchiveKilledAndResumed(t *testing.T) {
 		t.Errorf("%d articles stored, want %d", n, len(w.Articles))
 	}
 	for _, a := range w.Articles {
-		m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+		m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 		if m.Status != record.StatusOK || m.URL != a.URL || len(m.History) != 0 {
 			t.Errorf("%s: status %q url %q history %d; want ok, %q, no second capture", m.Slug, m.Status, m.URL, len(m.History), a.URL)
 		}
@@ -274,7 +274,7 @@ func TestArchiveRateLimitedResumes(t *testing.T) {
 	}
 	ok := 0
 	for _, a := range w.Articles {
-		m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+		m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 		switch {
 		case m.Status == record.StatusOK:
 			ok++
@@ -365,7 +365,7 @@ func TestArchiveRecaptures(t *testing.T) {
 		t.Fatal(err)
 	}
 	meta := func(a archivetest.WorldArticle) record.ArticleMeta {
-		return readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+		return readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 	}
 	archiveRun := func(wantCode int, extra ...string) {
 		t.Helper()

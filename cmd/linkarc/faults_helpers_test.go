@@ -83,7 +83,7 @@ func checkAllOnce(t testing.TB, s storage.Store, w *archivetest.World) {
 		t.Errorf("store holds %d articles and %d earlier captures, want %d and 0", c.Articles, c.History, len(w.Articles))
 	}
 	for _, a := range w.Articles {
-		m := readMeta(t, s, archive.ArticleSlug(a.Title, a.Publisher))
+		m := readMeta(t, s, record.ArticleSlug(a.Title, a.Publisher))
 		if m.Status != record.StatusOK || m.URL != a.URL || len(m.History) != 0 {
 			t.Errorf("%s: status %q (%s) url %q history %d; want ok, %q, one capture", m.Slug, m.Status, m.Error, m.URL, len(m.History), a.URL)
 		}

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
@@ -69,7 +68,7 @@ func TestArchiveGoogleRefusesLaterChunk(t *testing.T) {
 			}
 			resolved := map[string]bool{}
 			for i, a := range w.Articles {
-				m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+				m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 				want, reason := record.StatusOK, ""
 				if i >= served {
 					want, reason = record.StatusFailed, "rate_limited"

@@ -284,7 +284,7 @@ func TestArchivePublisherMisbehaviour(t *testing.T) {
 	for i, mb := range misbehaviours {
 		t.Run(mb.name, func(t *testing.T) {
 			a := w.Articles[i]
-			m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+			m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 			if m.Status != mb.status || m.Reason != mb.reason {
 				t.Errorf("meta.json: status %q reason %q (%s); want %q %q", m.Status, m.Reason, m.Error, mb.status, mb.reason)
 			}
@@ -305,7 +305,7 @@ func TestArchivePublisherMisbehaviour(t *testing.T) {
 	}
 	good := 0
 	for _, a := range w.Articles[n:] {
-		m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+		m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 		if m.Status != record.StatusOK {
 			t.Errorf("good article %s on %s: %s %s (%s)", m.Slug, a.Host.Host, m.Status, m.Reason, m.Error)
 		}

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // TestServeEndToEnd archives a digest folder with `linkarc archive`, then
@@ -83,7 +83,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	a := w.Articles[0]
-	slug := archive.ArticleSlug(a.Title, a.Publisher)
+	slug := record.ArticleSlug(a.Title, a.Publisher)
 	firstWords := strings.Join(strings.Fields(a.Page.Text)[:6], " ")
 	checks := []struct {
 		path, host string
@@ -92,7 +92,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}{
 		{"/", "", 200, "Digest 0 - Test News"},
 		{"/", "", 200, "Digest 1 - Test News"},
-		{"/digests/" + url.PathEscape(archive.Slugify("Digest 0 - Test News")), "", 200, a.Title},
+		{"/digests/" + url.PathEscape(record.Slugify("Digest 0 - Test News")), "", 200, a.Title},
 		{"/articles/" + slug, "", 200, a.Title},
 		{"/articles/" + slug, "", 200, firstWords[:20]},
 		{"/search?q=" + url.QueryEscape(a.Page.ID[:8]), "", 200, "/articles/" + slug},

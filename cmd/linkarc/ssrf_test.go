@@ -65,9 +65,9 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 		batch := archivetest.DigestItem{Title: "Resolved link to " + tg.Name, Publisher: "Hostile Feed", Link: google.NewArticle(batchURL)}
 		items = append(items, plain, via, batch)
 		wants = append(wants,
-			want{archive.ArticleSlug(plain.Title, plain.Publisher), plain.Link, tg.URL, "direct"},
-			want{archive.ArticleSlug(via.Title, via.Publisher), via.Link, viaURL, "offline"},
-			want{archive.ArticleSlug(batch.Title, batch.Publisher), batch.Link, batchURL, "batchexecute"})
+			want{record.ArticleSlug(plain.Title, plain.Publisher), plain.Link, tg.URL, "direct"},
+			want{record.ArticleSlug(via.Title, via.Publisher), via.Link, viaURL, "offline"},
+			want{record.ArticleSlug(batch.Title, batch.Publisher), batch.Link, batchURL, "batchexecute"})
 	}
 	digests := t.TempDir()
 	if _, err := archivetest.WriteDigest(digests, "hostile.md", "Hostile digest", time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC), items); err != nil {

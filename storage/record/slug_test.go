@@ -1,4 +1,4 @@
-package archive
+package record
 
 import (
 	"crypto/sha256"
@@ -206,7 +206,7 @@ func checkSlug(t *testing.T, in, s string) {
 // valid storage keys, without allocating out of proportion; Slugify is
 // idempotent; and ValidSlug accepts nothing less safe.
 //
-//	go test ./archive -run '^$' -fuzz '^FuzzSlugify$' -fuzztime 60s
+//	go test ./storage/record -run '^$' -fuzz '^FuzzSlugify$' -fuzztime 60s
 func FuzzSlugify(f *testing.F) {
 	f.Add("Why Security Guarantees Are So Crucial, and Thorny, for Ukraine - The New York Times")
 	f.Add("Новости дня - РБК")

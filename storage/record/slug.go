@@ -1,9 +1,10 @@
-package archive
+package record
 
 import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -78,6 +79,11 @@ func Slugify(s string) string {
 	return slug
 }
 
+// SlugifyOK is Slugify that also says whether s held a letter or digit:
+// when it did not, it returns "" and false rather than "untitled", so the
+// caller can fall back to another name.
+func SlugifyOK(s string) (string, bool) { return slugify(s, MaxSlugLen) }
+
 // ArticleSlug is the slug of an article listed in a digest:
 // Slugify(title + " - " + publisher).
 func ArticleSlug(title, publisher string) string {
@@ -88,7 +94,10 @@ func ArticleSlug(title, publisher string) string {
 }
 
 // ValidSlug reports whether s is already a slug in the form Slugify
-// produces, and so is safe to use as a path element as it is.
+// produces, and so is safe to use as a path element as it is. It is the one
+// slug rule: the archiver keeps a digest's own slug only when it passes, and
+// the viewer serves only slugs that pass, so a name the archiver would never
+// write ("Ab", "a_b", "x.y") is never looked up either.
 func ValidSlug(s string) bool {
 	slug, ok := slugify(s, MaxSlugLen)
 	return ok && slug == s
@@ -221,6 +230,39 @@ func slugTruncate(s string, limit int) string {
 func slugASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// captureIDLayout formats a capture's fetch time as its id: it sorts in
+// time order and is unique per article in practice (captures of one
+// article are seconds apart).
+const captureIDLayout = "20060102T150405.000Z"
+
+// CaptureID is the id of a capture fetched at t, e.g. "20240101T080000.000Z",
+// which names its folder under history/.
+func CaptureID(t time.Time) string { return t.UTC().Format(captureIDLayout) }
+
+// maxCaptureIDLen bounds a capture id; CaptureID's are 20 bytes.
+const maxCaptureIDLen = 64
+
+// ValidCaptureID reports whether id may name a capture in history/: 1 to 64
+// ASCII letters, digits, '.', '-' and '_', starting with a letter or digit
+// and without "..". CaptureID's ids pass, as do the shorter ones of
+// earlier versions ("20240101T080000Z"); nothing that passes can leave its
+// path segment.
+func ValidCaptureID(id string) bool {
+	if id == "" || len(id) > maxCaptureIDLen || strings.Contains(id, "..") {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '-' || c == '_'):
+		default:
 			return false
 		}
 	}

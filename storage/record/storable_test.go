@@ -1,10 +1,9 @@
-package archive
+package record
 
 import (
 	"testing"
 
 	"github.com/linkarc/linkarc/storage"
-	"github.com/linkarc/linkarc/storage/record"
 )
 
 // checkStorable asserts that a slug makes valid storage keys: the store
@@ -12,7 +11,7 @@ import (
 // slug it would refuse is one that could not be archived (or viewed).
 func checkStorable(t *testing.T, in, slug string) {
 	t.Helper()
-	for _, key := range []string{record.ArticleKey(slug, record.MetaFile), record.DigestKey(slug)} {
+	for _, key := range []string{ArticleKey(slug, MetaFile), DigestKey(slug)} {
 		if err := storage.ValidKey(key); err != nil {
 			t.Fatalf("slug %q (from %q) makes an invalid key: %v", slug, in, err)
 		}
