@@ -77,7 +77,7 @@ type Options struct {
 // Archiver runs the pipeline. Create it with New.
 type Archiver struct {
 	opts   Options
-	writer snapshotWriter
+	writer record.Writer
 	log    *slog.Logger
 }
 
@@ -107,7 +107,7 @@ func New(opts Options) (*Archiver, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Archiver{opts: opts, writer: snapshotWriter{store: opts.Store}, log: opts.Logger}, nil
+	return &Archiver{opts: opts, writer: record.Writer{Store: opts.Store}, log: opts.Logger}, nil
 }
 
 // article is the run's state for one distinct article: a publisher URL (or,
@@ -131,21 +131,21 @@ type article struct {
 	// prev is the meta.json found in the store when planned, kept only
 	// while the article is still to be written: a run over a large archive
 	// must not hold the metadata of every article it skips.
-	prev *record.ArticleMeta
+	prior *record.Prior
 }
 
-// previous returns the meta.json the article's next write replaces, if any.
-func (a *article) previous() (record.ArticleMeta, bool) {
-	if a.prev == nil {
-		return record.ArticleMeta{}, false
+// previous returns what the article's next write replaces.
+func (a *article) previous() record.Prior {
+	if a.prior == nil {
+		return record.Prior{}
 	}
-	return *a.prev, true
+	return *a.prior
 }
 
 func (a *article) addDigests(ds []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.digests = mergeSorted(a.digests, ds)
+	a.digests = record.MergeDigests(a.digests, ds)
 }
 
 func (a *article) snapshotDigests() []string {
@@ -267,18 +267,19 @@ func digestFailure(err error) DigestFailure {
 // finish brings meta.json digest lists up to date and writes digest records.
 func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestState) error {
 	for _, art := range p.articles {
-		if !art.stored || sameSet(art.digests, art.writtenDigests) {
+		if !art.stored || record.SameDigests(art.digests, art.writtenDigests) {
 			continue
 		}
-		m, ok, err := a.writer.loadMeta(ctx, art.slug)
+		prior, err := a.writer.LoadMeta(ctx, art.slug)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !prior.Exists {
 			continue
 		}
-		m.Digests = mergeSorted(m.Digests, art.digests)
-		if err := a.writer.putJSON(ctx, record.ArticleKey(art.slug, record.MetaFile), m); err != nil {
+		m := prior.Meta
+		m.Digests = record.MergeDigests(m.Digests, art.digests)
+		if err := a.writer.PutMeta(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -303,7 +304,7 @@ func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestStat
 			rec.Counts[da.Status]++
 			rec.Articles = append(rec.Articles, da)
 		}
-		if err := a.writer.putJSON(ctx, record.DigestKey(ds.slug), rec); err != nil {
+		if err := a.writer.PutDigest(ctx, rec); err != nil {
 			return err
 		}
 	}
@@ -326,6 +327,16 @@ type run struct {
 func (a *run) storeFailed(err error) {
 	a.log.Error("the store failed; stopping the batch", "err", err)
 	a.stop(fmt.Errorf("stopped: the store failed: %w", err))
+}
+
+// unreadable reports a meta.json that exists but cannot be read, the way
+// the viewer does (record.ErrUnreadable): it is logged and listed in the
+// report. The next write keeps it in the article's history before
+// capturing the article again (record.Writer.Write).
+func (a *run) unreadable(slug string, err error) {
+	if a.rep.addUnreadable(slug, err) {
+		a.log.Warn("archive: unreadable record; kept in history, capturing the article again", "slug", slug, "err", err)
+	}
 }
 
 // fetched is a page on its way from its host queue to a store worker.
@@ -354,7 +365,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	art, cap, err, start := f.art, f.cap, f.err, f.start
-	snap := &Snapshot{Meta: a.baseMeta(art)}
+	snap := &record.Snapshot{Meta: a.baseMeta(art)}
 	fillCapture(&snap.Meta, cap)
 	if err != nil {
 		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, fetchReason(err), err.Error()
@@ -370,8 +381,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 	if ctx.Err() != nil {
 		return
 	}
-	prev, hasPrev := art.previous()
-	stored, err := a.writer.write(ctx, snap, prev, hasPrev)
+	stored, err := a.writer.Write(ctx, snap, art.previous())
 	if err != nil {
 		if ctx.Err() == nil {
 			a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
@@ -385,7 +395,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 }
 
 // extractInto runs extraction and the junk check on a fetched page.
-func (a *Archiver) extractInto(snap *Snapshot, c *Capture) {
+func (a *Archiver) extractInto(snap *record.Snapshot, c *Capture) {
 	m := &snap.Meta
 	base, _ := url.Parse(c.FinalURL)
 	ex, err := Extract(c.Body, base)
@@ -433,7 +443,7 @@ func (a *run) done(art *article, stored record.ArticleMeta, ev Event) {
 	art.mu.Lock()
 	art.status, art.reason, art.stored = stored.Status, stored.Reason, true
 	art.writtenDigests = stored.Digests
-	art.prev = nil
+	art.prior = nil
 	if stored.Status == record.StatusOK && ev.Status != record.StatusOK {
 		// A good capture was kept; the new one went to history.
 		ev.Reason = ev.Reason + " (kept the earlier good capture)"

@@ -231,10 +231,10 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 		t.Fatal("the run with a failing meta.json write succeeded")
 	}
 	checkConsistent(t, store)
-	hist := record.HistoryKey(slug, captureRef(first).CaptureID, record.MetaFile)
+	hist := record.HistoryKey(slug, record.CaptureID(first.FetchedAt), record.MetaFile)
 	var kept record.ArticleMeta
 	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, hist))), &kept)
-	if kept.SHA256 != first.SHA256 || string(storagetest.ReadObject(t, store, record.HistoryKey(slug, captureRef(first).CaptureID, record.RawFile))) != stub {
+	if kept.SHA256 != first.SHA256 || string(storagetest.ReadObject(t, store, record.HistoryKey(slug, record.CaptureID(first.FetchedAt), record.RawFile))) != stub {
 		t.Errorf("the earlier capture is not complete in history: %+v", kept)
 	}
 

@@ -36,10 +36,8 @@ type itemRef struct {
 	i  int
 }
 
-type metaEntry struct {
-	m  record.ArticleMeta
-	ok bool
-}
+// metaEntry is an article's meta.json as read from the store.
+type metaEntry = record.Prior
 
 func newPlanner(r *run, digests []*digestState) *planner {
 	p := &planner{
@@ -168,24 +166,24 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	art := &article{
 		slug: slug, title: first.Title, publisher: first.Publisher, link: link,
 		url: res.url, method: res.method, host: hostOf(res.url),
-		digests: mergeSorted(digestSlugs, nil),
+		digests: record.MergeDigests(digestSlugs, nil),
 	}
 	p.byKey[key] = art
 	p.articles = append(p.articles, art)
 	p.attach(art, refs)
 
 	// Already archived: nothing to request.
-	if prev.ok && prev.m.Status == record.StatusOK && !p.r.opts.Refresh &&
-		(res.err != nil || canonicalURL(prev.m.URL) == canonicalURL(res.url)) {
+	if prev.Exists && prev.Meta.Status == record.StatusOK && !p.r.opts.Refresh &&
+		(res.err != nil || canonicalURL(prev.Meta.URL) == canonicalURL(res.url)) {
 		if art.url == "" {
-			art.url, art.host = prev.m.URL, hostOf(prev.m.URL)
+			art.url, art.host = prev.Meta.URL, hostOf(prev.Meta.URL)
 		}
-		art.status, art.stored, art.writtenDigests = record.StatusOK, true, prev.m.Digests
+		art.status, art.stored, art.writtenDigests = record.StatusOK, true, prev.Meta.Digests
 		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: record.StatusOK, Unchanged: true})
 		return nil
 	}
-	if prev.ok {
-		art.prev = &prev.m
+	if prev.Exists || prev.Unreadable != nil {
+		art.prior = &prev
 	}
 	if res.err != nil {
 		return p.unresolvable(ctx, art, res.err)
@@ -201,15 +199,14 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 	if kind == "rate_limited" {
 		p.unresolved++
 	}
-	snap := &Snapshot{Meta: record.ArticleMeta{
+	snap := &record.Snapshot{Meta: record.ArticleMeta{
 		Slug: art.slug, Title: art.title, Publisher: art.publisher,
 		GoogleNewsURL: googleLink(art.link),
 		Status:        record.StatusFailed, Reason: kind, Error: rerr.Error(),
 		FetchedAt: p.r.opts.Now().UTC(),
 		Digests:   art.snapshotDigests(),
 	}}
-	prev, hasPrev := art.previous()
-	stored, err := p.r.writer.write(ctx, snap, prev, hasPrev)
+	stored, err := p.r.writer.Write(ctx, snap, art.previous())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -232,7 +229,7 @@ func (p *planner) claim(ctx context.Context, base, key string, same func(record.
 		if err != nil {
 			return "", metaEntry{}, err
 		}
-		if e.ok && !same(e.m) {
+		if e.Exists && !same(e.Meta) {
 			slug = record.CollisionSlug(base, key)
 		}
 	}
@@ -244,18 +241,20 @@ func (p *planner) claim(ctx context.Context, base, key string, same func(record.
 // meta and metaEntry read meta.json once per slug per chunk.
 func (p *planner) meta(ctx context.Context, slug string) (record.ArticleMeta, bool, error) {
 	e, err := p.metaEntry(ctx, slug)
-	return e.m, e.ok, err
+	return e.Meta, e.Exists, err
 }
 
 func (p *planner) metaEntry(ctx context.Context, slug string) (metaEntry, error) {
 	if e, ok := p.metas[slug]; ok {
 		return e, nil
 	}
-	m, ok, err := p.r.writer.loadMeta(ctx, slug)
+	e, err := p.r.writer.LoadMeta(ctx, slug)
 	if err != nil {
 		return metaEntry{}, err
 	}
-	e := metaEntry{m, ok}
+	if e.Unreadable != nil {
+		p.r.unreadable(slug, e.Unreadable)
+	}
 	p.metas[slug] = e
 	return e, nil
 }

@@ -39,8 +39,13 @@ type Report struct {
 	// Stopped says why the run stopped before its end (the store failed);
 	// empty when it ran to the end or was interrupted.
 	Stopped string `json:"stopped,omitempty"`
+	// Unreadable lists the meta.json records found damaged
+	// (record.ErrUnreadable), each kept in its article's history before
+	// the article was captured again.
+	Unreadable []string `json:"unreadable,omitempty"`
 
-	mu sync.Mutex
+	mu              sync.Mutex
+	unreadableSlugs map[string]bool
 }
 
 // DigestFailure names a digest that was skipped and why.
@@ -92,6 +97,22 @@ func (r *Report) add(ev Event) {
 	}
 }
 
+// addUnreadable records a damaged meta.json once per slug; it reports
+// whether this was the first time.
+func (r *Report) addUnreadable(slug string, err error) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.unreadableSlugs == nil {
+		r.unreadableSlugs = map[string]bool{}
+	}
+	if r.unreadableSlugs[slug] {
+		return false
+	}
+	r.unreadableSlugs[slug] = true
+	r.Unreadable = append(r.Unreadable, err.Error())
+	return true
+}
+
 // OK reports whether every article and every digest ended ok.
 func (r *Report) OK() bool {
 	return len(r.DigestErrors) == 0 && r.Counts[record.StatusBlocked] == 0 &&
@@ -137,6 +158,12 @@ func (r *Report) WriteSummary(w io.Writer) {
 	}
 	if len(bad) > 0 {
 		fmt.Fprintf(w, "hosts with problems:\n%s\n", strings.Join(bad, "\n"))
+	}
+	if len(r.Unreadable) > 0 {
+		fmt.Fprintf(w, "unreadable records, kept in history and captured again:\n")
+		for _, u := range r.Unreadable {
+			fmt.Fprintf(w, "  %s\n", u)
+		}
 	}
 	if r.RateLimited {
 		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)

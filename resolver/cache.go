@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
@@ -51,16 +51,6 @@ func (c *memoryCache) Put(_ context.Context, id, u string) error {
 	return nil
 }
 
-// cacheEntry is one cache object: small JSON that any tool can read.
-type cacheEntry struct {
-	ID         string    `json:"id"`
-	URL        string    `json:"url"`
-	ResolvedAt time.Time `json:"resolved_at"`
-}
-
-// maxCacheEntry bounds what Get reads, so a corrupted object cannot eat memory.
-const maxCacheEntry = 64 << 10
-
 // NewStoreCache returns a Cache kept in s, one object per id under
 // cache/gnews/, so that every machine sharing the store (a directory or an
 // S3 bucket) reuses every resolution.
@@ -73,21 +63,15 @@ type storeCache struct {
 
 func (c *storeCache) Get(ctx context.Context, id string) (string, bool, error) {
 	key := record.GNewsCacheKey(id)
-	rc, err := c.s.Get(ctx, key)
-	if storage.IsNotExist(err) {
+	var e record.GNewsCacheEntry
+	err := record.ReadJSON(ctx, c.s, key, &e)
+	switch {
+	case storage.IsNotExist(err):
 		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("resolver cache get %s: %w", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxCacheEntry+1))
-	if err != nil {
-		return "", false, fmt.Errorf("resolver cache read %s: %w", key, err)
-	}
-	var e cacheEntry
-	if len(b) > maxCacheEntry || json.Unmarshal(b, &e) != nil {
+	case errors.Is(err, record.ErrUnreadable):
 		return "", false, fmt.Errorf("resolver cache %s: not a cache entry (delete it to resolve again)", key)
+	case err != nil:
+		return "", false, fmt.Errorf("resolver cache: %w", err)
 	}
 	if e.ID != id {
 		return "", false, nil // a hash collision, or a hand-edited object: not ours
@@ -100,7 +84,7 @@ func (c *storeCache) Get(ctx context.Context, id string) (string, bool, error) {
 }
 
 func (c *storeCache) Put(ctx context.Context, id, u string) error {
-	b, err := json.Marshal(cacheEntry{ID: id, URL: u, ResolvedAt: c.now().UTC()})
+	b, err := json.Marshal(record.GNewsCacheEntry{ID: id, URL: u, ResolvedAt: c.now().UTC()})
 	if err != nil {
 		return fmt.Errorf("resolver cache encode: %w", err)
 	}

@@ -189,11 +189,11 @@ func (c *catalog) refreshLocked(ctx context.Context) error {
 			next = append(next, s)
 			continue
 		}
-		d, err := readDigest(ctx, c.store, e.slug)
+		d, err := record.ReadDigest(ctx, c.store, e.slug)
 		switch {
 		case storage.IsNotExist(err):
 			continue // deleted since the listing
-		case errors.Is(err, errUnreadable):
+		case errors.Is(err, record.ErrUnreadable):
 			c.log.Warn("catalog: skipping unreadable digest", "slug", e.slug, "err", err)
 			continue
 		case err != nil:

@@ -367,7 +367,7 @@ feed:
 	for i, slug := range slugs {
 		r := results[i]
 		switch {
-		case r.err != nil && errors.Is(r.err, errUnreadable):
+		case r.err != nil && errors.Is(r.err, record.ErrUnreadable):
 			// A damaged meta.json stays out of the index until it is
 			// rewritten (its fingerprint then changes); retrying every
 			// refresh would only repeat the warning.
@@ -404,7 +404,7 @@ feed:
 // loadDoc builds the index document of one article from its meta.json and
 // the first maxIndexedText bytes of its text.txt.
 func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, error) {
-	meta, err := readMeta(ctx, ix.store, slug)
+	meta, err := record.ReadMeta(ctx, ix.store, slug)
 	if err != nil {
 		return nil, err
 	}

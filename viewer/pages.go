@@ -193,7 +193,7 @@ func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	m, err := readMeta(ctx, s.store, slug)
+	m, err := record.ReadMeta(ctx, s.store, slug)
 	if err != nil {
 		s.fail(w, r, "article", err)
 		return

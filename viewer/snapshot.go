@@ -38,9 +38,9 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 		// have declared it only in its Content-Type header, which raw.html
 		// does not keep.
 		ctx, cancel := s.storeContext(r)
-		m, err := readMeta(ctx, s.store, slug)
+		m, err := record.ReadMeta(ctx, s.store, slug)
 		if err == nil && capture != "" {
-			m, err = readMetaKey(ctx, s.store, snapshotKey(slug, capture, record.MetaFile))
+			m, err = record.ReadMetaKey(ctx, s.store, snapshotKey(slug, capture, record.MetaFile))
 		}
 		cancel()
 		switch {
@@ -125,15 +125,6 @@ func charsetParam(label string) string {
 		return ""
 	}
 	return "; charset=" + name
-}
-
-// readMetaKey reads a meta.json by key (an earlier capture's).
-func readMetaKey(ctx context.Context, st storage.Store, key string) (*record.ArticleMeta, error) {
-	var m record.ArticleMeta
-	if err := readJSON(ctx, st, key, &m); err != nil {
-		return nil, err
-	}
-	return &m, nil
 }
 
 // isSHA256Hex reports whether s is a lower-case hex SHA-256, safe to quote

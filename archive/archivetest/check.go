@@ -4,7 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -57,15 +57,12 @@ func CheckArchive(ctx context.Context, s storage.Store) (Consistency, error) {
 }
 
 func checkMeta(ctx context.Context, s storage.Store, key string) (string, error) {
-	rc, err := s.Get(ctx, key)
+	m, err := record.ReadMetaKey(ctx, s, key)
+	if errors.Is(err, record.ErrUnreadable) {
+		return fmt.Sprintf("%s: not a meta.json: %v", key, err), nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("check archive: %w", err)
-	}
-	var m record.ArticleMeta
-	err = json.NewDecoder(rc).Decode(&m)
-	rc.Close()
-	if err != nil {
-		return fmt.Sprintf("%s: not a meta.json: %v", key, err), nil
 	}
 	rawKey := strings.TrimSuffix(key, record.MetaFile) + record.RawFile
 	raw, err := s.Get(ctx, rawKey)

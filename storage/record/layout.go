@@ -44,6 +44,14 @@ func GNewsCacheKey(id string) string {
 	return gnewsCacheDir + hex.EncodeToString(sum[:]) + ".json"
 }
 
+// GNewsCacheEntry is the resolver's cache entry for one Google News
+// article id, at GNewsCacheKey(ID): small JSON that any tool can read.
+type GNewsCacheEntry struct {
+	ID         string    `json:"id"`
+	URL        string    `json:"url"` // the publisher URL the id resolved to
+	ResolvedAt time.Time `json:"resolved_at"`
+}
+
 // Article statuses.
 const (
 	StatusOK      = "ok"      // fetched and extracted
