@@ -16,15 +16,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -156,7 +155,7 @@ func (a *article) snapshotDigests() []string {
 
 // digestState is a parsed digest and, per item, the article it became.
 type digestState struct {
-	d        *Digest
+	d        *digest.Digest
 	slug     string
 	articles []*article // parallel to d.Items; nil where the item was not planned
 }
@@ -231,14 +230,14 @@ func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) 
 
 // loadDigests finds and parses digests; broken ones go to the report.
 func (a *Archiver) loadDigests(roots []string, rep *Report) []*digestState {
-	paths, errs := FindDigests(roots)
+	paths, errs := digest.Find(roots)
 	for _, err := range errs {
 		rep.DigestErrors = append(rep.DigestErrors, digestFailure(err))
 	}
 	seen := map[string]string{} // digest slug -> path
 	var out []*digestState
 	for _, path := range paths {
-		d, err := readDigest(path)
+		d, err := digest.Read(path)
 		if err != nil {
 			rep.DigestErrors = append(rep.DigestErrors, digestFailure(err))
 			a.log.Warn("skipping digest", "path", path, "err", err)
@@ -257,7 +256,7 @@ func (a *Archiver) loadDigests(roots []string, rep *Report) []*digestState {
 }
 
 func digestFailure(err error) DigestFailure {
-	var de *DigestError
+	var de *digest.Error
 	if errors.As(err, &de) {
 		return DigestFailure{Path: de.Path, Reason: de.Reason}
 	}
@@ -478,21 +477,4 @@ func hostOf(raw string) string {
 		return ""
 	}
 	return strings.ToLower(u.Hostname())
-}
-
-// maxDigestSize bounds what is read of one digest file.
-const maxDigestSize = 8 << 20
-
-// readDigest reads and parses one digest file.
-func readDigest(path string) (*Digest, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &DigestError{Path: path, Reason: err.Error()}
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxDigestSize+1))
-	if err != nil {
-		return nil, &DigestError{Path: path, Reason: fmt.Sprintf("read: %v", err)}
-	}
-	return ParseDigest(path, data)
 }

@@ -287,6 +287,15 @@ func hasAttr(n *html.Node, key string) bool {
 	return ok
 }
 
+func attr(n *html.Node, name string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == name {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
 // ldArticle is what linkarc reads from a schema.org article in JSON-LD.
 type ldArticle struct {
 	headline, author, published, publisher, lang, description, image string

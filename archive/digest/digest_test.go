@@ -1,4 +1,4 @@
-package archive
+package digest
 
 import (
 	"bytes"
@@ -23,16 +23,16 @@ import (
 
 var updateDigestGolden = flag.Bool("update-digests", false, "rewrite testdata/digests/golden files")
 
-const seedDigest = "../testdata/digests/000_a90b0d2206cb7772.txt"
+const seedDigest = "../../testdata/digests/000_a90b0d2206cb7772.txt"
 
 func TestParseDigestSeed(t *testing.T) {
 	data, err := os.ReadFile(seedDigest)
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := ParseDigest(seedDigest, data)
+	d, err := Parse(seedDigest, data)
 	if err != nil {
-		t.Fatalf("ParseDigest(seed): %v", err)
+		t.Fatalf("Parse(seed): %v", err)
 	}
 	want := []struct{ title, publisher, urlPrefix string }{
 		{"Why Security Guarantees Are So Crucial, and Thorny, for Ukraine", "The New York Times",
@@ -77,7 +77,7 @@ func TestParseDigestSeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := "../testdata/digests/golden/000_a90b0d2206cb7772.json"
+	golden := "../../testdata/digests/golden/000_a90b0d2206cb7772.json"
 	if *updateDigestGolden {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -228,9 +228,9 @@ link: https://a.example/1`, ""),
 			if path == "" {
 				path = "odd.md"
 			}
-			d, err := ParseDigest(path, tt.data)
+			d, err := Parse(path, tt.data)
 			if err != nil {
-				t.Fatalf("ParseDigest: %v", err)
+				t.Fatalf("Parse: %v", err)
 			}
 			if !reflect.DeepEqual(d.Items, tt.items) {
 				t.Errorf("items\n got %+v\nwant %+v", d.Items, tt.items)
@@ -259,7 +259,7 @@ func TestParseDigestBroken(t *testing.T) {
 	tests := []struct {
 		name   string
 		data   []byte
-		reason string // substring of DigestError.Reason
+		reason string // substring of Error.Reason
 	}{
 		{"bad YAML", digestText("title: [unclosed\nlink: https://a.example/", ""), "invalid YAML: yaml: line"},
 		{"tab-indented YAML", digestText("title: x\n\tslug: y", ""), "invalid YAML"},
@@ -273,7 +273,7 @@ func TestParseDigestBroken(t *testing.T) {
 		{"NUL byte", append(digestText(okFM, "<ol>"), 0, 1, 2), "NUL byte at offset"},
 		{"invalid UTF-8", digestText("title: \xc0\xaf windows-1251 \xcf\xf0\xe8", ""), "not UTF-8"},
 		{"UTF-16", []byte("\xff\xfe-\x00-\x00-\x00"), "NUL byte"},
-		{"oversize", append(digestText(okFM, ""), bytes.Repeat([]byte("a"), MaxDigestSize)...), "over the 8 MiB limit"},
+		{"oversize", append(digestText(okFM, ""), bytes.Repeat([]byte("a"), MaxSize)...), "over the 8 MiB limit"},
 		{"front matter is a list", digestText("- a\n- b", ""), "expected key: value pairs, got a list"},
 		{"front matter is a scalar", digestText("just text", ""), "got a single value"},
 		{"title is a mapping", digestText("title: {a: b}\nlink: https://a.example/", ""), "title: expected a single value, got a mapping"},
@@ -282,16 +282,16 @@ func TestParseDigestBroken(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			d, err := ParseDigest("broken.md", tt.data)
+			d, err := Parse("broken.md", tt.data)
 			if err == nil {
-				t.Fatalf("ParseDigest succeeded: %+v", d)
+				t.Fatalf("Parse succeeded: %+v", d)
 			}
-			var de *DigestError
+			var de *Error
 			if !errors.As(err, &de) {
-				t.Fatalf("error %v (%T) is not a *DigestError", err, err)
+				t.Fatalf("error %v (%T) is not a *Error", err, err)
 			}
 			if de.Path != "broken.md" || !strings.Contains(de.Reason, tt.reason) {
-				t.Fatalf("DigestError{Path: %q, Reason: %q}, want reason containing %q", de.Path, de.Reason, tt.reason)
+				t.Fatalf("Error{Path: %q, Reason: %q}, want reason containing %q", de.Path, de.Reason, tt.reason)
 			}
 			if !strings.HasPrefix(err.Error(), "digest broken.md: ") {
 				t.Fatalf("Error() = %q does not name the file", err)
@@ -303,7 +303,7 @@ func TestParseDigestBroken(t *testing.T) {
 // TestParseDigestYAMLLine checks that YAML errors point at file lines.
 func TestParseDigestYAMLLine(t *testing.T) {
 	data := []byte("\n\n---\ntitle: ok\nslug: x: y\n---\n")
-	_, err := ParseDigest("x.md", data)
+	_, err := Parse("x.md", data)
 	if err == nil || !strings.Contains(err.Error(), "line 5") {
 		t.Fatalf("err = %v, want it to mention line 5", err)
 	}
@@ -336,7 +336,7 @@ func TestFindDigests(t *testing.T) {
 	explicit := filepath.Join(dir, "a", "skip.pdf") // named directly: taken whatever its extension
 	missing := filepath.Join(dir, "nope")
 
-	paths, errs := FindDigests([]string{dir, missing, explicit, filepath.Join(dir, "a")})
+	paths, errs := Find([]string{dir, missing, explicit, filepath.Join(dir, "a")})
 	want := []string{
 		filepath.Join(dir, "a", "skip.pdf"),
 		filepath.Join(dir, "a", "x.html"),
@@ -352,9 +352,9 @@ func TestFindDigests(t *testing.T) {
 	}
 	var errPaths []string
 	for _, err := range errs {
-		var de *DigestError
+		var de *Error
 		if !errors.As(err, &de) {
-			t.Fatalf("error %v is not a *DigestError", err)
+			t.Fatalf("error %v is not a *Error", err)
 		}
 		errPaths = append(errPaths, de.Path+": "+de.Reason)
 	}
@@ -366,22 +366,22 @@ func TestFindDigests(t *testing.T) {
 		t.Errorf("errors\n got %q\nwant %q", errPaths, wantErrs)
 	}
 
-	again, _ := FindDigests([]string{filepath.Join(dir, "a"), dir, explicit})
+	again, _ := Find([]string{filepath.Join(dir, "a"), dir, explicit})
 	if !reflect.DeepEqual(again, want) {
 		t.Errorf("order of roots changed the result:\n got %q\nwant %q", again, want)
 	}
-	if p, errs := FindDigests(nil); p != nil || errs != nil {
-		t.Errorf("FindDigests(nil) = %q, %v", p, errs)
+	if p, errs := Find(nil); p != nil || errs != nil {
+		t.Errorf("Find(nil) = %q, %v", p, errs)
 	}
 }
 
-// FuzzParseDigest: ParseDigest never panics and never allocates out of
+// FuzzParseDigest: Parse never panics and never allocates out of
 // proportion to its input (YAML aliases included); it returns a complete
-// *DigestError or at least one item; every item has an http(s) URL, listed
+// *Error or at least one item; every item has an http(s) URL, listed
 // once, a clean title and slugs (digest, item, article) that are safe path
 // elements and valid storage keys.
 //
-//	go test ./archive -run '^$' -fuzz '^FuzzParseDigest$' -fuzztime 60s
+//	go test ./archive/digest -run '^$' -fuzz '^FuzzParseDigest$' -fuzztime 60s
 //
 // Seeds: testdata/fuzz/FuzzParseDigest.
 func FuzzParseDigest(f *testing.F) {
@@ -394,11 +394,11 @@ func FuzzParseDigest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var d *Digest
 		var err error
-		fuzzcheck.MaxAlloc(t, uint64(256*len(data)), "ParseDigest", func() { d, err = ParseDigest("fuzz.md", data) })
+		fuzzcheck.MaxAlloc(t, uint64(256*len(data)), "Parse", func() { d, err = Parse("fuzz.md", data) })
 		if err != nil {
-			var de *DigestError
+			var de *Error
 			if !errors.As(err, &de) || de.Path != "fuzz.md" || de.Reason == "" {
-				t.Fatalf("error %v (%T) is not a complete *DigestError", err, err)
+				t.Fatalf("error %v (%T) is not a complete *Error", err, err)
 			}
 			return
 		}
@@ -457,7 +457,7 @@ func BenchmarkParseDigest(b *testing.B) {
 		b.ReportAllocs()
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
-			if _, err := ParseDigest(seedDigest, data); err != nil {
+			if _, err := Parse(seedDigest, data); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,9 +1,15 @@
-package archive
+// Package digest finds and parses news digests: the folders of Markdown,
+// text or HTML files, each with YAML front matter and a list of article
+// links, that linkarc archives. A parsed Digest names its articles (Items)
+// in document order; a file that cannot be used at all is an *Error the
+// batch records and goes past.
+package digest
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -20,17 +26,32 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// MaxDigestSize is the largest digest file accepted, in bytes. Real digests
-// are a few kilobytes; anything near this is not a digest.
-const MaxDigestSize = 8 << 20
+// MaxSize is the largest digest file accepted, in bytes: Read reads no
+// more, and Parse refuses more. Real digests are a few kilobytes; anything
+// near this is not a digest.
+const MaxSize = 8 << 20
 
-// digestExts are the file extensions FindDigests picks up in directories.
+// Read reads and parses one digest file. Errors are *Error.
+func Read(path string) (*Digest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Path: path, Reason: err.Error(), Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, &Error{Path: path, Reason: fmt.Sprintf("read: %v", err), Err: err}
+	}
+	return Parse(path, data)
+}
+
+// digestExts are the file extensions Find picks up in directories.
 var digestExts = []string{".html", ".markdown", ".md", ".txt"}
 
 // Digest is one parsed digest file.
 type Digest struct {
-	Path        string             `json:"path"` // as given to ParseDigest
-	Slug        string             `json:"slug"` // see ParseDigest
+	Path        string             `json:"path"` // as given to Parse
+	Slug        string             `json:"slug"` // see Parse
 	FrontMatter record.FrontMatter `json:"front_matter"`
 	Items       []Item             `json:"items"`             // in document order, at least one
 	Skipped     []SkippedItem      `json:"skipped,omitempty"` // links that were not usable, with why
@@ -53,21 +74,21 @@ type SkippedItem struct {
 	Reason string `json:"reason"`
 }
 
-// DigestError reports a digest file that cannot be used at all, and why.
+// Error reports a digest file that cannot be used at all, and why.
 // The batch records it and goes on with the other digests.
-type DigestError struct {
+type Error struct {
 	Path   string
 	Reason string
 	Err    error // underlying error, if any
 }
 
 // Error implements error.
-func (e *DigestError) Error() string { return fmt.Sprintf("digest %s: %s", e.Path, e.Reason) }
+func (e *Error) Error() string { return fmt.Sprintf("digest %s: %s", e.Path, e.Reason) }
 
 // Unwrap returns the underlying error.
-func (e *DigestError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// ParseDigest parses a digest: YAML front matter between "---" lines, then
+// Parse parses a digest: YAML front matter between "---" lines, then
 // a body whose HTML list items (<li><a href=…>Title</a> <font>Publisher</font></li>)
 // become Items. Without list items, bare <a href> links are used; without
 // any link, the front matter's link becomes the one item, its title and
@@ -79,13 +100,13 @@ func (e *DigestError) Unwrap() error { return e.Err }
 // slug (record.ValidSlug), else record.Slugify of the title, else of the file name.
 //
 // Files that are too large, binary, not UTF-8, lack front matter, have
-// invalid YAML or hold no usable link give a *DigestError.
-func ParseDigest(path string, data []byte) (*Digest, error) {
+// invalid YAML or hold no usable link give a *Error.
+func Parse(path string, data []byte) (*Digest, error) {
 	fail := func(err error, format string, args ...any) (*Digest, error) {
-		return nil, &DigestError{Path: path, Reason: fmt.Sprintf(format, args...), Err: err}
+		return nil, &Error{Path: path, Reason: fmt.Sprintf(format, args...), Err: err}
 	}
-	if len(data) > MaxDigestSize {
-		return fail(nil, "file is %d bytes, over the %d MiB limit for a digest", len(data), MaxDigestSize>>20)
+	if len(data) > MaxSize {
+		return fail(nil, "file is %d bytes, over the %d MiB limit for a digest", len(data), MaxSize>>20)
 	}
 	if i := bytes.IndexByte(data, 0); i >= 0 {
 		return fail(nil, "binary data, not text (NUL byte at offset %d)", i)
@@ -558,13 +579,13 @@ func textOf(n *html.Node) string {
 // non-breaking spaces) into one space.
 func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// FindDigests lists the digest files under roots: files given directly are
+// Find lists the digest files under roots: files given directly are
 // taken as they are; directories are walked recursively for .md, .txt,
 // .markdown and .html files (any case), skipping hidden files and
 // directories and not following symbolic links to directories. The result
 // is sorted and free of duplicates. A root or directory that cannot be read
-// yields a *DigestError in errs; the others are still listed.
-func FindDigests(roots []string) (paths []string, errs []error) {
+// yields a *Error in errs; the others are still listed.
+func Find(roots []string) (paths []string, errs []error) {
 	seen := map[string]bool{}
 	addPath := func(p string) {
 		p = filepath.Clean(p)
@@ -576,12 +597,12 @@ func FindDigests(roots []string) (paths []string, errs []error) {
 	for _, root := range roots {
 		info, err := os.Stat(root)
 		if err != nil {
-			errs = append(errs, &DigestError{Path: root, Reason: "cannot read: " + pathErrReason(err), Err: err})
+			errs = append(errs, &Error{Path: root, Reason: "cannot read: " + pathErrReason(err), Err: err})
 			continue
 		}
 		if !info.IsDir() {
 			if !info.Mode().IsRegular() {
-				errs = append(errs, &DigestError{Path: root, Reason: "not a regular file"})
+				errs = append(errs, &Error{Path: root, Reason: "not a regular file"})
 				continue
 			}
 			addPath(root)
@@ -589,7 +610,7 @@ func FindDigests(roots []string) (paths []string, errs []error) {
 		}
 		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 			if err != nil {
-				errs = append(errs, &DigestError{Path: p, Reason: "cannot read: " + pathErrReason(err), Err: err})
+				errs = append(errs, &Error{Path: p, Reason: "cannot read: " + pathErrReason(err), Err: err})
 				if d != nil && d.IsDir() && p != root {
 					return fs.SkipDir
 				}
@@ -607,7 +628,7 @@ func FindDigests(roots []string) (paths []string, errs []error) {
 			if d.Type()&fs.ModeSymlink != 0 {
 				fi, err := os.Stat(p)
 				if err != nil {
-					errs = append(errs, &DigestError{Path: p, Reason: "broken link: " + pathErrReason(err), Err: err})
+					errs = append(errs, &Error{Path: p, Reason: "broken link: " + pathErrReason(err), Err: err})
 					return nil
 				}
 				if !fi.Mode().IsRegular() {
@@ -620,14 +641,14 @@ func FindDigests(roots []string) (paths []string, errs []error) {
 			return nil
 		})
 		if err != nil {
-			errs = append(errs, &DigestError{Path: root, Reason: "walk: " + err.Error(), Err: err})
+			errs = append(errs, &Error{Path: root, Reason: "walk: " + err.Error(), Err: err})
 		}
 	}
 	slices.Sort(paths)
 	return paths, errs
 }
 
-// pathErrReason drops the path from an *fs.PathError, which DigestError
+// pathErrReason drops the path from an *fs.PathError, which Error
 // already carries.
 func pathErrReason(err error) string {
 	var pe *fs.PathError
