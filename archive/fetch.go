@@ -20,6 +20,7 @@ import (
 	"golang.org/x/net/publicsuffix"
 	"golang.org/x/time/rate"
 
+	"github.com/linkarc/linkarc/archive/charset"
 	"github.com/linkarc/linkarc/internal/netguard"
 )
 
@@ -381,7 +382,7 @@ func (f *Fetcher) attempt(ctx context.Context, rawURL string, u *url.URL) (*Capt
 		raw = st.raw
 	}
 	capt.Raw = raw
-	capt.Body, capt.Charset = ToUTF8(raw, st.header.Get("Content-Type"))
+	capt.Body, capt.Charset = charset.ToUTF8(raw, st.header.Get("Content-Type"))
 	return capt, nil
 }
 

@@ -23,6 +23,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 
+	"github.com/linkarc/linkarc/archive/charset/charsettest"
 	"github.com/linkarc/linkarc/internal/netguard"
 )
 
@@ -921,22 +922,22 @@ func TestFetchNotHTML(t *testing.T) {
 }
 
 func TestFetchCharsets(t *testing.T) {
-	for _, tt := range charsetCases(t) {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range charsettest.Cases(t) {
+		t.Run(tt.Name, func(t *testing.T) {
 			pub := newPublisher(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				w.Header()["Content-Type"] = []string{tt.contentType}
-				w.Write(tt.raw)
+				w.Header()["Content-Type"] = []string{tt.ContentType}
+				w.Write(tt.Raw)
 			}))
 			f := newTestFetcher(t, testOptions())
 			c, err := f.Fetch(context.Background(), pub.URL+"/a")
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !bytes.Equal(c.Raw, tt.raw) {
-				t.Errorf("Raw is not the bytes as sent:\n%q\nwant\n%q", c.Raw, tt.raw)
+			if !bytes.Equal(c.Raw, tt.Raw) {
+				t.Errorf("Raw is not the bytes as sent:\n%q\nwant\n%q", c.Raw, tt.Raw)
 			}
-			if !bytes.Equal(c.Body, tt.want) || c.Charset != tt.charset {
-				t.Errorf("charset %q, Body\n%s\nwant %q,\n%s", c.Charset, c.Body, tt.charset, tt.want)
+			if !bytes.Equal(c.Body, tt.Want) || c.Charset != tt.Charset {
+				t.Errorf("charset %q, Body\n%s\nwant %q,\n%s", c.Charset, c.Body, tt.Charset, tt.Want)
 			}
 		})
 	}
@@ -968,8 +969,8 @@ func encode(t *testing.T, b []byte, codings ...string) []byte {
 }
 
 func TestFetchContentEncoding(t *testing.T) {
-	cp1251 := fixture(t, "ru.windows-1251.html")
-	ru := fixture(t, "ru.utf8.html")
+	cp1251 := charsettest.Fixture(t, "ru.windows-1251.html")
+	ru := charsettest.Fixture(t, "ru.utf8.html")
 	page := []byte(testPage)
 	tests := []struct {
 		name     string

@@ -37,22 +37,3 @@ func TestFetchHostileContentType(t *testing.T) {
 		})
 	}
 }
-
-func TestHeaderCharsetHostile(t *testing.T) {
-	tests := map[string]string{
-		"text/html; charset=UTF-8":             "UTF-8",
-		"text/html; CHARSET=\"koi8-r\"; x=y":   "koi8-r",
-		"\xd5ChArset=":                         "",
-		"\xff\xfe\xfdcharset=":                 "",
-		"text/html; \xd5charset=windows-1251":  "windows-1251",
-		"\xd5\xd5\xd5\xd5\xd5\xd5\xd5charset=": "",
-		"text/html; charſet=utf-8":             "", // U+017F folds to s in Unicode, not in HTTP
-		"text/html":                            "",
-		"":                                     "",
-	}
-	for in, want := range tests {
-		if got := headerCharset(in); got != want {
-			t.Errorf("headerCharset(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/text/encoding/htmlindex"
 
+	"github.com/linkarc/linkarc/archive/charset"
 	"github.com/linkarc/linkarc/internal/fuzzcheck"
 )
 
@@ -68,8 +69,8 @@ func FuzzExtractPage(f *testing.F) {
 		// Every link made absolute costs copies of the page URL too.
 		limit := uint64(fuzzAllocPerByte*(len(raw)+len(contentType)+len(pageURL)) + fuzzAllocPerLink*(len(raw)/8+1)*len(pageURL))
 		fuzzcheck.MaxAlloc(t, limit, "ToUTF8+Extract+DetectJunk", func() {
-			body, name = ToUTF8(raw, contentType)
-			again, again2 = ToUTF8(body, "text/html; charset=utf-8")
+			body, name = charset.ToUTF8(raw, contentType)
+			again, again2 = charset.ToUTF8(body, "text/html; charset=utf-8")
 			ex, exErr = Extract(body, u)
 			c := &Capture{URL: pageURL, FinalURL: pageURL, StatusCode: 200, ContentType: mediaType(contentType), Charset: name, Raw: raw, Body: body}
 			reason, blocked = DetectJunk(c, ex)
@@ -80,7 +81,7 @@ func FuzzExtractPage(f *testing.F) {
 			t.Fatal("ToUTF8 modified its input")
 		}
 		if !utf8.Valid(body) {
-			t.Fatalf("ToUTF8(%q, %q) = %q is not valid UTF-8", raw, contentType, body)
+			t.Fatalf("charset.ToUTF8(%q, %q) = %q is not valid UTF-8", raw, contentType, body)
 		}
 		if len(body) > 3*len(raw) {
 			t.Fatalf("ToUTF8 turned %d bytes into %d (%s)", len(raw), len(body), name)

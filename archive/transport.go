@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	"github.com/linkarc/linkarc/archive/charset"
 )
 
 // errTooLarge is returned by a response body that goes over the size cap,
@@ -175,7 +176,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // colly's Response.fixCharset), in which case the bytes as received must be
 // kept aside.
 func needsTee(contentType string) bool {
-	cs := strings.ToLower(headerCharset(contentType))
+	cs := strings.ToLower(charset.Declared(contentType))
 	return cs != "" && cs != "utf-8" && cs != "utf8"
 }
 

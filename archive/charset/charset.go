@@ -1,4 +1,9 @@
-package archive
+// Package charset turns the bytes of an HTML page into UTF-8 (ToUTF8),
+// reading its encoding from a byte order mark, the Content-Type header, a
+// <meta> declaration or, failing those, statistical sniffing. The fetcher
+// uses it for every page, and so can anything that re-extracts a stored
+// raw.html.
+package charset
 
 import (
 	"bytes"
@@ -7,7 +12,7 @@ import (
 
 	"github.com/saintfish/chardet"
 	"golang.org/x/net/html"
-	"golang.org/x/net/html/charset"
+	htmlcharset "golang.org/x/net/html/charset"
 	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/unicode"
@@ -76,7 +81,7 @@ func detectCharset(raw []byte, contentType string) (encoding.Encoding, string, s
 	if e, n, ok := bomEncoding(raw); ok {
 		return e, n, charsetFromBOM
 	}
-	he, hn := lookupCharset(headerCharset(contentType))
+	he, hn := lookupCharset(Declared(contentType))
 	if hn == "utf-8" && utf8.Valid(raw) {
 		return he, hn, charsetFromHeader // the common case, without scanning for <meta>
 	}
@@ -131,7 +136,7 @@ func lookupCharset(label string) (encoding.Encoding, string) {
 	if label == "" {
 		return nil, ""
 	}
-	e, name := charset.Lookup(label)
+	e, name := htmlcharset.Lookup(label)
 	if e == nil {
 		return nil, ""
 	}
@@ -146,10 +151,11 @@ func isGenericWestern(name string) bool {
 	return name == "windows-1252"
 }
 
-// headerCharset returns the charset parameter of a Content-Type value. It is
-// lenient because mime.ParseMediaType rejects headers that browsers accept
-// (trailing semicolons, duplicate parameters).
-func headerCharset(contentType string) string {
+// Declared returns the charset label a Content-Type value declares, e.g.
+// "koi8-r" for `text/html; charset="koi8-r"`, or "" when it declares none.
+// It is lenient because mime.ParseMediaType rejects headers that browsers
+// accept (trailing semicolons, duplicate parameters).
+func Declared(contentType string) string {
 	i := indexASCIIFold(contentType, "charset=")
 	if i < 0 {
 		return ""
@@ -222,7 +228,7 @@ func metaCharset(raw []byte) string {
 					return cs
 				}
 				if strings.EqualFold(strings.TrimSpace(httpEquiv), "content-type") {
-					if cs := headerCharset(content); cs != "" {
+					if cs := Declared(content); cs != "" {
 						return cs
 					}
 				}
