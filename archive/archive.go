@@ -124,7 +124,7 @@ type article struct {
 	digests        []string // slugs of digests listing it (sorted)
 	writtenDigests []string // what the stored meta.json says
 	status         string   // final status; empty while unfinished
-	reason         string
+	reason         record.Reason
 	stored         bool // meta.json in the store describes this article
 
 	// prev is the meta.json found in the store when planned, kept only
@@ -298,7 +298,7 @@ func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestStat
 			}
 			if da.Status == "" {
 				da.Status = record.StatusFailed
-				da.Reason = "unfinished"
+				da.Reason = record.ReasonUnfinished
 			}
 			rec.Counts[da.Status]++
 			rec.Articles = append(rec.Articles, da)
@@ -399,7 +399,7 @@ func (a *Archiver) extractInto(snap *record.Snapshot, c *Capture) {
 	base, _ := url.Parse(c.FinalURL)
 	ex, err := Extract(c.Body, base)
 	if err != nil {
-		m.Status, m.Reason, m.Error = record.StatusFailed, "extract", err.Error()
+		m.Status, m.Reason, m.Error = record.StatusFailed, record.ReasonExtract, err.Error()
 		return
 	}
 	m.ArticleTitle, m.Byline, m.SiteName = ex.Title, ex.Byline, ex.SiteName
@@ -407,7 +407,7 @@ func (a *Archiver) extractInto(snap *record.Snapshot, c *Capture) {
 	m.WordCount = ex.WordCount
 	snap.Readable, snap.Text = ex.HTML, ex.Text
 	if reason, blocked := DetectJunk(c, ex); blocked {
-		m.Status, m.Reason, m.Error = record.StatusBlocked, reason, "the page is not the article: "+reason
+		m.Status, m.Reason, m.Error = record.StatusBlocked, reason, "the page is not the article: "+string(reason)
 		return
 	}
 	m.Status = record.StatusOK
@@ -444,8 +444,9 @@ func (a *run) done(art *article, stored record.ArticleMeta, ev Event) {
 	art.writtenDigests = stored.Digests
 	art.prior = nil
 	if stored.Status == record.StatusOK && ev.Status != record.StatusOK {
-		// A good capture was kept; the new one went to history.
-		ev.Reason = ev.Reason + " (kept the earlier good capture)"
+		// A good capture was kept; the new one went to history. The
+		// reason stays a reason: the note goes with the message.
+		ev.Error = ev.Error + " (kept the earlier good capture)"
 	}
 	art.mu.Unlock()
 	a.rep.add(ev)
@@ -453,12 +454,12 @@ func (a *run) done(art *article, stored record.ArticleMeta, ev Event) {
 }
 
 // fetchReason is the machine reason of a fetch error.
-func fetchReason(err error) string {
+func fetchReason(err error) record.Reason {
 	var fe *FetchError
 	if errors.As(err, &fe) && fe.Reason != "" {
 		return fe.Reason
 	}
-	return "fetch"
+	return record.ReasonFetch
 }
 
 // googleLink returns link when it is a Google News link, for meta.json's

@@ -323,7 +323,7 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 		want := record.StatusOK
 		if strings.HasPrefix(it.Title, "Evil") {
 			want = record.StatusFailed
-			if m.Reason != ReasonForbiddenAddress || !strings.Contains(m.Error, "netguard: refusing") || len(m.RedirectChain) != 2 {
+			if m.Reason != record.ReasonForbiddenAddress || !strings.Contains(m.Error, "netguard: refusing") || len(m.RedirectChain) != 2 {
 				t.Errorf("%s: reason %q error %q chain %v; want forbidden_address with the redirect recorded", it.Title, m.Reason, m.Error, m.RedirectChain)
 			}
 		}
@@ -331,7 +331,7 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 			t.Errorf("%s: status %q, want %q (%s)", it.Title, m.Status, want, m.Error)
 		}
 	}
-	if rep.ByReason[ReasonForbiddenAddress] != len(targets) || rep.Counts[record.StatusOK] != len(pages) {
+	if rep.ByReason[record.ReasonForbiddenAddress] != len(targets) || rep.Counts[record.StatusOK] != len(pages) {
 		t.Errorf("report: counts %v, by reason %v", rep.Counts, rep.ByReason)
 	}
 	mu.Lock()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/charset"
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Defaults of FetchOptions, used for zero fields.
@@ -239,10 +240,10 @@ func (f *Fetcher) Close() { f.base.CloseIdleConnections() }
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*Capture, error) {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil {
-		return nil, &FetchError{URL: rawURL, Reason: ReasonBadURL, Err: fmt.Errorf("not a URL: %w", err)}
+		return nil, &FetchError{URL: rawURL, Reason: record.ReasonBadURL, Err: fmt.Errorf("not a URL: %w", err)}
 	}
 	if s := strings.ToLower(u.Scheme); (s != "http" && s != "https") || u.Host == "" {
-		return nil, &FetchError{URL: rawURL, Reason: ReasonBadURL, Err: errors.New("not an http or https URL with a host")}
+		return nil, &FetchError{URL: rawURL, Reason: record.ReasonBadURL, Err: errors.New("not an http or https URL with a host")}
 	}
 	if err := f.opts.policy().CheckURL(u); err != nil {
 		return nil, f.classify(ctx, rawURL, err, nil)
@@ -257,7 +258,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*Capture, error) {
 			return c, nil
 		}
 		fe.Attempts = n
-		if fe.Reason == ReasonCanceled || !fe.retryable {
+		if fe.Reason == record.ReasonCanceled || !fe.retryable {
 			return c, fe
 		}
 		wait := f.backoff(n)
@@ -303,7 +304,7 @@ func (f *Fetcher) attempt(ctx context.Context, rawURL string, u *url.URL) (*Capt
 			return nil, f.classify(ctx, rawURL, err, nil)
 		}
 		if !ok {
-			return nil, &FetchError{URL: rawURL, Reason: ReasonRobots, Err: &robotsError{url: robotsURL, agent: f.robotsAgent}}
+			return nil, &FetchError{URL: rawURL, Reason: record.ReasonRobots, Err: &robotsError{url: robotsURL, agent: f.robotsAgent}}
 		}
 	}
 	host := hostKey(u)
@@ -371,7 +372,7 @@ func (f *Fetcher) attempt(ctx context.Context, rawURL string, u *url.URL) (*Capt
 		fe := statusError(rawURL, st.status, st.header, time.Now())
 		return capt, fe
 	case st.notHTML != "":
-		return capt, &FetchError{URL: rawURL, Reason: ReasonNotHTML, StatusCode: st.status, Err: &notHTMLError{contentType: st.notHTML}}
+		return capt, &FetchError{URL: rawURL, Reason: record.ReasonNotHTML, StatusCode: st.status, Err: &notHTMLError{contentType: st.notHTML}}
 	case err != nil:
 		fe := f.classify(ctx, rawURL, err, st)
 		fe.StatusCode = st.status
@@ -406,13 +407,13 @@ func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 		st.setChain(chain)
 	}
 	if len(via) > f.opts.MaxRedirects {
-		return &redirectError{reason: ReasonTooManyRedirects,
+		return &redirectError{reason: record.ReasonTooManyRedirects,
 			err: fmt.Errorf("more than %d redirects (--max-redirects): %s", max(f.opts.MaxRedirects, 0), strings.Join(chain, " -> "))}
 	}
 	// A page may redirect to itself once (to set a cookie); a third visit
 	// is a loop.
 	if seen >= 2 {
-		return &redirectError{reason: ReasonRedirectLoop, err: fmt.Errorf("redirect loop: %s", strings.Join(chain, " -> "))}
+		return &redirectError{reason: record.ReasonRedirectLoop, err: fmt.Errorf("redirect loop: %s", strings.Join(chain, " -> "))}
 	}
 	if err := f.opts.policy().CheckURL(req.URL); err != nil {
 		return fmt.Errorf("redirect to %s: %w", next, err)

@@ -25,6 +25,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/charset/charsettest"
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 const testPage = `<!DOCTYPE html><html><head><title>Test page</title></head><body><article><p>Hello from the test publisher.</p></article></body></html>`
@@ -129,7 +130,7 @@ func htmlHandler(body string) http.HandlerFunc {
 }
 
 // fetchErr asserts that err is a *FetchError with the given reason.
-func fetchErr(t *testing.T, err error, reason string) *FetchError {
+func fetchErr(t *testing.T, err error, reason record.Reason) *FetchError {
 	t.Helper()
 	var fe *FetchError
 	if !errors.As(err, &fe) {
@@ -189,7 +190,7 @@ func TestFetchRobots(t *testing.T) {
 	}
 	wg.Wait()
 	_, err := f.Fetch(ctx, pub.URL+"/private/secret")
-	fe := fetchErr(t, err, ReasonRobots)
+	fe := fetchErr(t, err, record.ReasonRobots)
 	if fe.Retryable() || !strings.Contains(err.Error(), "--ignore-robots") {
 		t.Errorf("robots error should be permanent and say how to override: %v", err)
 	}
@@ -203,7 +204,7 @@ func TestFetchRobots(t *testing.T) {
 	// A redirect into a disallowed path is refused too.
 	mux.HandleFunc("GET /go", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/private/x", http.StatusFound) })
 	_, err = f.Fetch(ctx, pub.URL+"/go")
-	fetchErr(t, err, ReasonRobots)
+	fetchErr(t, err, record.ReasonRobots)
 
 	// --ignore-robots overrides.
 	opts.IgnoreRobots = true
@@ -221,13 +222,13 @@ func TestFetchRobotsUnavailable(t *testing.T) {
 	tests := []struct {
 		name      string
 		status    int
-		wantErr   string // reason, "" for allowed
+		wantErr   record.Reason // reason, "" for allowed
 		retryable bool
 	}{
 		{"404 means no rules", http.StatusNotFound, "", false},
 		{"403 means no rules", http.StatusForbidden, "", false},
-		{"503 means disallowed for now", http.StatusServiceUnavailable, ReasonRobots, true},
-		{"429 means disallowed for now", http.StatusTooManyRequests, ReasonRobots, true},
+		{"503 means disallowed for now", http.StatusServiceUnavailable, record.ReasonRobots, true},
+		{"429 means disallowed for now", http.StatusTooManyRequests, record.ReasonRobots, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -422,7 +423,7 @@ func TestFetchRetryAfter(t *testing.T) {
 		defer cancel()
 		start := time.Now()
 		_, err := f.Fetch(ctx, pub.URL+"/a")
-		fetchErr(t, err, ReasonCanceled)
+		fetchErr(t, err, record.ReasonCanceled)
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("error %v does not wrap the context's error", err)
 		}
@@ -456,14 +457,14 @@ func TestFetchHTTPStatus(t *testing.T) {
 	tests := []struct {
 		status    int
 		header    http.Header
-		reason    string
+		reason    record.Reason
 		retryable bool
 		hits      int
 	}{
 		{404, nil, "http_404", false, 1},
 		{410, nil, "http_410", false, 1},
 		{500, nil, "http_500", true, 2},
-		{403, http.Header{"Cf-Mitigated": {"challenge"}}, ReasonCaptcha, false, 1},
+		{403, http.Header{"Cf-Mitigated": {"challenge"}}, record.ReasonCaptcha, false, 1},
 	}
 	for _, tt := range tests {
 		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
@@ -555,7 +556,7 @@ func TestFetchConnectionReset(t *testing.T) {
 		c.(*net.TCPConn).SetLinger(0)
 	})
 	_, err = g.Fetch(context.Background(), url2+"/a")
-	if fe := fetchErr(t, err, ReasonConnection); !fe.Retryable() {
+	if fe := fetchErr(t, err, record.ReasonNetwork); !fe.Retryable() {
 		t.Error("a reset should be retryable")
 	}
 }
@@ -620,7 +621,7 @@ func TestFetchSlowServers(t *testing.T) {
 			start := time.Now()
 			_, err := f.Fetch(context.Background(), url+"/a")
 			elapsed := time.Since(start)
-			fe := fetchErr(t, err, ReasonTimeout)
+			fe := fetchErr(t, err, record.ReasonTimeout)
 			if !fe.Retryable() || !strings.Contains(err.Error(), tt.message) {
 				t.Errorf("retryable %v, message %q should mention %q", fe.Retryable(), err, tt.message)
 			}
@@ -675,7 +676,7 @@ func TestFetchRedirects(t *testing.T) {
 	}
 
 	c, err = f.Fetch(ctx, pub.URL+"/x")
-	fetchErr(t, err, ReasonRedirectLoop)
+	fetchErr(t, err, record.ReasonRedirectLoop)
 	if c == nil || len(c.Chain) < 3 {
 		t.Errorf("loop capture should record the chain: %+v", c)
 	}
@@ -684,7 +685,7 @@ func TestFetchRedirects(t *testing.T) {
 	}
 
 	_, err = f.Fetch(ctx, pub.URL+"/n/0")
-	fe := fetchErr(t, err, ReasonTooManyRedirects)
+	fe := fetchErr(t, err, record.ReasonTooManyRedirects)
 	if fe.Retryable() || !strings.Contains(err.Error(), "--max-redirects") {
 		t.Errorf("retryable %v message %q", fe.Retryable(), err)
 	}
@@ -703,7 +704,7 @@ func TestFetchSSRF(t *testing.T) {
 		f := newTestFetcher(t, opts)
 		for _, u := range []string{target.URL + "/", "http://169.254.169.254/latest/meta-data/", "http://[::1]/", "http://localhost/", "http://2130706433/"} {
 			_, err := f.Fetch(ctx, u)
-			fe := fetchErr(t, err, ReasonForbiddenAddress)
+			fe := fetchErr(t, err, record.ReasonForbiddenAddress)
 			if !strings.Contains(err.Error(), "--allow-private") || fe.Retryable() {
 				t.Errorf("%s: message %q, retryable %v", u, err, fe.Retryable())
 			}
@@ -744,7 +745,7 @@ func TestFetchSSRF(t *testing.T) {
 		base := "http://public.example:" + strings.Split(public.Listener.Addr().String(), ":")[1]
 		for _, path := range []string{"/literal", "/metadata", "/loopname"} {
 			c, err := f.Fetch(ctx, base+path)
-			fetchErr(t, err, ReasonForbiddenAddress)
+			fetchErr(t, err, record.ReasonForbiddenAddress)
 			if c == nil || len(c.Chain) != 2 {
 				t.Errorf("%s: chain not recorded: %+v", path, c)
 			}
@@ -817,7 +818,7 @@ func TestFetchTooLarge(t *testing.T) {
 			runtime.ReadMemStats(&before)
 			_, err := f.Fetch(context.Background(), pub.URL+"/big")
 			runtime.ReadMemStats(&after)
-			fe := fetchErr(t, err, ReasonTooLarge)
+			fe := fetchErr(t, err, record.ReasonTooLarge)
 			if fe.Retryable() || !strings.Contains(err.Error(), "--max-body") {
 				t.Errorf("retryable %v message %q", fe.Retryable(), err)
 			}
@@ -839,7 +840,7 @@ func TestFetchLyingContentLength(t *testing.T) {
 		opts.MaxRetries = -1
 		f := newTestFetcher(t, opts)
 		_, err := f.Fetch(context.Background(), url+"/a")
-		if fe := fetchErr(t, err, ReasonTruncated); !fe.Retryable() {
+		if fe := fetchErr(t, err, record.ReasonTruncated); !fe.Retryable() {
 			t.Error("a truncated body should be retryable")
 		}
 	})
@@ -906,7 +907,7 @@ func TestFetchNotHTML(t *testing.T) {
 				}
 				return
 			}
-			fe := fetchErr(t, err, ReasonNotHTML)
+			fe := fetchErr(t, err, record.ReasonNotHTML)
 			if fe.Retryable() || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("retryable %v, message %q should name %q", fe.Retryable(), err, tt.want)
 			}
@@ -979,7 +980,7 @@ func TestFetchContentEncoding(t *testing.T) {
 		ctype    string
 		wantRaw  []byte
 		wantBody []byte
-		reason   string
+		reason   record.Reason
 	}{
 		{"gzip", "gzip", encode(t, page, "gzip"), "text/html", page, page, ""},
 		{"x-gzip", "x-gzip", encode(t, page, "gzip"), "text/html", page, page, ""},
@@ -989,9 +990,9 @@ func TestFetchContentEncoding(t *testing.T) {
 		{"gzip then brotli", "gzip, br", encode(t, page, "gzip", "br"), "text/html", page, page, ""},
 		{"brotli windows-1251", "br", encode(t, cp1251, "br"), "text/html; charset=windows-1251", cp1251, ru, ""},
 		{"gzip windows-1251", "gzip", encode(t, cp1251, "gzip"), "text/html; charset=windows-1251", cp1251, ru, ""},
-		{"corrupt gzip", "gzip", append([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"), bytes.Repeat([]byte{0xff}, 64)...), "text/html", nil, nil, ReasonDecode},
-		{"not gzip at all", "gzip", page, "text/html", nil, nil, ReasonDecode},
-		{"unasked coding", "zstd", page, "text/html", nil, nil, ReasonDecode},
+		{"corrupt gzip", "gzip", append([]byte("\x1f\x8b\x08\x00\x00\x00\x00\x00"), bytes.Repeat([]byte{0xff}, 64)...), "text/html", nil, nil, record.ReasonDecode},
+		{"not gzip at all", "gzip", page, "text/html", nil, nil, record.ReasonDecode},
+		{"unasked coding", "zstd", page, "text/html", nil, nil, record.ReasonDecode},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1028,7 +1029,7 @@ func TestFetchBadURL(t *testing.T) {
 	f := newTestFetcher(t, testOptions())
 	for _, u := range []string{"", "not a url", "ftp://example.com/file", "http://", "mailto:someone@example.com", "http://[::1"} {
 		_, err := f.Fetch(context.Background(), u)
-		if fe := fetchErr(t, err, ReasonBadURL); fe.Retryable() || fe.URL != u {
+		if fe := fetchErr(t, err, record.ReasonBadURL); fe.Retryable() || fe.URL != u {
 			t.Errorf("%q: retryable %v, URL %q", u, fe.Retryable(), fe.URL)
 		}
 	}
@@ -1040,7 +1041,7 @@ func TestFetchTLSFailure(t *testing.T) {
 	t.Cleanup(srv.Close)
 	f := newTestFetcher(t, testOptions())
 	_, err := f.Fetch(context.Background(), srv.URL+"/a")
-	if fe := fetchErr(t, err, ReasonTLS); fe.Retryable() {
+	if fe := fetchErr(t, err, record.ReasonTLS); fe.Retryable() {
 		t.Error("a certificate failure should not be retried")
 	}
 }

@@ -15,36 +15,15 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
-// Machine reasons of a FetchError. They are stable: they end up in
-// meta.json and in run reports, and users filter on them. An HTTP status
-// the fetch stopped at is "http_<code>", e.g. "http_404", "http_503".
-const (
-	ReasonRobots           = "robots"             // robots.txt disallows the URL, or could not be read
-	ReasonTimeout          = "timeout"            // connect, first byte, idle body or total time ran out
-	ReasonTooLarge         = "too_large"          // body (on the wire or decoded) over MaxBody
-	ReasonNotHTML          = "not_html"           // PDF, image, JSON, ...: not an HTML page
-	ReasonForbiddenAddress = "forbidden_address"  // private, loopback, link-local, ... (SSRF guard)
-	ReasonRedirectLoop     = "redirect_loop"      // a redirect came back to a URL already visited twice
-	ReasonTooManyRedirects = "too_many_redirects" // more than MaxRedirects redirects
-	ReasonConnection       = "connection"         // DNS, refused, reset, closed early
-	ReasonTruncated        = "truncated"          // the body ended before its declared length
-	ReasonTLS              = "tls"                // certificate or handshake failure
-	ReasonDecode           = "decode"             // corrupt gzip/deflate/br body
-	ReasonBadURL           = "bad_url"            // not an http(s) URL with a host
-	ReasonCanceled         = "canceled"           // the caller's context ended
-	ReasonCaptcha          = "captcha"            // a bot challenge (also a junk reason)
-)
-
-// HTTPReason is the reason for a fetch that ended at an HTTP status.
-func HTTPReason(status int) string { return "http_" + strconv.Itoa(status) }
-
-// FetchError is the error of a failed Fetch. Reason is one of the Reason
-// constants or HTTPReason(StatusCode); the message says what to do about it.
+// FetchError is the error of a failed Fetch. Reason is one of the
+// fetcher's record.Reason constants or record.HTTPReason(StatusCode); the
+// message says what to do about it.
 type FetchError struct {
 	URL        string        // the URL given to Fetch
-	Reason     string        // stable machine reason
+	Reason     record.Reason // stable machine reason
 	StatusCode int           // last HTTP status, 0 if none
 	Err        error         // what went wrong, worded for the user
 	Attempts   int           // requests made for the page (robots.txt not counted)
@@ -56,7 +35,7 @@ type FetchError struct {
 
 // Error implements error.
 func (e *FetchError) Error() string {
-	msg := e.Reason
+	msg := string(e.Reason)
 	if e.Err != nil {
 		msg = e.Err.Error()
 	}
@@ -76,7 +55,7 @@ func (e *FetchError) Retryable() bool { return e.retryable }
 // redirectError is how the redirect check stops the client; classify turns
 // it into a FetchError.
 type redirectError struct {
-	reason string
+	reason record.Reason
 	err    error
 }
 
@@ -116,50 +95,50 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *re
 	case errors.As(err, &ex):
 		return ex
 	case ctx.Err() != nil:
-		fe.Reason, fe.Err = ReasonCanceled, fmt.Errorf("stopped: %w", ctx.Err())
+		fe.Reason, fe.Err = record.ReasonCanceled, fmt.Errorf("stopped: %w", ctx.Err())
 	case errors.As(err, &rb):
-		fe.Reason, fe.StatusCode, fe.retryable = ReasonRobots, rb.status, rb.status != 0
+		fe.Reason, fe.StatusCode, fe.retryable = record.ReasonRobots, rb.status, rb.status != 0
 	case errors.As(err, &re):
 		fe.Reason = re.reason
 	case errors.Is(err, errTooLarge):
-		fe.Reason = ReasonTooLarge
+		fe.Reason = record.ReasonTooLarge
 		fe.Err = fmt.Errorf("the page is larger than the %s limit (--max-body): %w", formatSize(f.opts.MaxBody), err)
 	case errors.As(err, &nh):
-		fe.Reason, fe.Err = ReasonNotHTML, nh
+		fe.Reason, fe.Err = record.ReasonNotHTML, nh
 	case netguard.IsForbidden(err):
-		fe.Reason = ReasonForbiddenAddress
+		fe.Reason = record.ReasonForbiddenAddress
 		fe.Err = fmt.Errorf("%w (links come from untrusted feeds; --allow-private permits private and loopback addresses)", err)
 	case errors.Is(err, errReadIdle) || (st != nil && st.idleFired.Load()):
-		fe.Reason, fe.retryable = ReasonTimeout, true
+		fe.Reason, fe.retryable = record.ReasonTimeout, true
 		fe.Err = fmt.Errorf("the server stopped sending for %s (--read-timeout)", f.opts.ReadTimeout)
 	case st != nil && st.deadlineHit:
-		fe.Reason, fe.retryable = ReasonTimeout, true
+		fe.Reason, fe.retryable = record.ReasonTimeout, true
 		fe.Err = fmt.Errorf("the page did not arrive within %s (--timeout)", f.opts.Timeout)
 	case errors.As(err, &dns):
-		fe.Reason, fe.retryable = ReasonConnection, !dns.IsNotFound
+		fe.Reason, fe.retryable = record.ReasonNetwork, !dns.IsNotFound
 		fe.Err = fmt.Errorf("cannot resolve %s: %w", dns.Name, err)
 	case isTLSError(err):
-		fe.Reason = ReasonTLS
+		fe.Reason = record.ReasonTLS
 		fe.Err = fmt.Errorf("TLS failed (the site's certificate or protocol is not acceptable): %w", err)
 	case errors.As(err, &op) && op.Op == "dial" && op.Timeout():
-		fe.Reason, fe.retryable = ReasonTimeout, true
+		fe.Reason, fe.retryable = record.ReasonTimeout, true
 		fe.Err = fmt.Errorf("could not connect within %s (--connect-timeout): %w", f.opts.ConnectTimeout, err)
 	case errors.As(err, &ne) && ne.Timeout():
-		fe.Reason, fe.retryable = ReasonTimeout, true
+		fe.Reason, fe.retryable = record.ReasonTimeout, true
 		fe.Err = fmt.Errorf("no answer within %s (--read-timeout): %w", f.opts.ReadTimeout, err)
 	case errors.Is(err, context.DeadlineExceeded):
-		fe.Reason, fe.retryable = ReasonTimeout, true
+		fe.Reason, fe.retryable = record.ReasonTimeout, true
 		fe.Err = fmt.Errorf("out of time: %w", err)
 	case errors.As(err, &de):
-		fe.Reason, fe.Err = ReasonDecode, de
+		fe.Reason, fe.Err = record.ReasonDecode, de
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		fe.Reason, fe.retryable = ReasonTruncated, true
+		fe.Reason, fe.retryable = record.ReasonTruncated, true
 		fe.Err = fmt.Errorf("the connection closed before the whole body arrived (shorter than its Content-Length or final chunk): %w", err)
 	case st != nil && !st.requested:
-		fe.Reason = ReasonBadURL
+		fe.Reason = record.ReasonBadURL
 		fe.Err = fmt.Errorf("cannot request this URL: %w", err)
 	default:
-		fe.Reason, fe.retryable = ReasonConnection, true
+		fe.Reason, fe.retryable = record.ReasonNetwork, true
 		switch {
 		case errors.Is(err, syscall.ECONNREFUSED):
 			fe.Err = fmt.Errorf("connection refused: %w", err)
@@ -186,12 +165,12 @@ func isTLSError(err error) bool {
 
 // statusError is the FetchError for a response that is not 2xx.
 func statusError(rawURL string, status int, header http.Header, now time.Time) *FetchError {
-	fe := &FetchError{URL: rawURL, Reason: HTTPReason(status), StatusCode: status}
+	fe := &FetchError{URL: rawURL, Reason: record.HTTPReason(status), StatusCode: status}
 	text := http.StatusText(status)
 	switch {
 	case (status == http.StatusForbidden || status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) &&
 		isChallengeHeader(header):
-		fe.Reason = ReasonCaptcha
+		fe.Reason = record.ReasonCaptcha
 		fe.Err = fmt.Errorf("the server answered %d %s with a bot challenge (CAPTCHA); an archiver cannot pass it", status, text)
 	case status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable:
 		fe.retryable = true

@@ -6,18 +6,9 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/linkarc/linkarc/storage/record"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-)
-
-// Junk reasons: why a fetched page is not the article. A page with one of
-// them is stored as blocked, not ok.
-const (
-	JunkCaptcha     = ReasonCaptcha  // bot challenge: CAPTCHA, "Just a moment…", "Press & Hold"
-	JunkConsentWall = "consent_wall" // cookie / privacy consent page instead of the article
-	JunkSoft404     = "soft_404"     // a 200 page saying the article is not there
-	JunkPaywallStub = "paywall_stub" // a teaser and a subscription offer
-	JunkEmpty       = "empty"        // no article text worth the name
 )
 
 // Thresholds, in words of the extracted article (Extraction.WordCount) or
@@ -35,12 +26,13 @@ const (
 )
 
 // DetectJunk tells whether a fetched page is a wall rather than the
-// article: a bot challenge, a consent wall, a soft 404, a paywall stub or
-// an empty page. The rules are general (phrases, page structure, text
+// article, and which: record.ReasonCaptcha (a bot challenge: CAPTCHA, "Just
+// a moment…", "Press & Hold"), ReasonConsentWall, ReasonSoft404,
+// ReasonPaywallStub or ReasonEmpty. The rules are general (phrases, page structure, text
 // length), not tied to any site. e may be nil when extraction failed.
-func DetectJunk(c *Capture, e *Extraction) (reason string, blocked bool) {
+func DetectJunk(c *Capture, e *Extraction) (reason record.Reason, blocked bool) {
 	if c == nil {
-		return JunkEmpty, true
+		return record.ReasonEmpty, true
 	}
 	words := 0
 	articleText := ""
@@ -52,15 +44,15 @@ func DetectJunk(c *Capture, e *Extraction) (reason string, blocked bool) {
 
 	switch {
 	case isChallenge(p, words):
-		return JunkCaptcha, true
+		return record.ReasonCaptcha, true
 	case isConsentWall(p, final, words, articleText):
-		return JunkConsentWall, true
+		return record.ReasonConsentWall, true
 	case isSoft404(p, final, words):
-		return JunkSoft404, true
+		return record.ReasonSoft404, true
 	case isPaywallStub(p, words):
-		return JunkPaywallStub, true
+		return record.ReasonPaywallStub, true
 	case words < emptyWords:
-		return JunkEmpty, true
+		return record.ReasonEmpty, true
 	}
 	return "", false
 }

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // junkCapture builds a 200 capture of body at finalURL and extracts it, as
@@ -28,22 +30,22 @@ func TestDetectJunk(t *testing.T) {
 	tests := []struct {
 		file     string
 		finalURL string
-		want     string // "" for a real article
+		want     record.Reason // "" for a real article
 	}{
-		{"cloudflare-challenge.html", "https://news.example/2024/03/story", JunkCaptcha},
-		{"robot-check.html", "https://shop.example/dp/123", JunkCaptcha},
-		{"press-and-hold.html", "https://news.example/story", JunkCaptcha},
-		{"unusual-traffic.html", "https://www.example.com/sorry/index", JunkCaptcha},
-		{"consent-before-you-continue.html", "https://consent.example.com/ml?continue=https://news.example/a", JunkConsentWall},
-		{"consent-before-you-continue.html", "https://news.example/a", JunkConsentWall},
-		{"consent-tcf-de.html", "https://stadtanzeiger.example/lokales/artikel-1", JunkConsentWall},
-		{"consent-partner-list.html", "https://news.example/privacy-choices?return=/a", JunkConsentWall},
-		{"soft404-en.html", "https://ledger.example/news/missing-story", JunkSoft404},
-		{"soft404-ru.html", "https://gorod.example/news/123", JunkSoft404},
-		{"soft404-redirected.html", "https://gazette.example/404.html", JunkSoft404},
-		{"paywall-stub.html", "https://post.example/harbour", JunkPaywallStub},
-		{"paywall-jsonld.html", "https://review.example/budget", JunkPaywallStub},
-		{"empty.html", "https://valley.example/news/1", JunkEmpty},
+		{"cloudflare-challenge.html", "https://news.example/2024/03/story", record.ReasonCaptcha},
+		{"robot-check.html", "https://shop.example/dp/123", record.ReasonCaptcha},
+		{"press-and-hold.html", "https://news.example/story", record.ReasonCaptcha},
+		{"unusual-traffic.html", "https://www.example.com/sorry/index", record.ReasonCaptcha},
+		{"consent-before-you-continue.html", "https://consent.example.com/ml?continue=https://news.example/a", record.ReasonConsentWall},
+		{"consent-before-you-continue.html", "https://news.example/a", record.ReasonConsentWall},
+		{"consent-tcf-de.html", "https://stadtanzeiger.example/lokales/artikel-1", record.ReasonConsentWall},
+		{"consent-partner-list.html", "https://news.example/privacy-choices?return=/a", record.ReasonConsentWall},
+		{"soft404-en.html", "https://ledger.example/news/missing-story", record.ReasonSoft404},
+		{"soft404-ru.html", "https://gorod.example/news/123", record.ReasonSoft404},
+		{"soft404-redirected.html", "https://gazette.example/404.html", record.ReasonSoft404},
+		{"paywall-stub.html", "https://post.example/harbour", record.ReasonPaywallStub},
+		{"paywall-jsonld.html", "https://review.example/budget", record.ReasonPaywallStub},
+		{"empty.html", "https://valley.example/news/1", record.ReasonEmpty},
 
 		{"ok-article-cookie-law.html", "https://techdesk.example/cookie-rules", ""},
 		{"ok-article-comment-captcha.html", "https://coast.example/lighthouse", ""},
@@ -68,7 +70,7 @@ func TestDetectJunk(t *testing.T) {
 }
 
 func TestDetectJunkWithoutExtraction(t *testing.T) {
-	if reason, blocked := DetectJunk(nil, nil); !blocked || reason != JunkEmpty {
+	if reason, blocked := DetectJunk(nil, nil); !blocked || reason != record.ReasonEmpty {
 		t.Errorf("nil capture: %q %v", reason, blocked)
 	}
 	body, err := os.ReadFile(filepath.Join("..", "testdata", "junk", "cloudflare-challenge.html"))
@@ -76,7 +78,7 @@ func TestDetectJunkWithoutExtraction(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := &Capture{FinalURL: "https://news.example/a", StatusCode: 200, Body: body}
-	if reason, blocked := DetectJunk(c, nil); !blocked || reason != JunkCaptcha {
+	if reason, blocked := DetectJunk(c, nil); !blocked || reason != record.ReasonCaptcha {
 		t.Errorf("challenge without extraction: %q %v", reason, blocked)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/charset"
 	"github.com/linkarc/linkarc/internal/fuzzcheck"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Bounds of FuzzExtractPage. Inputs are kept small so that a fuzz run
@@ -29,7 +30,7 @@ const (
 )
 
 // junkReasons are DetectJunk's possible verdicts.
-var junkReasons = map[string]bool{"": true, JunkCaptcha: true, JunkConsentWall: true, JunkSoft404: true, JunkPaywallStub: true, JunkEmpty: true}
+var junkReasons = map[record.Reason]bool{"": true, record.ReasonCaptcha: true, record.ReasonConsentWall: true, record.ReasonSoft404: true, record.ReasonPaywallStub: true, record.ReasonEmpty: true}
 
 // FuzzExtractPage feeds arbitrary bytes, Content-Type headers and page URLs
 // through what the pipeline does with a fetched page: ToUTF8, Extract and
@@ -63,7 +64,7 @@ func FuzzExtractPage(f *testing.F) {
 			name, again2  string
 			ex            *Extraction
 			exErr         error
-			reason, nilRe string
+			reason, nilRe record.Reason
 			blocked, nilB bool
 		)
 		// Every link made absolute costs copies of the page URL too.
@@ -123,7 +124,7 @@ func FuzzExtractPage(f *testing.F) {
 			}
 		}
 		for _, v := range []struct {
-			reason  string
+			reason  record.Reason
 			blocked bool
 		}{{reason, blocked}, {nilRe, nilB}} {
 			if !junkReasons[v.reason] || v.blocked != (v.reason != "") {

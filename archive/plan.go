@@ -195,8 +195,8 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 // unresolvable stores a failed capture for a link Google would not resolve,
 // so the digest and the viewer say why; a re-run retries it.
 func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver.Error) error {
-	kind := string(rerr.Kind)
-	if kind == "rate_limited" {
+	kind := rerr.Kind
+	if kind == record.ReasonRateLimited {
 		p.unresolved++
 	}
 	snap := &record.Snapshot{Meta: record.ArticleMeta{

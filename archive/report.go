@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -24,7 +25,7 @@ type Report struct {
 	Articles  int                       `json:"articles"`  // distinct articles in the input
 	Unchanged int                       `json:"unchanged"` // already ok in the store: no request made
 	Counts    map[string]int            `json:"counts"`    // status -> articles (unchanged ones count as ok)
-	ByReason  map[string]int            `json:"by_reason"` // reason -> articles not ok
+	ByReason  map[record.Reason]int     `json:"by_reason"` // reason -> articles not ok
 	ByHost    map[string]map[string]int `json:"by_host"`   // host -> status -> articles
 	Failures  []ArticleFailure          `json:"failures"`
 
@@ -56,19 +57,19 @@ type DigestFailure struct {
 
 // ArticleFailure names an article that was not stored as ok and why.
 type ArticleFailure struct {
-	Slug   string `json:"slug"`
-	URL    string `json:"url"`
-	Link   string `json:"link"`
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-	Error  string `json:"error,omitempty"`
+	Slug   string        `json:"slug"`
+	URL    string        `json:"url"`
+	Link   string        `json:"link"`
+	Status string        `json:"status"`
+	Reason record.Reason `json:"reason"`
+	Error  string        `json:"error,omitempty"`
 }
 
 func newReport(start time.Time) *Report {
 	return &Report{
 		StartedAt: start,
 		Counts:    map[string]int{record.StatusOK: 0, record.StatusBlocked: 0, record.StatusFailed: 0},
-		ByReason:  map[string]int{},
+		ByReason:  map[record.Reason]int{},
 		ByHost:    map[string]map[string]int{},
 	}
 }
@@ -176,11 +177,11 @@ func (r *Report) WriteSummary(w io.Writer) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }

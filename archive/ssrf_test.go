@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/linkarc/linkarc/internal/netguard/netguardtest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // ssrfFetcher builds a fetcher without AllowPrivate exactly as NewFetcher
@@ -46,7 +47,7 @@ func TestFetchRefusesInternalTargets(t *testing.T) {
 	f, dials := ssrfFetcher(t, nil, nil)
 	for _, tg := range netguardtest.Targets(v4, v6) {
 		c, err := f.Fetch(context.Background(), tg.URL)
-		fe := fetchErr(t, err, ReasonForbiddenAddress)
+		fe := fetchErr(t, err, record.ReasonForbiddenAddress)
 		if fe.Retryable() || fe.Attempts > 1 || c != nil {
 			t.Errorf("%s: retryable %v, attempts %d, capture %+v; want a final refusal without a response", tg.Name, fe.Retryable(), fe.Attempts, c)
 		}
@@ -75,7 +76,7 @@ func TestFetchRefusesNamesResolvingInside(t *testing.T) {
 			port = v6.PortString()
 		}
 		_, err := f.Fetch(context.Background(), "http://"+net.JoinHostPort(name, port)+"/article")
-		fetchErr(t, err, ReasonForbiddenAddress)
+		fetchErr(t, err, record.ReasonForbiddenAddress)
 		if dns.Queries(name) == 0 {
 			t.Errorf("%s was never looked up: the dial-time guard was not exercised", name)
 		}
@@ -134,7 +135,7 @@ func TestFetchRefusesRedirectsInside(t *testing.T) {
 	base := "http://" + net.JoinHostPort("news.example", strings.TrimPrefix(pub.URL[strings.LastIndex(pub.URL, ":"):], ":"))
 	for path, target := range targets {
 		c, err := f.Fetch(context.Background(), base+path)
-		fetchErr(t, err, ReasonForbiddenAddress)
+		fetchErr(t, err, record.ReasonForbiddenAddress)
 		if c == nil || len(c.Chain) < 2 || c.Chain[0] != base+path {
 			t.Errorf("%s -> %s: chain not recorded: %+v", path, target, c)
 			continue
@@ -171,7 +172,7 @@ func TestFetchRefusesRedirectsInside(t *testing.T) {
 	// Only loopback targets here: this dialer has no safety net.
 	for _, path := range []string{"/to/loopback", "/to/ipv6-loopback", "/to/localhost", "/to/own-other-port"} {
 		_, err := prod.Fetch(context.Background(), pub.URL+path)
-		fetchErr(t, err, ReasonForbiddenAddress)
+		fetchErr(t, err, record.ReasonForbiddenAddress)
 	}
 	if n := v4.Settle(t) + v6.Settle(t); n != 0 {
 		t.Errorf("the loopback traps accepted %d connections", n)

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Protocol constants of Step 2 (spec §4).
@@ -125,7 +127,7 @@ func parseBatchResponse(body []byte, tags []string) (map[string]rpcResult, error
 			}
 			if seen[tag] {
 				if prev := out[tag]; prev.Err != nil || res.Err != nil || prev.URL != res.URL {
-					out[tag] = rpcResult{Err: errorf(KindParse, "Google answered twice for this link with different results; not guessing which is right")}
+					out[tag] = rpcResult{Err: errorf(record.ReasonParse, "Google answered twice for this link with different results; not guessing which is right")}
 				}
 				continue
 			}
@@ -167,7 +169,7 @@ func parseRow(raw json.RawMessage) (tag string, res rpcResult, ok bool) {
 	}
 	var payload *string
 	if json.Unmarshal(row[2], &payload) != nil {
-		return tag, rpcResult{Err: errorf(KindParse, "Google's answer for this link has an unexpected shape; Google may have changed the protocol")}, true
+		return tag, rpcResult{Err: errorf(record.ReasonParse, "Google's answer for this link has an unexpected shape; Google may have changed the protocol")}, true
 	}
 	if payload == nil {
 		code := ""
@@ -190,7 +192,7 @@ func rpcError(code string) *Error {
 	if code == "" {
 		code = "none"
 	}
-	return errorf(KindRPCError,
+	return errorf(record.ReasonRPCError,
 		"Google refused to resolve this link (batchexecute error code %s); usually the signature was stale or the id is not a real article. Re-running fetches a fresh signature", code)
 }
 
@@ -200,19 +202,19 @@ func rpcError(code string) *Error {
 func payloadURL(payload string) (string, *Error) {
 	var inner []json.RawMessage
 	if err := json.Unmarshal([]byte(payload), &inner); err != nil || len(inner) < 2 {
-		return "", errorf(KindParse, "Google's answer for this link is not the expected garturlres payload; Google may have changed the protocol")
+		return "", errorf(record.ReasonParse, "Google's answer for this link is not the expected garturlres payload; Google may have changed the protocol")
 	}
 	var name, u string
 	if json.Unmarshal(inner[0], &name) != nil || name != "garturlres" || json.Unmarshal(inner[1], &u) != nil {
-		return "", errorf(KindParse, "Google's answer for this link is not the expected garturlres payload; Google may have changed the protocol")
+		return "", errorf(record.ReasonParse, "Google's answer for this link is not the expected garturlres payload; Google may have changed the protocol")
 	}
 	clean, ok := cleanURL(u)
 	if !ok {
-		return "", errorf(KindParse, "Google's answer for this link is not a usable http(s) URL (%q); refusing it", shorten(u, 80))
+		return "", errorf(record.ReasonParse, "Google's answer for this link is not a usable http(s) URL (%q); refusing it", shorten(u, 80))
 	}
 	if pu, err := url.Parse(clean); err == nil {
 		if h := normHost(pu.Hostname()); h == newsHost || h == consentHost || (strings.HasSuffix(h, "google.com") && strings.HasPrefix(pu.Path, "/sorry")) {
-			return "", errorf(KindParse, "Google answered with another Google link (%s) instead of the publisher's; refusing it", shorten(clean, 80))
+			return "", errorf(record.ReasonParse, "Google answered with another Google link (%s) instead of the publisher's; refusing it", shorten(clean, 80))
 		}
 	}
 	return clean, nil

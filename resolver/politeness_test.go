@@ -117,7 +117,7 @@ func TestStoreCache(t *testing.T) {
 	for i := range links {
 		wantURL(t, res[i], urls[i], MethodBatchexecute)
 	}
-	wantKind(t, res[60], KindRPCError)
+	wantKind(t, res[60], record.ReasonRPCError)
 	counts(t, f, 61, 2)
 
 	// The entries are small JSON objects at documented keys.
@@ -193,7 +193,7 @@ func TestTimeouts(t *testing.T) {
 		r := newTestResolver(t, f, func(o *Options) { o.Timeout = 150 * time.Millisecond })
 		res := r.Resolve(bg(), []string{links[0], gnewstest.ArticleURL(slow), links[1]})
 		wantURL(t, res[0], urls[0], MethodBatchexecute)
-		wantKind(t, res[1], KindTimeout)
+		wantKind(t, res[1], record.ReasonTimeout)
 		wantURL(t, res[2], urls[1], MethodBatchexecute)
 	}
 }
@@ -205,7 +205,7 @@ func TestCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg())
 	cancel()
 	for _, res := range newTestResolver(t, f, nil).Resolve(ctx, links) {
-		wantKind(t, res, KindCanceled)
+		wantKind(t, res, record.ReasonCanceled)
 	}
 	if f.Total() != 0 {
 		t.Errorf("%d requests after cancellation", f.Total())
@@ -226,12 +226,12 @@ func TestInvalidInputsMakeNoRequest(t *testing.T) {
 		"",
 	})
 	for i, rr := range res[:3] {
-		wantKind(t, rr, KindInvalidURL)
+		wantKind(t, rr, record.ReasonInvalidURL)
 		_ = i
 	}
-	wantKind(t, res[3], KindUnknownFormat)
-	wantKind(t, res[4], KindInvalidURL)
-	wantKind(t, res[5], KindInvalidURL)
+	wantKind(t, res[3], record.ReasonUnknownFormat)
+	wantKind(t, res[4], record.ReasonInvalidURL)
+	wantKind(t, res[5], record.ReasonInvalidURL)
 	if f.Total() != 0 {
 		t.Errorf("%d requests for invalid inputs", f.Total())
 	}

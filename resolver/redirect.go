@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/linkarc/linkarc/storage/record"
 	"golang.org/x/net/html"
 )
 
@@ -42,7 +43,7 @@ func (r *Resolver) followAll(ctx context.Context, jobs []*job) {
 func (r *Resolver) follow(ctx context.Context, start string) Result {
 	cur, err := url.Parse(start)
 	if err != nil {
-		return Result{Err: newError(KindInvalidURL, "not a valid URL", err)}
+		return Result{Err: newError(record.ReasonInvalidURL, "not a valid URL", err)}
 	}
 	chain := []string{cur.String()}
 	seen := map[string]bool{cur.String(): true}
@@ -70,10 +71,10 @@ func (r *Resolver) follow(ctx context.Context, start string) Result {
 		}
 		if seen[next.String()] {
 			chain = append(chain, next.String())
-			return fail(errorf(KindRedirectLoop, "the link redirects in a loop (back to %s)", shorten(next.Redacted(), 100)))
+			return fail(errorf(record.ReasonRedirectLoop, "the link redirects in a loop (back to %s)", shorten(next.Redacted(), 100)))
 		}
 		if hops+1 > MaxRedirects {
-			return fail(errorf(KindTooManyRedirects, "the link redirects more than %d times; giving up", MaxRedirects))
+			return fail(errorf(record.ReasonTooManyRedirects, "the link redirects more than %d times; giving up", MaxRedirects))
 		}
 		seen[next.String()] = true
 		chain = append(chain, next.String())
@@ -90,7 +91,7 @@ func (r *Resolver) hop(ctx context.Context, cur *url.URL) (next *url.URL, status
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, cur.String(), nil)
 	if err != nil {
-		return nil, 0, newError(KindInvalidURL, what+": bad URL", err)
+		return nil, 0, newError(record.ReasonInvalidURL, what+": bad URL", err)
 	}
 	req.Header.Set("User-Agent", r.opts.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
@@ -105,13 +106,13 @@ func (r *Resolver) hop(ctx context.Context, cur *url.URL) (next *url.URL, status
 	case isRedirect(resp.StatusCode):
 		target = resp.Header.Get("Location")
 		if target == "" {
-			return nil, 0, errorf(KindBadRedirect, "%s: a dead end, HTTP %d redirect without a Location", what, resp.StatusCode)
+			return nil, 0, errorf(record.ReasonBadRedirect, "%s: a dead end, HTTP %d redirect without a Location", what, resp.StatusCode)
 		}
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		target = refreshTarget(resp.Header.Get("Refresh"))
 		if target == "" && isHTML(resp.Header.Get("Content-Type")) {
 			body, rerr := readBody(&http.Response{Header: resp.Header, Body: resp.Body}, maxRefreshScan)
-			if rerr != nil && rerr.Kind != KindTooLarge {
+			if rerr != nil && rerr.Kind != record.ReasonTooLarge {
 				return nil, 0, transportError(ctx, what+": reading the page", rerr.Err)
 			}
 			target = metaRefresh(body)
@@ -122,7 +123,7 @@ func (r *Resolver) hop(ctx context.Context, cur *url.URL) (next *url.URL, status
 	}
 	next, err = cur.Parse(strings.TrimSpace(target))
 	if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
-		return nil, 0, errorf(KindBadRedirect, "%s: a dead end, it redirects to %q, which is not an http(s) URL", what, shorten(target, 100))
+		return nil, 0, errorf(record.ReasonBadRedirect, "%s: a dead end, it redirects to %q, which is not an http(s) URL", what, shorten(target, 100))
 	}
 	next.Fragment, next.RawFragment = "", ""
 	return next, resp.StatusCode, nil

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // shortener is a loopback site with the redirect shapes found in feeds.
@@ -67,7 +68,7 @@ func TestGenericRedirects(t *testing.T) {
 	tests := []struct {
 		in, url string
 		chain   []string
-		kind    string
+		kind    record.Reason
 		method  string
 	}{
 		{in: u("/a"), url: u("/c?x=1"), chain: []string{u("/a"), u("/b"), u("/c?x=1")}},
@@ -76,13 +77,13 @@ func TestGenericRedirects(t *testing.T) {
 		{in: u("/c"), url: u("/c"), chain: []string{u("/c")}},
 		{in: u("/walled"), url: u("/forbidden"), chain: []string{u("/walled"), u("/forbidden")}},
 		{in: u("/google"), url: "https://publisher.example/via-shortener", chain: []string{u("/google"), gLink}, method: MethodBatchexecute},
-		{in: u("/loop1"), kind: KindRedirectLoop, chain: []string{u("/loop1"), u("/loop2"), u("/loop1")}},
-		{in: u("/endless/0"), kind: KindTooManyRedirects},
-		{in: u("/nolocation"), kind: KindBadRedirect},
-		{in: u("/js"), kind: KindBadRedirect},
+		{in: u("/loop1"), kind: record.ReasonRedirectLoop, chain: []string{u("/loop1"), u("/loop2"), u("/loop1")}},
+		{in: u("/endless/0"), kind: record.ReasonTooManyRedirects},
+		{in: u("/nolocation"), kind: record.ReasonBadRedirect},
+		{in: u("/js"), kind: record.ReasonBadRedirect},
 		{in: u("/dead"), kind: "http_404", chain: []string{u("/dead"), u("/gone")}},
 		{in: u("/toomany"), kind: "http_429"},
-		{in: "http://127.0.0.1:1/closed", kind: KindNetwork},
+		{in: "http://127.0.0.1:1/closed", kind: record.ReasonNetwork},
 	}
 	inputs := make([]string, len(tests))
 	for i, tt := range tests {
@@ -99,7 +100,7 @@ func TestGenericRedirects(t *testing.T) {
 		if tt.chain != nil && strings.Join(got.Chain, " ") != strings.Join(tt.chain, " ") {
 			t.Errorf("%s: chain %q, want %q", tt.in, got.Chain, tt.chain)
 		}
-		if tt.kind == KindTooManyRedirects && len(got.Chain) != MaxRedirects+1 {
+		if tt.kind == record.ReasonTooManyRedirects && len(got.Chain) != MaxRedirects+1 {
 			t.Errorf("%s: chain of %d, want %d", tt.in, len(got.Chain), MaxRedirects+1)
 		}
 	}
@@ -118,7 +119,7 @@ func TestGenericRedirectSSRFGuard(t *testing.T) {
 	r := newTestResolver(t, f, nil) // AllowPrivate false
 	res := r.Resolve(bg(), []string{s.URL + "/a", "http://localhost:1/x", "http://[::1]:1/x", "http://0x7f.1/x"})
 	for _, rr := range res {
-		wantKind(t, rr, KindForbiddenAddress)
+		wantKind(t, rr, record.ReasonForbiddenAddress)
 	}
 	if hits.Load() != 0 {
 		t.Errorf("the loopback server was contacted %d times", hits.Load())

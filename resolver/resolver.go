@@ -30,6 +30,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Defaults for the zero values of Options.
@@ -256,7 +257,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // RateLimited reports whether Google has refused this Resolver (429 or
 // /sorry). From then on it makes no Google requests: new ids fail with
-// KindRateLimited, while offline and cached ones still resolve.
+// record.ReasonRateLimited, while offline and cached ones still resolve.
 func (r *Resolver) RateLimited() bool { return r.limited.Load() }
 
 // ResolveOne resolves a single input.
@@ -279,7 +280,7 @@ type job struct {
 // cached ids cost nothing; the rest are resolved with sequential signature
 // GETs spaced by the limiter and batchexecute POSTs of up to BatchSize ids.
 // Generic links are followed concurrently. Resolve does not return early on
-// cancellation: inputs not done get KindCanceled.
+// cancellation: inputs not done get record.ReasonCanceled.
 func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 	results := make([]Result, len(inputs))
 	byKey := make(map[string]*job)
@@ -404,7 +405,7 @@ func (r *Resolver) stopErr(ctx context.Context) *Error {
 		return rateLimitedError(nil)
 	}
 	if ctx.Err() != nil {
-		return newError(KindCanceled, "canceled before this link was resolved", ctx.Err())
+		return newError(record.ReasonCanceled, "canceled before this link was resolved", ctx.Err())
 	}
 	return nil
 }
@@ -477,7 +478,7 @@ func (r *Resolver) postStopErr(ctx context.Context) *Error {
 		return rateLimitedError(nil)
 	}
 	if ctx.Err() != nil {
-		return newError(KindCanceled, "canceled before this link was resolved", ctx.Err())
+		return newError(record.ReasonCanceled, "canceled before this link was resolved", ctx.Err())
 	}
 	return nil
 }

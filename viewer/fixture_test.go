@@ -109,7 +109,7 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	xm.FinalURL = f.urls[1]
 	xm.RedirectChain = f.urls
 	xm.GoogleNewsURL = f.urls[5]
-	xm.Reason = f.payloads[5]
+	xm.Reason = record.Reason(f.payloads[5])
 	xm.Error = f.payloads[6]
 	xm.Status = "<b>weird</b>"
 	xm.Charset = `utf-8"><script>alert(1)</script>`
@@ -131,7 +131,7 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	for i, u := range f.urls {
 		xd.Articles = append(xd.Articles, record.DigestArticle{
 			Slug: []string{xssSlug, "../escape", "a/b", ".hidden"}[i%4], Title: f.payloads[i%len(f.payloads)],
-			Publisher: f.payloads[(i+1)%len(f.payloads)], URL: u, GoogleNewsURL: u, Status: "failed", Reason: f.payloads[(i+2)%len(f.payloads)],
+			Publisher: f.payloads[(i+1)%len(f.payloads)], URL: u, GoogleNewsURL: u, Status: "failed", Reason: record.Reason(f.payloads[(i+2)%len(f.payloads)]),
 		})
 	}
 	if err := viewertest.PutDigest(ctx, st, xd); err != nil {

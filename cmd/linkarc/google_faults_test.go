@@ -69,9 +69,9 @@ func TestArchiveGoogleRefusesLaterChunk(t *testing.T) {
 			resolved := map[string]bool{}
 			for i, a := range w.Articles {
 				m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
-				want, reason := record.StatusOK, ""
+				want, reason := record.StatusOK, record.Reason("")
 				if i >= served {
-					want, reason = record.StatusFailed, "rate_limited"
+					want, reason = record.StatusFailed, record.ReasonRateLimited
 				} else {
 					resolved[googleID(t, a.Link)] = true
 				}

@@ -38,7 +38,7 @@ type misbehaviour struct {
 	name    string
 	handler func(tb testing.TB) http.HandlerFunc
 	status  string // in meta.json and the report
-	reason  string
+	reason  record.Reason
 	// requests is how many page requests the host must see; 0: not checked.
 	requests int
 	// check, if set, looks further at the stored article.
@@ -83,7 +83,7 @@ var misbehaviours = []misbehaviour{
 	{
 		name:    "connection reset",
 		handler: func(tb testing.TB) http.HandlerFunc { return hijack(tb, func(c *net.TCPConn) { c.SetLinger(0) }) },
-		status:  record.StatusFailed, reason: archive.ReasonConnection,
+		status:  record.StatusFailed, reason: record.ReasonNetwork,
 		check: func(t *testing.T, _ storage.Store, _ record.ArticleMeta, p *archivetest.Publisher) {
 			// net/http itself resends a GET once when a kept-alive
 			// connection fails before any answer, so an attempt may
@@ -98,7 +98,7 @@ var misbehaviours = []misbehaviour{
 		handler: func(testing.TB) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 		},
-		status: record.StatusFailed, reason: archive.ReasonTimeout, requests: 1 + mbRetries,
+		status: record.StatusFailed, reason: record.ReasonTimeout, requests: 1 + mbRetries,
 		check: errorSays("--read-timeout"),
 	},
 	{
@@ -115,7 +115,7 @@ var misbehaviours = []misbehaviour{
 				}
 			}
 		},
-		status: record.StatusFailed, reason: archive.ReasonTimeout, requests: 1 + mbRetries,
+		status: record.StatusFailed, reason: record.ReasonTimeout, requests: 1 + mbRetries,
 		check: errorSays("--timeout"),
 	},
 	{
@@ -129,7 +129,7 @@ var misbehaviours = []misbehaviour{
 				http.Redirect(w, r, next, http.StatusFound)
 			}
 		},
-		status: record.StatusFailed, reason: archive.ReasonRedirectLoop,
+		status: record.StatusFailed, reason: record.ReasonRedirectLoop,
 		check: func(t *testing.T, _ storage.Store, m record.ArticleMeta, _ *archivetest.Publisher) {
 			if len(m.RedirectChain) < 3 {
 				t.Errorf("redirect chain %v not recorded", m.RedirectChain)
@@ -144,17 +144,17 @@ var misbehaviours = []misbehaviour{
 				http.Redirect(w, r, fmt.Sprintf("/next/%d", n.Add(1)), http.StatusFound)
 			}
 		},
-		status: record.StatusFailed, reason: archive.ReasonTooManyRedirects, requests: 1 + 5,
+		status: record.StatusFailed, reason: record.ReasonTooManyRedirects, requests: 1 + 5,
 	},
 	{
 		name:    "2 GB body with its Content-Length",
 		handler: func(testing.TB) http.HandlerFunc { return hugeBody(true) },
-		status:  record.StatusFailed, reason: archive.ReasonTooLarge, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonTooLarge, requests: 1,
 	},
 	{
 		name:    "2 GB body, chunked",
 		handler: func(testing.TB) http.HandlerFunc { return hugeBody(false) },
-		status:  record.StatusFailed, reason: archive.ReasonTooLarge, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonTooLarge, requests: 1,
 		check: errorSays("--max-body"),
 	},
 	{
@@ -167,7 +167,7 @@ var misbehaviours = []misbehaviour{
 				w.Write(bomb)
 			}
 		},
-		status: record.StatusFailed, reason: archive.ReasonTooLarge, requests: 1,
+		status: record.StatusFailed, reason: record.ReasonTooLarge, requests: 1,
 	},
 	{
 		name: "Content-Length longer than the body",
@@ -176,7 +176,7 @@ var misbehaviours = []misbehaviour{
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html><body><p>only the start")
 			})
 		},
-		status: record.StatusFailed, reason: archive.ReasonTruncated, requests: 1 + mbRetries,
+		status: record.StatusFailed, reason: record.ReasonTruncated, requests: 1 + mbRetries,
 	},
 	{
 		name: "windows-1251 page labelled UTF-8",
@@ -202,22 +202,22 @@ var misbehaviours = []misbehaviour{
 		handler: func(testing.TB) http.HandlerFunc {
 			return serve("application/pdf", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
 		},
-		status: record.StatusFailed, reason: archive.ReasonNotHTML, requests: 1,
+		status: record.StatusFailed, reason: record.ReasonNotHTML, requests: 1,
 	},
 	{
 		name:    "PDF labelled text/html",
 		handler: func(testing.TB) http.HandlerFunc { return serve("text/html", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n") },
-		status:  record.StatusFailed, reason: archive.ReasonNotHTML, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonNotHTML, requests: 1,
 	},
 	{
 		name:    "image",
 		handler: func(testing.TB) http.HandlerFunc { return serve("image/png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR") },
-		status:  record.StatusFailed, reason: archive.ReasonNotHTML, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonNotHTML, requests: 1,
 	},
 	{
 		name:    "image labelled text/html",
 		handler: func(testing.TB) http.HandlerFunc { return serve("text/html", "GIF89a\x01\x00\x01\x00\x80\x00\x00") },
-		status:  record.StatusFailed, reason: archive.ReasonNotHTML, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonNotHTML, requests: 1,
 	},
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/resolver"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // runResolve is `linkarc resolve`: flags and wiring; the work is
@@ -74,9 +75,9 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 	for _, r := range results {
 		if r.Err != nil {
 			failed++
-			if r.Err.Kind == resolver.KindRateLimited {
+			if r.Err.Kind == record.ReasonRateLimited {
 				limited++
-			} else if r.Err.Kind != resolver.KindCanceled {
+			} else if r.Err.Kind != record.ReasonCanceled {
 				fmt.Fprintf(io.err, "linkarc resolve: %s: %s [%s]\n", r.Input, r.Err.Error(), r.Err.Kind)
 			}
 		}
@@ -144,12 +145,12 @@ func resolveInputs(args []string, stdin io.Reader) ([]string, error) {
 // jsonResult is one line of --json output. Every key but chain is always
 // present (empty when it does not apply), so consumers need no null checks.
 type jsonResult struct {
-	Input     string   `json:"input"`
-	URL       string   `json:"url"`
-	Method    string   `json:"method"`
-	Error     string   `json:"error"`
-	ErrorKind string   `json:"error_kind"`
-	Chain     []string `json:"chain,omitempty"`
+	Input     string        `json:"input"`
+	URL       string        `json:"url"`
+	Method    string        `json:"method"`
+	Error     string        `json:"error"`
+	ErrorKind record.Reason `json:"error_kind"`
+	Chain     []string      `json:"chain,omitempty"`
 }
 
 func writeJSONResult(w io.Writer, r resolver.Result) {

@@ -94,9 +94,9 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	}
 	for _, w := range wants {
 		m := readMeta(t, store, w.slug)
-		if m.Status != record.StatusFailed || m.Reason != archive.ReasonForbiddenAddress || m.URL != w.url || m.ResolveMethod != w.method {
+		if m.Status != record.StatusFailed || m.Reason != record.ReasonForbiddenAddress || m.URL != w.url || m.ResolveMethod != w.method {
 			t.Errorf("%s: status %q reason %q url %q method %q; want failed, %s, %s, %s (error %q)",
-				w.slug, m.Status, m.Reason, m.URL, m.ResolveMethod, archive.ReasonForbiddenAddress, w.url, w.method, m.Error)
+				w.slug, m.Status, m.Reason, m.URL, m.ResolveMethod, record.ReasonForbiddenAddress, w.url, w.method, m.Error)
 		}
 		// The early check's words: refused before any socket was opened.
 		if !strings.Contains(m.Error, "netguard: refusing") || !strings.Contains(m.Error, "--allow-private") || strings.Contains(m.Error, "dial tcp") {
@@ -118,8 +118,8 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Articles != len(wants) || rep.Counts[record.StatusFailed] != len(wants) || rep.ByReason[archive.ReasonForbiddenAddress] != len(wants) {
-		t.Errorf("report: %d articles, counts %v, by reason %v; want all %d failed as %s", rep.Articles, rep.Counts, rep.ByReason, len(wants), archive.ReasonForbiddenAddress)
+	if rep.Articles != len(wants) || rep.Counts[record.StatusFailed] != len(wants) || rep.ByReason[record.ReasonForbiddenAddress] != len(wants) {
+		t.Errorf("report: %d articles, counts %v, by reason %v; want all %d failed as %s", rep.Articles, rep.Counts, rep.ByReason, len(wants), record.ReasonForbiddenAddress)
 	}
 	failed := map[string]archive.ArticleFailure{}
 	for _, f := range rep.Failures {
@@ -127,8 +127,8 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	}
 	for _, w := range wants {
 		f, ok := failed[w.slug]
-		if !ok || f.Status != record.StatusFailed || f.Reason != archive.ReasonForbiddenAddress || f.URL != w.url || f.Link != w.link {
-			t.Errorf("report failure for %s = %+v (listed %v); want failed %s for %s", w.slug, f, ok, archive.ReasonForbiddenAddress, w.url)
+		if !ok || f.Status != record.StatusFailed || f.Reason != record.ReasonForbiddenAddress || f.URL != w.url || f.Link != w.link {
+			t.Errorf("report failure for %s = %+v (listed %v); want failed %s for %s", w.slug, f, ok, record.ReasonForbiddenAddress, w.url)
 		}
 	}
 

@@ -70,9 +70,9 @@ type ArticleMeta struct {
 	FinalURL      string   `json:"final_url,omitempty"` // after redirects
 	RedirectChain []string `json:"redirect_chain,omitempty"`
 
-	Status      string    `json:"status"` // StatusOK, StatusBlocked or StatusFailed
-	Reason      string    `json:"reason,omitempty"`
-	Error       string    `json:"error,omitempty"` // set when Status is not ok
+	Status      string    `json:"status"`           // StatusOK, StatusBlocked or StatusFailed
+	Reason      Reason    `json:"reason,omitempty"` // why the status is not ok
+	Error       string    `json:"error,omitempty"`  // set when Status is not ok
 	HTTPStatus  int       `json:"http_status,omitempty"`
 	FetchedAt   time.Time `json:"fetched_at"`
 	ContentType string    `json:"content_type,omitempty"`
@@ -139,5 +139,5 @@ type DigestArticle struct {
 	GoogleNewsURL string `json:"google_news_url,omitempty"`
 	URL           string `json:"url,omitempty"` // publisher URL once resolved
 	Status        string `json:"status"`
-	Reason        string `json:"reason,omitempty"`
+	Reason        Reason `json:"reason,omitempty"`
 }
