@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/archive/digest"
+	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -397,7 +398,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 func (a *Archiver) extractInto(snap *record.Snapshot, c *Capture) {
 	m := &snap.Meta
 	base, _ := url.Parse(c.FinalURL)
-	ex, err := Extract(c.Body, base)
+	ex, err := extract.Extract(c.Body, base)
 	if err != nil {
 		m.Status, m.Reason, m.Error = record.StatusFailed, record.ReasonExtract, err.Error()
 		return
@@ -406,7 +407,7 @@ func (a *Archiver) extractInto(snap *record.Snapshot, c *Capture) {
 	m.PublishedTime, m.Lang, m.Excerpt, m.Image = ex.PublishedTime, ex.Lang, ex.Excerpt, ex.Image
 	m.WordCount = ex.WordCount
 	snap.Readable, snap.Text = ex.HTML, ex.Text
-	if reason, blocked := DetectJunk(c, ex); blocked {
+	if reason, blocked := extract.DetectJunk(extract.Page{Body: c.Body, FinalURL: c.FinalURL}, ex); blocked {
 		m.Status, m.Reason, m.Error = record.StatusBlocked, reason, "the page is not the article: "+string(reason)
 		return
 	}

@@ -1,4 +1,4 @@
-package archive
+package extract
 
 import (
 	"bytes"
@@ -28,7 +28,7 @@ type Extraction struct {
 }
 
 // Extract finds the article in a page. body is the page as UTF-8 (a
-// Capture's Body); pageURL, the page's final URL, makes links and images
+// fetched Capture's Body); pageURL, the page's final URL, makes links and images
 // absolute and may be nil.
 //
 // The article is readability's, pruned of the blocks that no second

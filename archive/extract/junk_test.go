@@ -1,4 +1,4 @@
-package archive
+package extract
 
 import (
 	"net/url"
@@ -9,16 +9,15 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// junkCapture builds a 200 capture of body at finalURL and extracts it, as
-// the pipeline does.
-func junkCapture(t *testing.T, body []byte, finalURL string) (*Capture, *Extraction) {
+// junkCapture builds the page of a 200 capture of body at finalURL and
+// extracts it, as the pipeline does.
+func junkCapture(t *testing.T, body []byte, finalURL string) (Page, *Extraction) {
 	t.Helper()
 	u, err := url.Parse(finalURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Capture{URL: finalURL, FinalURL: finalURL, Chain: []string{finalURL}, StatusCode: 200,
-		ContentType: "text/html", Charset: "utf-8", Raw: body, Body: body}
+	c := Page{Body: body, FinalURL: finalURL}
 	e, err := Extract(body, u)
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
@@ -55,7 +54,7 @@ func TestDetectJunk(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+" at "+tt.finalURL, func(t *testing.T) {
-			body, err := os.ReadFile(filepath.Join("..", "testdata", "junk", tt.file))
+			body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "junk", tt.file))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,14 +69,14 @@ func TestDetectJunk(t *testing.T) {
 }
 
 func TestDetectJunkWithoutExtraction(t *testing.T) {
-	if reason, blocked := DetectJunk(nil, nil); !blocked || reason != record.ReasonEmpty {
-		t.Errorf("nil capture: %q %v", reason, blocked)
+	if reason, blocked := DetectJunk(Page{}, nil); !blocked || reason != record.ReasonEmpty {
+		t.Errorf("empty page: %q %v", reason, blocked)
 	}
-	body, err := os.ReadFile(filepath.Join("..", "testdata", "junk", "cloudflare-challenge.html"))
+	body, err := os.ReadFile(filepath.Join("..", "..", "testdata", "junk", "cloudflare-challenge.html"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &Capture{FinalURL: "https://news.example/a", StatusCode: 200, Body: body}
+	c := Page{FinalURL: "https://news.example/a", Body: body}
 	if reason, blocked := DetectJunk(c, nil); !blocked || reason != record.ReasonCaptcha {
 		t.Errorf("challenge without extraction: %q %v", reason, blocked)
 	}

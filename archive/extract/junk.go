@@ -1,4 +1,4 @@
-package archive
+package extract
 
 import (
 	"bytes"
@@ -25,22 +25,26 @@ const (
 	scanMarkupLimit  = 512 << 10
 )
 
+// Page is a fetched page as the junk check sees it.
+type Page struct {
+	Body     []byte // the page as UTF-8
+	FinalURL string // where it was found, after redirects; "" when unknown
+}
+
 // DetectJunk tells whether a fetched page is a wall rather than the
 // article, and which: record.ReasonCaptcha (a bot challenge: CAPTCHA, "Just
 // a moment…", "Press & Hold"), ReasonConsentWall, ReasonSoft404,
-// ReasonPaywallStub or ReasonEmpty. The rules are general (phrases, page structure, text
-// length), not tied to any site. e may be nil when extraction failed.
-func DetectJunk(c *Capture, e *Extraction) (reason record.Reason, blocked bool) {
-	if c == nil {
-		return record.ReasonEmpty, true
-	}
+// ReasonPaywallStub or ReasonEmpty. The rules are general (phrases, page
+// structure, text length), not tied to any site. e may be nil when
+// extraction failed; an empty Page is empty.
+func DetectJunk(page Page, e *Extraction) (reason record.Reason, blocked bool) {
 	words := 0
 	articleText := ""
 	if e != nil {
 		words, articleText = e.WordCount, strings.ToLower(normalizeQuotes(e.Text))
 	}
-	p := scanPage(c.Body)
-	final, _ := url.Parse(c.FinalURL)
+	p := scanPage(page.Body)
+	final, _ := url.Parse(page.FinalURL)
 
 	switch {
 	case isChallenge(p, words):

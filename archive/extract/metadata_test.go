@@ -1,4 +1,4 @@
-package archive
+package extract
 
 import (
 	"bytes"
@@ -246,7 +246,7 @@ func TestDetectLang(t *testing.T) {
 // testdata/extraction/metadata.golden (-update rewrites it). No field may
 // be filled on fewer pages than readability alone fills it.
 //
-//	go test ./archive -run TestMetadataCoverage -v
+//	go test ./archive/extract -run TestMetadataCoverage -v
 func TestMetadataCoverage(t *testing.T) {
 	pages := loadBenchmark(t)
 	fields := []string{"title", "byline", "site name", "published", "language", "excerpt", "image"}
@@ -304,7 +304,7 @@ func TestMetadataCoverage(t *testing.T) {
 		}
 	}
 	t.Logf("metadata coverage on %d benchmark pages:\n%s", len(pages), table.String())
-	checkGolden(t, filepath.Join("..", "testdata", "extraction", "metadata.golden"),
+	checkGolden(t, filepath.Join("..", "..", "testdata", "extraction", "metadata.golden"),
 		"# Extract's metadata on the article-extraction benchmark: field, source, value\n"+
 			"# coverage:\n# "+strings.ReplaceAll(strings.TrimSpace(table.String()), "\n", "\n# ")+"\n"+golden.String())
 }
@@ -314,7 +314,7 @@ func TestMetadataCoverage(t *testing.T) {
 // a date must be RFC 3339, a language a canonical tag, and an articleBody
 // either empty or long enough to be an opinion.
 //
-//	go test ./archive -run '^$' -fuzz '^FuzzReadMetadata$' -fuzztime 30s
+//	go test ./archive/extract -run '^$' -fuzz '^FuzzReadMetadata$' -fuzztime 30s
 func FuzzReadMetadata(f *testing.F) {
 	f.Add(`{"@context":"https://schema.org","@type":"NewsArticle","headline":"H","author":[{"@id":"#a"}],"@graph":[{"@id":"#a","name":"N"}]}`, "2024-01-02", "en_GB")
 	f.Add(`[{"@type":["BlogPosting"],"author":{"@id":"#x","name":{"@value":"V"}},"image":[{"url":"/i.png"}],"inLanguage":{"name":"de"}}]`, "03/04/2024", "{{x}}")

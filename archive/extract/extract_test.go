@@ -1,4 +1,4 @@
-package archive
+package extract
 
 import (
 	"bytes"
@@ -146,7 +146,7 @@ type benchmarkPage struct {
 
 func loadBenchmark(tb testing.TB) []benchmarkPage {
 	tb.Helper()
-	dir := filepath.Join("..", "testdata", "extraction")
+	dir := filepath.Join("..", "..", "testdata", "extraction")
 	gt, err := os.ReadFile(filepath.Join(dir, "ground-truth.json"))
 	if err != nil {
 		tb.Fatal(err)
@@ -196,7 +196,7 @@ const (
 // TestExtractionQuality scores Extract on the benchmark pages with the
 // benchmark's metric, fails below the floors, and compares per-page scores
 // with testdata/extraction/scores.golden so that any change shows as a
-// diff (go test ./archive -run TestExtractionQuality -update rewrites it).
+// diff (go test ./archive/extract -run TestExtractionQuality -update rewrites it).
 func TestExtractionQuality(t *testing.T) {
 	pages := loadBenchmark(t)
 	var b strings.Builder
@@ -221,7 +221,7 @@ func TestExtractionQuality(t *testing.T) {
 	if s.Precision < minExtractionPR || s.Recall < minExtractionPR {
 		t.Errorf("mean precision %.4f, recall %.4f, want both >= %.2f", s.Precision, s.Recall, minExtractionPR)
 	}
-	checkGolden(t, filepath.Join("..", "testdata", "extraction", "scores.golden"), golden)
+	checkGolden(t, filepath.Join("..", "..", "testdata", "extraction", "scores.golden"), golden)
 }
 
 // checkGolden compares got with a golden file, or rewrites the file with
@@ -298,7 +298,7 @@ func linkarcExtract(p benchmarkPage) (string, error) {
 // alone and linkarc's Extract on the benchmark pages: each reports the
 // benchmark's F1, precision and recall and its speed in pages/s.
 //
-//	go test ./archive -run '^$' -bench Extractors -benchtime 3x
+//	go test ./archive/extract -run '^$' -bench Extractors -benchtime 3x
 func BenchmarkExtractors(b *testing.B) {
 	pages := loadBenchmark(b)
 	var size int64

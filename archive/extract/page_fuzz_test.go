@@ -1,4 +1,4 @@
-package archive
+package extract
 
 import (
 	"bytes"
@@ -43,7 +43,7 @@ var junkReasons = map[record.Reason]bool{"": true, record.ReasonCaptcha: true, r
 // verdicts are from the documented set; and the heap allocated stays
 // within fuzzAllocPerByte per input byte.
 //
-//	go test ./archive -run '^$' -fuzz '^FuzzExtractPage$' -fuzztime 60s
+//	go test ./archive/extract -run '^$' -fuzz '^FuzzExtractPage$' -fuzztime 60s
 //
 // Seeds: testdata/fuzz/FuzzExtractPage (pages in legacy encodings labelled
 // truly, falsely and not at all, UTF-16, walls, hostile markup).
@@ -73,7 +73,7 @@ func FuzzExtractPage(f *testing.F) {
 			body, name = charset.ToUTF8(raw, contentType)
 			again, again2 = charset.ToUTF8(body, "text/html; charset=utf-8")
 			ex, exErr = Extract(body, u)
-			c := &Capture{URL: pageURL, FinalURL: pageURL, StatusCode: 200, ContentType: mediaType(contentType), Charset: name, Raw: raw, Body: body}
+			c := Page{Body: body, FinalURL: pageURL}
 			reason, blocked = DetectJunk(c, ex)
 			nilRe, nilB = DetectJunk(c, nil)
 		})
