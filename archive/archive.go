@@ -25,6 +25,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/archive/extract"
+	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -39,9 +40,10 @@ type Resolver interface {
 	RateLimited() bool
 }
 
-// PageFetcher fetches one publisher page. *Fetcher (fetch.go) implements it.
+// PageFetcher fetches one publisher page. *fetch.Fetcher implements it;
+// its errors are *fetch.Error, whose Reason the capture records.
 type PageFetcher interface {
-	Fetch(ctx context.Context, url string) (*Capture, error)
+	Fetch(ctx context.Context, url string) (*fetch.Capture, error)
 }
 
 // Options configures an Archiver. Store, Resolver and Fetcher are required.
@@ -342,7 +344,7 @@ func (a *run) unreadable(slug string, err error) {
 // fetched is a page on its way from its host queue to a store worker.
 type fetched struct {
 	art   *article
-	cap   *Capture
+	cap   *fetch.Capture
 	err   error
 	start time.Time
 }
@@ -395,7 +397,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 }
 
 // extractInto runs extraction and the junk check on a fetched page.
-func (a *Archiver) extractInto(snap *record.Snapshot, c *Capture) {
+func (a *Archiver) extractInto(snap *record.Snapshot, c *fetch.Capture) {
 	m := &snap.Meta
 	base, _ := url.Parse(c.FinalURL)
 	ex, err := extract.Extract(c.Body, base)
@@ -427,7 +429,7 @@ func (a *Archiver) baseMeta(art *article) record.ArticleMeta {
 	}
 }
 
-func fillCapture(m *record.ArticleMeta, c *Capture) {
+func fillCapture(m *record.ArticleMeta, c *fetch.Capture) {
 	if c == nil {
 		return
 	}
@@ -456,7 +458,7 @@ func (a *run) done(art *article, stored record.ArticleMeta, ev Event) {
 
 // fetchReason is the machine reason of a fetch error.
 func fetchReason(err error) record.Reason {
-	var fe *FetchError
+	var fe *fetch.Error
 	if errors.As(err, &fe) && fe.Reason != "" {
 		return fe.Reason
 	}

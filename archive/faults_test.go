@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
@@ -81,13 +82,13 @@ func worldPages(t *testing.T, n int) []archivetest.Page {
 // newWorldArchiver returns an Archiver over w's Google and publishers that
 // stores into store, with fetch options adjusted by fetchOpts (may be nil)
 // and dial replacing the fetcher's dialer (may be nil).
-func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, opts Options, fetchOpts func(*FetchOptions), dial dialFunc) *Archiver {
+func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, opts Options, fetchOpts func(*fetch.Options), dial fetch.DialFunc) *Archiver {
 	t.Helper()
 	res, err := resolver.New(resolver.Options{GNewsBase: w.Google.NewsURL(), Interval: -1, AllowPrivate: true, Cache: resolver.NewStoreCache(store)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fo := FetchOptions{
+	fo := fetch.Options{
 		UserAgent: "linkarc-test/1.0", HostInterval: 10 * time.Millisecond, AllowPrivate: true,
 		ConnectTimeout: time.Second, ReadTimeout: 2 * time.Second, Timeout: 5 * time.Second,
 		Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
@@ -95,7 +96,8 @@ func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, o
 	if fetchOpts != nil {
 		fetchOpts(&fo)
 	}
-	f, err := newFetcher(fo, dial)
+	fo.DialContext = dial
+	f, err := fetch.New(fo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +315,7 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 	}
 	store := localStore(t)
 	w := &archivetest.World{Google: google, Dir: dir}
-	a := newWorldArchiver(t, w, store, Options{}, func(o *FetchOptions) { o.AllowPrivate = false }, dial)
+	a := newWorldArchiver(t, w, store, Options{}, func(o *fetch.Options) { o.AllowPrivate = false }, dial)
 	rep, err := a.Run(context.Background(), []string{dir})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/linkarc/linkarc/archive"
+	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 )
@@ -92,7 +93,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
-	fetcher, err := archive.NewFetcher(archive.FetchOptions{
+	fetcher, err := fetch.New(fetch.Options{
 		UserAgent:      cfg.userAgent,
 		HostInterval:   zeroMeansNone(*hostInterval),
 		IgnoreRobots:   *ignoreRobots,

@@ -1,4 +1,4 @@
-package archive
+package fetch
 
 import (
 	"bytes"
@@ -98,8 +98,8 @@ func (p *publisher) times() []time.Time {
 
 // testOptions are fast settings for loopback tests: private addresses
 // allowed, no host interval, short backoff.
-func testOptions() FetchOptions {
-	return FetchOptions{
+func testOptions() Options {
+	return Options{
 		UserAgent:      "linkarc-test/1.0 (+https://example.org/linkarc)",
 		HostInterval:   -1,
 		IgnoreRobots:   true,
@@ -112,9 +112,9 @@ func testOptions() FetchOptions {
 	}
 }
 
-func newTestFetcher(t *testing.T, opts FetchOptions) *Fetcher {
+func newTestFetcher(t *testing.T, opts Options) *Fetcher {
 	t.Helper()
-	f, err := NewFetcher(opts)
+	f, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,12 +129,12 @@ func htmlHandler(body string) http.HandlerFunc {
 	}
 }
 
-// fetchErr asserts that err is a *FetchError with the given reason.
-func fetchErr(t *testing.T, err error, reason record.Reason) *FetchError {
+// fetchErr asserts that err is a *Error with the given reason.
+func fetchErr(t *testing.T, err error, reason record.Reason) *Error {
 	t.Helper()
-	var fe *FetchError
+	var fe *Error
 	if !errors.As(err, &fe) {
-		t.Fatalf("error = %v (%T), want a *FetchError with reason %q", err, err, reason)
+		t.Fatalf("error = %v (%T), want a *Error with reason %q", err, err, reason)
 	}
 	if fe.Reason != reason {
 		t.Fatalf("reason = %q, want %q (error: %v)", fe.Reason, reason, err)
@@ -1047,7 +1047,7 @@ func TestFetchTLSFailure(t *testing.T) {
 }
 
 func TestFetchOptions(t *testing.T) {
-	o, err := FetchOptions{}.withDefaults()
+	o, err := Options{}.withDefaults()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1055,13 +1055,13 @@ func TestFetchOptions(t *testing.T) {
 		o.MaxRetries != DefaultMaxRetries || o.MaxRedirects != DefaultMaxRedirects || o.UserAgent != DefaultUserAgent || o.Logger == nil {
 		t.Errorf("defaults not applied: %+v", o)
 	}
-	for name, bad := range map[string]FetchOptions{
+	for name, bad := range map[string]Options{
 		"header injection in UA": {UserAgent: "linkarc\r\nX-Evil: 1"},
 		"negative timeout":       {Timeout: -time.Second},
 		"negative body cap":      {MaxBody: -1},
 	} {
-		if _, err := NewFetcher(bad); err == nil {
-			t.Errorf("%s: NewFetcher accepted %+v", name, bad)
+		if _, err := New(bad); err == nil {
+			t.Errorf("%s: New accepted %+v", name, bad)
 		}
 	}
 	if got := robotsAgent("Linkarc/1.2 (+https://x)"); got != "linkarc" {
@@ -1094,7 +1094,7 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	f := newTestFetcher(t, FetchOptions{Backoff: 100 * time.Millisecond, MaxBackoff: time.Second})
+	f := newTestFetcher(t, Options{Backoff: 100 * time.Millisecond, MaxBackoff: time.Second})
 	for n, hi := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond, 5: time.Second, 80: time.Second} {
 		seen := map[time.Duration]bool{}
 		for range 50 {
@@ -1120,7 +1120,7 @@ func BenchmarkFetch(b *testing.B) {
 	}))
 	b.Cleanup(srv.Close)
 	b.Run("linkarc", func(b *testing.B) {
-		f, err := NewFetcher(testOptions())
+		f, err := New(testOptions())
 		if err != nil {
 			b.Fatal(err)
 		}

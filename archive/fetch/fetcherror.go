@@ -1,4 +1,4 @@
-package archive
+package fetch
 
 import (
 	"context"
@@ -18,10 +18,10 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// FetchError is the error of a failed Fetch. Reason is one of the
+// Error is the error of a failed Fetch. Reason is one of the
 // fetcher's record.Reason constants or record.HTTPReason(StatusCode); the
 // message says what to do about it.
-type FetchError struct {
+type Error struct {
 	URL        string        // the URL given to Fetch
 	Reason     record.Reason // stable machine reason
 	StatusCode int           // last HTTP status, 0 if none
@@ -34,7 +34,7 @@ type FetchError struct {
 }
 
 // Error implements error.
-func (e *FetchError) Error() string {
+func (e *Error) Error() string {
 	msg := string(e.Reason)
 	if e.Err != nil {
 		msg = e.Err.Error()
@@ -46,14 +46,14 @@ func (e *FetchError) Error() string {
 }
 
 // Unwrap returns the underlying error.
-func (e *FetchError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Retryable reports whether the same fetch may succeed later (a timeout, a
 // reset, a 5xx), as opposed to a permanent answer (404, robots, not HTML).
-func (e *FetchError) Retryable() bool { return e.retryable }
+func (e *Error) Retryable() bool { return e.retryable }
 
 // redirectError is how the redirect check stops the client; classify turns
-// it into a FetchError.
+// it into a Error.
 type redirectError struct {
 	reason record.Reason
 	err    error
@@ -77,10 +77,10 @@ func (e *robotsError) Error() string {
 	return fmt.Sprintf("%s disallows this URL for user agent %q (use --ignore-robots to override)", e.url, e.agent)
 }
 
-// classify turns what went wrong in one attempt into a FetchError. ctx is
+// classify turns what went wrong in one attempt into a Error. ctx is
 // the caller's context; st is the attempt's request state (may be nil).
-func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *request) *FetchError {
-	fe := &FetchError{URL: rawURL, Err: err}
+func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *request) *Error {
+	fe := &Error{URL: rawURL, Err: err}
 	var (
 		re  *redirectError
 		rb  *robotsError
@@ -89,7 +89,7 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *re
 		ne  net.Error
 		dns *net.DNSError
 		op  *net.OpError
-		ex  *FetchError
+		ex  *Error
 	)
 	switch {
 	case errors.As(err, &ex):
@@ -163,9 +163,9 @@ func isTLSError(err error) bool {
 		strings.Contains(err.Error(), "tls: ")
 }
 
-// statusError is the FetchError for a response that is not 2xx.
-func statusError(rawURL string, status int, header http.Header, now time.Time) *FetchError {
-	fe := &FetchError{URL: rawURL, Reason: record.HTTPReason(status), StatusCode: status}
+// statusError is the Error for a response that is not 2xx.
+func statusError(rawURL string, status int, header http.Header, now time.Time) *Error {
+	fe := &Error{URL: rawURL, Reason: record.HTTPReason(status), StatusCode: status}
 	text := http.StatusText(status)
 	switch {
 	case (status == http.StatusForbidden || status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests) &&

@@ -1,4 +1,4 @@
-package archive
+package fetch
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// ssrfFetcher builds a fetcher without AllowPrivate exactly as NewFetcher
+// ssrfFetcher builds a fetcher without AllowPrivate exactly as New
 // does, except that the guarded dialer is observed and resolves names with
 // a DNS server on loopback (dns, or one that knows no name): every socket
 // it is about to connect is recorded with the guard's verdict, and neither
@@ -95,7 +95,7 @@ func TestFetchRefusesNamesResolvingInside(t *testing.T) {
 
 // TestFetchRefusesRedirectsInside stands up a public-looking publisher:
 // a loopback server whose exact address and port the policy allows
-// (FetchOptions.AllowAddrs), reached by name through DNS. It redirects,
+// (Options.AllowAddrs), reached by name through DNS. It redirects,
 // with every redirect status, to each internal target, to hostnames
 // resolving inside, and to another port of its own address: each hop is
 // refused, the chain is recorded, and only the publisher is ever connected.
@@ -159,7 +159,7 @@ func TestFetchRefusesRedirectsInside(t *testing.T) {
 		t.Errorf("the loopback traps accepted %d connections", n)
 	}
 
-	// The option is wired into NewFetcher itself: the same publisher,
+	// The option is wired into New itself: the same publisher,
 	// addressed by its literal address, is fetched through the production
 	// dialer, and its redirects inside are still refused.
 	opts := testOptions()
@@ -167,7 +167,7 @@ func TestFetchRefusesRedirectsInside(t *testing.T) {
 	opts.AllowAddrs = []netip.AddrPort{pubAddr}
 	prod := newTestFetcher(t, opts)
 	if c, err := prod.Fetch(context.Background(), pub.URL+"/page"); err != nil || c.StatusCode != http.StatusOK {
-		t.Fatalf("NewFetcher with AllowAddrs could not fetch the allowed publisher: %v", err)
+		t.Fatalf("New with AllowAddrs could not fetch the allowed publisher: %v", err)
 	}
 	// Only loopback targets here: this dialer has no safety net.
 	for _, path := range []string{"/to/loopback", "/to/ipv6-loopback", "/to/localhost", "/to/own-other-port"} {

@@ -1,4 +1,4 @@
-package archive
+package fetch
 
 import (
 	"context"
@@ -25,7 +25,7 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// Defaults of FetchOptions, used for zero fields.
+// Defaults of Options, used for zero fields.
 const (
 	DefaultUserAgent      = "linkarc (+https://github.com/linkarc/linkarc; news link archiver)"
 	DefaultHostInterval   = time.Second
@@ -40,8 +40,8 @@ const (
 	DefaultMaxBackoff     = 30 * time.Second
 )
 
-// FetchOptions configures a Fetcher. A zero field takes its Default value.
-type FetchOptions struct {
+// Options configures a Fetcher. A zero field takes its Default value.
+type Options struct {
 	// UserAgent is sent with every request and matched against robots.txt
 	// groups by its first word ("linkarc"). It should say who is asking.
 	UserAgent string
@@ -86,9 +86,15 @@ type FetchOptions struct {
 	MaxBackoff time.Duration
 	// Logger receives retries and robots.txt decisions. Default: discard.
 	Logger *slog.Logger
+
+	// DialContext, if set, replaces the dialer netguard guards: tests set
+	// it to stand a "public" host up on loopback. What it dials is not
+	// checked at dial time (URLs, redirects included, still are), so
+	// linkarc itself never sets it.
+	DialContext DialFunc
 }
 
-func (o FetchOptions) withDefaults() (FetchOptions, error) {
+func (o Options) withDefaults() (Options, error) {
 	if o.UserAgent == "" {
 		o.UserAgent = DefaultUserAgent
 	}
@@ -126,7 +132,7 @@ func (o FetchOptions) withDefaults() (FetchOptions, error) {
 }
 
 // policy is the SSRF guard's policy for these options.
-func (o FetchOptions) policy() netguard.Policy {
+func (o Options) policy() netguard.Policy {
 	return netguard.Policy{AllowPrivate: o.AllowPrivate, AllowAddrs: o.AllowAddrs}
 }
 
@@ -149,7 +155,7 @@ type Capture struct {
 // interval, bounded retries, timeouts and size caps. It is safe for
 // concurrent use; requests to different hosts do not wait for each other.
 type Fetcher struct {
-	opts        FetchOptions
+	opts        Options
 	log         *slog.Logger
 	collector   *colly.Collector // configured once; each attempt runs on a Clone
 	client      *http.Client     // colly's client, also used for robots.txt
@@ -163,17 +169,17 @@ type Fetcher struct {
 	robots   map[string]*robotsEntry // origin -> its robots.txt
 }
 
-// NewFetcher returns a Fetcher configured by opts.
-func NewFetcher(opts FetchOptions) (*Fetcher, error) {
-	return newFetcher(opts, nil)
+// New returns a Fetcher configured by opts.
+func New(opts Options) (*Fetcher, error) {
+	return newFetcher(opts, opts.DialContext)
 }
 
-// dialFunc is the signature of net.Dialer.DialContext.
-type dialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
+// DialFunc is the signature of net.Dialer.DialContext.
+type DialFunc func(ctx context.Context, network, addr string) (net.Conn, error)
 
-// newFetcher lets tests replace the dialer, to stand up a "public" host on
-// loopback; production code always dials through netguard.
-func newFetcher(opts FetchOptions, dial dialFunc) (*Fetcher, error) {
+// newFetcher builds the Fetcher around dial; nil means netguard's guarded
+// dialer for the options' policy.
+func newFetcher(opts Options, dial DialFunc) (*Fetcher, error) {
 	opts, err := opts.withDefaults()
 	if err != nil {
 		return nil, err
@@ -234,16 +240,16 @@ func newFetcher(opts FetchOptions, dial dialFunc) (*Fetcher, error) {
 // Close releases idle connections.
 func (f *Fetcher) Close() { f.base.CloseIdleConnections() }
 
-// Fetch fetches the page at rawURL. On failure the error is a *FetchError;
+// Fetch fetches the page at rawURL. On failure the error is a *Error;
 // the Capture is then non-nil when a response (or a redirect) was seen,
 // carrying its status, headers and chain but no body.
 func (f *Fetcher) Fetch(ctx context.Context, rawURL string) (*Capture, error) {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil {
-		return nil, &FetchError{URL: rawURL, Reason: record.ReasonBadURL, Err: fmt.Errorf("not a URL: %w", err)}
+		return nil, &Error{URL: rawURL, Reason: record.ReasonBadURL, Err: fmt.Errorf("not a URL: %w", err)}
 	}
 	if s := strings.ToLower(u.Scheme); (s != "http" && s != "https") || u.Host == "" {
-		return nil, &FetchError{URL: rawURL, Reason: record.ReasonBadURL, Err: errors.New("not an http or https URL with a host")}
+		return nil, &Error{URL: rawURL, Reason: record.ReasonBadURL, Err: errors.New("not an http or https URL with a host")}
 	}
 	if err := f.opts.policy().CheckURL(u); err != nil {
 		return nil, f.classify(ctx, rawURL, err, nil)
@@ -297,14 +303,14 @@ func (f *Fetcher) backoff(n int) time.Duration {
 }
 
 // attempt makes one request for the page (after robots.txt allows it).
-func (f *Fetcher) attempt(ctx context.Context, rawURL string, u *url.URL) (*Capture, *FetchError) {
+func (f *Fetcher) attempt(ctx context.Context, rawURL string, u *url.URL) (*Capture, *Error) {
 	if !f.opts.IgnoreRobots {
 		ok, robotsURL, err := f.robotsAllowed(ctx, u)
 		if err != nil {
 			return nil, f.classify(ctx, rawURL, err, nil)
 		}
 		if !ok {
-			return nil, &FetchError{URL: rawURL, Reason: record.ReasonRobots, Err: &robotsError{url: robotsURL, agent: f.robotsAgent}}
+			return nil, &Error{URL: rawURL, Reason: record.ReasonRobots, Err: &robotsError{url: robotsURL, agent: f.robotsAgent}}
 		}
 	}
 	host := hostKey(u)
@@ -372,7 +378,7 @@ func (f *Fetcher) attempt(ctx context.Context, rawURL string, u *url.URL) (*Capt
 		fe := statusError(rawURL, st.status, st.header, time.Now())
 		return capt, fe
 	case st.notHTML != "":
-		return capt, &FetchError{URL: rawURL, Reason: record.ReasonNotHTML, StatusCode: st.status, Err: &notHTMLError{contentType: st.notHTML}}
+		return capt, &Error{URL: rawURL, Reason: record.ReasonNotHTML, StatusCode: st.status, Err: &notHTMLError{contentType: st.notHTML}}
 	case err != nil:
 		fe := f.classify(ctx, rawURL, err, st)
 		fe.StatusCode = st.status
