@@ -1,15 +1,3 @@
-// Package archive turns folders of news digests into a durable archive:
-// it parses digests, resolves their Google News links (package resolver),
-// fetches each publisher page politely, extracts readable text, and stores
-// snapshots (package storage).
-//
-// The pipeline, in the order a reader meets it:
-//
-//	Run ─► digests (digest.go) ─► plan: resolve in chunks, dedupe, assign slugs, skip what is done
-//	    ─► one queue per publisher host, hosts in parallel (host.go)
-//	    ─► fetch (fetch.go) ─► extract (extract.go) ─► junk check (junk.go)
-//	    ─► snapshot written, meta.json last (snapshot.go)
-//	    ─► digest records and the report (report.go)
 package archive
 
 import (
