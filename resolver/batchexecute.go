@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -53,7 +54,7 @@ func buildBatchBody(reqs []rpcRequest, tags []string) (string, error) {
 	for i, r := range reqs {
 		inner, err := json.Marshal([]any{"garturlreq", json.RawMessage(rpcContext), r.ID, r.Sig.TS, r.Sig.SG})
 		if err != nil {
-			return "", fmt.Errorf("encode request for %s: %w", shorten(r.ID, 24), err)
+			return "", fmt.Errorf("encode request for %s: %w", textnorm.Shorten(r.ID, 24), err)
 		}
 		envs[i] = []any{rpcID, string(inner), nil, tags[i]}
 	}
@@ -108,7 +109,7 @@ func parseBatchResponse(body []byte, tags []string) (map[string]rpcResult, error
 			if _, err := strconv.ParseUint(string(v), 10, 64); err == nil {
 				continue // a framing-B chunk length
 			}
-			return out, fmt.Errorf("unexpected value %s in batchexecute body", shorten(string(v), 40))
+			return out, fmt.Errorf("unexpected value %s in batchexecute body", textnorm.Shorten(string(v), 40))
 		}
 		var rows []json.RawMessage
 		if err := json.Unmarshal(v, &rows); err != nil {
@@ -210,11 +211,11 @@ func payloadURL(payload string) (string, *Error) {
 	}
 	clean, ok := cleanURL(u)
 	if !ok {
-		return "", errorf(record.ReasonParse, "Google's answer for this link is not a usable http(s) URL (%q); refusing it", shorten(u, 80))
+		return "", errorf(record.ReasonParse, "Google's answer for this link is not a usable http(s) URL (%q); refusing it", textnorm.Shorten(u, 80))
 	}
 	if pu, err := url.Parse(clean); err == nil {
 		if h := normHost(pu.Hostname()); h == newsHost || h == consentHost || (strings.HasSuffix(h, "google.com") && strings.HasPrefix(pu.Path, "/sorry")) {
-			return "", errorf(record.ReasonParse, "Google answered with another Google link (%s) instead of the publisher's; refusing it", shorten(clean, 80))
+			return "", errorf(record.ReasonParse, "Google answered with another Google link (%s) instead of the publisher's; refusing it", textnorm.Shorten(clean, 80))
 		}
 	}
 	return clean, nil

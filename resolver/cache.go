@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -78,7 +79,7 @@ func (c *storeCache) Get(ctx context.Context, id string) (string, bool, error) {
 	}
 	u, ok := cleanURL(e.URL)
 	if !ok {
-		return "", false, fmt.Errorf("resolver cache %s: stored URL %q is not a usable http(s) URL (delete it to resolve again)", key, shorten(e.URL, 80))
+		return "", false, fmt.Errorf("resolver cache %s: stored URL %q is not a usable http(s) URL (delete it to resolve again)", key, textnorm.Shorten(e.URL, 80))
 	}
 	return u, true, nil
 }

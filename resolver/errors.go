@@ -81,20 +81,6 @@ func httpStatusError(what string, status int, detail string) *Error {
 	return &Error{Kind: record.HTTPReason(status), Message: msg}
 }
 
-// shorten keeps user-facing messages readable when they quote long ids or URLs.
-func shorten(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !isRuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
 // hasControl reports whether s has ASCII control characters, spaces or DEL,
 // none of which a URL we hand out may contain.
 func hasControl(s string) bool {

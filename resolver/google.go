@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -45,7 +46,7 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 				return signature{}, err
 			}
 			if seen[next.String()] {
-				return signature{}, errorf(record.ReasonRedirectLoop, "Google News redirected in a loop (back to %s); try again later", shorten(next.String(), 100))
+				return signature{}, errorf(record.ReasonRedirectLoop, "Google News redirected in a loop (back to %s); try again later", textnorm.Shorten(next.String(), 100))
 			}
 			if hops+1 > MaxGoogleRedirects {
 				return signature{}, errorf(record.ReasonTooManyRedirects, "Google News redirected more than %d times; try again later", MaxGoogleRedirects)
@@ -87,7 +88,7 @@ func (r *Resolver) nextGoogleHop(cur *url.URL, loc string) (*url.URL, *Error) {
 		return nil, rateLimitedError(nil)
 	}
 	if !sameOrigin(next, r.news) && !sameOrigin(next, r.consent) {
-		return nil, errorf(record.ReasonBadRedirect, "Google News redirected to %s, which is not a Google News host; not followed", shorten(next.Scheme+"://"+next.Host, 80))
+		return nil, errorf(record.ReasonBadRedirect, "Google News redirected to %s, which is not a Google News host; not followed", textnorm.Shorten(next.Scheme+"://"+next.Host, 80))
 	}
 	return next, nil
 }

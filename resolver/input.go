@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -81,7 +82,7 @@ func parseInput(raw string) parsedInput {
 		return parsedInput{err: newError(record.ReasonInvalidURL, "not a valid URL", err)}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", shorten(s, 80))}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", textnorm.Shorten(s, 80))}
 	}
 	host := normHost(u.Hostname())
 	if host == "" {
@@ -115,7 +116,7 @@ func parseArticleURL(u *url.URL) parsedInput {
 	segs := strings.Split(u.Path, "/")
 	if len(segs) < 3 || (segs[len(segs)-2] != "articles" && segs[len(segs)-2] != "read") {
 		return parsedInput{err: errorf(record.ReasonInvalidURL,
-			"a news.google.com link that is not an article link (expected …/articles/<id> or …/read/<id>, got path %q)", shorten(u.Path, 80))}
+			"a news.google.com link that is not an article link (expected …/articles/<id> or …/read/<id>, got path %q)", textnorm.Shorten(u.Path, 80))}
 	}
 	id := strings.TrimRight(segs[len(segs)-1], "=")
 	p := parseID(id)
@@ -132,7 +133,7 @@ func parseArticleURL(u *url.URL) parsedInput {
 func parseBareID(s string) parsedInput {
 	id := strings.TrimRight(s, "=")
 	if _, err := decodeID(id); err != nil {
-		return parsedInput{err: errorf(record.ReasonInvalidURL, "%q is neither a URL nor a Google News article id", shorten(s, 60))}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "%q is neither a URL nor a Google News article id", textnorm.Shorten(s, 60))}
 	}
 	return parseID(id)
 }
@@ -145,7 +146,7 @@ func parseID(id string) parsedInput {
 		return parsedInput{err: errorf(record.ReasonInvalidURL, "the link has an empty article id")}
 	}
 	if len(id) > maxIDLen || !validIDChars(id) {
-		return parsedInput{err: errorf(record.ReasonInvalidURL, "the article id %q is not base64url or is implausibly long (%d characters)", shorten(id, 40), len(id))}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "the article id %q is not base64url or is implausibly long (%d characters)", textnorm.Shorten(id, 40), len(id))}
 	}
 	env, err := decodeID(id)
 	if err != nil {
@@ -156,7 +157,7 @@ func parseID(id string) parsedInput {
 	switch {
 	case env.Format == formatUnknown && env.embedsBadURL():
 		p.kind = inputInvalid
-		p.err = errorf(record.ReasonInvalidURL, "the id embeds %q, which is not a usable http(s) URL (control characters, bad UTF-8 or no host)", shorten(string(env.Field4), 80))
+		p.err = errorf(record.ReasonInvalidURL, "the id embeds %q, which is not a usable http(s) URL (control characters, bad UTF-8 or no host)", textnorm.Shorten(string(env.Field4), 80))
 	case env.Format == formatUnknown:
 		p.kind = inputInvalid
 		p.err = errorf(record.ReasonUnknownFormat, "the article id is in a format nobody can decode (field 1 = %d; ids starting CAIi are from 2018); open the link in a browser to find the article", env.Field1)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 	"golang.org/x/net/html"
 )
@@ -53,7 +54,7 @@ func (r *Resolver) follow(ctx context.Context, start string) Result {
 			return Result{URL: cur.String(), Method: MethodRedirect, Chain: chain}
 		}
 		if err := r.opts.guard().CheckURL(cur); err != nil {
-			return fail(transportError(ctx, "link "+shorten(cur.Redacted(), 100), err))
+			return fail(transportError(ctx, "link "+textnorm.Shorten(cur.Redacted(), 100), err))
 		}
 		next, status, e := r.hop(ctx, cur)
 		if e != nil {
@@ -66,12 +67,12 @@ func (r *Resolver) follow(ctx context.Context, start string) Result {
 				status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusUnavailableForLegalReasons:
 				return Result{URL: cur.String(), Method: MethodRedirect, Chain: chain}
 			default:
-				return fail(httpStatusError("the link ends at "+shorten(cur.Redacted(), 100), status, ""))
+				return fail(httpStatusError("the link ends at "+textnorm.Shorten(cur.Redacted(), 100), status, ""))
 			}
 		}
 		if seen[next.String()] {
 			chain = append(chain, next.String())
-			return fail(errorf(record.ReasonRedirectLoop, "the link redirects in a loop (back to %s)", shorten(next.Redacted(), 100)))
+			return fail(errorf(record.ReasonRedirectLoop, "the link redirects in a loop (back to %s)", textnorm.Shorten(next.Redacted(), 100)))
 		}
 		if hops+1 > MaxRedirects {
 			return fail(errorf(record.ReasonTooManyRedirects, "the link redirects more than %d times; giving up", MaxRedirects))
@@ -86,7 +87,7 @@ func (r *Resolver) follow(ctx context.Context, start string) Result {
 // a Refresh header, or a meta refresh in an HTML body. next is nil when the
 // chain ends here with the returned status.
 func (r *Resolver) hop(ctx context.Context, cur *url.URL) (next *url.URL, status int, e *Error) {
-	what := "link " + shorten(cur.Redacted(), 100)
+	what := "link " + textnorm.Shorten(cur.Redacted(), 100)
 	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, cur.String(), nil)
@@ -123,7 +124,7 @@ func (r *Resolver) hop(ctx context.Context, cur *url.URL) (next *url.URL, status
 	}
 	next, err = cur.Parse(strings.TrimSpace(target))
 	if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
-		return nil, 0, errorf(record.ReasonBadRedirect, "%s: a dead end, it redirects to %q, which is not an http(s) URL", what, shorten(target, 100))
+		return nil, 0, errorf(record.ReasonBadRedirect, "%s: a dead end, it redirects to %q, which is not an http(s) URL", what, textnorm.Shorten(target, 100))
 	}
 	next.Fragment, next.RawFragment = "", ""
 	return next, resp.StatusCode, nil

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -357,7 +358,7 @@ func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
 		}
 		u, ok, err := r.opts.Cache.Get(ctx, j.p.id)
 		if err != nil {
-			r.log.Warn("resolver cache unreadable; resolving with Google instead", "id", shorten(j.p.id, 24), "err", err)
+			r.log.Warn("resolver cache unreadable; resolving with Google instead", "id", textnorm.Shorten(j.p.id, 24), "err", err)
 		}
 		if ok {
 			if clean, good := cleanURL(u); good {
@@ -384,10 +385,10 @@ func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
 		sig, err := r.fetchSignature(ctx, j.p)
 		if err != nil {
 			j.res = Result{Err: err}
-			r.log.Info("no signature", "id", shorten(j.p.id, 24), "kind", err.Kind, "err", err)
+			r.log.Info("no signature", "id", textnorm.Shorten(j.p.id, 24), "kind", err.Kind, "err", err)
 			continue
 		}
-		r.log.Debug("signature fetched", "id", shorten(j.p.id, 24), "ts", sig.TS)
+		r.log.Debug("signature fetched", "id", textnorm.Shorten(j.p.id, 24), "ts", sig.TS)
 		batch, sigs = append(batch, j), append(sigs, sig)
 		if len(batch) == r.opts.BatchSize {
 			r.flush(ctx, batch, sigs)
@@ -437,7 +438,7 @@ func (r *Resolver) flush(ctx context.Context, batch []*job, sigs []signature) {
 			ok++
 			j.res = Result{URL: u, Method: MethodBatchexecute}
 			if perr := r.opts.Cache.Put(ctx, j.p.id, u); perr != nil {
-				r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", shorten(j.p.id, 24), "err", perr)
+				r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", textnorm.Shorten(j.p.id, 24), "err", perr)
 			}
 		}
 	}

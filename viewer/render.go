@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -163,9 +164,4 @@ func statusLabel(s string) string {
 	}
 }
 
-func shortHash(s string) string {
-	if len(s) > 12 {
-		return s[:12] + "…"
-	}
-	return s
-}
+func shortHash(s string) string { return textnorm.Shorten(s, 12) }

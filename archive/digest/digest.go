@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -166,10 +167,10 @@ func (d *Digest) add(l link, seen map[string]int) {
 	}
 	it := Item{Title: l.title, Publisher: l.publisher, URL: href}
 	if it.Title == "" {
-		it.Title = collapseSpace(href)
+		it.Title = textnorm.CollapseSpace(href)
 	}
 	if it.Publisher == "" {
-		it.Publisher = collapseSpace(hostName(href))
+		it.Publisher = textnorm.CollapseSpace(hostName(href))
 	}
 	d.Items = append(d.Items, it)
 	seen[href] = len(d.Items)
@@ -216,7 +217,7 @@ func hostName(raw string) string {
 // splitTitle splits a Google News title "Title - Publisher" at its last
 // " - "; titles themselves may contain " - ".
 func splitTitle(s string) (title, publisher string) {
-	s = collapseSpace(html.UnescapeString(s))
+	s = textnorm.CollapseSpace(html.UnescapeString(s))
 	if i := strings.LastIndex(s, " - "); i > 0 {
 		return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+3:])
 	}
@@ -491,7 +492,7 @@ func attr(n *html.Node, name string) (string, bool) {
 // linkFrom builds the link for anchor a inside container.
 func linkFrom(container, a *html.Node) link {
 	href, _ := attr(a, "href")
-	title := collapseSpace(textOf(a))
+	title := textnorm.CollapseSpace(textOf(a))
 	if title == "" {
 		title = anchorLabel(a)
 	}
@@ -502,12 +503,12 @@ func linkFrom(container, a *html.Node) link {
 // text of an image in it.
 func anchorLabel(a *html.Node) string {
 	if t, ok := attr(a, "title"); ok && strings.TrimSpace(t) != "" {
-		return collapseSpace(t)
+		return textnorm.CollapseSpace(t)
 	}
 	for n := range a.Descendants() {
 		if n.Type == html.ElementNode && n.DataAtom == atom.Img {
 			if alt, ok := attr(n, "alt"); ok && strings.TrimSpace(alt) != "" {
-				return collapseSpace(alt)
+				return textnorm.CollapseSpace(alt)
 			}
 		}
 	}
@@ -535,7 +536,7 @@ func publisherAfter(container, a *html.Node) string {
 				continue
 			case !seen:
 			case c.Type == html.ElementNode && c.DataAtom == atom.Font:
-				if t := collapseSpace(textOf(c)); t != "" {
+				if t := textnorm.CollapseSpace(textOf(c)); t != "" {
 					font, done = t, true
 					return
 				}
@@ -553,7 +554,7 @@ func publisherAfter(container, a *html.Node) string {
 	if font != "" {
 		return font
 	}
-	return strings.Trim(collapseSpace(after.String()), " -–—|·•:,;")
+	return strings.Trim(textnorm.CollapseSpace(after.String()), " -–—|·•:,;")
 }
 
 // textOf concatenates the text inside n, leaving out scripts and styles.
@@ -574,10 +575,6 @@ func textOf(n *html.Node) string {
 	walk(n)
 	return b.String()
 }
-
-// collapseSpace trims s and collapses each run of white space (including
-// non-breaking spaces) into one space.
-func collapseSpace(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Find lists the digest files under roots: files given directly are
 // taken as they are; directories are walked recursively for .md, .txt,

@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/linkarc/linkarc/internal/fuzzcheck"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -419,7 +420,7 @@ func FuzzParseDigest(f *testing.F) {
 				t.Fatalf("URL %q listed twice", it.URL)
 			}
 			urls[it.URL] = true
-			if it.Title == "" || it.Title != collapseSpace(it.Title) || it.Publisher != collapseSpace(it.Publisher) {
+			if it.Title == "" || it.Title != textnorm.CollapseSpace(it.Title) || it.Publisher != textnorm.CollapseSpace(it.Publisher) {
 				t.Fatalf("item %+v: empty title or uncollapsed white space", it)
 			}
 			checkSlug(t, it.Title, it.Slug())

@@ -134,9 +134,6 @@ func absoluteURL(base *url.URL, ref string) string {
 	return base.ResolveReference(u).String()
 }
 
-// clean collapses the whitespace of a metadata value.
-func clean(s string) string { return strings.Join(strings.Fields(s), " ") }
-
 // countWords counts runs of letters and digits (joined by apostrophes and
 // hyphens), counting each character
 // of scripts written without spaces (Han, Hiragana, Katakana) as a word,

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
@@ -132,11 +133,11 @@ func scanPage(body []byte) pageSignals {
 			}
 		}
 	}
-	p.title = strings.ToLower(clean(normalizeQuotes(title.String())))
-	p.h1 = strings.ToLower(clean(normalizeQuotes(h1.String())))
+	p.title = strings.ToLower(textnorm.CollapseSpace(normalizeQuotes(title.String())))
+	p.h1 = strings.ToLower(textnorm.CollapseSpace(normalizeQuotes(h1.String())))
 	visible := normalizeQuotes(text.String())
 	p.words = countWords(visible)
-	p.text = strings.ToLower(strings.Join(strings.Fields(visible), " "))
+	p.text = strings.ToLower(textnorm.CollapseSpace(visible))
 	p.buttons = strings.ToLower(buttons.String())
 	p.markup = bytes.ToLower(body[:min(len(body), scanMarkupLimit)])
 	return p

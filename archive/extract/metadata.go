@@ -11,6 +11,7 @@ import (
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"github.com/itlightning/dateparse"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/text/language"
@@ -188,7 +189,7 @@ func first(candidates ...sourced) sourced {
 // firstFunc returns the first candidate that norm turns into a value.
 func firstFunc(norm func(string) string, candidates ...sourced) sourced {
 	for _, c := range candidates {
-		if v := clean(html.UnescapeString(c.Value)); v != "" {
+		if v := textnorm.CollapseSpace(html.UnescapeString(c.Value)); v != "" {
 			if v = norm(v); v != "" {
 				return sourced{v, c.From}
 			}
@@ -389,7 +390,7 @@ func htmlText(s string) string {
 	}
 	var b strings.Builder
 	appendText(&b, doc)
-	return clean(b.String())
+	return textnorm.CollapseSpace(b.String())
 }
 
 // decodeJSONLD decodes one script's JSON, repairing what pages commonly
@@ -475,7 +476,7 @@ func isType(o map[string]any, ok func(string) bool) bool {
 func ldString(v any) string {
 	switch x := v.(type) {
 	case string:
-		return clean(x)
+		return textnorm.CollapseSpace(x)
 	case []any:
 		for _, y := range x {
 			if s := ldString(y); s != "" {
@@ -497,7 +498,7 @@ func ldNames(v any, ids map[string]map[string]any) string {
 	add = func(v any, depth int) {
 		switch x := v.(type) {
 		case string:
-			if s := notURL(clean(x)); s != "" {
+			if s := notURL(textnorm.CollapseSpace(x)); s != "" {
 				names = append(names, s)
 			}
 		case []any:
@@ -535,7 +536,7 @@ func ldNames(v any, ids map[string]map[string]any) string {
 func ldImage(v any, ids map[string]map[string]any) string {
 	switch x := v.(type) {
 	case string:
-		return clean(x)
+		return textnorm.CollapseSpace(x)
 	case []any:
 		for _, y := range x {
 			if s := ldImage(y, ids); s != "" {
