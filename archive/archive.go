@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -460,13 +459,4 @@ func googleLink(link string) string {
 		return link
 	}
 	return ""
-}
-
-// hostOf is the lower-cased host of a URL, the unit of politeness.
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Hostname())
 }

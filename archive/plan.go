@@ -3,9 +3,9 @@ package archive
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -144,10 +144,10 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 
 	key, same := "link:"+link, func(m record.ArticleMeta) bool { return m.GoogleNewsURL == link }
 	if res.err == nil {
-		u := canonicalURL(res.url)
+		u := weburl.Canonical(res.url)
 		key = "url:" + u
 		same = func(m record.ArticleMeta) bool {
-			return canonicalURL(m.URL) == u || m.GoogleNewsURL == link || (m.Status == record.StatusFailed && m.URL == "")
+			return weburl.Canonical(m.URL) == u || m.GoogleNewsURL == link || (m.Status == record.StatusFailed && m.URL == "")
 		}
 	}
 	if art := p.byKey[key]; art != nil {
@@ -165,7 +165,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	}
 	art := &article{
 		slug: slug, title: first.Title, publisher: first.Publisher, link: link,
-		url: res.url, method: res.method, host: hostOf(res.url),
+		url: res.url, method: res.method, host: weburl.HostOf(res.url),
 		digests: record.MergeDigests(digestSlugs, nil),
 	}
 	p.byKey[key] = art
@@ -174,9 +174,9 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 
 	// Already archived: nothing to request.
 	if prev.Exists && prev.Meta.Status == record.StatusOK && !p.r.opts.Refresh &&
-		(res.err != nil || canonicalURL(prev.Meta.URL) == canonicalURL(res.url)) {
+		(res.err != nil || weburl.Canonical(prev.Meta.URL) == weburl.Canonical(res.url)) {
 		if art.url == "" {
-			art.url, art.host = prev.Meta.URL, hostOf(prev.Meta.URL)
+			art.url, art.host = prev.Meta.URL, weburl.HostOf(prev.Meta.URL)
 		}
 		art.status, art.stored, art.writtenDigests = record.StatusOK, true, prev.Meta.Digests
 		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: record.StatusOK, Unchanged: true})
@@ -275,17 +275,4 @@ func (p *planner) attach(art *article, refs []itemRef) {
 func (p *planner) report(ev Event) {
 	p.r.rep.add(ev)
 	p.r.opts.Progress.Done(ev)
-}
-
-// canonicalURL drops what does not name a different page (the fragment),
-// so that two spellings of one URL are one article.
-func canonicalURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return strings.TrimSpace(raw)
-	}
-	u.Fragment, u.RawFragment = "", ""
-	u.Host = strings.ToLower(u.Host)
-	u.Scheme = strings.ToLower(u.Scheme)
-	return u.String()
 }

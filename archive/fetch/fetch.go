@@ -22,6 +22,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/charset"
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -313,7 +314,7 @@ func (f *Fetcher) attempt(ctx context.Context, rawURL string, u *url.URL) (*Capt
 			return nil, &Error{URL: rawURL, Reason: record.ReasonRobots, Err: &robotsError{url: robotsURL, agent: f.robotsAgent}}
 		}
 	}
-	host := hostKey(u)
+	host := weburl.Host(u)
 	// Take the host's turn before the attempt's clock starts: queueing
 	// behind other articles of the same host is not the server's fault.
 	if err := f.waitTurn(ctx, host); err != nil {
@@ -494,9 +495,4 @@ func (f *Fetcher) markSend(ctx context.Context, host string) error {
 	}
 	g.last = time.Now()
 	return nil
-}
-
-// hostKey is the unit of politeness: the host name, without port.
-func hostKey(u *url.URL) string {
-	return strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/temoto/robotstxt"
 )
 
@@ -34,7 +35,7 @@ type robotsEntry struct {
 // robotsAllowed reports whether u may be fetched according to its origin's
 // robots.txt, and that file's URL for messages.
 func (f *Fetcher) robotsAllowed(ctx context.Context, u *url.URL) (bool, string, error) {
-	origin := strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
+	origin := weburl.Origin(u)
 	robotsURL := origin + "/robots.txt"
 	data, err := f.robotsFor(ctx, origin)
 	if err != nil {
@@ -110,7 +111,7 @@ func (f *Fetcher) fetchRobots(ctx context.Context, origin string) (*robotstxt.Ro
 	if err != nil {
 		return nil, err
 	}
-	host := hostKey(u)
+	host := weburl.Host(u)
 	if err := f.waitTurn(ctx, host); err != nil {
 		return nil, err
 	}

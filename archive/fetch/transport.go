@@ -19,6 +19,7 @@ import (
 
 	"github.com/andybalholm/brotli"
 	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/internal/weburl"
 )
 
 // errTooLarge is returned by a response body that goes over the size cap,
@@ -118,7 +119,7 @@ type transport struct {
 // RoundTrip implements http.RoundTripper.
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := requestFrom(req.Context())
-	host := hostKey(req.URL)
+	host := weburl.Host(req.URL)
 	if !st.takeReservation(host) {
 		if err := t.f.waitTurn(req.Context(), host); err != nil {
 			return nil, err
