@@ -29,6 +29,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
@@ -45,7 +46,6 @@ const (
 	DefaultHL          = "en-US"
 	DefaultGL          = "US"
 	DefaultCEID        = "US:en"
-	DefaultUserAgent   = "linkarc (+https://github.com/linkarc/linkarc; news link archiver)"
 	DefaultConcurrency = 4
 
 	// MaxGoogleRedirects bounds the redirects followed for one Google
@@ -74,7 +74,7 @@ type Options struct {
 	Interval time.Duration
 	// Timeout bounds one HTTP request, body included (default 30s).
 	Timeout time.Duration
-	// UserAgent is sent with every request (default DefaultUserAgent).
+	// UserAgent is sent with every request (default buildinfo.UserAgent()).
 	UserAgent string
 	// HL, GL and CEID are the Google News locale used when a link carries
 	// none (defaults en-US, US, US:en).
@@ -184,7 +184,7 @@ func New(opts Options) (*Resolver, error) {
 	opts.BatchSize = cmp.Or(opts.BatchSize, DefaultBatchSize)
 	opts.MaxBody = cmp.Or(opts.MaxBody, DefaultMaxBody)
 	opts.Concurrency = cmp.Or(opts.Concurrency, DefaultConcurrency)
-	opts.UserAgent = cmp.Or(opts.UserAgent, DefaultUserAgent)
+	opts.UserAgent = cmp.Or(opts.UserAgent, buildinfo.UserAgent())
 	opts.HL = cmp.Or(opts.HL, DefaultHL)
 	opts.GL = cmp.Or(opts.GL, DefaultGL)
 	opts.CEID = cmp.Or(opts.CEID, DefaultCEID)

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
@@ -28,7 +29,6 @@ import (
 
 // Defaults of Options, used for zero fields.
 const (
-	DefaultUserAgent      = "linkarc (+https://github.com/linkarc/linkarc; news link archiver)"
 	DefaultHostInterval   = time.Second
 	DefaultConnectTimeout = 10 * time.Second
 	DefaultReadTimeout    = 20 * time.Second
@@ -45,6 +45,7 @@ const (
 type Options struct {
 	// UserAgent is sent with every request and matched against robots.txt
 	// groups by its first word ("linkarc"). It should say who is asking.
+	// Default buildinfo.UserAgent().
 	UserAgent string
 	// HostInterval is the minimum spacing between two requests to one host
 	// (page, redirect hop, retry and robots.txt alike), across all
@@ -97,7 +98,7 @@ type Options struct {
 
 func (o Options) withDefaults() (Options, error) {
 	if o.UserAgent == "" {
-		o.UserAgent = DefaultUserAgent
+		o.UserAgent = buildinfo.UserAgent()
 	}
 	if !httpguts.ValidHeaderFieldValue(o.UserAgent) {
 		return o, fmt.Errorf("user agent %q is not a valid header value", o.UserAgent)

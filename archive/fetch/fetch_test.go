@@ -24,6 +24,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/linkarc/linkarc/archive/charset/charsettest"
+	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -1052,7 +1053,7 @@ func TestFetchOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.HostInterval != DefaultHostInterval || o.MaxBody != DefaultMaxBody || o.Timeout != DefaultTimeout ||
-		o.MaxRetries != DefaultMaxRetries || o.MaxRedirects != DefaultMaxRedirects || o.UserAgent != DefaultUserAgent || o.Logger == nil {
+		o.MaxRetries != DefaultMaxRetries || o.MaxRedirects != DefaultMaxRedirects || o.UserAgent != buildinfo.UserAgent() || o.Logger == nil {
 		t.Errorf("defaults not applied: %+v", o)
 	}
 	for name, bad := range map[string]Options{

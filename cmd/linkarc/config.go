@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 )
@@ -31,12 +32,6 @@ type config struct {
 	envErrs []error // environment values that did not parse
 }
 
-// defaultUserAgent is honest: it names the tool and where to read about it,
-// so that publishers can recognise and, if they wish, contact or block it.
-func defaultUserAgent() string {
-	return "linkarc/" + version() + " (+https://github.com/linkarc/linkarc; news link archiver)"
-}
-
 // newFlagSet creates a subcommand's flag set with the shared flags registered.
 func newFlagSet(name, synopsis string, io stdio) (*flag.FlagSet, *config) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -55,7 +50,7 @@ func newFlagSet(name, synopsis string, io stdio) (*flag.FlagSet, *config) {
 		"minimum spacing between Google News signature-page requests (env LINKARC_GNEWS_INTERVAL)")
 	fs.DurationVar(&c.timeout, "timeout", e.dur("LINKARC_TIMEOUT", 30*time.Second),
 		"timeout for one HTTP request, body included (env LINKARC_TIMEOUT)")
-	fs.StringVar(&c.userAgent, "user-agent", e.str("LINKARC_USER_AGENT", defaultUserAgent()),
+	fs.StringVar(&c.userAgent, "user-agent", e.str("LINKARC_USER_AGENT", buildinfo.UserAgent()),
 		"User-Agent sent with every request (env LINKARC_USER_AGENT)")
 	fs.StringVar(&c.hl, "hl", e.str("LINKARC_HL", "en-US"), "Google News UI language when the link has none (env LINKARC_HL)")
 	fs.StringVar(&c.gl, "gl", e.str("LINKARC_GL", "US"), "Google News country when the link has none (env LINKARC_GL)")

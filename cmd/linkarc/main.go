@@ -13,6 +13,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/linkarc/linkarc/internal/buildinfo"
 )
 
 // Exit statuses shared by every subcommand (documented in the README).
@@ -74,7 +76,7 @@ func run(ctx context.Context, args []string, io stdio) int {
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], io)
 	case "version", "-version", "--version":
-		fmt.Fprintln(io.out, "linkarc", version())
+		fmt.Fprintln(io.out, "linkarc", buildinfo.Version())
 		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(io.out, usage)
