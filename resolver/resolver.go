@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -202,24 +201,13 @@ func New(opts Options) (*Resolver, error) {
 
 	gt := opts.Transport
 	if gt == nil {
-		gt = &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			DialContext:         (&net.Dialer{Timeout: opts.Timeout}).DialContext,
-			TLSHandshakeTimeout: opts.Timeout,
-			MaxIdleConnsPerHost: 2,
-			IdleConnTimeout:     90 * time.Second,
-			ForceAttemptHTTP2:   true,
-		}
+		// Google's hosts are linkarc's own choice (or the user's
+		// --gnews-base), so the environment's proxy applies.
+		gt = netguard.NewTransport(netguard.TransportOptions{Unguarded: true, ConnectTimeout: opts.Timeout})
 	}
-	wt := &http.Transport{
-		Proxy:                 nil, // a proxy would be dialed instead of the target, defeating the guard
-		DialContext:           opts.guard().Dialer(opts.Timeout).DialContext,
-		TLSHandshakeTimeout:   opts.Timeout,
-		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       30 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	wt := netguard.NewTransport(netguard.TransportOptions{
+		Policy: opts.guard(), ConnectTimeout: opts.Timeout, ResponseHeaderTimeout: opts.Timeout,
+	})
 	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Resolver{
 		opts:    opts,

@@ -186,9 +186,6 @@ func newFetcher(opts Options, dial DialFunc) (*Fetcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	if dial == nil {
-		dial = opts.policy().Dialer(opts.ConnectTimeout).DialContext
-	}
 	f := &Fetcher{
 		opts:        opts,
 		log:         opts.Logger,
@@ -196,17 +193,12 @@ func newFetcher(opts Options, dial DialFunc) (*Fetcher, error) {
 		gates:       make(map[string]*hostGate),
 		robots:      make(map[string]*robotsEntry),
 	}
-	f.base = &http.Transport{
-		Proxy:                 nil, // a proxy would be dialed instead of the target, bypassing netguard
-		DialContext:           dial,
-		ForceAttemptHTTP2:     true,
-		TLSHandshakeTimeout:   opts.ConnectTimeout,
+	f.base = netguard.NewTransport(netguard.TransportOptions{
+		Policy:                opts.policy(),
+		DialContext:           dial, // nil: the policy's guarded dialer
+		ConnectTimeout:        opts.ConnectTimeout,
 		ResponseHeaderTimeout: opts.ReadTimeout,
-		ExpectContinueTimeout: time.Second,
-		MaxIdleConns:          100,
-		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       90 * time.Second,
-	}
+	})
 	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
 	if err != nil {
 		return nil, err
