@@ -23,7 +23,7 @@ import (
 // lower case, ASCII (A-label) form, no trailing dot. A name IDNA refuses
 // (one with an underscore, say) is kept as it is, lower-cased; an IP
 // address stays an address.
-func Host(u *url.URL) string { return normalizeHost(u.Hostname()) }
+func Host(u *url.URL) string { return NormalizeHost(u.Hostname()) }
 
 // HostOf is Host of a URL string; "" when raw does not parse.
 func HostOf(raw string) string {
@@ -34,7 +34,11 @@ func HostOf(raw string) string {
 	return Host(u)
 }
 
-func normalizeHost(h string) string {
+// NormalizeHost normalises a host name (without port or brackets) as Host
+// does. The SSRF guard reads literal addresses from it too, so that a host
+// is judged in the form it will be looked up in (full-width digits and
+// ideographic full stops become ASCII, "127.0.0.1." is 127.0.0.1).
+func NormalizeHost(h string) string {
 	if h == "" {
 		return ""
 	}
