@@ -4,12 +4,14 @@ import (
 	"cmp"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/linkarc/linkarc/internal/redirect"
 	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -27,8 +29,11 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 	q.Set("ceid", cmp.Or(p.ceid, r.opts.CEID))
 	cur := r.news.JoinPath("rss", "articles", p.id)
 	cur.RawQuery = q.Encode()
-	seen := map[string]bool{cur.String(): true}
-	for hops := 0; ; hops++ {
+	// Cookies are never kept, so coming back to a URL cannot change
+	// Google's answer: the policy counts a second visit as a loop.
+	policy := redirect.Policy{MaxHops: MaxGoogleRedirects, Cookieless: true}
+	chain := []string{cur.String()}
+	for {
 		if err := r.stopErr(ctx); err != nil {
 			return signature{}, err
 		}
@@ -40,18 +45,20 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 		case resp.StatusCode == http.StatusTooManyRequests:
 			r.stop("HTTP 429 on " + cur.Path)
 			return signature{}, rateLimitedError(nil)
-		case isRedirect(resp.StatusCode):
+		case redirect.IsRedirect(resp.StatusCode):
 			next, err := r.nextGoogleHop(cur, resp.Header.Get("Location"))
 			if err != nil {
 				return signature{}, err
 			}
-			if seen[next.String()] {
+			switch err := policy.Next(chain, next); {
+			case errors.Is(err, redirect.ErrLoop):
 				return signature{}, errorf(record.ReasonRedirectLoop, "Google News redirected in a loop (back to %s); try again later", textnorm.Shorten(next.String(), 100))
-			}
-			if hops+1 > MaxGoogleRedirects {
+			case errors.Is(err, redirect.ErrTooManyHops):
 				return signature{}, errorf(record.ReasonTooManyRedirects, "Google News redirected more than %d times; try again later", MaxGoogleRedirects)
+			case err != nil:
+				return signature{}, newError(record.ReasonBadRedirect, "Google News sent a redirect that cannot be followed", err)
 			}
-			seen[next.String()] = true
+			chain = append(chain, next.String())
 			r.log.Debug("Google redirect", "from", cur.Redacted(), "to", next.Redacted(), "status", resp.StatusCode)
 			cur = next
 		case resp.StatusCode == http.StatusOK:
@@ -111,7 +118,7 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 	case resp.StatusCode == http.StatusTooManyRequests:
 		r.stopPosts("HTTP 429 on batchexecute")
 		return nil, rateLimitedError(nil)
-	case isRedirect(resp.StatusCode):
+	case redirect.IsRedirect(resp.StatusCode):
 		if next, err := u.Parse(resp.Header.Get("Location")); err == nil && strings.HasPrefix(next.Path, "/sorry") {
 			r.stopPosts("batchexecute redirected to /sorry")
 			return nil, rateLimitedError(nil)
@@ -177,7 +184,7 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 		return nil, nil, transportError(ctx, what, err)
 	}
 	defer resp.Body.Close()
-	if isRedirect(resp.StatusCode) || resp.StatusCode == http.StatusTooManyRequests {
+	if redirect.IsRedirect(resp.StatusCode) || resp.StatusCode == http.StatusTooManyRequests {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 		return resp, nil, nil
 	}
@@ -212,14 +219,6 @@ func readBody(resp *http.Response, limit int64) ([]byte, *Error) {
 		return nil, errorf(record.ReasonTooLarge, "the answer is larger than the %d-byte cap; refusing it", limit)
 	}
 	return b, nil
-}
-
-func isRedirect(status int) bool {
-	switch status {
-	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		return true
-	}
-	return false
 }
 
 func sameOrigin(a, b *url.URL) bool {

@@ -23,6 +23,7 @@ import (
 	"github.com/linkarc/linkarc/archive/charset"
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/internal/redirect"
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -388,35 +389,26 @@ func (f *Fetcher) attempt(ctx context.Context, rawURL string, u *url.URL) (*Capt
 }
 
 // checkRedirect vets every redirect (colly calls it from the client's
-// CheckRedirect): it records the chain and refuses loops, overlong
-// chains, forbidden addresses and, for pages, URLs robots.txt disallows.
+// CheckRedirect): it records the chain and applies linkarc's one redirect
+// policy (package redirect: loops, the hop limit, http(s) only), then the
+// SSRF guard and, for pages, robots.txt.
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	st := requestFrom(req.Context())
-	next := req.URL.String()
 	chain := make([]string, 0, len(via)+1)
-	seen := 0
 	for _, v := range via {
-		s := v.URL.String()
-		chain = append(chain, s)
-		if s == next {
-			seen++
-		}
+		chain = append(chain, v.URL.String())
 	}
-	chain = append(chain, next)
 	if st != nil {
-		st.setChain(chain)
+		st.setChain(append(chain[:len(chain):len(chain)], req.URL.String()))
 	}
-	if len(via) > f.opts.MaxRedirects {
-		return &redirectError{reason: record.ReasonTooManyRedirects,
-			err: fmt.Errorf("more than %d redirects (--max-redirects): %s", max(f.opts.MaxRedirects, 0), strings.Join(chain, " -> "))}
-	}
-	// A page may redirect to itself once (to set a cookie); a third visit
-	// is a loop.
-	if seen >= 2 {
-		return &redirectError{reason: record.ReasonRedirectLoop, err: fmt.Errorf("redirect loop: %s", strings.Join(chain, " -> "))}
-	}
-	if err := f.opts.policy().CheckURL(req.URL); err != nil {
-		return fmt.Errorf("redirect to %s: %w", next, err)
+	policy := redirect.Policy{MaxHops: f.opts.MaxRedirects, Check: f.opts.policy().CheckURL}
+	switch err := policy.Next(chain, req.URL); {
+	case errors.Is(err, redirect.ErrTooManyHops):
+		return &redirectError{reason: record.ReasonTooManyRedirects, err: fmt.Errorf("%w (--max-redirects)", err)}
+	case errors.Is(err, redirect.ErrLoop):
+		return &redirectError{reason: record.ReasonRedirectLoop, err: err}
+	case err != nil:
+		return fmt.Errorf("redirect to %s: %w", req.URL, err)
 	}
 	if st != nil && st.page && !f.opts.IgnoreRobots {
 		ok, robotsURL, err := f.robotsAllowed(req.Context(), req.URL)
