@@ -33,7 +33,15 @@ type PageFetcher interface {
 	Fetch(ctx context.Context, url string) (*fetch.Capture, error)
 }
 
-// Options configures an Archiver. Store, Resolver and Fetcher are required.
+// Defaults of Options, used for zero fields.
+const (
+	DefaultHostConcurrency = 32
+	DefaultResolveChunk    = 50 // one batchexecute POST
+	DefaultStoreWorkers    = 8
+)
+
+// Options configures an Archiver. Store, Resolver and Fetcher are required;
+// a zero field takes its Default value.
 type Options struct {
 	Store    storage.Store
 	Resolver Resolver
@@ -41,14 +49,15 @@ type Options struct {
 
 	// HostConcurrency is how many articles may be in flight at once, each on
 	// a different host (a host is always worked one article at a time).
-	// Default 32.
+	// Default DefaultHostConcurrency.
 	HostConcurrency int
 	// ResolveChunk is how many links are handed to the resolver at a time,
-	// so that fetching starts while Google is still being asked. Default 50
-	// (one batchexecute POST).
+	// so that fetching starts while Google is still being asked. Default
+	// DefaultResolveChunk.
 	ResolveChunk int
 	// StoreWorkers is how many fetched pages are extracted and stored at
-	// once; it also bounds how many fetched pages wait in memory. Default 8.
+	// once; it also bounds how many fetched pages wait in memory. Default
+	// DefaultStoreWorkers.
 	StoreWorkers int
 	// ExtractWorkers bounds how many of those extract at the same time.
 	// Extraction is CPU-bound and builds two document trees per page, so
@@ -76,16 +85,16 @@ func New(opts Options) (*Archiver, error) {
 		return nil, errors.New("archive: Store, Resolver and Fetcher are required")
 	}
 	if opts.HostConcurrency <= 0 {
-		opts.HostConcurrency = 32
+		opts.HostConcurrency = DefaultHostConcurrency
 	}
 	if opts.StoreWorkers <= 0 {
-		opts.StoreWorkers = 8
+		opts.StoreWorkers = DefaultStoreWorkers
 	}
 	if opts.ExtractWorkers <= 0 {
 		opts.ExtractWorkers = runtime.GOMAXPROCS(0)
 	}
 	if opts.ResolveChunk <= 0 {
-		opts.ResolveChunk = 50
+		opts.ResolveChunk = DefaultResolveChunk
 	}
 	if opts.Progress == nil {
 		opts.Progress = noProgress{}

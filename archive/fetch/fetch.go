@@ -77,7 +77,8 @@ type Options struct {
 	// reset) is retried, with exponential backoff and jitter. Negative: none.
 	MaxRetries int
 	// MaxRetryAfter caps an honoured Retry-After: a server asking for a
-	// longer wait fails the fetch with its status instead.
+	// longer wait fails the fetch with its status instead. Negative: none
+	// is honoured (any wait asked for fails the fetch).
 	MaxRetryAfter time.Duration
 	// MaxRedirects is how many redirects are followed. Negative: none.
 	MaxRedirects int
@@ -125,7 +126,10 @@ func (o Options) withDefaults() (Options, error) {
 	if o.MaxRedirects == 0 {
 		o.MaxRedirects = DefaultMaxRedirects
 	}
-	if o.ConnectTimeout < 0 || o.ReadTimeout < 0 || o.Timeout < 0 || o.MaxBody < 0 || o.Backoff < 0 || o.MaxBackoff < 0 || o.MaxRetryAfter < 0 {
+	if o.MaxRetryAfter < 0 {
+		o.MaxRetryAfter = 0
+	}
+	if o.ConnectTimeout < 0 || o.ReadTimeout < 0 || o.Timeout < 0 || o.MaxBody < 0 || o.Backoff < 0 || o.MaxBackoff < 0 {
 		return o, errors.New("fetch timeouts, sizes and backoffs must not be negative")
 	}
 	if o.Logger == nil {

@@ -412,6 +412,20 @@ func TestFetchRetryAfter(t *testing.T) {
 		}
 	})
 
+	t.Run("none honoured", func(t *testing.T) {
+		pub := newPublisher(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}))
+		opts := testOptions()
+		opts.MaxRetryAfter = -1 // --max-retry-after 0
+		f := newTestFetcher(t, opts)
+		_, err := f.Fetch(context.Background(), pub.URL+"/a")
+		if fe := fetchErr(t, err, "http_503"); fe.Attempts != 1 || pub.hits("") != 1 {
+			t.Errorf("attempts %d, requests %d; want the first answer to end it", fe.Attempts, pub.hits(""))
+		}
+	})
+
 	t.Run("cancel during the wait", func(t *testing.T) {
 		pub := newPublisher(t, "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Retry-After", "30")

@@ -2,8 +2,10 @@
 // links to publisher URLs, fetches and extracts the articles politely, stores
 // them in a local directory or S3, and serves them in a read-only viewer.
 //
-// This package holds flags and wiring only; every behaviour lives in the
-// resolver, archive, storage and viewer packages.
+// This package holds flags and wiring only, one file per subcommand
+// (archive.go, resolve.go, serve.go, healthcheck.go) and the flag groups
+// they share (flags.go); every behaviour, and every default, lives in the
+// archive, resolver, storage and viewer packages.
 package main
 
 import (
