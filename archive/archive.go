@@ -1,32 +1,21 @@
-// Package archive turns folders of news digests into a durable archive:
-// it parses digests, resolves their Google News links (package resolver),
-// fetches each publisher page politely, extracts readable text, and stores
-// snapshots (package storage).
-//
-// The pipeline, in the order a reader meets it:
-//
-//	Run ─► digests (digest.go) ─► plan: resolve in chunks, dedupe, assign slugs, skip what is done
-//	    ─► one queue per publisher host, hosts in parallel (host.go)
-//	    ─► fetch (fetch.go) ─► extract (extract.go) ─► junk check (junk.go)
-//	    ─► snapshot written, meta.json last (snapshot.go)
-//	    ─► digest records and the report (report.go)
 package archive
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/archive/digest"
+	"github.com/linkarc/linkarc/archive/extract"
+	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Resolver turns Google News links into publisher URLs. *resolver.Resolver
@@ -38,12 +27,21 @@ type Resolver interface {
 	RateLimited() bool
 }
 
-// PageFetcher fetches one publisher page. *Fetcher (fetch.go) implements it.
+// PageFetcher fetches one publisher page. *fetch.Fetcher implements it;
+// its errors are *fetch.Error, whose Reason the capture records.
 type PageFetcher interface {
-	Fetch(ctx context.Context, url string) (*Capture, error)
+	Fetch(ctx context.Context, url string) (*fetch.Capture, error)
 }
 
-// Options configures an Archiver. Store, Resolver and Fetcher are required.
+// Defaults of Options, used for zero fields.
+const (
+	DefaultHostConcurrency = 32
+	DefaultResolveChunk    = 50 // one batchexecute POST
+	DefaultStoreWorkers    = 8
+)
+
+// Options configures an Archiver. Store, Resolver and Fetcher are required;
+// a zero field takes its Default value.
 type Options struct {
 	Store    storage.Store
 	Resolver Resolver
@@ -51,14 +49,15 @@ type Options struct {
 
 	// HostConcurrency is how many articles may be in flight at once, each on
 	// a different host (a host is always worked one article at a time).
-	// Default 32.
+	// Default DefaultHostConcurrency.
 	HostConcurrency int
 	// ResolveChunk is how many links are handed to the resolver at a time,
-	// so that fetching starts while Google is still being asked. Default 50
-	// (one batchexecute POST).
+	// so that fetching starts while Google is still being asked. Default
+	// DefaultResolveChunk.
 	ResolveChunk int
 	// StoreWorkers is how many fetched pages are extracted and stored at
-	// once; it also bounds how many fetched pages wait in memory. Default 8.
+	// once; it also bounds how many fetched pages wait in memory. Default
+	// DefaultStoreWorkers.
 	StoreWorkers int
 	// ExtractWorkers bounds how many of those extract at the same time.
 	// Extraction is CPU-bound and builds two document trees per page, so
@@ -76,7 +75,7 @@ type Options struct {
 // Archiver runs the pipeline. Create it with New.
 type Archiver struct {
 	opts   Options
-	writer snapshotWriter
+	writer record.Writer
 	log    *slog.Logger
 }
 
@@ -86,16 +85,16 @@ func New(opts Options) (*Archiver, error) {
 		return nil, errors.New("archive: Store, Resolver and Fetcher are required")
 	}
 	if opts.HostConcurrency <= 0 {
-		opts.HostConcurrency = 32
+		opts.HostConcurrency = DefaultHostConcurrency
 	}
 	if opts.StoreWorkers <= 0 {
-		opts.StoreWorkers = 8
+		opts.StoreWorkers = DefaultStoreWorkers
 	}
 	if opts.ExtractWorkers <= 0 {
 		opts.ExtractWorkers = runtime.GOMAXPROCS(0)
 	}
 	if opts.ResolveChunk <= 0 {
-		opts.ResolveChunk = 50
+		opts.ResolveChunk = DefaultResolveChunk
 	}
 	if opts.Progress == nil {
 		opts.Progress = noProgress{}
@@ -106,7 +105,7 @@ func New(opts Options) (*Archiver, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Archiver{opts: opts, writer: snapshotWriter{store: opts.Store}, log: opts.Logger}, nil
+	return &Archiver{opts: opts, writer: record.Writer{Store: opts.Store}, log: opts.Logger}, nil
 }
 
 // article is the run's state for one distinct article: a publisher URL (or,
@@ -124,27 +123,27 @@ type article struct {
 	digests        []string // slugs of digests listing it (sorted)
 	writtenDigests []string // what the stored meta.json says
 	status         string   // final status; empty while unfinished
-	reason         string
+	reason         record.Reason
 	stored         bool // meta.json in the store describes this article
 
 	// prev is the meta.json found in the store when planned, kept only
 	// while the article is still to be written: a run over a large archive
 	// must not hold the metadata of every article it skips.
-	prev *storage.ArticleMeta
+	prior *record.Prior
 }
 
-// previous returns the meta.json the article's next write replaces, if any.
-func (a *article) previous() (storage.ArticleMeta, bool) {
-	if a.prev == nil {
-		return storage.ArticleMeta{}, false
+// previous returns what the article's next write replaces.
+func (a *article) previous() record.Prior {
+	if a.prior == nil {
+		return record.Prior{}
 	}
-	return *a.prev, true
+	return *a.prior
 }
 
 func (a *article) addDigests(ds []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.digests = mergeSorted(a.digests, ds)
+	a.digests = record.MergeDigests(a.digests, ds)
 }
 
 func (a *article) snapshotDigests() []string {
@@ -155,7 +154,7 @@ func (a *article) snapshotDigests() []string {
 
 // digestState is a parsed digest and, per item, the article it became.
 type digestState struct {
-	d        *Digest
+	d        *digest.Digest
 	slug     string
 	articles []*article // parallel to d.Items; nil where the item was not planned
 }
@@ -230,14 +229,14 @@ func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) 
 
 // loadDigests finds and parses digests; broken ones go to the report.
 func (a *Archiver) loadDigests(roots []string, rep *Report) []*digestState {
-	paths, errs := FindDigests(roots)
+	paths, errs := digest.Find(roots)
 	for _, err := range errs {
 		rep.DigestErrors = append(rep.DigestErrors, digestFailure(err))
 	}
 	seen := map[string]string{} // digest slug -> path
 	var out []*digestState
 	for _, path := range paths {
-		d, err := readDigest(path)
+		d, err := digest.Read(path)
 		if err != nil {
 			rep.DigestErrors = append(rep.DigestErrors, digestFailure(err))
 			a.log.Warn("skipping digest", "path", path, "err", err)
@@ -247,7 +246,7 @@ func (a *Archiver) loadDigests(roots []string, rep *Report) []*digestState {
 		if other, dup := seen[slug]; dup && other != path {
 			// Two files claim one slug: the later path (in walk order, which is
 			// sorted) gets a suffix derived from its path, stable across runs.
-			slug = CollisionSlug(slug, path)
+			slug = record.CollisionSlug(slug, path)
 		}
 		seen[slug] = path
 		out = append(out, &digestState{d: d, slug: slug, articles: make([]*article, len(d.Items))})
@@ -256,7 +255,7 @@ func (a *Archiver) loadDigests(roots []string, rep *Report) []*digestState {
 }
 
 func digestFailure(err error) DigestFailure {
-	var de *DigestError
+	var de *digest.Error
 	if errors.As(err, &de) {
 		return DigestFailure{Path: de.Path, Reason: de.Reason}
 	}
@@ -266,24 +265,25 @@ func digestFailure(err error) DigestFailure {
 // finish brings meta.json digest lists up to date and writes digest records.
 func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestState) error {
 	for _, art := range p.articles {
-		if !art.stored || sameSet(art.digests, art.writtenDigests) {
+		if !art.stored || record.SameDigests(art.digests, art.writtenDigests) {
 			continue
 		}
-		m, ok, err := a.writer.loadMeta(ctx, art.slug)
+		prior, err := a.writer.LoadMeta(ctx, art.slug)
 		if err != nil {
 			return err
 		}
-		if !ok {
+		if !prior.Exists {
 			continue
 		}
-		m.Digests = mergeSorted(m.Digests, art.digests)
-		if err := a.writer.putJSON(ctx, storage.ArticleKey(art.slug, storage.MetaFile), m); err != nil {
+		m := prior.Meta
+		m.Digests = record.MergeDigests(m.Digests, art.digests)
+		if err := a.writer.PutMeta(ctx, m); err != nil {
 			return err
 		}
 	}
 	now := a.opts.Now().UTC()
 	for _, ds := range digests {
-		rec := storage.DigestRecord{
+		rec := record.DigestRecord{
 			Slug:        ds.slug,
 			SourceFile:  ds.d.Path,
 			FrontMatter: ds.d.FrontMatter,
@@ -291,18 +291,18 @@ func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestStat
 			Counts:      map[string]int{},
 		}
 		for i, it := range ds.d.Items {
-			da := storage.DigestArticle{Title: it.Title, Publisher: it.Publisher, GoogleNewsURL: it.URL}
+			da := record.DigestArticle{Title: it.Title, Publisher: it.Publisher, GoogleNewsURL: it.URL}
 			if art := ds.articles[i]; art != nil {
 				da.Slug, da.URL, da.Status, da.Reason = art.slug, art.url, art.status, art.reason
 			}
 			if da.Status == "" {
-				da.Status = storage.StatusFailed
-				da.Reason = "unfinished"
+				da.Status = record.StatusFailed
+				da.Reason = record.ReasonUnfinished
 			}
 			rec.Counts[da.Status]++
 			rec.Articles = append(rec.Articles, da)
 		}
-		if err := a.writer.putJSON(ctx, storage.DigestKey(ds.slug), rec); err != nil {
+		if err := a.writer.PutDigest(ctx, rec); err != nil {
 			return err
 		}
 	}
@@ -327,10 +327,20 @@ func (a *run) storeFailed(err error) {
 	a.stop(fmt.Errorf("stopped: the store failed: %w", err))
 }
 
+// unreadable reports a meta.json that exists but cannot be read, the way
+// the viewer does (record.ErrUnreadable): it is logged and listed in the
+// report. The next write keeps it in the article's history before
+// capturing the article again (record.Writer.Write).
+func (a *run) unreadable(slug string, err error) {
+	if a.rep.addUnreadable(slug, err) {
+		a.log.Warn("archive: unreadable record; kept in history, capturing the article again", "slug", slug, "err", err)
+	}
+}
+
 // fetched is a page on its way from its host queue to a store worker.
 type fetched struct {
 	art   *article
-	cap   *Capture
+	cap   *fetch.Capture
 	err   error
 	start time.Time
 }
@@ -353,10 +363,10 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	art, cap, err, start := f.art, f.cap, f.err, f.start
-	snap := &Snapshot{Meta: a.baseMeta(art)}
+	snap := &record.Snapshot{Meta: a.baseMeta(art)}
 	fillCapture(&snap.Meta, cap)
 	if err != nil {
-		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = storage.StatusFailed, fetchReason(err), err.Error()
+		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, fetchReason(err), err.Error()
 		if cap != nil {
 			snap.Raw = cap.Raw
 		}
@@ -369,8 +379,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 	if ctx.Err() != nil {
 		return
 	}
-	prev, hasPrev := art.previous()
-	stored, err := a.writer.write(ctx, snap, prev, hasPrev)
+	stored, err := a.writer.Write(ctx, snap, art.previous())
 	if err != nil {
 		if ctx.Err() == nil {
 			a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
@@ -384,27 +393,27 @@ func (a *run) store(ctx context.Context, f fetched) {
 }
 
 // extractInto runs extraction and the junk check on a fetched page.
-func (a *Archiver) extractInto(snap *Snapshot, c *Capture) {
+func (a *Archiver) extractInto(snap *record.Snapshot, c *fetch.Capture) {
 	m := &snap.Meta
 	base, _ := url.Parse(c.FinalURL)
-	ex, err := Extract(c.Body, base)
+	ex, err := extract.Extract(c.Body, base)
 	if err != nil {
-		m.Status, m.Reason, m.Error = storage.StatusFailed, "extract", err.Error()
+		m.Status, m.Reason, m.Error = record.StatusFailed, record.ReasonExtract, err.Error()
 		return
 	}
 	m.ArticleTitle, m.Byline, m.SiteName = ex.Title, ex.Byline, ex.SiteName
 	m.PublishedTime, m.Lang, m.Excerpt, m.Image = ex.PublishedTime, ex.Lang, ex.Excerpt, ex.Image
 	m.WordCount = ex.WordCount
 	snap.Readable, snap.Text = ex.HTML, ex.Text
-	if reason, blocked := DetectJunk(c, ex); blocked {
-		m.Status, m.Reason, m.Error = storage.StatusBlocked, reason, "the page is not the article: "+reason
+	if reason, blocked := extract.DetectJunk(extract.Page{Body: c.Body, FinalURL: c.FinalURL}, ex); blocked {
+		m.Status, m.Reason, m.Error = record.StatusBlocked, reason, "the page is not the article: "+string(reason)
 		return
 	}
-	m.Status = storage.StatusOK
+	m.Status = record.StatusOK
 }
 
-func (a *Archiver) baseMeta(art *article) storage.ArticleMeta {
-	return storage.ArticleMeta{
+func (a *Archiver) baseMeta(art *article) record.ArticleMeta {
+	return record.ArticleMeta{
 		Slug:          art.slug,
 		Title:         art.title,
 		Publisher:     art.publisher,
@@ -416,7 +425,7 @@ func (a *Archiver) baseMeta(art *article) storage.ArticleMeta {
 	}
 }
 
-func fillCapture(m *storage.ArticleMeta, c *Capture) {
+func fillCapture(m *record.ArticleMeta, c *fetch.Capture) {
 	if c == nil {
 		return
 	}
@@ -428,14 +437,15 @@ func fillCapture(m *storage.ArticleMeta, c *Capture) {
 }
 
 // done records an article whose meta.json is now in the store.
-func (a *run) done(art *article, stored storage.ArticleMeta, ev Event) {
+func (a *run) done(art *article, stored record.ArticleMeta, ev Event) {
 	art.mu.Lock()
 	art.status, art.reason, art.stored = stored.Status, stored.Reason, true
 	art.writtenDigests = stored.Digests
-	art.prev = nil
-	if stored.Status == storage.StatusOK && ev.Status != storage.StatusOK {
-		// A good capture was kept; the new one went to history.
-		ev.Reason = ev.Reason + " (kept the earlier good capture)"
+	art.prior = nil
+	if stored.Status == record.StatusOK && ev.Status != record.StatusOK {
+		// A good capture was kept; the new one went to history. The
+		// reason stays a reason: the note goes with the message.
+		ev.Error = ev.Error + " (kept the earlier good capture)"
 	}
 	art.mu.Unlock()
 	a.rep.add(ev)
@@ -443,12 +453,12 @@ func (a *run) done(art *article, stored storage.ArticleMeta, ev Event) {
 }
 
 // fetchReason is the machine reason of a fetch error.
-func fetchReason(err error) string {
-	var fe *FetchError
+func fetchReason(err error) record.Reason {
+	var fe *fetch.Error
 	if errors.As(err, &fe) && fe.Reason != "" {
 		return fe.Reason
 	}
-	return "fetch"
+	return record.ReasonFetch
 }
 
 // googleLink returns link when it is a Google News link, for meta.json's
@@ -458,30 +468,4 @@ func googleLink(link string) string {
 		return link
 	}
 	return ""
-}
-
-// hostOf is the lower-cased host of a URL, the unit of politeness.
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Hostname())
-}
-
-// maxDigestSize bounds what is read of one digest file.
-const maxDigestSize = 8 << 20
-
-// readDigest reads and parses one digest file.
-func readDigest(path string) (*Digest, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &DigestError{Path: path, Reason: err.Error()}
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxDigestSize+1))
-	if err != nil {
-		return nil, &DigestError{Path: path, Reason: fmt.Sprintf("read: %v", err)}
-	}
-	return ParseDigest(path, data)
 }

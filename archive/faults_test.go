@@ -17,9 +17,11 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
@@ -80,13 +82,13 @@ func worldPages(t *testing.T, n int) []archivetest.Page {
 // newWorldArchiver returns an Archiver over w's Google and publishers that
 // stores into store, with fetch options adjusted by fetchOpts (may be nil)
 // and dial replacing the fetcher's dialer (may be nil).
-func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, opts Options, fetchOpts func(*FetchOptions), dial dialFunc) *Archiver {
+func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, opts Options, fetchOpts func(*fetch.Options), dial fetch.DialFunc) *Archiver {
 	t.Helper()
 	res, err := resolver.New(resolver.Options{GNewsBase: w.Google.NewsURL(), Interval: -1, AllowPrivate: true, Cache: resolver.NewStoreCache(store)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fo := FetchOptions{
+	fo := fetch.Options{
 		UserAgent: "linkarc-test/1.0", HostInterval: 10 * time.Millisecond, AllowPrivate: true,
 		ConnectTimeout: time.Second, ReadTimeout: 2 * time.Second, Timeout: 5 * time.Second,
 		Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond,
@@ -94,7 +96,8 @@ func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, o
 	if fetchOpts != nil {
 		fetchOpts(&fo)
 	}
-	f, err := newFetcher(fo, dial)
+	fo.DialContext = dial
+	f, err := fetch.New(fo)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,10 +143,10 @@ func TestRunStopsWhenStoreFails(t *testing.T) {
 	var metaPuts atomic.Int64
 	var requestsAtFailure atomic.Int64
 	store.setFail(func(op, key string) error {
-		if op != "put" || !strings.HasPrefix(key, storage.ArticlesPrefix) {
+		if op != "put" || !strings.HasPrefix(key, record.ArticlesPrefix) {
 			return nil
 		}
-		if strings.HasSuffix(key, "/"+storage.MetaFile) && metaPuts.Add(1) <= 5 {
+		if strings.HasSuffix(key, "/"+record.MetaFile) && metaPuts.Add(1) <= 5 {
 			return nil
 		}
 		if metaPuts.Load() > 5 {
@@ -164,9 +167,9 @@ func TestRunStopsWhenStoreFails(t *testing.T) {
 	if stored != 5 {
 		t.Errorf("%d articles stored, want the 5 before the store failed", stored)
 	}
-	if rep.Unfinished != len(w.Articles)-stored || rep.Counts[storage.StatusFailed] != 0 {
+	if rep.Unfinished != len(w.Articles)-stored || rep.Counts[record.StatusFailed] != 0 {
 		t.Errorf("report: %d unfinished, %d failed; want %d unfinished and none failed (not stored is not failed)",
-			rep.Unfinished, rep.Counts[storage.StatusFailed], len(w.Articles)-stored)
+			rep.Unfinished, rep.Counts[record.StatusFailed], len(w.Articles)-stored)
 	}
 	// The batch stopped: besides robots.txt, at most the pages in flight
 	// (one per host) and those waiting for or held by the two store workers
@@ -209,17 +212,17 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 	if _, err := a.Run(ctx, []string{w.Dir}); err != nil {
 		t.Fatal(err)
 	}
-	slug := ArticleSlug(w.Articles[0].Title, w.Articles[0].Publisher)
-	var first storage.ArticleMeta
-	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, storage.ArticleKey(slug, storage.MetaFile)))), &first)
-	if first.Status != storage.StatusBlocked || first.SHA256 == "" {
+	slug := record.ArticleSlug(w.Articles[0].Title, w.Articles[0].Publisher)
+	var first record.ArticleMeta
+	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, record.ArticleKey(slug, record.MetaFile)))), &first)
+	if first.Status != record.StatusBlocked || first.SHA256 == "" {
 		t.Fatalf("first capture: status %q sha %q, want a blocked page with content", first.Status, first.SHA256)
 	}
 
 	// The publisher now serves the article; the process "dies" when it
 	// writes the new meta.json.
 	pub.SetHandler(nil)
-	metaKey := storage.ArticleKey(slug, storage.MetaFile)
+	metaKey := record.ArticleKey(slug, record.MetaFile)
 	store.setFail(func(op, key string) error {
 		if op == "put" && key == metaKey {
 			return storeDown
@@ -230,10 +233,10 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 		t.Fatal("the run with a failing meta.json write succeeded")
 	}
 	checkConsistent(t, store)
-	hist := storage.HistoryKey(slug, captureRef(first).CaptureID, storage.MetaFile)
-	var kept storage.ArticleMeta
+	hist := record.HistoryKey(slug, record.CaptureID(first.FetchedAt), record.MetaFile)
+	var kept record.ArticleMeta
 	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, hist))), &kept)
-	if kept.SHA256 != first.SHA256 || string(storagetest.ReadObject(t, store, storage.HistoryKey(slug, captureRef(first).CaptureID, storage.RawFile))) != stub {
+	if kept.SHA256 != first.SHA256 || string(storagetest.ReadObject(t, store, record.HistoryKey(slug, record.CaptureID(first.FetchedAt), record.RawFile))) != stub {
 		t.Errorf("the earlier capture is not complete in history: %+v", kept)
 	}
 
@@ -242,9 +245,9 @@ func TestRecaptureCrashKeepsMetaConsistent(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkConsistent(t, store)
-	var m storage.ArticleMeta
+	var m record.ArticleMeta
 	json.Unmarshal([]byte(string(storagetest.ReadObject(t, store, metaKey))), &m)
-	if m.Status != storage.StatusOK || len(m.History) != 1 || m.History[0].SHA256 != first.SHA256 || m.History[0].Status != storage.StatusBlocked {
+	if m.Status != record.StatusOK || len(m.History) != 1 || m.History[0].SHA256 != first.SHA256 || m.History[0].Status != record.StatusBlocked {
 		t.Errorf("after the re-run: status %q history %+v; want ok with the blocked capture in history", m.Status, m.History)
 	}
 }
@@ -312,17 +315,17 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 	}
 	store := localStore(t)
 	w := &archivetest.World{Google: google, Dir: dir}
-	a := newWorldArchiver(t, w, store, Options{}, func(o *FetchOptions) { o.AllowPrivate = false }, dial)
+	a := newWorldArchiver(t, w, store, Options{}, func(o *fetch.Options) { o.AllowPrivate = false }, dial)
 	rep, err := a.Run(context.Background(), []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, it := range items {
-		m := readTestMeta(t, store, ArticleSlug(it.Title, it.Publisher))
-		want := storage.StatusOK
+		m := readTestMeta(t, store, record.ArticleSlug(it.Title, it.Publisher))
+		want := record.StatusOK
 		if strings.HasPrefix(it.Title, "Evil") {
-			want = storage.StatusFailed
-			if m.Reason != ReasonForbiddenAddress || !strings.Contains(m.Error, "netguard: refusing") || len(m.RedirectChain) != 2 {
+			want = record.StatusFailed
+			if m.Reason != record.ReasonForbiddenAddress || !strings.Contains(m.Error, "netguard: refusing") || len(m.RedirectChain) != 2 {
 				t.Errorf("%s: reason %q error %q chain %v; want forbidden_address with the redirect recorded", it.Title, m.Reason, m.Error, m.RedirectChain)
 			}
 		}
@@ -330,7 +333,7 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 			t.Errorf("%s: status %q, want %q (%s)", it.Title, m.Status, want, m.Error)
 		}
 	}
-	if rep.ByReason[ReasonForbiddenAddress] != len(targets) || rep.Counts[storage.StatusOK] != len(pages) {
+	if rep.ByReason[record.ReasonForbiddenAddress] != len(targets) || rep.Counts[record.StatusOK] != len(pages) {
 		t.Errorf("report: counts %v, by reason %v", rep.Counts, rep.ByReason)
 	}
 	mu.Lock()
@@ -342,10 +345,10 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 	}
 }
 
-func readTestMeta(t *testing.T, s storage.Store, slug string) storage.ArticleMeta {
+func readTestMeta(t *testing.T, s storage.Store, slug string) record.ArticleMeta {
 	t.Helper()
-	var m storage.ArticleMeta
-	if err := json.Unmarshal([]byte(string(storagetest.ReadObject(t, s, storage.ArticleKey(slug, storage.MetaFile)))), &m); err != nil {
+	var m record.ArticleMeta
+	if err := json.Unmarshal([]byte(string(storagetest.ReadObject(t, s, record.ArticleKey(slug, record.MetaFile)))), &m); err != nil {
 		t.Fatal(err)
 	}
 	return m

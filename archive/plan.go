@@ -3,11 +3,11 @@ package archive
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"strings"
 
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // planner turns digest items into distinct articles, in digest order:
@@ -36,10 +36,8 @@ type itemRef struct {
 	i  int
 }
 
-type metaEntry struct {
-	m  storage.ArticleMeta
-	ok bool
-}
+// metaEntry is an article's meta.json as read from the store.
+type metaEntry = record.Prior
 
 func newPlanner(r *run, digests []*digestState) *planner {
 	p := &planner{
@@ -111,7 +109,7 @@ func (p *planner) resolveChunk(ctx context.Context, links []string) ([]resolutio
 	for i, link := range links {
 		if m, ok, err := p.meta(ctx, p.baseSlug(link)); err != nil {
 			return nil, err
-		} else if ok && !p.r.opts.Refresh && m.Status == storage.StatusOK && m.URL != "" && m.GoogleNewsURL == link {
+		} else if ok && !p.r.opts.Refresh && m.Status == record.StatusOK && m.URL != "" && m.GoogleNewsURL == link {
 			out[i] = resolution{url: m.URL, method: m.ResolveMethod}
 			continue
 		}
@@ -144,12 +142,12 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		digestSlugs = append(digestSlugs, ref.ds.slug)
 	}
 
-	key, same := "link:"+link, func(m storage.ArticleMeta) bool { return m.GoogleNewsURL == link }
+	key, same := "link:"+link, func(m record.ArticleMeta) bool { return m.GoogleNewsURL == link }
 	if res.err == nil {
-		u := canonicalURL(res.url)
+		u := weburl.Canonical(res.url)
 		key = "url:" + u
-		same = func(m storage.ArticleMeta) bool {
-			return canonicalURL(m.URL) == u || m.GoogleNewsURL == link || (m.Status == storage.StatusFailed && m.URL == "")
+		same = func(m record.ArticleMeta) bool {
+			return weburl.Canonical(m.URL) == u || m.GoogleNewsURL == link || (m.Status == record.StatusFailed && m.URL == "")
 		}
 	}
 	if art := p.byKey[key]; art != nil {
@@ -161,31 +159,31 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	}
 
 	first := refs[0].ds.d.Items[refs[0].i]
-	slug, prev, err := p.claim(ctx, ArticleSlug(first.Title, first.Publisher), key, same)
+	slug, prev, err := p.claim(ctx, record.ArticleSlug(first.Title, first.Publisher), key, same)
 	if err != nil {
 		return err
 	}
 	art := &article{
 		slug: slug, title: first.Title, publisher: first.Publisher, link: link,
-		url: res.url, method: res.method, host: hostOf(res.url),
-		digests: mergeSorted(digestSlugs, nil),
+		url: res.url, method: res.method, host: weburl.HostOf(res.url),
+		digests: record.MergeDigests(digestSlugs, nil),
 	}
 	p.byKey[key] = art
 	p.articles = append(p.articles, art)
 	p.attach(art, refs)
 
 	// Already archived: nothing to request.
-	if prev.ok && prev.m.Status == storage.StatusOK && !p.r.opts.Refresh &&
-		(res.err != nil || canonicalURL(prev.m.URL) == canonicalURL(res.url)) {
+	if prev.Exists && prev.Meta.Status == record.StatusOK && !p.r.opts.Refresh &&
+		(res.err != nil || weburl.Canonical(prev.Meta.URL) == weburl.Canonical(res.url)) {
 		if art.url == "" {
-			art.url, art.host = prev.m.URL, hostOf(prev.m.URL)
+			art.url, art.host = prev.Meta.URL, weburl.HostOf(prev.Meta.URL)
 		}
-		art.status, art.stored, art.writtenDigests = storage.StatusOK, true, prev.m.Digests
-		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: storage.StatusOK, Unchanged: true})
+		art.status, art.stored, art.writtenDigests = record.StatusOK, true, prev.Meta.Digests
+		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: record.StatusOK, Unchanged: true})
 		return nil
 	}
-	if prev.ok {
-		art.prev = &prev.m
+	if prev.Exists || prev.Unreadable != nil {
+		art.prior = &prev
 	}
 	if res.err != nil {
 		return p.unresolvable(ctx, art, res.err)
@@ -197,43 +195,42 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 // unresolvable stores a failed capture for a link Google would not resolve,
 // so the digest and the viewer say why; a re-run retries it.
 func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver.Error) error {
-	kind := string(rerr.Kind)
-	if kind == "rate_limited" {
+	kind := rerr.Kind
+	if kind == record.ReasonRateLimited {
 		p.unresolved++
 	}
-	snap := &Snapshot{Meta: storage.ArticleMeta{
+	snap := &record.Snapshot{Meta: record.ArticleMeta{
 		Slug: art.slug, Title: art.title, Publisher: art.publisher,
 		GoogleNewsURL: googleLink(art.link),
-		Status:        storage.StatusFailed, Reason: kind, Error: rerr.Error(),
+		Status:        record.StatusFailed, Reason: kind, Error: rerr.Error(),
 		FetchedAt: p.r.opts.Now().UTC(),
 		Digests:   art.snapshotDigests(),
 	}}
-	prev, hasPrev := art.previous()
-	stored, err := p.r.writer.write(ctx, snap, prev, hasPrev)
+	stored, err := p.r.writer.Write(ctx, snap, art.previous())
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
 		}
 		return fmt.Errorf("article %s: %w", art.slug, err)
 	}
-	p.r.done(art, stored, Event{Slug: art.slug, Link: art.link, Status: storage.StatusFailed, Reason: kind, Error: rerr.Error()})
+	p.r.done(art, stored, Event{Slug: art.slug, Link: art.link, Status: record.StatusFailed, Reason: kind, Error: rerr.Error()})
 	return nil
 }
 
 // claim picks the slug for the article with identity key: base, unless
 // another article holds it (earlier in this run, or in the store), in which
 // case a suffix derived from key makes it unique and stable across runs.
-func (p *planner) claim(ctx context.Context, base, key string, same func(storage.ArticleMeta) bool) (string, metaEntry, error) {
+func (p *planner) claim(ctx context.Context, base, key string, same func(record.ArticleMeta) bool) (string, metaEntry, error) {
 	slug := base
 	if owner, taken := p.owner[base]; taken && owner != key {
-		slug = CollisionSlug(base, key)
+		slug = record.CollisionSlug(base, key)
 	} else if !taken {
 		e, err := p.metaEntry(ctx, base)
 		if err != nil {
 			return "", metaEntry{}, err
 		}
-		if e.ok && !same(e.m) {
-			slug = CollisionSlug(base, key)
+		if e.Exists && !same(e.Meta) {
+			slug = record.CollisionSlug(base, key)
 		}
 	}
 	p.owner[slug] = key
@@ -242,20 +239,22 @@ func (p *planner) claim(ctx context.Context, base, key string, same func(storage
 }
 
 // meta and metaEntry read meta.json once per slug per chunk.
-func (p *planner) meta(ctx context.Context, slug string) (storage.ArticleMeta, bool, error) {
+func (p *planner) meta(ctx context.Context, slug string) (record.ArticleMeta, bool, error) {
 	e, err := p.metaEntry(ctx, slug)
-	return e.m, e.ok, err
+	return e.Meta, e.Exists, err
 }
 
 func (p *planner) metaEntry(ctx context.Context, slug string) (metaEntry, error) {
 	if e, ok := p.metas[slug]; ok {
 		return e, nil
 	}
-	m, ok, err := p.r.writer.loadMeta(ctx, slug)
+	e, err := p.r.writer.LoadMeta(ctx, slug)
 	if err != nil {
 		return metaEntry{}, err
 	}
-	e := metaEntry{m, ok}
+	if e.Unreadable != nil {
+		p.r.unreadable(slug, e.Unreadable)
+	}
 	p.metas[slug] = e
 	return e, nil
 }
@@ -264,7 +263,7 @@ func (p *planner) metaEntry(ctx context.Context, slug string) (metaEntry, error)
 func (p *planner) baseSlug(link string) string {
 	ref := p.refs[link][0]
 	it := ref.ds.d.Items[ref.i]
-	return ArticleSlug(it.Title, it.Publisher)
+	return record.ArticleSlug(it.Title, it.Publisher)
 }
 
 func (p *planner) attach(art *article, refs []itemRef) {
@@ -276,17 +275,4 @@ func (p *planner) attach(art *article, refs []itemRef) {
 func (p *planner) report(ev Event) {
 	p.r.rep.add(ev)
 	p.r.opts.Progress.Done(ev)
-}
-
-// canonicalURL drops what does not name a different page (the fragment),
-// so that two spellings of one URL are one article.
-func canonicalURL(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil {
-		return strings.TrimSpace(raw)
-	}
-	u.Fragment, u.RawFragment = "", ""
-	u.Host = strings.ToLower(u.Host)
-	u.Scheme = strings.ToLower(u.Scheme)
-	return u.String()
 }

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -16,10 +17,10 @@ type Event struct {
 	Link      string // the link as the digest gives it
 	URL       string // publisher URL
 	Host      string
-	Status    string // storage.StatusOK, StatusBlocked or StatusFailed
-	Reason    string // machine reason when not ok
-	Error     string // human message when not ok
-	Unchanged bool   // already archived: nothing was requested
+	Status    string        // record.StatusOK, StatusBlocked or StatusFailed
+	Reason    record.Reason // machine reason when not ok
+	Error     string        // human message when not ok
+	Unchanged bool          // already archived: nothing was requested
 	Took      time.Duration
 }
 
@@ -81,7 +82,7 @@ func (p *plainProgress) Done(ev Event) {
 		line += " " + ev.URL
 	}
 	if ev.Reason != "" {
-		line += " (" + ev.Reason
+		line += " (" + string(ev.Reason)
 		if ev.Error != "" {
 			line += ": " + ev.Error
 		}

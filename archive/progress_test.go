@@ -5,14 +5,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 func TestProgressModes(t *testing.T) {
 	events := []Event{
-		{Slug: "a-story", URL: "https://example.com/a", Status: storage.StatusOK},
-		{Slug: "b-story", URL: "https://example.com/b", Status: storage.StatusFailed, Reason: "http_404", Error: "the server answered 404"},
-		{Slug: "c-story", Status: storage.StatusOK, Unchanged: true},
+		{Slug: "a-story", URL: "https://example.com/a", Status: record.StatusOK},
+		{Slug: "b-story", URL: "https://example.com/b", Status: record.StatusFailed, Reason: "http_404", Error: "the server answered 404"},
+		{Slug: "c-story", Status: record.StatusOK, Unchanged: true},
 	}
 	for _, tc := range []struct {
 		mode string

@@ -4,12 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Report summarises a run. It is printed at the end of `linkarc archive` and
@@ -24,7 +25,7 @@ type Report struct {
 	Articles  int                       `json:"articles"`  // distinct articles in the input
 	Unchanged int                       `json:"unchanged"` // already ok in the store: no request made
 	Counts    map[string]int            `json:"counts"`    // status -> articles (unchanged ones count as ok)
-	ByReason  map[string]int            `json:"by_reason"` // reason -> articles not ok
+	ByReason  map[record.Reason]int     `json:"by_reason"` // reason -> articles not ok
 	ByHost    map[string]map[string]int `json:"by_host"`   // host -> status -> articles
 	Failures  []ArticleFailure          `json:"failures"`
 
@@ -39,8 +40,13 @@ type Report struct {
 	// Stopped says why the run stopped before its end (the store failed);
 	// empty when it ran to the end or was interrupted.
 	Stopped string `json:"stopped,omitempty"`
+	// Unreadable lists the meta.json records found damaged
+	// (record.ErrUnreadable), each kept in its article's history before
+	// the article was captured again.
+	Unreadable []string `json:"unreadable,omitempty"`
 
-	mu sync.Mutex
+	mu              sync.Mutex
+	unreadableSlugs map[string]bool
 }
 
 // DigestFailure names a digest that was skipped and why.
@@ -51,19 +57,19 @@ type DigestFailure struct {
 
 // ArticleFailure names an article that was not stored as ok and why.
 type ArticleFailure struct {
-	Slug   string `json:"slug"`
-	URL    string `json:"url"`
-	Link   string `json:"link"`
-	Status string `json:"status"`
-	Reason string `json:"reason"`
-	Error  string `json:"error,omitempty"`
+	Slug   string        `json:"slug"`
+	URL    string        `json:"url"`
+	Link   string        `json:"link"`
+	Status string        `json:"status"`
+	Reason record.Reason `json:"reason"`
+	Error  string        `json:"error,omitempty"`
 }
 
 func newReport(start time.Time) *Report {
 	return &Report{
 		StartedAt: start,
-		Counts:    map[string]int{storage.StatusOK: 0, storage.StatusBlocked: 0, storage.StatusFailed: 0},
-		ByReason:  map[string]int{},
+		Counts:    map[string]int{record.StatusOK: 0, record.StatusBlocked: 0, record.StatusFailed: 0},
+		ByReason:  map[record.Reason]int{},
 		ByHost:    map[string]map[string]int{},
 	}
 }
@@ -84,7 +90,7 @@ func (r *Report) add(ev Event) {
 		r.ByHost[host] = map[string]int{}
 	}
 	r.ByHost[host][ev.Status]++
-	if ev.Status != storage.StatusOK {
+	if ev.Status != record.StatusOK {
 		r.ByReason[ev.Reason]++
 		r.Failures = append(r.Failures, ArticleFailure{
 			Slug: ev.Slug, URL: ev.URL, Link: ev.Link, Status: ev.Status, Reason: ev.Reason, Error: ev.Error,
@@ -92,10 +98,26 @@ func (r *Report) add(ev Event) {
 	}
 }
 
+// addUnreadable records a damaged meta.json once per slug; it reports
+// whether this was the first time.
+func (r *Report) addUnreadable(slug string, err error) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.unreadableSlugs == nil {
+		r.unreadableSlugs = map[string]bool{}
+	}
+	if r.unreadableSlugs[slug] {
+		return false
+	}
+	r.unreadableSlugs[slug] = true
+	r.Unreadable = append(r.Unreadable, err.Error())
+	return true
+}
+
 // OK reports whether every article and every digest ended ok.
 func (r *Report) OK() bool {
-	return len(r.DigestErrors) == 0 && r.Counts[storage.StatusBlocked] == 0 &&
-		r.Counts[storage.StatusFailed] == 0 && r.Unfinished == 0 && !r.Interrupted
+	return len(r.DigestErrors) == 0 && r.Counts[record.StatusBlocked] == 0 &&
+		r.Counts[record.StatusFailed] == 0 && r.Unfinished == 0 && !r.Interrupted
 }
 
 // WriteJSON writes the report as indented JSON.
@@ -114,8 +136,8 @@ func (r *Report) WriteSummary(w io.Writer) {
 	defer r.mu.Unlock()
 	took := r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
 	fmt.Fprintf(w, "\nlinkarc: %d digests, %d articles in %s: %d ok (%d already archived), %d blocked, %d failed\n",
-		r.Digests, r.Articles, took, r.Counts[storage.StatusOK], r.Unchanged,
-		r.Counts[storage.StatusBlocked], r.Counts[storage.StatusFailed])
+		r.Digests, r.Articles, took, r.Counts[record.StatusOK], r.Unchanged,
+		r.Counts[record.StatusBlocked], r.Counts[record.StatusFailed])
 	if len(r.DigestErrors) > 0 {
 		fmt.Fprintf(w, "skipped digests:\n")
 		for _, d := range r.DigestErrors {
@@ -131,12 +153,18 @@ func (r *Report) WriteSummary(w io.Writer) {
 	var bad []string
 	for _, h := range sortedKeys(r.ByHost) {
 		c := r.ByHost[h]
-		if c[storage.StatusBlocked]+c[storage.StatusFailed] > 0 {
-			bad = append(bad, fmt.Sprintf("  %-30s ok %d, blocked %d, failed %d", h, c[storage.StatusOK], c[storage.StatusBlocked], c[storage.StatusFailed]))
+		if c[record.StatusBlocked]+c[record.StatusFailed] > 0 {
+			bad = append(bad, fmt.Sprintf("  %-30s ok %d, blocked %d, failed %d", h, c[record.StatusOK], c[record.StatusBlocked], c[record.StatusFailed]))
 		}
 	}
 	if len(bad) > 0 {
 		fmt.Fprintf(w, "hosts with problems:\n%s\n", strings.Join(bad, "\n"))
+	}
+	if len(r.Unreadable) > 0 {
+		fmt.Fprintf(w, "unreadable records, kept in history and captured again:\n")
+		for _, u := range r.Unreadable {
+			fmt.Fprintf(w, "  %s\n", u)
+		}
 	}
 	if r.RateLimited {
 		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)
@@ -149,11 +177,11 @@ func (r *Report) WriteSummary(w io.Writer) {
 	}
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
+func sortedKeys[K ~string, V any](m map[K]V) []K {
+	keys := make([]K, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }

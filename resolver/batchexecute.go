@@ -9,6 +9,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Protocol constants of Step 2 (spec §4).
@@ -51,7 +54,7 @@ func buildBatchBody(reqs []rpcRequest, tags []string) (string, error) {
 	for i, r := range reqs {
 		inner, err := json.Marshal([]any{"garturlreq", json.RawMessage(rpcContext), r.ID, r.Sig.TS, r.Sig.SG})
 		if err != nil {
-			return "", fmt.Errorf("encode request for %s: %w", shorten(r.ID, 24), err)
+			return "", fmt.Errorf("encode request for %s: %w", textnorm.Shorten(r.ID, 24), err)
 		}
 		envs[i] = []any{rpcID, string(inner), nil, tags[i]}
 	}
@@ -106,7 +109,7 @@ func parseBatchResponse(body []byte, tags []string) (map[string]rpcResult, error
 			if _, err := strconv.ParseUint(string(v), 10, 64); err == nil {
 				continue // a framing-B chunk length
 			}
-			return out, fmt.Errorf("unexpected value %s in batchexecute body", shorten(string(v), 40))
+			return out, fmt.Errorf("unexpected value %s in batchexecute body", textnorm.Shorten(string(v), 40))
 		}
 		var rows []json.RawMessage
 		if err := json.Unmarshal(v, &rows); err != nil {
@@ -125,7 +128,7 @@ func parseBatchResponse(body []byte, tags []string) (map[string]rpcResult, error
 			}
 			if seen[tag] {
 				if prev := out[tag]; prev.Err != nil || res.Err != nil || prev.URL != res.URL {
-					out[tag] = rpcResult{Err: errorf(KindParse, "Google answered twice for this link with different results; not guessing which is right")}
+					out[tag] = rpcResult{Err: errorf(record.ReasonParse, "Google answered twice for this link with different results; not guessing which is right")}
 				}
 				continue
 			}
@@ -167,7 +170,7 @@ func parseRow(raw json.RawMessage) (tag string, res rpcResult, ok bool) {
 	}
 	var payload *string
 	if json.Unmarshal(row[2], &payload) != nil {
-		return tag, rpcResult{Err: errorf(KindParse, "Google's answer for this link has an unexpected shape; Google may have changed the protocol")}, true
+		return tag, rpcResult{Err: errorf(record.ReasonParse, "Google's answer for this link has an unexpected shape; Google may have changed the protocol")}, true
 	}
 	if payload == nil {
 		code := ""
@@ -190,7 +193,7 @@ func rpcError(code string) *Error {
 	if code == "" {
 		code = "none"
 	}
-	return errorf(KindRPCError,
+	return errorf(record.ReasonRPCError,
 		"Google refused to resolve this link (batchexecute error code %s); usually the signature was stale or the id is not a real article. Re-running fetches a fresh signature", code)
 }
 
@@ -200,19 +203,19 @@ func rpcError(code string) *Error {
 func payloadURL(payload string) (string, *Error) {
 	var inner []json.RawMessage
 	if err := json.Unmarshal([]byte(payload), &inner); err != nil || len(inner) < 2 {
-		return "", errorf(KindParse, "Google's answer for this link is not the expected garturlres payload; Google may have changed the protocol")
+		return "", errorf(record.ReasonParse, "Google's answer for this link is not the expected garturlres payload; Google may have changed the protocol")
 	}
 	var name, u string
 	if json.Unmarshal(inner[0], &name) != nil || name != "garturlres" || json.Unmarshal(inner[1], &u) != nil {
-		return "", errorf(KindParse, "Google's answer for this link is not the expected garturlres payload; Google may have changed the protocol")
+		return "", errorf(record.ReasonParse, "Google's answer for this link is not the expected garturlres payload; Google may have changed the protocol")
 	}
 	clean, ok := cleanURL(u)
 	if !ok {
-		return "", errorf(KindParse, "Google's answer for this link is not a usable http(s) URL (%q); refusing it", shorten(u, 80))
+		return "", errorf(record.ReasonParse, "Google's answer for this link is not a usable http(s) URL (%q); refusing it", textnorm.Shorten(u, 80))
 	}
 	if pu, err := url.Parse(clean); err == nil {
 		if h := normHost(pu.Hostname()); h == newsHost || h == consentHost || (strings.HasSuffix(h, "google.com") && strings.HasPrefix(pu.Path, "/sorry")) {
-			return "", errorf(KindParse, "Google answered with another Google link (%s) instead of the publisher's; refusing it", shorten(clean, 80))
+			return "", errorf(record.ReasonParse, "Google answered with another Google link (%s) instead of the publisher's; refusing it", textnorm.Shorten(clean, 80))
 		}
 	}
 	return clean, nil

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // The spec's framing samples (§5.5), byte for byte.
@@ -44,7 +46,8 @@ func TestParseBatchResponse(t *testing.T) {
 	two := []string{"1", "2"}
 	three := []string{"1", "2", "3"}
 	type want struct {
-		url, kind string
+		url  string
+		kind record.Reason
 	}
 	tests := []struct {
 		name    string
@@ -56,14 +59,14 @@ func TestParseBatchResponse(t *testing.T) {
 		{"recorded single, framing A", rec("batchexecute-single-ok.2026-09-23.txt"), []string{singleTag},
 			map[string]want{singleTag: {url: recordedURL}}, false},
 		{"recorded [3] error row", rec("batchexecute-error-code3.2024-08-22.txt"), []string{singleTag},
-			map[string]want{singleTag: {kind: KindRPCError}}, false},
+			map[string]want{singleTag: {kind: record.ReasonRPCError}}, false},
 		{"spec sample A, rows reordered, escapes", sampleA, two,
 			map[string]want{"1": {url: sampleURL1}, "2": {url: sampleURL2}}, false},
 		{"spec sample B", sampleB, two,
 			map[string]want{"1": {url: sampleURL1}, "2": {url: sampleURL2}}, false},
 		{"framing B, single, empty tag error (2026-07-31 capture)",
 			")]}'\n\n96\n[[\"wrb.fr\",\"Fbv4je\",null,null,null,[3],\"\"],[\"di\",18],[\"af.httprm\",18,\"7338016033765615300\",7]]\n25\n[[\"e\",4,null,null,131]]\n",
-			[]string{singleTag}, map[string]want{singleTag: {kind: KindRPCError}}, false},
+			[]string{singleTag}, map[string]want{singleTag: {kind: record.ReasonRPCError}}, false},
 		{"framing A, single, empty tag", ")]}'\n\n[" + row(sampleURL2, "") + `,["di",38]]`, []string{singleTag},
 			map[string]want{singleTag: {url: sampleURL2}}, false},
 		{"framing A, single, no tag slot", ")]}'\n\n[[\"wrb.fr\",\"Fbv4je\",\"[\\\"garturlres\\\",\\\"https://a.example/x\\\"]\"]]", []string{singleTag},
@@ -72,23 +75,23 @@ func TestParseBatchResponse(t *testing.T) {
 			map[string]want{"1": {url: sampleURL1}}, false},
 		{"partial: [3] row, missing row, conflicting duplicate", ")]}'\n\n[" + row(sampleURL1, "3") + `,["wrb.fr","Fbv4je",null,null,null,[3],"1"],` +
 			row(sampleURL2, "3") + "," + row("https://ok.example/", "2") + "]", []string{"1", "2", "3", "4"},
-			map[string]want{"1": {kind: KindRPCError}, "2": {url: "https://ok.example/"}, "3": {kind: KindParse}}, false},
+			map[string]want{"1": {kind: record.ReasonRPCError}, "2": {url: "https://ok.example/"}, "3": {kind: record.ReasonParse}}, false},
 		{"identical duplicate is fine", ")]}'\n\n[" + row(sampleURL1, "1") + "," + row(sampleURL1, "1") + "]", two,
 			map[string]want{"1": {url: sampleURL1}}, false},
 		{"unknown tags and other rpcs ignored", ")]}'\n\n[" + row(sampleURL1, "7") + `,["wrb.fr","Other","[\"x\"]",null,null,null,"1"]]`, two,
 			map[string]want{}, false},
 		{"javascript: url refused", ")]}'\n\n[" + row("javascript:alert(1)", "1") + "]", two,
-			map[string]want{"1": {kind: KindParse}}, false},
+			map[string]want{"1": {kind: record.ReasonParse}}, false},
 		{"CRLF url refused", ")]}'\n\n[" + row("https://a.example/\r\nSet-Cookie: x=y", "1") + "]", two,
-			map[string]want{"1": {kind: KindParse}}, false},
+			map[string]want{"1": {kind: record.ReasonParse}}, false},
 		{"news.google.com url refused", ")]}'\n\n[" + row("https://news.google.com/rss/articles/CBMiAA", "1") + "," + row("https://consent.google.com/ml?continue=x", "2") + "]", two,
-			map[string]want{"1": {kind: KindParse}, "2": {kind: KindParse}}, false},
+			map[string]want{"1": {kind: record.ReasonParse}, "2": {kind: record.ReasonParse}}, false},
 		{"payload not garturlres", ")]}'\n\n[[\"wrb.fr\",\"Fbv4je\",\"[\\\"other\\\",\\\"https://a.example/\\\"]\",null,null,null,\"1\"]]", two,
-			map[string]want{"1": {kind: KindParse}}, false},
+			map[string]want{"1": {kind: record.ReasonParse}}, false},
 		{"payload not JSON", ")]}'\n\n[[\"wrb.fr\",\"Fbv4je\",\"{{{\",null,null,null,\"1\"]]", two,
-			map[string]want{"1": {kind: KindParse}}, false},
+			map[string]want{"1": {kind: record.ReasonParse}}, false},
 		{"payload a number", ")]}'\n\n[[\"wrb.fr\",\"Fbv4je\",5,null,null,null,\"1\"]]", two,
-			map[string]want{"1": {kind: KindParse}}, false},
+			map[string]want{"1": {kind: record.ReasonParse}}, false},
 		{"transport error row only", ")]}'\n\n103\n[[\"er\",null,null,null,null,400,null,null,null,3],[\"di\",11],[\"af.httprm\",10,\"1\",16]]\n25\n[[\"e\",4,null,null,139]]\n", two,
 			map[string]want{}, false},
 		{"no guard", `[["wrb.fr","Fbv4je","[\"garturlres\",\"https://a.example/\",1]",null,null,null,"1"]]`, two, nil, true},

@@ -3,15 +3,15 @@ package resolver
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Cache remembers which publisher URL a Google News article id resolved to,
@@ -52,27 +52,6 @@ func (c *memoryCache) Put(_ context.Context, id, u string) error {
 	return nil
 }
 
-// cacheDir is where resolutions live in a store (see storage/layout.go).
-const cacheDir = storage.CachePrefix + "gnews/"
-
-// CacheKey returns the store key of an id's cache entry:
-// "cache/gnews/<sha256 hex of the id>.json". Ids are up to 8 KiB of
-// base64, too long for some file systems' names, hence the hash.
-func CacheKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return cacheDir + hex.EncodeToString(sum[:]) + ".json"
-}
-
-// cacheEntry is one cache object: small JSON that any tool can read.
-type cacheEntry struct {
-	ID         string    `json:"id"`
-	URL        string    `json:"url"`
-	ResolvedAt time.Time `json:"resolved_at"`
-}
-
-// maxCacheEntry bounds what Get reads, so a corrupted object cannot eat memory.
-const maxCacheEntry = 64 << 10
-
 // NewStoreCache returns a Cache kept in s, one object per id under
 // cache/gnews/, so that every machine sharing the store (a directory or an
 // S3 bucket) reuses every resolution.
@@ -84,39 +63,33 @@ type storeCache struct {
 }
 
 func (c *storeCache) Get(ctx context.Context, id string) (string, bool, error) {
-	key := CacheKey(id)
-	rc, err := c.s.Get(ctx, key)
-	if storage.IsNotExist(err) {
+	key := record.GNewsCacheKey(id)
+	var e record.GNewsCacheEntry
+	err := record.ReadJSON(ctx, c.s, key, &e)
+	switch {
+	case storage.IsNotExist(err):
 		return "", false, nil
-	}
-	if err != nil {
-		return "", false, fmt.Errorf("resolver cache get %s: %w", key, err)
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, maxCacheEntry+1))
-	if err != nil {
-		return "", false, fmt.Errorf("resolver cache read %s: %w", key, err)
-	}
-	var e cacheEntry
-	if len(b) > maxCacheEntry || json.Unmarshal(b, &e) != nil {
+	case errors.Is(err, record.ErrUnreadable):
 		return "", false, fmt.Errorf("resolver cache %s: not a cache entry (delete it to resolve again)", key)
+	case err != nil:
+		return "", false, fmt.Errorf("resolver cache: %w", err)
 	}
 	if e.ID != id {
 		return "", false, nil // a hash collision, or a hand-edited object: not ours
 	}
 	u, ok := cleanURL(e.URL)
 	if !ok {
-		return "", false, fmt.Errorf("resolver cache %s: stored URL %q is not a usable http(s) URL (delete it to resolve again)", key, shorten(e.URL, 80))
+		return "", false, fmt.Errorf("resolver cache %s: stored URL %q is not a usable http(s) URL (delete it to resolve again)", key, textnorm.Shorten(e.URL, 80))
 	}
 	return u, true, nil
 }
 
 func (c *storeCache) Put(ctx context.Context, id, u string) error {
-	b, err := json.Marshal(cacheEntry{ID: id, URL: u, ResolvedAt: c.now().UTC()})
+	b, err := json.Marshal(record.GNewsCacheEntry{ID: id, URL: u, ResolvedAt: c.now().UTC()})
 	if err != nil {
 		return fmt.Errorf("resolver cache encode: %w", err)
 	}
-	key := CacheKey(id)
+	key := record.GNewsCacheKey(id)
 	if err := c.s.Put(ctx, key, bytes.NewReader(b), int64(len(b)), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("resolver cache put %s: %w", key, err)
 	}

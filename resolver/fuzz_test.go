@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/linkarc/linkarc/internal/fuzzcheck"
+	"github.com/linkarc/linkarc/internal/redirect"
 )
 
 // FuzzDecodeID feeds arbitrary ids and links through the offline layer.
@@ -102,7 +103,7 @@ func FuzzScanPage(f *testing.F) {
 		var info pageInfo
 		fuzzcheck.MaxAlloc(t, uint64(64*(len(page)+len(id))), "scanPage+metaRefresh", func() {
 			info = scanPage(page, id)
-			_ = metaRefresh(page)
+			_ = redirect.MetaRefresh(page)
 		})
 		if info.found && (info.sig.TS < 0 || info.sig.SG == "" || hasControl(info.sig.SG)) {
 			t.Fatalf("bad pair %+v", info.sig)

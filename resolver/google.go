@@ -4,11 +4,16 @@ import (
 	"cmp"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/linkarc/linkarc/internal/redirect"
+	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // fetchSignature is Step 1 (spec §3): GET /rss/articles/<id> with the
@@ -24,8 +29,11 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 	q.Set("ceid", cmp.Or(p.ceid, r.opts.CEID))
 	cur := r.news.JoinPath("rss", "articles", p.id)
 	cur.RawQuery = q.Encode()
-	seen := map[string]bool{cur.String(): true}
-	for hops := 0; ; hops++ {
+	// Cookies are never kept, so coming back to a URL cannot change
+	// Google's answer: the policy counts a second visit as a loop.
+	policy := redirect.Policy{MaxHops: MaxGoogleRedirects, Cookieless: true}
+	chain := []string{cur.String()}
+	for {
 		if err := r.stopErr(ctx); err != nil {
 			return signature{}, err
 		}
@@ -37,18 +45,20 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 		case resp.StatusCode == http.StatusTooManyRequests:
 			r.stop("HTTP 429 on " + cur.Path)
 			return signature{}, rateLimitedError(nil)
-		case isRedirect(resp.StatusCode):
+		case redirect.IsRedirect(resp.StatusCode):
 			next, err := r.nextGoogleHop(cur, resp.Header.Get("Location"))
 			if err != nil {
 				return signature{}, err
 			}
-			if seen[next.String()] {
-				return signature{}, errorf(KindRedirectLoop, "Google News redirected in a loop (back to %s); try again later", shorten(next.String(), 100))
+			switch err := policy.Next(chain, next); {
+			case errors.Is(err, redirect.ErrLoop):
+				return signature{}, errorf(record.ReasonRedirectLoop, "Google News redirected in a loop (back to %s); try again later", textnorm.Shorten(next.String(), 100))
+			case errors.Is(err, redirect.ErrTooManyHops):
+				return signature{}, errorf(record.ReasonTooManyRedirects, "Google News redirected more than %d times; try again later", MaxGoogleRedirects)
+			case err != nil:
+				return signature{}, newError(record.ReasonBadRedirect, "Google News sent a redirect that cannot be followed", err)
 			}
-			if hops+1 > MaxGoogleRedirects {
-				return signature{}, errorf(KindTooManyRedirects, "Google News redirected more than %d times; try again later", MaxGoogleRedirects)
-			}
-			seen[next.String()] = true
+			chain = append(chain, next.String())
 			r.log.Debug("Google redirect", "from", cur.Redacted(), "to", next.Redacted(), "status", resp.StatusCode)
 			cur = next
 		case resp.StatusCode == http.StatusOK:
@@ -57,10 +67,10 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 			case info.found:
 				return info.sig, nil
 			case info.consent || sameOrigin(cur, r.consent):
-				return signature{}, errorf(KindConsent,
+				return signature{}, errorf(record.ReasonConsent,
 					"Google News answered with its cookie-consent page (%q) instead of the article; linkarc never accepts consent on your behalf. Running from a non-EU address, or through a proxy via --gnews-base, avoids it", "Before you continue")
 			default:
-				return signature{}, errorf(KindNoSignature,
+				return signature{}, errorf(record.ReasonNoSignature,
 					"the Google News page for this link carries no signature (a JavaScript-only page); try another --user-agent, or try again later")
 			}
 		default:
@@ -74,18 +84,18 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 // consent hosts may be visited.
 func (r *Resolver) nextGoogleHop(cur *url.URL, loc string) (*url.URL, *Error) {
 	if loc == "" {
-		return nil, errorf(KindBadRedirect, "Google News sent a redirect without a target")
+		return nil, errorf(record.ReasonBadRedirect, "Google News sent a redirect without a target")
 	}
 	next, err := cur.Parse(loc)
 	if err != nil {
-		return nil, newError(KindBadRedirect, "Google News sent a malformed redirect", err)
+		return nil, newError(record.ReasonBadRedirect, "Google News sent a malformed redirect", err)
 	}
 	if strings.HasPrefix(next.Path, "/sorry") {
 		r.stop("redirect to " + next.Host + "/sorry")
 		return nil, rateLimitedError(nil)
 	}
 	if !sameOrigin(next, r.news) && !sameOrigin(next, r.consent) {
-		return nil, errorf(KindBadRedirect, "Google News redirected to %s, which is not a Google News host; not followed", shorten(next.Scheme+"://"+next.Host, 80))
+		return nil, errorf(record.ReasonBadRedirect, "Google News redirected to %s, which is not a Google News host; not followed", textnorm.Shorten(next.Scheme+"://"+next.Host, 80))
 	}
 	return next, nil
 }
@@ -97,7 +107,7 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 	tags := batchTags(len(reqs))
 	form, err := buildBatchBody(reqs, tags)
 	if err != nil {
-		return nil, newError(KindParse, "could not encode the batchexecute request", err)
+		return nil, newError(record.ReasonParse, "could not encode the batchexecute request", err)
 	}
 	u := r.news.JoinPath(batchexecutePath)
 	resp, body, rerr := r.googleDo(ctx, http.MethodPost, u, form, "Google News batchexecute")
@@ -108,7 +118,7 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 	case resp.StatusCode == http.StatusTooManyRequests:
 		r.stopPosts("HTTP 429 on batchexecute")
 		return nil, rateLimitedError(nil)
-	case isRedirect(resp.StatusCode):
+	case redirect.IsRedirect(resp.StatusCode):
 		if next, err := u.Parse(resp.Header.Get("Location")); err == nil && strings.HasPrefix(next.Path, "/sorry") {
 			r.stopPosts("batchexecute redirected to /sorry")
 			return nil, rateLimitedError(nil)
@@ -131,9 +141,9 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 		case ok:
 			out[i] = res
 		case perr != nil:
-			out[i] = rpcResult{Err: newError(KindParse, "Google's batchexecute answer could not be read; Google may have changed the protocol", perr)}
+			out[i] = rpcResult{Err: newError(record.ReasonParse, "Google's batchexecute answer could not be read; Google may have changed the protocol", perr)}
 		default:
-			out[i] = rpcResult{Err: errorf(KindMissingInBatch, "Google's batch answer had no result for this link; re-running retries it")}
+			out[i] = rpcResult{Err: errorf(record.ReasonMissingInBatch, "Google's batch answer had no result for this link; re-running retries it")}
 		}
 	}
 	if perr != nil {
@@ -147,7 +157,7 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 // per-request timeout.
 func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form, what string) (*http.Response, []byte, *Error) {
 	if err := r.waitTurn(ctx); err != nil {
-		return nil, nil, newError(KindCanceled, what+": canceled while waiting for the rate limiter", err)
+		return nil, nil, newError(record.ReasonCanceled, what+": canceled while waiting for the rate limiter", err)
 	}
 	defer r.endTurn()
 	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
@@ -158,7 +168,7 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 	}
 	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
 	if err != nil {
-		return nil, nil, newError(KindInvalidURL, what+": bad request URL", err)
+		return nil, nil, newError(record.ReasonInvalidURL, what+": bad request URL", err)
 	}
 	req.Header.Set("User-Agent", r.opts.UserAgent)
 	req.Header.Set("Accept-Encoding", "gzip")
@@ -174,14 +184,14 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 		return nil, nil, transportError(ctx, what, err)
 	}
 	defer resp.Body.Close()
-	if isRedirect(resp.StatusCode) || resp.StatusCode == http.StatusTooManyRequests {
+	if redirect.IsRedirect(resp.StatusCode) || resp.StatusCode == http.StatusTooManyRequests {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
 		return resp, nil, nil
 	}
 	body, rerr := readBody(resp, r.opts.MaxBody)
 	if rerr != nil {
-		if rerr.Kind == KindTooLarge {
-			return nil, nil, errorf(KindTooLarge, "%s: %s", what, rerr.Message)
+		if rerr.Kind == record.ReasonTooLarge {
+			return nil, nil, errorf(record.ReasonTooLarge, "%s: %s", what, rerr.Message)
 		}
 		return nil, nil, transportError(ctx, what+": reading the answer", rerr.Err)
 	}
@@ -196,27 +206,19 @@ func readBody(resp *http.Response, limit int64) ([]byte, *Error) {
 	if strings.EqualFold(strings.TrimSpace(resp.Header.Get("Content-Encoding")), "gzip") {
 		zr, err := gzip.NewReader(resp.Body)
 		if err != nil {
-			return nil, newError(KindNetwork, "bad gzip body", err)
+			return nil, newError(record.ReasonNetwork, "bad gzip body", err)
 		}
 		defer zr.Close()
 		rd = zr
 	}
 	b, err := io.ReadAll(io.LimitReader(rd, limit+1))
 	if err != nil {
-		return nil, newError(KindNetwork, "reading the body", err)
+		return nil, newError(record.ReasonNetwork, "reading the body", err)
 	}
 	if int64(len(b)) > limit {
-		return nil, errorf(KindTooLarge, "the answer is larger than the %d-byte cap; refusing it", limit)
+		return nil, errorf(record.ReasonTooLarge, "the answer is larger than the %d-byte cap; refusing it", limit)
 	}
 	return b, nil
-}
-
-func isRedirect(status int) bool {
-	switch status {
-	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
-		return true
-	}
-	return false
 }
 
 func sameOrigin(a, b *url.URL) bool {

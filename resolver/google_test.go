@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // The recorded real decode end to end: the fake serves the recorded page
@@ -161,7 +162,7 @@ func TestNoSignature(t *testing.T) {
 	for i := range links {
 		wantURL(t, res[i], urls[i], MethodBatchexecute)
 	}
-	wantKind(t, res[3], KindNoSignature)
+	wantKind(t, res[3], record.ReasonNoSignature)
 	counts(t, f, 4, 1)
 	for _, q := range f.Requests() {
 		if q.Kind == gnewstest.KindBatchexecute && len(q.IDs) != 3 {
@@ -172,7 +173,7 @@ func TestNoSignature(t *testing.T) {
 	f.ResetLog()
 	r = newTestResolver(t, f, func(o *Options) { o.UserAgent = "Mozilla/5.0 JS-Only-Browser/1.0" })
 	for _, res := range r.Resolve(bg(), links) {
-		wantKind(t, res, KindNoSignature)
+		wantKind(t, res, record.ReasonNoSignature)
 	}
 	counts(t, f, 3, 0)
 }
@@ -198,7 +199,7 @@ func TestRateLimitStopsEverything(t *testing.T) {
 				wantURL(t, res[i], urls[i], MethodBatchexecute)
 			}
 			for _, rr := range res[3:] {
-				wantKind(t, rr, KindRateLimited)
+				wantKind(t, rr, record.ReasonRateLimited)
 			}
 			if !r.RateLimited() {
 				t.Error("RateLimited() = false")
@@ -213,8 +214,8 @@ func TestRateLimitStopsEverything(t *testing.T) {
 			more, _ := mint(f, nil, 2, "more")
 			old := gnewstest.ArticleURL(gnewstest.EncodeOldID("https://old.example/", ""))
 			res = r.Resolve(bg(), append(more, links[0], old))
-			wantKind(t, res[0], KindRateLimited)
-			wantKind(t, res[1], KindRateLimited)
+			wantKind(t, res[0], record.ReasonRateLimited)
+			wantKind(t, res[1], record.ReasonRateLimited)
 			wantURL(t, res[2], urls[0], MethodCache)
 			wantURL(t, res[3], "https://old.example/", MethodOffline)
 			if f.Total() != 0 {
@@ -231,7 +232,7 @@ func TestRateLimitOnPost(t *testing.T) {
 	f.SetPostOverride(&gnewstest.PostOverride{Status: 429, ContentType: "text/html", Body: "<title>Error 429 (Too Many Requests)!!1</title>"})
 	r := newTestResolver(t, f, func(o *Options) { o.BatchSize = 2 })
 	for _, res := range r.Resolve(bg(), links) {
-		wantKind(t, res, KindRateLimited)
+		wantKind(t, res, record.ReasonRateLimited)
 	}
 	counts(t, f, 2, 1)
 }
@@ -254,7 +255,7 @@ func TestConsent(t *testing.T) {
 	links, _ = mint(wall, nil, 2, "eu")
 	r = newTestResolver(t, wall, nil)
 	for _, res := range r.Resolve(bg(), links) {
-		wantKind(t, res, KindConsent)
+		wantKind(t, res, record.ReasonConsent)
 	}
 	counts(t, wall, 2, 0)
 }
@@ -278,9 +279,9 @@ func TestGoogleRedirectLimits(t *testing.T) {
 
 	r := newTestResolver(t, f, nil)
 	res := r.Resolve(bg(), []string{gnewstest.ArticleURL(loop), gnewstest.ArticleURL(many), gnewstest.ArticleURL(away), gnewstest.ArticleURL(five)})
-	wantKind(t, res[0], KindRedirectLoop)
-	wantKind(t, res[1], KindTooManyRedirects)
-	wantKind(t, res[2], KindBadRedirect)
+	wantKind(t, res[0], record.ReasonRedirectLoop)
+	wantKind(t, res[1], record.ReasonTooManyRedirects)
+	wantKind(t, res[2], record.ReasonBadRedirect)
 	wantURL(t, res[3], "https://p.example/five", MethodBatchexecute)
 	// loop: 1 GET; many: 1 + 5 hops; away: 1; five: 1 + 5 hops.
 	counts(t, f, 1+6+1+6, 1)
@@ -320,7 +321,7 @@ func TestGzipAndBodyCap(t *testing.T) {
 		}
 		r = newTestResolver(t, f, func(o *Options) { o.MaxBody = 256 << 10 })
 		for _, res := range r.Resolve(bg(), links[:1]) {
-			wantKind(t, res, KindTooLarge)
+			wantKind(t, res, record.ReasonTooLarge)
 		}
 		counts(t, f, 3, 1)
 	}
@@ -343,7 +344,7 @@ func TestExpiredSignature(t *testing.T) {
 			return http.DefaultTransport.RoundTrip(req)
 		})
 	})
-	wantKind(t, r.ResolveOne(bg(), links[0]), KindRPCError)
+	wantKind(t, r.ResolveOne(bg(), links[0]), record.ReasonRPCError)
 	if _, ok, _ := cache.Get(bg(), parseInput(links[0]).id); ok {
 		t.Error("a failure was cached")
 	}
@@ -398,15 +399,15 @@ func TestPartialBatch(t *testing.T) {
 	}
 	res := newTestResolver(t, f, nil).Resolve(bg(), inputs)
 	wantURL(t, res[0], urls[0], MethodBatchexecute)
-	wantKind(t, res[1], KindRPCError)
+	wantKind(t, res[1], record.ReasonRPCError)
 	wantURL(t, res[2], urls[1], MethodBatchexecute)
-	wantKind(t, res[3], KindMissingInBatch)
-	wantKind(t, res[4], KindParse)
-	wantKind(t, res[5], KindParse)
-	wantKind(t, res[6], KindParse)
-	wantKind(t, res[7], KindParse)
+	wantKind(t, res[3], record.ReasonMissingInBatch)
+	wantKind(t, res[4], record.ReasonParse)
+	wantKind(t, res[5], record.ReasonParse)
+	wantKind(t, res[6], record.ReasonParse)
+	wantKind(t, res[7], record.ReasonParse)
 	wantURL(t, res[8], urls[2], MethodBatchexecute)
-	wantKind(t, res[9], KindRPCError)
+	wantKind(t, res[9], record.ReasonRPCError)
 	counts(t, f, len(inputs), 1)
 }
 
@@ -416,17 +417,17 @@ func TestPostFailures(t *testing.T) {
 	tests := []struct {
 		name string
 		o    gnewstest.PostOverride
-		kind string
+		kind record.Reason
 	}{
 		{"400 er", gnewstest.PostOverride{Status: 400, ContentType: "application/json", Body: ")]}'\n\n103\n[[\"er\",null,null,null,null,400,null,null,null,3],[\"di\",11],[\"af.httprm\",10,\"1\",16]]\n25\n[[\"e\",4,null,null,139]]\n"}, "http_400"},
 		{"500", gnewstest.PostOverride{Status: 500, ContentType: "text/html", Body: "<h1>Server Error</h1>"}, "http_500"},
 		{"503", gnewstest.PostOverride{Status: 503, ContentType: "text/html", Body: ""}, "http_503"},
-		{"empty 200", gnewstest.PostOverride{Status: 200, ContentType: "application/json"}, KindParse},
-		{"garbage 200", gnewstest.PostOverride{Status: 200, ContentType: "application/json", Body: ")]}'\n\n{{{{not json"}, KindParse},
-		{"no guard", gnewstest.PostOverride{Status: 200, ContentType: "application/json", Body: `[["wrb.fr","Fbv4je","[\"garturlres\",\"https://evil.example/\",1]",null,null,null,"1"]]`}, KindParse},
-		{"html 200", gnewstest.PostOverride{Status: 200, ContentType: "text/html", Body: "<html><body>Sign in</body></html>"}, KindParse},
+		{"empty 200", gnewstest.PostOverride{Status: 200, ContentType: "application/json"}, record.ReasonParse},
+		{"garbage 200", gnewstest.PostOverride{Status: 200, ContentType: "application/json", Body: ")]}'\n\n{{{{not json"}, record.ReasonParse},
+		{"no guard", gnewstest.PostOverride{Status: 200, ContentType: "application/json", Body: `[["wrb.fr","Fbv4je","[\"garturlres\",\"https://evil.example/\",1]",null,null,null,"1"]]`}, record.ReasonParse},
+		{"html 200", gnewstest.PostOverride{Status: 200, ContentType: "text/html", Body: "<html><body>Sign in</body></html>"}, record.ReasonParse},
 		{"redirect", gnewstest.PostOverride{Status: 302, ContentType: "text/html"}, "http_302"},
-		{"rows for nobody", gnewstest.PostOverride{Status: 200, ContentType: "application/json", Body: ")]}'\n\n[[\"di\",1]]"}, KindMissingInBatch},
+		{"rows for nobody", gnewstest.PostOverride{Status: 200, ContentType: "application/json", Body: ")]}'\n\n[[\"di\",1]]"}, record.ReasonMissingInBatch},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // newFake starts a fake Google News for one test.
@@ -89,7 +90,7 @@ func wantURL(t testing.TB, res Result, url, method string) {
 	}
 }
 
-func wantKind(t testing.TB, res Result, kind string) {
+func wantKind(t testing.TB, res Result, kind record.Reason) {
 	t.Helper()
 	if res.Err == nil || res.Err.Kind != kind || res.URL != "" {
 		t.Errorf("%.60s: got URL %q err %v; want error kind %s", res.Input, res.URL, res.Err, kind)

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 const fixtures = "../testdata/google-news"
@@ -146,7 +147,7 @@ func TestClassifyNewAndLegacyIDs(t *testing.T) {
 			}
 		case strings.HasPrefix(row.format, "legacy-2018"):
 			p := parseID(row.id)
-			if p.kind != inputInvalid || p.err == nil || p.err.Kind != KindUnknownFormat {
+			if p.kind != inputInvalid || p.err == nil || p.err.Kind != record.ReasonUnknownFormat {
 				t.Errorf("%s: kind %v err %v, want unknown_format", row.id, p.kind, p.err)
 			}
 			seen["legacy"] = true
@@ -178,26 +179,26 @@ func TestDecodeEdgeCases(t *testing.T) {
 	tests := []struct {
 		name     string
 		id       string
-		wantURL  string // set: old format with this URL
-		wantKind string // set: the error kind
+		wantURL  string        // set: old format with this URL
+		wantKind record.Reason // set: the error kind
 	}{
 		{"padding one =", bbc + "==", "https://www.bbc.com/news/articles/cjjjnxdv188o", ""},
 		{"utf-8 url", gnewstest.EncodeOldID(utf, ""), utf, ""},
 		{"utf-8 url with amp", gnewstest.EncodeOldID(utf, utf+"/amp"), utf, ""},
 		{"no amp field", gnewstest.EncodeOldID("http://example.org/a", ""), "http://example.org/a", ""},
 		{"300-byte url (2-byte varint)", gnewstest.EncodeOldID("https://example.org/"+strings.Repeat("x", 280), ""), "https://example.org/" + strings.Repeat("x", 280), ""},
-		{"CRLF in url", gnewstest.EncodeOldID("https://a.example/x\r\nSet-Cookie: a=b", ""), "", KindInvalidURL},
-		{"space in url", gnewstest.EncodeOldID("https://a.example/x y", ""), "", KindInvalidURL},
-		{"latin-1 byte", gnewstest.EncodeOldID("https://a.example/caf\xe9", ""), "", KindInvalidURL},
-		{"no host", gnewstest.EncodeOldID("https:///path", ""), "", KindInvalidURL},
-		{"javascript scheme", gnewstest.EncodeOldID("javascript:alert(1)", ""), "", KindUnknownFormat},
-		{"plain text", gnewstest.EncodeOldID("hello, world", ""), "", KindUnknownFormat},
-		{"length past end", raw(0x08, 0x13, 0x22, 0x7f, 'h', 't'), "", KindUnknownFormat},
-		{"truncated varint", raw(0x08, 0x13, 0x22, 0x8d), "", KindUnknownFormat},
-		{"no field 1", raw(0x22, 0x01, 'x'), "", KindUnknownFormat},
-		{"len%4 == 1", "CBMiL", "", KindUnknownFormat},
-		{"non-base64 chars", "CBMi+/+/", "", KindInvalidURL},
-		{"over-long", "CBMi" + strings.Repeat("A", maxIDLen), "", KindInvalidURL},
+		{"CRLF in url", gnewstest.EncodeOldID("https://a.example/x\r\nSet-Cookie: a=b", ""), "", record.ReasonInvalidURL},
+		{"space in url", gnewstest.EncodeOldID("https://a.example/x y", ""), "", record.ReasonInvalidURL},
+		{"latin-1 byte", gnewstest.EncodeOldID("https://a.example/caf\xe9", ""), "", record.ReasonInvalidURL},
+		{"no host", gnewstest.EncodeOldID("https:///path", ""), "", record.ReasonInvalidURL},
+		{"javascript scheme", gnewstest.EncodeOldID("javascript:alert(1)", ""), "", record.ReasonUnknownFormat},
+		{"plain text", gnewstest.EncodeOldID("hello, world", ""), "", record.ReasonUnknownFormat},
+		{"length past end", raw(0x08, 0x13, 0x22, 0x7f, 'h', 't'), "", record.ReasonUnknownFormat},
+		{"truncated varint", raw(0x08, 0x13, 0x22, 0x8d), "", record.ReasonUnknownFormat},
+		{"no field 1", raw(0x22, 0x01, 'x'), "", record.ReasonUnknownFormat},
+		{"len%4 == 1", "CBMiL", "", record.ReasonUnknownFormat},
+		{"non-base64 chars", "CBMi+/+/", "", record.ReasonInvalidURL},
+		{"over-long", "CBMi" + strings.Repeat("A", maxIDLen), "", record.ReasonInvalidURL},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -272,7 +273,7 @@ func TestParseInputForms(t *testing.T) {
 	}
 	for _, in := range reject {
 		p := parseInput(in)
-		if p.kind != inputInvalid || p.err == nil || p.err.Kind != KindInvalidURL {
+		if p.kind != inputInvalid || p.err == nil || p.err.Kind != record.ReasonInvalidURL {
 			t.Errorf("parseInput(%.70q) = kind %v err %v; want invalid_url", in, p.kind, p.err)
 		}
 	}

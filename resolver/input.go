@@ -3,6 +3,9 @@ package resolver
 import (
 	"net/url"
 	"strings"
+
+	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Hosts of the links Google News hands out. Inputs are always matched
@@ -69,21 +72,21 @@ func IsGoogleNews(rawURL string) bool {
 func parseInput(raw string) parsedInput {
 	s := strings.TrimSpace(raw)
 	if s == "" {
-		return parsedInput{err: errorf(KindInvalidURL, "empty input")}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "empty input")}
 	}
 	if !strings.Contains(s, ":") && !strings.Contains(s, "/") {
 		return parseBareID(s)
 	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return parsedInput{err: newError(KindInvalidURL, "not a valid URL", err)}
+		return parsedInput{err: newError(record.ReasonInvalidURL, "not a valid URL", err)}
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return parsedInput{err: errorf(KindInvalidURL, "only http and https links can be resolved, not %q", shorten(s, 80))}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", textnorm.Shorten(s, 80))}
 	}
 	host := normHost(u.Hostname())
 	if host == "" {
-		return parsedInput{err: errorf(KindInvalidURL, "the link has no host")}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "the link has no host")}
 	}
 	switch host {
 	case newsHost:
@@ -91,16 +94,16 @@ func parseInput(raw string) parsedInput {
 	case consentHost:
 		target, ok := consentTarget(u)
 		if !ok {
-			return parsedInput{err: errorf(KindInvalidURL, "a consent.google.com link that does not wrap a Google News link (its continue= parameter is missing or points elsewhere)")}
+			return parsedInput{err: errorf(record.ReasonInvalidURL, "a consent.google.com link that does not wrap a Google News link (its continue= parameter is missing or points elsewhere)")}
 		}
 		return parseArticleURL(target)
 	}
 	if lookalike(host, u.Path) {
-		return parsedInput{err: errorf(KindInvalidURL,
+		return parsedInput{err: errorf(record.ReasonInvalidURL,
 			"the link looks like a Google News link but its host is %q, not news.google.com; refusing to decode or fetch it", host)}
 	}
 	if strings.HasPrefix(u.Path, "/sorry") && (host == "google.com" || strings.HasSuffix(host, ".google.com")) {
-		return parsedInput{err: errorf(KindInvalidURL, "this is Google's rate-limit page, not an article link; use the link it was protecting (its continue= parameter)")}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "this is Google's rate-limit page, not an article link; use the link it was protecting (its continue= parameter)")}
 	}
 	return parsedInput{kind: inputGeneric, url: u.String()}
 }
@@ -112,12 +115,12 @@ func parseInput(raw string) parsedInput {
 func parseArticleURL(u *url.URL) parsedInput {
 	segs := strings.Split(u.Path, "/")
 	if len(segs) < 3 || (segs[len(segs)-2] != "articles" && segs[len(segs)-2] != "read") {
-		return parsedInput{err: errorf(KindInvalidURL,
-			"a news.google.com link that is not an article link (expected …/articles/<id> or …/read/<id>, got path %q)", shorten(u.Path, 80))}
+		return parsedInput{err: errorf(record.ReasonInvalidURL,
+			"a news.google.com link that is not an article link (expected …/articles/<id> or …/read/<id>, got path %q)", textnorm.Shorten(u.Path, 80))}
 	}
 	id := strings.TrimRight(segs[len(segs)-1], "=")
 	p := parseID(id)
-	if p.kind == inputInvalid && p.err.Kind == KindInvalidURL {
+	if p.kind == inputInvalid && p.err.Kind == record.ReasonInvalidURL {
 		return p
 	}
 	q := u.Query()
@@ -130,7 +133,7 @@ func parseArticleURL(u *url.URL) parsedInput {
 func parseBareID(s string) parsedInput {
 	id := strings.TrimRight(s, "=")
 	if _, err := decodeID(id); err != nil {
-		return parsedInput{err: errorf(KindInvalidURL, "%q is neither a URL nor a Google News article id", shorten(s, 60))}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "%q is neither a URL nor a Google News article id", textnorm.Shorten(s, 60))}
 	}
 	return parseID(id)
 }
@@ -140,24 +143,24 @@ func parseBareID(s string) parsedInput {
 // guessing would risk handing out a wrong URL.
 func parseID(id string) parsedInput {
 	if id == "" {
-		return parsedInput{err: errorf(KindInvalidURL, "the link has an empty article id")}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "the link has an empty article id")}
 	}
 	if len(id) > maxIDLen || !validIDChars(id) {
-		return parsedInput{err: errorf(KindInvalidURL, "the article id %q is not base64url or is implausibly long (%d characters)", shorten(id, 40), len(id))}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "the article id %q is not base64url or is implausibly long (%d characters)", textnorm.Shorten(id, 40), len(id))}
 	}
 	env, err := decodeID(id)
 	if err != nil {
-		return parsedInput{id: id, err: newError(KindUnknownFormat,
+		return parsedInput{id: id, err: newError(record.ReasonUnknownFormat,
 			"the article id is not in any known Google News format; it cannot be resolved", err)}
 	}
 	p := parsedInput{kind: inputGoogle, id: id, env: env}
 	switch {
 	case env.Format == formatUnknown && env.embedsBadURL():
 		p.kind = inputInvalid
-		p.err = errorf(KindInvalidURL, "the id embeds %q, which is not a usable http(s) URL (control characters, bad UTF-8 or no host)", shorten(string(env.Field4), 80))
+		p.err = errorf(record.ReasonInvalidURL, "the id embeds %q, which is not a usable http(s) URL (control characters, bad UTF-8 or no host)", textnorm.Shorten(string(env.Field4), 80))
 	case env.Format == formatUnknown:
 		p.kind = inputInvalid
-		p.err = errorf(KindUnknownFormat, "the article id is in a format nobody can decode (field 1 = %d; ids starting CAIi are from 2018); open the link in a browser to find the article", env.Field1)
+		p.err = errorf(record.ReasonUnknownFormat, "the article id is in a format nobody can decode (field 1 = %d; ids starting CAIi are from 2018); open the link in a browser to find the article", env.Field1)
 	}
 	return p
 }

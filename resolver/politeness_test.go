@@ -11,6 +11,7 @@ import (
 
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // fakeClock drives the limiter: sleeping advances it instantly.
@@ -116,22 +117,22 @@ func TestStoreCache(t *testing.T) {
 	for i := range links {
 		wantURL(t, res[i], urls[i], MethodBatchexecute)
 	}
-	wantKind(t, res[60], KindRPCError)
+	wantKind(t, res[60], record.ReasonRPCError)
 	counts(t, f, 61, 2)
 
 	// The entries are small JSON objects at documented keys.
 	id0 := parseInput(links[0]).id
-	b, err := os.ReadFile(dir + "/" + CacheKey(id0))
+	b, err := os.ReadFile(dir + "/" + record.GNewsCacheKey(id0))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(string(b), `"url":"`+strings.ReplaceAll(urls[0], "&", `\u0026`)+`"`) || !strings.Contains(string(b), `"id":"`+id0+`"`) {
 		t.Errorf("cache entry %s", b)
 	}
-	if !strings.HasPrefix(CacheKey(id0), "cache/gnews/") || len(CacheKey(id0)) != len("cache/gnews/")+64+len(".json") {
-		t.Errorf("CacheKey = %s", CacheKey(id0))
+	if !strings.HasPrefix(record.GNewsCacheKey(id0), "cache/gnews/") || len(record.GNewsCacheKey(id0)) != len("cache/gnews/")+64+len(".json") {
+		t.Errorf("GNewsCacheKey = %s", record.GNewsCacheKey(id0))
 	}
-	if _, err := os.Stat(dir + "/" + CacheKey(failing)); !os.IsNotExist(err) {
+	if _, err := os.Stat(dir + "/" + record.GNewsCacheKey(failing)); !os.IsNotExist(err) {
 		t.Errorf("the failure was cached (stat err %v)", err)
 	}
 	n := 0
@@ -156,7 +157,7 @@ func TestStoreCache(t *testing.T) {
 	}
 
 	// The failure is retried with a fresh signature; a corrupt entry is a miss.
-	if err := os.WriteFile(dir+"/"+CacheKey(parseInput(links[1]).id), []byte("{not json"), 0o644); err != nil {
+	if err := os.WriteFile(dir+"/"+record.GNewsCacheKey(parseInput(links[1]).id), []byte("{not json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	f.Register(failing, gnewstest.Article{PublisherURL: "https://p.example/fail"})
@@ -192,7 +193,7 @@ func TestTimeouts(t *testing.T) {
 		r := newTestResolver(t, f, func(o *Options) { o.Timeout = 150 * time.Millisecond })
 		res := r.Resolve(bg(), []string{links[0], gnewstest.ArticleURL(slow), links[1]})
 		wantURL(t, res[0], urls[0], MethodBatchexecute)
-		wantKind(t, res[1], KindTimeout)
+		wantKind(t, res[1], record.ReasonTimeout)
 		wantURL(t, res[2], urls[1], MethodBatchexecute)
 	}
 }
@@ -204,7 +205,7 @@ func TestCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg())
 	cancel()
 	for _, res := range newTestResolver(t, f, nil).Resolve(ctx, links) {
-		wantKind(t, res, KindCanceled)
+		wantKind(t, res, record.ReasonCanceled)
 	}
 	if f.Total() != 0 {
 		t.Errorf("%d requests after cancellation", f.Total())
@@ -225,12 +226,12 @@ func TestInvalidInputsMakeNoRequest(t *testing.T) {
 		"",
 	})
 	for i, rr := range res[:3] {
-		wantKind(t, rr, KindInvalidURL)
+		wantKind(t, rr, record.ReasonInvalidURL)
 		_ = i
 	}
-	wantKind(t, res[3], KindUnknownFormat)
-	wantKind(t, res[4], KindInvalidURL)
-	wantKind(t, res[5], KindInvalidURL)
+	wantKind(t, res[3], record.ReasonUnknownFormat)
+	wantKind(t, res[4], record.ReasonInvalidURL)
+	wantKind(t, res[5], record.ReasonInvalidURL)
 	if f.Total() != 0 {
 		t.Errorf("%d requests for invalid inputs", f.Total())
 	}

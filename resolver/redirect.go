@@ -1,17 +1,20 @@
 package resolver
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
-	"strconv"
 	"strings"
 	"sync"
 
-	"golang.org/x/net/html"
+	"github.com/linkarc/linkarc/internal/redirect"
+	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/storage/record"
+	"golang.org/x/net/publicsuffix"
 )
 
 // maxRefreshScan bounds how much of a page is read looking for a
@@ -35,26 +38,35 @@ func (r *Resolver) followAll(ctx context.Context, jobs []*job) {
 }
 
 // follow resolves a generic link by following 3xx redirects and
-// <meta http-equiv="refresh"> pages, up to MaxRedirects hops, through the
-// SSRF guard. It stops without a request when a hop is a Google News link
-// (Resolve hands those to the Google path) and reports loops, dead links and
-// redirects without a target as errors. The chain lists every URL visited.
+// <meta http-equiv="refresh"> pages through the SSRF guard, by linkarc's one
+// redirect policy (package redirect: MaxRedirects hops, a page may send us
+// back to itself once), with the chain's cookies kept as a browser would. It
+// stops without a request when a hop is a Google News link (Resolve hands
+// those to the Google path) and reports loops, dead links and redirects
+// without a target as errors. The chain lists every URL visited.
 func (r *Resolver) follow(ctx context.Context, start string) Result {
 	cur, err := url.Parse(start)
 	if err != nil {
-		return Result{Err: newError(KindInvalidURL, "not a valid URL", err)}
+		return Result{Err: newError(record.ReasonInvalidURL, "not a valid URL", err)}
 	}
+	// Cookies live as long as the chain: a page that sets one and sends us
+	// back to itself gets it, and nothing is kept between links.
+	jar, err := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
+	if err != nil {
+		return Result{Err: newError(record.ReasonInvalidURL, "cookie jar", err)}
+	}
+	client := &http.Client{Transport: r.web.Transport, CheckRedirect: r.web.CheckRedirect, Jar: jar}
+	policy := redirect.Policy{MaxHops: MaxRedirects}
 	chain := []string{cur.String()}
-	seen := map[string]bool{cur.String(): true}
 	fail := func(e *Error) Result { return Result{Chain: chain, Err: e} }
-	for hops := 0; ; hops++ {
+	for {
 		if IsGoogleNews(cur.String()) {
 			return Result{URL: cur.String(), Method: MethodRedirect, Chain: chain}
 		}
 		if err := r.opts.guard().CheckURL(cur); err != nil {
-			return fail(transportError(ctx, "link "+shorten(cur.Redacted(), 100), err))
+			return fail(transportError(ctx, "link "+textnorm.Shorten(cur.Redacted(), 100), err))
 		}
-		next, status, e := r.hop(ctx, cur)
+		next, status, e := r.hop(ctx, client, cur)
 		if e != nil {
 			return fail(e)
 		}
@@ -65,17 +77,18 @@ func (r *Resolver) follow(ctx context.Context, start string) Result {
 				status == http.StatusUnauthorized, status == http.StatusForbidden, status == http.StatusUnavailableForLegalReasons:
 				return Result{URL: cur.String(), Method: MethodRedirect, Chain: chain}
 			default:
-				return fail(httpStatusError("the link ends at "+shorten(cur.Redacted(), 100), status, ""))
+				return fail(httpStatusError("the link ends at "+textnorm.Shorten(cur.Redacted(), 100), status, ""))
 			}
 		}
-		if seen[next.String()] {
+		switch err := policy.Next(chain, next); {
+		case errors.Is(err, redirect.ErrLoop):
 			chain = append(chain, next.String())
-			return fail(errorf(KindRedirectLoop, "the link redirects in a loop (back to %s)", shorten(next.Redacted(), 100)))
+			return fail(errorf(record.ReasonRedirectLoop, "the link redirects in a loop (back to %s)", textnorm.Shorten(next.Redacted(), 100)))
+		case errors.Is(err, redirect.ErrTooManyHops):
+			return fail(errorf(record.ReasonTooManyRedirects, "the link redirects more than %d times; giving up", MaxRedirects))
+		case err != nil:
+			return fail(newError(record.ReasonBadRedirect, "the link redirects to a URL that cannot be followed", err))
 		}
-		if hops+1 > MaxRedirects {
-			return fail(errorf(KindTooManyRedirects, "the link redirects more than %d times; giving up", MaxRedirects))
-		}
-		seen[next.String()] = true
 		chain = append(chain, next.String())
 		cur = next
 	}
@@ -84,37 +97,37 @@ func (r *Resolver) follow(ctx context.Context, start string) Result {
 // hop makes one request and returns where it points next: a 3xx Location,
 // a Refresh header, or a meta refresh in an HTML body. next is nil when the
 // chain ends here with the returned status.
-func (r *Resolver) hop(ctx context.Context, cur *url.URL) (next *url.URL, status int, e *Error) {
-	what := "link " + shorten(cur.Redacted(), 100)
+func (r *Resolver) hop(ctx context.Context, client *http.Client, cur *url.URL) (next *url.URL, status int, e *Error) {
+	what := "link " + textnorm.Shorten(cur.Redacted(), 100)
 	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodGet, cur.String(), nil)
 	if err != nil {
-		return nil, 0, newError(KindInvalidURL, what+": bad URL", err)
+		return nil, 0, newError(record.ReasonInvalidURL, what+": bad URL", err)
 	}
 	req.Header.Set("User-Agent", r.opts.UserAgent)
 	req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
 	req.Header.Set("Accept-Encoding", "gzip")
-	resp, err := r.web.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return nil, 0, transportError(ctx, what, err)
 	}
 	defer drain(resp.Body)
 	target := ""
 	switch {
-	case isRedirect(resp.StatusCode):
+	case redirect.IsRedirect(resp.StatusCode):
 		target = resp.Header.Get("Location")
 		if target == "" {
-			return nil, 0, errorf(KindBadRedirect, "%s: a dead end, HTTP %d redirect without a Location", what, resp.StatusCode)
+			return nil, 0, errorf(record.ReasonBadRedirect, "%s: a dead end, HTTP %d redirect without a Location", what, resp.StatusCode)
 		}
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		target = refreshTarget(resp.Header.Get("Refresh"))
+		target = redirect.RefreshTarget(resp.Header.Get("Refresh"))
 		if target == "" && isHTML(resp.Header.Get("Content-Type")) {
 			body, rerr := readBody(&http.Response{Header: resp.Header, Body: resp.Body}, maxRefreshScan)
-			if rerr != nil && rerr.Kind != KindTooLarge {
+			if rerr != nil && rerr.Kind != record.ReasonTooLarge {
 				return nil, 0, transportError(ctx, what+": reading the page", rerr.Err)
 			}
-			target = metaRefresh(body)
+			target = redirect.MetaRefresh(body)
 		}
 	}
 	if target == "" {
@@ -122,7 +135,7 @@ func (r *Resolver) hop(ctx context.Context, cur *url.URL) (next *url.URL, status
 	}
 	next, err = cur.Parse(strings.TrimSpace(target))
 	if err != nil || (next.Scheme != "http" && next.Scheme != "https") || next.Host == "" {
-		return nil, 0, errorf(KindBadRedirect, "%s: a dead end, it redirects to %q, which is not an http(s) URL", what, shorten(target, 100))
+		return nil, 0, errorf(record.ReasonBadRedirect, "%s: a dead end, it redirects to %q, which is not an http(s) URL", what, textnorm.Shorten(target, 100))
 	}
 	next.Fragment, next.RawFragment = "", ""
 	return next, resp.StatusCode, nil
@@ -134,61 +147,6 @@ func isHTML(contentType string) bool {
 	}
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && (mt == "text/html" || mt == "application/xhtml+xml")
-}
-
-// metaRefresh finds the target of the first <meta http-equiv="refresh">.
-// Comments and scripts are not markup to the tokenizer, so a refresh quoted
-// inside them does not count.
-func metaRefresh(page []byte) string {
-	z := html.NewTokenizer(bytes.NewReader(page))
-	for {
-		switch z.Next() {
-		case html.ErrorToken:
-			return ""
-		case html.StartTagToken, html.SelfClosingTagToken:
-			name, hasAttr := z.TagName()
-			if string(name) != "meta" || !hasAttr {
-				continue
-			}
-			var equiv, content string
-			for more := true; more; {
-				var k, v []byte
-				k, v, more = z.TagAttr()
-				switch string(k) {
-				case "http-equiv":
-					equiv = string(v)
-				case "content":
-					content = string(v)
-				}
-			}
-			if strings.EqualFold(strings.TrimSpace(equiv), "refresh") {
-				if t := refreshTarget(content); t != "" {
-					return t
-				}
-			}
-		}
-	}
-}
-
-// refreshTarget parses a refresh value: "5; url=https://…", "0;URL='…'",
-// "0, url=…". A bare delay (reload this page) has no target.
-func refreshTarget(v string) string {
-	v = strings.TrimSpace(v)
-	i := strings.IndexAny(v, ";,")
-	if i < 0 {
-		return ""
-	}
-	if _, err := strconv.ParseFloat(strings.TrimSpace(v[:i]), 64); err != nil && strings.TrimSpace(v[:i]) != "" {
-		return ""
-	}
-	rest := strings.TrimSpace(v[i+1:])
-	if len(rest) >= 4 && strings.EqualFold(rest[:3], "url") {
-		if after := strings.TrimSpace(rest[3:]); strings.HasPrefix(after, "=") {
-			rest = strings.TrimSpace(after[1:])
-		}
-	}
-	rest = strings.Trim(rest, `'"`)
-	return strings.TrimSpace(rest)
 }
 
 // drain lets a connection be reused after a body we did not need.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // shortener is a loopback site with the redirect shapes found in feeds.
@@ -31,6 +32,15 @@ func shortener(t *testing.T, googleLink string) (*httptest.Server, *atomic.Int64
 	mux.HandleFunc("/feedproxy", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/meta", http.StatusSeeOther) })
 	mux.HandleFunc("/loop1", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop2", http.StatusFound) })
 	mux.HandleFunc("/loop2", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop1", http.StatusFound) })
+	mux.HandleFunc("/cookie", func(w http.ResponseWriter, r *http.Request) {
+		if _, err := r.Cookie("seen"); err == nil {
+			fmt.Fprint(w, "<html><title>article behind a cookie check</title></html>")
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "seen", Value: "1"})
+		http.Redirect(w, r, "/cookie", http.StatusFound)
+	})
+	mux.HandleFunc("/self", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/self", http.StatusFound) })
 	mux.HandleFunc("/endless/{n}", func(w http.ResponseWriter, r *http.Request) {
 		var n int
 		fmt.Sscan(r.PathValue("n"), &n)
@@ -67,7 +77,7 @@ func TestGenericRedirects(t *testing.T) {
 	tests := []struct {
 		in, url string
 		chain   []string
-		kind    string
+		kind    record.Reason
 		method  string
 	}{
 		{in: u("/a"), url: u("/c?x=1"), chain: []string{u("/a"), u("/b"), u("/c?x=1")}},
@@ -76,13 +86,17 @@ func TestGenericRedirects(t *testing.T) {
 		{in: u("/c"), url: u("/c"), chain: []string{u("/c")}},
 		{in: u("/walled"), url: u("/forbidden"), chain: []string{u("/walled"), u("/forbidden")}},
 		{in: u("/google"), url: "https://publisher.example/via-shortener", chain: []string{u("/google"), gLink}, method: MethodBatchexecute},
-		{in: u("/loop1"), kind: KindRedirectLoop, chain: []string{u("/loop1"), u("/loop2"), u("/loop1")}},
-		{in: u("/endless/0"), kind: KindTooManyRedirects},
-		{in: u("/nolocation"), kind: KindBadRedirect},
-		{in: u("/js"), kind: KindBadRedirect},
+		// One redirect policy with the fetcher: a URL may come back once
+		// (a page setting a cookie), the third visit is a loop.
+		{in: u("/loop1"), kind: record.ReasonRedirectLoop, chain: []string{u("/loop1"), u("/loop2"), u("/loop1"), u("/loop2"), u("/loop1")}},
+		{in: u("/self"), kind: record.ReasonRedirectLoop, chain: []string{u("/self"), u("/self"), u("/self")}},
+		{in: u("/cookie"), url: u("/cookie"), chain: []string{u("/cookie"), u("/cookie")}},
+		{in: u("/endless/0"), kind: record.ReasonTooManyRedirects},
+		{in: u("/nolocation"), kind: record.ReasonBadRedirect},
+		{in: u("/js"), kind: record.ReasonBadRedirect},
 		{in: u("/dead"), kind: "http_404", chain: []string{u("/dead"), u("/gone")}},
 		{in: u("/toomany"), kind: "http_429"},
-		{in: "http://127.0.0.1:1/closed", kind: KindNetwork},
+		{in: "http://127.0.0.1:1/closed", kind: record.ReasonNetwork},
 	}
 	inputs := make([]string, len(tests))
 	for i, tt := range tests {
@@ -99,7 +113,7 @@ func TestGenericRedirects(t *testing.T) {
 		if tt.chain != nil && strings.Join(got.Chain, " ") != strings.Join(tt.chain, " ") {
 			t.Errorf("%s: chain %q, want %q", tt.in, got.Chain, tt.chain)
 		}
-		if tt.kind == KindTooManyRedirects && len(got.Chain) != MaxRedirects+1 {
+		if tt.kind == record.ReasonTooManyRedirects && len(got.Chain) != MaxRedirects+1 {
 			t.Errorf("%s: chain of %d, want %d", tt.in, len(got.Chain), MaxRedirects+1)
 		}
 	}
@@ -118,7 +132,7 @@ func TestGenericRedirectSSRFGuard(t *testing.T) {
 	r := newTestResolver(t, f, nil) // AllowPrivate false
 	res := r.Resolve(bg(), []string{s.URL + "/a", "http://localhost:1/x", "http://[::1]:1/x", "http://0x7f.1/x"})
 	for _, rr := range res {
-		wantKind(t, rr, KindForbiddenAddress)
+		wantKind(t, rr, record.ReasonForbiddenAddress)
 	}
 	if hits.Load() != 0 {
 		t.Errorf("the loopback server was contacted %d times", hits.Load())
@@ -148,22 +162,5 @@ func TestGenericRedirectDedupAndOrder(t *testing.T) {
 	}
 	if hits.Load() != 30 { // 10 distinct links × 3 hops
 		t.Errorf("%d requests, want 30", hits.Load())
-	}
-}
-
-func TestRefreshTarget(t *testing.T) {
-	for in, want := range map[string]string{
-		"0; url=https://a.example/":    "https://a.example/",
-		"0;URL='https://a.example/x'":  "https://a.example/x",
-		`5 ; Url = "/rel"`:             "/rel",
-		"0, url=https://a.example/":    "https://a.example/",
-		"0;https://a.example/no-label": "https://a.example/no-label",
-		"5":                            "",
-		"":                             "",
-		"abc; url=https://a.example/":  "",
-	} {
-		if got := refreshTarget(in); got != want {
-			t.Errorf("refreshTarget(%q) = %q, want %q", in, got, want)
-		}
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -29,7 +28,10 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Defaults for the zero values of Options.
@@ -43,7 +45,6 @@ const (
 	DefaultHL          = "en-US"
 	DefaultGL          = "US"
 	DefaultCEID        = "US:en"
-	DefaultUserAgent   = "linkarc (+https://github.com/linkarc/linkarc; news link archiver)"
 	DefaultConcurrency = 4
 
 	// MaxGoogleRedirects bounds the redirects followed for one Google
@@ -72,7 +73,7 @@ type Options struct {
 	Interval time.Duration
 	// Timeout bounds one HTTP request, body included (default 30s).
 	Timeout time.Duration
-	// UserAgent is sent with every request (default DefaultUserAgent).
+	// UserAgent is sent with every request (default buildinfo.UserAgent()).
 	UserAgent string
 	// HL, GL and CEID are the Google News locale used when a link carries
 	// none (defaults en-US, US, US:en).
@@ -182,7 +183,7 @@ func New(opts Options) (*Resolver, error) {
 	opts.BatchSize = cmp.Or(opts.BatchSize, DefaultBatchSize)
 	opts.MaxBody = cmp.Or(opts.MaxBody, DefaultMaxBody)
 	opts.Concurrency = cmp.Or(opts.Concurrency, DefaultConcurrency)
-	opts.UserAgent = cmp.Or(opts.UserAgent, DefaultUserAgent)
+	opts.UserAgent = cmp.Or(opts.UserAgent, buildinfo.UserAgent())
 	opts.HL = cmp.Or(opts.HL, DefaultHL)
 	opts.GL = cmp.Or(opts.GL, DefaultGL)
 	opts.CEID = cmp.Or(opts.CEID, DefaultCEID)
@@ -200,24 +201,13 @@ func New(opts Options) (*Resolver, error) {
 
 	gt := opts.Transport
 	if gt == nil {
-		gt = &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			DialContext:         (&net.Dialer{Timeout: opts.Timeout}).DialContext,
-			TLSHandshakeTimeout: opts.Timeout,
-			MaxIdleConnsPerHost: 2,
-			IdleConnTimeout:     90 * time.Second,
-			ForceAttemptHTTP2:   true,
-		}
+		// Google's hosts are linkarc's own choice (or the user's
+		// --gnews-base), so the environment's proxy applies.
+		gt = netguard.NewTransport(netguard.TransportOptions{Unguarded: true, ConnectTimeout: opts.Timeout})
 	}
-	wt := &http.Transport{
-		Proxy:                 nil, // a proxy would be dialed instead of the target, defeating the guard
-		DialContext:           opts.guard().Dialer(opts.Timeout).DialContext,
-		TLSHandshakeTimeout:   opts.Timeout,
-		ResponseHeaderTimeout: opts.Timeout,
-		MaxIdleConnsPerHost:   2,
-		IdleConnTimeout:       30 * time.Second,
-		ForceAttemptHTTP2:     true,
-	}
+	wt := netguard.NewTransport(netguard.TransportOptions{
+		Policy: opts.guard(), ConnectTimeout: opts.Timeout, ResponseHeaderTimeout: opts.Timeout,
+	})
 	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	return &Resolver{
 		opts:    opts,
@@ -256,7 +246,7 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 
 // RateLimited reports whether Google has refused this Resolver (429 or
 // /sorry). From then on it makes no Google requests: new ids fail with
-// KindRateLimited, while offline and cached ones still resolve.
+// record.ReasonRateLimited, while offline and cached ones still resolve.
 func (r *Resolver) RateLimited() bool { return r.limited.Load() }
 
 // ResolveOne resolves a single input.
@@ -279,7 +269,7 @@ type job struct {
 // cached ids cost nothing; the rest are resolved with sequential signature
 // GETs spaced by the limiter and batchexecute POSTs of up to BatchSize ids.
 // Generic links are followed concurrently. Resolve does not return early on
-// cancellation: inputs not done get KindCanceled.
+// cancellation: inputs not done get record.ReasonCanceled.
 func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 	results := make([]Result, len(inputs))
 	byKey := make(map[string]*job)
@@ -356,7 +346,7 @@ func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
 		}
 		u, ok, err := r.opts.Cache.Get(ctx, j.p.id)
 		if err != nil {
-			r.log.Warn("resolver cache unreadable; resolving with Google instead", "id", shorten(j.p.id, 24), "err", err)
+			r.log.Warn("resolver cache unreadable; resolving with Google instead", "id", textnorm.Shorten(j.p.id, 24), "err", err)
 		}
 		if ok {
 			if clean, good := cleanURL(u); good {
@@ -383,10 +373,10 @@ func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
 		sig, err := r.fetchSignature(ctx, j.p)
 		if err != nil {
 			j.res = Result{Err: err}
-			r.log.Info("no signature", "id", shorten(j.p.id, 24), "kind", err.Kind, "err", err)
+			r.log.Info("no signature", "id", textnorm.Shorten(j.p.id, 24), "kind", err.Kind, "err", err)
 			continue
 		}
-		r.log.Debug("signature fetched", "id", shorten(j.p.id, 24), "ts", sig.TS)
+		r.log.Debug("signature fetched", "id", textnorm.Shorten(j.p.id, 24), "ts", sig.TS)
 		batch, sigs = append(batch, j), append(sigs, sig)
 		if len(batch) == r.opts.BatchSize {
 			r.flush(ctx, batch, sigs)
@@ -404,7 +394,7 @@ func (r *Resolver) stopErr(ctx context.Context) *Error {
 		return rateLimitedError(nil)
 	}
 	if ctx.Err() != nil {
-		return newError(KindCanceled, "canceled before this link was resolved", ctx.Err())
+		return newError(record.ReasonCanceled, "canceled before this link was resolved", ctx.Err())
 	}
 	return nil
 }
@@ -436,7 +426,7 @@ func (r *Resolver) flush(ctx context.Context, batch []*job, sigs []signature) {
 			ok++
 			j.res = Result{URL: u, Method: MethodBatchexecute}
 			if perr := r.opts.Cache.Put(ctx, j.p.id, u); perr != nil {
-				r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", shorten(j.p.id, 24), "err", perr)
+				r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", textnorm.Shorten(j.p.id, 24), "err", perr)
 			}
 		}
 	}
@@ -477,7 +467,7 @@ func (r *Resolver) postStopErr(ctx context.Context) *Error {
 		return rateLimitedError(nil)
 	}
 	if ctx.Err() != nil {
-		return newError(KindCanceled, "canceled before this link was resolved", ctx.Err())
+		return newError(record.ReasonCanceled, "canceled before this link was resolved", ctx.Err())
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/linkarc/linkarc/internal/netguard/netguardtest"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // observeWeb makes the resolver's generic-redirect transport dial through
@@ -48,7 +49,7 @@ func TestGenericLinksToInternalTargets(t *testing.T) {
 	}
 
 	for i, res := range r.Resolve(bg(), literal) {
-		wantKind(t, res, KindForbiddenAddress)
+		wantKind(t, res, record.ReasonForbiddenAddress)
 		if res.Err != nil && !strings.Contains(res.Err.Message, "--allow-private") {
 			t.Errorf("%s: message %q does not say how to allow it", literal[i], res.Err.Message)
 		}
@@ -57,7 +58,7 @@ func TestGenericLinksToInternalTargets(t *testing.T) {
 		t.Errorf("literal internal hosts reached the dialer: %v", all)
 	}
 	for _, res := range r.Resolve(bg(), names) {
-		wantKind(t, res, KindForbiddenAddress)
+		wantKind(t, res, record.ReasonForbiddenAddress)
 	}
 	for name := range netguardtest.InternalAddrs() {
 		if dns.Queries(name) == 0 {
@@ -137,7 +138,7 @@ func TestGenericRedirectsToInternalTargets(t *testing.T) {
 		}
 	}
 	for _, res := range r.Resolve(bg(), inputs) {
-		wantKind(t, res, KindForbiddenAddress)
+		wantKind(t, res, record.ReasonForbiddenAddress)
 		name := res.Input[strings.LastIndex(res.Input, "/")+1:]
 		if len(res.Chain) < 2 || res.Chain[0] != res.Input || !sameURL(res.Chain[len(res.Chain)-1], targets[name]) {
 			t.Errorf("%s: chain %q, want it to end at the refused %s", res.Input, res.Chain, targets[name])

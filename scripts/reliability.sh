@@ -35,8 +35,9 @@ go test -count=1 -run 'TestArchive(StoreOutage|Signals|KillLoop|KilledAndResumed
   ./cmd/linkarc
 
 step "faults in the pipeline: store failures, crash windows, redirects to private addresses"
-go test -count=1 -run 'TestRunStopsWhenStoreFails|TestRecaptureCrashKeepsMetaConsistent|TestRunRedirectToPrivateAddress|TestFetch' ./archive
-go test -count=1 ./internal/netguard ./storage
+go test -count=1 -run 'TestRunStopsWhenStoreFails|TestRecaptureCrashKeepsMetaConsistent|TestRunRedirectToPrivateAddress' ./archive
+go test -count=1 -run 'TestFetch|TestOneGatePerHost' ./archive/fetch
+go test -count=1 ./internal/netguard ./internal/redirect ./storage ./storage/record
 
 if [ "$long" = 1 ]; then
   step "SIGKILL loop, long: ${LINKARC_KILL_SEEDS:-20 seeds} x ${LINKARC_KILLS:-5} kills"

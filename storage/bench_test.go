@@ -63,11 +63,11 @@ func BenchmarkList(b *testing.B) {
 			var wg sync.WaitGroup
 			sem := make(chan struct{}, 8)
 			for i := range articles {
-				for _, name := range []string{storage.MetaFile, storage.RawFile} {
+				for _, name := range []string{"meta.json", "raw.html"} {
 					wg.Go(func() {
 						sem <- struct{}{}
 						defer func() { <-sem }()
-						if err := s.Put(ctx, storage.ArticleKey(fmt.Sprintf("slug-%d", i), name), bytes.NewReader(nil), 0, storage.PutOptions{}); err != nil {
+						if err := s.Put(ctx, "articles/"+fmt.Sprintf("slug-%d", i)+"/"+name, bytes.NewReader(nil), 0, storage.PutOptions{}); err != nil {
 							b.Error(err)
 						}
 					})
@@ -77,7 +77,7 @@ func BenchmarkList(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				n := 0
-				if err := s.List(ctx, storage.ArticlesPrefix, func(storage.Info) error { n++; return nil }); err != nil {
+				if err := s.List(ctx, "articles/", func(storage.Info) error { n++; return nil }); err != nil {
 					b.Fatal(err)
 				}
 				if n != 2*articles {

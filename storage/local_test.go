@@ -73,7 +73,7 @@ func TestNewLocal(t *testing.T) {
 func TestLocalFilesAtKeys(t *testing.T) {
 	s := newLocal(t)
 	ctx := t.Context()
-	key := storage.ArticleKey("новости-дня", storage.MetaFile)
+	key := "articles/новости-дня/meta.json"
 	if err := s.Put(ctx, key, strings.NewReader(`{"slug":"x"}`), -1, storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}

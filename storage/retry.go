@@ -14,15 +14,24 @@ import (
 	"time"
 )
 
+// Defaults of RetryOptions, used for zero fields.
+const (
+	DefaultRetryMaxElapsed      = time.Minute
+	DefaultRetryInitialInterval = 200 * time.Millisecond
+	DefaultRetryMaxInterval     = 10 * time.Second
+)
+
 // RetryOptions tunes NewRetrying. The zero value gives the defaults.
 type RetryOptions struct {
 	// MaxElapsed bounds the time one call may spend, retries and waits
-	// included; 0 means 1 minute, a negative value disables retrying.
+	// included; 0 means DefaultRetryMaxElapsed, a negative value disables
+	// retrying.
 	MaxElapsed time.Duration
 
-	// InitialInterval is the wait before the first retry, 0 meaning 200ms.
-	// Each later wait doubles, up to MaxInterval (0 meaning 10s), and every
-	// wait is varied by ±50% so that clients failing together do not retry
+	// InitialInterval is the wait before the first retry, 0 meaning
+	// DefaultRetryInitialInterval. Each later wait doubles, up to
+	// MaxInterval (0 meaning DefaultRetryMaxInterval), and every wait is
+	// varied by ±50% so that clients failing together do not retry
 	// together.
 	InitialInterval, MaxInterval time.Duration
 
@@ -32,13 +41,13 @@ type RetryOptions struct {
 
 func (o RetryOptions) withDefaults() RetryOptions {
 	if o.MaxElapsed == 0 {
-		o.MaxElapsed = time.Minute
+		o.MaxElapsed = DefaultRetryMaxElapsed
 	}
 	if o.InitialInterval <= 0 {
-		o.InitialInterval = 200 * time.Millisecond
+		o.InitialInterval = DefaultRetryInitialInterval
 	}
 	if o.MaxInterval <= 0 {
-		o.MaxInterval = 10 * time.Second
+		o.MaxInterval = DefaultRetryMaxInterval
 	}
 	o.MaxInterval = max(o.MaxInterval, o.InitialInterval)
 	return o

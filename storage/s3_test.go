@@ -44,6 +44,21 @@ func TestS3ConformanceWithPrefix(t *testing.T) {
 	})
 }
 
+// The same suite through what storage.Open returns for s3:// specs: the
+// S3 store inside the retrying wrapper, as linkarc uses it.
+func TestOpenS3Conformance(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store {
+		s, err := storage.Open(t.Context(), "s3://"+minioServer.NewBucket(t), minioServer.S3Config())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, bare := s.(*storage.S3); bare {
+			t.Fatalf("Open returned a bare %T, not the retrying wrapper", s)
+		}
+		return s
+	})
+}
+
 func TestNewS3(t *testing.T) {
 	ctx := t.Context()
 	existing := minioServer.NewBucket(t)

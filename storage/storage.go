@@ -1,7 +1,9 @@
-// Package storage keeps linkarc's archive: a flat namespace of keyed objects
+// Package storage is linkarc's blob store: a flat namespace of keyed objects
 // ("articles/<slug>/meta.json") behind one small interface, with a local
-// directory backend (the embedded default) and an S3 backend (MinIO in
-// production).
+// directory backend (the embedded default), an S3 backend (MinIO in
+// production) and a retrying wrapper. It knows nothing of what the objects
+// mean: the archive format is package storage/record, and this package
+// imports nothing else of linkarc.
 //
 // Every backend passes the same conformance suite (package storagetest), so
 // the archive pipeline and the viewer never need to know which one they have.

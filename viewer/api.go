@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // The JSON API, for scripts. Every response is a JSON object; errors are
@@ -97,7 +98,7 @@ func (s *Server) apiDigests(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiDigest struct {
-	*storage.DigestRecord
+	*record.DigestRecord
 	Links map[string]string `json:"links"`
 }
 
@@ -115,7 +116,7 @@ func (s *Server) apiDigest(w http.ResponseWriter, r *http.Request) {
 }
 
 type apiArticle struct {
-	*storage.ArticleMeta
+	*record.ArticleMeta
 	Links map[string]string `json:"links"`
 }
 
@@ -201,7 +202,7 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	h := health{Status: "ok", Store: "ok", Catalog: s.catalog.Stats(), Index: s.index.Stats()}
 	status := http.StatusOK
-	err := s.store.List(ctx, storage.DigestsPrefix, func(storage.Info) error { return errStopListing })
+	err := s.store.List(ctx, record.DigestsPrefix, func(storage.Info) error { return errStopListing })
 	if err != nil && !errors.Is(err, errStopListing) {
 		s.log.Warn("viewer: health check: store unavailable", "err", err)
 		h.Status, h.Store, status = "unavailable", "the store did not answer a listing", http.StatusServiceUnavailable

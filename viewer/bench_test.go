@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/viewer/viewertest"
 )
 
@@ -43,7 +44,7 @@ func BenchmarkRequest(b *testing.B) {
 	}
 	var ok string
 	for _, a := range gen.Articles {
-		if gen.Status[a] == storage.StatusOK {
+		if gen.Status[a] == record.StatusOK {
 			ok = a
 			break
 		}
@@ -89,7 +90,7 @@ func BenchmarkLargeSnapshot(b *testing.B) {
 	ctx := context.Background()
 	body := "<html><body><p>" + strings.Repeat("big page ", size/9) + "</p></body></html>"
 	if err := viewertest.PutArticle(ctx, st, viewertest.Article{
-		Meta: storage.ArticleMeta{Slug: "big", Title: "Big", Status: storage.StatusOK, Charset: "utf-8"}, Raw: body,
+		Meta: record.ArticleMeta{Slug: "big", Title: "Big", Status: record.StatusOK, Charset: "utf-8"}, Raw: body,
 	}); err != nil {
 		b.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/linkarc/linkarc/internal/browsertest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 var updateScreenshots = flag.Bool("screenshots", false, "write screenshots of every page to docs/screenshots")
@@ -158,7 +159,7 @@ func newBrowserWorld(t *testing.T) *browserWorld {
 	w.fixture = writeFixture(t, st)
 	hostile := strings.NewReplacer("BEACON", strings.TrimPrefix(w.bsrv.URL, "http://"), "VIEWER", viewerURL).
 		Replace(readTestdata(t, "hostile-raw.html"))
-	for _, key := range []string{storage.ArticleKey(hostileSlug, storage.RawFile), storage.HistoryKey(hostileSlug, hostileOld, storage.RawFile)} {
+	for _, key := range []string{record.ArticleKey(hostileSlug, record.RawFile), record.HistoryKey(hostileSlug, hostileOld, record.RawFile)} {
 		if err := st.Put(testContext(t), key, strings.NewReader(hostile), int64(len(hostile)), storage.PutOptions{}); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // digestSummary is what the home page and /api/digests show of a digest.
@@ -29,7 +30,7 @@ type digestSummary struct {
 	version string    // fingerprint of the record it was read from
 }
 
-func summarize(d *storage.DigestRecord, version string) digestSummary {
+func summarize(d *record.DigestRecord, version string) digestSummary {
 	s := digestSummary{
 		Slug:       d.Slug,
 		Title:      strings.TrimSpace(d.FrontMatter.Title),
@@ -42,15 +43,15 @@ func summarize(d *storage.DigestRecord, version string) digestSummary {
 		s.Title = d.Slug
 	}
 	if len(d.Counts) > 0 {
-		s.OK, s.Blocked, s.Failed = d.Counts[storage.StatusOK], d.Counts[storage.StatusBlocked], d.Counts[storage.StatusFailed]
+		s.OK, s.Blocked, s.Failed = d.Counts[record.StatusOK], d.Counts[record.StatusBlocked], d.Counts[record.StatusFailed]
 	} else {
 		for _, a := range d.Articles {
 			switch a.Status {
-			case storage.StatusOK:
+			case record.StatusOK:
 				s.OK++
-			case storage.StatusBlocked:
+			case record.StatusBlocked:
 				s.Blocked++
-			case storage.StatusFailed:
+			case record.StatusFailed:
 				s.Failed++
 			}
 		}
@@ -169,10 +170,10 @@ func (c *catalog) refreshLocked(ctx context.Context) error {
 		slug, version string
 	}
 	var entries []entry
-	err := c.store.List(ctx, storage.DigestsPrefix, func(info storage.Info) error {
-		name := strings.TrimPrefix(info.Key, storage.DigestsPrefix)
+	err := c.store.List(ctx, record.DigestsPrefix, func(info storage.Info) error {
+		name := strings.TrimPrefix(info.Key, record.DigestsPrefix)
 		slug, ok := strings.CutSuffix(name, ".json")
-		if !ok || !validSlug(slug) {
+		if !ok || !record.ValidSlug(slug) {
 			return nil
 		}
 		entries = append(entries, entry{slug, fingerprint(info)})
@@ -188,11 +189,11 @@ func (c *catalog) refreshLocked(ctx context.Context) error {
 			next = append(next, s)
 			continue
 		}
-		d, err := readDigest(ctx, c.store, e.slug)
+		d, err := record.ReadDigest(ctx, c.store, e.slug)
 		switch {
 		case storage.IsNotExist(err):
 			continue // deleted since the listing
-		case errors.Is(err, errUnreadable):
+		case errors.Is(err, record.ErrUnreadable):
 			c.log.Warn("catalog: skipping unreadable digest", "slug", e.slug, "err", err)
 			continue
 		case err != nil:

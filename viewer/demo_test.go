@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/viewer/viewertest"
 )
 
@@ -35,26 +36,26 @@ type demoArticle struct {
 func demoDigests() []demoDigest {
 	return []demoDigest{
 		{"2019-11-18-science-and-space", "Science and space", "2019-11-18", []demoArticle{
-			{"14cc2a0ca5", "NASA Just Confirmed There Are Water Plumes Above the Surface of Jupiter's Moon Europa", "ScienceAlert", "Michelle Starr", storage.StatusOK},
-			{"42aad16bde", "NASA's commercial moon shot: Musk's and Bezos's firms to bid", "Al Jazeera", "", storage.StatusOK},
-			{"3c5bf8db42", "Physicists Just Created the Most Detailed Simulation of the Universe in History", "Live Science", "Rafi Letzter", storage.StatusOK},
-			{"359fee2285", "The First Map of Saturn's Moon Titan Just Revealed Some Tantalising Features", "ScienceAlert", "Will Dunham", storage.StatusOK},
+			{"14cc2a0ca5", "NASA Just Confirmed There Are Water Plumes Above the Surface of Jupiter's Moon Europa", "ScienceAlert", "Michelle Starr", record.StatusOK},
+			{"42aad16bde", "NASA's commercial moon shot: Musk's and Bezos's firms to bid", "Al Jazeera", "", record.StatusOK},
+			{"3c5bf8db42", "Physicists Just Created the Most Detailed Simulation of the Universe in History", "Live Science", "Rafi Letzter", record.StatusOK},
+			{"359fee2285", "The First Map of Saturn's Moon Titan Just Revealed Some Tantalising Features", "ScienceAlert", "Will Dunham", record.StatusOK},
 		}},
 		{"2019-11-19-markets-and-business", "Markets and business", "2019-11-19", []demoArticle{
-			{"57d46c9d75", "Oversupply angst drags oil lower, stocks drift near highs", "Reuters", "Herbert Lash", storage.StatusOK},
-			{"374ac9a59a", "Emirates inks order for 30 Boeing 787 jets, talks expansion plans", "CNBC", "", storage.StatusOK},
-			{"360c732d1f", "Alibaba to raise up to $12.9bn in landmark Hong Kong listing", "City A.M.", "", storage.StatusOK},
-			{"51374560f4", "Home Depot sales miss, shares plunge", "Fox Business", "", storage.StatusOK},
-			{"39d5c43beb", "Beijing tariff demands may expand US-China trade deal", "Deccan Herald", "", storage.StatusBlocked},
-			{"1ace8c85aa", "New York State Attorney General reportedly investigating WeWork", "TechCrunch", "Jonathan Shieber", storage.StatusOK},
-			{"", "WeWork's valuation questions deepen as investors weigh options", "Financial Post", "", storage.StatusFailed},
+			{"57d46c9d75", "Oversupply angst drags oil lower, stocks drift near highs", "Reuters", "Herbert Lash", record.StatusOK},
+			{"374ac9a59a", "Emirates inks order for 30 Boeing 787 jets, talks expansion plans", "CNBC", "", record.StatusOK},
+			{"360c732d1f", "Alibaba to raise up to $12.9bn in landmark Hong Kong listing", "City A.M.", "", record.StatusOK},
+			{"51374560f4", "Home Depot sales miss, shares plunge", "Fox Business", "", record.StatusOK},
+			{"39d5c43beb", "Beijing tariff demands may expand US-China trade deal", "Deccan Herald", "", record.StatusBlocked},
+			{"1ace8c85aa", "New York State Attorney General reportedly investigating WeWork", "TechCrunch", "Jonathan Shieber", record.StatusOK},
+			{"", "WeWork's valuation questions deepen as investors weigh options", "Financial Post", "", record.StatusFailed},
 		}},
 		{"2019-11-20-tech-culture-and-sport", "Tech, culture and sport", "2019-11-20", []demoArticle{
-			{"098bb3e96c", "Disney+ glitches blamed on heavy demand, says executive Kevin Mayer", "Los Angeles Times", "Ryan Faughnder", storage.StatusOK},
-			{"232a43fb15", "13-Inch MacBook Pro With Scissor Keyboard Expected in First Half of 2020", "MacRumors", "Joe Rossignol", storage.StatusOK},
-			{"2f42ef1d3e", "The Future of Banking Is … You're Broke", "WIRED", "Kevin Roose", storage.StatusOK},
-			{"0d46122928", "Nadal keeps Spain alive against Russia in Davis Cup Finals", "Sportsnet", "", storage.StatusOK},
-			{"5a822960e9", "House Hitler was born in will become a police station, Austria says", "NBC News", "", storage.StatusOK},
+			{"098bb3e96c", "Disney+ glitches blamed on heavy demand, says executive Kevin Mayer", "Los Angeles Times", "Ryan Faughnder", record.StatusOK},
+			{"232a43fb15", "13-Inch MacBook Pro With Scissor Keyboard Expected in First Half of 2020", "MacRumors", "Joe Rossignol", record.StatusOK},
+			{"2f42ef1d3e", "The Future of Banking Is … You're Broke", "WIRED", "Kevin Roose", record.StatusOK},
+			{"0d46122928", "Nadal keeps Spain alive against Russia in Davis Cup Finals", "Sportsnet", "", record.StatusOK},
+			{"5a822960e9", "House Hitler was born in will become a police station, Austria says", "NBC News", "", record.StatusOK},
 		}},
 	}
 }
@@ -118,9 +119,9 @@ func writeDemo(t testing.TB, st storage.Store) {
 	pages := loadBenchmarkPages(t)
 	for di, d := range demoDigests() {
 		day, _ := time.Parse("2006-01-02", d.date)
-		rec := storage.DigestRecord{
+		rec := record.DigestRecord{
 			Slug: d.slug, SourceFile: "digests/" + d.slug + ".md",
-			FrontMatter: storage.FrontMatter{Title: d.title + " — " + day.Format("2 January 2006"), Date: d.date,
+			FrontMatter: record.FrontMatter{Title: d.title + " — " + day.Format("2 January 2006"), Date: d.date,
 				Description: "Stories of the day, archived from Google News links."},
 			ArchivedAt: day.Add(7*time.Hour + time.Duration(di)*time.Minute),
 		}
@@ -139,7 +140,7 @@ func writeDemo(t testing.TB, st storage.Store) {
 				p.url = "https://financialpost.example/news/wework-valuation"
 			}
 			fetched := rec.ArchivedAt.Add(time.Duration(i+1) * 13 * time.Second)
-			m := storage.ArticleMeta{
+			m := record.ArticleMeta{
 				Slug: slug, Title: a.title, Publisher: a.publisher,
 				GoogleNewsURL: "https://news.google.com/rss/articles/CBMi" + strings.ReplaceAll(slug[:min(24, len(slug))], "-", "") + "?oc=5",
 				URL:           p.url, ResolveMethod: "batchexecute", FinalURL: p.url,
@@ -155,9 +156,9 @@ func writeDemo(t testing.TB, st storage.Store) {
 			}
 			art := viewertest.Article{Meta: m}
 			switch a.status {
-			case storage.StatusFailed:
+			case record.StatusFailed:
 				art.Meta.HTTPStatus, art.Meta.Reason, art.Meta.Error = 0, "fetch failed", "GET https://financialpost.example/news/wework-valuation: 503 Service Unavailable after 3 attempts"
-			case storage.StatusBlocked:
+			case record.StatusBlocked:
 				art.Meta.HTTPStatus, art.Meta.Reason = 403, "consent wall"
 				art.Raw = p.raw
 				art.Text = "Before you continue, we use cookies to deliver our services.\n"
@@ -176,14 +177,14 @@ func writeDemo(t testing.TB, st storage.Store) {
 			}
 			if a.page == "57d46c9d75" { // a re-archived article: the first try met a consent wall
 				old := art.Meta
-				old.Status, old.Reason, old.HTTPStatus, old.FetchedAt = storage.StatusBlocked, "consent wall", 403, fetched.Add(-20*time.Hour)
+				old.Status, old.Reason, old.HTTPStatus, old.FetchedAt = record.StatusBlocked, "consent wall", 403, fetched.Add(-20*time.Hour)
 				art.History = []viewertest.Capture{{ID: old.FetchedAt.Format("20060102T150405Z"), Meta: old,
 					Raw: "<html><body><h1>Before you continue</h1></body></html>", Text: "Before you continue\n"}}
 			}
 			if err := viewertest.PutArticle(ctx, st, art); err != nil {
 				t.Fatal(err)
 			}
-			rec.Articles = append(rec.Articles, storage.DigestArticle{
+			rec.Articles = append(rec.Articles, record.DigestArticle{
 				Slug: slug, Title: a.title, Publisher: a.publisher, GoogleNewsURL: m.GoogleNewsURL,
 				URL: p.url, Status: a.status, Reason: art.Meta.Reason,
 			})

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // isAPI reports whether r is for the JSON API, whose errors are JSON too.
@@ -45,7 +46,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, what string, err e
 		s.errorPage(w, r, http.StatusNotFound, "No "+what+" by that name is in the archive.")
 	case errors.Is(err, errBadQuery):
 		s.errorPage(w, r, http.StatusBadRequest, strings.TrimPrefix(err.Error(), errBadQuery.Error()+": "))
-	case errors.Is(err, errUnreadable):
+	case errors.Is(err, record.ErrUnreadable):
 		s.log.Warn("viewer: unreadable record", "path", r.URL.Path, "err", err)
 		s.errorPage(w, r, http.StatusInternalServerError, "The "+what+" record in the archive is damaged and cannot be shown.")
 	case r.Context().Err() != nil:

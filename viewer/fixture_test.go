@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/storage/storagetest"
 	"github.com/linkarc/linkarc/viewer/viewertest"
 )
@@ -78,15 +79,15 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	// newlines anywhere in a URL and leading control characters.
 	f.urls = append(f.urls, "java\nscript:alert(15)", "\r\njavascript:alert(16)", "\x01javascript:alert(17)")
 	for _, slug := range gen.Articles {
-		if gen.Status[slug] != storage.StatusFailed {
-			f.raw[slug] = string(storagetest.ReadObject(t, st, storage.ArticleKey(slug, storage.RawFile)))
+		if gen.Status[slug] != record.StatusFailed {
+			f.raw[slug] = string(storagetest.ReadObject(t, st, record.ArticleKey(slug, record.RawFile)))
 		}
 	}
 	at := time.Date(2030, 1, 1, 9, 30, 0, 0, time.UTC)
-	meta := func(slug, title string) storage.ArticleMeta {
-		return storage.ArticleMeta{
+	meta := func(slug, title string) record.ArticleMeta {
+		return record.ArticleMeta{
 			Slug: slug, Title: title, Publisher: "Test Publisher", URL: "https://publisher.example/" + slug,
-			Status: storage.StatusOK, HTTPStatus: 200, FetchedAt: at, Charset: "utf-8",
+			Status: record.StatusOK, HTTPStatus: 200, FetchedAt: at, Charset: "utf-8",
 			Digests: []string{namedDigest},
 		}
 	}
@@ -108,7 +109,7 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	xm.FinalURL = f.urls[1]
 	xm.RedirectChain = f.urls
 	xm.GoogleNewsURL = f.urls[5]
-	xm.Reason = f.payloads[5]
+	xm.Reason = record.Reason(f.payloads[5])
 	xm.Error = f.payloads[6]
 	xm.Status = "<b>weird</b>"
 	xm.Charset = `utf-8"><script>alert(1)</script>`
@@ -122,15 +123,15 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 		Readable: readTestdata(t, "hostile-readable.html"),
 		Text:     strings.Join(f.payloads, "\n"),
 	})
-	xd := storage.DigestRecord{
+	xd := record.DigestRecord{
 		Slug:        xssDigest,
-		FrontMatter: storage.FrontMatter{Title: f.payloads[2] + " digest", Date: f.payloads[8], Description: f.payloads[3], Link: f.urls[0]},
+		FrontMatter: record.FrontMatter{Title: f.payloads[2] + " digest", Date: f.payloads[8], Description: f.payloads[3], Link: f.urls[0]},
 		ArchivedAt:  at,
 	}
 	for i, u := range f.urls {
-		xd.Articles = append(xd.Articles, storage.DigestArticle{
+		xd.Articles = append(xd.Articles, record.DigestArticle{
 			Slug: []string{xssSlug, "../escape", "a/b", ".hidden"}[i%4], Title: f.payloads[i%len(f.payloads)],
-			Publisher: f.payloads[(i+1)%len(f.payloads)], URL: u, GoogleNewsURL: u, Status: "failed", Reason: f.payloads[(i+2)%len(f.payloads)],
+			Publisher: f.payloads[(i+1)%len(f.payloads)], URL: u, GoogleNewsURL: u, Status: "failed", Reason: record.Reason(f.payloads[(i+2)%len(f.payloads)]),
 		})
 	}
 	if err := viewertest.PutDigest(ctx, st, xd); err != nil {
@@ -160,7 +161,7 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 
 	// A failed capture: meta.json only.
 	fm := meta(failedSlug, "A page that could not be fetched")
-	fm.Status, fm.Reason, fm.Error, fm.HTTPStatus = storage.StatusFailed, "fetch failed", "dial tcp 203.0.113.9:443: connect: connection refused", 0
+	fm.Status, fm.Reason, fm.Error, fm.HTTPStatus = record.StatusFailed, "fetch failed", "dial tcp 203.0.113.9:443: connect: connection refused", 0
 	put(viewertest.Article{Meta: fm})
 
 	// Ranking: the rare word in a title beats the same word in body text;
@@ -180,17 +181,17 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 		History: []viewertest.Capture{{ID: hostileOld, Meta: oldHostile, Raw: hostileRaw}}})
 
 	// A damaged meta.json.
-	if err := viewertest.PutRaw(ctx, st, storage.ArticleKey(brokenSlug, storage.MetaFile), `{"slug": "broken-meta", "title": `); err != nil {
+	if err := viewertest.PutRaw(ctx, st, record.ArticleKey(brokenSlug, record.MetaFile), `{"slug": "broken-meta", "title": `); err != nil {
 		t.Fatal(err)
 	}
 
-	nd := storage.DigestRecord{Slug: namedDigest, FrontMatter: storage.FrontMatter{Title: "Hand-made test articles", Date: "2030-01-01"}, ArchivedAt: at}
+	nd := record.DigestRecord{Slug: namedDigest, FrontMatter: record.FrontMatter{Title: "Hand-made test articles", Date: "2030-01-01"}, ArchivedAt: at}
 	for _, s := range []string{historySlug, unicodeSlug, cp1251Slug, failedSlug, rankTitleSlug, rankTextSlug, phraseSlug, wordsSlug, hostileSlug} {
-		status := storage.StatusOK
+		status := record.StatusOK
 		if s == failedSlug {
-			status = storage.StatusFailed
+			status = record.StatusFailed
 		}
-		nd.Articles = append(nd.Articles, storage.DigestArticle{Slug: s, Title: s, Publisher: "Test Publisher", URL: "https://publisher.example/" + s, Status: status})
+		nd.Articles = append(nd.Articles, record.DigestArticle{Slug: s, Title: s, Publisher: "Test Publisher", URL: "https://publisher.example/" + s, Status: status})
 	}
 	if err := viewertest.PutDigest(ctx, st, nd); err != nil {
 		t.Fatal(err)

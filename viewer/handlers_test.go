@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // handlerCase is one request and what its response must be.
@@ -133,7 +133,7 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 	gd, ga := f.gen.Digests, f.gen.Articles
 	ok := "" // a generated article that was captured
 	for _, a := range ga {
-		if f.gen.Status[a] == storage.StatusOK {
+		if f.gen.Status[a] == record.StatusOK {
 			ok = a
 			break
 		}
@@ -284,7 +284,7 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 		}},
 		{name: "api digests bad per_page", path: "/api/digests?per_page=500", status: 400, ctype: jsonCT, contains: []string{`"error"`}},
 		{name: "api digest", path: "/api/digests/" + gd[0], status: 200, ctype: jsonCT, check: func(t *testing.T, b []byte) {
-			var v storage.DigestRecord
+			var v record.DigestRecord
 			decode(t, b, &v)
 			if v.Slug != gd[0] || len(v.Articles) != 10 || v.Articles[0].Slug != ga[0] {
 				t.Errorf("got slug %q, %d articles", v.Slug, len(v.Articles))
@@ -293,7 +293,7 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 		{name: "api digest unknown", path: "/api/digests/nope", status: 404, ctype: jsonCT, contains: []string{`"error": "No digest by that name`}},
 		{name: "api article", path: "/api/articles/" + historySlug, status: 200, ctype: jsonCT, check: func(t *testing.T, b []byte) {
 			var v struct {
-				storage.ArticleMeta
+				record.ArticleMeta
 				Links map[string]string
 			}
 			decode(t, b, &v)

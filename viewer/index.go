@@ -22,6 +22,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // indexVersion names the index layout. Bump it when the mapping or the
@@ -219,12 +220,12 @@ func fingerprint(info storage.Info) string {
 
 // articleSlugOf returns the slug of an "articles/<slug>/meta.json" key.
 func articleSlugOf(key string) (string, bool) {
-	rest, ok := strings.CutPrefix(key, storage.ArticlesPrefix)
+	rest, ok := strings.CutPrefix(key, record.ArticlesPrefix)
 	if !ok {
 		return "", false
 	}
 	slug, name, ok := strings.Cut(rest, "/")
-	if !ok || name != storage.MetaFile || !validSlug(slug) {
+	if !ok || name != record.MetaFile || !record.ValidSlug(slug) {
 		return "", false
 	}
 	return slug, true
@@ -255,7 +256,7 @@ func (ix *searchIndex) refresh(ctx context.Context) error {
 
 func (ix *searchIndex) refreshLocked(ctx context.Context) error {
 	current := map[string]string{}
-	err := ix.store.List(ctx, storage.ArticlesPrefix, func(info storage.Info) error {
+	err := ix.store.List(ctx, record.ArticlesPrefix, func(info storage.Info) error {
 		if slug, ok := articleSlugOf(info.Key); ok {
 			current[slug] = fingerprint(info)
 		}
@@ -366,7 +367,7 @@ feed:
 	for i, slug := range slugs {
 		r := results[i]
 		switch {
-		case r.err != nil && errors.Is(r.err, errUnreadable):
+		case r.err != nil && errors.Is(r.err, record.ErrUnreadable):
 			// A damaged meta.json stays out of the index until it is
 			// rewritten (its fingerprint then changes); retrying every
 			// refresh would only repeat the warning.
@@ -403,7 +404,7 @@ feed:
 // loadDoc builds the index document of one article from its meta.json and
 // the first maxIndexedText bytes of its text.txt.
 func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, error) {
-	meta, err := readMeta(ctx, ix.store, slug)
+	meta, err := record.ReadMeta(ctx, ix.store, slug)
 	if err != nil {
 		return nil, err
 	}
@@ -423,7 +424,7 @@ func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, err
 	} else if !strings.EqualFold(meta.SiteName, doc.Publisher) {
 		doc.SiteName = meta.SiteName
 	}
-	rc, err := ix.store.Get(ctx, storage.ArticleKey(slug, storage.TextFile))
+	rc, err := ix.store.Get(ctx, record.ArticleKey(slug, record.TextFile))
 	switch {
 	case storage.IsNotExist(err):
 		return doc, nil // failed captures have no text

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/storage/storagetest"
 	"github.com/linkarc/linkarc/viewer/viewertest"
 )
@@ -53,8 +54,8 @@ func searchSlugs(t testing.TB, h http.Handler, q string) []string {
 func putText(t testing.TB, st storage.Store, slug, title, text string) {
 	t.Helper()
 	err := viewertest.PutArticle(testContext(t), st, viewertest.Article{
-		Meta: storage.ArticleMeta{Slug: slug, Title: title, Publisher: "P", URL: "https://p.example/" + slug,
-			Status: storage.StatusOK, FetchedAt: time.Now().UTC()},
+		Meta: record.ArticleMeta{Slug: slug, Title: title, Publisher: "P", URL: "https://p.example/" + slug,
+			Status: record.StatusOK, FetchedAt: time.Now().UTC()},
 		Raw: "<p>" + text + "</p>", Text: text + "\n",
 	})
 	if err != nil {
@@ -100,8 +101,8 @@ func TestIndexFollowsStore(t *testing.T) {
 			}
 
 			// Deleted: gone from search.
-			for _, name := range []string{storage.MetaFile, storage.RawFile, storage.TextFile} {
-				if err := st.Delete(ctx, storage.ArticleKey("second", name)); err != nil {
+			for _, name := range []string{record.MetaFile, record.RawFile, record.TextFile} {
+				if err := st.Delete(ctx, record.ArticleKey("second", name)); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -241,7 +242,7 @@ func TestServingDuringIndexing(t *testing.T) {
 	slugs := append([]string(nil), gen.Articles...)
 	sort.Strings(slugs)
 	gated := slugs[indexBatchSize+10] // in the second batch
-	g := &gatedStore{Store: local, key: storage.ArticleKey(gated, storage.TextFile), reached: make(chan struct{}), release: make(chan struct{})}
+	g := &gatedStore{Store: local, key: record.ArticleKey(gated, record.TextFile), reached: make(chan struct{}), release: make(chan struct{})}
 	s, err := New(Options{Store: g})
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +307,7 @@ func TestStoreOutage(t *testing.T) {
 	s := newTestServer(t, st, Options{StoreTimeout: 3 * time.Second, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	article := ""
 	for _, a := range f.gen.Articles {
-		if f.gen.Status[a] == storage.StatusOK {
+		if f.gen.Status[a] == record.StatusOK {
 			article = a
 			break
 		}
@@ -407,7 +408,7 @@ func TestPanicRecovered(t *testing.T) {
 	putText(t, local, "boom", "Boom", "text")
 	putText(t, local, "fine", "Fine", "text")
 	var logs bytes.Buffer
-	s, err := New(Options{Store: panickyStore{Store: local, key: storage.ArticleKey("boom", storage.MetaFile)},
+	s, err := New(Options{Store: panickyStore{Store: local, key: record.ArticleKey("boom", record.MetaFile)},
 		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	if err != nil {
 		t.Fatal(err)

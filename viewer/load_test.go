@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/viewer/viewertest"
 )
 
@@ -78,7 +79,7 @@ func BenchmarkViewerLoad(b *testing.B) {
 
 	var ok []string
 	for _, a := range gen.Articles {
-		if gen.Status[a] == storage.StatusOK {
+		if gen.Status[a] == record.StatusOK {
 			ok = append(ok, a)
 		}
 	}

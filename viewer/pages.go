@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // storeContext bounds the store reads of one request.
@@ -101,7 +101,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 }
 
 type digestView struct {
-	Digest  *storage.DigestRecord
+	Digest  *record.DigestRecord
 	Summary digestSummary
 }
 
@@ -126,12 +126,12 @@ type digestRef struct {
 
 // captureView is one capture in an article's history.
 type captureView struct {
-	storage.CaptureRef
+	record.CaptureRef
 	Linkable bool // the capture id is safe to put in a URL
 }
 
 type articleView struct {
-	Meta      *storage.ArticleMeta
+	Meta      *record.ArticleMeta
 	Title     string
 	Body      readableBody
 	Digests   []digestRef
@@ -155,7 +155,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	v := articleView{Meta: m, Title: displayTitle(m), Body: body, Published: formatPublished(m.PublishedTime)}
 	for _, d := range m.Digests {
 		ref := digestRef{Name: d}
-		if validSlug(d) {
+		if record.ValidSlug(d) {
 			ref.Slug = d
 			if sum, ok := s.catalog.lookup(d); ok {
 				ref.Name, ref.Date, ref.Known = sum.Title, sum.Date, true
@@ -164,7 +164,7 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		v.Digests = append(v.Digests, ref)
 	}
 	for _, c := range slices.Backward(m.History) {
-		v.History = append(v.History, captureView{CaptureRef: c, Linkable: validSlug(c.CaptureID)})
+		v.History = append(v.History, captureView{CaptureRef: c, Linkable: record.ValidCaptureID(c.CaptureID)})
 	}
 	s.render(w, r, http.StatusOK, "article", page{Title: v.Title, Data: v})
 }
@@ -187,19 +187,19 @@ type rawView struct {
 // so it is inert even if someone opens it directly.
 func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
 	slug, capture := r.PathValue("slug"), r.PathValue("capture")
-	if !validSlug(slug) || (capture != "" && !validSlug(capture)) {
+	if !record.ValidSlug(slug) || (capture != "" && !record.ValidCaptureID(capture)) {
 		s.badSlug(w, r, "snapshot")
 		return
 	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	m, err := readMeta(ctx, s.store, slug)
+	m, err := record.ReadMeta(ctx, s.store, slug)
 	if err != nil {
 		s.fail(w, r, "article", err)
 		return
 	}
 	m.Slug = slug
-	info, err := s.store.Stat(ctx, snapshotKey(slug, capture, storage.RawFile))
+	info, err := s.store.Stat(ctx, snapshotKey(slug, capture, record.RawFile))
 	if err != nil {
 		s.fail(w, r, "snapshot", err)
 		return
@@ -276,9 +276,9 @@ func (s *Server) searchPage(w http.ResponseWriter, r *http.Request) {
 // capture (capture "") or of an earlier one.
 func snapshotKey(slug, capture, name string) string {
 	if capture == "" {
-		return storage.ArticleKey(slug, name)
+		return record.ArticleKey(slug, name)
 	}
-	return storage.HistoryKey(slug, capture, name)
+	return record.HistoryKey(slug, capture, name)
 }
 
 // searchFailed answers a failed search: the index, unlike the store, is

@@ -13,6 +13,7 @@ import (
 	"github.com/microcosm-cc/bluemonday"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // maxReadableBytes bounds the readable HTML or text shown on an article
@@ -57,7 +58,7 @@ type readableBody struct {
 // neither); a store failure is.
 func (s *Server) loadReadable(ctx context.Context, slug string) (readableBody, error) {
 	var body readableBody
-	rc, err := s.store.Get(ctx, storage.ArticleKey(slug, storage.ReadableFile))
+	rc, err := s.store.Get(ctx, record.ArticleKey(slug, record.ReadableFile))
 	if err == nil {
 		defer rc.Close()
 		var out bytes.Buffer
@@ -74,7 +75,7 @@ func (s *Server) loadReadable(ctx context.Context, slug string) (readableBody, e
 	if !storage.IsNotExist(err) {
 		return body, fmt.Errorf("open readable.html: %w", err)
 	}
-	rc, err = s.store.Get(ctx, storage.ArticleKey(slug, storage.TextFile))
+	rc, err = s.store.Get(ctx, record.ArticleKey(slug, record.TextFile))
 	if storage.IsNotExist(err) {
 		return body, nil
 	}

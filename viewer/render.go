@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 //go:embed templates
@@ -106,7 +109,7 @@ func templateFuncs() template.FuncMap {
 		"add":       func(a, b int) int { return a + b },
 		"status":    statusLabel,
 		"short":     shortHash,
-		"validslug": validSlug,
+		"validslug": record.ValidSlug,
 		"int":       func(n uint64) int { return int(min(n, 1<<31)) },
 	}
 }
@@ -161,9 +164,4 @@ func statusLabel(s string) string {
 	}
 }
 
-func shortHash(s string) string {
-	if len(s) > 12 {
-		return s[:12] + "…"
-	}
-	return s
-}
+func shortHash(s string) string { return textnorm.Shorten(s, 12) }

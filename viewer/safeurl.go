@@ -3,6 +3,8 @@ package viewer
 import (
 	"net/url"
 	"strings"
+
+	"github.com/linkarc/linkarc/internal/weburl"
 )
 
 // maxLinkBytes bounds URLs rendered as links; longer ones are shown as text.
@@ -38,6 +40,5 @@ func hostOf(raw string) string {
 	if externalURL(raw) == "" {
 		return ""
 	}
-	u, _ := url.Parse(strings.TrimSpace(raw))
-	return strings.TrimPrefix(u.Hostname(), "www.")
+	return strings.TrimPrefix(weburl.HostOf(raw), "www.")
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/blevesearch/bleve/v2"
 	htmlhighlight "github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
+	"github.com/linkarc/linkarc/internal/textnorm"
 )
 
 const (
@@ -44,7 +45,7 @@ func parseQuery(q string) (searchQuery, error) {
 	}
 	var words []string
 	for i, part := range strings.Split(q, `"`) {
-		part = strings.Join(strings.Fields(part), " ")
+		part = textnorm.CollapseSpace(part)
 		if part == "" {
 			continue
 		}

@@ -26,6 +26,16 @@ import (
 	"github.com/linkarc/linkarc/storage"
 )
 
+// Defaults of Options, used for zero fields, and of `linkarc serve`.
+const (
+	DefaultRefreshInterval = time.Minute
+	DefaultStoreTimeout    = 10 * time.Second
+	DefaultPageSize        = 25
+	// DefaultAddr is where `linkarc serve` listens unless told otherwise:
+	// this machine only.
+	DefaultAddr = "127.0.0.1:8080"
+)
+
 // Options configures a Server, in the manner of minio-go's option structs.
 // Store is required; the zero value of every other field is a sensible
 // default.
@@ -43,15 +53,15 @@ type Options struct {
 	IndexDir string
 
 	// RefreshInterval is how often the digest list and the search index are
-	// brought up to date with the store. Default one minute.
+	// brought up to date with the store. Default DefaultRefreshInterval.
 	RefreshInterval time.Duration
 
 	// StoreTimeout bounds the store reads of one request, so that a hung
-	// store gives a 503 instead of a hung page. Default 10 seconds.
+	// store gives a 503 instead of a hung page. Default DefaultStoreTimeout.
 	StoreTimeout time.Duration
 
 	// PageSize is the number of digests per home page and the default page
-	// size of the API and search. Default 25.
+	// size of the API and search. Default DefaultPageSize.
 	PageSize int
 
 	// AllowedHosts, when not empty, lists the Host header values (names or
@@ -91,13 +101,13 @@ func New(opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	if opts.RefreshInterval <= 0 {
-		opts.RefreshInterval = time.Minute
+		opts.RefreshInterval = DefaultRefreshInterval
 	}
 	if opts.StoreTimeout <= 0 {
-		opts.StoreTimeout = 10 * time.Second
+		opts.StoreTimeout = DefaultStoreTimeout
 	}
 	if opts.PageSize <= 0 {
-		opts.PageSize = 25
+		opts.PageSize = DefaultPageSize
 	}
 	pages, err := newPageRenderer()
 	if err != nil {

@@ -11,41 +11,42 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // rawSnapshot serves raw.html exactly as archived, inert: see snapshotCSP.
 func (s *Server) rawSnapshot(w http.ResponseWriter, r *http.Request) {
-	s.snapshot(w, r, storage.RawFile)
+	s.snapshot(w, r, record.RawFile)
 }
 
 // textSnapshot serves text.txt as UTF-8 plain text.
 func (s *Server) textSnapshot(w http.ResponseWriter, r *http.Request) {
-	s.snapshot(w, r, storage.TextFile)
+	s.snapshot(w, r, record.TextFile)
 }
 
 // snapshot streams one object of a capture from the store to the client.
 // It never holds the object in memory, whatever its size.
 func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 	slug, capture := r.PathValue("slug"), r.PathValue("capture")
-	if !validSlug(slug) || (capture != "" && !validSlug(capture)) {
+	if !record.ValidSlug(slug) || (capture != "" && !record.ValidCaptureID(capture)) {
 		s.badSlug(w, r, "snapshot")
 		return
 	}
 	contentType, etag := "text/plain; charset=utf-8", ""
-	if name == storage.RawFile {
+	if name == record.RawFile {
 		// The charset comes from the capture's meta.json: the publisher may
 		// have declared it only in its Content-Type header, which raw.html
 		// does not keep.
 		ctx, cancel := s.storeContext(r)
-		m, err := readMeta(ctx, s.store, slug)
+		m, err := record.ReadMeta(ctx, s.store, slug)
 		if err == nil && capture != "" {
-			m, err = readMetaKey(ctx, s.store, snapshotKey(slug, capture, storage.MetaFile))
+			m, err = record.ReadMetaKey(ctx, s.store, snapshotKey(slug, capture, record.MetaFile))
 		}
 		cancel()
 		switch {
 		case err == nil:
 			contentType = "text/html" + charsetParam(m.Charset)
-			if m.SHA256 != "" && validSlug(m.SHA256) {
+			if m.SHA256 != "" && isSHA256Hex(m.SHA256) {
 				etag = strconv.Quote(m.SHA256)
 			}
 		case storage.IsNotExist(err) && capture != "":
@@ -98,7 +99,7 @@ func (s *Server) snapshotHeaders(w http.ResponseWriter, r *http.Request, slug, n
 		h.Set("ETag", etag)
 	}
 	disposition, ext := "inline", ".txt"
-	if name == storage.RawFile {
+	if name == record.RawFile {
 		ext = ".html"
 	}
 	if r.URL.Query().Get("download") != "" {
@@ -126,11 +127,16 @@ func charsetParam(label string) string {
 	return "; charset=" + name
 }
 
-// readMetaKey reads a meta.json by key (an earlier capture's).
-func readMetaKey(ctx context.Context, st storage.Store, key string) (*storage.ArticleMeta, error) {
-	var m storage.ArticleMeta
-	if err := readJSON(ctx, st, key, &m); err != nil {
-		return nil, err
+// isSHA256Hex reports whether s is a lower-case hex SHA-256, safe to quote
+// as an ETag.
+func isSHA256Hex(s string) bool {
+	if len(s) != 64 {
+		return false
 	}
-	return &m, nil
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }

@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Consistency is what CheckArchive found in a store.
@@ -29,8 +30,8 @@ type Consistency struct {
 func CheckArchive(ctx context.Context, s storage.Store) (Consistency, error) {
 	var c Consistency
 	var metas []string
-	err := s.List(ctx, storage.ArticlesPrefix, func(info storage.Info) error {
-		if strings.HasSuffix(info.Key, "/"+storage.MetaFile) {
+	err := s.List(ctx, record.ArticlesPrefix, func(info storage.Info) error {
+		if strings.HasSuffix(info.Key, "/"+record.MetaFile) {
 			metas = append(metas, info.Key)
 		}
 		return nil
@@ -39,7 +40,7 @@ func CheckArchive(ctx context.Context, s storage.Store) (Consistency, error) {
 		return c, fmt.Errorf("check archive: %w", err)
 	}
 	for _, key := range metas {
-		if strings.Contains(key, "/"+storage.HistoryDir+"/") {
+		if strings.Contains(key, "/"+record.HistoryDir+"/") {
 			c.History++
 		} else {
 			c.Articles++
@@ -56,17 +57,14 @@ func CheckArchive(ctx context.Context, s storage.Store) (Consistency, error) {
 }
 
 func checkMeta(ctx context.Context, s storage.Store, key string) (string, error) {
-	rc, err := s.Get(ctx, key)
+	m, err := record.ReadMetaKey(ctx, s, key)
+	if errors.Is(err, record.ErrUnreadable) {
+		return fmt.Sprintf("%s: not a meta.json: %v", key, err), nil
+	}
 	if err != nil {
 		return "", fmt.Errorf("check archive: %w", err)
 	}
-	var m storage.ArticleMeta
-	err = json.NewDecoder(rc).Decode(&m)
-	rc.Close()
-	if err != nil {
-		return fmt.Sprintf("%s: not a meta.json: %v", key, err), nil
-	}
-	rawKey := strings.TrimSuffix(key, storage.MetaFile) + storage.RawFile
+	rawKey := strings.TrimSuffix(key, record.MetaFile) + record.RawFile
 	raw, err := s.Get(ctx, rawKey)
 	switch {
 	case storage.IsNotExist(err) && m.SHA256 == "":

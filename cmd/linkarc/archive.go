@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"time"
 
 	"golang.org/x/term"
 
 	"github.com/linkarc/linkarc/archive"
+	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 )
@@ -19,27 +19,39 @@ import (
 // runArchive is `linkarc archive`: flags and wiring; the work is archive.Run.
 func runArchive(ctx context.Context, args []string, io stdio) int {
 	fs, cfg := newFlagSet("archive", "archive [flags] DIR|FILE...", io)
-	e := envReader{getenv: io.getenv, errs: &cfg.envErrs}
-	hostInterval := fs.Duration("host-interval", e.dur("LINKARC_HOST_INTERVAL", time.Second),
-		"minimum spacing between requests to one publisher host (env LINKARC_HOST_INTERVAL)")
+	cfg.storeFlags(fs)
+	cfg.networkFlags(fs)
+	cfg.googleFlags(fs)
+	e := cfg.env
+	hostInterval := fs.Duration("host-interval", e.dur("LINKARC_HOST_INTERVAL", fetch.DefaultHostInterval),
+		"minimum spacing between requests to one publisher host; 0 means none (env LINKARC_HOST_INTERVAL)")
+	noneIfZero(cfg, "host-interval", hostInterval)
 	ignoreRobots := fs.Bool("ignore-robots", e.boolean("LINKARC_IGNORE_ROBOTS", false),
 		"fetch pages robots.txt disallows for linkarc (env LINKARC_IGNORE_ROBOTS=1)")
-	maxBody := e.size("LINKARC_MAX_BODY", 16<<20)
+	maxBody := e.size("LINKARC_MAX_BODY", fetch.DefaultMaxBody)
 	fs.Var(sizeFlag{&maxBody}, "max-body", "largest page body fetched, e.g. 16MiB (env LINKARC_MAX_BODY)")
-	connectTimeout := fs.Duration("connect-timeout", e.dur("LINKARC_CONNECT_TIMEOUT", 10*time.Second),
+	positive(cfg, "max-body", &maxBody)
+	connectTimeout := fs.Duration("connect-timeout", e.dur("LINKARC_CONNECT_TIMEOUT", fetch.DefaultConnectTimeout),
 		"timeout for connecting to a publisher (env LINKARC_CONNECT_TIMEOUT)")
-	readTimeout := fs.Duration("read-timeout", e.dur("LINKARC_READ_TIMEOUT", 20*time.Second),
+	positive(cfg, "connect-timeout", connectTimeout)
+	readTimeout := fs.Duration("read-timeout", e.dur("LINKARC_READ_TIMEOUT", fetch.DefaultReadTimeout),
 		"longest silence while reading a page (env LINKARC_READ_TIMEOUT)")
-	retries := fs.Int("max-retries", e.integer("LINKARC_MAX_RETRIES", 3),
-		"retries of a page on 5xx, 429, resets and timeouts, with exponential backoff and jitter (env LINKARC_MAX_RETRIES)")
-	maxRetryAfter := fs.Duration("max-retry-after", e.dur("LINKARC_MAX_RETRY_AFTER", 2*time.Minute),
-		"longest Retry-After honoured; a server asking for more fails the page instead (env LINKARC_MAX_RETRY_AFTER)")
-	maxRedirects := fs.Int("max-redirects", e.integer("LINKARC_MAX_REDIRECTS", 10),
-		"redirects followed per page (env LINKARC_MAX_REDIRECTS)")
-	concurrency := fs.Int("concurrency", e.integer("LINKARC_CONCURRENCY", 32),
+	positive(cfg, "read-timeout", readTimeout)
+	retries := fs.Int("max-retries", e.integer("LINKARC_MAX_RETRIES", fetch.DefaultMaxRetries),
+		"retries of a page on 5xx, 429, resets and timeouts, with exponential backoff and jitter; 0 means none (env LINKARC_MAX_RETRIES)")
+	noneIfZero(cfg, "max-retries", retries)
+	maxRetryAfter := fs.Duration("max-retry-after", e.dur("LINKARC_MAX_RETRY_AFTER", fetch.DefaultMaxRetryAfter),
+		"longest Retry-After honoured; a server asking for more fails the page instead; 0 means none is honoured (env LINKARC_MAX_RETRY_AFTER)")
+	noneIfZero(cfg, "max-retry-after", maxRetryAfter)
+	maxRedirects := fs.Int("max-redirects", e.integer("LINKARC_MAX_REDIRECTS", fetch.DefaultMaxRedirects),
+		"redirects followed per page; 0 means none (env LINKARC_MAX_REDIRECTS)")
+	noneIfZero(cfg, "max-redirects", maxRedirects)
+	concurrency := fs.Int("concurrency", e.integer("LINKARC_CONCURRENCY", archive.DefaultHostConcurrency),
 		"articles in flight at once, each on a different host (env LINKARC_CONCURRENCY)")
-	storeRetry := fs.Duration("store-retry", e.dur("LINKARC_STORE_RETRY", time.Minute),
+	positive(cfg, "concurrency", concurrency)
+	storeRetry := fs.Duration("store-retry", e.dur("LINKARC_STORE_RETRY", storage.DefaultRetryMaxElapsed),
 		"how long a failing S3 call is retried, with backoff, before the run stops; 0 means no retries (env LINKARC_STORE_RETRY)")
+	noneIfZero(cfg, "store-retry", storeRetry)
 	refresh := fs.Bool("refresh", false, "capture again articles already archived as ok (earlier captures are kept in history)")
 	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
 		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
@@ -54,10 +66,6 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	if fs.NArg() == 0 {
 		fmt.Fprintln(io.err, "linkarc archive: name at least one digest folder or file")
 		fs.Usage()
-		return exitUsage
-	}
-	if *concurrency < 1 || *retries < 0 || *hostInterval < 0 || *maxRedirects < 0 || *maxRetryAfter < 0 || *storeRetry < 0 {
-		fmt.Fprintln(io.err, "linkarc archive: -concurrency must be >= 1; -max-retries, -max-redirects, -max-retry-after, -host-interval and -store-retry >= 0")
 		return exitUsage
 	}
 	logger, err := cfg.logger(io.err)
@@ -78,32 +86,32 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitUsage
 	}
 
-	// As cfg.openStore, with the retry budget of --store-retry: once it is
-	// spent on one call, the run stops (see archive.Archiver.Run).
-	s3 := storage.S3ConfigFromEnv(io.getenv)
-	s3.Retry = storage.RetryOptions{MaxElapsed: zeroMeansNone(*storeRetry), Logger: logger}
-	store, err := storage.Open(ctx, cfg.store, s3)
+	// Once --store-retry is spent on one call, the run stops (see
+	// archive.Archiver.Run).
+	store, err := cfg.openStore(ctx, io.getenv, storage.RetryOptions{MaxElapsed: *storeRetry}, logger)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
+	spec, _ := cfg.storeSpec()
+	fmt.Fprintln(io.err, "linkarc archive: store", spec)
 	res, err := resolver.New(cfg.resolverOptions(store, logger))
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
-	fetcher, err := archive.NewFetcher(archive.FetchOptions{
+	fetcher, err := fetch.New(fetch.Options{
 		UserAgent:      cfg.userAgent,
-		HostInterval:   zeroMeansNone(*hostInterval),
+		HostInterval:   *hostInterval,
 		IgnoreRobots:   *ignoreRobots,
 		AllowPrivate:   cfg.allowPrivate,
 		ConnectTimeout: *connectTimeout,
 		ReadTimeout:    *readTimeout,
 		Timeout:        cfg.timeout,
 		MaxBody:        maxBody,
-		MaxRetries:     zeroMeansNone(*retries),
+		MaxRetries:     *retries,
 		MaxRetryAfter:  *maxRetryAfter,
-		MaxRedirects:   zeroMeansNone(*maxRedirects),
+		MaxRedirects:   *maxRedirects,
 		Logger:         logger,
 	})
 	if err != nil {
@@ -156,15 +164,6 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitSomeFailed
 	}
 	return exitOK
-}
-
-// zeroMeansNone maps a user's 0 ("none") to the -1 the option structs use
-// for "none", since their zero value means "the default".
-func zeroMeansNone[T int | time.Duration](v T) T {
-	if v == 0 {
-		return -1
-	}
-	return v
 }
 
 // writeReport writes the JSON report atomically, so a reader never sees half.

@@ -18,6 +18,7 @@ import (
 	"github.com/linkarc/linkarc/internal/textscore"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
@@ -47,10 +48,10 @@ func loadPages(t testing.TB, n int) []archivetest.Page {
 	return pages
 }
 
-func readMeta(t testing.TB, s storage.Store, slug string) storage.ArticleMeta {
+func readMeta(t testing.TB, s storage.Store, slug string) record.ArticleMeta {
 	t.Helper()
-	var m storage.ArticleMeta
-	readJSON(t, s, storage.ArticleKey(slug, storage.MetaFile), &m)
+	var m record.ArticleMeta
+	readJSON(t, s, record.ArticleKey(slug, record.MetaFile), &m)
 	return m
 }
 
@@ -96,29 +97,29 @@ func TestArchiveEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, a := range w.Articles {
-		slug := archive.ArticleSlug(a.Title, a.Publisher)
+		slug := record.ArticleSlug(a.Title, a.Publisher)
 		m := readMeta(t, store, slug)
-		if m.Status != storage.StatusOK || m.URL != a.URL || m.GoogleNewsURL != a.Link {
+		if m.Status != record.StatusOK || m.URL != a.URL || m.GoogleNewsURL != a.Link {
 			t.Errorf("%s: status %q url %q link %q; want ok %q %q (error %q)", slug, m.Status, m.URL, m.GoogleNewsURL, a.URL, a.Link, m.Error)
 			continue
 		}
 		if m.SHA256 == "" || m.HTTPStatus != 200 || m.FetchedAt.IsZero() || len(m.Digests) == 0 {
 			t.Errorf("%s: meta incomplete: %+v", slug, m)
 		}
-		raw := string(storagetest.ReadObject(t, store, storage.ArticleKey(slug, storage.RawFile)))
+		raw := string(storagetest.ReadObject(t, store, record.ArticleKey(slug, record.RawFile)))
 		if raw != string(a.Page.HTML) {
 			t.Errorf("%s: raw.html differs from the page served (%d vs %d bytes)", slug, len(raw), len(a.Page.HTML))
 		}
-		text := string(storagetest.ReadObject(t, store, storage.ArticleKey(slug, storage.TextFile)))
+		text := string(storagetest.ReadObject(t, store, record.ArticleKey(slug, record.TextFile)))
 		if f1 := textscore.Compare(a.Page.Text, text).F1(); f1 < 0.5 {
 			t.Errorf("%s: text.txt F1 against the ground truth = %.2f, want the article's text", slug, f1)
 		}
 	}
 
 	// Shared articles are archived once and listed by both digests.
-	var rec storage.DigestRecord
-	readJSON(t, store, storage.DigestKey("digest-1-test-news"), &rec)
-	if len(rec.Articles) == 0 || rec.Counts[storage.StatusOK] != len(rec.Articles) {
+	var rec record.DigestRecord
+	readJSON(t, store, record.DigestKey("digest-1-test-news"), &rec)
+	if len(rec.Articles) == 0 || rec.Counts[record.StatusOK] != len(rec.Articles) {
 		t.Errorf("digest record: %d articles, counts %v", len(rec.Articles), rec.Counts)
 	}
 	shared := rec.Articles[len(rec.Articles)-1]
@@ -155,7 +156,7 @@ func TestArchiveEndToEnd(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Articles != len(w.Articles) || rep.Counts[storage.StatusOK] != len(w.Articles) || rep.Digests != 4 {
+	if rep.Articles != len(w.Articles) || rep.Counts[record.StatusOK] != len(w.Articles) || rep.Digests != 4 {
 		t.Errorf("report: %d articles, counts %v, %d digests", rep.Articles, rep.Counts, rep.Digests)
 	}
 
@@ -218,8 +219,8 @@ func TestArchiveKilledAndResumed(t *testing.T) {
 		t.Errorf("%d articles stored, want %d", n, len(w.Articles))
 	}
 	for _, a := range w.Articles {
-		m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
-		if m.Status != storage.StatusOK || m.URL != a.URL || len(m.History) != 0 {
+		m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
+		if m.Status != record.StatusOK || m.URL != a.URL || len(m.History) != 0 {
 			t.Errorf("%s: status %q url %q history %d; want ok, %q, no second capture", m.Slug, m.Status, m.URL, len(m.History), a.URL)
 		}
 	}
@@ -237,8 +238,8 @@ func TestArchiveKilledAndResumed(t *testing.T) {
 func countMeta(t testing.TB, s storage.Store) int {
 	t.Helper()
 	n := 0
-	err := s.List(context.Background(), storage.ArticlesPrefix, func(info storage.Info) error {
-		if strings.HasSuffix(info.Key, "/"+storage.MetaFile) && !strings.Contains(info.Key, "/"+storage.HistoryDir+"/") {
+	err := s.List(context.Background(), record.ArticlesPrefix, func(info storage.Info) error {
+		if strings.HasSuffix(info.Key, "/"+record.MetaFile) && !strings.Contains(info.Key, "/"+record.HistoryDir+"/") {
 			n++
 		}
 		return nil
@@ -273,9 +274,9 @@ func TestArchiveRateLimitedResumes(t *testing.T) {
 	}
 	ok := 0
 	for _, a := range w.Articles {
-		m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+		m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 		switch {
-		case m.Status == storage.StatusOK:
+		case m.Status == record.StatusOK:
 			ok++
 		case m.Reason != "rate_limited":
 			t.Errorf("%s: status %s reason %q, want ok or rate_limited", m.Slug, m.Status, m.Reason)
@@ -363,8 +364,8 @@ func TestArchiveRecaptures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := func(a archivetest.WorldArticle) storage.ArticleMeta {
-		return readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+	meta := func(a archivetest.WorldArticle) record.ArticleMeta {
+		return readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 	}
 	archiveRun := func(wantCode int, extra ...string) {
 		t.Helper()
@@ -377,7 +378,7 @@ func TestArchiveRecaptures(t *testing.T) {
 	// Run 1: one article is behind a bot wall.
 	serve(fixed, wall)
 	archiveRun(exitSomeFailed)
-	if m := meta(fixed); m.Status != storage.StatusBlocked || m.Reason != "captcha" {
+	if m := meta(fixed); m.Status != record.StatusBlocked || m.Reason != "captcha" {
 		t.Fatalf("walled page stored as %s/%s, want blocked/captcha", m.Status, m.Reason)
 	}
 	firstOK := meta(changed)
@@ -396,7 +397,7 @@ func TestArchiveRecaptures(t *testing.T) {
 	if n := pagesServed() - before; n != 1 {
 		t.Errorf("re-run asked for %d pages, want 1 (the blocked article only)", n)
 	}
-	if m := meta(fixed); m.Status != storage.StatusOK || len(m.History) != 1 || m.History[0].Status != storage.StatusBlocked {
+	if m := meta(fixed); m.Status != record.StatusOK || len(m.History) != 1 || m.History[0].Status != record.StatusBlocked {
 		t.Errorf("retried article: status %s, history %+v; want ok with the blocked capture in history", m.Status, m.History)
 	}
 
@@ -409,16 +410,16 @@ func TestArchiveRecaptures(t *testing.T) {
 	if m.SHA256 == firstOK.SHA256 || len(m.History) != 1 || m.History[0].SHA256 != firstOK.SHA256 {
 		t.Errorf("refreshed article: sha %s (was %s), history %+v; want the new capture current and the old one in history", m.SHA256, firstOK.SHA256, m.History)
 	} else {
-		old := string(storagetest.ReadObject(t, store, storage.HistoryKey(m.Slug, m.History[0].CaptureID, storage.RawFile)))
+		old := string(storagetest.ReadObject(t, store, record.HistoryKey(m.Slug, m.History[0].CaptureID, record.RawFile)))
 		if old != string(changed.Page.HTML) {
 			t.Error("the earlier capture's raw.html in history is not the page first archived")
 		}
 	}
 	mw := meta(walled)
-	if mw.Status != storage.StatusOK || string(storagetest.ReadObject(t, store, storage.ArticleKey(mw.Slug, storage.RawFile))) != string(walled.Page.HTML) {
+	if mw.Status != record.StatusOK || string(storagetest.ReadObject(t, store, record.ArticleKey(mw.Slug, record.RawFile))) != string(walled.Page.HTML) {
 		t.Errorf("walled article: status %s; want the earlier good capture kept current", mw.Status)
 	}
-	if len(mw.History) != 1 || mw.History[0].Status != storage.StatusBlocked {
+	if len(mw.History) != 1 || mw.History[0].Status != record.StatusBlocked {
 		t.Errorf("walled article history %+v, want the blocked capture recorded", mw.History)
 	}
 	c, err := archivetest.CheckArchive(context.Background(), store)

@@ -11,6 +11,7 @@ import (
 	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Helpers shared by the fault tests (outage, signals, kill loop,
@@ -82,8 +83,8 @@ func checkAllOnce(t testing.TB, s storage.Store, w *archivetest.World) {
 		t.Errorf("store holds %d articles and %d earlier captures, want %d and 0", c.Articles, c.History, len(w.Articles))
 	}
 	for _, a := range w.Articles {
-		m := readMeta(t, s, archive.ArticleSlug(a.Title, a.Publisher))
-		if m.Status != storage.StatusOK || m.URL != a.URL || len(m.History) != 0 {
+		m := readMeta(t, s, record.ArticleSlug(a.Title, a.Publisher))
+		if m.Status != record.StatusOK || m.URL != a.URL || len(m.History) != 0 {
 			t.Errorf("%s: status %q (%s) url %q history %d; want ok, %q, one capture", m.Slug, m.Status, m.Error, m.URL, len(m.History), a.URL)
 		}
 	}

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // TestArchiveGoogleRefusesLaterChunk: Google refuses (429, or a redirect to
@@ -68,10 +68,10 @@ func TestArchiveGoogleRefusesLaterChunk(t *testing.T) {
 			}
 			resolved := map[string]bool{}
 			for i, a := range w.Articles {
-				m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
-				want, reason := storage.StatusOK, ""
+				m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
+				want, reason := record.StatusOK, record.Reason("")
 				if i >= served {
-					want, reason = storage.StatusFailed, "rate_limited"
+					want, reason = record.StatusFailed, record.ReasonRateLimited
 				} else {
 					resolved[googleID(t, a.Link)] = true
 				}

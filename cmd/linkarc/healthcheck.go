@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+// healthcheckTimeout bounds the whole check: a container's health probe
+// must answer well within its own interval.
+const healthcheckTimeout = 5 * time.Second
+
 // runHealthcheck is `linkarc healthcheck URL`: exit 0 when URL answers 200.
 // Container images without curl use it for their health checks.
 func runHealthcheck(ctx context.Context, args []string, io stdio) int {
@@ -14,7 +18,7 @@ func runHealthcheck(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintln(io.err, "Usage: linkarc healthcheck URL")
 		return exitUsage
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
 	if err != nil {

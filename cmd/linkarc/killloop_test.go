@@ -19,6 +19,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Environment of TestArchiveKillLoop, for longer runs (scripts/reliability.sh
@@ -180,20 +181,20 @@ func archiveContents(t *testing.T, dir string) map[string]string {
 		}
 		var v any
 		switch {
-		case strings.HasSuffix(info.Key, "/"+storage.MetaFile):
-			var m storage.ArticleMeta
+		case strings.HasSuffix(info.Key, "/"+record.MetaFile):
+			var m record.ArticleMeta
 			err = json.Unmarshal(data, &m)
 			m.FetchedAt, m.ResolveMethod = time.Time{}, ""
 			for i := range m.History {
 				m.History[i].CaptureID, m.History[i].FetchedAt = "", time.Time{}
 			}
 			v = m
-		case strings.HasPrefix(info.Key, storage.DigestsPrefix):
-			var d storage.DigestRecord
+		case strings.HasPrefix(info.Key, record.DigestsPrefix):
+			var d record.DigestRecord
 			err = json.Unmarshal(data, &d)
 			d.ArchivedAt = time.Time{}
 			v = d
-		case strings.HasPrefix(info.Key, storage.CachePrefix):
+		case strings.HasPrefix(info.Key, record.CachePrefix):
 			var e map[string]any
 			err = json.Unmarshal(data, &e)
 			delete(e, "resolved_at")

@@ -2,8 +2,10 @@
 // links to publisher URLs, fetches and extracts the articles politely, stores
 // them in a local directory or S3, and serves them in a read-only viewer.
 //
-// This package holds flags and wiring only; every behaviour lives in the
-// resolver, archive, storage and viewer packages.
+// This package holds flags and wiring only, one file per subcommand
+// (archive.go, resolve.go, serve.go, healthcheck.go) and the flag groups
+// they share (flags.go); every behaviour, and every default, lives in the
+// archive, resolver, storage and viewer packages.
 package main
 
 import (
@@ -13,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/linkarc/linkarc/internal/buildinfo"
 )
 
 // Exit statuses shared by every subcommand (documented in the README).
@@ -74,7 +78,7 @@ func run(ctx context.Context, args []string, io stdio) int {
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], io)
 	case "version", "-version", "--version":
-		fmt.Fprintln(io.out, "linkarc", version())
+		fmt.Fprintln(io.out, "linkarc", buildinfo.Version())
 		return exitOK
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(io.out, usage)

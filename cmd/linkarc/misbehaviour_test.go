@@ -19,6 +19,7 @@ import (
 	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
@@ -37,11 +38,11 @@ type misbehaviour struct {
 	name    string
 	handler func(tb testing.TB) http.HandlerFunc
 	status  string // in meta.json and the report
-	reason  string
+	reason  record.Reason
 	// requests is how many page requests the host must see; 0: not checked.
 	requests int
 	// check, if set, looks further at the stored article.
-	check func(t *testing.T, s storage.Store, m storage.ArticleMeta, p *archivetest.Publisher)
+	check func(t *testing.T, s storage.Store, m record.ArticleMeta, p *archivetest.Publisher)
 }
 
 var misbehaviours = []misbehaviour{
@@ -50,7 +51,7 @@ var misbehaviours = []misbehaviour{
 		handler: func(testing.TB) http.HandlerFunc {
 			return refuseOnce(func(h http.Header) { h.Set("Retry-After", "1") })
 		},
-		status: storage.StatusOK, requests: 2,
+		status: record.StatusOK, requests: 2,
 		check: waitedAtLeast(time.Second),
 	},
 	{
@@ -58,7 +59,7 @@ var misbehaviours = []misbehaviour{
 		handler: func(testing.TB) http.HandlerFunc {
 			return refuseOnce(func(h http.Header) { h.Set("Retry-After", time.Now().Add(2*time.Second).UTC().Format(http.TimeFormat)) })
 		},
-		status: storage.StatusOK, requests: 2,
+		status: record.StatusOK, requests: 2,
 		check: waitedAtLeast(time.Second), // the date has whole seconds: 1 to 2s
 	},
 	{
@@ -69,7 +70,7 @@ var misbehaviours = []misbehaviour{
 				http.Error(w, "slow down", http.StatusTooManyRequests)
 			}
 		},
-		status: storage.StatusFailed, reason: "http_429", requests: 1,
+		status: record.StatusFailed, reason: "http_429", requests: 1,
 		check: errorSays("--max-retry-after"),
 	},
 	{
@@ -77,13 +78,13 @@ var misbehaviours = []misbehaviour{
 		handler: func(testing.TB) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) { http.Error(w, "busy", http.StatusServiceUnavailable) }
 		},
-		status: storage.StatusFailed, reason: "http_503", requests: 1 + mbRetries,
+		status: record.StatusFailed, reason: "http_503", requests: 1 + mbRetries,
 	},
 	{
 		name:    "connection reset",
 		handler: func(tb testing.TB) http.HandlerFunc { return hijack(tb, func(c *net.TCPConn) { c.SetLinger(0) }) },
-		status:  storage.StatusFailed, reason: archive.ReasonConnection,
-		check: func(t *testing.T, _ storage.Store, _ storage.ArticleMeta, p *archivetest.Publisher) {
+		status:  record.StatusFailed, reason: record.ReasonNetwork,
+		check: func(t *testing.T, _ storage.Store, _ record.ArticleMeta, p *archivetest.Publisher) {
 			// net/http itself resends a GET once when a kept-alive
 			// connection fails before any answer, so an attempt may
 			// arrive twice.
@@ -97,7 +98,7 @@ var misbehaviours = []misbehaviour{
 		handler: func(testing.TB) http.HandlerFunc {
 			return func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }
 		},
-		status: storage.StatusFailed, reason: archive.ReasonTimeout, requests: 1 + mbRetries,
+		status: record.StatusFailed, reason: record.ReasonTimeout, requests: 1 + mbRetries,
 		check: errorSays("--read-timeout"),
 	},
 	{
@@ -114,7 +115,7 @@ var misbehaviours = []misbehaviour{
 				}
 			}
 		},
-		status: storage.StatusFailed, reason: archive.ReasonTimeout, requests: 1 + mbRetries,
+		status: record.StatusFailed, reason: record.ReasonTimeout, requests: 1 + mbRetries,
 		check: errorSays("--timeout"),
 	},
 	{
@@ -128,8 +129,8 @@ var misbehaviours = []misbehaviour{
 				http.Redirect(w, r, next, http.StatusFound)
 			}
 		},
-		status: storage.StatusFailed, reason: archive.ReasonRedirectLoop,
-		check: func(t *testing.T, _ storage.Store, m storage.ArticleMeta, _ *archivetest.Publisher) {
+		status: record.StatusFailed, reason: record.ReasonRedirectLoop,
+		check: func(t *testing.T, _ storage.Store, m record.ArticleMeta, _ *archivetest.Publisher) {
 			if len(m.RedirectChain) < 3 {
 				t.Errorf("redirect chain %v not recorded", m.RedirectChain)
 			}
@@ -143,17 +144,17 @@ var misbehaviours = []misbehaviour{
 				http.Redirect(w, r, fmt.Sprintf("/next/%d", n.Add(1)), http.StatusFound)
 			}
 		},
-		status: storage.StatusFailed, reason: archive.ReasonTooManyRedirects, requests: 1 + 5,
+		status: record.StatusFailed, reason: record.ReasonTooManyRedirects, requests: 1 + 5,
 	},
 	{
 		name:    "2 GB body with its Content-Length",
 		handler: func(testing.TB) http.HandlerFunc { return hugeBody(true) },
-		status:  storage.StatusFailed, reason: archive.ReasonTooLarge, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonTooLarge, requests: 1,
 	},
 	{
 		name:    "2 GB body, chunked",
 		handler: func(testing.TB) http.HandlerFunc { return hugeBody(false) },
-		status:  storage.StatusFailed, reason: archive.ReasonTooLarge, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonTooLarge, requests: 1,
 		check: errorSays("--max-body"),
 	},
 	{
@@ -166,7 +167,7 @@ var misbehaviours = []misbehaviour{
 				w.Write(bomb)
 			}
 		},
-		status: storage.StatusFailed, reason: archive.ReasonTooLarge, requests: 1,
+		status: record.StatusFailed, reason: record.ReasonTooLarge, requests: 1,
 	},
 	{
 		name: "Content-Length longer than the body",
@@ -175,7 +176,7 @@ var misbehaviours = []misbehaviour{
 				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000\r\n\r\n<html><body><p>only the start")
 			})
 		},
-		status: storage.StatusFailed, reason: archive.ReasonTruncated, requests: 1 + mbRetries,
+		status: record.StatusFailed, reason: record.ReasonTruncated, requests: 1 + mbRetries,
 	},
 	{
 		name: "windows-1251 page labelled UTF-8",
@@ -186,10 +187,10 @@ var misbehaviours = []misbehaviour{
 				w.Write(page)
 			}
 		},
-		status: storage.StatusOK, requests: 1,
-		check: func(t *testing.T, s storage.Store, m storage.ArticleMeta, _ *archivetest.Publisher) {
-			text := string(storagetest.ReadObject(t, s, storage.ArticleKey(m.Slug, storage.TextFile)))
-			raw := string(storagetest.ReadObject(t, s, storage.ArticleKey(m.Slug, storage.RawFile)))
+		status: record.StatusOK, requests: 1,
+		check: func(t *testing.T, s storage.Store, m record.ArticleMeta, _ *archivetest.Publisher) {
+			text := string(storagetest.ReadObject(t, s, record.ArticleKey(m.Slug, record.TextFile)))
+			raw := string(storagetest.ReadObject(t, s, record.ArticleKey(m.Slug, record.RawFile)))
 			if m.Charset != "windows-1251" || !strings.Contains(text, "Городской совет") ||
 				raw != string(readFile(t, "../../testdata/fetch/ru.windows-1251.html")) {
 				t.Errorf("charset %q, text %.80q: want windows-1251 decoded, raw bytes kept as received", m.Charset, text)
@@ -201,22 +202,22 @@ var misbehaviours = []misbehaviour{
 		handler: func(testing.TB) http.HandlerFunc {
 			return serve("application/pdf", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")
 		},
-		status: storage.StatusFailed, reason: archive.ReasonNotHTML, requests: 1,
+		status: record.StatusFailed, reason: record.ReasonNotHTML, requests: 1,
 	},
 	{
 		name:    "PDF labelled text/html",
 		handler: func(testing.TB) http.HandlerFunc { return serve("text/html", "%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n") },
-		status:  storage.StatusFailed, reason: archive.ReasonNotHTML, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonNotHTML, requests: 1,
 	},
 	{
 		name:    "image",
 		handler: func(testing.TB) http.HandlerFunc { return serve("image/png", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR") },
-		status:  storage.StatusFailed, reason: archive.ReasonNotHTML, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonNotHTML, requests: 1,
 	},
 	{
 		name:    "image labelled text/html",
 		handler: func(testing.TB) http.HandlerFunc { return serve("text/html", "GIF89a\x01\x00\x01\x00\x80\x00\x00") },
-		status:  storage.StatusFailed, reason: archive.ReasonNotHTML, requests: 1,
+		status:  record.StatusFailed, reason: record.ReasonNotHTML, requests: 1,
 	},
 }
 
@@ -283,15 +284,15 @@ func TestArchivePublisherMisbehaviour(t *testing.T) {
 	for i, mb := range misbehaviours {
 		t.Run(mb.name, func(t *testing.T) {
 			a := w.Articles[i]
-			m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
+			m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
 			if m.Status != mb.status || m.Reason != mb.reason {
 				t.Errorf("meta.json: status %q reason %q (%s); want %q %q", m.Status, m.Reason, m.Error, mb.status, mb.reason)
 			}
 			f, inReport := reported[m.Slug]
 			switch {
-			case mb.status == storage.StatusOK && inReport:
+			case mb.status == record.StatusOK && inReport:
 				t.Errorf("report lists it as failed: %+v", f)
-			case mb.status != storage.StatusOK && (!inReport || f.Status != mb.status || f.Reason != mb.reason || f.Error == "" || m.Error == ""):
+			case mb.status != record.StatusOK && (!inReport || f.Status != mb.status || f.Reason != mb.reason || f.Error == "" || m.Error == ""):
 				t.Errorf("report entry %+v (present %v), meta error %q; want %s/%s with the error", f, inReport, m.Error, mb.status, mb.reason)
 			}
 			if got := len(a.Host.Arrivals(false)); mb.requests != 0 && got != mb.requests {
@@ -304,13 +305,13 @@ func TestArchivePublisherMisbehaviour(t *testing.T) {
 	}
 	good := 0
 	for _, a := range w.Articles[n:] {
-		m := readMeta(t, store, archive.ArticleSlug(a.Title, a.Publisher))
-		if m.Status != storage.StatusOK {
+		m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
+		if m.Status != record.StatusOK {
 			t.Errorf("good article %s on %s: %s %s (%s)", m.Slug, a.Host.Host, m.Status, m.Reason, m.Error)
 		}
 		good++
 	}
-	if want := goodHosts * goodPerHost; good != want || rep.Counts[storage.StatusOK] != want+countOK() {
+	if want := goodHosts * goodPerHost; good != want || rep.Counts[record.StatusOK] != want+countOK() {
 		t.Errorf("%d good articles checked, report counts %v; want %d good ok", good, rep.Counts, want)
 	}
 }
@@ -319,7 +320,7 @@ func TestArchivePublisherMisbehaviour(t *testing.T) {
 func countOK() int {
 	n := 0
 	for _, mb := range misbehaviours {
-		if mb.status == storage.StatusOK {
+		if mb.status == record.StatusOK {
 			n++
 		}
 	}
@@ -377,8 +378,8 @@ var recoveredPage = []byte(`<!DOCTYPE html><html><head><title>Council approves t
 	`</article></body></html>`)
 
 // waitedAtLeast checks that the host's two page requests were d apart.
-func waitedAtLeast(d time.Duration) func(*testing.T, storage.Store, storage.ArticleMeta, *archivetest.Publisher) {
-	return func(t *testing.T, _ storage.Store, _ storage.ArticleMeta, p *archivetest.Publisher) {
+func waitedAtLeast(d time.Duration) func(*testing.T, storage.Store, record.ArticleMeta, *archivetest.Publisher) {
+	return func(t *testing.T, _ storage.Store, _ record.ArticleMeta, p *archivetest.Publisher) {
 		arr := p.Arrivals(false)
 		if len(arr) == 2 && arr[1].At.Sub(arr[0].At) < d-20*time.Millisecond {
 			t.Errorf("retried %v after the 429, want Retry-After honoured (>= %v)", arr[1].At.Sub(arr[0].At), d)
@@ -386,8 +387,8 @@ func waitedAtLeast(d time.Duration) func(*testing.T, storage.Store, storage.Arti
 	}
 }
 
-func errorSays(want string) func(*testing.T, storage.Store, storage.ArticleMeta, *archivetest.Publisher) {
-	return func(t *testing.T, _ storage.Store, m storage.ArticleMeta, _ *archivetest.Publisher) {
+func errorSays(want string) func(*testing.T, storage.Store, record.ArticleMeta, *archivetest.Publisher) {
+	return func(t *testing.T, _ storage.Store, m record.ArticleMeta, _ *archivetest.Publisher) {
 		if !strings.Contains(m.Error, want) {
 			t.Errorf("error %q does not mention %s", m.Error, want)
 		}

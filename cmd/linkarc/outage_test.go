@@ -11,6 +11,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // TestArchiveStoreOutage stops the real MinIO in the middle of `linkarc
@@ -96,7 +97,7 @@ func TestArchiveStoreOutage(t *testing.T) {
 		// unfinished although it is stored, and the re-run skips it. So
 		// the store may hold a few (at most one per store worker) more
 		// articles than the report says ok, never fewer.
-		if ok := rep.Counts[storage.StatusOK]; c.Articles < ok || c.Articles > ok+storeWorkers ||
+		if ok := rep.Counts[record.StatusOK]; c.Articles < ok || c.Articles > ok+storeWorkers ||
 			ok+rep.Unfinished != len(w.Articles) {
 			t.Errorf("%d articles stored, report: %d ok and %d unfinished, of %d", c.Articles, ok, rep.Unfinished, len(w.Articles))
 		}
@@ -119,11 +120,11 @@ func TestArchiveStoreOutage(t *testing.T) {
 func checkNoOrphans(t *testing.T, s storage.Store) {
 	t.Helper()
 	dirs, metas := map[string]bool{}, map[string]bool{}
-	err := s.List(context.Background(), storage.ArticlesPrefix, func(info storage.Info) error {
-		rest := strings.TrimPrefix(info.Key, storage.ArticlesPrefix)
+	err := s.List(context.Background(), record.ArticlesPrefix, func(info storage.Info) error {
+		rest := strings.TrimPrefix(info.Key, record.ArticlesPrefix)
 		slug, name, _ := strings.Cut(rest, "/")
 		dirs[slug] = true
-		if name == storage.MetaFile {
+		if name == record.MetaFile {
 			metas[slug] = true
 		}
 		return nil

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/resolver"
+	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // runResolve is `linkarc resolve`: flags and wiring; the work is
@@ -26,6 +28,9 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 		"input in input order; a failed input prints an empty line and its reason on stderr. With no URL,\n"+
 		"or '-', reads one URL per line from stdin. Exit status: 0 all resolved, 1 some failed, 2 usage or\n"+
 		"configuration error, 3 Google rate-limited the run (re-run later: resolved links are cached).", io)
+	cfg.storeFlags(fs)
+	cfg.networkFlags(fs)
+	cfg.googleFlags(fs)
 	jsonOut := fs.Bool("json", false,
 		`print JSON Lines {"input","url","method","error","error_kind"} (+ "chain" for generic redirects) instead of bare URLs`)
 	noCache := fs.Bool("no-cache", false,
@@ -54,7 +59,7 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 	if *noCache {
 		opts.Cache = resolver.NewMemoryCache()
 	} else {
-		store, err := cfg.openStore(ctx, io.getenv, logger)
+		store, err := cfg.openStore(ctx, io.getenv, storage.RetryOptions{}, logger)
 		if err != nil {
 			fmt.Fprintf(io.err, "linkarc resolve: %v (pass --no-cache to resolve without a store)\n", err)
 			return exitUsage
@@ -74,9 +79,9 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 	for _, r := range results {
 		if r.Err != nil {
 			failed++
-			if r.Err.Kind == resolver.KindRateLimited {
+			if r.Err.Kind == record.ReasonRateLimited {
 				limited++
-			} else if r.Err.Kind != resolver.KindCanceled {
+			} else if r.Err.Kind != record.ReasonCanceled {
 				fmt.Fprintf(io.err, "linkarc resolve: %s: %s [%s]\n", r.Input, r.Err.Error(), r.Err.Kind)
 			}
 		}
@@ -96,7 +101,8 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "linkarc resolve: interrupted; %d of %d inputs were not resolved\n", failed, len(results))
 		return exitInterrupted
 	case res.RateLimited():
-		resume := "re-run the same command later (Google's lockout often lasts an hour): links already resolved are cached in " + cfg.store + ", so it resumes where this run stopped"
+		spec, _ := cfg.storeSpec()
+		resume := "re-run the same command later (Google's lockout often lasts an hour): links already resolved are cached in " + spec + ", so it resumes where this run stopped"
 		if *noCache {
 			resume = "re-run later; without --no-cache, resolved links would be cached and a re-run would resume where this run stopped"
 		}
@@ -144,12 +150,12 @@ func resolveInputs(args []string, stdin io.Reader) ([]string, error) {
 // jsonResult is one line of --json output. Every key but chain is always
 // present (empty when it does not apply), so consumers need no null checks.
 type jsonResult struct {
-	Input     string   `json:"input"`
-	URL       string   `json:"url"`
-	Method    string   `json:"method"`
-	Error     string   `json:"error"`
-	ErrorKind string   `json:"error_kind"`
-	Chain     []string `json:"chain,omitempty"`
+	Input     string        `json:"input"`
+	URL       string        `json:"url"`
+	Method    string        `json:"method"`
+	Error     string        `json:"error"`
+	ErrorKind record.Reason `json:"error_kind"`
+	Chain     []string      `json:"chain,omitempty"`
 }
 
 func writeJSONResult(w io.Writer, r resolver.Result) {

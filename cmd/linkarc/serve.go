@@ -12,8 +12,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"time"
 
+	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/viewer"
 )
 
@@ -24,13 +24,15 @@ const indexInMemory = "memory"
 // runServe is `linkarc serve`: the read-only web viewer over the store.
 func runServe(ctx context.Context, args []string, io stdio) int {
 	fs, c := newFlagSet("serve", "serve [flags]", io)
-	e := envReader{getenv: io.getenv, errs: &c.envErrs}
-	addr := fs.String("addr", e.str("LINKARC_ADDR", "127.0.0.1:8080"),
+	c.storeFlags(fs)
+	e := c.env
+	addr := fs.String("addr", e.str("LINKARC_ADDR", viewer.DefaultAddr),
 		"address to listen on; the default answers this machine only. Port 0 picks a free port (env LINKARC_ADDR)")
 	indexDir := fs.String("index-dir", e.str("LINKARC_INDEX_DIR", ""),
 		"directory for the search index, or \"memory\"; default: a directory per store under the user cache directory (env LINKARC_INDEX_DIR)")
-	refresh := fs.Duration("refresh-interval", e.dur("LINKARC_REFRESH_INTERVAL", time.Minute),
+	refresh := fs.Duration("refresh-interval", e.dur("LINKARC_REFRESH_INTERVAL", viewer.DefaultRefreshInterval),
 		"how often new and changed digests and articles are picked up from the store (env LINKARC_REFRESH_INTERVAL)")
+	positive(c, "refresh-interval", refresh)
 	hosts := fs.String("allowed-hosts", e.str("LINKARC_ALLOWED_HOSTS", ""),
 		"comma-separated host names the viewer answers to (defeats DNS rebinding); default: the loopback names when --addr is loopback, any otherwise (env LINKARC_ALLOWED_HOSTS)")
 	if err := c.parse(fs, args, io.err); err != nil {
@@ -44,21 +46,22 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 		fs.Usage()
 		return exitUsage
 	}
-	if *refresh <= 0 {
-		fmt.Fprintln(io.err, "linkarc serve: -refresh-interval must be > 0")
-		return exitUsage
-	}
 	log, err := c.logger(io.err)
 	if err != nil {
 		fmt.Fprintf(io.err, "linkarc serve: %v\n", err)
 		return exitUsage
 	}
-	store, err := c.openStore(ctx, io.getenv, log)
+	spec, err := c.storeSpec()
 	if err != nil {
-		fmt.Fprintf(io.err, "linkarc serve: open store %s: %v\n", c.store, err)
+		fmt.Fprintf(io.err, "linkarc serve: %v\n", err)
 		return exitUsage
 	}
-	dir, err := resolveIndexDir(*indexDir, c.store, io.getenv)
+	store, err := c.openStore(ctx, io.getenv, storage.RetryOptions{}, log)
+	if err != nil {
+		fmt.Fprintf(io.err, "linkarc serve: open store %s: %v\n", spec, err)
+		return exitUsage
+	}
+	dir, err := resolveIndexDir(*indexDir, spec, io.getenv)
 	if err != nil {
 		fmt.Fprintf(io.err, "linkarc serve: %v\n", err)
 		return exitUsage
@@ -89,7 +92,7 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 	}
 	defer srv.Close()
 
-	fmt.Fprintf(io.out, "linkarc serve: serving %s at %s\n", c.store, serveURL(tcp))
+	fmt.Fprintf(io.out, "linkarc serve: serving %s at %s\n", spec, serveURL(tcp))
 	if !loopback {
 		fmt.Fprintln(io.err, "linkarc serve: warning: listening beyond this machine; anyone who can reach",
 			*addr, "can read the archive (the viewer has no login)")

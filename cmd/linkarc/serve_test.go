@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // TestServeEndToEnd archives a digest folder with `linkarc archive`, then
@@ -83,7 +83,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}
 
 	a := w.Articles[0]
-	slug := archive.ArticleSlug(a.Title, a.Publisher)
+	slug := record.ArticleSlug(a.Title, a.Publisher)
 	firstWords := strings.Join(strings.Fields(a.Page.Text)[:6], " ")
 	checks := []struct {
 		path, host string
@@ -92,7 +92,7 @@ func TestServeEndToEnd(t *testing.T) {
 	}{
 		{"/", "", 200, "Digest 0 - Test News"},
 		{"/", "", 200, "Digest 1 - Test News"},
-		{"/digests/" + url.PathEscape(archive.Slugify("Digest 0 - Test News")), "", 200, a.Title},
+		{"/digests/" + url.PathEscape(record.Slugify("Digest 0 - Test News")), "", 200, a.Title},
 		{"/articles/" + slug, "", 200, a.Title},
 		{"/articles/" + slug, "", 200, firstWords[:20]},
 		{"/search?q=" + url.QueryEscape(a.Page.ID[:8]), "", 200, "/articles/" + slug},
@@ -160,6 +160,15 @@ func TestServeUsageErrors(t *testing.T) {
 		{"bad refresh env", []string{"LINKARC_REFRESH_INTERVAL=soon"}, []string{"serve", "--store", store}, "LINKARC_REFRESH_INTERVAL"},
 		{"extra argument", nil, []string{"serve", "--store", store, "somewhere"}, "unexpected arguments"},
 		{"unknown flag", nil, []string{"serve", "--port", "8080"}, "flag provided but not defined"},
+		// serve registers only the flags it reads: the resolver's and the
+		// fetcher's are unknown to it, not silently ignored.
+		{"resolver flag -gnews-base", nil, []string{"serve", "--store", store, "-gnews-base", "http://x.invalid"}, "flag provided but not defined: -gnews-base"},
+		{"resolver flag -hl", nil, []string{"serve", "--store", store, "-hl", "zz"}, "flag provided but not defined: -hl"},
+		{"resolver flag -gnews-interval", nil, []string{"serve", "--store", store, "-gnews-interval", "1s"}, "-gnews-interval"},
+		{"network flag -timeout", nil, []string{"serve", "--store", store, "-timeout", "1s"}, "flag provided but not defined: -timeout"},
+		{"network flag -user-agent", nil, []string{"serve", "--store", store, "-user-agent", "x"}, "flag provided but not defined: -user-agent"},
+		{"network flag -allow-private", nil, []string{"serve", "--store", store, "-allow-private"}, "flag provided but not defined: -allow-private"},
+		{"fetch flag -host-interval", nil, []string{"serve", "--store", store, "-host-interval", "1s"}, "flag provided but not defined: -host-interval"},
 		{"bad log level", nil, []string{"serve", "--store", store, "--log-level", "loud"}, "-log-level"},
 	}
 	for _, c := range cases {

@@ -16,6 +16,7 @@ import (
 	"github.com/linkarc/linkarc/internal/netguard/netguardtest"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // mustBeRefusedEarly stops the test before linkarc runs if the SSRF guard's
@@ -64,9 +65,9 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 		batch := archivetest.DigestItem{Title: "Resolved link to " + tg.Name, Publisher: "Hostile Feed", Link: google.NewArticle(batchURL)}
 		items = append(items, plain, via, batch)
 		wants = append(wants,
-			want{archive.ArticleSlug(plain.Title, plain.Publisher), plain.Link, tg.URL, "direct"},
-			want{archive.ArticleSlug(via.Title, via.Publisher), via.Link, viaURL, "offline"},
-			want{archive.ArticleSlug(batch.Title, batch.Publisher), batch.Link, batchURL, "batchexecute"})
+			want{record.ArticleSlug(plain.Title, plain.Publisher), plain.Link, tg.URL, "direct"},
+			want{record.ArticleSlug(via.Title, via.Publisher), via.Link, viaURL, "offline"},
+			want{record.ArticleSlug(batch.Title, batch.Publisher), batch.Link, batchURL, "batchexecute"})
 	}
 	digests := t.TempDir()
 	if _, err := archivetest.WriteDigest(digests, "hostile.md", "Hostile digest", time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC), items); err != nil {
@@ -93,9 +94,9 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	}
 	for _, w := range wants {
 		m := readMeta(t, store, w.slug)
-		if m.Status != storage.StatusFailed || m.Reason != archive.ReasonForbiddenAddress || m.URL != w.url || m.ResolveMethod != w.method {
+		if m.Status != record.StatusFailed || m.Reason != record.ReasonForbiddenAddress || m.URL != w.url || m.ResolveMethod != w.method {
 			t.Errorf("%s: status %q reason %q url %q method %q; want failed, %s, %s, %s (error %q)",
-				w.slug, m.Status, m.Reason, m.URL, m.ResolveMethod, archive.ReasonForbiddenAddress, w.url, w.method, m.Error)
+				w.slug, m.Status, m.Reason, m.URL, m.ResolveMethod, record.ReasonForbiddenAddress, w.url, w.method, m.Error)
 		}
 		// The early check's words: refused before any socket was opened.
 		if !strings.Contains(m.Error, "netguard: refusing") || !strings.Contains(m.Error, "--allow-private") || strings.Contains(m.Error, "dial tcp") {
@@ -104,7 +105,7 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 		if m.HTTPStatus != 0 || m.SHA256 != "" {
 			t.Errorf("%s: a response was recorded: HTTP %d, sha256 %q", w.slug, m.HTTPStatus, m.SHA256)
 		}
-		if _, err := store.Stat(t.Context(), storage.ArticleKey(w.slug, storage.RawFile)); !storage.IsNotExist(err) {
+		if _, err := store.Stat(t.Context(), record.ArticleKey(w.slug, record.RawFile)); !storage.IsNotExist(err) {
 			t.Errorf("%s: raw.html exists (stat: %v)", w.slug, err)
 		}
 	}
@@ -117,8 +118,8 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	if err := json.Unmarshal(data, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Articles != len(wants) || rep.Counts[storage.StatusFailed] != len(wants) || rep.ByReason[archive.ReasonForbiddenAddress] != len(wants) {
-		t.Errorf("report: %d articles, counts %v, by reason %v; want all %d failed as %s", rep.Articles, rep.Counts, rep.ByReason, len(wants), archive.ReasonForbiddenAddress)
+	if rep.Articles != len(wants) || rep.Counts[record.StatusFailed] != len(wants) || rep.ByReason[record.ReasonForbiddenAddress] != len(wants) {
+		t.Errorf("report: %d articles, counts %v, by reason %v; want all %d failed as %s", rep.Articles, rep.Counts, rep.ByReason, len(wants), record.ReasonForbiddenAddress)
 	}
 	failed := map[string]archive.ArticleFailure{}
 	for _, f := range rep.Failures {
@@ -126,8 +127,8 @@ func TestArchiveRefusesInternalTargets(t *testing.T) {
 	}
 	for _, w := range wants {
 		f, ok := failed[w.slug]
-		if !ok || f.Status != storage.StatusFailed || f.Reason != archive.ReasonForbiddenAddress || f.URL != w.url || f.Link != w.link {
-			t.Errorf("report failure for %s = %+v (listed %v); want failed %s for %s", w.slug, f, ok, archive.ReasonForbiddenAddress, w.url)
+		if !ok || f.Status != record.StatusFailed || f.Reason != record.ReasonForbiddenAddress || f.URL != w.url || f.Link != w.link {
+			t.Errorf("report failure for %s = %+v (listed %v); want failed %s for %s", w.slug, f, ok, record.ReasonForbiddenAddress, w.url)
 		}
 	}
 

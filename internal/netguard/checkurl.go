@@ -5,8 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"golang.org/x/net/idna"
 )
 
 // CheckURL refuses, before any request is made, a URL that linkarc must not
@@ -38,31 +36,6 @@ func checkScheme(u *url.URL) error {
 		return &ForbiddenError{Addr: u.Redacted(), Reason: "no host"}
 	}
 	return nil
-}
-
-// normalizeHost maps a host the way net/http and browsers do before using
-// it: lowercase, IDNA mapping for non-ASCII (which turns full-width digits
-// and ideographic full stops into ASCII), no trailing root dot.
-func normalizeHost(host string) string {
-	h := strings.ToLower(host)
-	if !isASCII(h) {
-		if a, err := idna.Lookup.ToASCII(h); err == nil {
-			h = a
-		}
-	}
-	if len(h) > 1 && strings.HasSuffix(h, ".") && !strings.Contains(h, ":") {
-		h = strings.TrimSuffix(h, ".")
-	}
-	return h
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // literalIP parses h as an IP address: standard IPv4/IPv6 first, then the

@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/linkarc/linkarc/internal/weburl"
 )
 
 func TestCheckURL(t *testing.T) {
@@ -194,7 +196,7 @@ func FuzzCheckURL(f *testing.F) {
 		if u.Hostname() == "" {
 			t.Fatalf("%q: empty host accepted", raw)
 		}
-		h := normalizeHost(u.Hostname())
+		h := weburl.Host(u)
 		ip, literal := literalIP(h)
 		if strict == nil && literal && !Allowed(ip) {
 			t.Fatalf("%q: literal %s accepted", raw, ip)

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/linkarc/linkarc/internal/weburl"
 )
 
 // Policy decides which destinations linkarc may connect to. The zero
@@ -69,7 +71,7 @@ func (p Policy) CheckURL(u *url.URL) error {
 		return nil
 	}
 	host := u.Hostname()
-	h := normalizeHost(host)
+	h := weburl.NormalizeHost(host)
 	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
 		return &ForbiddenError{Addr: host, Reason: "loopback name"}
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // GenerateOptions sizes a synthetic archive. The zero value gives 100
@@ -132,18 +133,18 @@ func Plan(opts GenerateOptions) *Generated {
 
 // plan builds the digest records and the description of the archive; the
 // articles' texts are made one at a time when they are written.
-func plan(opts GenerateOptions) (*Generated, []storage.DigestRecord) {
+func plan(opts GenerateOptions) (*Generated, []record.DigestRecord) {
 	words, pubs := NewLexicon(), strings.Fields(publishers)
 	gen := &Generated{Status: map[string]string{}}
-	var digests []storage.DigestRecord
+	var digests []record.DigestRecord
 	for start := 0; start < opts.Articles; start += opts.PerDigest {
 		n := len(digests)
 		day := opts.Start.AddDate(0, 0, n)
 		rng := rand.New(rand.NewPCG(opts.Seed, uint64(1<<40+n)))
-		d := storage.DigestRecord{
+		d := record.DigestRecord{
 			Slug:       fmt.Sprintf("%s-news-digest-%04d", day.Format("2006-01-02"), n+1),
 			SourceFile: fmt.Sprintf("digests/%s.md", day.Format("2006-01-02")),
-			FrontMatter: storage.FrontMatter{
+			FrontMatter: record.FrontMatter{
 				Title: fmt.Sprintf("News digest %d: %s", n+1, sentence(rng, words, 4, 6, false)),
 				Date:  day.Format("2006-01-02"),
 				Tags:  []string{"news", pick(rng, words)},
@@ -152,7 +153,7 @@ func plan(opts GenerateOptions) (*Generated, []storage.DigestRecord) {
 		}
 		for i := start; i < min(start+opts.PerDigest, opts.Articles); i++ {
 			m, _ := articleHead(opts, words, pubs, i)
-			d.Articles = append(d.Articles, storage.DigestArticle{
+			d.Articles = append(d.Articles, record.DigestArticle{
 				Slug: m.Slug, Title: m.Title, Publisher: m.Publisher,
 				GoogleNewsURL: m.GoogleNewsURL, URL: m.URL, Status: m.Status, Reason: m.Reason,
 			})
@@ -220,14 +221,14 @@ feed:
 // articleHead makes article i's meta.json, without the text-derived
 // fields. Each article has its own random stream, so any one can be made
 // without the others.
-func articleHead(opts GenerateOptions, words *Lexicon, pubs []string, i int) (storage.ArticleMeta, *rand.Rand) {
+func articleHead(opts GenerateOptions, words *Lexicon, pubs []string, i int) (record.ArticleMeta, *rand.Rand) {
 	rng := rand.New(rand.NewPCG(opts.Seed, uint64(i)))
 	day := opts.Start.AddDate(0, 0, i/opts.PerDigest)
 	pub := pubs[rng.IntN(len(pubs))]
 	title := sentence(rng, words, 6, 11, false)
 	slug := fmt.Sprintf("%s-%s-%06d", strings.ToLower(strings.Join(strings.Fields(title)[:3], "-")), pub, i+1)
 	u := fmt.Sprintf("https://www.%s.example/news/%s", pub, slug)
-	m := storage.ArticleMeta{
+	m := record.ArticleMeta{
 		Slug:          slug,
 		Title:         title,
 		Publisher:     publisherName(pub),
@@ -244,15 +245,15 @@ func articleHead(opts GenerateOptions, words *Lexicon, pubs []string, i int) (st
 		SiteName:      publisherName(pub),
 		PublishedTime: day.Add(-3 * time.Hour).Format(time.RFC3339),
 		Lang:          "en",
-		Status:        storage.StatusOK,
+		Status:        record.StatusOK,
 		Digests:       []string{fmt.Sprintf("%s-news-digest-%04d", day.Format("2006-01-02"), i/opts.PerDigest+1)},
 	}
 	switch r := rng.IntN(20); {
 	case r < 1: // failed: nothing fetched
-		m.Status, m.Reason, m.Error = storage.StatusFailed, "fetch failed", "dial tcp: connect: connection refused"
+		m.Status, m.Reason, m.Error = record.StatusFailed, "fetch failed", "dial tcp: connect: connection refused"
 		m.HTTPStatus, m.ArticleTitle, m.Byline = 0, "", ""
 	case r < 3: // blocked: a consent wall
-		m.Status, m.Reason = storage.StatusBlocked, "consent wall"
+		m.Status, m.Reason = record.StatusBlocked, "consent wall"
 	}
 	return m, rng
 }
@@ -263,9 +264,9 @@ func makeArticle(opts GenerateOptions, words *Lexicon, pubs []string, i int) Art
 	a := Article{Meta: m}
 	var paras []string
 	switch m.Status {
-	case storage.StatusFailed:
+	case record.StatusFailed:
 		return a
-	case storage.StatusBlocked:
+	case record.StatusBlocked:
 		paras = []string{"Before you continue, we use cookies and data to deliver and maintain our services."}
 	default:
 		for left := opts.Words; left > 0; {

@@ -13,12 +13,13 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Article is one article to write: its meta.json and its three documents.
 // Empty documents are not written (a failed capture has none).
 type Article struct {
-	Meta     storage.ArticleMeta
+	Meta     record.ArticleMeta
 	Raw      string // raw.html
 	Readable string // readable.html
 	Text     string // text.txt
@@ -30,8 +31,8 @@ type Article struct {
 
 // Capture is an earlier capture of an article.
 type Capture struct {
-	Meta     storage.ArticleMeta // Meta.Slug and Meta.FetchedAt as for the article
-	ID       string              // capture id, a path segment
+	Meta     record.ArticleMeta // Meta.Slug and Meta.FetchedAt as for the article
+	ID       string             // capture id, a path segment
 	Raw      string
 	Readable string
 	Text     string
@@ -45,26 +46,26 @@ func PutArticle(ctx context.Context, st storage.Store, a Article) error {
 		m := c.Meta
 		m.Slug = slug
 		fillRaw(&m, c.Raw)
-		docs := map[string]string{storage.RawFile: c.Raw, storage.ReadableFile: c.Readable, storage.TextFile: c.Text}
+		docs := map[string]string{record.RawFile: c.Raw, record.ReadableFile: c.Readable, record.TextFile: c.Text}
 		for name, body := range docs {
 			if body != "" {
-				if err := putString(ctx, st, storage.HistoryKey(slug, c.ID, name), body, contentType(name)); err != nil {
+				if err := putString(ctx, st, record.HistoryKey(slug, c.ID, name), body, contentType(name)); err != nil {
 					return err
 				}
 			}
 		}
-		if err := putJSON(ctx, st, storage.HistoryKey(slug, c.ID, storage.MetaFile), m); err != nil {
+		if err := putJSON(ctx, st, record.HistoryKey(slug, c.ID, record.MetaFile), m); err != nil {
 			return err
 		}
-		a.Meta.History = append(a.Meta.History, storage.CaptureRef{
+		a.Meta.History = append(a.Meta.History, record.CaptureRef{
 			CaptureID: c.ID, Status: m.Status, FetchedAt: m.FetchedAt, SHA256: m.SHA256,
 		})
 	}
 	for _, d := range []struct{ name, body string }{
-		{storage.RawFile, a.Raw}, {storage.ReadableFile, a.Readable}, {storage.TextFile, a.Text},
+		{record.RawFile, a.Raw}, {record.ReadableFile, a.Readable}, {record.TextFile, a.Text},
 	} {
 		if d.body != "" {
-			if err := putString(ctx, st, storage.ArticleKey(slug, d.name), d.body, contentType(d.name)); err != nil {
+			if err := putString(ctx, st, record.ArticleKey(slug, d.name), d.body, contentType(d.name)); err != nil {
 				return err
 			}
 		}
@@ -73,19 +74,19 @@ func PutArticle(ctx context.Context, st storage.Store, a Article) error {
 	if a.Meta.Digests == nil {
 		a.Meta.Digests = []string{}
 	}
-	return putJSON(ctx, st, storage.ArticleKey(slug, storage.MetaFile), a.Meta)
+	return putJSON(ctx, st, record.ArticleKey(slug, record.MetaFile), a.Meta)
 }
 
 // PutDigest writes a digest record, filling in Counts from its articles
 // when it has none.
-func PutDigest(ctx context.Context, st storage.Store, d storage.DigestRecord) error {
+func PutDigest(ctx context.Context, st storage.Store, d record.DigestRecord) error {
 	if d.Counts == nil {
 		d.Counts = map[string]int{}
 		for _, a := range d.Articles {
 			d.Counts[a.Status]++
 		}
 	}
-	return putJSON(ctx, st, storage.DigestKey(d.Slug), d)
+	return putJSON(ctx, st, record.DigestKey(d.Slug), d)
 }
 
 // PutRaw writes one object as it is, for tests that need a damaged record.
@@ -93,7 +94,7 @@ func PutRaw(ctx context.Context, st storage.Store, key, body string) error {
 	return putString(ctx, st, key, body, "application/octet-stream")
 }
 
-func fillRaw(m *storage.ArticleMeta, raw string) {
+func fillRaw(m *record.ArticleMeta, raw string) {
 	if raw == "" {
 		return
 	}
@@ -108,9 +109,9 @@ func fillRaw(m *storage.ArticleMeta, raw string) {
 
 func contentType(name string) string {
 	switch name {
-	case storage.RawFile, storage.ReadableFile:
+	case record.RawFile, record.ReadableFile:
 		return "text/html; charset=utf-8"
-	case storage.TextFile:
+	case record.TextFile:
 		return "text/plain; charset=utf-8"
 	default:
 		return "application/json"

@@ -1,0 +1,297 @@
+// Package charset turns the bytes of an HTML page into UTF-8 (ToUTF8),
+// reading its encoding from a byte order mark, the Content-Type header, a
+// <meta> declaration or, failing those, statistical sniffing. The fetcher
+// uses it for every page, and so can anything that re-extracts a stored
+// raw.html.
+package charset
+
+import (
+	"bytes"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/saintfish/chardet"
+	"golang.org/x/net/html"
+	htmlcharset "golang.org/x/net/html/charset"
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/htmlindex"
+	"golang.org/x/text/encoding/unicode"
+)
+
+// Where ToUTF8 found a page's encoding, for logs and tests.
+const (
+	charsetFromBOM     = "bom"
+	charsetFromHeader  = "header"
+	charsetFromMeta    = "meta"
+	charsetFromSniff   = "sniff"
+	charsetFromDefault = "default"
+)
+
+const (
+	// metaScanLimit bounds the search for <meta charset>. The HTML standard's
+	// prescan stops at 1024 bytes, but real pages often put the declaration
+	// after a long comment or inline script; stopping at <body> (or this many
+	// bytes) finds those without scanning whole pages.
+	metaScanLimit = 16 << 10
+	// sniffLimit bounds the bytes handed to the statistical detector.
+	sniffLimit = 64 << 10
+	// minSniffConfidence is the chardet confidence (0-100) below which a guess
+	// is not trusted and windows-1252, the web's legacy default, is used.
+	minSniffConfidence = 30
+)
+
+// ToUTF8 transcodes an HTML page to UTF-8 and names the encoding it was in
+// (its WHATWG name, e.g. "utf-8", "windows-1251", "shift_jis", "euc-kr").
+// raw is not modified. contentType is the response's Content-Type header,
+// possibly empty.
+//
+// The encoding is taken, in order, from a byte order mark, the header's
+// charset, a <meta> declaration, and finally statistical sniffing, with two
+// corrections for labels that are common lies on the web: a page labelled
+// with a legacy encoding whose bytes are valid, non-ASCII UTF-8 is UTF-8 (no
+// real legacy text is accidentally valid UTF-8), and a page labelled UTF-8
+// whose bytes are mostly not UTF-8 is sniffed instead. A generic Western
+// header label (ISO-8859-1, windows-1252, US-ASCII), usually a server
+// default, yields to a specific <meta> declaration.
+func ToUTF8(raw []byte, contentType string) (body []byte, name string) {
+	body, name, _ = toUTF8(raw, contentType)
+	return body, name
+}
+
+func toUTF8(raw []byte, contentType string) (body []byte, name, source string) {
+	enc, name, source := detectCharset(raw, contentType)
+	if name == "utf-8" {
+		b := bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
+		if utf8.Valid(b) {
+			return bytes.Clone(b), name, source
+		}
+		return bytes.ToValidUTF8(b, []byte("\uFFFD")), name, source
+	}
+	out, err := enc.NewDecoder().Bytes(raw)
+	if err != nil {
+		// Legacy decoders replace undecodable bytes rather than fail; an error
+		// here means the decoder itself gave up, so keep what can be kept.
+		return bytes.ToValidUTF8(raw, []byte("\uFFFD")), "utf-8", charsetFromDefault
+	}
+	return out, name, source
+}
+
+// detectCharset implements ToUTF8's precedence rules.
+func detectCharset(raw []byte, contentType string) (encoding.Encoding, string, string) {
+	if e, n, ok := bomEncoding(raw); ok {
+		return e, n, charsetFromBOM
+	}
+	he, hn := lookupCharset(Declared(contentType))
+	if hn == "utf-8" && utf8.Valid(raw) {
+		return he, hn, charsetFromHeader // the common case, without scanning for <meta>
+	}
+	var me encoding.Encoding
+	var mn string
+	if he == nil || isGenericWestern(hn) {
+		me, mn = lookupCharset(metaCharset(raw))
+		// The standard maps a UTF-16 label found inside the document to
+		// UTF-8: a page that could be read as ASCII to find the tag is not
+		// UTF-16.
+		if strings.HasPrefix(mn, "utf-16") {
+			me, mn = unicode.UTF8, "utf-8"
+		}
+	}
+
+	declared, dn, source := he, hn, charsetFromHeader
+	if he == nil || (me != nil && !isGenericWestern(mn)) {
+		declared, dn, source = me, mn, charsetFromMeta
+	}
+	if declared == nil {
+		return sniffCharset(raw)
+	}
+	switch {
+	case dn == "utf-8":
+		if mostlyUTF8(raw) {
+			return declared, dn, source
+		}
+		return sniffCharset(raw)
+	case strings.HasPrefix(dn, "utf-16"):
+		return declared, dn, source
+	case hasMultibyteUTF8(raw):
+		return unicode.UTF8, "utf-8", charsetFromSniff
+	}
+	return declared, dn, source
+}
+
+func bomEncoding(raw []byte) (encoding.Encoding, string, bool) {
+	switch {
+	case bytes.HasPrefix(raw, []byte("\xef\xbb\xbf")):
+		return unicode.UTF8, "utf-8", true
+	case bytes.HasPrefix(raw, []byte("\xfe\xff")):
+		return unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM), "utf-16be", true
+	case bytes.HasPrefix(raw, []byte("\xff\xfe")):
+		return unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM), "utf-16le", true
+	}
+	return nil, "", false
+}
+
+// lookupCharset maps a label to an encoding and its canonical WHATWG name;
+// unknown labels give nil.
+func lookupCharset(label string) (encoding.Encoding, string) {
+	if label == "" {
+		return nil, ""
+	}
+	e, name := htmlcharset.Lookup(label)
+	if e == nil {
+		return nil, ""
+	}
+	if n, err := htmlindex.Name(e); err == nil {
+		name = n
+	}
+	return e, name
+}
+
+func isGenericWestern(name string) bool {
+	// WHATWG maps iso-8859-1 and us-ascii labels to windows-1252.
+	return name == "windows-1252"
+}
+
+// Declared returns the charset label a Content-Type value declares, e.g.
+// "koi8-r" for `text/html; charset="koi8-r"`, or "" when it declares none.
+// It is lenient because mime.ParseMediaType rejects headers that browsers
+// accept (trailing semicolons, duplicate parameters).
+func Declared(contentType string) string {
+	i := indexASCIIFold(contentType, "charset=")
+	if i < 0 {
+		return ""
+	}
+	v := strings.TrimSpace(contentType[i+len("charset="):])
+	if j := strings.IndexAny(v, "; ,"); j >= 0 {
+		v = v[:j]
+	}
+	return strings.Trim(v, `"'`)
+}
+
+// indexASCIIFold is strings.Index ignoring ASCII case; needle must be
+// lower case. Unlike searching strings.ToLower(s), it keeps s's byte
+// offsets: ToLower turns each invalid UTF-8 byte into a 3-byte U+FFFD, and a
+// hostile header or <meta> could then make the offset point past the end.
+func indexASCIIFold(s, needle string) int {
+next:
+	for i := 0; i+len(needle) <= len(s); i++ {
+		for j := 0; j < len(needle); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				continue next
+			}
+		}
+		return i
+	}
+	return -1
+}
+
+// metaCharset finds a charset declared by <meta charset> or <meta
+// http-equiv="Content-Type" content="...; charset=..."> in the document's
+// head.
+func metaCharset(raw []byte) string {
+	if len(raw) > metaScanLimit {
+		raw = raw[:metaScanLimit]
+	}
+	z := html.NewTokenizer(bytes.NewReader(raw))
+	for {
+		switch z.Next() {
+		case html.ErrorToken:
+			return ""
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			switch string(name) {
+			case "body":
+				return ""
+			case "meta":
+				if !hasAttr {
+					continue
+				}
+				var cs, httpEquiv, content string
+				for {
+					k, v, more := z.TagAttr()
+					switch string(k) {
+					case "charset":
+						cs = string(v)
+					case "http-equiv":
+						httpEquiv = string(v)
+					case "content":
+						content = string(v)
+					}
+					if !more {
+						break
+					}
+				}
+				if cs = strings.TrimSpace(cs); cs != "" {
+					return cs
+				}
+				if strings.EqualFold(strings.TrimSpace(httpEquiv), "content-type") {
+					if cs := Declared(content); cs != "" {
+						return cs
+					}
+				}
+			}
+		}
+	}
+}
+
+// sniffCharset guesses the encoding of an undeclared (or wrongly declared)
+// page.
+func sniffCharset(raw []byte) (encoding.Encoding, string, string) {
+	if utf8.Valid(raw) {
+		return unicode.UTF8, "utf-8", charsetFromSniff
+	}
+	sample := raw
+	if len(sample) > sniffLimit {
+		sample = sample[:sniffLimit]
+	}
+	if r, err := chardet.NewHtmlDetector().DetectBest(sample); err == nil && r.Confidence >= minSniffConfidence {
+		label := r.Charset
+		if label == "GB-18030" { // chardet's spelling; not a WHATWG label
+			label = "gb18030"
+		}
+		if e, n := lookupCharset(label); e != nil && n != "utf-8" {
+			return e, n, charsetFromSniff
+		}
+	}
+	e, n := lookupCharset("windows-1252")
+	return e, n, charsetFromDefault
+}
+
+// mostlyUTF8 reports whether raw is UTF-8 with at most a few stray bytes:
+// pages declared UTF-8 sometimes carry a pasted fragment in another
+// encoding, and replacing those few bytes beats reading the whole page as
+// something else.
+func mostlyUTF8(raw []byte) bool {
+	var good, bad int
+	for len(raw) > 0 {
+		if raw[0] < utf8.RuneSelf {
+			raw = raw[1:]
+			continue
+		}
+		r, n := utf8.DecodeRune(raw)
+		if r == utf8.RuneError && n == 1 {
+			bad++
+		} else {
+			good++
+		}
+		raw = raw[n:]
+	}
+	return bad == 0 || bad*20 <= good
+}
+
+// hasMultibyteUTF8 reports whether raw is valid UTF-8 containing at least
+// one non-ASCII character.
+func hasMultibyteUTF8(raw []byte) bool {
+	if !utf8.Valid(raw) {
+		return false
+	}
+	for _, b := range raw {
+		if b >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,656 @@
+// Package digest finds and parses news digests: the folders of Markdown,
+// text or HTML files, each with YAML front matter and a list of article
+// links, that linkarc archives. A parsed Digest names its articles (Items)
+// in document order; a file that cannot be used at all is an *Error the
+// batch records and goes past.
+package digest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/storage/record"
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
+	"gopkg.in/yaml.v3"
+)
+
+// MaxSize is the largest digest file accepted, in bytes: Read reads no
+// more, and Parse refuses more. Real digests are a few kilobytes; anything
+// near this is not a digest.
+const MaxSize = 8 << 20
+
+// Read reads and parses one digest file. Errors are *Error.
+func Read(path string) (*Digest, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Path: path, Reason: err.Error(), Err: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxSize+1))
+	if err != nil {
+		return nil, &Error{Path: path, Reason: fmt.Sprintf("read: %v", err), Err: err}
+	}
+	return Parse(path, data)
+}
+
+// digestExts are the file extensions Find picks up in directories.
+var digestExts = []string{".html", ".markdown", ".md", ".txt"}
+
+// Digest is one parsed digest file.
+type Digest struct {
+	Path        string             `json:"path"` // as given to Parse
+	Slug        string             `json:"slug"` // see Parse
+	FrontMatter record.FrontMatter `json:"front_matter"`
+	Items       []Item             `json:"items"`             // in document order, at least one
+	Skipped     []SkippedItem      `json:"skipped,omitempty"` // links that were not usable, with why
+}
+
+// Item is one article a digest links to.
+type Item struct {
+	Title     string `json:"title"`     // link text, entities decoded, whitespace collapsed
+	Publisher string `json:"publisher"` // publisher name as the digest gives it
+	URL       string `json:"url"`       // the href, usually a Google News article URL
+}
+
+// Slug is the article slug of the item: record.ArticleSlug(Title, Publisher).
+func (it Item) Slug() string { return record.ArticleSlug(it.Title, it.Publisher) }
+
+// SkippedItem is a link in a digest that was not turned into an Item.
+type SkippedItem struct {
+	Title  string `json:"title,omitempty"`
+	URL    string `json:"url"`
+	Reason string `json:"reason"`
+}
+
+// Error reports a digest file that cannot be used at all, and why.
+// The batch records it and goes on with the other digests.
+type Error struct {
+	Path   string
+	Reason string
+	Err    error // underlying error, if any
+}
+
+// Error implements error.
+func (e *Error) Error() string { return fmt.Sprintf("digest %s: %s", e.Path, e.Reason) }
+
+// Unwrap returns the underlying error.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Parse parses a digest: YAML front matter between "---" lines, then
+// a body whose HTML list items (<li><a href=…>Title</a> <font>Publisher</font></li>)
+// become Items. Without list items, bare <a href> links are used; without
+// any link, the front matter's link becomes the one item, its title and
+// publisher taken from the front-matter title "Title - Publisher".
+// Links that are empty, relative, not http(s) or repeated are recorded in
+// Skipped.
+//
+// The digest's Slug is the front-matter slug when that is already a valid
+// slug (record.ValidSlug), else record.Slugify of the title, else of the file name.
+//
+// Files that are too large, binary, not UTF-8, lack front matter, have
+// invalid YAML or hold no usable link give a *Error.
+func Parse(path string, data []byte) (*Digest, error) {
+	fail := func(err error, format string, args ...any) (*Digest, error) {
+		return nil, &Error{Path: path, Reason: fmt.Sprintf(format, args...), Err: err}
+	}
+	if len(data) > MaxSize {
+		return fail(nil, "file is %d bytes, over the %d MiB limit for a digest", len(data), MaxSize>>20)
+	}
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return fail(nil, "binary data, not text (NUL byte at offset %d)", i)
+	}
+	if !utf8.Valid(data) {
+		return fail(nil, "not UTF-8 text (invalid byte sequence at offset %d)", invalidUTF8Offset(data))
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+
+	fmText, body, err := splitFrontMatter(data)
+	if err != nil {
+		return fail(nil, "%v", err)
+	}
+	fm, err := parseFrontMatter(fmText)
+	if err != nil {
+		return fail(err, "front matter: %v", err)
+	}
+	doc, err := html.Parse(bytes.NewReader(body))
+	if err != nil {
+		return fail(err, "body: %v", err)
+	}
+
+	d := &Digest{Path: path, FrontMatter: fm}
+	links := listLinks(doc)
+	if len(links) == 0 {
+		links = bareLinks(doc)
+	}
+	seen := map[string]int{}
+	for _, l := range links {
+		d.add(l, seen)
+	}
+	if len(d.Items) == 0 && strings.TrimSpace(fm.Link) != "" {
+		title, publisher := splitTitle(fm.Title)
+		d.add(link{href: fm.Link, title: title, publisher: publisher}, seen)
+	}
+	if len(d.Items) == 0 {
+		if len(d.Skipped) > 0 {
+			return fail(nil, "no usable links: %d skipped, the first because %s (%q)",
+				len(d.Skipped), d.Skipped[0].Reason, d.Skipped[0].URL)
+		}
+		return fail(nil, "no links: the body has no <a href> and the front matter no link")
+	}
+	d.Slug = digestSlug(path, fm)
+	return d, nil
+}
+
+// add turns a link into an Item, or records why it was skipped.
+func (d *Digest) add(l link, seen map[string]int) {
+	href := strings.TrimSpace(l.href)
+	if reason := hrefProblem(href); reason != "" {
+		d.Skipped = append(d.Skipped, SkippedItem{Title: l.title, URL: href, Reason: reason})
+		return
+	}
+	if n, dup := seen[href]; dup {
+		d.Skipped = append(d.Skipped, SkippedItem{Title: l.title, URL: href, Reason: fmt.Sprintf("duplicate of item %d", n)})
+		return
+	}
+	it := Item{Title: l.title, Publisher: l.publisher, URL: href}
+	if it.Title == "" {
+		it.Title = textnorm.CollapseSpace(href)
+	}
+	if it.Publisher == "" {
+		it.Publisher = textnorm.CollapseSpace(hostName(href))
+	}
+	d.Items = append(d.Items, it)
+	seen[href] = len(d.Items)
+}
+
+// hrefProblem says why href cannot be an article link, or returns "".
+func hrefProblem(href string) string {
+	if href == "" {
+		return "empty href"
+	}
+	u, err := url.Parse(href)
+	if err != nil {
+		return "unparsable URL"
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "http", "https":
+	case "":
+		return "not an absolute URL"
+	default:
+		return fmt.Sprintf("scheme %q is not http or https", u.Scheme)
+	}
+	host := u.Hostname()
+	if host == "" {
+		return "URL has no host"
+	}
+	if strings.ContainsFunc(host, func(r rune) bool {
+		return r <= ' ' || r == 0x7f || unicode.IsSpace(r) || strings.ContainsRune("<>\"{}|\\^`", r)
+	}) {
+		return "URL host is not valid"
+	}
+	return ""
+}
+
+// hostName is the host of an http(s) URL without "www.", the publisher
+// name of last resort.
+func hostName(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimPrefix(strings.ToLower(u.Hostname()), "www.")
+}
+
+// splitTitle splits a Google News title "Title - Publisher" at its last
+// " - "; titles themselves may contain " - ".
+func splitTitle(s string) (title, publisher string) {
+	s = textnorm.CollapseSpace(html.UnescapeString(s))
+	if i := strings.LastIndex(s, " - "); i > 0 {
+		return strings.TrimSpace(s[:i]), strings.TrimSpace(s[i+3:])
+	}
+	return s, ""
+}
+
+// digestSlug picks the digest's slug: the front-matter slug if it is valid
+// as it stands, else one made from the title, else from the file name.
+func digestSlug(path string, fm record.FrontMatter) string {
+	if record.ValidSlug(fm.Slug) {
+		return fm.Slug
+	}
+	if s, ok := record.SlugifyOK(fm.Title); ok {
+		return s
+	}
+	base := filepath.Base(path)
+	return record.Slugify(strings.TrimSuffix(base, filepath.Ext(base)))
+}
+
+func invalidUTF8Offset(b []byte) int {
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
+}
+
+// splitFrontMatter splits a digest into its YAML front matter and its body.
+// Front matter starts at the first non-blank line, which must be "---", and
+// ends at the next "---" or "..." line. The YAML is returned with the lines
+// before it blanked out, so YAML error line numbers are file line numbers.
+func splitFrontMatter(data []byte) (fm, body []byte, err error) {
+	rest := data
+	line := 0
+	nextLine := func() []byte {
+		i := bytes.IndexByte(rest, '\n')
+		var l []byte
+		if i < 0 {
+			l, rest = rest, nil
+		} else {
+			l, rest = rest[:i], rest[i+1:]
+		}
+		line++
+		return bytes.TrimRight(l, " \t\r")
+	}
+	for len(rest) > 0 {
+		l := nextLine()
+		if len(bytes.TrimSpace(l)) == 0 {
+			continue
+		}
+		if string(l) != "---" {
+			return nil, nil, errors.New("no front matter: the file must start with a --- line")
+		}
+		start, startLine := rest, line
+		for len(rest) > 0 {
+			before := rest
+			if l := nextLine(); string(l) == "---" || string(l) == "..." {
+				yamlText := start[:len(start)-len(before)]
+				prefixed := append(bytes.Repeat([]byte("\n"), startLine), yamlText...)
+				return prefixed, rest, nil
+			}
+		}
+		return nil, nil, fmt.Errorf("front matter opened on line %d is never closed with ---", startLine)
+	}
+	return nil, nil, errors.New("no front matter: the file is empty")
+}
+
+// parseFrontMatter decodes the YAML front matter tolerantly: keys match
+// case-insensitively, unknown keys are ignored, date is kept as written
+// (YAML date or string), tags and categories may be one string or a list.
+func parseFrontMatter(text []byte) (record.FrontMatter, error) {
+	var fm record.FrontMatter
+	var doc yaml.Node
+	if err := yaml.Unmarshal(text, &doc); err != nil {
+		return fm, fmt.Errorf("invalid YAML: %w", err)
+	}
+	if doc.Kind == 0 { // empty front matter
+		return fm, nil
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	root = resolveAlias(root)
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return fm, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return fm, fmt.Errorf("line %d: expected key: value pairs, got %s", root.Line, nodeKind(root))
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := resolveAlias(root.Content[i]), resolveAlias(root.Content[i+1])
+		var err error
+		switch strings.ToLower(k.Value) {
+		case "title":
+			fm.Title, err = scalar(v)
+		case "date":
+			fm.Date, err = scalar(v)
+		case "slug":
+			fm.Slug, err = scalar(v)
+		case "link":
+			fm.Link, err = scalar(v)
+		case "source":
+			fm.Source, err = scalar(v)
+		case "description":
+			fm.Description, err = scalar(v)
+		case "summary":
+			fm.Summary, err = scalar(v)
+		case "image":
+			fm.Image, err = scalar(v)
+		case "categories":
+			fm.Categories, err = stringList(v)
+		case "tags":
+			fm.Tags, err = stringList(v)
+		case "draft":
+			fm.Draft, err = boolean(v)
+		default:
+			continue // unknown keys are someone else's business
+		}
+		if err != nil {
+			return fm, fmt.Errorf("line %d: %s: %w", v.Line, k.Value, err)
+		}
+	}
+	return fm, nil
+}
+
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return n.Alias
+	}
+	return n
+}
+
+func nodeKind(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.ScalarNode:
+		return "a single value"
+	}
+	return "nothing usable"
+}
+
+// scalar returns a scalar's text as written (trimmed); null is "".
+func scalar(n *yaml.Node) (string, error) {
+	if n.Kind != yaml.ScalarNode {
+		return "", fmt.Errorf("expected a single value, got %s", nodeKind(n))
+	}
+	if n.Tag == "!!null" {
+		return "", nil
+	}
+	return strings.TrimSpace(n.Value), nil
+}
+
+// stringList accepts a single value or a list of values; empty ones drop.
+func stringList(n *yaml.Node) ([]string, error) {
+	if n.Kind == yaml.ScalarNode {
+		s, err := scalar(n)
+		if s == "" {
+			return nil, err
+		}
+		return []string{s}, err
+	}
+	if n.Kind != yaml.SequenceNode {
+		return nil, fmt.Errorf("expected a list, got %s", nodeKind(n))
+	}
+	var out []string
+	for _, c := range n.Content {
+		s, err := scalar(resolveAlias(c))
+		if err != nil {
+			return nil, fmt.Errorf("list item on line %d: %w", c.Line, err)
+		}
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// boolean accepts YAML 1.1 and 1.2 spellings of true and false.
+func boolean(n *yaml.Node) (bool, error) {
+	s, err := scalar(n)
+	if err != nil {
+		return false, err
+	}
+	switch strings.ToLower(s) {
+	case "", "false", "no", "n", "off", "0":
+		return false, nil
+	case "true", "yes", "y", "on", "1":
+		return true, nil
+	}
+	return false, fmt.Errorf("expected true or false, got %s", strconv.Quote(s))
+}
+
+// link is a link found in a digest body, before validation.
+type link struct{ href, title, publisher string }
+
+// listLinks returns the first link of every <li>, in document order, with
+// the publisher that follows it. A nested list's items are their own items.
+func listLinks(doc *html.Node) []link {
+	var out []link
+	for n := range doc.Descendants() {
+		if n.Type != html.ElementNode || n.DataAtom != atom.Li {
+			continue
+		}
+		if a := firstAnchor(n); a != nil {
+			out = append(out, linkFrom(n, a))
+		}
+	}
+	return out
+}
+
+// bareLinks returns every <a href> in the document, for digests whose body
+// is not a list.
+func bareLinks(doc *html.Node) []link {
+	var out []link
+	for n := range doc.Descendants() {
+		if isAnchor(n) && !insideAnchor(n) {
+			out = append(out, linkFrom(n.Parent, n))
+		}
+	}
+	return out
+}
+
+func isAnchor(n *html.Node) bool {
+	if n.Type != html.ElementNode || n.DataAtom != atom.A {
+		return false
+	}
+	_, ok := attr(n, "href")
+	return ok
+}
+
+func insideAnchor(n *html.Node) bool {
+	for p := n.Parent; p != nil; p = p.Parent {
+		if p.Type == html.ElementNode && p.DataAtom == atom.A {
+			return true
+		}
+	}
+	return false
+}
+
+// firstAnchor finds the first <a href> in li that is not inside a nested <li>.
+func firstAnchor(li *html.Node) *html.Node {
+	for c := li.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode || c.DataAtom == atom.Li {
+			continue
+		}
+		if isAnchor(c) {
+			return c
+		}
+		if a := firstAnchor(c); a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+func attr(n *html.Node, name string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Namespace == "" && a.Key == name {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// linkFrom builds the link for anchor a inside container.
+func linkFrom(container, a *html.Node) link {
+	href, _ := attr(a, "href")
+	title := textnorm.CollapseSpace(textOf(a))
+	if title == "" {
+		title = anchorLabel(a)
+	}
+	return link{href: href, title: title, publisher: publisherAfter(container, a)}
+}
+
+// anchorLabel names a link without text: its title attribute or the alt
+// text of an image in it.
+func anchorLabel(a *html.Node) string {
+	if t, ok := attr(a, "title"); ok && strings.TrimSpace(t) != "" {
+		return textnorm.CollapseSpace(t)
+	}
+	for n := range a.Descendants() {
+		if n.Type == html.ElementNode && n.DataAtom == atom.Img {
+			if alt, ok := attr(n, "alt"); ok && strings.TrimSpace(alt) != "" {
+				return textnorm.CollapseSpace(alt)
+			}
+		}
+	}
+	return ""
+}
+
+// publisherAfter finds the publisher that follows anchor a in container:
+// the text of the first <font> after it (Google News' markup), else the
+// text after it up to the next link, trimmed of separators. Nested list
+// items are not looked into; they are items of their own.
+func publisherAfter(container, a *html.Node) string {
+	var (
+		seen, done bool
+		after      strings.Builder
+		font       string
+	)
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil && !done; c = c.NextSibling {
+			switch {
+			case c == a:
+				seen = true
+				continue
+			case c.Type == html.ElementNode && (c.DataAtom == atom.Li || c.DataAtom == atom.Script || c.DataAtom == atom.Style):
+				continue
+			case !seen:
+			case c.Type == html.ElementNode && c.DataAtom == atom.Font:
+				if t := textnorm.CollapseSpace(textOf(c)); t != "" {
+					font, done = t, true
+					return
+				}
+			case isAnchor(c):
+				done = true
+				return
+			case c.Type == html.TextNode:
+				after.WriteString(c.Data)
+				after.WriteByte(' ')
+			}
+			walk(c)
+		}
+	}
+	walk(container)
+	if font != "" {
+		return font
+	}
+	return strings.Trim(textnorm.CollapseSpace(after.String()), " -–—|·•:,;")
+}
+
+// textOf concatenates the text inside n, leaving out scripts and styles.
+func textOf(n *html.Node) string {
+	var b strings.Builder
+	var walk func(n *html.Node)
+	walk = func(n *html.Node) {
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			switch {
+			case c.Type == html.TextNode:
+				b.WriteString(c.Data)
+			case c.Type == html.ElementNode && (c.DataAtom == atom.Script || c.DataAtom == atom.Style):
+			default:
+				walk(c)
+			}
+		}
+	}
+	walk(n)
+	return b.String()
+}
+
+// Find lists the digest files under roots: files given directly are
+// taken as they are; directories are walked recursively for .md, .txt,
+// .markdown and .html files (any case), skipping hidden files and
+// directories and not following symbolic links to directories. The result
+// is sorted and free of duplicates. A root or directory that cannot be read
+// yields a *Error in errs; the others are still listed.
+func Find(roots []string) (paths []string, errs []error) {
+	seen := map[string]bool{}
+	addPath := func(p string) {
+		p = filepath.Clean(p)
+		if !seen[p] {
+			seen[p] = true
+			paths = append(paths, p)
+		}
+	}
+	for _, root := range roots {
+		info, err := os.Stat(root)
+		if err != nil {
+			errs = append(errs, &Error{Path: root, Reason: "cannot read: " + pathErrReason(err), Err: err})
+			continue
+		}
+		if !info.IsDir() {
+			if !info.Mode().IsRegular() {
+				errs = append(errs, &Error{Path: root, Reason: "not a regular file"})
+				continue
+			}
+			addPath(root)
+			continue
+		}
+		err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, &Error{Path: p, Reason: "cannot read: " + pathErrReason(err), Err: err})
+				if d != nil && d.IsDir() && p != root {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if p != root && strings.HasPrefix(d.Name(), ".") {
+				if d.IsDir() {
+					return fs.SkipDir
+				}
+				return nil
+			}
+			if d.IsDir() || !slices.Contains(digestExts, strings.ToLower(filepath.Ext(p))) {
+				return nil
+			}
+			if d.Type()&fs.ModeSymlink != 0 {
+				fi, err := os.Stat(p)
+				if err != nil {
+					errs = append(errs, &Error{Path: p, Reason: "broken link: " + pathErrReason(err), Err: err})
+					return nil
+				}
+				if !fi.Mode().IsRegular() {
+					return nil
+				}
+			} else if !d.Type().IsRegular() {
+				return nil
+			}
+			addPath(p)
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, &Error{Path: root, Reason: "walk: " + err.Error(), Err: err})
+		}
+	}
+	slices.Sort(paths)
+	return paths, errs
+}
+
+// pathErrReason drops the path from an *fs.PathError, which Error
+// already carries.
+func pathErrReason(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}

@@ -1,0 +1,22 @@
+// Package archive is linkarc's batch pipeline: it turns folders of news
+// digests into a durable archive. The work itself is done by the packages
+// below it; this one plans a run, keeps the publishers' hosts apart, and
+// reports.
+//
+// A Run, in the order a reader meets it:
+//
+//	Run (archive.go)
+//	 ─► digests found and parsed: digest.Find, digest.Read
+//	 ─► plan (plan.go): links resolved a chunk at a time (package resolver),
+//	    merged when they lead to one publisher URL, given their slugs
+//	    (record.ArticleSlug), and skipped when the store already holds them ok
+//	 ─► one queue per publisher host, hosts in parallel (host.go)
+//	 ─► fetch.Fetcher.Fetch: robots.txt, politeness, redirects, retries
+//	 ─► extract.Extract, then extract.DetectJunk
+//	 ─► record.Writer.Write: content objects, history, meta.json last
+//	 ─► digest records, and the Report (report.go) and progress (progress.go)
+//
+// A store failure stops the run (nothing more is fetched); everything else,
+// from a broken digest to a page that failed, goes into the Report and the
+// batch goes on.
+package archive

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/resolver"
+	"github.com/linkarc/linkarc/storage"
+)
+
+// Flags are registered in groups, and each subcommand registers only the
+// groups it uses, so a flag means the same thing wherever it exists and a
+// flag a subcommand would ignore is a usage error there ("flag provided but
+// not defined"). Every default is the owning package's Default… constant.
+// Precedence: flag, then environment variable, then default.
+
+// config is what the flags and the environment say.
+type config struct {
+	name string // the subcommand, for messages
+
+	store    string // storeFlags
+	logLevel string // storeFlags
+
+	// networkFlags
+	timeout      time.Duration
+	userAgent    string
+	allowPrivate bool
+
+	// googleFlags
+	gnewsBase     string
+	gnewsInterval time.Duration
+	hl, gl, ceid  string
+
+	env     envReader
+	envErrs []error      // environment values that did not parse
+	checks  []func(*num) // the "0 means" checks of the numeric flags, run after parsing
+}
+
+// newFlagSet creates a subcommand's empty flag set.
+func newFlagSet(name, synopsis string, io stdio) (*flag.FlagSet, *config) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.err)
+	fs.Usage = func() {
+		fmt.Fprintf(io.err, "Usage: linkarc %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	c := &config{name: name}
+	c.env = envReader{getenv: io.getenv, errs: &c.envErrs}
+	return fs, c
+}
+
+// storeFlags registers where the archive is and how much to log: every
+// subcommand that opens a store has them.
+func (c *config) storeFlags(fs *flag.FlagSet) {
+	def, err := defaultStore(c.env.getenv)
+	if err != nil {
+		def = "" // reported if no --store or LINKARC_STORE is given
+	}
+	fs.StringVar(&c.store, "store", c.env.str("LINKARC_STORE", def),
+		"where the archive lives: a directory, or s3://BUCKET[/PREFIX] (endpoint from AWS_ENDPOINT_URL); default $XDG_DATA_HOME/linkarc, or ~/.local/share/linkarc (env LINKARC_STORE)")
+	fs.StringVar(&c.logLevel, "log-level", c.env.str("LINKARC_LOG_LEVEL", "warn"), "debug, info, warn or error (env LINKARC_LOG_LEVEL)")
+}
+
+// networkFlags registers what every request to the web shares.
+func (c *config) networkFlags(fs *flag.FlagSet) {
+	fs.DurationVar(&c.timeout, "timeout", c.env.dur("LINKARC_TIMEOUT", resolver.DefaultTimeout),
+		"timeout for one HTTP request, body included (env LINKARC_TIMEOUT)")
+	positive(c, "timeout", &c.timeout)
+	fs.StringVar(&c.userAgent, "user-agent", c.env.str("LINKARC_USER_AGENT", buildinfo.UserAgent()),
+		"User-Agent sent with every request (env LINKARC_USER_AGENT)")
+	fs.BoolVar(&c.allowPrivate, "allow-private", c.env.boolean("LINKARC_ALLOW_PRIVATE", false),
+		"allow requests to loopback and private addresses; off by default because links come from untrusted feeds (env LINKARC_ALLOW_PRIVATE=1)")
+}
+
+// googleFlags registers how Google News is asked.
+func (c *config) googleFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.gnewsBase, "gnews-base", c.env.str("LINKARC_GNEWS_BASE", resolver.DefaultGNewsBase),
+		"base URL of Google News; point it at a proxy or a test server (env LINKARC_GNEWS_BASE)")
+	fs.DurationVar(&c.gnewsInterval, "gnews-interval", c.env.dur("LINKARC_GNEWS_INTERVAL", resolver.DefaultInterval),
+		"minimum spacing between Google News requests; 0 means none (env LINKARC_GNEWS_INTERVAL)")
+	noneIfZero(c, "gnews-interval", &c.gnewsInterval)
+	fs.StringVar(&c.hl, "hl", c.env.str("LINKARC_HL", resolver.DefaultHL), "Google News UI language when the link has none (env LINKARC_HL)")
+	fs.StringVar(&c.gl, "gl", c.env.str("LINKARC_GL", resolver.DefaultGL), "Google News country when the link has none (env LINKARC_GL)")
+	fs.StringVar(&c.ceid, "ceid", c.env.str("LINKARC_CEID", resolver.DefaultCEID), "Google News edition when the link has none (env LINKARC_CEID)")
+}
+
+// parse parses args and reports configuration errors; a non-nil error means
+// exit status exitUsage (the message has been printed unless it is flag.ErrHelp).
+func (c *config) parse(fs *flag.FlagSet, args []string, w io.Writer) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	errs := c.envErrs
+	var n num
+	for _, check := range c.checks {
+		check(&n)
+	}
+	errs = append(errs, n.errs...)
+	if len(errs) > 0 {
+		err := errors.Join(errs...)
+		fmt.Fprintf(w, "linkarc %s: %v\n", c.name, err)
+		return err
+	}
+	return nil
+}
+
+// The "0 means" convention of every numeric flag: on the command line 0
+// means none where none makes sense (spacing, retries, redirects, the
+// store's retry budget) and is a usage error where it does not (timeouts,
+// concurrency, sizes); a negative value is always a usage error. The
+// packages' option structs say "none" with a negative value, since their
+// zero value means "the default": noneIfZero and positive are the one
+// mapping from the first convention to the second, applied in place after
+// parsing.
+
+// num collects the violations of the convention.
+type num struct{ errs []error }
+
+// noneIfZero registers a flag whose 0 means none: it becomes -1.
+func noneIfZero[T int | int64 | time.Duration](c *config, name string, v *T) {
+	c.checks = append(c.checks, func(n *num) { *v = toOption(n, name, *v, true) })
+}
+
+// positive registers a flag that must be greater than 0.
+func positive[T int | int64 | time.Duration](c *config, name string, v *T) {
+	c.checks = append(c.checks, func(n *num) { *v = toOption(n, name, *v, false) })
+}
+
+// toOption maps a flag value to the option value: negative refused; 0
+// refused, or -1 ("none") when zeroIsNone; the rest as is.
+func toOption[T int | int64 | time.Duration](n *num, name string, v T, zeroIsNone bool) T {
+	switch {
+	case v < 0:
+		n.errs = append(n.errs, fmt.Errorf("-%s must not be negative", name))
+	case v == 0 && zeroIsNone:
+		return -1
+	case v == 0:
+		n.errs = append(n.errs, fmt.Errorf("-%s must be greater than 0", name))
+	}
+	return v
+}
+
+// defaultStore is where the archive lives unless --store or LINKARC_STORE
+// says otherwise: $XDG_DATA_HOME/linkarc, or ~/.local/share/linkarc when
+// XDG_DATA_HOME is unset (or, as the XDG Base Directory specification asks,
+// not an absolute path). archive and serve find the same archive from any
+// folder, and no run writes into the source tree it is started from.
+func defaultStore(getenv func(string) string) (string, error) {
+	if d := getenv("XDG_DATA_HOME"); filepath.IsAbs(d) {
+		return filepath.Join(d, "linkarc"), nil
+	}
+	if home := getenv("HOME"); filepath.IsAbs(home) {
+		return filepath.Join(home, ".local", "share", "linkarc"), nil
+	}
+	return "", errors.New("no default store: neither XDG_DATA_HOME nor HOME is set; give --store or LINKARC_STORE")
+}
+
+// storeSpec is the store to open: --store, LINKARC_STORE or the default.
+func (c *config) storeSpec() (string, error) {
+	if c.store != "" {
+		return c.store, nil
+	}
+	return defaultStore(c.env.getenv)
+}
+
+// logger builds the slog logger the packages log to.
+func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", c.logLevel)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), nil
+}
+
+// openStore opens the configured store, taking S3 settings from the
+// environment the way the AWS tools do; retry (storage.RetryOptions, zero
+// for the defaults) says how failing S3 calls are retried, logged to logger.
+func (c *config) openStore(ctx context.Context, getenv func(string) string, retry storage.RetryOptions, logger *slog.Logger) (storage.Store, error) {
+	spec, err := c.storeSpec()
+	if err != nil {
+		return nil, err
+	}
+	s3 := storage.S3ConfigFromEnv(getenv)
+	s3.Retry = retry
+	s3.Retry.Logger = logger
+	return storage.Open(ctx, spec, s3)
+}
+
+// resolverOptions configures a resolver from the network and Google
+// flags, with its cache in store (when not nil) so that every machine
+// sharing the store shares the cache.
+func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resolver.Options {
+	opts := resolver.Options{
+		GNewsBase:    c.gnewsBase,
+		Interval:     c.gnewsInterval,
+		Timeout:      c.timeout,
+		UserAgent:    c.userAgent,
+		HL:           c.hl,
+		GL:           c.gl,
+		CEID:         c.ceid,
+		AllowPrivate: c.allowPrivate,
+		Logger:       logger,
+	}
+	if store != nil {
+		opts.Cache = resolver.NewStoreCache(store)
+	}
+	return opts
+}
+
+// envReader reads defaults from the environment, collecting parse errors
+// so that a bad value is reported as a configuration error, not ignored.
+type envReader struct {
+	getenv func(string) string
+	errs   *[]error
+}
+
+func (e envReader) str(name, def string) string {
+	if v := e.getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func (e envReader) dur(name string, def time.Duration) time.Duration {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		*e.errs = append(*e.errs, fmt.Errorf("%s=%q: not a duration like 1s or 500ms", name, v))
+		return def
+	}
+	return d
+}
+
+func (e envReader) boolean(name string, def bool) bool {
+	v := strings.TrimSpace(e.getenv(name))
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		*e.errs = append(*e.errs, fmt.Errorf("%s=%q: want 1, 0, true or false", name, v))
+		return def
+	}
+	return b
+}
+
+func (e envReader) integer(name string, def int) int {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		*e.errs = append(*e.errs, fmt.Errorf("%s=%q: not a whole number", name, v))
+		return def
+	}
+	return n
+}
+
+func (e envReader) size(name string, def int64) int64 {
+	v := e.getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		*e.errs = append(*e.errs, fmt.Errorf("%s=%q: %v", name, v, err))
+		return def
+	}
+	return n
+}
+
+// parseSize reads sizes like 16MiB, 512KiB, 1GB or a plain byte count.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	units := []struct {
+		suffix string
+		mult   int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000}, {"B", 1}}
+	mult := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 {
+		return 0, errors.New("not a size like 16MiB or 1048576")
+	}
+	return n * mult, nil
+}
+
+// sizeFlag is a flag.Value for byte sizes.
+type sizeFlag struct{ n *int64 }
+
+func (f sizeFlag) String() string {
+	switch {
+	case f.n == nil:
+		return "0"
+	case *f.n > 0 && *f.n%(1<<30) == 0:
+		return strconv.FormatInt(*f.n>>30, 10) + "GiB"
+	case *f.n > 0 && *f.n%(1<<20) == 0:
+		return strconv.FormatInt(*f.n>>20, 10) + "MiB"
+	case *f.n > 0 && *f.n%(1<<10) == 0:
+		return strconv.FormatInt(*f.n>>10, 10) + "KiB"
+	}
+	return strconv.FormatInt(*f.n, 10)
+}
+
+func (f sizeFlag) Set(s string) error {
+	n, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	*f.n = n
+	return nil
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestZeroMeans: the one "0 means" convention. 0 is none (-1 in the
+// packages' options) for spacing, retries, redirects and the store's retry
+// budget, and a usage error for timeouts, sizes and concurrency; negative
+// values are always usage errors.
+func TestZeroMeans(t *testing.T) {
+	var n num
+	if got := toOption(&n, "host-interval", time.Duration(0), true); got != -1 || len(n.errs) != 0 {
+		t.Errorf("none: %v, %v", got, n.errs)
+	}
+	if got := toOption(&n, "max-retries", 3, true); got != 3 || len(n.errs) != 0 {
+		t.Errorf("a value: %v, %v", got, n.errs)
+	}
+	toOption(&n, "timeout", time.Duration(0), false)
+	toOption(&n, "max-retries", -1, true)
+	toOption(&n, "max-body", int64(-5), false)
+	if len(n.errs) != 3 || !strings.Contains(n.errs[0].Error(), "-timeout must be greater than 0") ||
+		!strings.Contains(n.errs[1].Error(), "-max-retries must not be negative") {
+		t.Errorf("errors %v", n.errs)
+	}
+
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"archive", "--store", dir, "--connect-timeout", "0s", dir}, exitUsage, "-connect-timeout must be greater than 0"},
+		{[]string{"archive", "--store", dir, "--read-timeout", "0s", dir}, exitUsage, "-read-timeout must be greater than 0"},
+		{[]string{"archive", "--store", dir, "--timeout", "0s", dir}, exitUsage, "-timeout must be greater than 0"},
+		{[]string{"archive", "--store", dir, "--max-body", "0", dir}, exitUsage, "-max-body must be greater than 0"},
+		{[]string{"archive", "--store", dir, "--concurrency", "0", dir}, exitUsage, "-concurrency must be greater than 0"},
+		{[]string{"archive", "--store", dir, "--max-retries", "-1", dir}, exitUsage, "-max-retries must not be negative"},
+		{[]string{"archive", "--store", dir, "--host-interval", "-1s", dir}, exitUsage, "-host-interval must not be negative"},
+		{[]string{"resolve", "--no-cache", "--timeout", "0s", "x"}, exitUsage, "-timeout must be greater than 0"},
+		{[]string{"serve", "--store", dir, "--refresh-interval", "0s"}, exitUsage, "-refresh-interval must be greater than 0"},
+		// 0 where none makes sense: accepted (an empty folder archives nothing).
+		{[]string{"archive", "--store", dir, "--host-interval", "0", "--max-retries", "0", "--max-redirects", "0",
+			"--max-retry-after", "0", "--store-retry", "0", "--gnews-interval", "0", "--progress", "none", dir}, exitOK, ""},
+	} {
+		res := runLinkarc(t, nil, "", tc.args...)
+		if res.code != tc.code || !strings.Contains(res.stderr, tc.msg) {
+			t.Errorf("%q: exit %d, want %d; stderr %q lacks %q", tc.args, res.code, tc.code, res.stderr, tc.msg)
+		}
+	}
+}
+
+func TestDefaultStore(t *testing.T) {
+	for _, tc := range []struct {
+		env  []string
+		want string
+	}{
+		{[]string{"XDG_DATA_HOME=/data", "HOME=/home/u"}, "/data/linkarc"},
+		{[]string{"HOME=/home/u"}, "/home/u/.local/share/linkarc"},
+		{[]string{"XDG_DATA_HOME=relative/dir", "HOME=/home/u"}, "/home/u/.local/share/linkarc"}, // XDG: relative paths are invalid
+		{nil, ""},
+	} {
+		got, err := defaultStore(envLookup(tc.env))
+		if got != tc.want || (tc.want == "") != (err != nil) {
+			t.Errorf("defaultStore(%q) = %q, %v; want %q", tc.env, got, err, tc.want)
+		}
+	}
+}
+
+// TestArchiveDefaultStore: without --store or LINKARC_STORE the archive
+// lands in $XDG_DATA_HOME/linkarc, never in the working directory, and the
+// run says where; --store and LINKARC_STORE still win.
+func TestArchiveDefaultStore(t *testing.T) {
+	data, digests := t.TempDir(), t.TempDir()
+	res := runLinkarc(t, []string{"XDG_DATA_HOME=" + data, "HOME=/nonexistent"}, "", "archive", "--progress", "none", digests)
+	want := filepath.Join(data, "linkarc")
+	if res.code != exitOK || !strings.Contains(res.stderr, "linkarc archive: store "+want+"\n") {
+		t.Fatalf("exit %d, stderr %q; want the store %s named", res.code, res.stderr, want)
+	}
+	if fi, err := os.Stat(want); err != nil || !fi.IsDir() {
+		t.Errorf("default store not created: %v", err)
+	}
+	other := filepath.Join(t.TempDir(), "s")
+	res = runLinkarc(t, []string{"XDG_DATA_HOME=" + data, "LINKARC_STORE=" + other}, "", "archive", "--progress", "none", digests)
+	if !strings.Contains(res.stderr, "linkarc archive: store "+other+"\n") {
+		t.Errorf("LINKARC_STORE ignored: %q", res.stderr)
+	}
+	res = runLinkarc(t, nil, "", "archive", "--progress", "none", digests)
+	if res.code != exitUsage || !strings.Contains(res.stderr, "--store") {
+		t.Errorf("no HOME, no XDG_DATA_HOME: exit %d, stderr %q", res.code, res.stderr)
+	}
+}

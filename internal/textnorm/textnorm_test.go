@@ -1,0 +1,43 @@
+package textnorm
+
+import (
+	"testing"
+	"unicode/utf8"
+)
+
+func TestCollapseSpace(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                        "",
+		"  a  b\t\nc ":            "a b c",
+		"no\u00a0break\u2003em":   "no break em",
+		"one":                     "one",
+		"\n\t \u00a0":             "",
+		"Title\r\n  - Publisher ": "Title - Publisher",
+	} {
+		if got := CollapseSpace(in); got != want {
+			t.Errorf("CollapseSpace(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestShorten(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"exactly10!", 10, "exactly10!"},
+		{"abcdefghijk", 10, "abcdefghij…"},
+		{"новости", 5, "но…"}, // 2-byte letters: never half of one
+		{"日本語", 4, "日…"},
+		{"abc", 0, "…"},
+		{"", 0, ""},
+	}
+	for _, tt := range tests {
+		got := Shorten(tt.in, tt.n)
+		if got != tt.want || !utf8.ValidString(got) {
+			t.Errorf("Shorten(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

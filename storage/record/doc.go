@@ -1,0 +1,17 @@
+// Package record is the one owner of linkarc's archive format: what the
+// objects of a store are called and what they hold. The blob store
+// (package storage) only keeps bytes under keys; this package says which
+// keys an archive has and what the JSON under them means, so that the
+// archiver, the resolver's cache and the viewer read and write one format.
+//
+// Other tools read archives too, so the format changes only compatibly:
+// new fields and new reason values, never renamed ones.
+//
+//	articles/<slug>/meta.json                     ArticleMeta, written last
+//	articles/<slug>/raw.html                      the page exactly as received
+//	articles/<slug>/readable.html                 readable HTML (UTF-8)
+//	articles/<slug>/text.txt                      plain text (UTF-8)
+//	articles/<slug>/history/<capture-id>/...      earlier captures, same four names
+//	digests/<digest-slug>.json                    DigestRecord
+//	cache/gnews/<sha256 of the id>.json           the resolver's cache (GNewsCacheKey)
+package record

@@ -1,0 +1,143 @@
+package record
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path"
+	"time"
+)
+
+// Key prefixes and object names of the layout (see the package comment).
+const (
+	ArticlesPrefix = "articles/"
+	DigestsPrefix  = "digests/"
+	CachePrefix    = "cache/"
+
+	MetaFile     = "meta.json"
+	RawFile      = "raw.html"
+	ReadableFile = "readable.html"
+	TextFile     = "text.txt"
+	HistoryDir   = "history"
+)
+
+// ArticleKey is the key of one of an article's objects, e.g.
+// ArticleKey("some-slug", MetaFile) = "articles/some-slug/meta.json".
+func ArticleKey(slug, name string) string { return path.Join("articles", slug, name) }
+
+// HistoryKey is the key of an object of an earlier capture of an article.
+func HistoryKey(slug, captureID, name string) string {
+	return path.Join("articles", slug, HistoryDir, captureID, name)
+}
+
+// DigestKey is the key of a digest record.
+func DigestKey(digestSlug string) string { return "digests/" + digestSlug + ".json" }
+
+// gnewsCacheDir is where the resolver's cache entries live.
+const gnewsCacheDir = CachePrefix + "gnews/"
+
+// GNewsCacheKey returns the store key of the resolver's cache entry for a
+// Google News article id: "cache/gnews/<sha256 hex of the id>.json". Ids
+// are up to 8 KiB of base64, too long for some file systems' names, hence
+// the hash.
+func GNewsCacheKey(id string) string {
+	sum := sha256.Sum256([]byte(id))
+	return gnewsCacheDir + hex.EncodeToString(sum[:]) + ".json"
+}
+
+// GNewsCacheEntry is the resolver's cache entry for one Google News
+// article id, at GNewsCacheKey(ID): small JSON that any tool can read.
+type GNewsCacheEntry struct {
+	ID         string    `json:"id"`
+	URL        string    `json:"url"` // the publisher URL the id resolved to
+	ResolvedAt time.Time `json:"resolved_at"`
+}
+
+// Article statuses.
+const (
+	StatusOK      = "ok"      // fetched and extracted
+	StatusBlocked = "blocked" // fetched, but the page is a wall: consent, CAPTCHA, soft 404, paywall stub
+	StatusFailed  = "failed"  // not fetched or not extracted; Error says why
+)
+
+// ArticleMeta is meta.json: everything known about one capture of an article.
+type ArticleMeta struct {
+	Slug          string   `json:"slug"`
+	Title         string   `json:"title"`     // title as the digest gives it
+	Publisher     string   `json:"publisher"` // publisher name as the digest gives it
+	GoogleNewsURL string   `json:"google_news_url,omitempty"`
+	URL           string   `json:"url"` // publisher URL (resolved)
+	ResolveMethod string   `json:"resolve_method,omitempty"`
+	FinalURL      string   `json:"final_url,omitempty"` // after redirects
+	RedirectChain []string `json:"redirect_chain,omitempty"`
+
+	Status      string    `json:"status"`           // StatusOK, StatusBlocked or StatusFailed
+	Reason      Reason    `json:"reason,omitempty"` // why the status is not ok
+	Error       string    `json:"error,omitempty"`  // set when Status is not ok
+	HTTPStatus  int       `json:"http_status,omitempty"`
+	FetchedAt   time.Time `json:"fetched_at"`
+	ContentType string    `json:"content_type,omitempty"`
+	Charset     string    `json:"charset,omitempty"`
+
+	// Extracted metadata.
+	ArticleTitle  string `json:"article_title,omitempty"` // title found in the page
+	Byline        string `json:"byline,omitempty"`
+	SiteName      string `json:"site_name,omitempty"`
+	PublishedTime string `json:"published_time,omitempty"` // RFC 3339 where known
+	Lang          string `json:"lang,omitempty"`
+	Excerpt       string `json:"excerpt,omitempty"`
+	Image         string `json:"image,omitempty"`
+	WordCount     int    `json:"word_count"`
+
+	SHA256 string `json:"sha256,omitempty"` // of raw.html
+	Size   int64  `json:"size,omitempty"`   // bytes of raw.html
+
+	Digests []string `json:"digests"` // slugs of the digests that list this article
+
+	// History lists earlier captures, oldest first; their objects are under
+	// articles/<slug>/history/<CaptureID>/.
+	History []CaptureRef `json:"history,omitempty"`
+}
+
+// CaptureRef names an earlier capture kept in an article's history.
+type CaptureRef struct {
+	CaptureID string    `json:"capture_id"`
+	Status    string    `json:"status"`
+	FetchedAt time.Time `json:"fetched_at"`
+	SHA256    string    `json:"sha256,omitempty"`
+}
+
+// DigestRecord is digests/<digest-slug>.json.
+type DigestRecord struct {
+	Slug        string          `json:"slug"`
+	SourceFile  string          `json:"source_file"` // path as given on the command line
+	FrontMatter FrontMatter     `json:"front_matter"`
+	Articles    []DigestArticle `json:"articles"` // in digest order
+	ArchivedAt  time.Time       `json:"archived_at"`
+	Counts      map[string]int  `json:"counts"` // status -> number of articles
+}
+
+// FrontMatter is a digest's YAML front matter.
+type FrontMatter struct {
+	Title       string   `json:"title" yaml:"title"`
+	Date        string   `json:"date,omitempty" yaml:"date"`
+	Slug        string   `json:"slug,omitempty" yaml:"slug"`
+	Link        string   `json:"link,omitempty" yaml:"link"`
+	Source      string   `json:"source,omitempty" yaml:"source"`
+	Categories  []string `json:"categories,omitempty" yaml:"categories"`
+	Tags        []string `json:"tags,omitempty" yaml:"tags"`
+	Description string   `json:"description,omitempty" yaml:"description"`
+	Summary     string   `json:"summary,omitempty" yaml:"summary"`
+	Draft       bool     `json:"draft,omitempty" yaml:"draft"`
+	Image       string   `json:"image,omitempty" yaml:"image"`
+}
+
+// DigestArticle is one list item of a digest as archived.
+type DigestArticle struct {
+	Slug          string `json:"slug"`
+	Title         string `json:"title"`
+	Publisher     string `json:"publisher"`
+	GoogleNewsURL string `json:"google_news_url,omitempty"`
+	URL           string `json:"url,omitempty"` // publisher URL once resolved
+	Status        string `json:"status"`
+	Reason        Reason `json:"reason,omitempty"`
+}
