@@ -32,7 +32,8 @@ var arrows = []rule{
 	{"archive/fetch/...", []string{"archive/charset", "archive/fetch/...", "storage/record", "internal/..."}},
 	{"archive/extract", []string{"archive/charset", "storage/record", "internal/..."}},
 	{"archive/charset/...", []string{"archive/charset", "internal/..."}},
-	{"archive/warc", []string{"storage/record", "storage", "internal/..."}},
+	{"archive/warc/...", []string{"archive/warc", "internal/..."}},
+	{"archive/wacz", []string{"archive/warc", "internal/..."}},
 	{"archive", []string{"archive/digest", "archive/fetch", "archive/extract", "archive/charset", "archive/warc",
 		"resolver", "storage/record", "storage", "internal/..."}},
 
