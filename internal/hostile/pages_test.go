@@ -15,7 +15,7 @@ import (
 // shape is what a parsed page is made of.
 type shape struct {
 	nodes, elements, texts, links, depth int
-	attrBytes                           int
+	attrBytes                            int
 }
 
 func measure(t *testing.T, page []byte) shape {

@@ -23,7 +23,7 @@ type worker struct {
 	handlers map[string]bool
 	log      *crashLog // its stdout and stderr
 	jobCount int
-	dead     bool // reaped
+	dead     bool        // reaped
 	killed   atomic.Bool // by the pool
 	pool     *Pool
 }
