@@ -10,7 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -119,13 +122,18 @@ func TestHostileThroughPool(t *testing.T) {
 // machine slows both alike: a trivial job (echo of 1 KiB), and Extract on
 // every benchmark page, both with as many jobs at once as the pool has
 // workers (GOMAXPROCS). It reports jobs/s of each and their ratio, the
-// pool's overhead per job, and the largest peak RSS of a worker during
+// CPU time per job of each (this process and the workers: what a busy
+// machine does not distort), and the largest peak RSS of a worker during
 // one page.
 //
 //	go test ./archive/extractbench -run '^$' -bench Isolation -benchtime 3x
 func BenchmarkIsolation(b *testing.B) {
 	size := runtime.GOMAXPROCS(0)
-	p := procpool.New(context.Background(), procpool.Options{Size: size})
+	opts := procpool.Options{Size: size}
+	if v := os.Getenv("LINKARC_BENCH_WORKER_GOGC"); v != "" {
+		opts.Env = []string{"GOGC=" + v} // to compare the workers' GC settings
+	}
+	p := procpool.New(context.Background(), opts)
 	defer p.Close()
 	pages := benchmarkPages(b)
 	echo := make([][]byte, 2000)
@@ -137,11 +145,29 @@ func BenchmarkIsolation(b *testing.B) {
 		extractIn[i] = extractInput(pageURL, pg)
 	}
 	// Warm the workers up: their start (package init) is not per job.
+	var mu sync.Mutex
+	workers := map[int]time.Duration{} // pid -> CPU time so far
 	if err := runAll(size, echo[:size], func(in []byte) error {
-		_, err := p.Do(context.Background(), "echo", in)
+		r, err := p.Do(context.Background(), "echo", in)
+		mu.Lock()
+		workers[r.Worker] = 0
+		mu.Unlock()
 		return err
 	}); err != nil {
 		b.Fatal(err)
+	}
+	for pid := range workers {
+		b.Logf("worker %d after start: RSS %d MiB", pid, statmRSS(pid)>>20)
+	}
+	// cpu is the CPU time this process and the workers have used so far.
+	cpu := func() time.Duration {
+		var ru syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+		total := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+		for pid := range workers {
+			total += processCPU(pid)
+		}
+		return total
 	}
 
 	var peak struct {
@@ -168,17 +194,19 @@ func BenchmarkIsolation(b *testing.B) {
 			}},
 	}
 	elapsed := make(map[string]time.Duration)
+	cpuUsed := make(map[string]time.Duration)
 	for b.Loop() {
 		for _, m := range modes {
 			for _, way := range []struct {
 				name string
 				f    func([]byte) error
 			}{{"inproc", m.inProc}, {"pool", m.through}} {
-				start := time.Now()
+				start, cpu0 := time.Now(), cpu()
 				if err := runAll(size, m.inputs, way.f); err != nil {
 					b.Fatalf("%s %s: %v", m.name, way.name, err)
 				}
 				elapsed[m.name+"/"+way.name] += time.Since(start)
+				cpuUsed[m.name+"/"+way.name] += cpu() - cpu0
 			}
 		}
 	}
@@ -189,10 +217,29 @@ func BenchmarkIsolation(b *testing.B) {
 		b.ReportMetric(jobs/in.Seconds(), m.name+"-inproc-jobs/s")
 		b.ReportMetric(jobs/out.Seconds(), m.name+"-pool-jobs/s")
 		b.ReportMetric(in.Seconds()/out.Seconds(), m.name+"-pool/inproc")
-		b.ReportMetric(float64((out-in).Microseconds())/jobs*float64(size), m.name+"-overhead-µs/job")
+		cin, cout := cpuUsed[m.name+"/inproc"], cpuUsed[m.name+"/pool"]
+		b.ReportMetric(float64(cin.Microseconds())/jobs, m.name+"-inproc-cpu-µs/job")
+		b.ReportMetric(float64(cout.Microseconds())/jobs, m.name+"-pool-cpu-µs/job")
 	}
 	b.ReportMetric(float64(peak.rss>>20), "worker-peak-MiB")
 	b.Logf("pool %+v", p.Stats())
+}
+
+// processCPU is the user and system CPU time of a process so far
+// (/proc/<pid>/stat fields 14 and 15, in clock ticks of 1/100 s).
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(f[11], 10, 64)
+	stime, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
 }
 
 // runAll runs f on every input with n at once, returning the first error.
