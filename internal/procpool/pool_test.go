@@ -330,3 +330,21 @@ func TestNotByHand(t *testing.T) {
 		t.Errorf("%v: start failure counted as over budget", e)
 	}
 }
+
+// TestIdleWorkerDied: a worker killed from outside while idle costs the
+// next job nothing: the job never reached it and runs on a fresh worker.
+func TestIdleWorkerDied(t *testing.T) {
+	p := newPool(t, Options{Size: 1})
+	before := pidOf(t, mustDo(t, p, "pid", ""))
+	syscall.Kill(before, syscall.SIGKILL)
+	waitFor(t, func() bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", before))
+		return err != nil || strings.Contains(string(b), ") Z ")
+	})
+	if after := pidOf(t, mustDo(t, p, "pid", "")); after == before {
+		t.Errorf("ran on the dead worker")
+	}
+	if s := p.Stats(); s.OK != 2 || s.Crashed != 0 || s.Started != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}

@@ -113,10 +113,12 @@ func (p *Pool) startWorker() (*worker, error) {
 
 // run hands a job to w and waits for its result, killing w when the job
 // goes over a budget or is canceled. When run returns, a killed or dead
-// worker has been reaped (w.dead).
-func (p *Pool) run(w *worker, j *job) (Result, error) {
-	fail := func(k Kind, elapsed time.Duration, detail string) (Result, error) {
-		return Result{}, &Error{Job: j.name, Kind: k, Detail: detail, Elapsed: elapsed, Worker: w.pid}
+// worker has been reaped (w.dead). delivered is false when the worker was
+// found dead before it could read the job.
+func (p *Pool) run(w *worker, j *job) (_ Result, _ error, delivered bool) {
+	delivered = true
+	fail := func(k Kind, elapsed time.Duration, detail string) (Result, error, bool) {
+		return Result{}, &Error{Job: j.name, Kind: k, Detail: detail, Elapsed: elapsed, Worker: w.pid}, delivered
 	}
 	if !w.handlers[j.name] {
 		return fail(KindUnknown, 0, "")
@@ -127,6 +129,7 @@ func (p *Pool) run(w *worker, j *job) (Result, error) {
 	type reply struct {
 		frame []byte
 		err   error
+		sent  bool // the whole job was written
 	}
 	replies := make(chan reply, 1)
 	start := time.Now()
@@ -136,7 +139,7 @@ func (p *Pool) run(w *worker, j *job) (Result, error) {
 			return
 		}
 		frame, err := readFrame(w.results, p.opts.MaxOutput+13+maxDetail*2)
-		replies <- reply{frame, err}
+		replies <- reply{frame, err, true}
 	}()
 
 	var overTime <-chan time.Time
@@ -170,7 +173,7 @@ func (p *Pool) run(w *worker, j *job) (Result, error) {
 				if killed == KindMemory {
 					e.PeakRSS = lastRSS
 				}
-				return Result{}, e
+				return Result{}, e, true
 			}
 			if errors.Is(r.err, errFrameTooLarge) {
 				w.kill()
@@ -181,6 +184,7 @@ func (p *Pool) run(w *worker, j *job) (Result, error) {
 				// The pipe broke or closed: the worker died on its own.
 				w.reap()
 				k, detail := w.death()
+				delivered = r.sent
 				return fail(k, elapsed, detail)
 			}
 			resp, err := parseResponse(r.frame)
@@ -191,7 +195,7 @@ func (p *Pool) run(w *worker, j *job) (Result, error) {
 			}
 			switch resp.status {
 			case statusOK:
-				return Result{Out: resp.out, Elapsed: elapsed, PeakRSS: resp.peakRSS, Worker: w.pid}, nil
+				return Result{Out: resp.out, Elapsed: elapsed, PeakRSS: resp.peakRSS, Worker: w.pid}, nil, true
 			case statusError:
 				return fail(KindHandler, elapsed, resp.detail)
 			case statusPanic:

@@ -258,26 +258,36 @@ func (p *Pool) slot() {
 		case <-p.ctx.Done():
 			return
 		}
-		if w == nil {
-			var err error
-			if w, err = p.startWorker(); err != nil {
-				e := &Error{Job: j.name, Kind: KindStart, Detail: err.Error()}
-				if p.ctx.Err() != nil {
-					e.Kind, e.Detail = KindCanceled, "pool closed"
-				} else {
-					p.startFail.Add(1)
+		var res Result
+		var err error
+		// A worker that died while idle (killed from outside, its parent
+		// watch) fails the write of the next job, which then never ran:
+		// that job is given to a fresh worker, once.
+		for attempt := 0; ; attempt++ {
+			if w == nil {
+				if w, err = p.startWorker(); err != nil {
+					e := &Error{Job: j.name, Kind: KindStart, Detail: err.Error()}
+					if p.ctx.Err() != nil {
+						e.Kind, e.Detail = KindCanceled, "pool closed"
+					} else {
+						p.startFail.Add(1)
+					}
+					err = e
+					break
 				}
-				j.done <- outcome{err: e}
-				continue
 			}
-		}
-		res, err := p.run(w, j)
-		if w.dead {
-			w = nil // reaped by run; the next job starts a fresh worker
-		} else if p.opts.RecycleAfter > 0 && w.jobCount >= p.opts.RecycleAfter {
-			w.stop()
-			w = nil
-			p.recycled.Add(1)
+			var delivered bool
+			res, err, delivered = p.run(w, j)
+			if w.dead {
+				w = nil // reaped by run; the next job starts a fresh worker
+			} else if p.opts.RecycleAfter > 0 && w.jobCount >= p.opts.RecycleAfter {
+				w.stop()
+				w = nil
+				p.recycled.Add(1)
+			}
+			if delivered || attempt > 0 {
+				break
+			}
 		}
 		j.done <- outcome{res, err}
 	}
