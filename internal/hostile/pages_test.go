@@ -78,8 +78,11 @@ func TestPagesShape(t *testing.T) {
 		if p.Unit == Depth {
 			n = 1000
 		}
-		if p.Name == "formatting-bomb" {
+		switch p.Name {
+		case "formatting-bomb":
 			n = mb / 4 // 5 elements per byte
+		case "formatting-bomb-attrs":
+			n = 16 << 10 // ~90 elements per byte: 1 MiB would take ~12 GB
 		}
 		got[p.Name] = measure(t, p.Gen(n))
 		t.Logf("%-16s %+v", p.Name, got[p.Name])
@@ -94,6 +97,7 @@ func TestPagesShape(t *testing.T) {
 		{"table: >60k cells", got["table"].elements > 60_000},
 		{"huge-attributes: most bytes in attributes", got["huge-attributes"].attrBytes > mb*3/4},
 		{"formatting-bomb: >3 elements per byte", got["formatting-bomb"].elements > mb/4*3},
+		{"formatting-bomb-attrs: >50 elements per byte", got["formatting-bomb-attrs"].elements > 50*16<<10},
 		{"flat-divs: >10k divs", got["flat-divs"].elements > 10_000},
 		{"nested-500: depth >= 500", got["nested-500"].depth >= 500},
 		// x/net/html refuses trees deeper than 512.
