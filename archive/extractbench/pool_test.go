@@ -157,7 +157,14 @@ func BenchmarkIsolation(b *testing.B) {
 		b.Fatal(err)
 	}
 	for pid := range workers {
-		b.Logf("worker %d after start: RSS %d MiB", pid, statmRSS(pid)>>20)
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		var data string
+		for _, line := range strings.Split(string(status), "\n") {
+			if strings.HasPrefix(line, "VmData:") || strings.HasPrefix(line, "VmSize:") {
+				data += " " + strings.Join(strings.Fields(line), " ")
+			}
+		}
+		b.Logf("worker %d after start: RSS %d MiB;%s", pid, statmRSS(pid)>>20, data)
 	}
 	// cpu is the CPU time this process and the workers have used so far.
 	cpu := func() time.Duration {
