@@ -267,6 +267,11 @@ func (p *Pool) slot() {
 		// watch) fails the write of the next job, which then never ran:
 		// that job is given to a fresh worker, once.
 		for attempt := 0; ; attempt++ {
+			if ctxErr := j.ctx.Err(); ctxErr != nil {
+				// Given up while it waited: no worker is started or killed for it.
+				err = &Error{Job: j.name, Kind: KindCanceled, Detail: "while waiting for a worker: " + ctxErr.Error()}
+				break
+			}
 			if w == nil {
 				if w, err = p.startWorker(); err != nil {
 					e := &Error{Job: j.name, Kind: KindStart, Detail: err.Error()}
