@@ -14,16 +14,24 @@ import (
 //
 //	request:  name length (2 bytes) | name | input
 //	response: status (1) | peak RSS (8) | detail length (4) | detail | output
+//
+// The worker answers each request twice: statusAccepted once it has read
+// the whole job, then the result. A worker that dies before accepting
+// never ran the job, which can then go to another worker.
 const (
-	statusOK      byte = iota // output is the handler's result
-	statusError               // detail is the handler's error
-	statusPanic               // detail is the panic; the worker exits after this frame
-	statusUnknown             // no handler of that name
-	statusReady               // output lists the handlers
+	statusOK       byte = iota // output is the handler's result
+	statusError                // detail is the handler's error
+	statusPanic                // detail is the panic; the worker exits after this frame
+	statusUnknown              // no handler of that name
+	statusReady                // output lists the handlers
+	statusAccepted             // the job was read and is running
 )
 
 // errFrameTooLarge is a frame over the reader's limit.
 var errFrameTooLarge = errors.New("frame over the size limit")
+
+// errProtocol is a frame that is not what the protocol allows.
+var errProtocol = errors.New("protocol")
 
 func writeFrame(w io.Writer, head, body []byte) error {
 	var n [4]byte

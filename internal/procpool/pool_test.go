@@ -341,7 +341,11 @@ func TestIdleWorkerDied(t *testing.T) {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", before))
 		return err != nil || strings.Contains(string(b), ") Z ")
 	})
-	if after := pidOf(t, mustDo(t, p, "pid", "")); after == before {
+	r, err := do(t, p, "pid", "")
+	if err != nil {
+		t.Fatalf("before %d: %v (%#v) stats %+v", before, err, err, p.Stats())
+	}
+	if after := pidOf(t, r); after == before {
 		t.Errorf("ran on the dead worker")
 	}
 	if s := p.Stats(); s.OK != 2 || s.Crashed != 0 || s.Started != 2 {

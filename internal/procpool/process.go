@@ -113,8 +113,8 @@ func (p *Pool) startWorker() (*worker, error) {
 
 // run hands a job to w and waits for its result, killing w when the job
 // goes over a budget or is canceled. When run returns, a killed or dead
-// worker has been reaped (w.dead). delivered is false when the worker was
-// found dead before it could read the job.
+// worker has been reaped (w.dead). delivered is false when the worker died
+// before it accepted the job: the job did not run.
 func (p *Pool) run(w *worker, j *job) (_ Result, _ error, delivered bool) {
 	delivered = true
 	fail := func(k Kind, elapsed time.Duration, detail string) (Result, error, bool) {
@@ -127,9 +127,9 @@ func (p *Pool) run(w *worker, j *job) (_ Result, _ error, delivered bool) {
 	w.log.reset()
 
 	type reply struct {
-		frame []byte
-		err   error
-		sent  bool // the whole job was written
+		resp     response
+		err      error
+		accepted bool // the worker read the whole job
 	}
 	replies := make(chan reply, 1)
 	start := time.Now()
@@ -138,8 +138,23 @@ func (p *Pool) run(w *worker, j *job) (_ Result, _ error, delivered bool) {
 			replies <- reply{err: err}
 			return
 		}
-		frame, err := readFrame(w.results, p.opts.MaxOutput+13+maxDetail*2)
-		replies <- reply{frame, err, true}
+		accepted := false
+		for {
+			frame, err := readFrame(w.results, p.opts.MaxOutput+13+maxDetail*2)
+			var resp response
+			if err == nil {
+				resp, err = parseResponse(frame)
+				if err != nil {
+					err = fmt.Errorf("%w: %v", errProtocol, err)
+				}
+			}
+			if err == nil && resp.status == statusAccepted && !accepted {
+				accepted = true
+				continue
+			}
+			replies <- reply{resp, err, accepted}
+			return
+		}
 	}()
 
 	var overTime <-chan time.Time
@@ -180,19 +195,19 @@ func (p *Pool) run(w *worker, j *job) (_ Result, _ error, delivered bool) {
 				w.reap()
 				return fail(KindCrash, elapsed, "result "+r.err.Error())
 			}
+			if errors.Is(r.err, errProtocol) {
+				w.kill()
+				w.reap()
+				return fail(KindCrash, elapsed, r.err.Error())
+			}
 			if r.err != nil {
 				// The pipe broke or closed: the worker died on its own.
 				w.reap()
 				k, detail := w.death()
-				delivered = r.sent
+				delivered = r.accepted
 				return fail(k, elapsed, detail)
 			}
-			resp, err := parseResponse(r.frame)
-			if err != nil {
-				w.kill()
-				w.reap()
-				return fail(KindCrash, elapsed, "protocol: "+err.Error())
-			}
+			resp := r.resp
 			switch resp.status {
 			case statusOK:
 				return Result{Out: resp.out, Elapsed: elapsed, PeakRSS: resp.peakRSS, Worker: w.pid}, nil, true

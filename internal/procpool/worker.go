@@ -74,6 +74,9 @@ func ServeWorker(handlers Handlers) {
 			writeResponse(results, response{status: statusUnknown, detail: name})
 			continue
 		}
+		if err := writeResponse(results, response{status: statusAccepted}); err != nil {
+			os.Exit(0)
+		}
 		measured := resetPeakRSS()
 		resp := call(h, in)
 		in = nil
