@@ -1,0 +1,7 @@
+//go:build !race
+
+package procpool
+
+import "testing"
+
+func skipRace(*testing.T) {}
