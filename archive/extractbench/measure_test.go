@@ -21,8 +21,8 @@ import (
 	trafilatura "github.com/markusmobius/go-trafilatura"
 	"golang.org/x/net/html"
 
-	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/internal/hostile"
 )
 
@@ -50,7 +50,7 @@ type childResult struct {
 // of the libraries it is made of, each on a fresh parse as Extract does.
 var steps = map[string]func(page []byte, u *url.URL) (int, error){
 	"extract": func(page []byte, u *url.URL) (int, error) {
-		ex, err := archive.Extract(page, u)
+		ex, err := extract.Extract(page, u)
 		if err != nil {
 			return 0, err
 		}

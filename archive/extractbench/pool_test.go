@@ -17,14 +17,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/internal/hostile"
 	"github.com/linkarc/linkarc/internal/procpool"
 )
 
 // handlers are what the workers of these tests and benchmarks serve:
-// "extract" is archive.Extract as the pipeline would call it through the
+// "extract" is extract.Extract as the pipeline would call it through the
 // pool (the page's URL, a newline, the page; the Extraction as JSON back),
 // "echo" the trivial job that measures the pool's own cost.
 var handlers = procpool.Handlers{
@@ -38,7 +38,7 @@ func extractJob(in []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	ex, err := archive.Extract(page, u)
+	ex, err := extract.Extract(page, u)
 	if err != nil {
 		return nil, err
 	}
