@@ -175,6 +175,13 @@ func (d *Digest) add(l link, seen map[string]int) {
 		return
 	}
 	it := Item{Title: l.title, Publisher: l.publisher, URL: href, Tags: l.tags}
+	if it.Publisher == "" && isGoogleNews(href) {
+		// Google News titles every link "Headline - Publisher", and
+		// bookmarks and URL lists keep that title as it was.
+		if i := strings.LastIndex(it.Title, " - "); i > 0 {
+			it.Title, it.Publisher = strings.TrimSpace(it.Title[:i]), strings.TrimSpace(it.Title[i+3:])
+		}
+	}
 	if it.Title == "" {
 		it.Title = collapseSpace(href)
 	}
@@ -566,7 +573,20 @@ func publisherAfter(container, a *html.Node) string {
 	if font != "" {
 		return font
 	}
-	return strings.Trim(collapseSpace(after.String()), " -–—|·•:,;")
+	return unbracket(strings.Trim(collapseSpace(after.String()), " -–—|·•:,;"))
+}
+
+// unbracket drops the parentheses or brackets around a whole name
+// ("(Reuters)") and returns "" for brackets alone (the "(" before a second
+// link).
+func unbracket(s string) string {
+	if len(s) >= 2 && (s[0] == '(' && s[len(s)-1] == ')' || s[0] == '[' && s[len(s)-1] == ']') {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	if strings.Trim(s, "()[]") == "" {
+		return ""
+	}
+	return s
 }
 
 // textOf concatenates the text inside n, leaving out scripts and styles.

@@ -160,9 +160,9 @@ func Detect(data []byte) Kind {
 const sniffWindow = 64 << 10
 
 var (
-	// mdLinkRE finds what only Markdown (or HTML) writes: an inline link or
-	// image link to an absolute URL, a reference definition, an <a> tag.
-	mdLinkRE = regexp.MustCompile(`(?i)\]\(\s*<?(?:https?://|www\.)|(?m)^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*<?(?:https?://|www\.)|<a\s[^>]*href`)
+	// mdLinkRE finds what only Markdown (or HTML) writes: an inline link
+	// "[text](target)", a reference definition "[ref]: http…", an <a> tag.
+	mdLinkRE = regexp.MustCompile(`(?i)\]\([^)\n]*\)|(?m)^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*<?(?:https?://|www\.)|<a\s[^>]*href`)
 	// htmlPageRE finds the start of a whole HTML page.
 	htmlPageRE = regexp.MustCompile(`(?i)^(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>]|head[\s>]|body[\s>])`)
 )

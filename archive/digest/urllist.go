@@ -113,11 +113,8 @@ func lineLinks(line string) ([]link, string) {
 	}
 	switch len(links) {
 	case 0:
-		for _, tok := range strings.Fields(line) {
-			tok = strings.Trim(tok, "()<>[],;.!?\"'")
-			if hostRE.MatchString(tok) && strings.Contains(tok, ".") && !strings.HasSuffix(tok, ".") {
-				return nil, fmt.Sprintf("%q is a host name without a scheme or path; write https://%s/ to archive it", tok, tok)
-			}
+		if tok := strings.Trim(line, "()<>[],;!?\"'"); hostRE.MatchString(tok) && !strings.HasSuffix(tok, ".") {
+			return nil, fmt.Sprintf("%q is a host name without a scheme or path; write https://%s/ to archive it", tok, tok)
 		}
 		return nil, "no link"
 	case 1:
@@ -134,7 +131,8 @@ func lineLinks(line string) ([]link, string) {
 			(strings.HasSuffix(before, "[") && strings.HasPrefix(after, "]")) {
 			before, after = before[:len(before)-1], after[1:]
 		}
-		text := strings.Trim(collapseSpace(before+" "+after), " -–—|:·•,;")
+		const seps = " -–—|:·•,;."
+		text := strings.Trim(unbracket(strings.Trim(collapseSpace(before+" "+after), seps)), seps)
 		if text != "" {
 			links[0].title, links[0].publisher = splitTitle(text)
 		}
