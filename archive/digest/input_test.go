@@ -270,7 +270,7 @@ func TestParseInputSamples(t *testing.T) {
 				{"https://news.google.com/read/" + strings.TrimPrefix(gnURL(t, "CBMi2AFBVV95cUxPd1ZC", "?hl=en-US&gl=US&ceid=US%3Aen"), "https://news.google.com/rss/articles/"),
 					"news.google.com", "https://news.google.com/read/" + strings.TrimPrefix(gnURL(t, "CBMi2AFBVV95cUxPd1ZC", "?hl=en-US&gl=US&ceid=US%3Aen"), "https://news.google.com/rss/articles/"), nil},
 				{"Why Security Guarantees Are So Crucial, and Thorny, for Ukraine", "The New York Times", seed[0], nil}, // share text
-				{tonline, "t-online.de", tonline, nil},                                                          // www. without scheme
+				{tonline, "t-online.de", tonline, nil}, // www. without scheme
 				{gnURL(t, "CBMiYmh0dHBzOi8vZm9yZWln", ""), "news.google.com", gnURL(t, "CBMiYmh0dHBzOi8vZm9yZWln", ""), nil}, // bare id
 				{"See also", "techcrunch.com", "https://techcrunch.com/2022/10/27/new-york-post-hacked-offensive-tweets/", nil},
 				{"https://a.example/one", "a.example", "https://a.example/one", nil},
