@@ -208,7 +208,7 @@ func sniff(data []byte) (Kind, string) {
 	if csvHeader(head) != nil {
 		return KindBookmarks, ""
 	}
-	if mdLinkRE.Match(head) || mdLinkRE.Match(t) {
+	if mdLinkRE.Match(t) {
 		return KindMarkdown, ""
 	}
 	return KindURLList, ""

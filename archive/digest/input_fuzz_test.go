@@ -1,9 +1,12 @@
 package digest
 
 import (
+	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/linkarc/linkarc/internal/fuzzcheck"
@@ -82,4 +85,43 @@ func FuzzParseInput(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkParseInput measures the largest inputs people have: a browser
+// bookmark export of 5,000 bookmarks with their favicons inline (~11 MB),
+// a URL list of 10,000 lines, and the Google News topic feed sample.
+func BenchmarkParseInput(b *testing.B) {
+	var bm bytes.Buffer
+	bm.WriteString("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<TITLE>Bookmarks</TITLE>\n<H1>Bookmarks</H1>\n<DL><p>\n")
+	icon := "data:image/png;base64," + strings.Repeat("iVBORw0KGgoAAAANSUhEUgAAABAAAAAQ", 64)
+	for f := range 50 {
+		fmt.Fprintf(&bm, "<DT><H3 ADD_DATE=\"1767225600\">Folder %d</H3>\n<DL><p>\n", f)
+		for i := range 100 {
+			fmt.Fprintf(&bm, "<DT><A HREF=\"https://host%d.example/%d/%d\" ADD_DATE=\"1767225600\" ICON=\"%s\" TAGS=\"a,b\">Bookmark %d</A>\n", i%37, f, i, icon, i)
+		}
+		bm.WriteString("</DL><p>\n")
+	}
+	bm.WriteString("</DL><p>\n")
+	var list bytes.Buffer
+	for i := range 10000 {
+		fmt.Fprintf(&list, "Story %d - Paper (https://host%d.example/story/%d)\n", i, i%37, i)
+	}
+	topic, err := os.ReadFile("../../testdata/inputs/google-news-topic.xml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, in := range []struct {
+		name string
+		data []byte
+	}{{"bookmarks-5000", bm.Bytes()}, {"urls-10000", list.Bytes()}, {"google-news-topic", topic}} {
+		b.Run(in.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(len(in.data)))
+			for b.Loop() {
+				if _, err := ParseInput("bench", in.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
