@@ -18,6 +18,12 @@ import (
 // folderSep joins folder names in digest titles.
 const folderSep = " › "
 
+// maxFolderDepth bounds folder nesting: the bookmarks of deeper folders are
+// filed in their ancestor at this depth. Each level copies the path, so
+// without a bound a hostile file of nested folders costs the square of its
+// depth; browsers' own trees rarely pass ten levels.
+const maxFolderDepth = 32
+
 // bookmark is one link of a bookmark export, with where it was filed.
 type bookmark struct {
 	link
@@ -123,7 +129,7 @@ func htmlBookmarks(data []byte) []bookmark {
 			case "dl":
 				endText()
 				stack = append(stack, path)
-				if pending != "" {
+				if pending != "" && len(path) < maxFolderDepth {
 					path = append(append([]string(nil), path...), pending)
 				}
 				pending = ""

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/linkarc/linkarc/internal/fuzzcheck"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -466,5 +467,102 @@ func TestURLListLines(t *testing.T) {
 		if !reflect.DeepEqual(links, tt.links) || note != tt.note {
 			t.Errorf("lineLinks(%q)\n = %+v, %q\nwant %+v, %q", tt.line, links, note, tt.links, tt.note)
 		}
+	}
+}
+
+// TestMarkdownBounds: what goldmark is given never holds a paragraph of
+// more than mdParagraphLines lines, more than mdMaxNesting container markers
+// or mdMaxIndent columns of indentation at the start of a line, and the
+// links of such input are still found.
+func TestMarkdownBounds(t *testing.T) {
+	var indented strings.Builder
+	for i := range 300 {
+		indented.WriteString(strings.Repeat(" ", 2*i) + "- x\n")
+	}
+	tests := []struct {
+		name string
+		src  string
+		want int // links found
+	}{
+		{"one paragraph of references", "[a]: https://a.example/\n" + strings.Repeat("[x][a] - AP\n", 1000), 1},
+		{"list items in one line", strings.Repeat("- ", 5000) + "[x](https://a.example/)\n", 1},
+		{"quotes in one line", strings.Repeat(">", 5000) + " [x](https://a.example/)\n", 1},
+		{"lists nested by indentation", indented.String() + "- [x](https://a.example/)\n", 1},
+		{"a long list", strings.Repeat("- [x](https://a.example/)\n", 500) + "- [y](https://b.example/)\n", 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tamed := string(tameMarkdown([]byte(tt.src)))
+			run := 0
+			for _, line := range strings.Split(tamed, "\n") {
+				if strings.TrimSpace(line) == "" {
+					run = 0
+					continue
+				}
+				if run++; run > mdParagraphLines {
+					t.Fatalf("a paragraph of more than %d lines", mdParagraphLines)
+				}
+				if keep, all := nestingPrefix([]byte(line), 1000); all != keep || strings.Count(line[:all], ">")+strings.Count(line[:all], "- ") > mdMaxNesting {
+					t.Fatalf("line opens more than %d containers: %.80q", mdMaxNesting, line)
+				}
+				if ws := len(line) - len(strings.TrimLeft(line, " \t")); ws > mdMaxIndent {
+					t.Fatalf("line indented %d columns", ws)
+				}
+			}
+			d, err := ParseInput("list.md", []byte(tt.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(d[0].Items) != tt.want {
+				t.Errorf("%d items, want %d: %+v", len(d[0].Items), tt.want, d[0].Items)
+			}
+		})
+	}
+	big := "- [x](https://a.example/)\n" + strings.Repeat("word ", maxMarkdown/5)
+	if _, err := ParseInput("big.md", []byte(big)); err == nil || !strings.Contains(err.Error(), "over the 1 MiB limit for Markdown") {
+		t.Errorf("Markdown over the limit: %v", err)
+	}
+}
+
+// TestHostileShapesBounded: shapes whose cost could grow with the square
+// of their size (folders nested thousands deep, thousands of links or
+// closing brackets on one line) stay within the fuzz targets' allocation
+// bound and still give the right links.
+func TestHostileShapesBounded(t *testing.T) {
+	deep := "<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<DL><p>\n" + strings.Repeat("<DT><H3>f</H3>\n<DL><p>\n", 5000) +
+		"<DT><A HREF=\"https://a.example/deep\">deep</A>\n" + strings.Repeat("</DL><p>\n", 5000) + "</DL><p>\n"
+	manyLinks := strings.Repeat("https://a.example/x ", 20000) + "words\n"
+	brackets := "https://a.example/x" + strings.Repeat(")", 100000) + "\n"
+	tests := []struct {
+		name  string
+		data  string
+		check func(t *testing.T, ds []*Digest)
+	}{
+		{"folders nested 5,000 deep", deep, func(t *testing.T, ds []*Digest) {
+			if len(ds) != 1 || len(ds[0].FrontMatter.Categories) != maxFolderDepth || ds[0].Items[0].URL != "https://a.example/deep" {
+				t.Errorf("got %d digests, categories %d", len(ds), len(ds[0].FrontMatter.Categories))
+			}
+		}},
+		{"20,000 links on one line", manyLinks, func(t *testing.T, ds []*Digest) {
+			if len(ds[0].Items) != 1 || len(ds[0].Skipped) != 20000 { // the repeats, and the note about the words
+				t.Errorf("%d items, %d skipped", len(ds[0].Items), len(ds[0].Skipped))
+			}
+		}},
+		{"100,000 closing brackets", brackets, func(t *testing.T, ds []*Digest) {
+			if ds[0].Items[0].URL != "https://a.example/x" {
+				t.Errorf("URL %q", ds[0].Items[0].URL)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var ds []*Digest
+			var err error
+			fuzzcheck.MaxAlloc(t, uint64(256*len(tt.data)), "ParseInput", func() { ds, err = ParseInput("hostile.txt", []byte(tt.data)) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, ds)
+		})
 	}
 }

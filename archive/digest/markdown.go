@@ -2,6 +2,7 @@ package digest
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"time"
 
@@ -34,8 +35,11 @@ var md = goldmark.New(
 // running prose is never taken for a name. heading is the text of the
 // first heading, if any.
 func markdownLinks(src []byte) (links []link, extra []SkippedItem, heading string) {
+	if len(src) > maxMarkdown {
+		return nil, nil, ""
+	}
 	var buf bytes.Buffer
-	if err := md.Convert(src, &buf); err != nil {
+	if err := md.Convert(tameMarkdown(src), &buf); err != nil {
 		return nil, nil, ""
 	}
 	doc, err := html.Parse(&buf)
@@ -128,6 +132,9 @@ func setOffPublisher(a *html.Node) string {
 // editing its heading does not make it another digest.
 func parseMarkdown(name string, data []byte, now time.Time) (*Digest, error) {
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if len(data) > maxMarkdown {
+		return nil, &Error{Path: name, Reason: fmt.Sprintf("Markdown of %d bytes, over the %d MiB limit for Markdown: split it, or write one URL per line", len(data), maxMarkdown>>20)}
+	}
 	links, extra, heading := markdownLinks(data)
 	d := &Digest{Path: name, Kind: KindMarkdown}
 	seen := map[string]int{}
@@ -148,4 +155,85 @@ func parseMarkdown(name string, data []byte, now time.Time) (*Digest, error) {
 	d.FrontMatter.Tags = itemTags(d.Items)
 	d.Slug = labelSlug(name, d.Items)
 	return d, nil
+}
+
+// Bounds on what goldmark is given. Its block parser does work
+// proportional to the lines of a paragraph for each of them, and to the
+// depth of the containers (block quotes, list items) a line opens for each
+// marker: a hostile 40 KB line of 20,000 "- " took seconds. Real reading
+// lists nest a few levels and break paragraphs every few lines.
+const (
+	// maxMarkdown is the most Markdown parsed; larger inputs are refused.
+	maxMarkdown = 1 << 20
+	// mdParagraphLines is the most lines given as one paragraph: a blank
+	// line goes in after that many. Links, list items and headings read
+	// the same; only a paragraph's line breaks change.
+	mdParagraphLines = 64
+	// mdMaxNesting is the most container markers kept at the start of a
+	// line; deeper ones are dropped (the line's text stays).
+	mdMaxNesting = 32
+	// mdMaxIndent is the most leading white space kept on a line: lists
+	// nest by indentation too.
+	mdMaxIndent = 4 * mdMaxNesting
+)
+
+// tameMarkdown applies mdParagraphLines, mdMaxNesting and mdMaxIndent to src.
+func tameMarkdown(src []byte) []byte {
+	out := make([]byte, 0, len(src)+len(src)/64)
+	run := 0
+	for len(src) > 0 {
+		line := src
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			line, src = src[:i+1], src[i+1:]
+		} else {
+			src = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			run = 0
+		} else if run++; run > mdParagraphLines {
+			out = append(out, '\n')
+			run = 1
+		}
+		if ws := len(line) - len(bytes.TrimLeft(line, " \t")); ws > mdMaxIndent {
+			line = line[ws-mdMaxIndent:] // nesting by indentation: as deep, no deeper
+		}
+		if keep, all := nestingPrefix(line, mdMaxNesting); all > keep {
+			out = append(append(out, line[:keep]...), line[all:]...)
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
+}
+
+// nestingPrefix scans the block-quote and list markers that open a line:
+// keep is where the limit-th marker ends, all where the last one does.
+func nestingPrefix(line []byte, limit int) (keep, all int) {
+	i, n := 0, 0
+	for {
+		j := i
+		for j < len(line) && j-i < 4 && (line[j] == ' ' || line[j] == '\t') {
+			j++
+		}
+		switch {
+		case j < len(line) && line[j] == '>':
+			j++
+		case j+1 < len(line) && (line[j] == '-' || line[j] == '+' || line[j] == '*') && (line[j+1] == ' ' || line[j+1] == '\t'):
+			j += 2
+		default:
+			k := j
+			for k < len(line) && k-j < 9 && line[k] >= '0' && line[k] <= '9' {
+				k++
+			}
+			if k == j || k+1 >= len(line) || (line[k] != '.' && line[k] != ')') || (line[k+1] != ' ' && line[k+1] != '\t') {
+				return keep, i
+			}
+			j = k + 2
+		}
+		n++
+		i = j
+		if n <= limit {
+			keep = i
+		}
+	}
 }

@@ -138,11 +138,15 @@ func lineLinks(line string) ([]link, string) {
 		}
 		return links, ""
 	}
-	rest := line
-	for i := len(kept) - 1; i >= 0; i-- {
-		rest = rest[:kept[i][0]] + " " + rest[kept[i][1]:]
+	var rest strings.Builder
+	prev := 0
+	for _, k := range kept {
+		rest.WriteString(line[prev:k[0]])
+		rest.WriteByte(' ')
+		prev = k[1]
 	}
-	if strings.Trim(collapseSpace(rest), " -–—|:·•,;()<>[]") != "" {
+	rest.WriteString(line[prev:])
+	if strings.Trim(collapseSpace(rest.String()), " -–—|:·•,;()<>[]") != "" {
 		return links, fmt.Sprintf("%d links on one line: the text around them is not used as a title", len(links))
 	}
 	return links, ""
@@ -152,18 +156,25 @@ func lineLinks(line string) ([]link, string) {
 // trailing punctuation, quotes, and closing brackets that the link itself
 // did not open ("(see https://a.example/x)." → "https://a.example/x").
 func trimURLEnd(s string, start, end int) int {
+	const closers, openers = ")]}>", "([{<"
+	var opened, closed [4]int
+	for i := start; i < end; i++ {
+		if k := strings.IndexByte(openers, s[i]); k >= 0 {
+			opened[k]++
+		} else if k := strings.IndexByte(closers, s[i]); k >= 0 {
+			closed[k]++
+		}
+	}
 	for end > start {
 		c := s[end-1]
-		switch c {
-		case '.', ',', ';', ':', '!', '?', '\'', '"', '*', '_':
+		if strings.IndexByte(".,;:!?'\"*_", c) >= 0 {
 			end--
 			continue
-		case ')', ']', '}', '>':
-			open := map[byte]byte{')': '(', ']': '[', '}': '{', '>': '<'}[c]
-			if strings.Count(s[start:end], string(open)) < strings.Count(s[start:end], string(c)) {
-				end--
-				continue
-			}
+		}
+		if k := strings.IndexByte(closers, c); k >= 0 && opened[k] < closed[k] {
+			closed[k]--
+			end--
+			continue
 		}
 		break
 	}
