@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -233,7 +234,7 @@ func csvHeader(data []byte) map[string]int {
 	for i, h := range rec {
 		h = strings.ToLower(strings.TrimSpace(h))
 		for key, alts := range names {
-			if _, done := col[key]; !done && containsString(alts, h) {
+			if _, done := col[key]; !done && slices.Contains(alts, h) {
 				col[key] = i
 			}
 		}
@@ -242,15 +243,6 @@ func csvHeader(data []byte) map[string]int {
 		return nil
 	}
 	return col
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // splitTags splits a tag attribute or cell: "a,b", Pocket's "a|b",

@@ -394,7 +394,8 @@ func plainText(s string) string {
 	}
 }
 
-// errNoItems is the reason of an input that held links but none usable.
+// noUsable is the error of an input that held no usable link: the first
+// skipped link and why, or that there was none.
 func noUsable(name string, d *Digest) error {
 	if len(d.Skipped) > 0 {
 		return &Error{Path: name, Reason: fmt.Sprintf("no usable links: %d skipped, the first because %s (%q)",
