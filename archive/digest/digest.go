@@ -174,7 +174,7 @@ func (d *Digest) add(l link, seen map[string]int) {
 		d.Skipped = append(d.Skipped, SkippedItem{Title: l.title, URL: href, Reason: fmt.Sprintf("duplicate of item %d", n)})
 		return
 	}
-	it := Item{Title: l.title, Publisher: l.publisher, URL: href, Tags: l.tags}
+	it := Item{Title: collapseSpace(l.title), Publisher: collapseSpace(l.publisher), URL: href, Tags: l.tags}
 	if it.Publisher == "" && isGoogleNews(href) {
 		// Google News titles every link "Headline - Publisher", and
 		// bookmarks and URL lists keep that title as it was.
