@@ -159,16 +159,30 @@ type digestState struct {
 	articles []*article // parallel to d.Items; nil where the item was not planned
 }
 
-// Run archives every digest found under roots (files or directories). The
-// returned error is for problems that stop the whole run: the store failed
-// (after the retries of the store itself, see storage.NewRetrying), so no
-// further page is fetched, and the articles not yet stored are counted as
-// Unfinished in the Report. Everything else — a broken digest, a link Google
-// would not resolve, a page that failed — is in the Report, and the batch
-// goes on.
+// Run archives what roots name, as digest.Open reads them (digest files
+// and folders, URL lists, feeds, bookmark exports, URLs; no standard
+// input). When roots name nothing usable (a missing path, an empty folder)
+// it returns the *digest.InputError and an empty Report at once;
+// otherwise it is RunBatch.
 func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) {
+	b, err := digest.Open(roots, digest.Options{Now: a.opts.Now()})
+	if err != nil {
+		rep := newReport(a.opts.Now())
+		rep.FinishedAt = rep.StartedAt
+		return rep, err
+	}
+	return a.RunBatch(parent, b)
+}
+
+// RunBatch archives every digest of b. The returned error is for problems
+// that stop the whole run: the store failed (after the retries of the
+// store itself, see storage.NewRetrying), so no further page is fetched,
+// and the articles not yet stored are counted as Unfinished in the Report.
+// Everything else — a broken input, a link Google would not resolve, a
+// page that failed — is in the Report, and the batch goes on.
+func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, error) {
 	rep := newReport(a.opts.Now())
-	digests := a.loadDigests(roots, rep)
+	digests := a.loadDigests(b, rep)
 	rep.Digests = len(digests)
 
 	// A store failure cancels ctx with its error as the cause: fetching
@@ -227,28 +241,29 @@ func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) 
 	return rep, err
 }
 
-// loadDigests finds and parses digests; broken ones go to the report.
-func (a *Archiver) loadDigests(roots []string, rep *Report) []*digestState {
-	paths, errs := digest.Find(roots)
-	for _, err := range errs {
+// loadDigests takes the batch's digests; its broken inputs go to the report.
+func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
+	for _, err := range b.Errors {
 		rep.DigestErrors = append(rep.DigestErrors, digestFailure(err))
+		a.log.Warn("skipping input", "err", err)
+	}
+	for _, f := range b.Feeds {
+		// TODO(issue 13): fetch through the polite fetcher once it accepts
+		// feed media types, then b.AddFeed(f, body, err).
+		rep.DigestErrors = append(rep.DigestErrors, DigestFailure{Path: f.URL,
+			Reason: "feed URLs are not fetched yet: save the feed to a file and name the file"})
 	}
 	seen := map[string]string{} // digest slug -> path
 	var out []*digestState
-	for _, path := range paths {
-		d, err := digest.Read(path)
-		if err != nil {
-			rep.DigestErrors = append(rep.DigestErrors, digestFailure(err))
-			a.log.Warn("skipping digest", "path", path, "err", err)
-			continue
-		}
+	for _, d := range b.Digests {
 		slug := d.Slug
-		if other, dup := seen[slug]; dup && other != path {
-			// Two files claim one slug: the later path (in walk order, which is
-			// sorted) gets a suffix derived from its path, stable across runs.
-			slug = record.CollisionSlug(slug, path)
+		if other, dup := seen[slug]; dup && other != d.Path {
+			// Two inputs claim one slug: the later (in argument order, a
+			// folder's files sorted) gets a suffix derived from its path,
+			// stable across runs.
+			slug = record.CollisionSlug(slug, d.Path)
 		}
-		seen[slug] = path
+		seen[slug] = d.Path
 		out = append(out, &digestState{d: d, slug: slug, articles: make([]*article, len(d.Items))})
 	}
 	return out

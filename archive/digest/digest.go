@@ -1,8 +1,11 @@
-// Package digest finds and parses news digests: the folders of Markdown,
-// text or HTML files, each with YAML front matter and a list of article
-// links, that linkarc archives. A parsed Digest names its articles (Items)
-// in document order; a file that cannot be used at all is an *Error the
-// batch records and goes past.
+// Package digest turns what the user names into Digests: the folders of
+// Markdown, text or HTML digests (YAML front matter and a list of article
+// links) that linkarc was built for, and every other input `linkarc
+// archive` accepts (see Open): URLs given as arguments, standard input,
+// lists of URLs, RSS and Atom feeds, bookmark exports and Markdown links.
+// A parsed Digest names its articles (Items) in document order; an input
+// that cannot be used at all is an *Error the batch records and goes past;
+// a command line that names nothing usable is an *InputError.
 package digest
 
 import (
@@ -27,10 +30,12 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// MaxSize is the largest digest file accepted, in bytes: Read reads no
-// more, and Parse refuses more. Real digests are a few kilobytes; anything
-// near this is not a digest.
-const MaxSize = 8 << 20
+// MaxSize is the largest input accepted, in bytes, whatever its kind:
+// Read, ReadInput and Open read no more, and the parsers refuse more. Real
+// digests are a few kilobytes and feeds a few hundred; the limit is set by
+// browser bookmark exports, which carry every favicon inline as a data: URL
+// (thousands of bookmarks run to tens of megabytes).
+const MaxSize = 32 << 20
 
 // Read reads and parses one digest file. Errors are *Error.
 func Read(path string) (*Digest, error) {
@@ -46,13 +51,15 @@ func Read(path string) (*Digest, error) {
 	return Parse(path, data)
 }
 
-// digestExts are the file extensions Find picks up in directories.
-var digestExts = []string{".html", ".markdown", ".md", ".txt"}
+// digestExts are the file extensions Find picks up in directories: digests,
+// Markdown and URL lists, bookmark exports, and feeds saved to disk.
+var digestExts = []string{".atom", ".html", ".markdown", ".md", ".rss", ".txt", ".xml"}
 
 // Digest is one parsed digest file.
 type Digest struct {
-	Path        string             `json:"path"` // as given to Parse
-	Slug        string             `json:"slug"` // see Parse
+	Path        string             `json:"path"` // as given to Parse; "-" for standard input, "" for URL arguments, the URL of a fetched feed
+	Kind        Kind               `json:"kind"` // what the input was
+	Slug        string             `json:"slug"` // see Parse and the Kind constants
 	FrontMatter record.FrontMatter `json:"front_matter"`
 	Items       []Item             `json:"items"`             // in document order, at least one
 	Skipped     []SkippedItem      `json:"skipped,omitempty"` // links that were not usable, with why
@@ -60,9 +67,10 @@ type Digest struct {
 
 // Item is one article a digest links to.
 type Item struct {
-	Title     string `json:"title"`     // link text, entities decoded, whitespace collapsed
-	Publisher string `json:"publisher"` // publisher name as the digest gives it
-	URL       string `json:"url"`       // the href, usually a Google News article URL
+	Title     string   `json:"title"`          // link text, entities decoded, whitespace collapsed; the URL when there is none
+	Publisher string   `json:"publisher"`      // publisher name as the input gives it, else the link's host without "www."
+	URL       string   `json:"url"`            // the link, usually a Google News article URL; scheme and host lower-cased
+	Tags      []string `json:"tags,omitempty"` // the item's own tags or categories (feeds, bookmarks), in input order
 }
 
 // Slug is the article slug of the item: record.ArticleSlug(Title, Publisher).
@@ -92,7 +100,8 @@ func (e *Error) Unwrap() error { return e.Err }
 // Parse parses a digest: YAML front matter between "---" lines, then
 // a body whose HTML list items (<li><a href=…>Title</a> <font>Publisher</font></li>)
 // become Items. Without list items, bare <a href> links are used; without
-// any link, the front matter's link becomes the one item, its title and
+// those, Markdown links ([Title](url), [Title][ref], <url>); without any
+// link, the front matter's link becomes the one item, its title and
 // publisher taken from the front-matter title "Title - Publisher".
 // Links that are empty, relative, not http(s) or repeated are recorded in
 // Skipped.
@@ -109,11 +118,8 @@ func Parse(path string, data []byte) (*Digest, error) {
 	if len(data) > MaxSize {
 		return fail(nil, "file is %d bytes, over the %d MiB limit for a digest", len(data), MaxSize>>20)
 	}
-	if i := bytes.IndexByte(data, 0); i >= 0 {
-		return fail(nil, "binary data, not text (NUL byte at offset %d)", i)
-	}
-	if !utf8.Valid(data) {
-		return fail(nil, "not UTF-8 text (invalid byte sequence at offset %d)", invalidUTF8Offset(data))
+	if reason := textProblem(data); reason != "" {
+		return fail(nil, "%s", reason)
 	}
 	data = bytes.TrimPrefix(data, []byte("\ufeff"))
 
@@ -130,10 +136,14 @@ func Parse(path string, data []byte) (*Digest, error) {
 		return fail(err, "body: %v", err)
 	}
 
-	d := &Digest{Path: path, FrontMatter: fm}
+	d := &Digest{Path: path, Kind: KindDigest, FrontMatter: fm}
 	links := listLinks(doc)
 	if len(links) == 0 {
 		links = bareLinks(doc)
+	}
+	if len(links) == 0 {
+		// A body written in Markdown: [title](url), [title][ref], <url>.
+		links, _, _ = markdownLinks(body)
 	}
 	seen := map[string]int{}
 	for _, l := range links {
@@ -156,7 +166,7 @@ func Parse(path string, data []byte) (*Digest, error) {
 
 // add turns a link into an Item, or records why it was skipped.
 func (d *Digest) add(l link, seen map[string]int) {
-	href := strings.TrimSpace(l.href)
+	href := lowerSchemeHost(strings.TrimSpace(l.href))
 	if reason := hrefProblem(href); reason != "" {
 		d.Skipped = append(d.Skipped, SkippedItem{Title: l.title, URL: href, Reason: reason})
 		return
@@ -165,7 +175,14 @@ func (d *Digest) add(l link, seen map[string]int) {
 		d.Skipped = append(d.Skipped, SkippedItem{Title: l.title, URL: href, Reason: fmt.Sprintf("duplicate of item %d", n)})
 		return
 	}
-	it := Item{Title: l.title, Publisher: l.publisher, URL: href}
+	it := Item{Title: textnorm.CollapseSpace(l.title), Publisher: textnorm.CollapseSpace(l.publisher), URL: href, Tags: l.tags}
+	if it.Publisher == "" && isGoogleNews(href) {
+		// Google News titles every link "Headline - Publisher", and
+		// bookmarks and URL lists keep that title as it was.
+		if i := strings.LastIndex(it.Title, " - "); i > 0 {
+			it.Title, it.Publisher = strings.TrimSpace(it.Title[:i]), strings.TrimSpace(it.Title[i+3:])
+		}
+	}
 	if it.Title == "" {
 		it.Title = textnorm.CollapseSpace(href)
 	}
@@ -417,8 +434,11 @@ func boolean(n *yaml.Node) (bool, error) {
 	return false, fmt.Errorf("expected true or false, got %s", strconv.Quote(s))
 }
 
-// link is a link found in a digest body, before validation.
-type link struct{ href, title, publisher string }
+// link is a link found in an input, before validation.
+type link struct {
+	href, title, publisher string
+	tags                   []string
+}
 
 // listLinks returns the first link of every <li>, in document order, with
 // the publisher that follows it. A nested list's items are their own items.
@@ -554,7 +574,20 @@ func publisherAfter(container, a *html.Node) string {
 	if font != "" {
 		return font
 	}
-	return strings.Trim(textnorm.CollapseSpace(after.String()), " -–—|·•:,;")
+	return unbracket(strings.Trim(textnorm.CollapseSpace(after.String()), " -–—|·•:,;"))
+}
+
+// unbracket drops the parentheses or brackets around a whole name
+// ("(Reuters)") and returns "" for brackets alone (the "(" before a second
+// link).
+func unbracket(s string) string {
+	if len(s) >= 2 && (s[0] == '(' && s[len(s)-1] == ')' || s[0] == '[' && s[len(s)-1] == ']') {
+		s = strings.TrimSpace(s[1 : len(s)-1])
+	}
+	if strings.Trim(s, "()[]") == "" {
+		return ""
+	}
+	return s
 }
 
 // textOf concatenates the text inside n, leaving out scripts and styles.

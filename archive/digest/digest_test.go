@@ -116,19 +116,19 @@ func TestParseDigestOdd(t *testing.T) {
 		{
 			name:  "front-matter link only",
 			data:  digestText(`title: "Зеленский: переговоры продолжатся - РБК"`+"\nlink: https://news.google.com/rss/articles/ABC?oc=5", "<p>No list here.</p>"),
-			items: []Item{{"Зеленский: переговоры продолжатся", "РБК", "https://news.google.com/rss/articles/ABC?oc=5"}},
+			items: []Item{{"Зеленский: переговоры продолжатся", "РБК", "https://news.google.com/rss/articles/ABC?oc=5", nil}},
 			slug:  "зеленский-переговоры-продолжатся-рбк",
 		},
 		{
 			name:  "title with several dashes splits at the last",
 			data:  digestText(`title: "Spider-Man - the sequel - Variety"`+"\nlink: https://v.example/x", ""),
-			items: []Item{{"Spider-Man - the sequel", "Variety", "https://v.example/x"}},
+			items: []Item{{"Spider-Man - the sequel", "Variety", "https://v.example/x", nil}},
 			slug:  "spider-man-the-sequel-variety",
 		},
 		{
 			name:  "front-matter link without publisher uses the host",
 			data:  digestText("title: Plain title\nlink: https://www.reuters.com/world/x", ""),
-			items: []Item{{"Plain title", "reuters.com", "https://www.reuters.com/world/x"}},
+			items: []Item{{"Plain title", "reuters.com", "https://www.reuters.com/world/x", nil}},
 			slug:  "plain-title",
 		},
 		{
@@ -141,7 +141,7 @@ draft: yes
 unknown: {nested: [1, 2]}
 weight: 3
 link: https://a.example/1`, ""),
-			items: []Item{{"Mixed Case Keys", "a.example", "https://a.example/1"}},
+			items: []Item{{"Mixed Case Keys", "a.example", "https://a.example/1", nil}},
 			slug:  "mixed-case-keys",
 			check: func(t *testing.T, fm record.FrontMatter) {
 				if fm.Date != "2026-01-04T08:30:00Z" || !reflect.DeepEqual(fm.Tags, []string{"single"}) ||
@@ -153,7 +153,7 @@ link: https://a.example/1`, ""),
 		{
 			name:  "date as a quoted string, null values",
 			data:  digestText("title: T\ndate: 'Jan 4, 2026'\nslug: ~\nimage:\ntags: []\nlink: https://a.example/1", ""),
-			items: []Item{{"T", "a.example", "https://a.example/1"}},
+			items: []Item{{"T", "a.example", "https://a.example/1", nil}},
 			slug:  "t",
 			check: func(t *testing.T, fm record.FrontMatter) {
 				if fm.Date != "Jan 4, 2026" || fm.Slug != "" || fm.Tags != nil {
@@ -164,7 +164,7 @@ link: https://a.example/1`, ""),
 		{
 			name:  "CRLF, BOM, leading blank lines and a ... terminator",
 			data:  []byte("\ufeff\r\n\r\n---\r\ntitle: Windows\r\nslug: windows-digest\r\n...\r\n<ol>\r\n" + li("https://a.example/1", "One", "Pub") + "\r\n</ol>\r\n"),
-			items: []Item{{"One", "Pub", "https://a.example/1"}},
+			items: []Item{{"One", "Pub", "https://a.example/1", nil}},
 			slug:  "windows-digest",
 		},
 		{
@@ -172,54 +172,54 @@ link: https://a.example/1`, ""),
 			data: digestText(okFM, "<ol>"+li("javascript:alert(1)", "XSS", "Evil")+li("", "Empty", "P")+
 				li("/relative", "Rel", "P")+li("mailto:a@b.c", "Mail", "P")+li("https://a.example/1", "Good", "P")+
 				li("https://a.example/1", "Again", "P")+li("http://", "No host", "P")+"</ol>"),
-			items:   []Item{{"Good", "P", "https://a.example/1"}},
+			items:   []Item{{"Good", "P", "https://a.example/1", nil}},
 			slug:    "my-digest",
 			skipped: []string{`scheme "javascript" is not http or https`, "empty href", "not an absolute URL", `scheme "mailto" is not http or https`, "duplicate of item 1", "URL has no host"},
 		},
 		{
 			name:  "entities, nested markup and white space in titles",
 			data:  digestText(okFM, "<ul><li><a href='https://a.example/1?x=1&amp;y=2'>\n  <b>Bold</b> &amp;\t&quot;quoted&quot;&nbsp;title&#33; </a> <font>  The&nbsp;Paper </font></li></ul>"),
-			items: []Item{{`Bold & "quoted" title!`, "The Paper", "https://a.example/1?x=1&y=2"}},
+			items: []Item{{`Bold & "quoted" title!`, "The Paper", "https://a.example/1?x=1&y=2", nil}},
 			slug:  "my-digest",
 		},
 		{
 			name: "publisher from text after the link, or the host",
 			data: digestText(okFM, "<ol><li><a href='https://a.example/1'>One</a> &mdash; Reuters</li>"+
 				"<li><a href='https://www.b.example/2'>Two</a></li><li><a href='https://c.example/3'>Three</a> - <span>AP</span> <a href='https://c.example/more'>more</a></li></ol>"),
-			items: []Item{{"One", "Reuters", "https://a.example/1"}, {"Two", "b.example", "https://www.b.example/2"}, {"Three", "AP", "https://c.example/3"}},
+			items: []Item{{"One", "Reuters", "https://a.example/1", nil}, {"Two", "b.example", "https://www.b.example/2", nil}, {"Three", "AP", "https://c.example/3", nil}},
 			slug:  "my-digest",
 		},
 		{
 			name: "nested lists give items of their own, in document order",
 			data: digestText(okFM, "<ol><li><a href='https://a.example/1'>Outer</a> <font>P1</font><ol><li><a href='https://a.example/2'>Inner</a> <font>P2</font></li></ol></li>"+
 				"<li>no link here</li><li><a name='anchor'>named</a><a href='https://a.example/3'>Third</a><font>P3</font></li></ol>"),
-			items: []Item{{"Outer", "P1", "https://a.example/1"}, {"Inner", "P2", "https://a.example/2"}, {"Third", "P3", "https://a.example/3"}},
+			items: []Item{{"Outer", "P1", "https://a.example/1", nil}, {"Inner", "P2", "https://a.example/2", nil}, {"Third", "P3", "https://a.example/3", nil}},
 			slug:  "my-digest",
 		},
 		{
 			name:  "links without a list",
 			data:  digestText(okFM, "<p><a href='https://a.example/1'>First</a> (Daily) and <a href='https://a.example/2'><img alt='Picture story'></a></p>"),
-			items: []Item{{"First", "(Daily) and", "https://a.example/1"}, {"Picture story", "a.example", "https://a.example/2"}},
+			items: []Item{{"First", "(Daily) and", "https://a.example/1", nil}, {"Picture story", "a.example", "https://a.example/2", nil}},
 			slug:  "my-digest",
 		},
 		{
 			name:  "invalid front-matter slug falls back to the title",
 			data:  digestText("title: Weekly Roundup\nslug: ../../etc/passwd\nlink: https://a.example/1", ""),
-			items: []Item{{"Weekly Roundup", "a.example", "https://a.example/1"}},
+			items: []Item{{"Weekly Roundup", "a.example", "https://a.example/1", nil}},
 			slug:  "weekly-roundup",
 		},
 		{
 			name:  "no slug, no title: the file name",
 			path:  "digests/2026/Ölpreis Überblick.md",
 			data:  digestText("link: https://a.example/1", ""),
-			items: []Item{{"https://a.example/1", "a.example", "https://a.example/1"}},
+			items: []Item{{"https://a.example/1", "a.example", "https://a.example/1", nil}},
 			slug:  "olpreis-uberblick",
 		},
 		{
 			name:  "a whole HTML document",
 			path:  "d.html",
 			data:  digestText(okFM, "<!DOCTYPE html><html><head><title>x</title><script>var a='<li><a href=\"https://evil/\">x</a></li>'</script></head><body><ol>"+li("https://a.example/1", "One", "Pub")+"</ol></body></html>"),
-			items: []Item{{"One", "Pub", "https://a.example/1"}},
+			items: []Item{{"One", "Pub", "https://a.example/1", nil}},
 			slug:  "my-digest",
 		},
 	}
@@ -274,7 +274,7 @@ func TestParseDigestBroken(t *testing.T) {
 		{"NUL byte", append(digestText(okFM, "<ol>"), 0, 1, 2), "NUL byte at offset"},
 		{"invalid UTF-8", digestText("title: \xc0\xaf windows-1251 \xcf\xf0\xe8", ""), "not UTF-8"},
 		{"UTF-16", []byte("\xff\xfe-\x00-\x00-\x00"), "NUL byte"},
-		{"oversize", append(digestText(okFM, ""), bytes.Repeat([]byte("a"), MaxSize)...), "over the 8 MiB limit"},
+		{"oversize", append(digestText(okFM, ""), bytes.Repeat([]byte("a"), MaxSize)...), "over the 32 MiB limit"},
 		{"front matter is a list", digestText("- a\n- b", ""), "expected key: value pairs, got a list"},
 		{"front matter is a scalar", digestText("just text", ""), "got a single value"},
 		{"title is a mapping", digestText("title: {a: b}\nlink: https://a.example/", ""), "title: expected a single value, got a mapping"},

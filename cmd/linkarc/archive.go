@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
+	"time"
 
 	"golang.org/x/term"
 
 	"github.com/linkarc/linkarc/archive"
+	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
@@ -18,7 +21,7 @@ import (
 
 // runArchive is `linkarc archive`: flags and wiring; the work is archive.Run.
 func runArchive(ctx context.Context, args []string, io stdio) int {
-	fs, cfg := newFlagSet("archive", "archive [flags] DIR|FILE...", io)
+	fs, cfg := newFlagSet("archive", "archive [flags] DIR|FILE|URL|-...", io)
 	cfg.storeFlags(fs)
 	cfg.networkFlags(fs)
 	cfg.googleFlags(fs)
@@ -64,13 +67,22 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitUsage
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(io.err, "linkarc archive: name at least one digest folder or file")
+		fmt.Fprintln(io.err, "linkarc archive: name at least one digest folder, file, URL, or - for standard input")
 		fs.Usage()
 		return exitUsage
 	}
 	logger, err := cfg.logger(io.err)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
+	}
+	// Inputs first: a path that does not exist or a folder without digests
+	// is the user's to fix, before a store is opened or anything fetched.
+	batch, err := digest.Open(fs.Args(), digest.Options{Stdin: io.in, Now: time.Now()})
+	if err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			fmt.Fprintln(io.err, "linkarc archive:", line)
+		}
 		return exitUsage
 	}
 	mode := *progress
@@ -140,7 +152,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		// memory for a little more GC work (see README, "Benchmarks").
 		debug.SetGCPercent(50)
 	}
-	rep, runErr := arch.Run(ctx, fs.Args())
+	rep, runErr := arch.RunBatch(ctx, batch)
 	rep.WriteSummary(io.err)
 	if *reportPath != "" {
 		if err := writeReport(*reportPath, rep); err != nil {

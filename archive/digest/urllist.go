@@ -1,0 +1,195 @@
+package digest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+var (
+	// urlRE finds links in a line of text: with a scheme, starting "www.",
+	// or a dotted host name with a path ("news.google.com/read/CBMi…",
+	// "example.com/story"); the path keeps a bare name ("example.com",
+	// "Node.js") from being taken for a link.
+	urlRE = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"` + "`" + `]+|\bwww\.[^\s<>"` + "`" + `]+|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}/[^\s<>"` + "`" + `]*`)
+	// hostRE is a whole token that is only a host name.
+	hostRE = regexp.MustCompile(`(?i)^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$`)
+	// gnewsIDRE is a bare Google News article id, as `linkarc resolve`
+	// takes it.
+	gnewsIDRE = regexp.MustCompile(`^C(?:BM|AI)[A-Za-z0-9_-]{16,}$`)
+)
+
+// maxNoteLen bounds the text quoted in a note about an ignored line.
+const maxNoteLen = 80
+
+// parseURLList reads text with one link per line (see KindURLList):
+//
+//   - blank lines and lines starting with "#" are skipped, and so is a
+//     "# comment" after the link;
+//   - a link may lack its scheme where that is unambiguous: "www.…", or a
+//     dotted host name followed by a path ("news.google.com/read/CBMi…");
+//     https is assumed. A bare Google News id (CBMi…) stands for its
+//     news.google.com/rss/articles/ link;
+//   - scheme and host are lower-cased; trailing punctuation and unbalanced
+//     closing brackets are not part of a link;
+//   - the text around a line's one link is its title, and "Title -
+//     Source (https://…)", the form share buttons write, gives the title
+//     and the publisher;
+//   - a line with several links gives each (untitled);
+//   - every other line is noted in Skipped with its number and why.
+//
+// Text where fewer than half of the lines hold a link is not a URL list
+// and gives an *Error saying so.
+func parseURLList(name string, data []byte, now time.Time) (*Digest, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	d := &Digest{Path: name, Kind: KindURLList}
+	seen := map[string]int{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, MaxSize+1)
+	lines, linkLines := 0, 0
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		lines++
+		links, note := lineLinks(line)
+		if len(links) > 0 {
+			linkLines++
+		}
+		for _, l := range links {
+			d.add(l, seen)
+		}
+		if note != "" {
+			d.Skipped = append(d.Skipped, SkippedItem{Title: quoteNote(line), Reason: fmt.Sprintf("line %d: %s", n, note)})
+		}
+	}
+	if linkLines == 0 {
+		if lines == 0 {
+			return nil, &Error{Path: name, Reason: "no links: only blank lines and # comments"}
+		}
+		return nil, &Error{Path: name, Reason: fmt.Sprintf("no links: not a digest (no --- front matter), feed, bookmark export or Markdown, and none of its %d lines holds a link (%s: %q)",
+			lines, d.Skipped[0].Reason, d.Skipped[0].Title)}
+	}
+	if 2*linkLines < lines {
+		return nil, &Error{Path: name, Reason: fmt.Sprintf("not a list of links: only %d of its %d lines hold a link (a URL list has one link per line)", linkLines, lines)}
+	}
+	if len(d.Items) == 0 {
+		return nil, noUsable(name, d)
+	}
+	d.FrontMatter = record.FrontMatter{Title: inputLabel(name)}
+	if name == stdinName && !now.IsZero() {
+		d.FrontMatter.Title += " " + day(now)
+	}
+	d.Slug = labelSlug(name, d.Items)
+	return d, nil
+}
+
+// lineLinks finds the links of one line and, when something on it was
+// ignored, says what.
+func lineLinks(line string) ([]link, string) {
+	if gnewsIDRE.MatchString(line) {
+		return []link{{href: "https://news.google.com/rss/articles/" + line}}, ""
+	}
+	spans := urlRE.FindAllStringIndex(line, -1)
+	var links []link
+	var kept [][2]int
+	for _, sp := range spans {
+		start, end := sp[0], trimURLEnd(line, sp[0], sp[1])
+		raw := line[start:end]
+		if !strings.Contains(raw, "://") {
+			if start > 0 && line[start-1] == '@' {
+				continue // the host of an e-mail address
+			}
+			raw = "https://" + raw
+		}
+		links = append(links, link{href: raw})
+		kept = append(kept, [2]int{start, end})
+	}
+	switch len(links) {
+	case 0:
+		if tok := strings.Trim(line, "()<>[],;!?\"'"); hostRE.MatchString(tok) && !strings.HasSuffix(tok, ".") {
+			return nil, fmt.Sprintf("%q is a host name without a scheme or path; write https://%s/ to archive it", tok, tok)
+		}
+		return nil, "no link"
+	case 1:
+		before := line[:kept[0][0]]
+		after := line[kept[0][1]:]
+		// A comment after the link is the user's, not a title.
+		if i := strings.Index(after, "#"); i >= 0 && (i == 0 || after[i-1] == ' ' || after[i-1] == '\t') {
+			after = after[:i]
+		}
+		// "(https://…)" and "<https://…>": the brackets go with the link.
+		before, after = strings.TrimRight(before, " \t"), strings.TrimLeft(after, " \t")
+		if (strings.HasSuffix(before, "(") && strings.HasPrefix(after, ")")) ||
+			(strings.HasSuffix(before, "<") && strings.HasPrefix(after, ">")) ||
+			(strings.HasSuffix(before, "[") && strings.HasPrefix(after, "]")) {
+			before, after = before[:len(before)-1], after[1:]
+		}
+		const seps = " -–—|:·•,;."
+		text := strings.Trim(unbracket(strings.Trim(textnorm.CollapseSpace(before+" "+after), seps)), seps)
+		if text != "" {
+			links[0].title, links[0].publisher = splitTitle(text)
+		}
+		return links, ""
+	}
+	var rest strings.Builder
+	prev := 0
+	for _, k := range kept {
+		rest.WriteString(line[prev:k[0]])
+		rest.WriteByte(' ')
+		prev = k[1]
+	}
+	rest.WriteString(line[prev:])
+	if strings.Trim(textnorm.CollapseSpace(rest.String()), " -–—|:·•,;()<>[]") != "" {
+		return links, fmt.Sprintf("%d links on one line: the text around them is not used as a title", len(links))
+	}
+	return links, ""
+}
+
+// trimURLEnd moves end back over what ends a sentence rather than a link:
+// trailing punctuation, quotes, and closing brackets that the link itself
+// did not open ("(see https://a.example/x)." → "https://a.example/x").
+func trimURLEnd(s string, start, end int) int {
+	const closers, openers = ")]}>", "([{<"
+	var opened, closed [4]int
+	for i := start; i < end; i++ {
+		if k := strings.IndexByte(openers, s[i]); k >= 0 {
+			opened[k]++
+		} else if k := strings.IndexByte(closers, s[i]); k >= 0 {
+			closed[k]++
+		}
+	}
+	for end > start {
+		c := s[end-1]
+		if strings.IndexByte(".,;:!?'\"*_", c) >= 0 {
+			end--
+			continue
+		}
+		if k := strings.IndexByte(closers, c); k >= 0 && opened[k] < closed[k] {
+			closed[k]--
+			end--
+			continue
+		}
+		break
+	}
+	return end
+}
+
+// quoteNote shortens a line for a note.
+func quoteNote(s string) string {
+	if len(s) <= maxNoteLen {
+		return s
+	}
+	cut := maxNoteLen
+	for cut > 0 && s[cut]&0xc0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}
