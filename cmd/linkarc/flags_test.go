@@ -43,9 +43,10 @@ func TestZeroMeans(t *testing.T) {
 		{[]string{"archive", "--store", dir, "--host-interval", "-1s", dir}, exitUsage, "-host-interval must not be negative"},
 		{[]string{"resolve", "--no-cache", "--timeout", "0s", "x"}, exitUsage, "-timeout must be greater than 0"},
 		{[]string{"serve", "--store", dir, "--refresh-interval", "0s"}, exitUsage, "-refresh-interval must be greater than 0"},
-		// 0 where none makes sense: accepted (an empty folder archives nothing).
+		// 0 where none makes sense: accepted (the digest names no link, so
+		// nothing is fetched and the run ends with the digest skipped).
 		{[]string{"archive", "--store", dir, "--host-interval", "0", "--max-retries", "0", "--max-redirects", "0",
-			"--max-retry-after", "0", "--store-retry", "0", "--gnews-interval", "0", "--progress", "none", dir}, exitOK, ""},
+			"--max-retry-after", "0", "--store-retry", "0", "--gnews-interval", "0", "--progress", "none", linklessDigest(t)}, exitSomeFailed, ""},
 	} {
 		res := runLinkarc(t, nil, "", tc.args...)
 		if res.code != tc.code || !strings.Contains(res.stderr, tc.msg) {
@@ -75,10 +76,10 @@ func TestDefaultStore(t *testing.T) {
 // lands in $XDG_DATA_HOME/linkarc, never in the working directory, and the
 // run says where; --store and LINKARC_STORE still win.
 func TestArchiveDefaultStore(t *testing.T) {
-	data, digests := t.TempDir(), t.TempDir()
+	data, digests := t.TempDir(), linklessDigest(t)
 	res := runLinkarc(t, []string{"XDG_DATA_HOME=" + data, "HOME=/nonexistent"}, "", "archive", "--progress", "none", digests)
 	want := filepath.Join(data, "linkarc")
-	if res.code != exitOK || !strings.Contains(res.stderr, "linkarc archive: store "+want+"\n") {
+	if res.code != exitSomeFailed || !strings.Contains(res.stderr, "linkarc archive: store "+want+"\n") {
 		t.Fatalf("exit %d, stderr %q; want the store %s named", res.code, res.stderr, want)
 	}
 	if fi, err := os.Stat(want); err != nil || !fi.IsDir() {
@@ -93,4 +94,15 @@ func TestArchiveDefaultStore(t *testing.T) {
 	if res.code != exitUsage || !strings.Contains(res.stderr, "--store") {
 		t.Errorf("no HOME, no XDG_DATA_HOME: exit %d, stderr %q", res.code, res.stderr)
 	}
+}
+
+// linklessDigest writes a digest whose list has no link: a run over it opens
+// the store and reports the digest as skipped, without a request.
+func linklessDigest(t *testing.T) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "empty.md")
+	if err := os.WriteFile(p, []byte("---\ntitle: Nothing today\nslug: nothing-today\n---\n<ol></ol>\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
