@@ -4,7 +4,8 @@
 // Publisher URLs come from untrusted feeds and pages, and a redirect or a DNS
 // answer can point anywhere, so the authoritative check happens at dial time:
 // NewDialer returns a net.Dialer whose Control hook refuses every socket whose
-// destination is not a public unicast address. That covers literal IP hosts,
+// destination is not a public unicast address: one the IANA special-purpose
+// address registries call globally reachable (registry.go holds the table). That covers literal IP hosts,
 // hostnames that resolve to private addresses (including DNS rebinding, since
 // the check sees the address actually dialed), and every hop of a redirect
 // chain. CheckURL is an early, cheaper refusal of URLs whose host is a literal

@@ -17,7 +17,8 @@ type Target struct {
 // Targets lists the internal destinations of linkarc's SSRF promise, each
 // in the notations a resolver or browser accepts: loopback, the three
 // RFC 1918 ranges, the cloud metadata address, IPv6 loopback, IPv4-mapped
-// IPv6, decimal, octal and hexadecimal IPv4, the unspecified address and
+// IPv6, decimal, octal and hexadecimal IPv4, the unspecified address, the
+// IPv4-translated form, IPv6 benchmarking and documentation addresses and
 // the name localhost. Those that would reach this machine use the ports of
 // the traps (v4 on 127.0.0.1, v6 on ::1), so a broken guard shows up as an
 // accepted connection.
@@ -41,6 +42,12 @@ func Targets(v4, v6 *Trap) []Target {
 		{"octal", "http://0177.0.0.1:" + p4 + "/", true},
 		{"hex", "http://0x7f.1:" + p4 + "/", true},
 		{"unspecified", "http://0.0.0.0:" + p4 + "/", true},
+		// Issue 10: counted public before the IANA registries became the
+		// source of truth. None can reach a trap on Linux, which routes
+		// them as plain IPv6.
+		{"ipv4-translated", "http://[::ffff:0:7f00:1]:" + p4 + "/", false},
+		{"benchmarking-v6", "http://[2001:2::1]/", false},
+		{"documentation-v6", "http://[3fff::1]/", false},
 		{"localhost", "http://localhost:" + p4 + "/", true},
 	}
 }
