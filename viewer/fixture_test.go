@@ -30,6 +30,7 @@ const (
 	wordsSlug     = "quantum-and-marmalade-apart"
 	hostileSlug   = "hostile-raw"
 	hostileOld    = "20291231T093000Z" // an earlier capture of hostileSlug, as hostile
+	hostileFrames = "20291230T093000Z" // an earlier one still: a hostile frameset
 	namedDigest   = "2030-01-01-named-articles"
 )
 
@@ -174,11 +175,14 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	// The page the browser test opens: tries every way to run or fetch, in
 	// the current capture and in an earlier one.
 	hostileRaw := readTestdata(t, "hostile-raw.html")
-	oldHostile := meta(hostileSlug, "A hostile archived page")
-	oldHostile.FetchedAt = at.Add(-time.Hour)
+	oldHostile, framesHostile := meta(hostileSlug, "A hostile archived page"), meta(hostileSlug, "A hostile archived page")
+	oldHostile.FetchedAt, framesHostile.FetchedAt = at.Add(-time.Hour), at.Add(-25*time.Hour)
 	put(viewertest.Article{Meta: meta(hostileSlug, "A hostile archived page"), Raw: hostileRaw,
 		Readable: "<p>The readable view of the hostile page.</p>", Text: "The readable view of the hostile page.\n",
-		History: []viewertest.Capture{{ID: hostileOld, Meta: oldHostile, Raw: hostileRaw}}})
+		History: []viewertest.Capture{
+			{ID: hostileFrames, Meta: framesHostile, Raw: readTestdata(t, "hostile-frameset.html")},
+			{ID: hostileOld, Meta: oldHostile, Raw: hostileRaw},
+		}})
 
 	// A damaged meta.json.
 	if err := viewertest.PutRaw(ctx, st, record.ArticleKey(brokenSlug, record.MetaFile), `{"slug": "broken-meta", "title": `); err != nil {

@@ -30,6 +30,9 @@ type handlerCase struct {
 	text     []string          // in the page's visible text (HTML pages)
 	body     *string           // the exact body
 	check    func(t *testing.T, body []byte)
+	// only lists every header the response may carry, besides Date,
+	// Content-Length and Transfer-Encoding, when not nil.
+	only []string
 }
 
 // TestHandlers runs every page, snapshot and API route against both
@@ -91,6 +94,16 @@ func runHandlerCase(t *testing.T, client *http.Client, base string, c handlerCas
 	}
 	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 		t.Errorf("X-Content-Type-Options = %q", got)
+	}
+	if got := resp.Header.Get("X-DNS-Prefetch-Control"); got != "off" {
+		t.Errorf("X-DNS-Prefetch-Control = %q, want off", got)
+	}
+	if c.only != nil {
+		for k := range resp.Header {
+			if k != "Date" && k != "Content-Length" && k != "Transfer-Encoding" && !slices.Contains(c.only, k) {
+				t.Errorf("unexpected header %s: %q", k, resp.Header.Values(k))
+			}
+		}
 	}
 	if c.ctype != "" && resp.Header.Get("Content-Type") != c.ctype {
 		t.Errorf("Content-Type = %q, want %q", resp.Header.Get("Content-Type"), c.ctype)
@@ -214,24 +227,48 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 		{name: "article too long slug", path: "/articles/" + strings.Repeat("x", 201), status: 404},
 		{name: "article traversal unescaped", path: "/articles/../../etc/passwd", status: 307, headers: map[string]string{"Location": "/etc/passwd"}},
 
-		// Snapshots: raw pages are sandboxed and served byte for byte.
+		// Snapshots: raw pages are sandboxed and shown rewritten so that
+		// they contact nobody (inert.go; TestInert has the rules), with a
+		// fixed set of headers; downloads are the bytes as archived.
 		{name: "raw snapshot", path: "/articles/" + ok + "/raw.html", status: 200, ctype: "text/html; charset=utf-8",
-			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "inline; filename=" + ok + ".html"}), body: str(f.raw[ok])},
-		{name: "raw snapshot download", path: "/articles/" + ok + "/raw.html?download=1", status: 200,
-			headers: map[string]string{"Content-Disposition": "attachment; filename=" + ok + ".html"}},
+			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "inline; filename=" + ok + ".html",
+				"ETag": `"` + sha256Hex(f.raw[ok]) + `-inert1"`}),
+			body: str(inert(t, f.raw[ok], "utf-8")), excludes: []string{"cdn.tracker.example/t.js"}, only: snapshotHeaderNames},
+		{name: "raw snapshot download", path: "/articles/" + ok + "/raw.html?download=1", status: 200, ctype: "text/html; charset=utf-8",
+			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "attachment; filename=" + ok + ".html", "ETag": `"` + sha256Hex(f.raw[ok]) + `"`}),
+			body: str(f.raw[ok]), only: snapshotHeaderNames},
+		{name: "raw snapshot hostile", path: "/articles/" + hostileSlug + "/raw.html", status: 200, ctype: "text/html; charset=utf-8",
+			headers: snapHeaders, only: snapshotHeaderNames, contains: []string{`<h1 id="headline">Hostile archived page</h1>`},
+			check: func(t *testing.T, b []byte) {
+				if p := inertProblems(string(b)); len(p) > 0 {
+					t.Errorf("left in the snapshot: %s", strings.Join(p, "; "))
+				}
+			}},
 		{name: "raw snapshot windows-1251", path: "/articles/" + cp1251Slug + "/raw.html", status: 200,
+			ctype: "text/html; charset=utf-8", contains: []string{"<p>Привет</p>"}},
+		{name: "raw snapshot windows-1251 download", path: "/articles/" + cp1251Slug + "/raw.html?download=1", status: 200,
 			ctype: "text/html; charset=windows-1251", body: str(f.raw[cp1251Slug])},
-		{name: "raw snapshot hostile charset", path: "/articles/" + xssSlug + "/raw.html", status: 200, ctype: "text/html", headers: snapHeaders},
+		{name: "raw snapshot hostile charset", path: "/articles/" + xssSlug + "/raw.html", status: 200, ctype: "text/html; charset=utf-8", headers: snapHeaders,
+			excludes: []string{"<script"}},
+		{name: "raw snapshot hostile charset download", path: "/articles/" + xssSlug + "/raw.html?download=1", status: 200, ctype: "text/html", headers: snapHeaders},
 		{name: "raw snapshot earlier capture", path: "/articles/" + historySlug + "/history/" + historyOld + "/raw.html", status: 200,
+			ctype: "text/html; charset=utf-8", contains: []string{"<p>earlier capture</p>"}},
+		{name: "raw snapshot earlier capture download", path: "/articles/" + historySlug + "/history/" + historyOld + "/raw.html?download=1", status: 200,
 			ctype: "text/html; charset=windows-1252", body: str("<html><body><p>earlier capture</p></body></html>")},
+		{name: "raw snapshot earlier hostile capture", path: "/articles/" + hostileSlug + "/history/" + hostileFrames + "/raw.html", status: 200,
+			ctype: "text/html; charset=utf-8", only: snapshotHeaderNames, contains: []string{"<frameset"}, excludes: []string{"frame.trap.example"}},
 		{name: "text earlier capture", path: "/articles/" + historySlug + "/history/" + historyOld + "/text.txt", status: 200, body: str("earlier capture text\n")},
 		{name: "raw snapshot unknown capture", path: "/articles/" + historySlug + "/history/nope/raw.html", status: 404},
 		{name: "raw snapshot capture traversal", path: "/articles/" + historySlug + "/history/..%2F..%2F/raw.html", status: 404},
 		{name: "raw snapshot unknown", path: "/articles/no-such-article/raw.html", status: 404},
 		{name: "raw snapshot of failed capture", path: "/articles/" + failedSlug + "/raw.html", status: 404},
 		{name: "raw snapshot conditional", path: "/articles/" + ok + "/raw.html", status: 304,
+			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `-inert1"`}, body: str("")},
+		{name: "raw snapshot conditional on the archived bytes", path: "/articles/" + ok + "/raw.html", status: 200,
+			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `"`}},
+		{name: "raw snapshot download conditional", path: "/articles/" + ok + "/raw.html?download=1", status: 304,
 			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `"`}, body: str("")},
-		{name: "raw snapshot head", method: "HEAD", path: "/articles/" + ok + "/raw.html", status: 200, headers: snapHeaders, body: str("")},
+		{name: "raw snapshot head", method: "HEAD", path: "/articles/" + ok + "/raw.html", status: 200, headers: snapHeaders, body: str(""), only: snapshotHeaderNames},
 		{name: "text", path: "/articles/" + unicodeSlug + "/text.txt", status: 200, ctype: "text/plain; charset=utf-8",
 			headers: snapHeaders, body: str("Новости дня: короткий текст.\n")},
 		{name: "text unknown", path: "/articles/no-such-article/text.txt", status: 404},
@@ -343,6 +380,12 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 		}},
 	}
 }
+
+// snapshotHeaderNames are the headers a snapshot response may carry: the
+// viewer's own, never one of the archived response.
+var snapshotHeaderNames = []string{"Content-Type", "Content-Security-Policy", "X-Frame-Options", "Cache-Control", "Etag",
+	"Content-Disposition", "X-Content-Type-Options", "X-Dns-Prefetch-Control", "Referrer-Policy", "Cross-Origin-Opener-Policy",
+	"Cross-Origin-Resource-Policy", "Permissions-Policy"}
 
 func sha256Hex(s string) string {
 	sum := sha256.Sum256([]byte(s))

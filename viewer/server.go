@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/linkarc/linkarc/storage"
 )
@@ -75,8 +76,9 @@ type Server struct {
 	policy   *bluemonday.Policy
 	handler  http.Handler
 	allowed  map[string]bool
-	searches chan struct{} // slots for searches running at once
-	bufs     sync.Pool     // *bytes.Buffer for rendering
+	searches chan struct{}       // slots for searches running at once
+	rewrites *semaphore.Weighted // bytes of snapshots being rewritten at once
+	bufs     sync.Pool           // *bytes.Buffer for rendering
 	closeOne sync.Once
 }
 
@@ -125,6 +127,7 @@ func New(opts Options) (*Server, error) {
 		// A search is pure CPU: more at once than there are cores only
 		// makes every one of them slower. The rest wait their turn.
 		searches: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+		rewrites: semaphore.NewWeighted(rewriteBudget),
 	}
 	if len(opts.AllowedHosts) > 0 {
 		s.allowed = map[string]bool{}

@@ -171,8 +171,8 @@ func TestCharsetParam(t *testing.T) {
 		"x-user-defined\r\nX-A: b": "",
 	}
 	for in, want := range cases {
-		if got := charsetParam(in); got != want {
-			t.Errorf("charsetParam(%q) = %q, want %q", in, got, want)
+		if got := charsetParam(charsetName(in)); got != want {
+			t.Errorf("charsetParam(charsetName(%q)) = %q, want %q", in, got, want)
 		}
 	}
 }
