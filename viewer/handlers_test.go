@@ -236,7 +236,7 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 			body: str(inert(t, f.raw[ok], "utf-8")), excludes: []string{"cdn.tracker.example/t.js"}, only: snapshotHeaderNames},
 		{name: "raw snapshot download", path: "/articles/" + ok + "/raw.html?download=1", status: 200, ctype: "text/html; charset=utf-8",
 			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "attachment; filename=" + ok + ".html", "ETag": `"` + sha256Hex(f.raw[ok]) + `"`}),
-			body: str(f.raw[ok]), only: snapshotHeaderNames},
+			body:    str(f.raw[ok]), only: snapshotHeaderNames},
 		{name: "raw snapshot hostile", path: "/articles/" + hostileSlug + "/raw.html", status: 200, ctype: "text/html; charset=utf-8",
 			headers: snapHeaders, only: snapshotHeaderNames, contains: []string{`<h1 id="headline">Hostile archived page</h1>`},
 			check: func(t *testing.T, b []byte) {
