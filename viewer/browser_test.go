@@ -666,6 +666,89 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	// Issue 13's "the viewer, as seen", as a reader sees it.
+	t.Run("viewer as seen", func(t *testing.T) {
+		m := w.mark(t)
+		// The panel shows a 300-character Google News link in a line or
+		// two, and no URL column collapses to a character per line.
+		w.do(t, chromedp.Navigate(base+"/articles/"+historySlug), chromedp.WaitVisible(chromedp.CSS(".panel")))
+		panel := get(t, w, chromedp.Evaluate[[]struct {
+			Label string  `json:"label"`
+			Lines float64 `json:"lines"`
+			Width float64 `json:"width"`
+		}](`[...document.querySelectorAll("dl.facts dd")].map(dd => {
+			const lh = parseFloat(getComputedStyle(dd).lineHeight) || 1.4 * parseFloat(getComputedStyle(dd).fontSize);
+			const r = dd.getBoundingClientRect();
+			return {label: dd.previousElementSibling.textContent, lines: r.height / lh, width: r.width};
+		})`))
+		for _, f := range panel {
+			if f.Width < 120 {
+				t.Errorf("panel %q is %.0f px wide", f.Label, f.Width)
+			}
+			if f.Lines > 2.5 {
+				t.Errorf("panel %q takes %.1f lines", f.Label, f.Lines)
+			}
+		}
+		if !slices.ContainsFunc(panel, func(f struct {
+			Label string  `json:"label"`
+			Lines float64 `json:"lines"`
+			Width float64 `json:"width"`
+		}) bool {
+			return f.Label == "Google News link"
+		}) {
+			t.Error("no Google News link in the panel")
+		}
+		if text := w.textNow(t, ".panel"); strings.Contains(text, "Redirect chain") {
+			t.Error("a one-hop redirect chain is repeated in the panel")
+		}
+
+		// A failed article offers no link that leads to a 404.
+		w.do(t, chromedp.Navigate(base+"/articles/"+failedSlug), chromedp.WaitVisible(chromedp.CSS(".actions")))
+		if buttons := w.textNow(t, ".actions"); strings.Contains(buttons, "Archived page") || strings.Contains(buttons, "Plain text") {
+			t.Errorf("a failed article offers %q", buttons)
+		}
+		if byline := w.textNow(t, ".byline"); strings.Contains(byline, "Archived") {
+			t.Errorf("a failed article is labelled %q", byline)
+		}
+
+		// A digest's front-matter slug leads to its lead article.
+		w.do(t, chromedp.Navigate(base+"/articles/"+namedFMSlug), chromedp.WaitVisible(chromedp.CSS(".prose")))
+		if loc := get(t, w, chromedp.Location()); loc != base+"/articles/"+historySlug {
+			t.Errorf("/articles/%s led to %s", namedFMSlug, loc)
+		}
+
+		// The digest page: decoded description, its source labelled, its
+		// tags; a tag leads to the tag's page.
+		w.do(t, chromedp.Navigate(base+"/digests/"+namedDigest), chromedp.WaitVisible(chromedp.CSS(".items")))
+		if head := w.textNow(t, ".page-head"); !strings.Contains(head, "Tom & Jerry live — 5 < 6") ||
+			!strings.Contains(head, "Source: a Google News topic") || strings.Contains(head, "Published at") {
+			t.Errorf("digest head reads %q", head)
+		}
+		w.do(t, chromedp.Click(chromedp.CSS(`.page-head ul.tags a[href="/tags/Space%20travel"]`)), chromedp.WaitVisible(chromedp.CSS(".cards")))
+		if h1 := w.textNow(t, "h1"); h1 != "Tag: Space travel" {
+			t.Errorf("the tag's page is titled %q", h1)
+		}
+		if n := get(t, w, chromedp.Evaluate[int](`document.querySelectorAll(".cards > li").length`)); n != 1 {
+			t.Errorf("the tag's page lists %d digests, want 1", n)
+		}
+
+		// Home: filter by status and sort, with the form.
+		w.do(t, chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS("form.filters")),
+			chromedp.SetValue(chromedp.CSS(`form.filters select[name="status"]`), "failed"),
+			chromedp.SetValue(chromedp.CSS(`form.filters select[name="sort"]`), "oldest"),
+			chromedp.Click(chromedp.CSS(`form.filters button`)),
+			chromedp.WaitVisible(chromedp.CSS(".clear")))
+		u, err := url.Parse(get(t, w, chromedp.Location()))
+		if err != nil || u.Query().Get("status") != "failed" || u.Query().Get("sort") != "oldest" {
+			t.Errorf("the filter form led to %v", u)
+		}
+		if lede := w.textNow(t, ".lede"); !strings.Contains(lede, "match the filter") {
+			t.Errorf("the filtered home page says %q", lede)
+		}
+		w.checkLivePage(t, u.String(), "Digests · linkarc")
+		w.checkNothingLeft(t, m, "/api/", "/healthz")
+	})
+
 	// The hostile snapshots: the current capture, an earlier one, and an
 	// earlier frameset, each in the viewer's sandboxed frame and opened
 	// directly as the top document.

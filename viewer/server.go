@@ -111,7 +111,11 @@ func New(opts Options) (*Server, error) {
 	}
 	pages.cssPath = static.path("style.css")
 	pages.iconPath = static.path("icon.svg")
-	ix, err := openSearchIndex(opts.IndexDir, opts.Store, opts.Logger)
+	cat := newCatalog(opts.Store, opts.Logger)
+	ix, err := openSearchIndex(opts.IndexDir, opts.Store, opts.Logger, func(ctx context.Context) (map[string][]string, error) {
+		d, err := cat.index(ctx)
+		return d.articleTags, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("viewer: %w", err)
 	}
@@ -119,7 +123,7 @@ func New(opts Options) (*Server, error) {
 		opts:    opts,
 		store:   opts.Store,
 		log:     opts.Logger,
-		catalog: newCatalog(opts.Store, opts.Logger),
+		catalog: cat,
 		index:   ix,
 		pages:   pages,
 		static:  static,
