@@ -263,7 +263,15 @@ func (w *browserWorld) startBrowser(t *testing.T) {
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
-	stop := func() { cancelTimeout(); cancelCtx(); cancelAlloc() }
+	// Stopping waits for the browser to exit: a browser still winding
+	// down could open a connection after the next check has begun.
+	alloc := chromedp.FromContext(ctx).Allocator
+	stop := func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+		alloc.Wait()
+	}
 	if w.stop != nil {
 		w.stop() // the previous browser
 	}

@@ -372,6 +372,7 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `"`}},
 		{name: "raw snapshot download conditional", path: "/articles/" + ok + "/raw.html?download=1", status: 304,
 			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `"`}, body: str("")},
+		{name: "raw snapshot head of failed capture", method: "HEAD", path: "/articles/" + failedSlug + "/raw.html", status: 404},
 		{name: "raw snapshot head", method: "HEAD", path: "/articles/" + ok + "/raw.html", status: 200, headers: snapHeaders, body: str(""), only: snapshotHeaderNames},
 		{name: "text", path: "/articles/" + unicodeSlug + "/text.txt", status: 200, ctype: "text/plain; charset=utf-8",
 			headers: snapHeaders, body: str("Новости дня: короткий текст.\n")},

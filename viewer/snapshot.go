@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -40,8 +41,14 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 		return
 	}
 	download := r.URL.Query().Get("download") != ""
-	inert := name == record.RawFile && !download
+	// Every HTML object of a capture shown inline goes through the rewrite:
+	// raw.html today, and whatever page a capture gains later (issue 11's
+	// self-contained page) by its route alone.
+	inert := path.Ext(name) == ".html" && !download
 	contentType, etag, label := "text/plain; charset=utf-8", "", ""
+	if path.Ext(name) == ".html" {
+		contentType = "text/html"
+	}
 	if name == record.RawFile {
 		// The charset comes from the capture's meta.json: the publisher may
 		// have declared it only in its Content-Type header, which raw.html
@@ -84,13 +91,20 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
+	key := snapshotKey(slug, capture, name)
 	if inert && r.Method == http.MethodHead {
+		ctx, cancel := s.storeContext(r)
+		_, err := s.store.Stat(ctx, key)
+		cancel()
+		if err != nil {
+			s.fail(w, r, "snapshot", err)
+			return
+		}
 		s.snapshotHeaders(w, r, slug, name, contentType, etag)
 		return
 	}
-	key := snapshotKey(slug, capture, name)
 	if inert {
-		s.inertSnapshot(w, r, key, slug, label, etag)
+		s.inertSnapshot(w, r, key, slug, name, label, etag)
 		return
 	}
 
@@ -124,7 +138,7 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 // ~22 bytes per byte of HTML on the worst pages measured), so at most
 // rewriteBudget bytes of archived HTML are being rewritten at once; a page
 // over maxInertBytes is not rewritten at all.
-func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug, label, etag string) {
+func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug, name, label, etag string) {
 	ctx, cancel := s.storeContext(r)
 	info, err := s.store.Stat(ctx, key)
 	cancel()
@@ -133,7 +147,7 @@ func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug
 		return
 	}
 	if info.Size > maxInertBytes {
-		s.inertNotice(w, r, slug, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
+		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
 		return
 	}
 	weight := max(info.Size, 1)
@@ -162,14 +176,14 @@ func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug
 		// The parser refuses some documents (elements nested more than
 		// 512 deep): shown, they could not be checked.
 		s.log.Info("viewer: snapshot not rewritable", "path", r.URL.Path, "err", err)
-		s.inertNotice(w, r, slug, "cannot be checked by the viewer's HTML parser ("+strings.TrimPrefix(err.Error(), "parse snapshot: html: ")+"), so it is not shown here")
+		s.inertNotice(w, r, slug, name, "cannot be checked by the viewer's HTML parser ("+strings.TrimPrefix(err.Error(), "parse snapshot: html: ")+"), so it is not shown here")
 		return
 	case moreToRead(rc):
 		// It grew since the Stat.
-		s.inertNotice(w, r, slug, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
+		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
 		return
 	}
-	s.snapshotHeaders(w, r, slug, record.RawFile, "text/html; charset=utf-8", etag)
+	s.snapshotHeaders(w, r, slug, name, "text/html; charset=utf-8", etag)
 	if err := renderInert(w, doc); err != nil && r.Context().Err() == nil {
 		s.log.Warn("viewer: snapshot stream broken", "path", r.URL.Path, "err", err)
 		panic(http.ErrAbortHandler)
@@ -194,8 +208,8 @@ func (e *readErr) Read(p []byte) (int, error) {
 // inertNotice stands in for a raw snapshot that is not shown: a short page
 // in its place, in the frame. The bytes stay available for download, as
 // archived.
-func (s *Server) inertNotice(w http.ResponseWriter, r *http.Request, slug, why string) {
-	s.snapshotHeaders(w, r, slug, record.RawFile, "text/html; charset=utf-8", "")
+func (s *Server) inertNotice(w http.ResponseWriter, r *http.Request, slug, name, why string) {
+	s.snapshotHeaders(w, r, slug, name, "text/html; charset=utf-8", "")
 	fmt.Fprintf(w, "<!doctype html><meta charset=\"utf-8\"><title>Not shown</title>\n<p>This archived page %s. Download it from the page above.</p>\n",
 		html.EscapeString(why))
 }
@@ -212,14 +226,11 @@ func (s *Server) snapshotHeaders(w http.ResponseWriter, r *http.Request, slug, n
 	if etag != "" {
 		h.Set("ETag", etag)
 	}
-	disposition, ext := "inline", ".txt"
-	if name == record.RawFile {
-		ext = ".html"
-	}
+	disposition := "inline"
 	if r.URL.Query().Get("download") != "" {
 		disposition = "attachment"
 	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": slug + ext}))
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": slug + path.Ext(name)}))
 }
 
 // charsetName returns the canonical WHATWG name of an archived page's
