@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/linkarc/linkarc/storage"
@@ -18,9 +19,13 @@ import (
 // The JSON API, for scripts. Every response is a JSON object; errors are
 // {"error": "..."} with the matching HTTP status (400, 404, 414, 503).
 //
-//	GET /api/digests?page=N&per_page=M   digest summaries, newest first
-//	GET /api/digests/{slug}              a digest record (digests/<slug>.json)
-//	GET /api/articles/{slug}             an article's meta.json, plus links
+//	GET /api/digests?page=N&per_page=M   digest summaries, newest first; filtered and
+//	                                     sorted by tag=, publisher=, status=, from=, to=, sort=
+//	                                     (see digestFilter)
+//	GET /api/digests/{slug}              a digest record (digests/<slug>.json; source_file
+//	                                     as a base name only)
+//	GET /api/tags                        every tag with its number of digests
+//	GET /api/articles/{slug}             an article's meta.json, plus its tags and links
 //	GET /api/search?q=&page=&per_page=   ranked hits with plain-text snippets
 //	GET /healthz                         store, digest list and index state
 
@@ -64,8 +69,27 @@ type apiDigestList struct {
 	Digests []digestSummary `json:"digests"`
 	Page    int             `json:"page"`
 	PerPage int             `json:"per_page"`
-	Total   int             `json:"total"`
+	Total   int             `json:"total"`          // digests the filter selects
 	Next    string          `json:"next,omitempty"` // URL of the next page
+}
+
+type apiTagList struct {
+	Tags []tagCount `json:"tags"`
+}
+
+func (s *Server) apiTags(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.storeContext(r)
+	defer cancel()
+	ix, err := s.catalog.index(ctx)
+	if err != nil {
+		s.fail(w, r, "digest list", err)
+		return
+	}
+	out := apiTagList{Tags: ix.tags}
+	if out.Tags == nil {
+		out.Tags = []tagCount{}
+	}
+	s.writeJSON(w, r, http.StatusOK, out)
 }
 
 func (s *Server) apiDigests(w http.ResponseWriter, r *http.Request) {
@@ -79,20 +103,29 @@ func (s *Server) apiDigests(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "page", err)
 		return
 	}
+	f, err := parseDigestFilter(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, "page", err)
+		return
+	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	digests, _, err := s.catalog.list(ctx)
+	all, _, err := s.catalog.list(ctx)
 	if err != nil {
 		s.fail(w, r, "digest list", err)
 		return
 	}
+	digests := f.apply(all)
 	start := min((n-1)*size, len(digests))
 	out := apiDigestList{Digests: digests[start:min(start+size, len(digests))], Page: n, PerPage: size, Total: len(digests)}
 	if out.Digests == nil {
 		out.Digests = []digestSummary{}
 	}
 	if start+size < len(digests) {
-		out.Next = "/api/digests?" + url.Values{"page": {strconv.Itoa(n + 1)}, "per_page": {strconv.Itoa(size)}}.Encode()
+		q := f.query("")
+		q.Set("page", strconv.Itoa(n+1))
+		q.Set("per_page", strconv.Itoa(size))
+		out.Next = "/api/digests?" + q.Encode()
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
 }
@@ -110,6 +143,9 @@ func (s *Server) apiDigest(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	slug := d.Slug
+	// The path the digest was archived from is the archiving machine's
+	// business: its base name is enough to recognise it.
+	d.SourceFile = baseName(d.SourceFile)
 	s.writeJSON(w, r, http.StatusOK, apiDigest{DigestRecord: d, Links: map[string]string{
 		"html": "/digests/" + url.PathEscape(slug),
 	}})
@@ -117,19 +153,24 @@ func (s *Server) apiDigest(w http.ResponseWriter, r *http.Request) {
 
 type apiArticle struct {
 	*record.ArticleMeta
+	Tags  []string          `json:"tags"` // of the digests listing it, and its own there
 	Links map[string]string `json:"links"`
 }
 
 func (s *Server) apiArticle(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	m, ok := s.requestedArticle(ctx, w, r)
+	m, ok := s.requestedArticleOrLead(ctx, w, r, "/api/articles/")
 	if !ok {
 		return
 	}
 	slug := m.Slug
 	base := "/articles/" + url.PathEscape(slug)
-	s.writeJSON(w, r, http.StatusOK, apiArticle{ArticleMeta: m, Links: map[string]string{
+	tags := []string{}
+	if ix, err := s.catalog.index(ctx); err == nil && ix.articleTags[slug] != nil {
+		tags = ix.articleTags[slug]
+	}
+	s.writeJSON(w, r, http.StatusOK, apiArticle{ArticleMeta: m, Tags: tags, Links: map[string]string{
 		"html":     base,
 		"raw":      base + "/raw.html",
 		"raw_page": base + "/raw",
@@ -183,6 +224,15 @@ func (s *Server) apiSearch(w http.ResponseWriter, r *http.Request) {
 		out.Hits = append(out.Hits, apiSearchHit{searchHit: h, URL: "/articles/" + url.PathEscape(h.Slug)})
 	}
 	s.writeJSON(w, r, http.StatusOK, out)
+}
+
+// baseName returns the last element of a path written on any system ("/"
+// or "\\" separated).
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
 }
 
 type health struct {

@@ -25,9 +25,18 @@ type digestSummary struct {
 	OK         int       `json:"ok"`
 	Blocked    int       `json:"blocked"`
 	Failed     int       `json:"failed"`
+	// Tags are the digest's own tags (front-matter categories, then tags).
+	Tags []string `json:"tags,omitempty"`
 
-	when    time.Time // sort key: the digest's date, else when it was archived
-	version string    // fingerprint of the record it was read from
+	when          time.Time           // sort key: the digest's date, else when it was archived
+	version       string              // fingerprint of the record it was read from
+	fmSlug        string              // the front matter's slug:, lower case
+	lead          string              // slug of its first article with a valid slug
+	itemTags      []string            // its items' tags that are not its own
+	tagKeys       []string            // its tags and its items', lower case
+	publishers    []string            // publishers of its articles, as first spelled
+	publisherKeys []string            // the same, lower case
+	articleTags   map[string][]string // article slug -> the tags it has in this digest
 }
 
 func summarize(d *record.DigestRecord, version string) digestSummary {
@@ -60,7 +69,42 @@ func summarize(d *record.DigestRecord, version string) digestSummary {
 	if t, ok := parseDate(s.Date); ok {
 		s.when = t
 	}
+	s.fmSlug = strings.ToLower(strings.TrimSpace(d.FrontMatter.Slug))
+	s.Tags = digestTags(d)
+	all := tagSet{}
+	all.add(s.Tags...)
+	pubs := tagSet{}
+	for _, a := range d.Articles {
+		all.add(a.Tags...)
+		pubs.add(a.Publisher)
+		if !record.ValidSlug(a.Slug) {
+			continue
+		}
+		if s.lead == "" {
+			s.lead = a.Slug
+		}
+		if len(s.Tags) > 0 || len(a.Tags) > 0 {
+			ts := tagSet{max: maxTagsPerDigest}
+			ts.add(s.Tags...)
+			ts.add(a.Tags...)
+			if s.articleTags == nil {
+				s.articleTags = map[string][]string{}
+			}
+			s.articleTags[a.Slug] = ts.list
+		}
+	}
+	s.itemTags = all.list[len(s.Tags):]
+	s.tagKeys = lowerAll(all.list)
+	s.publishers, s.publisherKeys = pubs.list, lowerAll(pubs.list)
 	return s
+}
+
+func lowerAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = strings.ToLower(v)
+	}
+	return out
 }
 
 // parseDate reads the date forms digests use in their front matter.
@@ -94,7 +138,59 @@ type catalog struct {
 	loaded  bool
 	digests []digestSummary // newest first
 	bySlug  map[string]int  // index into digests
+	derived catalogIndex
 	stats   CatalogStats
+}
+
+// catalogIndex is what the catalog derives from all its digests at each
+// refresh. It is replaced whole, never modified, so readers may keep it.
+type catalogIndex struct {
+	byFMSlug    map[string]string   // front-matter slug (lower case) -> digest slug, newest digest
+	articleTags map[string][]string // article slug -> its tags in every digest listing it
+	tags        []tagCount          // every tag, most used first
+	publishers  []string            // every publisher, by name
+}
+
+// tagCount is a tag and the number of digests that have it.
+type tagCount struct {
+	Tag     string `json:"tag"`
+	Digests int    `json:"digests"`
+}
+
+func deriveIndex(digests []digestSummary) catalogIndex {
+	ix := catalogIndex{byFMSlug: map[string]string{}, articleTags: map[string][]string{}}
+	counts, spelling := map[string]int{}, map[string]string{}
+	pubs := tagSet{}
+	for _, d := range digests { // newest first: the newest digest wins a front-matter slug
+		if d.fmSlug != "" {
+			if _, ok := ix.byFMSlug[d.fmSlug]; !ok {
+				ix.byFMSlug[d.fmSlug] = d.Slug
+			}
+		}
+		for slug, tags := range d.articleTags {
+			ts := tagSet{max: maxTagsPerDigest}
+			ts.add(ix.articleTags[slug]...)
+			ts.add(tags...)
+			ix.articleTags[slug] = ts.list
+		}
+		for _, t := range slices.Concat(d.Tags, d.itemTags) { // unique within a digest
+			k := strings.ToLower(t)
+			counts[k]++
+			if _, ok := spelling[k]; !ok {
+				spelling[k] = t
+			}
+		}
+		pubs.add(d.publishers...)
+	}
+	for k, n := range counts {
+		ix.tags = append(ix.tags, tagCount{Tag: spelling[k], Digests: n})
+	}
+	slices.SortFunc(ix.tags, func(a, b tagCount) int {
+		return cmp.Or(cmp.Compare(b.Digests, a.Digests), cmp.Compare(strings.ToLower(a.Tag), strings.ToLower(b.Tag)))
+	})
+	ix.publishers = pubs.list
+	slices.SortFunc(ix.publishers, func(a, b string) int { return cmp.Compare(strings.ToLower(a), strings.ToLower(b)) })
+	return ix
 }
 
 func newCatalog(st storage.Store, log *slog.Logger) *catalog {
@@ -131,6 +227,17 @@ func (c *catalog) lookup(slug string) (digestSummary, bool) {
 		return digestSummary{}, false
 	}
 	return c.digests[i], true
+}
+
+// index returns what the catalog derived from its digests at the last
+// refresh (see catalogIndex), loading the catalog on first use.
+func (c *catalog) index(ctx context.Context) (catalogIndex, error) {
+	if _, _, err := c.list(ctx); err != nil {
+		return catalogIndex{}, err
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.derived, nil
 }
 
 // Stats reports the catalog state.
@@ -209,8 +316,9 @@ func (c *catalog) refreshLocked(ctx context.Context) error {
 	for i, d := range next {
 		bySlug[d.Slug] = i
 	}
+	derived := deriveIndex(next)
 	c.mu.Lock()
-	c.digests, c.bySlug, c.loaded = next, bySlug, true
+	c.digests, c.bySlug, c.derived, c.loaded = next, bySlug, derived, true
 	c.mu.Unlock()
 	return nil
 }

@@ -2,6 +2,7 @@ package viewer
 
 import (
 	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
 	"html"
 	"io"
@@ -31,6 +32,13 @@ type demoArticle struct {
 	publisher string
 	byline    string
 	status    string
+}
+
+// demoTags are each demo digest's category, then its tags.
+var demoTags = map[string][]string{
+	"2019-11-18-science-and-space":      {"Science", "space", "astronomy"},
+	"2019-11-19-markets-and-business":   {"Business", "markets", "trade"},
+	"2019-11-20-tech-culture-and-sport": {"Technology", "culture", "sport"},
 }
 
 func demoDigests() []demoDigest {
@@ -122,7 +130,8 @@ func writeDemo(t testing.TB, st storage.Store) {
 		rec := record.DigestRecord{
 			Slug: d.slug, SourceFile: "digests/" + d.slug + ".md",
 			FrontMatter: record.FrontMatter{Title: d.title + " — " + day.Format("2 January 2006"), Date: d.date,
-				Description: "Stories of the day, archived from Google News links."},
+				Description: "Stories of the day, archived from Google News links.",
+				Categories:  demoTags[d.slug][:1], Tags: demoTags[d.slug][1:]},
 			ArchivedAt: day.Add(7*time.Hour + time.Duration(di)*time.Minute),
 		}
 		for i, a := range d.articles {
@@ -142,8 +151,10 @@ func writeDemo(t testing.TB, st storage.Store) {
 			fetched := rec.ArchivedAt.Add(time.Duration(i+1) * 13 * time.Second)
 			m := record.ArticleMeta{
 				Slug: slug, Title: a.title, Publisher: a.publisher,
-				GoogleNewsURL: "https://news.google.com/rss/articles/CBMi" + strings.ReplaceAll(slug[:min(24, len(slug))], "-", "") + "?oc=5",
-				URL:           p.url, ResolveMethod: "batchexecute", FinalURL: p.url,
+				// As long as real ones: the id is base64 of a message that holds the URL.
+				GoogleNewsURL: "https://news.google.com/rss/articles/CBMi" +
+					base64.RawURLEncoding.EncodeToString([]byte("\x08\x13\x22"+p.url+"\xd2\x01\x00")) + "?oc=5",
+				URL: p.url, ResolveMethod: "batchexecute", FinalURL: p.url,
 				Status: a.status, HTTPStatus: 200, FetchedAt: fetched,
 				ContentType: "text/html; charset=utf-8", Charset: "utf-8",
 				ArticleTitle: a.title, Byline: a.byline, SiteName: a.publisher,

@@ -30,8 +30,13 @@ const (
 	wordsSlug     = "quantum-and-marmalade-apart"
 	hostileSlug   = "hostile-raw"
 	hostileOld    = "20291231T093000Z" // an earlier capture of hostileSlug, as hostile
+	hostileFrames = "20291230T093000Z" // an earlier one still: a hostile frameset
 	namedDigest   = "2030-01-01-named-articles"
+	namedFMSlug   = "hand-made" // namedDigest's front-matter slug
 )
+
+// longGoogleNewsURL is a Google News link of the length real ones have.
+var longGoogleNewsURL = "https://news.google.com/rss/articles/CBMi" + strings.Repeat("hQFBVV95cUxPa2dzWnR", 14) + "?oc=5"
 
 // fixture is the test archive: a generated part plus hand-made articles for
 // escaping, history, charsets, ranking and damaged records.
@@ -141,6 +146,11 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	// An article with an earlier capture.
 	hm := meta(historySlug, "An article captured twice")
 	hm.ArticleTitle = "An article captured twice (second capture)"
+	// One redirect, which the publisher and final URLs already show, and a
+	// Google News link as long as real ones are.
+	hm.FinalURL = "https://publisher.example/final/" + historySlug
+	hm.RedirectChain = []string{hm.URL, hm.FinalURL}
+	hm.GoogleNewsURL = longGoogleNewsURL
 	old := meta(historySlug, "An article captured twice")
 	old.FetchedAt = at.Add(-24 * time.Hour)
 	old.Charset = "iso-8859-1"
@@ -166,7 +176,10 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 
 	// Ranking: the rare word in a title beats the same word in body text;
 	// a phrase matches only where its words are adjacent.
-	put(viewertest.Article{Meta: meta(rankTitleSlug, "Zorblax findings published"), Readable: "<p>Nothing else here.</p>", Text: "Nothing else here.\n"})
+	rm := meta(rankTitleSlug, "Zorblax findings published")
+	rm.FinalURL = "https://publisher.example/final/" + rankTitleSlug
+	rm.RedirectChain = []string{rm.URL, "https://publisher.example/hop", rm.FinalURL}
+	put(viewertest.Article{Meta: rm, Readable: "<p>Nothing else here.</p>", Text: "Nothing else here.\n"})
 	put(viewertest.Article{Meta: meta(rankTextSlug, "An unrelated headline"), Readable: "<p>Deep in the text: zorblax.</p>", Text: "Deep in the text: zorblax.\n"})
 	put(viewertest.Article{Meta: meta(phraseSlug, "Breakfast science"), Text: "Researchers made quantum marmalade at dawn.\n"})
 	put(viewertest.Article{Meta: meta(wordsSlug, "Physics and preserves"), Text: "A quantum leap for the marmalade industry.\n"})
@@ -174,24 +187,40 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 	// The page the browser test opens: tries every way to run or fetch, in
 	// the current capture and in an earlier one.
 	hostileRaw := readTestdata(t, "hostile-raw.html")
-	oldHostile := meta(hostileSlug, "A hostile archived page")
-	oldHostile.FetchedAt = at.Add(-time.Hour)
+	oldHostile, framesHostile := meta(hostileSlug, "A hostile archived page"), meta(hostileSlug, "A hostile archived page")
+	oldHostile.FetchedAt, framesHostile.FetchedAt = at.Add(-time.Hour), at.Add(-25*time.Hour)
 	put(viewertest.Article{Meta: meta(hostileSlug, "A hostile archived page"), Raw: hostileRaw,
 		Readable: "<p>The readable view of the hostile page.</p>", Text: "The readable view of the hostile page.\n",
-		History: []viewertest.Capture{{ID: hostileOld, Meta: oldHostile, Raw: hostileRaw}}})
+		History: []viewertest.Capture{
+			{ID: hostileFrames, Meta: framesHostile, Raw: readTestdata(t, "hostile-frameset.html")},
+			{ID: hostileOld, Meta: oldHostile, Raw: hostileRaw},
+		}})
 
 	// A damaged meta.json.
 	if err := viewertest.PutRaw(ctx, st, record.ArticleKey(brokenSlug, record.MetaFile), `{"slug": "broken-meta", "title": `); err != nil {
 		t.Fatal(err)
 	}
 
-	nd := record.DigestRecord{Slug: namedDigest, FrontMatter: record.FrontMatter{Title: "Hand-made test articles", Date: "2030-01-01"}, ArchivedAt: at}
+	// A digest with everything the viewer shows of front matter: a slug of
+	// its own, categories and tags (one twice in another case), a
+	// description with HTML entities and markup, a link to the Google
+	// News topic it came from, an absolute source path, and items with
+	// tags of their own.
+	nd := record.DigestRecord{Slug: namedDigest, SourceFile: "/home/ana/digests/2030-01-01-named.md", ArchivedAt: at,
+		FrontMatter: record.FrontMatter{Title: "Hand-made test articles", Date: "2030-01-01", Slug: namedFMSlug,
+			Categories: []string{"Testing"}, Tags: []string{"Science", "science", "Space  travel"},
+			Description: "Tom &amp; Jerry&nbsp;<b>live</b> — 5&nbsp;&lt;&nbsp;6",
+			Link:        "https://news.google.com/topics/CAAqJggKIiBDQkFTRWdvSUwyMHZNRGx6TVdZU0FtVnVHZ0pWVXlnQVAB?hl=en-US&gl=US&ceid=US:en"}}
 	for _, s := range []string{historySlug, unicodeSlug, cp1251Slug, failedSlug, rankTitleSlug, rankTextSlug, phraseSlug, wordsSlug, hostileSlug} {
 		status := record.StatusOK
 		if s == failedSlug {
 			status = record.StatusFailed
 		}
-		nd.Articles = append(nd.Articles, record.DigestArticle{Slug: s, Title: s, Publisher: "Test Publisher", URL: "https://publisher.example/" + s, Status: status})
+		a := record.DigestArticle{Slug: s, Title: s, Publisher: "Test Publisher", URL: "https://publisher.example/" + s, Status: status}
+		if s == historySlug {
+			a.Tags = []string{"Bookmarked", "testing"}
+		}
+		nd.Articles = append(nd.Articles, a)
 	}
 	if err := viewertest.PutDigest(ctx, st, nd); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -30,6 +31,9 @@ type handlerCase struct {
 	text     []string          // in the page's visible text (HTML pages)
 	body     *string           // the exact body
 	check    func(t *testing.T, body []byte)
+	// only lists every header the response may carry, besides Date,
+	// Content-Length and Transfer-Encoding, when not nil.
+	only []string
 }
 
 // TestHandlers runs every page, snapshot and API route against both
@@ -91,6 +95,16 @@ func runHandlerCase(t *testing.T, client *http.Client, base string, c handlerCas
 	}
 	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
 		t.Errorf("X-Content-Type-Options = %q", got)
+	}
+	if got := resp.Header.Get("X-DNS-Prefetch-Control"); got != "off" {
+		t.Errorf("X-DNS-Prefetch-Control = %q, want off", got)
+	}
+	if c.only != nil {
+		for k := range resp.Header {
+			if k != "Date" && k != "Content-Length" && k != "Transfer-Encoding" && !slices.Contains(c.only, k) {
+				t.Errorf("unexpected header %s: %q", k, resp.Header.Values(k))
+			}
+		}
 	}
 	if c.ctype != "" && resp.Header.Get("Content-Type") != c.ctype {
 		t.Errorf("Content-Type = %q, want %q", resp.Header.Get("Content-Type"), c.ctype)
@@ -214,24 +228,152 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 		{name: "article too long slug", path: "/articles/" + strings.Repeat("x", 201), status: 404},
 		{name: "article traversal unescaped", path: "/articles/../../etc/passwd", status: 307, headers: map[string]string{"Location": "/etc/passwd"}},
 
-		// Snapshots: raw pages are sandboxed and served byte for byte.
+		// The viewer as seen (issue 13).
+		{name: "article panel long URLs", path: "/articles/" + historySlug, status: 200,
+			contains: []string{`href="` + longGoogleNewsURL + `"`, `title="` + longGoogleNewsURL + `"`, shortURL(longGoogleNewsURL)},
+			text:     []string{shortURL(longGoogleNewsURL)}, check: func(t *testing.T, b []byte) {
+				if strings.Contains(textOf(string(b)), longGoogleNewsURL) {
+					t.Error("the whole Google News link is shown as text")
+				}
+			}},
+		{name: "article one-hop chain not repeated", path: "/articles/" + historySlug, status: 200,
+			text: []string{"Final URL", "publisher.example/final/" + historySlug}, check: notInText("Redirect chain")},
+		{name: "article longer chain shown", path: "/articles/" + rankTitleSlug, status: 200,
+			text: []string{"Redirect chain", "publisher.example/hop"}},
+		{name: "article failed: no dead links", path: "/articles/" + failedSlug, status: 200,
+			text: []string{"Tried", "failed"}, excludes: []string{"/articles/" + failedSlug + "/raw", "/articles/" + failedSlug + "/text.txt"},
+			check: notInText("Archived", "Plain text", "Fetched")},
+		{name: "article ok: links", path: "/articles/" + historySlug, status: 200, text: []string{"Archived page", "Plain text", "Archived "},
+			contains: []string{`href="/articles/` + historySlug + `/raw"`, `href="/articles/` + historySlug + `/text.txt"`}},
+		{name: "article tags", path: "/articles/" + historySlug, status: 200,
+			contains: []string{`href="/tags/Testing"`, `href="/tags/Science"`, `href="/tags/Space%20travel"`, `href="/tags/Bookmarked"`}},
+		{name: "article by digest front-matter slug", path: "/articles/" + namedFMSlug, status: 302,
+			headers: map[string]string{"Location": "/articles/" + historySlug}},
+		{name: "article by digest slug", path: "/articles/" + namedDigest, status: 302,
+			headers: map[string]string{"Location": "/articles/" + historySlug}},
+		{name: "api article by digest front-matter slug", path: "/api/articles/" + namedFMSlug, status: 302,
+			headers: map[string]string{"Location": "/api/articles/" + historySlug}},
+		{name: "digest google news source", path: "/digests/" + namedDigest, status: 200,
+			text: []string{"Source: a Google News topic"}, check: notInText("Published at")},
+		{name: "digest description decoded", path: "/digests/" + namedDigest, status: 200,
+			text: []string{"Tom & Jerry live — 5 < 6"}, excludes: []string{"&amp;amp;", "&amp;nbsp;", "&lt;b&gt;"}},
+		{name: "digest tags", path: "/digests/" + namedDigest, status: 200,
+			contains: []string{`href="/tags/Testing"`, `href="/tags/Science"`, `href="/tags/Space%20travel"`, `href="/tags/Bookmarked"`},
+			check: func(t *testing.T, b []byte) {
+				if n := strings.Count(string(b), `href="/tags/Science"`); n != 1 {
+					t.Errorf("the tag Science is linked %d times, want once (science is the same tag)", n)
+				}
+			}},
+		{name: "home filter by tag", path: "/?tag=science", status: 200, text: []string{"1 digest of 5 match the filter", "Hand-made test articles"},
+			excludes: []string{"/digests/" + xssDigest}},
+		{name: "home filter by item tag", path: "/?tag=BOOKMARKED", status: 200, text: []string{"1 digest of 5"}, contains: []string{"/digests/" + namedDigest}},
+		{name: "home filter by publisher", path: "/?publisher=test+publisher", status: 200, text: []string{"1 digest of 5"}, contains: []string{"/digests/" + namedDigest}},
+		{name: "home filter by status", path: "/?status=failed", status: 200, contains: []string{"/digests/" + xssDigest, "/digests/" + namedDigest}},
+		{name: "home filter by date", path: "/?from=2030-01-01&to=2030-01-01", status: 200, text: []string{"2 digests of 5"},
+			contains: []string{"/digests/" + namedDigest, "/digests/" + xssDigest}},
+		{name: "home filter by date none", path: "/?to=2023-12-31", status: 200, text: []string{"0 digests of 5"}},
+		{name: "home filter no match", path: "/?tag=nothing-has-this", status: 200, text: []string{"0 digests of 5", "No digest matches"}},
+		{name: "home sort oldest, filter kept by the pager", path: "/?sort=oldest", status: 200, text: []string{"Page 1 of 3"},
+			contains: []string{`href="/?page=2&amp;sort=oldest"`}, check: order("/digests/"+gd[0], "/digests/"+gd[1])},
+		{name: "api digests sorted by title", path: "/api/digests?sort=title&per_page=10", status: 200, check: func(t *testing.T, b []byte) {
+			var v struct{ Digests []digestSummary }
+			decode(t, b, &v)
+			if len(v.Digests) != 5 || !slices.IsSortedFunc(v.Digests, func(a, b digestSummary) int {
+				return strings.Compare(strings.ToLower(a.Title), strings.ToLower(b.Title))
+			}) {
+				t.Errorf("not sorted by title: %+v", v.Digests)
+			}
+		}},
+		{name: "home bad status", path: "/?status=weird", status: 400, text: []string{"status must be ok, blocked or failed"}},
+		{name: "home bad date", path: "/?from=yesterday", status: 400, text: []string{"from must be a date"}},
+		{name: "home bad sort", path: "/?sort=random", status: 400},
+		{name: "tags", path: "/tags", status: 200, ctype: html,
+			contains: []string{`href="/tags/Testing"`, `href="/tags/Science"`, `href="/tags/Bookmarked"`}},
+		{name: "tag page", path: "/tags/science", status: 200, ctype: html, text: []string{"Tag: Science", "1 digest of 5"},
+			contains: []string{"/digests/" + namedDigest, `action="/tags/science"`}, excludes: []string{`name="tag"`}},
+		{name: "tag page unknown", path: "/tags/nothing-has-this", status: 404},
+		{name: "tag page with a filter", path: "/tags/Science?status=blocked", status: 200, text: []string{"0 digests of 5 match the filter"}},
+		{name: "api digests by tag", path: "/api/digests?tag=Science", status: 200, ctype: jsonCT, check: func(t *testing.T, b []byte) {
+			var v struct {
+				Digests []digestSummary
+				Total   int
+			}
+			decode(t, b, &v)
+			if v.Total != 1 || len(v.Digests) != 1 || v.Digests[0].Slug != namedDigest ||
+				!slices.Equal(v.Digests[0].Tags, []string{"Testing", "Science", "Space travel"}) {
+				t.Errorf("got %+v", v)
+			}
+		}},
+		{name: "api digests filter next link", path: "/api/digests?status=ok&per_page=1", status: 200, contains: []string{`"next": "/api/digests?page=2\u0026per_page=1\u0026status=ok"`}},
+		{name: "api digests bad filter", path: "/api/digests?to=2030-13-01", status: 400, ctype: jsonCT},
+		{name: "api tags", path: "/api/tags", status: 200, ctype: jsonCT, check: func(t *testing.T, b []byte) {
+			var v apiTagList
+			decode(t, b, &v)
+			want := map[string]int{"Testing": 1, "Science": 1, "Space travel": 1, "Bookmarked": 1}
+			got := map[string]int{}
+			for _, tc := range v.Tags {
+				if _, ok := want[tc.Tag]; ok {
+					got[tc.Tag] = tc.Digests
+				}
+			}
+			if !maps.Equal(got, want) || !slices.IsSortedFunc(v.Tags, func(a, b tagCount) int { return b.Digests - a.Digests }) {
+				t.Errorf("tags %v, want %v among them, most used first", v.Tags, want)
+			}
+		}},
+		{name: "api article tags", path: "/api/articles/" + historySlug, status: 200, check: func(t *testing.T, b []byte) {
+			var v struct{ Tags []string }
+			decode(t, b, &v)
+			if !slices.Equal(v.Tags, []string{"Testing", "Science", "Space travel", "Bookmarked"}) {
+				t.Errorf("tags %q", v.Tags)
+			}
+		}},
+		{name: "api digest source file without its path", path: "/api/digests/" + namedDigest, status: 200,
+			contains: []string{`"source_file": "2030-01-01-named.md"`}, excludes: []string{"/home/ana"}},
+		{name: "search finds tags", path: "/api/search?q=bookmarked", status: 200, contains: []string{`"slug": "` + historySlug + `"`}},
+
+		// Snapshots: raw pages are sandboxed and shown rewritten so that
+		// they contact nobody (inert.go; TestInert has the rules), with a
+		// fixed set of headers; downloads are the bytes as archived.
 		{name: "raw snapshot", path: "/articles/" + ok + "/raw.html", status: 200, ctype: "text/html; charset=utf-8",
-			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "inline; filename=" + ok + ".html"}), body: str(f.raw[ok])},
-		{name: "raw snapshot download", path: "/articles/" + ok + "/raw.html?download=1", status: 200,
-			headers: map[string]string{"Content-Disposition": "attachment; filename=" + ok + ".html"}},
+			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "inline; filename=" + ok + ".html",
+				"ETag": `"` + sha256Hex(f.raw[ok]) + `-inert1"`}),
+			body: str(inert(t, f.raw[ok], "utf-8")), excludes: []string{"cdn.tracker.example/t.js"}, only: snapshotHeaderNames},
+		{name: "raw snapshot download", path: "/articles/" + ok + "/raw.html?download=1", status: 200, ctype: "text/html; charset=utf-8",
+			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "attachment; filename=" + ok + ".html", "ETag": `"` + sha256Hex(f.raw[ok]) + `"`}),
+			body:    str(f.raw[ok]), only: snapshotHeaderNames},
+		{name: "raw snapshot hostile", path: "/articles/" + hostileSlug + "/raw.html", status: 200, ctype: "text/html; charset=utf-8",
+			headers: snapHeaders, only: snapshotHeaderNames, contains: []string{`<h1 id="headline">Hostile archived page</h1>`},
+			check: func(t *testing.T, b []byte) {
+				if p := inertProblems(string(b)); len(p) > 0 {
+					t.Errorf("left in the snapshot: %s", strings.Join(p, "; "))
+				}
+			}},
 		{name: "raw snapshot windows-1251", path: "/articles/" + cp1251Slug + "/raw.html", status: 200,
+			ctype: "text/html; charset=utf-8", contains: []string{"<p>Привет</p>"}},
+		{name: "raw snapshot windows-1251 download", path: "/articles/" + cp1251Slug + "/raw.html?download=1", status: 200,
 			ctype: "text/html; charset=windows-1251", body: str(f.raw[cp1251Slug])},
-		{name: "raw snapshot hostile charset", path: "/articles/" + xssSlug + "/raw.html", status: 200, ctype: "text/html", headers: snapHeaders},
+		{name: "raw snapshot hostile charset", path: "/articles/" + xssSlug + "/raw.html", status: 200, ctype: "text/html; charset=utf-8", headers: snapHeaders,
+			excludes: []string{"<script"}},
+		{name: "raw snapshot hostile charset download", path: "/articles/" + xssSlug + "/raw.html?download=1", status: 200, ctype: "text/html", headers: snapHeaders},
 		{name: "raw snapshot earlier capture", path: "/articles/" + historySlug + "/history/" + historyOld + "/raw.html", status: 200,
+			ctype: "text/html; charset=utf-8", contains: []string{"<p>earlier capture</p>"}},
+		{name: "raw snapshot earlier capture download", path: "/articles/" + historySlug + "/history/" + historyOld + "/raw.html?download=1", status: 200,
 			ctype: "text/html; charset=windows-1252", body: str("<html><body><p>earlier capture</p></body></html>")},
+		{name: "raw snapshot earlier hostile capture", path: "/articles/" + hostileSlug + "/history/" + hostileFrames + "/raw.html", status: 200,
+			ctype: "text/html; charset=utf-8", only: snapshotHeaderNames, contains: []string{"<frameset"}, excludes: []string{"frame.trap.example"}},
 		{name: "text earlier capture", path: "/articles/" + historySlug + "/history/" + historyOld + "/text.txt", status: 200, body: str("earlier capture text\n")},
 		{name: "raw snapshot unknown capture", path: "/articles/" + historySlug + "/history/nope/raw.html", status: 404},
 		{name: "raw snapshot capture traversal", path: "/articles/" + historySlug + "/history/..%2F..%2F/raw.html", status: 404},
 		{name: "raw snapshot unknown", path: "/articles/no-such-article/raw.html", status: 404},
 		{name: "raw snapshot of failed capture", path: "/articles/" + failedSlug + "/raw.html", status: 404},
 		{name: "raw snapshot conditional", path: "/articles/" + ok + "/raw.html", status: 304,
+			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `-inert1"`}, body: str("")},
+		{name: "raw snapshot conditional on the archived bytes", path: "/articles/" + ok + "/raw.html", status: 200,
+			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `"`}},
+		{name: "raw snapshot download conditional", path: "/articles/" + ok + "/raw.html?download=1", status: 304,
 			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `"`}, body: str("")},
-		{name: "raw snapshot head", method: "HEAD", path: "/articles/" + ok + "/raw.html", status: 200, headers: snapHeaders, body: str("")},
+		{name: "raw snapshot head of failed capture", method: "HEAD", path: "/articles/" + failedSlug + "/raw.html", status: 404},
+		{name: "raw snapshot head", method: "HEAD", path: "/articles/" + ok + "/raw.html", status: 200, headers: snapHeaders, body: str(""), only: snapshotHeaderNames},
 		{name: "text", path: "/articles/" + unicodeSlug + "/text.txt", status: 200, ctype: "text/plain; charset=utf-8",
 			headers: snapHeaders, body: str("Новости дня: короткий текст.\n")},
 		{name: "text unknown", path: "/articles/no-such-article/text.txt", status: 404},
@@ -341,6 +483,24 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 				t.Errorf("got %+v", v)
 			}
 		}},
+	}
+}
+
+// snapshotHeaderNames are the headers a snapshot response may carry: the
+// viewer's own, never one of the archived response.
+var snapshotHeaderNames = []string{"Content-Type", "Content-Security-Policy", "X-Frame-Options", "Cache-Control", "Etag",
+	"Content-Disposition", "X-Content-Type-Options", "X-Dns-Prefetch-Control", "Referrer-Policy", "Cross-Origin-Opener-Policy",
+	"Cross-Origin-Resource-Policy", "Permissions-Policy"}
+
+// notInText checks that none of words is in an HTML page's visible text.
+func notInText(words ...string) func(t *testing.T, body []byte) {
+	return func(t *testing.T, body []byte) {
+		text := textOf(string(body))
+		for _, w := range words {
+			if strings.Contains(text, w) {
+				t.Errorf("visible text has %q", w)
+			}
+		}
 	}
 }
 

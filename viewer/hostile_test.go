@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
+	"github.com/linkarc/linkarc/viewer/viewertest"
 )
 
 // TestHostileQueries sends oversized and overflowing query strings to every
@@ -61,5 +63,45 @@ func TestHostileQueries(t *testing.T) {
 	)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) { runHandlerCase(t, client, ts.URL, c) })
+	}
+}
+
+// TestSnapshotsNotShown: a raw snapshot the viewer cannot rewrite (larger
+// than maxInertBytes, or nested deeper than the HTML parser accepts) is not
+// passed on unchecked: a short notice takes its place in the frame, and
+// the download gives the bytes as archived.
+func TestSnapshotsNotShown(t *testing.T) {
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	big := "<p>" + strings.Repeat(`<link rel="preconnect" href="http://a.example/">`, maxInertBytes/48+1)
+	deep := strings.Repeat("<div>", 600) + `<link rel="preconnect" href="http://a.example/">`
+	edge := "<p>" + strings.Repeat("x", maxInertBytes-3) // exactly the limit: shown
+	for slug, raw := range map[string]string{"big": big, "deep": deep, "edge": edge} {
+		if err := viewertest.PutArticle(ctx, st, viewertest.Article{
+			Meta: record.ArticleMeta{Slug: slug, Title: slug, Status: record.StatusOK, Charset: "utf-8"}, Raw: raw,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ts := httptest.NewServer(newTestServer(t, st, Options{}))
+	t.Cleanup(ts.Close)
+	str := func(s string) *string { return &s }
+	for _, c := range []handlerCase{
+		{name: "too large", path: "/articles/big/raw.html", status: 200, ctype: "text/html; charset=utf-8", only: snapshotHeaderNames,
+			text: []string{}, contains: []string{"larger than 16 MiB, too large to show here"}, excludes: []string{"a.example"}},
+		{name: "too large download", path: "/articles/big/raw.html?download=1", status: 200, body: str(big)},
+		{name: "too deep", path: "/articles/deep/raw.html", status: 200, ctype: "text/html; charset=utf-8",
+			contains: []string{"cannot be checked by the viewer&#39;s HTML parser (open stack of elements exceeds 512 nodes)"}, excludes: []string{"a.example"}},
+		{name: "too deep download", path: "/articles/deep/raw.html?download=1", status: 200, body: str(deep)},
+		{name: "at the limit", path: "/articles/edge/raw.html", status: 200, check: func(t *testing.T, b []byte) {
+			if len(b) < maxInertBytes {
+				t.Errorf("a snapshot of exactly %d bytes: %d bytes shown", maxInertBytes, len(b))
+			}
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) { runHandlerCase(t, ts.Client(), ts.URL, c) })
 	}
 }

@@ -28,7 +28,7 @@ import (
 // indexVersion names the index layout. Bump it when the mapping or the
 // indexed document changes: an index of another version is rebuilt from the
 // store (it is only a cache of it).
-const indexVersion = "1"
+const indexVersion = "2"
 
 const (
 	// fingerprintsKey is the index-internal key under which the index
@@ -57,6 +57,7 @@ type indexDoc struct {
 	Status    string    `json:"status"`
 	Host      string    `json:"host"`
 	FetchedAt time.Time `json:"fetched_at"`
+	Tags      []string  `json:"tags,omitempty"` // of the digests listing it, and its own there
 }
 
 // storedFields are returned with every hit so that a result page needs no
@@ -90,6 +91,9 @@ func newIndexMapping() mapping.IndexMapping {
 	site.Store = false
 	doc.AddFieldMappingsAt("site_name", site)
 	doc.AddFieldMappingsAt("byline", text())
+	tags := text()
+	tags.Store = false
+	doc.AddFieldMappingsAt("tags", tags)
 	doc.AddFieldMappingsAt("text", text())
 	doc.AddFieldMappingsAt("status", kw())
 	doc.AddFieldMappingsAt("host", kw())
@@ -121,6 +125,9 @@ type searchIndex struct {
 	idx   bleve.Index
 	store storage.Store
 	log   *slog.Logger
+	// tags returns the tags of every tagged article (the catalog's
+	// articleTags); nil when there are none to index.
+	tags func(context.Context) (map[string][]string, error)
 
 	refreshMu sync.Mutex // one refresh at a time
 
@@ -132,12 +139,15 @@ type searchIndex struct {
 
 // openSearchIndex opens the index kept under dir, creating or rebuilding it
 // as needed, or an in-memory index when dir is "".
-func openSearchIndex(dir string, store storage.Store, log *slog.Logger) (*searchIndex, error) {
+func openSearchIndex(dir string, store storage.Store, log *slog.Logger, tags func(context.Context) (map[string][]string, error)) (*searchIndex, error) {
 	idx, err := openBleve(dir, log)
 	if err != nil {
 		return nil, err
 	}
-	ix := &searchIndex{idx: idx, store: store, log: log, fps: map[string]string{}}
+	if tags == nil {
+		tags = func(context.Context) (map[string][]string, error) { return nil, nil }
+	}
+	ix := &searchIndex{idx: idx, store: store, log: log, tags: tags, fps: map[string]string{}}
 	if raw, err := idx.GetInternal([]byte(fingerprintsKey)); err == nil && len(raw) > 0 {
 		if err := json.Unmarshal(raw, &ix.fps); err != nil {
 			// The fingerprints are advisory: without them every article is
@@ -255,10 +265,20 @@ func (ix *searchIndex) refresh(ctx context.Context) error {
 }
 
 func (ix *searchIndex) refreshLocked(ctx context.Context) error {
+	// An article's tags live in the digests that list it: they are part of
+	// its fingerprint, so that a digest gaining a tag reindexes its
+	// articles.
+	tags, err := ix.tags(ctx)
+	if err != nil {
+		return fmt.Errorf("tags: %w", err)
+	}
 	current := map[string]string{}
-	err := ix.store.List(ctx, record.ArticlesPrefix, func(info storage.Info) error {
+	err = ix.store.List(ctx, record.ArticlesPrefix, func(info storage.Info) error {
 		if slug, ok := articleSlugOf(info.Key); ok {
 			current[slug] = fingerprint(info)
+			if t := tags[slug]; len(t) > 0 {
+				current[slug] += "|" + strings.Join(t, "\x1f")
+			}
 		}
 		return nil
 	})
@@ -306,7 +326,7 @@ func (ix *searchIndex) refreshLocked(ctx context.Context) error {
 	batches := 0
 	for start := 0; start < len(changed); start += indexBatchSize {
 		chunk := changed[start:min(start+indexBatchSize, len(changed))]
-		if err := ix.indexChunk(ctx, chunk, current); err != nil {
+		if err := ix.indexChunk(ctx, chunk, current, tags); err != nil {
 			// Keep what was committed so far.
 			if serr := ix.saveFingerprints(); serr != nil {
 				ix.log.Warn("search index: save fingerprints", "err", serr)
@@ -324,7 +344,7 @@ func (ix *searchIndex) refreshLocked(ctx context.Context) error {
 
 // indexChunk reads the given articles from the store and commits them to the
 // index as one batch.
-func (ix *searchIndex) indexChunk(ctx context.Context, slugs []string, current map[string]string) error {
+func (ix *searchIndex) indexChunk(ctx context.Context, slugs []string, current map[string]string, tags map[string][]string) error {
 	type result struct {
 		doc  *indexDoc
 		gone bool
@@ -336,7 +356,7 @@ func (ix *searchIndex) indexChunk(ctx context.Context, slugs []string, current m
 	for range min(indexFetchers, len(slugs)) {
 		wg.Go(func() {
 			for i := range next {
-				doc, err := ix.loadDoc(ctx, slugs[i])
+				doc, err := ix.loadDoc(ctx, slugs[i], tags[slugs[i]])
 				switch {
 				case storage.IsNotExist(err):
 					results[i].gone = true
@@ -403,7 +423,7 @@ feed:
 
 // loadDoc builds the index document of one article from its meta.json and
 // the first maxIndexedText bytes of its text.txt.
-func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, error) {
+func (ix *searchIndex) loadDoc(ctx context.Context, slug string, tags []string) (*indexDoc, error) {
 	meta, err := record.ReadMeta(ctx, ix.store, slug)
 	if err != nil {
 		return nil, err
@@ -415,6 +435,7 @@ func (ix *searchIndex) loadDoc(ctx context.Context, slug string) (*indexDoc, err
 		Status:    meta.Status,
 		Host:      hostOf(meta.URL),
 		FetchedAt: meta.FetchedAt,
+		Tags:      tags,
 	}
 	if doc.Title != meta.Title {
 		doc.AltTitle = meta.Title

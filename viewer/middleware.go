@@ -40,6 +40,9 @@ func setSecurityHeaders(h http.Header) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("Cross-Origin-Opener-Policy", "same-origin")
 	h.Set("Cross-Origin-Resource-Policy", "same-origin")
+	// Browsers resolve the host names of links ahead of a click unless told
+	// not to (an archived page's links, the publisher links of an article).
+	h.Set("X-DNS-Prefetch-Control", "off")
 	h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()")
 }
 

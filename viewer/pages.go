@@ -1,6 +1,7 @@
 package viewer
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,8 +9,10 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -63,36 +66,90 @@ func newPager(base url.URL, page, total, size int) pager {
 
 type homeView struct {
 	Digests  []digestSummary
-	Total    int
+	Total    int // digests in the archive
+	Matching int // digests the filter selects
 	Articles uint64
 	Pager    pager
+	Filter   digestFilter
+	Action   string     // where the filter form goes: "/" or the tag page
+	FixedTag string     // the tag of a /tags/NAME page
+	Filtered bool       // the form selects or orders (beyond a tag page's tag)
+	Tags     []tagCount // for the form's suggestions
+	Pubs     []string
 }
 
+// maxSuggestions bounds the tags and publishers the filter form suggests.
+const maxSuggestions = 300
+
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	s.digestList(w, r, "")
+}
+
+// tagPage is /tags/{name}: the digests with that tag, filterable like home.
+func (s *Server) tagPage(w http.ResponseWriter, r *http.Request) {
+	tag := cleanTag(r.PathValue("name"))
+	if tag == "" {
+		s.errorPage(w, r, http.StatusNotFound, "No tag by that name is in the archive.")
+		return
+	}
+	s.digestList(w, r, tag)
+}
+
+// digestList renders the home page, or the page of one tag.
+func (s *Server) digestList(w http.ResponseWriter, r *http.Request, tag string) {
 	n, err := pageParam(r)
 	if err != nil {
 		s.fail(w, r, "page", err)
 		return
 	}
+	f, err := parseDigestFilter(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, "page", err)
+		return
+	}
+	action, title, without := "/", "Digests", ""
+	if tag != "" {
+		f.Tag, without = tag, "tag"
+		action, title = "/tags/"+url.PathEscape(tag), "Tag: "+tag
+	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	digests, stale, err := s.catalog.list(ctx)
+	all, stale, err := s.catalog.list(ctx)
 	if err != nil {
 		s.fail(w, r, "digest list", err)
 		return
 	}
+	ix, _ := s.catalog.index(ctx)
+	if tag != "" {
+		// Shown as the digests spell it, whatever the address's case.
+		i := slices.IndexFunc(ix.tags, func(tc tagCount) bool { return strings.EqualFold(tc.Tag, tag) })
+		if i < 0 {
+			s.errorPage(w, r, http.StatusNotFound, "No digest has the tag “"+tag+"”.")
+			return
+		}
+		tag = ix.tags[i].Tag
+		f.Tag, title = tag, "Tag: "+tag
+	}
+	digests := f.apply(all)
 	size := s.opts.PageSize
-	pg := newPager(url.URL{Path: "/"}, n, len(digests), size)
+	pg := newPager(url.URL{Path: action, RawQuery: f.query(without).Encode()}, n, len(digests), size)
 	if n > pg.Pages {
 		s.errorPage(w, r, http.StatusNotFound, fmt.Sprintf("There is no page %d: the digest list has %d.", n, pg.Pages))
 		return
 	}
 	start := (n - 1) * size
-	p := page{Title: "Digests", Data: homeView{
+	p := page{Title: title, Data: homeView{
 		Digests:  digests[start:min(start+size, len(digests))],
-		Total:    len(digests),
+		Total:    len(all),
+		Matching: len(digests),
 		Articles: s.index.Stats().Documents,
 		Pager:    pg,
+		Filter:   f,
+		Action:   action,
+		FixedTag: tag,
+		Filtered: f.Publisher != "" || f.Status != "" || f.From != "" || f.To != "" || f.Sort != "" || (f.Tag != "" && tag == ""),
+		Tags:     ix.tags[:min(len(ix.tags), maxSuggestions)],
+		Pubs:     ix.publishers[:min(len(ix.publishers), maxSuggestions)],
 	}}
 	if stale != nil {
 		p.Notice = stale.Error() + "."
@@ -100,9 +157,27 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "home", p)
 }
 
+type tagsView struct {
+	Tags []tagCount
+}
+
+// tagsIndex is /tags: every tag, most used first.
+func (s *Server) tagsIndex(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := s.storeContext(r)
+	defer cancel()
+	ix, err := s.catalog.index(ctx)
+	if err != nil {
+		s.fail(w, r, "digest list", err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "tags", page{Title: "Tags", Data: tagsView{Tags: ix.tags}})
+}
+
 type digestView struct {
-	Digest  *record.DigestRecord
-	Summary digestSummary
+	Digest      *record.DigestRecord
+	Summary     digestSummary
+	Description string     // plain text of the front matter's description or summary
+	Source      sourceLink // the front matter's link
 }
 
 func (s *Server) digestPage(w http.ResponseWriter, r *http.Request) {
@@ -113,7 +188,9 @@ func (s *Server) digestPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum := summarize(d, "")
-	s.render(w, r, http.StatusOK, "digest", page{Title: sum.Title, Data: digestView{Digest: d, Summary: sum}})
+	v := digestView{Digest: d, Summary: sum, Source: linkOf(d.FrontMatter.Link),
+		Description: plainText(cmp.Or(d.FrontMatter.Description, d.FrontMatter.Summary))}
+	s.render(w, r, http.StatusOK, "digest", page{Title: sum.Title, Data: v})
 }
 
 // digestRef is a digest an article appears in.
@@ -137,12 +214,16 @@ type articleView struct {
 	Digests   []digestRef
 	History   []captureView // newest first
 	Published string
+	Tags      []string
+	Chain     []string // the redirect chain, when it says more than the URLs above it
+	HasRaw    bool     // raw.html exists: a page was received
+	HasText   bool     // text.txt exists
 }
 
 func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	m, ok := s.requestedArticle(ctx, w, r)
+	m, ok := s.requestedArticleOrLead(ctx, w, r, "/articles/")
 	if !ok {
 		return
 	}
@@ -152,7 +233,15 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, "article", err)
 		return
 	}
-	v := articleView{Meta: m, Title: displayTitle(m), Body: body, Published: formatPublished(m.PublishedTime)}
+	v := articleView{Meta: m, Title: displayTitle(m), Body: body, Published: formatPublished(m.PublishedTime),
+		Chain: redirectChain(m), HasRaw: m.SHA256 != "" || m.Size > 0}
+	// A failed capture has no text.txt: a link to it would be a 404.
+	switch _, err := s.store.Stat(ctx, record.ArticleKey(slug, record.TextFile)); {
+	case err == nil:
+		v.HasText = true
+	case !storage.IsNotExist(err):
+		v.HasText = len(body.Paragraphs) > 0 || body.HTML != "" // unknown: trust what was read
+	}
 	for _, d := range m.Digests {
 		ref := digestRef{Name: d}
 		if record.ValidSlug(d) {
@@ -163,10 +252,26 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		}
 		v.Digests = append(v.Digests, ref)
 	}
+	if ix, err := s.catalog.index(ctx); err == nil {
+		v.Tags = ix.articleTags[slug]
+	}
 	for _, c := range slices.Backward(m.History) {
-		v.History = append(v.History, captureView{CaptureRef: c, Linkable: record.ValidCaptureID(c.CaptureID)})
+		v.History = append(v.History, captureView{CaptureRef: c,
+			Linkable: record.ValidCaptureID(c.CaptureID) && c.Status != record.StatusFailed})
 	}
 	s.render(w, r, http.StatusOK, "article", page{Title: v.Title, Data: v})
+}
+
+// redirectChain returns an article's redirect chain for display, or nil
+// when it only repeats the publisher and final URLs shown above it (one
+// hop, or none).
+func redirectChain(m *record.ArticleMeta) []string {
+	c := m.RedirectChain
+	final := cmp.Or(m.FinalURL, m.URL)
+	if len(c) <= 1 || len(c) == 2 && c[0] == m.URL && c[1] == final {
+		return nil
+	}
+	return c
 }
 
 type rawView struct {

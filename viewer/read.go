@@ -3,8 +3,10 @@ package viewer
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strings"
 
+	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -35,6 +37,51 @@ func (s *Server) requestedDigest(ctx context.Context, w http.ResponseWriter, r *
 	}
 	d.Slug = slug
 	return d, true
+}
+
+// requestedArticleOrLead is requestedArticle, except that a slug that names
+// no article but a digest (its front matter's slug:, or its own) is
+// answered with a redirect to that digest's lead article under prefix
+// ("/articles/" or "/api/articles/"): people look for a digest at the
+// address its front matter gives it.
+func (s *Server) requestedArticleOrLead(ctx context.Context, w http.ResponseWriter, r *http.Request, prefix string) (*record.ArticleMeta, bool) {
+	slug := r.PathValue("slug")
+	if !record.ValidSlug(slug) {
+		s.badSlug(w, r, "article")
+		return nil, false
+	}
+	m, err := record.ReadMeta(ctx, s.store, slug)
+	if storage.IsNotExist(err) {
+		if lead, ok := s.leadArticle(ctx, slug); ok {
+			http.Redirect(w, r, prefix+url.PathEscape(lead), http.StatusFound)
+			return nil, false
+		}
+	}
+	if err != nil {
+		s.fail(w, r, "article", err)
+		return nil, false
+	}
+	m.Slug = slug
+	return m, true
+}
+
+// leadArticle returns the lead article (its first listed) of the digest
+// whose front-matter slug, or else own slug, is slug: the newest such
+// digest.
+func (s *Server) leadArticle(ctx context.Context, slug string) (string, bool) {
+	ix, err := s.catalog.index(ctx)
+	if err != nil {
+		return "", false
+	}
+	digest, ok := ix.byFMSlug[strings.ToLower(slug)]
+	if !ok {
+		digest = slug
+	}
+	sum, ok := s.catalog.lookup(digest)
+	if !ok || sum.lead == "" || sum.lead == slug {
+		return "", false
+	}
+	return sum.lead, true
 }
 
 // requestedArticle reads the meta.json of the article the request's {slug}

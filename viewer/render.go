@@ -21,7 +21,7 @@ var templateFS embed.FS
 // pageNames are the page templates; each is parsed together with the
 // layout (base.tmpl) and the shared partials.
 func pageNames() []string {
-	return []string{"home", "digest", "article", "raw", "search", "error"}
+	return []string{"home", "digest", "article", "raw", "search", "error", "tags"}
 }
 
 // pageRenderer renders the viewer's HTML pages.
@@ -111,7 +111,16 @@ func templateFuncs() template.FuncMap {
 		"short":     shortHash,
 		"validslug": record.ValidSlug,
 		"int":       func(n uint64) int { return int(min(n, 1<<31)) },
+		"shorturl":  shortURL,
+		"itemtags":  itemTags,
 	}
+}
+
+// itemTags cleans a digest item's own tags for display (see cleanTag).
+func itemTags(tags []string) []string {
+	ts := tagSet{max: maxTagsPerDigest}
+	ts.add(tags...)
+	return ts.list
 }
 
 // formatWhen shows a time to the minute in UTC, the zone the archive uses.

@@ -5,9 +5,12 @@ import "net/http"
 // routes maps the viewer's URLs. Every path is read-only; the middleware
 // answers other methods with 405 before they get here.
 //
-//	/                                        digests, newest first (?page=N)
+//	/                                        digests, newest first (?page=N; filters: see digestFilter)
+//	/tags                                    every tag, most used first
+//	/tags/{name}                             the digests with a tag (filters as on /)
 //	/digests/{slug}                          one digest's articles
 //	/articles/{slug}                         readable article, metadata, history
+//	                                         (a digest's front-matter slug redirects to its lead article)
 //	/articles/{slug}/raw                     raw snapshot inside a sandboxed iframe
 //	/articles/{slug}/raw.html                raw snapshot, CSP-sandboxed (?download=1)
 //	/articles/{slug}/text.txt                extracted text
@@ -18,6 +21,8 @@ import "net/http"
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", s.home)
+	mux.HandleFunc("GET /tags", s.tagsIndex)
+	mux.HandleFunc("GET /tags/{name}", s.tagPage)
 	mux.HandleFunc("GET /digests/{slug}", s.digestPage)
 	mux.HandleFunc("GET /articles/{slug}", s.articlePage)
 	mux.HandleFunc("GET /articles/{slug}/raw", s.rawPage)
@@ -31,6 +36,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /favicon.ico", s.static.favicon)
 
 	mux.HandleFunc("GET /api/digests", s.apiDigests)
+	mux.HandleFunc("GET /api/tags", s.apiTags)
 	mux.HandleFunc("GET /api/digests/{slug}", s.apiDigest)
 	mux.HandleFunc("GET /api/articles/{slug}", s.apiArticle)
 	mux.HandleFunc("GET /api/search", s.apiSearch)

@@ -42,3 +42,62 @@ func hostOf(raw string) string {
 	}
 	return strings.TrimPrefix(weburl.HostOf(raw), "www.")
 }
+
+// maxShortURL is the length, in characters, past which shortURL elides.
+const maxShortURL = 64
+
+// shortURL is how a URL is shown where space is narrow (the article
+// panel): without the scheme and "www.", and with the middle of a long one
+// elided, so that a 300-character Google News link takes a line or two
+// rather than a screenful. Its link and title carry the whole URL.
+func shortURL(raw string) string {
+	u, err := url.Parse(externalURL(raw))
+	if err != nil || u.Host == "" {
+		return raw
+	}
+	s := strings.TrimPrefix(u.Host, "www.") + u.EscapedPath()
+	if u.RawQuery != "" {
+		s += "?" + u.RawQuery
+	}
+	if u.Fragment != "" {
+		s += "#" + u.EscapedFragment()
+	}
+	r := []rune(s)
+	if len(r) <= maxShortURL {
+		return s
+	}
+	return string(r[:maxShortURL-20]) + "…" + string(r[len(r)-19:])
+}
+
+// sourceLink is a digest's front-matter link, labelled for what it is.
+type sourceLink struct {
+	URL   string // "" when there is no usable link
+	Label string // "Published at", "Source:"
+	Text  string // the link's text
+}
+
+// linkOf labels a digest's front-matter link: a digest built from a Google
+// News topic, search or story links to it, which is where its articles
+// were found, not where the digest was published.
+func linkOf(raw string) sourceLink {
+	u := externalURL(raw)
+	if u == "" {
+		return sourceLink{}
+	}
+	pu, _ := url.Parse(u)
+	host := strings.ToLower(pu.Hostname())
+	if host != "news.google.com" {
+		return sourceLink{URL: u, Label: "Published at", Text: hostOf(u)}
+	}
+	text := "Google News"
+	path := strings.TrimPrefix(pu.Path, "/rss")
+	switch {
+	case strings.HasPrefix(path, "/topics/"):
+		text = "a Google News topic"
+	case strings.HasPrefix(path, "/search"):
+		text = "a Google News search"
+	case strings.HasPrefix(path, "/stories/"):
+		text = "a Google News story"
+	}
+	return sourceLink{URL: u, Label: "Source:", Text: text}
+}

@@ -75,7 +75,7 @@ func (sq searchQuery) bleveQuery() query.Query {
 	}
 	// The body text is scored through _all only: a separate clause for it
 	// would add little to the ranking and double the cost of a search.
-	short := []boost{{"title", 5}, {"alt_title", 3}, {"publisher", 2}, {"site_name", 2}, {"byline", 1.5}}
+	short := []boost{{"title", 5}, {"alt_title", 3}, {"publisher", 2}, {"site_name", 2}, {"tags", 2}, {"byline", 1.5}}
 	if sq.Words != "" {
 		all := bleve.NewMatchQuery(sq.Words)
 		all.SetField("_all")

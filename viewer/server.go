@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/linkarc/linkarc/storage"
 )
@@ -85,8 +86,9 @@ type Server struct {
 	policy   *bluemonday.Policy
 	handler  http.Handler
 	allowed  map[string]bool
-	searches chan struct{} // slots for searches running at once
-	bufs     sync.Pool     // *bytes.Buffer for rendering
+	searches chan struct{}       // slots for searches running at once
+	rewrites *semaphore.Weighted // bytes of snapshots being rewritten at once
+	bufs     sync.Pool           // *bytes.Buffer for rendering
 	closeOne sync.Once
 }
 
@@ -119,7 +121,11 @@ func New(opts Options) (*Server, error) {
 	}
 	pages.cssPath = static.path("style.css")
 	pages.iconPath = static.path("icon.svg")
-	ix, err := openSearchIndex(opts.IndexDir, opts.Store, opts.Logger)
+	cat := newCatalog(opts.Store, opts.Logger)
+	ix, err := openSearchIndex(opts.IndexDir, opts.Store, opts.Logger, func(ctx context.Context) (map[string][]string, error) {
+		d, err := cat.index(ctx)
+		return d.articleTags, err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("viewer: %w", err)
 	}
@@ -127,7 +133,7 @@ func New(opts Options) (*Server, error) {
 		opts:    opts,
 		store:   opts.Store,
 		log:     opts.Logger,
-		catalog: newCatalog(opts.Store, opts.Logger),
+		catalog: cat,
 		index:   ix,
 		pages:   pages,
 		static:  static,
@@ -135,6 +141,7 @@ func New(opts Options) (*Server, error) {
 		// A search is pure CPU: more at once than there are cores only
 		// makes every one of them slower. The rest wait their turn.
 		searches: make(chan struct{}, 2*runtime.GOMAXPROCS(0)),
+		rewrites: semaphore.NewWeighted(rewriteBudget),
 	}
 	if len(opts.AllowedHosts) > 0 {
 		s.allowed = map[string]bool{}

@@ -2,10 +2,14 @@ package viewer
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"io"
 	"mime"
 	"net/http"
+	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/text/encoding/htmlindex"
@@ -14,7 +18,9 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// rawSnapshot serves raw.html exactly as archived, inert: see snapshotCSP.
+// rawSnapshot serves raw.html: rewritten so that it contacts nobody
+// (inert.go) and sandboxed by snapshotCSP, or, with ?download=1, the bytes
+// exactly as archived, as an attachment.
 func (s *Server) rawSnapshot(w http.ResponseWriter, r *http.Request) {
 	s.snapshot(w, r, record.RawFile)
 }
@@ -24,15 +30,25 @@ func (s *Server) textSnapshot(w http.ResponseWriter, r *http.Request) {
 	s.snapshot(w, r, record.TextFile)
 }
 
-// snapshot streams one object of a capture from the store to the client.
-// It never holds the object in memory, whatever its size.
+// snapshot sends one object of a capture from the store to the client.
+// Objects sent as stored are streamed, never held in memory whatever their
+// size; a raw snapshot shown inline is parsed and rewritten first, up to
+// maxInertBytes, by at most Server.rewrites requests at once.
 func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 	slug, capture := r.PathValue("slug"), r.PathValue("capture")
 	if !record.ValidSlug(slug) || (capture != "" && !record.ValidCaptureID(capture)) {
 		s.badSlug(w, r, "snapshot")
 		return
 	}
-	contentType, etag := "text/plain; charset=utf-8", ""
+	download := r.URL.Query().Get("download") != ""
+	// Every HTML object of a capture shown inline goes through the rewrite:
+	// raw.html today, and whatever page a capture gains later (issue 11's
+	// self-contained page) by its route alone.
+	inert := path.Ext(name) == ".html" && !download
+	contentType, etag, label := "text/plain; charset=utf-8", "", ""
+	if path.Ext(name) == ".html" {
+		contentType = "text/html"
+	}
 	if name == record.RawFile {
 		// The charset comes from the capture's meta.json: the publisher may
 		// have declared it only in its Content-Type header, which raw.html
@@ -45,9 +61,10 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 		cancel()
 		switch {
 		case err == nil:
-			contentType = "text/html" + charsetParam(m.Charset)
+			label = charsetName(m.Charset)
+			contentType = "text/html" + charsetParam(label)
 			if m.SHA256 != "" && isSHA256Hex(m.SHA256) {
-				etag = strconv.Quote(m.SHA256)
+				etag = m.SHA256
 			}
 		case storage.IsNotExist(err) && capture != "":
 			// An earlier capture without its own meta.json: serve the bytes
@@ -58,9 +75,36 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 			return
 		}
 	}
+	if inert {
+		// The rewrite is UTF-8, and another representation than the
+		// archived bytes: its ETag names the rules that made it.
+		contentType = "text/html; charset=utf-8"
+		if etag != "" {
+			etag += "-" + inertVersion
+		}
+	}
+	if etag != "" {
+		etag = strconv.Quote(etag)
+	}
 	if etag != "" && r.Header.Get("If-None-Match") == etag {
 		s.snapshotHeaders(w, r, slug, name, contentType, etag)
 		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	key := snapshotKey(slug, capture, name)
+	if inert && r.Method == http.MethodHead {
+		ctx, cancel := s.storeContext(r)
+		_, err := s.store.Stat(ctx, key)
+		cancel()
+		if err != nil {
+			s.fail(w, r, "snapshot", err)
+			return
+		}
+		s.snapshotHeaders(w, r, slug, name, contentType, etag)
+		return
+	}
+	if inert {
+		s.inertSnapshot(w, r, key, slug, name, label, etag)
 		return
 	}
 
@@ -70,7 +114,7 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	timer := time.AfterFunc(s.opts.StoreTimeout, cancel)
-	rc, err := s.store.Get(ctx, snapshotKey(slug, capture, name))
+	rc, err := s.store.Get(ctx, key)
 	timer.Stop()
 	if err != nil {
 		s.fail(w, r, "snapshot", err)
@@ -89,6 +133,90 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 	}
 }
 
+// inertSnapshot answers with the raw snapshot at key rewritten (inert.go).
+// Rewrites take memory in proportion to the page (a parse tree of up to
+// ~22 bytes per byte of HTML on the worst pages measured), so at most
+// rewriteBudget bytes of archived HTML are being rewritten at once; a page
+// over maxInertBytes is not rewritten at all.
+func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug, name, label, etag string) {
+	ctx, cancel := s.storeContext(r)
+	info, err := s.store.Stat(ctx, key)
+	cancel()
+	if err != nil {
+		s.fail(w, r, "snapshot", err)
+		return
+	}
+	if info.Size > maxInertBytes {
+		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
+		return
+	}
+	weight := max(info.Size, 1)
+	if err := s.rewrites.Acquire(r.Context(), weight); err != nil {
+		return // the client went away while waiting
+	}
+	defer s.rewrites.Release(weight)
+
+	ctx, cancel = context.WithCancel(r.Context())
+	defer cancel()
+	timer := time.AfterFunc(s.opts.StoreTimeout, cancel)
+	rc, err := s.store.Get(ctx, key)
+	timer.Stop()
+	if err != nil {
+		s.fail(w, r, "snapshot", err)
+		return
+	}
+	defer rc.Close()
+	src := &readErr{r: rc}
+	doc, err := inertDocument(src, label)
+	switch {
+	case src.err != nil:
+		s.fail(w, r, "snapshot", src.err)
+		return
+	case err != nil:
+		// The parser refuses some documents (elements nested more than
+		// 512 deep): shown, they could not be checked.
+		s.log.Info("viewer: snapshot not rewritable", "path", r.URL.Path, "err", err)
+		s.inertNotice(w, r, slug, name, "cannot be checked by the viewer's HTML parser ("+strings.TrimPrefix(err.Error(), "parse snapshot: html: ")+"), so it is not shown here")
+		return
+	case moreToRead(rc):
+		// It grew since the Stat.
+		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
+		return
+	}
+	s.snapshotHeaders(w, r, slug, name, "text/html; charset=utf-8", etag)
+	if err := renderInert(w, doc); err != nil && r.Context().Err() == nil {
+		s.log.Warn("viewer: snapshot stream broken", "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// readErr remembers the error of the reader it wraps, so that a store
+// failure is told apart from a document the parser refuses.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF {
+		e.err = err
+	}
+	return n, err
+}
+
+// inertNotice stands in for a raw snapshot that is not shown: a short page
+// in its place, in the frame. The bytes stay available for download, as
+// archived.
+func (s *Server) inertNotice(w http.ResponseWriter, r *http.Request, slug, name, why string) {
+	s.snapshotHeaders(w, r, slug, name, "text/html; charset=utf-8", "")
+	fmt.Fprintf(w, "<!doctype html><meta charset=\"utf-8\"><title>Not shown</title>\n<p>This archived page %s. Download it from the page above.</p>\n",
+		html.EscapeString(why))
+}
+
+// snapshotHeaders sets the headers of a snapshot response: a fixed set. No
+// header of the archived response (Link, Refresh, Set-Cookie…) is ever
+// passed on.
 func (s *Server) snapshotHeaders(w http.ResponseWriter, r *http.Request, slug, name, contentType, etag string) {
 	h := w.Header()
 	h.Set("Content-Type", contentType)
@@ -98,21 +226,17 @@ func (s *Server) snapshotHeaders(w http.ResponseWriter, r *http.Request, slug, n
 	if etag != "" {
 		h.Set("ETag", etag)
 	}
-	disposition, ext := "inline", ".txt"
-	if name == record.RawFile {
-		ext = ".html"
-	}
+	disposition := "inline"
 	if r.URL.Query().Get("download") != "" {
 		disposition = "attachment"
 	}
-	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": slug + ext}))
+	h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": slug + path.Ext(name)}))
 }
 
-// charsetParam returns "; charset=NAME" with the canonical WHATWG name of
-// an archived page's charset, or "" when it is missing or unknown (the
-// browser then reads the document's own <meta charset>). The label comes
-// from a hostile server, so it is never echoed into the header as given.
-func charsetParam(label string) string {
+// charsetName returns the canonical WHATWG name of an archived page's
+// charset label, or "" when it is missing or unknown. The label comes from
+// a hostile server, so it is never echoed as given.
+func charsetName(label string) string {
 	if label == "" {
 		return ""
 	}
@@ -122,6 +246,15 @@ func charsetParam(label string) string {
 	}
 	name, err := htmlindex.Name(enc)
 	if err != nil {
+		return ""
+	}
+	return name
+}
+
+// charsetParam returns "; charset=NAME" for a name from charsetName, or ""
+// (the browser then reads the document's own <meta charset>).
+func charsetParam(name string) string {
+	if name == "" {
 		return ""
 	}
 	return "; charset=" + name

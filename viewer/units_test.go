@@ -2,9 +2,13 @@ package viewer
 
 import (
 	"errors"
+	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -171,8 +175,8 @@ func TestCharsetParam(t *testing.T) {
 		"x-user-defined\r\nX-A: b": "",
 	}
 	for in, want := range cases {
-		if got := charsetParam(in); got != want {
-			t.Errorf("charsetParam(%q) = %q, want %q", in, got, want)
+		if got := charsetParam(charsetName(in)); got != want {
+			t.Errorf("charsetParam(charsetName(%q)) = %q, want %q", in, got, want)
 		}
 	}
 }
@@ -189,6 +193,198 @@ func TestNormalizeHost(t *testing.T) {
 	for in, want := range cases {
 		if got := normalizeHost(in); got != want {
 			t.Errorf("normalizeHost(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestPlainText(t *testing.T) {
+	cases := map[string]string{
+		"":                                      "",
+		"plain  text\n here":                    "plain text here",
+		"Tom &amp; Jerry&nbsp;live":             "Tom & Jerry live",
+		"<b>bold</b> and <i>italic</i>":         "bold and italic",
+		"one<br>two<p>three</p>four":            "one two three four",
+		"a < b &lt; c":                          "a < b < c",
+		"x<script>alert(1)</script>y":           "xy",
+		"<style>p{}</style>text":                "text",
+		"&#x1F600; &eacute; &notanentity;":      "😀 é ¬anentity;", // as browsers read it: &not needs no semicolon
+		"no-break\u00a0space\u202fnarrow":       "no-break space narrow",
+		"<a href=\"javascript:x\">link</a>":     "link",
+		"unclosed <b>tag":                       "unclosed tag",
+		"invalid \xff utf-8":                    "invalid \uFFFD utf-8",
+		"<img src=x onerror=alert(1)>after":     "after",
+		"&lt;script&gt;alert(1)&lt;/script&gt;": "<script>alert(1)</script>", // text, escaped by the template
+	}
+	for in, want := range cases {
+		if got := plainText(in); got != want {
+			t.Errorf("plainText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestShortURL(t *testing.T) {
+	long := "https://news.google.com/rss/articles/CBMi" + strings.Repeat("x", 300) + "?oc=5"
+	cases := []struct{ in, want string }{
+		{"https://www.example.com/a/b?c=d#e", "example.com/a/b?c=d#e"},
+		{"http://example.com", "example.com"},
+		{long, "news.google.com/rss/articles/CBMixxxxxxxxxxx…xxxxxxxxxxxxxx?oc=5"},
+		{"javascript:alert(1)", "javascript:alert(1)"}, // not a link: shown as given (and as text)
+		{"https://ü.example/ä", "ü.example/%C3%A4"},
+	}
+	for _, c := range cases {
+		if got := shortURL(c.in); got != c.want {
+			t.Errorf("shortURL(%q) = %q, want %q", c.in, got, c.want)
+		}
+		if n := utf8.RuneCountInString(shortURL(c.in)); externalURL(c.in) != "" && n > maxShortURL {
+			t.Errorf("shortURL(%q) has %d characters, more than %d", c.in, n, maxShortURL)
+		}
+	}
+}
+
+func TestLinkOf(t *testing.T) {
+	cases := []struct{ in, label, text string }{
+		{"https://news.google.com/topics/CAAqJggKIiBDQkFT?hl=en-US", "Source:", "a Google News topic"},
+		{"https://news.google.com/rss/topics/CAAqJggK", "Source:", "a Google News topic"},
+		{"https://news.google.com/search?q=mars", "Source:", "a Google News search"},
+		{"https://news.google.com/stories/CAAqNggK", "Source:", "a Google News story"},
+		{"https://NEWS.GOOGLE.COM/", "Source:", "Google News"},
+		{"https://www.example.com/2024/digest", "Published at", "example.com"},
+		{"javascript:alert(1)", "", ""},
+		{"", "", ""},
+	}
+	for _, c := range cases {
+		got := linkOf(c.in)
+		if got.Label != c.label || got.Text != c.text {
+			t.Errorf("linkOf(%q) = %+v, want label %q, text %q", c.in, got, c.label, c.text)
+		}
+	}
+}
+
+func TestRedirectChain(t *testing.T) {
+	a, b, c := "https://a.example/", "https://b.example/", "https://c.example/"
+	cases := []struct {
+		name         string
+		url, final   string
+		chain, shown []string
+	}{
+		{"none", a, b, nil, nil},
+		{"one URL", a, "", []string{a}, nil},
+		{"one hop", a, b, []string{a, b}, nil},
+		{"one hop, no final URL recorded", a, "", []string{a, b}, []string{a, b}},
+		{"two hops", a, c, []string{a, b, c}, []string{a, b, c}},
+		{"one hop elsewhere", a, c, []string{a, b}, []string{a, b}},
+	}
+	for _, tc := range cases {
+		got := redirectChain(&record.ArticleMeta{URL: tc.url, FinalURL: tc.final, RedirectChain: tc.chain})
+		if !slices.Equal(got, tc.shown) {
+			t.Errorf("%s: redirectChain = %q, want %q", tc.name, got, tc.shown)
+		}
+	}
+}
+
+func TestBaseName(t *testing.T) {
+	for in, want := range map[string]string{
+		"/home/ana/digests/day.md":  "day.md",
+		`C:\Users\ana\digests\d.md`: "d.md",
+		"digests/day.md":            "day.md",
+		"day.md":                    "day.md",
+		"":                          "",
+		"/home/ana/":                "",
+	} {
+		if got := baseName(in); got != want {
+			t.Errorf("baseName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCleanTag(t *testing.T) {
+	for in, want := range map[string]string{
+		"  Space   travel ":         "Space travel",
+		"":                          "",
+		"\t\n":                      "",
+		strings.Repeat("é", 80):     strings.Repeat("é", 50), // cut at 100 bytes, on a character
+		"bad \xff byte":             "bad byte",
+		"<script>alert(1)</script>": "<script>alert(1)</script>", // text, escaped where shown
+	} {
+		if got := cleanTag(in); got != want {
+			t.Errorf("cleanTag(%q) = %q, want %q", in, got, want)
+		}
+	}
+	ts := tagSet{max: 3}
+	ts.add("A", "a", " A ", "b", "c", "d")
+	if !slices.Equal(ts.list, []string{"A", "b", "c"}) {
+		t.Errorf("tagSet = %q, want [A b c]", ts.list)
+	}
+}
+
+func TestParseDigestFilter(t *testing.T) {
+	cases := []struct {
+		query string
+		err   string // "" for none
+		want  digestFilter
+	}{
+		{"", "", digestFilter{}},
+		{"tag=+Space++travel+&publisher=The++Times&status=FAILED&sort=newest", "",
+			digestFilter{Tag: "Space travel", Publisher: "The Times", Status: "failed"}},
+		{"from=2024-01-01&to=2024-01-31&sort=oldest", "", digestFilter{From: "2024-01-01", To: "2024-01-31", Sort: "oldest"}},
+		{"status=maybe", "status must be", digestFilter{}},
+		{"sort=random", "sort must be", digestFilter{}},
+		{"from=01/02/2024", "from must be a date", digestFilter{}},
+		{"to=2024-02-30", "to must be a date", digestFilter{}},
+		{"from=2024-02-01&to=2024-01-01", "to is before from", digestFilter{}},
+	}
+	for _, c := range cases {
+		q, _ := url.ParseQuery(c.query)
+		got, err := parseDigestFilter(q)
+		switch {
+		case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err) || !errors.Is(err, errBadQuery)):
+			t.Errorf("%q: err %v, want one saying %q", c.query, err, c.err)
+		case c.err == "" && err != nil:
+			t.Errorf("%q: %v", c.query, err)
+		case c.err == "":
+			got.from, got.to = time.Time{}, time.Time{}
+			if got != c.want {
+				t.Errorf("%q: %+v, want %+v", c.query, got, c.want)
+			}
+		}
+	}
+}
+
+// TestDigestFilterMatch: the filters select on a digest's summary: its
+// tags and its items', its publishers, its status counts and its date,
+// the end date included whole.
+func TestDigestFilterMatch(t *testing.T) {
+	d := summarize(&record.DigestRecord{
+		Slug:        "d",
+		FrontMatter: record.FrontMatter{Title: "D", Date: "2024-03-31T18:00:00Z", Tags: []string{"Mars"}},
+		Articles: []record.DigestArticle{
+			{Slug: "a", Publisher: "The Times", Status: record.StatusOK, Tags: []string{"Rovers"}},
+			{Slug: "b", Publisher: "Le Monde", Status: record.StatusFailed},
+		},
+	}, "")
+	cases := map[string]bool{
+		"":                        true,
+		"tag=mars":                true,
+		"tag=ROVERS":              true,
+		"tag=venus":               false,
+		"publisher=le+monde":      true,
+		"publisher=le":            false,
+		"status=failed":           true,
+		"status=blocked":          false,
+		"from=2024-03-31":         true,
+		"to=2024-03-31":           true,
+		"to=2024-03-30":           false,
+		"from=2024-04-01":         false,
+		"tag=mars&status=blocked": false,
+	}
+	for query, want := range cases {
+		q, _ := url.ParseQuery(query)
+		f, err := parseDigestFilter(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := f.match(&d); got != want {
+			t.Errorf("%q matches: %v, want %v", query, got, want)
 		}
 	}
 }

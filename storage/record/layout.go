@@ -140,4 +140,8 @@ type DigestArticle struct {
 	URL           string `json:"url,omitempty"` // publisher URL once resolved
 	Status        string `json:"status"`
 	Reason        Reason `json:"reason,omitempty"`
+	// Tags are the item's own tags or categories, where its source gives
+	// them (a bookmark's tags, a feed item's categories); the digest's own
+	// are in its front matter. The viewer shows and filters by both.
+	Tags []string `json:"tags,omitempty"`
 }

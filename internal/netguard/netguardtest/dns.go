@@ -1,8 +1,8 @@
 // Package netguardtest provides real loopback servers for testing the SSRF
 // guard end to end: a DNS server that answers from a fixed table (so a
-// hostname can resolve to a private address without any real DNS), a trap
-// server that counts every TCP connection it accepts, and a recorder of the
-// guard's dial-time decisions.
+// hostname can resolve to a private address without any real DNS) and
+// records every question, a trap server that counts every TCP connection it
+// accepts, and a recorder of the guard's dial-time decisions.
 package netguardtest
 
 import (
@@ -21,10 +21,19 @@ import (
 type DNS struct {
 	conn net.PacketConn
 
-	mu      sync.Mutex
-	records map[string][]netip.Addr // fully qualified, lower case
-	queries map[string]int
+	mu        sync.Mutex
+	records   map[string][]netip.Addr // fully qualified, lower case
+	queries   map[string]int
+	questions []Question
 }
+
+// Question is one question a DNS server was asked.
+type Question struct {
+	Name string // fully qualified, lower case: "a.trap.example."
+	Type dnsmessage.Type
+}
+
+func (q Question) String() string { return q.Type.String() + " " + q.Name }
 
 // StartDNS starts a DNS server answering for records (name -> addresses;
 // names are matched without case, with or without the trailing dot). It is
@@ -35,6 +44,15 @@ func StartDNS(tb testing.TB, records map[string][]netip.Addr) *DNS {
 	if err != nil {
 		tb.Fatalf("netguardtest: DNS listen: %v", err)
 	}
+	return StartDNSOn(tb, conn, records)
+}
+
+// StartDNSOn is StartDNS on a socket the caller opened, for a server that
+// must listen at a given address (port 53 inside a network namespace whose
+// resolv.conf names it). A name "*.zone" answers for every name under zone.
+// The server owns conn and closes it when the test ends.
+func StartDNSOn(tb testing.TB, conn net.PacketConn, records map[string][]netip.Addr) *DNS {
+	tb.Helper()
 	d := &DNS{conn: conn, records: map[string][]netip.Addr{}, queries: map[string]int{}}
 	for name, addrs := range records {
 		d.records[fqdn(name)] = addrs
@@ -88,6 +106,32 @@ func (d *DNS) Queries(name string) int {
 	return d.queries[fqdn(name)]
 }
 
+// Questions returns every question asked so far, of any type, in the order
+// they arrived.
+func (d *DNS) Questions() []Question {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return append([]Question(nil), d.questions...)
+}
+
+// lookup returns the addresses of name (fully qualified, lower case): its own
+// record, else that of the nearest "*." wildcard above it.
+func (d *DNS) lookup(name string) ([]netip.Addr, bool) {
+	if addrs, ok := d.records[name]; ok {
+		return addrs, true
+	}
+	for rest := name; ; {
+		_, parent, ok := strings.Cut(rest, ".")
+		if !ok || parent == "" {
+			return nil, false
+		}
+		if addrs, ok := d.records["*."+parent]; ok {
+			return addrs, true
+		}
+		rest = parent
+	}
+}
+
 func (d *DNS) serve() {
 	buf := make([]byte, 1500)
 	for {
@@ -115,7 +159,8 @@ func (d *DNS) answer(msg []byte) ([]byte, bool) {
 	name := strings.ToLower(q.Name.String())
 	d.mu.Lock()
 	d.queries[name]++
-	addrs, known := d.records[name]
+	d.questions = append(d.questions, Question{Name: name, Type: q.Type})
+	addrs, known := d.lookup(name)
 	d.mu.Unlock()
 
 	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}

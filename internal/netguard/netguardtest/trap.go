@@ -1,6 +1,7 @@
 package netguardtest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -21,7 +22,8 @@ import (
 // through, not only that no request was answered.
 type Trap struct {
 	*httptest.Server
-	ln *countingListener
+	ln   *countingListener
+	dial func(ctx context.Context, network, address string) (net.Conn, error)
 }
 
 // Secret is the body a Trap serves; it must never show up in an archive.
@@ -35,7 +37,19 @@ func StartTrap(tb testing.TB, addr string) *Trap {
 	if err != nil {
 		tb.Fatalf("netguardtest: trap listen %s: %v", addr, err)
 	}
-	t := &Trap{ln: &countingListener{Listener: ln, accepted: map[string]bool{}, sentinels: map[string]bool{}}}
+	return StartTrapOn(tb, ln, nil)
+}
+
+// StartTrapOn is StartTrap on a listener the caller opened, for a trap that
+// lives in another network namespace. dial is how Settle reaches the trap
+// (nil: an ordinary dialer, which works in this process's namespace only).
+// The trap owns ln and closes it when the test ends.
+func StartTrapOn(tb testing.TB, ln net.Listener, dial func(ctx context.Context, network, address string) (net.Conn, error)) *Trap {
+	tb.Helper()
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	t := &Trap{ln: &countingListener{Listener: ln, accepted: map[string]bool{}, sentinels: map[string]bool{}}, dial: dial}
 	t.Server = &httptest.Server{
 		Listener: t.ln,
 		Config: &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
@@ -69,7 +83,9 @@ func (t *Trap) Accepts() int64 {
 // in arrival order, so everything that arrived earlier has been counted.
 func (t *Trap) Settle(tb testing.TB) int64 {
 	tb.Helper()
-	c, err := net.DialTimeout("tcp", t.Listener.Addr().String(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := t.dial(ctx, "tcp", t.Listener.Addr().String())
 	if err != nil {
 		tb.Fatalf("netguardtest: settle: %v", err)
 	}
