@@ -4,48 +4,87 @@
 package buildinfo
 
 import (
+	"runtime"
 	"runtime/debug"
+	"strings"
 	"sync"
+	"time"
 )
 
-// Version is the module version the binary was built from ("v1.2.0", or a
-// pseudo-version for an untagged commit fetched with go install). A binary
-// built from a checkout has none; it is then "devel", followed by
-// "+<first 12 hex digits of the VCS revision>" and "-dirty" for uncommitted
-// changes when the toolchain recorded them (go build -buildvcs).
-func Version() string { return version() }
+// Info is what the build information says of the running binary.
+type Info struct {
+	// Module is the main module's version: a release tag ("v1.2.0"), a
+	// pseudo-version ("v0.0.0-20260101000000-0123456789ab", what go install
+	// of a commit gives, and what Go 1.24 and later stamp a build from a
+	// checkout with, "+dirty" appended for uncommitted changes), or "" when
+	// the toolchain recorded none ("(devel)").
+	Module string
+	// Revision is the VCS commit the binary was built from (vcs.revision,
+	// full length), "" when the build was not stamped (go build
+	// -buildvcs=false, or a source tree outside version control).
+	Revision string
+	// Time is the commit's time (vcs.time); zero when unknown.
+	Time time.Time
+	// Modified reports uncommitted changes in the tree built (vcs.modified).
+	Modified bool
+	// Go is the toolchain version ("go1.26.8"); Platform "linux/amd64".
+	Go, Platform string
+}
 
-var version = sync.OnceValue(func() string {
+// Read returns the running binary's build information.
+func Read() Info { return read() }
+
+var read = sync.OnceValue(func() Info {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "devel"
+		return Info{Go: runtime.Version(), Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	}
 	return fromBuildInfo(bi)
 })
 
-func fromBuildInfo(bi *debug.BuildInfo) string {
+func fromBuildInfo(bi *debug.BuildInfo) Info {
+	in := Info{Go: bi.GoVersion, Platform: runtime.GOOS + "/" + runtime.GOARCH}
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
-		return v
+		in.Module = v
 	}
-	var rev string
-	var dirty bool
 	for _, s := range bi.Settings {
 		switch s.Key {
 		case "vcs.revision":
-			rev = s.Value
+			in.Revision = s.Value
 		case "vcs.modified":
-			dirty = s.Value == "true"
+			in.Modified = s.Value == "true"
+		case "vcs.time":
+			in.Time, _ = time.Parse(time.RFC3339, s.Value)
+		case "GOOS":
+			in.Platform = s.Value + "/" + in.Platform[strings.IndexByte(in.Platform, '/')+1:]
+		case "GOARCH":
+			in.Platform = in.Platform[:strings.IndexByte(in.Platform, '/')+1] + s.Value
 		}
 	}
+	return in
+}
+
+// Version is the one-word version of Info: the module version when there
+// is one ("v1.2.0", or a pseudo-version that already names the revision
+// and "+dirty"), else "devel", followed by "+<first 12 hex digits of the
+// VCS revision>" and "-dirty" for uncommitted changes when the toolchain
+// recorded them (go build -buildvcs).
+func (in Info) Version() string {
+	if in.Module != "" {
+		return in.Module
+	}
 	v := "devel"
-	if rev != "" {
-		v += "+" + rev[:min(len(rev), 12)]
-		if dirty {
+	if in.Revision != "" {
+		v += "+" + in.Revision[:min(len(in.Revision), 12)]
+		if in.Modified {
 			v += "-dirty"
 		}
 	}
 	return v
 }
+
+// Version is Read().Version().
+func Version() string { return Read().Version() }
 
 // UserAgent is the User-Agent linkarc sends unless told otherwise,
 // "linkarc/<Version> (+https://github.com/linkarc/linkarc; news link
