@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -62,6 +64,29 @@ var schemeRE = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
 //
 // Errors name the spec.
 func Open(ctx context.Context, spec string, s3 S3Config) (Store, error) {
+	return open(ctx, spec, s3, true)
+}
+
+// ErrNoStore is returned (wrapped) by OpenExisting for a store that does
+// not exist: no such directory, or no such bucket. Test for it with
+// errors.Is.
+var ErrNoStore = errors.New("no such store")
+
+// noStoreError says what is missing, wrapping ErrNoStore without repeating it.
+type noStoreError string
+
+func (e noStoreError) Error() string { return string(e) }
+func (e noStoreError) Unwrap() error { return ErrNoStore }
+
+// OpenExisting is Open for those who only read an archive (the viewer, an
+// export): it creates nothing, and a directory or bucket that does not
+// exist is an error wrapping ErrNoStore, so that a mistyped --store is
+// reported instead of served as an empty archive.
+func OpenExisting(ctx context.Context, spec string, s3 S3Config) (Store, error) {
+	return open(ctx, spec, s3, false)
+}
+
+func open(ctx context.Context, spec string, s3 S3Config, create bool) (Store, error) {
 	if strings.TrimSpace(spec) == "" {
 		return nil, errors.New("store: empty; want a directory or s3://BUCKET[/PREFIX]")
 	}
@@ -71,11 +96,11 @@ func Open(ctx context.Context, spec string, s3 S3Config) (Store, error) {
 	}
 	switch scheme {
 	case "":
-		return openLocal(spec, spec)
+		return openLocal(spec, spec, create)
 	case "file":
-		return openLocal(spec, spec[len("file://"):])
+		return openLocal(spec, spec[len("file://"):], create)
 	case "s3":
-		st, err := openS3(ctx, spec[len("s3://"):], s3)
+		st, err := openS3(ctx, spec[len("s3://"):], s3, create)
 		if err != nil {
 			return nil, fmt.Errorf("store %q: %w", spec, err)
 		}
@@ -84,9 +109,18 @@ func Open(ctx context.Context, spec string, s3 S3Config) (Store, error) {
 	return nil, fmt.Errorf("store %q: unsupported scheme %q; want a directory, file://PATH or s3://BUCKET[/PREFIX]", spec, scheme)
 }
 
-func openLocal(spec, dir string) (Store, error) {
+func openLocal(spec, dir string, create bool) (Store, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("store %q: no directory after file://", spec)
+	}
+	if !create {
+		fi, err := os.Stat(dir)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("store %q: %w", spec, noStoreError("the directory does not exist"))
+		}
+		if err == nil && !fi.IsDir() {
+			return nil, fmt.Errorf("store %q: not a directory", spec)
+		}
 	}
 	l, err := NewLocal(dir)
 	if err != nil {
@@ -95,7 +129,7 @@ func openLocal(spec, dir string) (Store, error) {
 	return l, nil
 }
 
-func openS3(ctx context.Context, rest string, cfg S3Config) (Store, error) {
+func openS3(ctx context.Context, rest string, cfg S3Config, create bool) (Store, error) {
 	bucket, prefix, _ := strings.Cut(rest, "/")
 	if bucket == "" {
 		return nil, errors.New("no bucket; want s3://BUCKET[/PREFIX]")
@@ -122,6 +156,7 @@ func openS3(ctx context.Context, rest string, cfg S3Config) (Store, error) {
 		Bucket:       bucket,
 		Prefix:       prefix,
 		MaxRetries:   1, // NewRetrying retries, with logging and one policy
+		NoCreate:     !create,
 	}
 	retryOpts := cfg.Retry.withDefaults()
 	// A service that is restarting as we start is worth a short wait; a

@@ -1,6 +1,8 @@
 package storage_test
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,7 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
 func TestOpen(t *testing.T) {
@@ -152,6 +158,53 @@ func TestS3ConfigFromEnv(t *testing.T) {
 		got := storage.S3ConfigFromEnv(func(k string) string { return tt.env[k] })
 		if got != tt.want {
 			t.Errorf("%s: S3ConfigFromEnv = %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+// TestOpenExisting: OpenExisting opens what exists and creates nothing: a
+// missing directory or bucket is ErrNoStore, and is still missing after.
+// Credentials S3 refuses are ErrAccessDenied, whatever the call.
+func TestOpenExisting(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	if _, err := storage.OpenExisting(ctx, dir, storage.S3Config{}); err != nil {
+		t.Errorf("existing directory: %v", err)
+	}
+	missing := filepath.Join(dir, "missing")
+	_, err := storage.OpenExisting(ctx, missing, storage.S3Config{})
+	if !errors.Is(err, storage.ErrNoStore) || !strings.Contains(err.Error(), "the directory does not exist") {
+		t.Errorf("missing directory: %v", err)
+	}
+	if _, err := os.Stat(missing); !os.IsNotExist(err) {
+		t.Errorf("OpenExisting created %s", missing)
+	}
+
+	if _, err := storage.OpenExisting(ctx, "s3://"+minioServer.NewBucket(t)+"/prefix", minioServer.S3Config()); err != nil {
+		t.Errorf("existing bucket: %v", err)
+	}
+	name := uniqueName("missing")
+	_, err = storage.OpenExisting(ctx, "s3://"+name, minioServer.S3Config())
+	if !errors.Is(err, storage.ErrNoStore) || !strings.Contains(err.Error(), "the bucket does not exist") {
+		t.Errorf("missing bucket: %v", err)
+	}
+	client, err := minio.New(strings.TrimPrefix(minioServer.Endpoint(), "http://"), &minio.Options{
+		Creds: credentials.NewStaticV4(minioServer.AccessKey, minioServer.SecretKey, ""), Region: storagetest.MinIORegion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exists, err := client.BucketExists(ctx, name); exists || err != nil {
+		t.Errorf("OpenExisting created the bucket %s (%v)", name, err)
+	}
+
+	for _, cfg := range []storage.S3Config{
+		{Endpoint: minioServer.Endpoint(), AccessKey: "NOSUCHKEY", SecretKey: "x", Region: storagetest.MinIORegion},
+		{Endpoint: minioServer.Endpoint(), AccessKey: minioServer.AccessKey, SecretKey: "not-the-secret", Region: storagetest.MinIORegion},
+	} {
+		for _, open := range []func(context.Context, string, storage.S3Config) (storage.Store, error){storage.Open, storage.OpenExisting} {
+			if _, err := open(ctx, "s3://"+uniqueName("denied"), cfg); !errors.Is(err, storage.ErrAccessDenied) {
+				t.Errorf("key %s: %v, want ErrAccessDenied", cfg.AccessKey, err)
+			}
 		}
 	}
 }

@@ -30,8 +30,11 @@ type S3Options struct {
 	// Region of the bucket; empty lets the client ask the service.
 	Region string
 
-	// Bucket holds the archive; NewS3 creates it if it does not exist.
-	Bucket string
+	// Bucket holds the archive; NewS3 creates it if it does not exist,
+	// unless NoCreate is set: then a missing bucket is an error wrapping
+	// ErrNoStore.
+	Bucket   string
+	NoCreate bool
 	// Prefix is prepended to every key, so that several archives (or other
 	// data) can share a bucket: Prefix "linkarc" stores key
 	// "articles/x/meta.json" as object "linkarc/articles/x/meta.json".
@@ -98,19 +101,22 @@ func NewS3(ctx context.Context, opts S3Options) (*S3, error) {
 	if s.partSize == 0 {
 		s.partSize = defaultPartSize
 	}
-	if err := s.ensureBucket(ctx, opts.Region); err != nil {
+	if err := s.ensureBucket(ctx, opts.Region, opts.NoCreate); err != nil {
 		return nil, fmt.Errorf("s3 bucket %q at %s: %w", opts.Bucket, opts.Endpoint, err)
 	}
 	return s, nil
 }
 
-func (s *S3) ensureBucket(ctx context.Context, region string) error {
+func (s *S3) ensureBucket(ctx context.Context, region string, noCreate bool) error {
 	exists, err := s.client.BucketExists(ctx, s.bucket)
 	if err != nil {
 		return s3Err(ctx, err)
 	}
 	if exists {
 		return nil
+	}
+	if noCreate {
+		return noStoreError("the bucket does not exist")
 	}
 	err = s.client.MakeBucket(ctx, s.bucket, minio.MakeBucketOptions{Region: region})
 	if err == nil {
@@ -254,6 +260,18 @@ func errorResponse(err error) minio.ErrorResponse {
 	return resp
 }
 
+// ErrAccessDenied is returned (wrapped) when S3 refuses the credentials
+// or what they may do: AccessDenied, InvalidAccessKeyId,
+// SignatureDoesNotMatch and the like. Retrying does not help; the user
+// must give other credentials. Test for it with errors.Is.
+var ErrAccessDenied = errors.New("S3 refused the credentials")
+
+// authCodes are the S3 error codes of ErrAccessDenied.
+var authCodes = map[string]bool{
+	"AccessDenied": true, "InvalidAccessKeyId": true, "SignatureDoesNotMatch": true,
+	"InvalidToken": true, "ExpiredToken": true, "AllAccessDisabled": true,
+}
+
 // s3Err classifies an S3 client error: missing objects wrap ErrNotExist,
 // errors the service says may pass are marked transient for NewRetrying,
 // and a canceled or expired ctx shows in the chain.
@@ -262,6 +280,9 @@ func s3Err(ctx context.Context, err error) error {
 		return fmt.Errorf("%w: %w", cerr, err)
 	}
 	resp := errorResponse(err)
+	if authCodes[resp.Code] {
+		return fmt.Errorf("%w (%s): %w", ErrAccessDenied, resp.Code, err)
+	}
 	switch resp.Code {
 	case "NoSuchKey", "NotFound":
 		return fmt.Errorf("%w: %w", ErrNotExist, err)
