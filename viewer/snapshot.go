@@ -183,6 +183,9 @@ func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug
 		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
 		return
 	}
+	if isSiteRequest(r) {
+		prepareSnapshot(doc) // a file of a static site (site.go)
+	}
 	s.snapshotHeaders(w, r, slug, name, "text/html; charset=utf-8", etag)
 	if err := renderInert(w, doc); err != nil && r.Context().Err() == nil {
 		s.log.Warn("viewer: snapshot stream broken", "path", r.URL.Path, "err", err)
