@@ -104,6 +104,7 @@ type Writer struct {
 	zw        *zip.Writer
 	resources []resource
 	index     []warc.IndexEntry
+	lastWARC  int // where the entries of the WARC added last start in index
 	pages     []Page
 	names     map[string]bool
 	closed    bool
@@ -159,9 +160,17 @@ func (w *Writer) AddWARC(name string, r io.Reader) error {
 	if len(w.index)+len(entries) > w.opts.MaxIndexEntries {
 		return w.fail(fmt.Errorf("wacz: more than %d index entries", w.opts.MaxIndexEntries))
 	}
+	w.lastWARC = len(w.index)
 	w.index = append(w.index, entries...)
 	w.resources = append(w.resources, f.resource())
 	return nil
+}
+
+// LastWARC returns the index entries of the WARC added last, in file
+// order: where a caller finds the record its page is (the URL and time an
+// AddPage needs) without copying the whole index, as Index does.
+func (w *Writer) LastWARC() []warc.IndexEntry {
+	return append([]warc.IndexEntry(nil), w.index[w.lastWARC:]...)
 }
 
 // AddPage adds a page to pages/pages.jsonl.
