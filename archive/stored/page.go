@@ -1,0 +1,235 @@
+package stored
+
+import (
+	"bufio"
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/andybalholm/brotli"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/linkarc/linkarc/archive/warc"
+	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+// WARCFile is the name of a capture's WARC among its objects
+// (articles/<slug>/capture.warc.gz, and the same under
+// history/<capture-id>/). Capture recording (issue 11) names the object in
+// storage/record's layout; until that name is on main, this is the one
+// place that says it, and WARCKey the one lookup.
+const WARCFile = "capture.warc.gz"
+
+// WARCKey is the key of the WARC of an article's current capture
+// (captureID "") or of an earlier one.
+func WARCKey(slug, captureID string) string {
+	if captureID == "" {
+		return record.ArticleKey(slug, WARCFile)
+	}
+	return record.HistoryKey(slug, captureID, WARCFile)
+}
+
+// MaxPageBytes bounds the page ReadPage returns, after its content coding
+// is undone: twice the fetcher's default cap on a page (16 MiB), so that
+// pages fetched with a raised --max-body still read, and a hostile
+// compressed body cannot inflate without end.
+const MaxPageBytes = 32 << 20
+
+// Page is what a capture received for its article page.
+type Page struct {
+	// Body is the page as received, its content coding (gzip, br, …)
+	// undone, not yet decoded to UTF-8.
+	Body []byte
+	// ContentType is the response's Content-Type header (for a page read
+	// from raw.html, the one meta.json recorded).
+	ContentType string
+	// URL is where it was received.
+	URL string
+	// From says where it was read: FromWARC or FromRaw.
+	From string
+}
+
+// Where ReadPage found a page.
+const (
+	FromWARC = "warc"     // the capture's WARC (WARCFile)
+	FromRaw  = "raw.html" // raw.html, for captures made before WARC recording
+)
+
+// ErrNoPage is returned (wrapped) by ReadPage for a capture that kept no
+// page: neither a WARC response for it nor raw.html.
+var ErrNoPage = errors.New("the capture kept no page")
+
+// ReadPage reads the page the current capture of m received: from its
+// WARC, the response at its final URL (else at its URL); failing that from
+// raw.html, the page as received, which every capture with a page has
+// had. A store failure is returned as it is; a page over MaxPageBytes, a
+// content coding that does not decode or a WARC that does not read are
+// errors naming the capture.
+func ReadPage(ctx context.Context, st storage.Store, m *record.ArticleMeta) (*Page, error) {
+	p, err := pageFromWARC(ctx, st, m)
+	if p != nil || err != nil {
+		return p, err
+	}
+	rc, err := st.Get(ctx, record.ArticleKey(m.Slug, record.RawFile))
+	if storage.IsNotExist(err) {
+		return nil, fmt.Errorf("%s: %w", m.Slug, ErrNoPage)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	body, err := io.ReadAll(io.LimitReader(rc, MaxPageBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read %s: %w", m.Slug, record.RawFile, err)
+	}
+	if len(body) > MaxPageBytes {
+		return nil, fmt.Errorf("%s: %s is larger than %d MiB", m.Slug, record.RawFile, MaxPageBytes>>20)
+	}
+	return &Page{Body: body, ContentType: m.ContentType, URL: cmpOr(m.FinalURL, m.URL), From: FromRaw}, nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// pageFromWARC returns the page from the capture's WARC, or nil when there
+// is no WARC or no full response for the page in it.
+func pageFromWARC(ctx context.Context, st storage.Store, m *record.ArticleMeta) (*Page, error) {
+	rc, err := st.Get(ctx, WARCKey(m.Slug, ""))
+	if storage.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	want := map[string]bool{}
+	for _, u := range []string{m.FinalURL, m.URL} {
+		if u != "" {
+			want[u] = true
+		}
+	}
+	var found *Page
+	r := warc.NewReader(rc, warc.ReaderOptions{})
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		var derr *warc.DigestError
+		if errors.As(err, &derr) {
+			return nil, fmt.Errorf("%s: %s: %w", m.Slug, WARCFile, err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: read %s: %w", m.Slug, WARCFile, err)
+		}
+		if rec.Type != "response" || !want[rec.TargetURI()] || rec.HTTPHead == nil {
+			continue
+		}
+		// The final URL's response wins over the first URL's (a redirect);
+		// a later one over an earlier (a retry).
+		if found != nil && found.URL == m.FinalURL && rec.TargetURI() != m.FinalURL {
+			continue
+		}
+		p, err := readResponse(rec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %s: %w", m.Slug, WARCFile, rec.TargetURI(), err)
+		}
+		found = p
+	}
+	return found, nil
+}
+
+// readResponse decodes a WARC response record's payload.
+func readResponse(rec *warc.Record) (*Page, error) {
+	resp, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(rec.HTTPHead)), nil)
+	if err != nil {
+		return nil, fmt.Errorf("HTTP head: %w", err)
+	}
+	payload, err := rec.Payload()
+	if err != nil {
+		return nil, err
+	}
+	body, err := decodeContent(payload, resp.Header.Values("Content-Encoding"))
+	if err != nil {
+		return nil, err
+	}
+	return &Page{Body: body, ContentType: resp.Header.Get("Content-Type"), URL: rec.TargetURI(), From: FromWARC}, nil
+}
+
+// decodeContent undoes the content codings of a body (RFC 9110 §8.4: listed
+// in the order they were applied), reading at most MaxPageBytes of the
+// result.
+func decodeContent(r io.Reader, headers []string) ([]byte, error) {
+	var codings []string
+	for _, h := range headers {
+		for _, c := range strings.Split(h, ",") {
+			if c = strings.ToLower(strings.TrimSpace(c)); c != "" && c != "identity" {
+				codings = append(codings, c)
+			}
+		}
+	}
+	var closers []io.Closer
+	defer func() {
+		for _, c := range closers {
+			c.Close()
+		}
+	}()
+	for i := len(codings) - 1; i >= 0; i-- {
+		switch codings[i] {
+		case "gzip", "x-gzip":
+			zr, err := gzip.NewReader(r)
+			if err != nil {
+				return nil, fmt.Errorf("gzip: %w", err)
+			}
+			closers = append(closers, zr)
+			r = zr
+		case "deflate":
+			// Servers send zlib (as RFC 9110 says) or raw deflate (as some
+			// do); the zlib header tells them apart.
+			br := bufio.NewReader(r)
+			if head, err := br.Peek(2); err == nil && head[0]&0x0f == 8 && (uint16(head[0])<<8|uint16(head[1]))%31 == 0 {
+				zr, err := zlib.NewReader(br)
+				if err != nil {
+					return nil, fmt.Errorf("deflate: %w", err)
+				}
+				closers = append(closers, zr)
+				r = zr
+			} else {
+				fr := flate.NewReader(br)
+				closers = append(closers, fr)
+				r = fr
+			}
+		case "br":
+			r = brotli.NewReader(r)
+		case "zstd":
+			zr, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(MaxPageBytes))
+			if err != nil {
+				return nil, fmt.Errorf("zstd: %w", err)
+			}
+			closers = append(closers, zr.IOReadCloser())
+			r = zr
+		default:
+			return nil, fmt.Errorf("content coding %q is not one linkarc decodes", codings[i])
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(r, MaxPageBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("decode %s: %w", strings.Join(codings, ", "), err)
+	}
+	if len(body) > MaxPageBytes {
+		return nil, fmt.Errorf("the page is larger than %d MiB decoded", MaxPageBytes>>20)
+	}
+	return body, nil
+}
