@@ -1,0 +1,164 @@
+package export
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"html"
+	"net/url"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/storage/record"
+	"github.com/linkarc/linkarc/viewer"
+)
+
+// Links says where a rewritten digest's "archived copy" links lead.
+type Links struct {
+	// Viewer is the base URL of a viewer serving the archive
+	// ("http://127.0.0.1:8080"): an article is at Viewer + "/articles/SLUG".
+	Viewer string
+	// Site is the base URL, or path, of a static site export of the
+	// archive (WriteSite), e.g. "https://news.example/archive" or
+	// "../site": an article is at Site + "/articles/SLUG/index.html".
+	// When set, it wins over Viewer.
+	Site string
+}
+
+// DefaultViewer is the viewer base Links uses when given neither: where
+// `linkarc serve` listens by default.
+const DefaultViewer = "http://" + viewer.DefaultAddr
+
+// Article is the link to an article's archived copy.
+func (l Links) Article(slug string) string {
+	p := "/articles/" + url.PathEscape(slug)
+	if l.Site != "" {
+		file, _ := viewer.SiteFile(p)
+		return strings.TrimSuffix(l.Site, "/") + "/" + file
+	}
+	base := l.Viewer
+	if base == "" {
+		base = DefaultViewer
+	}
+	return strings.TrimSuffix(base, "/") + p
+}
+
+// WriteDigests writes each selected digest to dir as <slug>.md: its front
+// matter, then its list of articles as the digest package reads them
+// (<li><a href=URL>Title</a> <font>Publisher</font>), in digest order.
+// Each item links to the publisher URL its link resolved to (the Google
+// News link stays only for an item that never resolved), and an item whose
+// article is in the selection and was captured (ok or blocked) gets a
+// second link, "archived copy", to links.Article. A front-matter link that
+// is one of the items' Google News links is replaced by that item's
+// publisher URL. Item titles and publishers are kept as archived, so a
+// rewritten digest parses to the same articles (the same slugs).
+//
+// dir must be ready (PrepareDir). ErrNothing when no digest is selected.
+func WriteDigests(ctx context.Context, sel *stored.Selection, dir string, links Links) (Report, error) {
+	rep := Report{Format: FormatDigests}
+	err := sel.Digests(ctx, func(d *record.DigestRecord) error {
+		body, n, err := rewriteDigest(ctx, sel, d, links)
+		if err != nil {
+			return err
+		}
+		if err := writeFile(dir, d.Slug+".md", body); err != nil {
+			return err
+		}
+		rep.Digests++
+		rep.Articles += n
+		rep.Files++
+		rep.Bytes += int64(len(body))
+		return nil
+	})
+	if err == nil && rep.Digests == 0 {
+		err = fmt.Errorf("%w: the selection holds no digest", ErrNothing)
+	}
+	return rep, err
+}
+
+// frontMatter is record.FrontMatter as a rewritten digest writes it:
+// empty fields left out, in the order digests are usually written.
+type frontMatter struct {
+	Title       string   `yaml:"title"`
+	Date        string   `yaml:"date,omitempty"`
+	Slug        string   `yaml:"slug,omitempty"`
+	Link        string   `yaml:"link,omitempty"`
+	Source      string   `yaml:"source,omitempty"`
+	Categories  []string `yaml:"categories,omitempty"`
+	Tags        []string `yaml:"tags,omitempty"`
+	Description string   `yaml:"description,omitempty"`
+	Summary     string   `yaml:"summary,omitempty"`
+	Image       string   `yaml:"image,omitempty"`
+	Draft       bool     `yaml:"draft,omitempty"`
+}
+
+// rewriteDigest renders one digest; n counts the items given an archived
+// link.
+func rewriteDigest(ctx context.Context, sel *stored.Selection, d *record.DigestRecord, links Links) (body []byte, n int, err error) {
+	fm := d.FrontMatter
+	resolved := map[string]string{} // Google News link -> publisher URL
+	for _, a := range d.Articles {
+		if a.GoogleNewsURL != "" && a.URL != "" {
+			resolved[a.GoogleNewsURL] = a.URL
+		}
+	}
+	if u, ok := resolved[fm.Link]; ok {
+		fm.Link = u
+	}
+	var b bytes.Buffer
+	b.WriteString("---\n")
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(frontMatter{
+		Title: fm.Title, Date: fm.Date, Slug: fm.Slug, Link: fm.Link, Source: fm.Source,
+		Categories: fm.Categories, Tags: fm.Tags, Description: fm.Description, Summary: fm.Summary,
+		Image: fm.Image, Draft: fm.Draft,
+	}); err != nil {
+		return nil, 0, fmt.Errorf("digest %s: front matter: %w", d.Slug, err)
+	}
+	b.WriteString("---\n<ol>\n")
+	for _, a := range d.Articles {
+		href := a.URL
+		if href == "" {
+			href = a.GoogleNewsURL // never resolved: the link as it was
+		}
+		if href == "" {
+			continue
+		}
+		title := a.Title
+		if title == "" {
+			title = href
+		}
+		fmt.Fprintf(&b, `<li><a href="%s">%s</a>`, html.EscapeString(href), html.EscapeString(title))
+		if a.Publisher != "" {
+			fmt.Fprintf(&b, `&nbsp;&nbsp;<font color="#6f6f6f">%s</font>`, html.EscapeString(a.Publisher))
+		}
+		ok, err := archived(ctx, sel, a)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			fmt.Fprintf(&b, ` · <a href="%s">archived copy</a>`, html.EscapeString(links.Article(a.Slug)))
+			n++
+		}
+		if len(a.Tags) > 0 {
+			fmt.Fprintf(&b, ` <span class="tags">%s</span>`, html.EscapeString(strings.Join(a.Tags, ", ")))
+		}
+		b.WriteString("</li>\n")
+	}
+	b.WriteString("</ol>\n")
+	return b.Bytes(), n, nil
+}
+
+// archived reports whether an item gets an archived link: its article is
+// in the selection and has a capture to show (ok or blocked; a failed one
+// has none).
+func archived(ctx context.Context, sel *stored.Selection, a record.DigestArticle) (bool, error) {
+	if a.Status == record.StatusFailed || !record.ValidSlug(a.Slug) {
+		return false, nil
+	}
+	return sel.HasArticle(ctx, a.Slug)
+}

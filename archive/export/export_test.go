@@ -1,0 +1,205 @@
+package export
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/linkarc/linkarc/archive/digest"
+	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+// TestWriteDigests exports every digest and parses each file again with
+// archive/digest: the same front matter, the same articles (title and
+// publisher, hence slug) in the same order, every link the publisher URL instead of the Google News link,
+// and an "archived copy" link beside each ok or blocked article, to the
+// viewer or to a site export.
+func TestWriteDigests(t *testing.T) {
+	f := newArchive(t, 12)
+	ctx := testContext(t)
+	for _, links := range []Links{{}, {Viewer: "https://archive.example/viewer/"}, {Site: "../site"}} {
+		dir := filepath.Join(t.TempDir(), "digests")
+		if err := PrepareDir(dir, FormatDigests); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := WriteDigests(ctx, f.sel(t, stored.Filter{}), dir, links)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Digests != len(f.gen.Digests) || rep.Files != rep.Digests {
+			t.Errorf("report %+v for %d digests", rep, len(f.gen.Digests))
+		}
+		archivedLinks := 0
+		for _, slug := range f.gen.Digests {
+			rec, err := record.ReadDigest(ctx, f.st, slug)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := os.ReadFile(filepath.Join(dir, slug+".md"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			d, err := digest.Parse(slug+".md", data)
+			if err != nil {
+				t.Fatalf("the rewritten %s does not parse: %v\n%s", slug, err, data)
+			}
+			if d.FrontMatter.Title != rec.FrontMatter.Title || d.FrontMatter.Date != rec.FrontMatter.Date ||
+				!slices.Equal(d.FrontMatter.Tags, rec.FrontMatter.Tags) || d.FrontMatter.Slug != rec.FrontMatter.Slug {
+				t.Errorf("%s: front matter %+v, want %+v", slug, d.FrontMatter, rec.FrontMatter)
+			}
+			if len(d.Items) != len(rec.Articles) {
+				t.Fatalf("%s: %d items, want %d:\n%s", slug, len(d.Items), len(rec.Articles), data)
+			}
+			for i, it := range d.Items {
+				a := rec.Articles[i]
+				// The same title and publisher: the same article slug,
+				// record.ArticleSlug(title, publisher), when archived again.
+				if it.URL != a.URL || strings.Contains(it.URL, "news.google.com") || it.Title != a.Title || it.Publisher != a.Publisher {
+					t.Errorf("%s item %d: %q %q %q, want the publisher URL %q, %q, %q", slug, i, it.URL, it.Title, it.Publisher, a.URL, a.Title, a.Publisher)
+				}
+			}
+			if bytes.Contains(data, []byte("news.google.com")) {
+				t.Errorf("%s still has a Google News link:\n%s", slug, data)
+			}
+			for _, a := range rec.Articles {
+				want := links.Article(a.Slug)
+				has := bytes.Contains(data, []byte(`<a href="`+want+`">archived copy</a>`))
+				if has != (a.Status != record.StatusFailed) {
+					t.Errorf("%s: %s (%s) archived link %v", slug, a.Slug, a.Status, has)
+				}
+				if has {
+					archivedLinks++
+				}
+			}
+		}
+		first := f.gen.Articles[0]
+		wantLink := map[string]string{
+			"":        "http://127.0.0.1:8080/articles/" + first,
+			"viewer/": "https://archive.example/viewer/articles/" + first,
+			"../site": "../site/articles/" + first + "/index.html",
+		}[links.Site+strings.TrimPrefix(links.Viewer, "https://archive.example/")]
+		if got := links.Article(first); got != wantLink {
+			t.Errorf("Links%+v.Article = %q, want %q", links, got, wantLink)
+		}
+		if archivedLinks == 0 || archivedLinks != rep.Articles {
+			t.Errorf("%d archived links, report says %d", archivedLinks, rep.Articles)
+		}
+	}
+}
+
+// TestWriteJSONL: one JSON object per line, each an article's meta.json,
+// for exactly the articles the filter selects.
+func TestWriteJSONL(t *testing.T) {
+	f := newArchive(t, 12)
+	ctx := testContext(t)
+	read := func(filter stored.Filter) []record.ArticleMeta {
+		t.Helper()
+		var buf bytes.Buffer
+		rep, err := WriteJSONL(ctx, f.sel(t, filter), &buf)
+		if errors.Is(err, ErrNothing) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []record.ArticleMeta
+		sc := bufio.NewScanner(&buf)
+		for sc.Scan() {
+			var m record.ArticleMeta
+			dec := json.NewDecoder(strings.NewReader(sc.Text()))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&m); err != nil {
+				t.Fatalf("line %q: %v", sc.Text(), err)
+			}
+			out = append(out, m)
+		}
+		if rep.Articles != len(out) || rep.Bytes != int64(len(buf.String())) && rep.Bytes == 0 {
+			t.Errorf("report %+v for %d lines", rep, len(out))
+		}
+		return out
+	}
+	all := read(stored.Filter{})
+	if len(all) != len(f.gen.Articles) {
+		t.Fatalf("%d lines, want %d", len(all), len(f.gen.Articles))
+	}
+	for _, m := range all {
+		if m.Slug == "" || m.Status != f.gen.Status[m.Slug] || len(m.Digests) == 0 {
+			t.Errorf("line %+v", m)
+		}
+	}
+	blocked := read(stored.Filter{Status: record.StatusBlocked})
+	for _, m := range blocked {
+		if m.Status != record.StatusBlocked {
+			t.Errorf("--status blocked gave %s (%s)", m.Slug, m.Status)
+		}
+	}
+	if n := countStatus(f, record.StatusBlocked); len(blocked) != n {
+		t.Errorf("%d blocked lines, want %d", len(blocked), n)
+	}
+	one := f.gen.Digests[1]
+	rec, err := record.ReadDigest(ctx, f.st, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := read(stored.Filter{Digests: []string{strings.ToUpper(one)}})
+	if len(got) != len(rec.Articles) {
+		t.Errorf("--digest %s: %d lines, want %d", one, len(got), len(rec.Articles))
+	}
+	for _, m := range got {
+		if !slices.Contains(m.Digests, one) {
+			t.Errorf("--digest %s gave %s of %v", one, m.Slug, m.Digests)
+		}
+	}
+	day := stored.DigestDate(rec)
+	if got := read(stored.Filter{From: day, To: day}); len(got) != len(rec.Articles) {
+		t.Errorf("--from %s --to %[1]s: %d lines, want %d", day.Format("2006-01-02"), len(got), len(rec.Articles))
+	}
+	tag := rec.FrontMatter.Tags[1]
+	for _, m := range read(stored.Filter{Tag: strings.ToUpper(tag)}) {
+		d, _ := record.ReadDigest(ctx, f.st, m.Digests[0])
+		if !slices.Contains(d.FrontMatter.Tags, tag) {
+			t.Errorf("--tag %s gave %s of %s (tags %v)", tag, m.Slug, d.Slug, d.FrontMatter.Tags)
+		}
+	}
+	if got := read(stored.Filter{Tag: "no-such-tag"}); got != nil {
+		t.Errorf("an unknown tag selected %d articles", len(got))
+	}
+}
+
+func countStatus(f *archiveFixture, status string) int {
+	n := 0
+	for _, s := range f.gen.Status {
+		if s == status {
+			n++
+		}
+	}
+	return n
+}
+
+// TestPrepareDir: a new or empty directory, or an earlier export of the same
+// format, is written into; anything else is refused.
+func TestPrepareDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "out")
+	if err := PrepareDir(dir, FormatSite); err != nil {
+		t.Fatal(err)
+	}
+	if err := PrepareDir(dir, FormatSite); err != nil {
+		t.Errorf("again: %v", err)
+	}
+	if err := PrepareDir(dir, FormatDigests); !errors.Is(err, ErrOutNotEmpty) {
+		t.Errorf("another format: %v", err)
+	}
+	home := t.TempDir()
+	os.WriteFile(filepath.Join(home, "notes.txt"), []byte("mine"), 0o644)
+	if err := PrepareDir(home, FormatSite); !errors.Is(err, ErrOutNotEmpty) || !regexp.MustCompile(`give a new or empty directory`).MatchString(err.Error()) {
+		t.Errorf("a directory of other files: %v", err)
+	}
+}

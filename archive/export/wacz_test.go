@@ -1,0 +1,115 @@
+package export
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/archive/wacz/wacztest"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+// TestWriteWACZ exports the captures of an archive where two articles have
+// a WARC and the rest were captured before WARC recording: the package
+// holds the two WARCs, one page each at its page's URL, and a manifest
+// whose hashes match its files; every other article is reported with
+// NoWARCReason. ReplayWeb.page then replays an exported article from the
+// package alone (its publisher is gone) with its text, stylesheet and
+// image.
+func TestWriteWACZ(t *testing.T) {
+	f := newArchive(t, 8)
+	ctx := testContext(t)
+	withWARC := f.recordWARCs(t, 2)
+
+	var pkg bytes.Buffer
+	rep, err := WriteWACZ(ctx, f.sel(t, stored.Filter{}), &pkg, WACZOptions{Title: "test export"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Articles != 2 || len(rep.Skipped) != len(f.gen.Articles)-2 || rep.Bytes != int64(pkg.Len()) {
+		t.Errorf("report %+v", rep)
+	}
+	for _, s := range rep.Skipped {
+		if s.Reason != NoWARCReason || slices.Contains(withWARC, s.Slug) {
+			t.Errorf("skipped %+v", s)
+		}
+	}
+
+	zr, err := zip.NewReader(bytes.NewReader(pkg.Bytes()), int64(pkg.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[zf.Name], _ = io.ReadAll(rc)
+		rc.Close()
+	}
+	for _, slug := range withWARC {
+		if files["archive/"+slug+".warc.gz"] == nil {
+			t.Errorf("the package lacks archive/%s.warc.gz", slug)
+		}
+	}
+	var manifest struct {
+		Resources []struct {
+			Path, Hash string
+			Bytes      int
+		}
+	}
+	if err := json.Unmarshal(files["datapackage.json"], &manifest); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range manifest.Resources {
+		sum := sha256.Sum256(files[r.Path])
+		if r.Hash != "sha256:"+hex.EncodeToString(sum[:]) || r.Bytes != len(files[r.Path]) {
+			t.Errorf("datapackage.json: %s %s (%d bytes) does not match the file", r.Path, r.Hash, r.Bytes)
+		}
+	}
+	var pages []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(files["pages/pages.jsonl"]))
+	for sc.Scan() {
+		var p map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
+			t.Fatal(err)
+		}
+		if p["url"] != nil {
+			pages = append(pages, p)
+		}
+	}
+	if len(pages) != 2 {
+		t.Fatalf("pages.jsonl: %s", files["pages/pages.jsonl"])
+	}
+	m, err := record.ReadMeta(ctx, f.st, withWARC[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(pages, func(p map[string]any) bool { return p["url"] == m.FinalURL }) {
+		t.Errorf("no page at %s in %v", m.FinalURL, pages)
+	}
+
+	got := wacztest.Replay(t, pkg.Bytes(), m.FinalURL, func(r wacztest.Replayed) bool {
+		return strings.Contains(r.Text, phrase) && r.ImageWidth == photoW && r.ImageHeight == photoH && r.HeadingColor != ""
+	})
+	if got.HeadingColor != "rgb(40, 50, 60)" {
+		t.Errorf("heading colour %q: the archived stylesheet was not applied", got.HeadingColor)
+	}
+
+	// A selection without any WARC writes nothing.
+	var empty bytes.Buffer
+	_, err = WriteWACZ(ctx, f.sel(t, stored.Filter{Status: record.StatusBlocked}), &empty, WACZOptions{})
+	if !errors.Is(err, ErrNothing) || empty.Len() != 0 {
+		t.Errorf("no WARC: %v, %d bytes written", err, empty.Len())
+	}
+}
