@@ -63,6 +63,17 @@ const (
 	FromRaw  = "raw.html" // raw.html, for captures made before WARC recording
 )
 
+// PageError is a page ReadPage found but could not read: a WARC that does
+// not read, a content coding that does not decode, a page over
+// MaxPageBytes. The store's own failures are returned as they are.
+type PageError struct {
+	Slug string
+	Err  error
+}
+
+func (e *PageError) Error() string { return e.Slug + ": " + e.Err.Error() }
+func (e *PageError) Unwrap() error { return e.Err }
+
 // ErrNoPage is returned (wrapped) by ReadPage for a capture that kept no
 // page: neither a WARC response for it nor raw.html.
 var ErrNoPage = errors.New("the capture kept no page")
@@ -70,9 +81,8 @@ var ErrNoPage = errors.New("the capture kept no page")
 // ReadPage reads the page the current capture of m received: from its
 // WARC, the response at its final URL (else at its URL); failing that from
 // raw.html, the page as received, which every capture with a page has
-// had. A store failure is returned as it is; a page over MaxPageBytes, a
-// content coding that does not decode or a WARC that does not read are
-// errors naming the capture.
+// had. A capture with neither is ErrNoPage; a page that does not read is a
+// *PageError; any other error is the store's.
 func ReadPage(ctx context.Context, st storage.Store, m *record.ArticleMeta) (*Page, error) {
 	p, err := pageFromWARC(ctx, st, m)
 	if p != nil || err != nil {
@@ -88,10 +98,10 @@ func ReadPage(ctx context.Context, st storage.Store, m *record.ArticleMeta) (*Pa
 	defer rc.Close()
 	body, err := io.ReadAll(io.LimitReader(rc, MaxPageBytes+1))
 	if err != nil {
-		return nil, fmt.Errorf("%s: read %s: %w", m.Slug, record.RawFile, err)
+		return nil, fmt.Errorf("%s: read %s: %w", m.Slug, record.RawFile, err) // the store failed mid-read
 	}
 	if len(body) > MaxPageBytes {
-		return nil, fmt.Errorf("%s: %s is larger than %d MiB", m.Slug, record.RawFile, MaxPageBytes>>20)
+		return nil, &PageError{m.Slug, fmt.Errorf("%s is larger than %d MiB", record.RawFile, MaxPageBytes>>20)}
 	}
 	return &Page{Body: body, ContentType: m.ContentType, URL: cmpOr(m.FinalURL, m.URL), From: FromRaw}, nil
 }
@@ -127,12 +137,11 @@ func pageFromWARC(ctx context.Context, st storage.Store, m *record.ArticleMeta) 
 		if err == io.EOF {
 			break
 		}
-		var derr *warc.DigestError
-		if errors.As(err, &derr) {
-			return nil, fmt.Errorf("%s: %s: %w", m.Slug, WARCFile, err)
-		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: read %s: %w", m.Slug, WARCFile, err)
+			// A digest error, a record over the reader's bounds, a
+			// truncated file, or the store failing mid-read: which, the
+			// reader cannot say, and the article is not read either way.
+			return nil, &PageError{m.Slug, fmt.Errorf("read %s: %w", WARCFile, err)}
 		}
 		if rec.Type != "response" || !want[rec.TargetURI()] || rec.HTTPHead == nil {
 			continue
@@ -144,7 +153,7 @@ func pageFromWARC(ctx context.Context, st storage.Store, m *record.ArticleMeta) 
 		}
 		p, err := readResponse(rec)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %s: %s: %w", m.Slug, WARCFile, rec.TargetURI(), err)
+			return nil, &PageError{m.Slug, fmt.Errorf("%s: %s: %w", WARCFile, rec.TargetURI(), err)}
 		}
 		found = p
 	}

@@ -42,8 +42,8 @@ var arrows = []rule{
 	// with archive/digest; neither imports the pipeline. Their tests write
 	// archives with viewer/viewertest, which is only storage/record.
 	{"archive/stored", []string{"archive/warc", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
-	{"archive/export", []string{"archive/stored", "archive/wacz", "archive/warc", "archive/digest", "viewer", "storage/record", "storage", "internal/..."}},
-	{"archive/reextract", []string{"archive/stored", "archive/extract", "archive/charset", "storage/record", "storage", "internal/..."}},
+	{"archive/export", []string{"archive/stored", "archive/wacz", "archive/warc", "archive/digest", "viewer", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
+	{"archive/reextract", []string{"archive/stored", "archive/extract", "archive/charset", "archive/warc", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
 	{"archive", []string{"archive/digest", "archive/fetch", "archive/extract", "archive/charset", "archive/warc",
 		"resolver", "storage/record", "storage", "internal/..."}},
 

@@ -1,0 +1,280 @@
+// Package reextract rebuilds what linkarc derives from a capture (the
+// readable text, the metadata found in the page, and the verdict on
+// whether the page is the article) from the page the capture kept, with no
+// request to anyone: from the capture's WARC, or from raw.html for
+// captures made before WARC recording (archive/stored.ReadPage). Every
+// improvement to extraction so reaches the whole archive (`linkarc
+// reextract`, issue 11 item 6).
+//
+// The capture itself (raw.html, its WARC, its history, when and how it was
+// fetched) is never changed: readable.html, text.txt and meta.json are
+// rewritten through storage/record's Writer (Rederive), meta.json last,
+// and the digest records listing an article whose status changed are
+// brought up to date.
+package reextract
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"slices"
+
+	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/archive/extract"
+	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+// ExtractFunc finds the article in a page (UTF-8 body, found at finalURL)
+// and judges it: the extraction, and the junk reason when the page is not
+// the article ("" when it is).
+type ExtractFunc func(ctx context.Context, body []byte, finalURL string) (*extract.Extraction, record.Reason, error)
+
+// InProcess is the ExtractFunc of archive/extract run in this process:
+// extract.Extract, then extract.DetectJunk. It has no time or memory
+// budget per page.
+func InProcess(_ context.Context, body []byte, finalURL string) (*extract.Extraction, record.Reason, error) {
+	var base *url.URL
+	if finalURL != "" {
+		base, _ = url.Parse(finalURL)
+	}
+	ex, err := extract.Extract(body, base)
+	if err != nil {
+		return nil, "", err
+	}
+	reason, blocked := extract.DetectJunk(extract.Page{Body: body, FinalURL: finalURL}, ex)
+	if !blocked {
+		reason = ""
+	}
+	return ex, reason, nil
+}
+
+// Options configures Run.
+type Options struct {
+	// Store is the archive; required.
+	Store storage.Store
+	// Filter selects the articles to rebuild (stored.Filter); the zero
+	// Filter selects all.
+	Filter stored.Filter
+	// Extract extracts and judges each page; nil means InProcess.
+	Extract ExtractFunc
+	// Logger receives a line per article that failed. Nil discards.
+	Logger *slog.Logger
+	// Progress, when set, is told of each article as it is done.
+	Progress func(Result)
+}
+
+// Verdict is a capture's status and reason.
+type Verdict struct {
+	Status string        `json:"status"`
+	Reason record.Reason `json:"reason,omitempty"`
+}
+
+// Result is what happened to one article.
+type Result struct {
+	Slug    string
+	From    string  // stored.FromWARC or stored.FromRaw; "" when not rebuilt
+	Before  Verdict // as stored
+	After   Verdict // as rebuilt (Before when not rebuilt)
+	Skipped string  // why it was not rebuilt, when it was not
+	Err     error   // what went wrong, when something did
+}
+
+// Changed reports whether the verdict changed.
+func (r Result) Changed() bool { return r.Before != r.After }
+
+// Report sums up a run.
+type Report struct {
+	Rebuilt  int // articles whose derived objects were rewritten
+	FromWARC int // of those, read from their WARC
+	FromRaw  int // of those, read from raw.html
+	Changed  int // of those, whose status or reason changed
+	Skipped  int // not rebuilt: nothing to rebuild from, or nothing extraction decided
+	Digests  int // digest records updated for changed statuses
+	Failed   []Result
+}
+
+// rebuildable reports whether extraction decided a capture's status, so
+// that extracting again may decide it again: ok, blocked (a junk verdict),
+// or failed at extraction. A capture that failed to fetch stays as it is.
+func rebuildable(m *record.ArticleMeta) bool {
+	switch m.Status {
+	case record.StatusOK, record.StatusBlocked:
+		return true
+	case record.StatusFailed:
+		return m.Reason == record.ReasonExtract
+	}
+	return false
+}
+
+// Run rebuilds every selected article's current capture. An article that
+// cannot be rebuilt (its WARC does not read, its page does not decode) is
+// reported in Report.Failed and the run goes on; a store failure or ctx
+// ending stops it with the error.
+func Run(ctx context.Context, opts Options) (Report, error) {
+	var rep Report
+	if opts.Store == nil {
+		return rep, errors.New("reextract: Options.Store is nil")
+	}
+	extractFn := opts.Extract
+	if extractFn == nil {
+		extractFn = InProcess
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	sel, err := stored.Select(ctx, opts.Store, opts.Filter)
+	if err != nil {
+		return rep, err
+	}
+	w := record.Writer{Store: opts.Store}
+	changed := map[string][]string{} // digest slug -> articles whose verdict changed
+	err = sel.Articles(ctx, func(m *record.ArticleMeta) error {
+		res, err := rebuild(ctx, opts.Store, w, m, extractFn)
+		if err != nil {
+			return err // the store, or ctx
+		}
+		switch {
+		case res.Err != nil:
+			rep.Failed = append(rep.Failed, res)
+			log.Warn("reextract: article not rebuilt", "slug", res.Slug, "err", res.Err)
+		case res.Skipped != "":
+			rep.Skipped++
+		default:
+			rep.Rebuilt++
+			if res.From == stored.FromWARC {
+				rep.FromWARC++
+			} else {
+				rep.FromRaw++
+			}
+			if res.Changed() {
+				rep.Changed++
+				for _, d := range m.Digests {
+					changed[d] = append(changed[d], m.Slug)
+				}
+			}
+		}
+		if opts.Progress != nil {
+			opts.Progress(res)
+		}
+		return nil
+	})
+	if err != nil {
+		return rep, err
+	}
+	for _, d := range slices.Sorted(mapKeys(changed)) {
+		ok, err := updateDigest(ctx, opts.Store, w, d, changed[d])
+		if err != nil {
+			return rep, err
+		}
+		if ok {
+			rep.Digests++
+		}
+	}
+	return rep, nil
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// rebuild re-extracts one article. The error is the store's or ctx's; what
+// goes wrong with the article itself is in the Result.
+func rebuild(ctx context.Context, st storage.Store, w record.Writer, m *record.ArticleMeta, extractFn ExtractFunc) (Result, error) {
+	res := Result{Slug: m.Slug, Before: Verdict{m.Status, m.Reason}}
+	res.After = res.Before
+	if !rebuildable(m) {
+		res.Skipped = fmt.Sprintf("not fetched (%s): nothing extraction decided", cmp.Or(string(m.Reason), m.Status))
+		return res, nil
+	}
+	page, err := stored.ReadPage(ctx, st, m)
+	switch {
+	case errors.Is(err, stored.ErrNoPage):
+		res.Skipped = "the capture kept no page"
+		return res, nil
+	case errors.As(err, new(*stored.PageError)):
+		res.Err = err
+		return res, nil
+	case err != nil:
+		return res, err // the store, or ctx
+	}
+	body, charsetName := charset.ToUTF8(page.Body, page.ContentType)
+	next := *m
+	next.Charset = charsetName
+	ex, junk, err := extractFn(ctx, body, page.URL)
+	readable, text := "", ""
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return res, ctx.Err()
+	case err != nil:
+		next.Status, next.Reason, next.Error = record.StatusFailed, record.ReasonExtract, err.Error()
+		next.ArticleTitle, next.Byline, next.SiteName, next.PublishedTime = "", "", "", ""
+		next.Lang, next.Excerpt, next.Image, next.WordCount = "", "", "", 0
+	default:
+		next.ArticleTitle, next.Byline, next.SiteName = ex.Title, ex.Byline, ex.SiteName
+		next.PublishedTime, next.Lang, next.Excerpt, next.Image = ex.PublishedTime, ex.Lang, ex.Excerpt, ex.Image
+		next.WordCount = ex.WordCount
+		readable, text = ex.HTML, ex.Text
+		if junk != "" {
+			next.Status, next.Reason, next.Error = record.StatusBlocked, junk, "the page is not the article: "+string(junk)
+		} else {
+			next.Status, next.Reason, next.Error = record.StatusOK, "", ""
+		}
+	}
+	// A run of `linkarc archive` may have captured the article again
+	// since it was read: its new capture is not this one's to rewrite.
+	now, err := record.ReadMeta(ctx, st, m.Slug)
+	if err != nil {
+		return res, fmt.Errorf("reread %s: %w", m.Slug, err)
+	}
+	if !now.FetchedAt.Equal(m.FetchedAt) || now.SHA256 != m.SHA256 {
+		res.Skipped = "captured again while it was being rebuilt"
+		return res, nil
+	}
+	next.History, next.Digests = now.History, now.Digests
+	if err := w.Rederive(ctx, next, readable, text); err != nil {
+		return res, err
+	}
+	res.From, res.After = page.From, Verdict{next.Status, next.Reason}
+	return res, nil
+}
+
+// updateDigest brings the statuses of a digest's articles that changed up
+// to date, and its counts; false when the digest is gone or unreadable.
+func updateDigest(ctx context.Context, st storage.Store, w record.Writer, slug string, slugs []string) (bool, error) {
+	d, err := record.ReadDigest(ctx, st, slug)
+	switch {
+	case storage.IsNotExist(err), errors.Is(err, record.ErrUnreadable):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	d.Slug = slug
+	for i, a := range d.Articles {
+		if !slices.Contains(slugs, a.Slug) {
+			continue
+		}
+		m, err := record.ReadMeta(ctx, st, a.Slug)
+		if err != nil {
+			continue
+		}
+		d.Articles[i].Status, d.Articles[i].Reason = m.Status, m.Reason
+	}
+	d.Counts = map[string]int{}
+	for _, a := range d.Articles {
+		d.Counts[a.Status]++
+	}
+	return true, w.PutDigest(ctx, *d)
+}
