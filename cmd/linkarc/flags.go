@@ -5,16 +5,18 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
+	goio "io"
 	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // Flags are registered in groups, and each subcommand registers only the
@@ -25,7 +27,8 @@ import (
 
 // config is what the flags and the environment say.
 type config struct {
-	name string // the subcommand, for messages
+	name     string // the subcommand, for messages
+	synopsis string // what `linkarc help NAME` prints after "Usage: linkarc "
 
 	store    string // storeFlags
 	logLevel string // storeFlags
@@ -40,24 +43,43 @@ type config struct {
 	gnewsInterval time.Duration
 	hl, gl, ceid  string
 
-	env     envReader
-	envErrs []error      // environment values that did not parse
-	checks  []func(*num) // the "0 means" checks of the numeric flags, run after parsing
+	env       envReader
+	envErrs   []error      // environment values that did not parse
+	checks    []func(*num) // the "0 means" checks of the numeric flags, run after parsing
+	io        stdio
+	parsing   bool // fs.Parse is running: the flag package's own usage calls are silenced
+	flagsOnly func(*flag.FlagSet)
 }
 
-// newFlagSet creates a subcommand's empty flag set.
+// newFlagSet creates a subcommand's empty flag set. synopsis is what
+// follows "linkarc " in its usage line, optionally followed by a blank line
+// and a description.
+//
+// The flag package's own messages are not shown: parse words every flag
+// error itself (the flag, what it accepts, where to read more), and prints
+// the whole help only when it is asked for, on stdout.
 func newFlagSet(name, synopsis string, io stdio) (*flag.FlagSet, *config) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.err)
+	fs.SetOutput(goio.Discard)
+	c := &config{name: name, synopsis: synopsis, io: io, flagsOnly: io.flagsOnly}
+	// Commands call fs.Usage after an argument error: a pointer to the help,
+	// not the whole of it.
 	fs.Usage = func() {
-		fmt.Fprintf(io.err, "Usage: linkarc %s\n\nFlags:\n", synopsis)
-		fs.PrintDefaults()
+		if !c.parsing {
+			fmt.Fprintf(io.err, "Run 'linkarc help %s' for its usage and flags.\n", name)
+		}
 	}
-	c := &config{name: name}
 	c.env = envReader{getenv: io.getenv, errs: &c.envErrs}
 	return fs, c
 }
 
+// writeHelp prints the command's usage, description and flags to w.
+func (c *config) writeHelp(fs *flag.FlagSet, w goio.Writer) {
+	fmt.Fprintf(w, "Usage: linkarc %s\n\nFlags:\n", c.synopsis)
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(goio.Discard)
+}
 // storeFlags registers where the archive is and how much to log: every
 // subcommand that opens a store has them.
 func (c *config) storeFlags(fs *flag.FlagSet) {
@@ -94,9 +116,24 @@ func (c *config) googleFlags(fs *flag.FlagSet) {
 }
 
 // parse parses args and reports configuration errors; a non-nil error means
-// exit status exitUsage (the message has been printed unless it is flag.ErrHelp).
-func (c *config) parse(fs *flag.FlagSet, args []string, w io.Writer) error {
-	if err := fs.Parse(args); err != nil {
+// exit status exitUsage (the message has been printed), except flag.ErrHelp:
+// the help was asked for and printed on stdout (exit status 0), or, with
+// stdio.flagsOnly set, the flag set was handed over instead of parsing.
+func (c *config) parse(fs *flag.FlagSet, args []string, w goio.Writer) error {
+	if c.flagsOnly != nil {
+		c.flagsOnly(fs)
+		return flag.ErrHelp
+	}
+	c.parsing = true
+	err := fs.Parse(args)
+	c.parsing = false
+	if errors.Is(err, flag.ErrHelp) {
+		c.writeHelp(fs, c.io.out)
+		return err
+	}
+	if err != nil {
+		fmt.Fprintf(w, "linkarc %s: %s\n", c.name, flagError(c.name, fs, err))
+		fmt.Fprintf(w, "Run 'linkarc help %s' for its flags.\n", c.name)
 		return err
 	}
 	errs := c.envErrs
@@ -173,7 +210,7 @@ func (c *config) storeSpec() (string, error) {
 }
 
 // logger builds the slog logger the packages log to.
-func (c *config) logger(w io.Writer) (*slog.Logger, error) {
+func (c *config) logger(w goio.Writer) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
 		return nil, fmt.Errorf("-log-level %q: want debug, info, warn or error", c.logLevel)
@@ -184,7 +221,19 @@ func (c *config) logger(w io.Writer) (*slog.Logger, error) {
 // openStore opens the configured store, taking S3 settings from the
 // environment the way the AWS tools do; retry (storage.RetryOptions, zero
 // for the defaults) says how failing S3 calls are retried, logged to logger.
+// A directory or bucket that does not exist is created.
 func (c *config) openStore(ctx context.Context, getenv func(string) string, retry storage.RetryOptions, logger *slog.Logger) (storage.Store, error) {
+	return c.open(ctx, getenv, retry, logger, storage.Open)
+}
+
+// openExistingStore is openStore for commands that only read an archive:
+// a store that does not exist is an error saying so, not created.
+func (c *config) openExistingStore(ctx context.Context, getenv func(string) string, retry storage.RetryOptions, logger *slog.Logger) (storage.Store, error) {
+	return c.open(ctx, getenv, retry, logger, storage.OpenExisting)
+}
+
+func (c *config) open(ctx context.Context, getenv func(string) string, retry storage.RetryOptions, logger *slog.Logger,
+	open func(context.Context, string, storage.S3Config) (storage.Store, error)) (storage.Store, error) {
 	spec, err := c.storeSpec()
 	if err != nil {
 		return nil, err
@@ -192,7 +241,52 @@ func (c *config) openStore(ctx context.Context, getenv func(string) string, retr
 	s3 := storage.S3ConfigFromEnv(getenv)
 	s3.Retry = retry
 	s3.Retry.Logger = logger
-	return storage.Open(ctx, spec, s3)
+	st, err := open(ctx, spec, s3)
+	if err != nil {
+		return nil, storeError(err, spec, getenv)
+	}
+	return st, nil
+}
+
+// storeError adds to a failure to open a store what the user can do about
+// it: for a store that does not exist, how to name the right one; for
+// credentials S3 refused, which were used (the access key id and where it
+// was read from, never the secret) and how to set others.
+func storeError(err error, spec string, getenv func(string) string) error {
+	switch {
+	case errors.Is(err, storage.ErrNoStore):
+		return fmt.Errorf("no archive: %w.\n"+
+			"Name an existing archive with --store or LINKARC_STORE, or create one with 'linkarc archive --store %s DIR'", err, spec)
+	case errors.Is(err, storage.ErrAccessDenied):
+		return fmt.Errorf("%w\n%s", err, credentialsHint(getenv))
+	}
+	return err
+}
+
+// credentialsHint says which S3 credentials linkarc used and how to set
+// them. linkarc reads credentials from the environment only
+// (storage.S3ConfigFromEnv).
+func credentialsHint(getenv func(string) string) string {
+	id := strings.TrimSpace(getenv("AWS_ACCESS_KEY_ID"))
+	var used string
+	if id == "" {
+		used = "No access key id was set (AWS_ACCESS_KEY_ID is empty), so the request was anonymous."
+	} else {
+		used = fmt.Sprintf("The access key id used was %q, from the environment variable AWS_ACCESS_KEY_ID", id)
+		switch {
+		case strings.TrimSpace(getenv("AWS_SECRET_ACCESS_KEY")) == "":
+			used += "; AWS_SECRET_ACCESS_KEY is empty."
+		case strings.TrimSpace(getenv("AWS_SESSION_TOKEN")) != "":
+			used += ", with the secret in AWS_SECRET_ACCESS_KEY and a session token in AWS_SESSION_TOKEN."
+		default:
+			used += ", with the secret in AWS_SECRET_ACCESS_KEY."
+		}
+	}
+	if p := strings.TrimSpace(getenv("AWS_PROFILE")); p != "" {
+		used += fmt.Sprintf(" AWS_PROFILE=%s is set, but linkarc does not read profiles or ~/.aws files.", p)
+	}
+	return used + "\nSet AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary credentials) " +
+		"to a key that may read and write the bucket; for MinIO, an access key made with 'mc admin user svcacct add' or the console."
 }
 
 // resolverOptions configures a resolver from the network and Google
@@ -301,6 +395,72 @@ func parseSize(s string) (int64, error) {
 		return 0, errors.New("not a size like 16MiB or 1048576")
 	}
 	return n * mult, nil
+}
+
+// filterFlags registers the selection of the commands that work on what is
+// stored (export, reextract): which digests, tag, dates and status.
+func (c *config) filterFlags(fs *flag.FlagSet) *filterFlagValues {
+	v := &filterFlagValues{}
+	fs.Var(&v.digests, "digest", "only the digest `SLUG` (its slug, or its front matter's slug); repeat, or separate with commas, for several")
+	fs.StringVar(&v.tag, "tag", "", "only digests with the tag `TAG` (a front-matter category or tag, or an item's own), and their articles it applies to")
+	fs.Var(dateFlag{&v.from}, "from", "only digests dated `DATE` (YYYY-MM-DD) or later: their front matter's date, else when archived")
+	fs.Var(dateFlag{&v.to}, "to", "only digests dated `DATE` (YYYY-MM-DD) or earlier")
+	fs.StringVar(&v.status, "status", "", "only articles whose current capture has the `STATUS` ok, blocked or failed")
+	return v
+}
+
+// filterFlagValues are what filterFlags parsed.
+type filterFlagValues struct {
+	digests  listFlag
+	tag      string
+	from, to time.Time
+	status   string
+}
+
+// filter is the stored.Filter the flags ask for.
+func (v *filterFlagValues) filter() (stored.Filter, error) {
+	f := stored.Filter{Digests: v.digests, Tag: strings.TrimSpace(v.tag), From: v.from, To: v.to, Status: strings.ToLower(strings.TrimSpace(v.status))}
+	switch {
+	case f.Status != "" && f.Status != record.StatusOK && f.Status != record.StatusBlocked && f.Status != record.StatusFailed:
+		return f, fmt.Errorf("-status %q: want ok, blocked or failed", v.status)
+	case !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From):
+		return f, fmt.Errorf("-to %s is before -from %s", f.To.Format(time.DateOnly), f.From.Format(time.DateOnly))
+	}
+	return f, f.Validate()
+}
+
+// listFlag is a repeatable flag whose values may also be separated by
+// commas.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(s string) error {
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*l = append(*l, v)
+		}
+	}
+	return nil
+}
+
+// dateFlag is a flag.Value for a day, YYYY-MM-DD, in UTC.
+type dateFlag struct{ t *time.Time }
+
+func (d dateFlag) String() string {
+	if d.t == nil || d.t.IsZero() {
+		return ""
+	}
+	return d.t.Format(time.DateOnly)
+}
+
+func (d dateFlag) Set(s string) error {
+	t, err := time.Parse(time.DateOnly, strings.TrimSpace(s))
+	if err != nil {
+		return errors.New("not a date like 2024-03-31")
+	}
+	*d.t = t
+	return nil
 }
 
 // sizeFlag is a flag.Value for byte sizes.

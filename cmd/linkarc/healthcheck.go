@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"time"
 )
@@ -14,8 +15,12 @@ const healthcheckTimeout = 5 * time.Second
 // runHealthcheck is `linkarc healthcheck URL`: exit 0 when URL answers 200.
 // Container images without curl use it for their health checks.
 func runHealthcheck(ctx context.Context, args []string, io stdio) int {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		healthcheckHelp(io.out)
+		return exitOK
+	}
 	if len(args) != 1 {
-		fmt.Fprintln(io.err, "Usage: linkarc healthcheck URL")
+		fmt.Fprintln(io.err, "linkarc healthcheck: name one URL, e.g. linkarc healthcheck http://localhost:8080/healthz")
 		return exitUsage
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
@@ -36,4 +41,10 @@ func runHealthcheck(ctx context.Context, args []string, io stdio) int {
 		return exitSomeFailed
 	}
 	return exitOK
+}
+
+func healthcheckHelp(w io.Writer) {
+	fmt.Fprintf(w, "Usage: linkarc healthcheck URL\n\n"+
+		"Exits 0 when URL answers 200 within %s, 1 otherwise, 2 for a malformed URL. For container health\n"+
+		"checks in images without curl: linkarc healthcheck http://localhost:8080/healthz\n", healthcheckTimeout)
 }

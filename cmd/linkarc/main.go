@@ -3,17 +3,21 @@
 // them in a local directory or S3, and serves them in a read-only viewer.
 //
 // This package holds flags and wiring only, one file per subcommand
-// (archive.go, resolve.go, serve.go, healthcheck.go) and the flag groups
-// they share (flags.go); every behaviour, and every default, lives in the
-// archive, resolver, storage and viewer packages.
+// (archive.go, resolve.go, serve.go, export.go, reextract.go,
+// healthcheck.go, completion.go), the table of commands and the help
+// (main.go), and the flag groups they share (flags.go); every behaviour,
+// and every default, lives in the archive, resolver, storage and viewer
+// packages.
 package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/linkarc/linkarc/internal/buildinfo"
@@ -28,18 +32,65 @@ const (
 	exitInterrupted = 130
 )
 
-const usage = `linkarc: archive news digests and resolve Google News links.
+// command is one subcommand: the table below is the one list that
+// dispatch, help, the usage text and the completion scripts are made from.
+type command struct {
+	name    string
+	args    string // what follows the name in a synopsis
+	summary string // one line, for the list of commands
+	run     func(ctx context.Context, args []string, io stdio) int
+	// help prints the command's help to w, for commands without a flag set
+	// (the others print theirs through their flag set: see config.parse).
+	help func(w io.Writer)
+	// positional says what the command's arguments are, for completion:
+	// "files" (paths), "commands" (a command name), a list of words, or
+	// "" for none a shell can complete.
+	positional string
+}
 
-Usage:
-  linkarc archive [flags] DIR|FILE...   archive every article linked from digest folders
-  linkarc resolve [flags] [URL...|-]    print the publisher URL of each link
-  linkarc serve   [flags]               browse the archive in a web viewer
-  linkarc healthcheck URL               exit 0 if URL answers 200 (for container health checks)
-  linkarc version                       print the version
+// commands is the table of subcommands, in the order the usage lists them.
+func commands() []command {
+	return []command{
+		{name: "archive", args: "[flags] DIR|FILE|URL|-...", summary: "archive every article linked from digests, feeds, bookmarks or URLs",
+			run: runArchive, positional: "files"},
+		{name: "resolve", args: "[flags] [URL...|-]", summary: "print the publisher URL of each link",
+			run: runResolve},
+		{name: "serve", args: "[flags]", summary: "browse the archive in a web viewer",
+			run: runServe},
+		{name: "export", args: "--format digests|jsonl|site|wacz --out PATH [flags]", summary: "write the archive, or part of it, as digests, JSON Lines, a static site or a WACZ",
+			run: runExport},
+		{name: "reextract", args: "[flags]", summary: "rebuild readable text, metadata and verdicts of stored captures, without a request",
+			run: runReextract},
+		{name: "healthcheck", args: "URL", summary: "exit 0 if URL answers 200 (for container health checks)",
+			run: runHealthcheck, help: healthcheckHelp},
+		{name: "completion", args: "bash|zsh|fish", summary: "print a shell completion script",
+			run: runCompletion, help: completionHelp, positional: "bash zsh fish"},
+		{name: "version", args: "", summary: "print the version and the revision it was built from",
+			run: runVersion, help: versionHelp},
+		{name: "help", args: "[COMMAND]", summary: "print this list, or the help of a command",
+			run: runHelp, help: helpHelp, positional: "commands"},
+	}
+}
 
-Run 'linkarc COMMAND -help' for the flags of a command.
-Every flag can also be set by the environment variable named in its help.
-`
+// lookup finds a command by name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// writeUsage prints the list of commands.
+func writeUsage(w io.Writer) {
+	fmt.Fprint(w, "linkarc: archive news digests and resolve Google News links.\n\nUsage:\n")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  linkarc %-12s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'linkarc help COMMAND' (or 'linkarc COMMAND -help') for the flags of a command.\n"+
+		"Every flag can also be set by the environment variable named in its help.\n")
+}
 
 // stdio bundles what a subcommand may touch of the process, so that tests
 // can run subcommands in-process.
@@ -48,6 +99,10 @@ type stdio struct {
 	out    io.Writer
 	err    io.Writer
 	getenv func(string) string
+	// flagsOnly, when set, receives the command's flag set instead of the
+	// command running: the command registers its flags and returns at once
+	// (how help and the completion scripts learn every command's flags).
+	flagsOnly func(*flag.FlagSet)
 }
 
 func main() {
@@ -65,26 +120,105 @@ func main() {
 // run dispatches to a subcommand and returns the process exit status.
 func run(ctx context.Context, args []string, io stdio) int {
 	if len(args) == 0 {
-		fmt.Fprint(io.err, usage)
+		writeUsage(io.err)
 		return exitUsage
 	}
 	switch args[0] {
-	case "archive":
-		return runArchive(ctx, args[1:], io)
-	case "resolve":
-		return runResolve(ctx, args[1:], io)
-	case "serve":
-		return runServe(ctx, args[1:], io)
-	case "healthcheck":
-		return runHealthcheck(ctx, args[1:], io)
-	case "version", "-version", "--version":
-		fmt.Fprintln(io.out, "linkarc", buildinfo.Version())
-		return exitOK
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(io.out, usage)
-		return exitOK
-	default:
-		fmt.Fprintf(io.err, "linkarc: unknown command %q\n\n%s", args[0], usage)
+	case "-version", "--version":
+		return runVersion(ctx, args[1:], io)
+	case "-h", "-help", "--help":
+		return runHelp(ctx, args[1:], io)
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		msg := fmt.Sprintf("linkarc: unknown command %q", args[0])
+		if s := closest(args[0], commandNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		fmt.Fprintf(io.err, "%s\nRun 'linkarc help' for the list of commands.\n", msg)
 		return exitUsage
 	}
+	return c.run(ctx, args[1:], io)
+}
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	return names
+}
+
+// runHelp is `linkarc help [COMMAND]`: the list of commands, or one
+// command's help, on stdout.
+func runHelp(ctx context.Context, args []string, io stdio) int {
+	switch len(args) {
+	case 0:
+		writeUsage(io.out)
+		return exitOK
+	case 1:
+	default:
+		fmt.Fprintln(io.err, "linkarc help: name one command, e.g. 'linkarc help archive'")
+		return exitUsage
+	}
+	c, ok := lookup(args[0])
+	if !ok {
+		fmt.Fprintf(io.err, "linkarc help: unknown command %q; the commands are %s\n", args[0], strings.Join(commandNames(), ", "))
+		return exitUsage
+	}
+	if c.help != nil {
+		c.help(io.out)
+		return exitOK
+	}
+	// A command with flags prints its help as -help asks for it.
+	return c.run(ctx, []string{"-help"}, io)
+}
+
+func helpHelp(w io.Writer) {
+	fmt.Fprint(w, "Usage: linkarc help [COMMAND]\n\nPrints the list of commands, or the usage and flags of COMMAND.\n")
+}
+
+// runVersion is `linkarc version`: the module version on the first line
+// (what scripts read), then the revision and the toolchain.
+func runVersion(_ context.Context, args []string, io stdio) int {
+	if len(args) > 0 {
+		if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+			versionHelp(io.out)
+			return exitOK
+		}
+		fmt.Fprintf(io.err, "linkarc version: takes no arguments (got %q)\n", args)
+		return exitUsage
+	}
+	writeVersion(io.out, buildinfo.Read())
+	return exitOK
+}
+
+// writeVersion prints what Info says, e.g.
+//
+//	linkarc v0.0.0-20260102030405-0123456789ab+dirty
+//	revision 0123456789abcdef0123456789abcdef01234567 (2026-01-02T03:04:05Z), with uncommitted changes
+//	built with go1.26.8 for linux/amd64
+func writeVersion(w io.Writer, in buildinfo.Info) {
+	fmt.Fprintln(w, "linkarc", in.Version())
+	switch {
+	case in.Revision != "":
+		line := "revision " + in.Revision
+		if !in.Time.IsZero() {
+			line += " (" + in.Time.UTC().Format("2006-01-02T15:04:05Z") + ")"
+		}
+		if in.Modified {
+			line += ", with uncommitted changes"
+		}
+		fmt.Fprintln(w, line)
+	case in.Module == "":
+		fmt.Fprintln(w, "revision unknown: built without version control information (go build -buildvcs=false, or outside a git checkout)")
+	}
+	fmt.Fprintf(w, "built with %s for %s\n", in.Go, in.Platform)
+}
+
+func versionHelp(w io.Writer) {
+	fmt.Fprint(w, "Usage: linkarc version\n\n"+
+		"Prints the version linkarc was built as: the module version (a release tag, or a pseudo-version\n"+
+		"naming the commit, \"+dirty\" for uncommitted changes), the VCS revision and its time, and the Go\n"+
+		"toolchain. The first line is \"linkarc VERSION\".\n")
 }

@@ -179,7 +179,7 @@ func TestResolveUsageErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{"unknown flag", nil, []string{"--bogus", "x"}, "flag provided but not defined"},
+		{"unknown flag", nil, []string{"--bogus", "x"}, "unknown flag -bogus"},
 		{"bad env duration", map[string]string{"LINKARC_GNEWS_INTERVAL": "soon"}, []string{"--no-cache", "x"}, "LINKARC_GNEWS_INTERVAL"},
 		{"negative interval", nil, []string{"--gnews-interval", "-1s", "x"}, "gnews-interval"},
 		{"bad base", nil, []string{"--no-cache", "--gnews-base", "ftp://news.example", "x"}, "GNewsBase"},
@@ -228,13 +228,14 @@ func TestResolveRateLimitedExitThree(t *testing.T) {
 }
 
 func TestResolveHelp(t *testing.T) {
-	code, stdout, stderr := resolveRun(t, nil, "", "--help")
-	if code != exitOK || stdout != "" {
-		t.Fatalf("exit %d stdout %q", code, stdout)
+	// Help asked for goes to stdout.
+	code, help, _ := resolveRun(t, nil, "", "--help")
+	if code != exitOK {
+		t.Fatalf("exit %d", code)
 	}
 	for _, flag := range []string{"-json", "-no-cache", "-store", "-gnews-base", "-gnews-interval", "-timeout", "-user-agent",
 		"-hl", "-gl", "-ceid", "-allow-private", "-log-level", "LINKARC_GNEWS_INTERVAL", "stdin", "Exit status"} {
-		if !strings.Contains(stderr, flag) {
+		if !strings.Contains(help, flag) {
 			t.Errorf("--help does not mention %s", flag)
 		}
 	}

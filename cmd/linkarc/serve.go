@@ -56,9 +56,11 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "linkarc serve: %v\n", err)
 		return exitUsage
 	}
-	store, err := c.openStore(ctx, io.getenv, storage.RetryOptions{}, log)
+	// The viewer only reads: a store that does not exist is a mistake to
+	// report, not an empty archive to create and serve.
+	store, err := c.openExistingStore(ctx, io.getenv, storage.RetryOptions{}, log)
 	if err != nil {
-		fmt.Fprintf(io.err, "linkarc serve: open store %s: %v\n", spec, err)
+		fmt.Fprintf(io.err, "linkarc serve: %v\n", err)
 		return exitUsage
 	}
 	dir, err := resolveIndexDir(*indexDir, spec, io.getenv)
