@@ -86,7 +86,7 @@ func WriteWACZ(ctx context.Context, sel *stored.Selection, w io.Writer, opts WAC
 		return rep, err
 	}
 	if zw == nil {
-		return rep, fmt.Errorf("%w: no capture in the selection has a WARC", ErrNothing)
+		return rep, fmt.Errorf("%w: no capture in the selection has a WARC (%d were captured before WARC recording; re-run archive --refresh)", ErrNothing, len(rep.Skipped))
 	}
 	err = zw.Close()
 	rep.Bytes = cw.n

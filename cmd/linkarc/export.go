@@ -1,0 +1,209 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	goio "io"
+	"os"
+	"path/filepath"
+
+	"github.com/linkarc/linkarc/archive/export"
+	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/storage"
+)
+
+// maxSkipLines bounds the articles an export names as left out; the rest
+// are counted.
+const maxSkipLines = 20
+
+// runExport is `linkarc export`: flags and wiring; the work is package
+// archive/export.
+func runExport(ctx context.Context, args []string, io stdio) int {
+	fs, cfg := newFlagSet("export", "export --format digests|jsonl|site|wacz --out PATH [flags]\n\n"+
+		"Writes the archive, or the part of it the filters select, as:\n"+
+		"  digests  the digests rewritten: publisher URLs in place of Google News links, and a link to each\n"+
+		"           archived copy (to a viewer, --base-url, or a site export, --site-url); --out is a directory\n"+
+		"  jsonl    one JSON object per article, its meta.json; --out is a file, or - for standard output\n"+
+		"  site     a static, read-only HTML site of the viewer's pages; --out is a directory (open index.html)\n"+
+		"  wacz     the captures' WARCs in one WACZ package for ReplayWeb.page or pywb; --out is a file, or -\n"+
+		"A directory must be new, empty, or an earlier export of the same format. Exit status: 0 all written,\n"+
+		"1 some articles left out (named on stderr) or nothing to write, 2 usage or configuration error.", io)
+	cfg.storeFlags(fs)
+	format := fs.String("format", "", "`FORMAT`: digests, jsonl, site or wacz (required)")
+	out := fs.String("out", "", "the `PATH` to write: a directory (digests, site), a file or - for standard output (jsonl, wacz) (required)")
+	sel := cfg.filterFlags(fs)
+	baseURL := fs.String("base-url", "", "digests: link archived copies to the viewer at `URL` (default "+export.DefaultViewer+")")
+	siteURL := fs.String("site-url", "", "digests: link archived copies to a site export at `URL` (or a path, e.g. ../site) instead")
+	if err := cfg.parse(fs, args, io.err); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(io.err, "linkarc export: "+format+"\n", a...)
+		fs.Usage()
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected arguments %q: the archive is named by --store, the output by --out", fs.Args())
+	}
+	if *format == "" {
+		return usage("name a format: --format digests, jsonl, site or wacz")
+	}
+	f, err := export.ParseFormat(*format)
+	if err != nil {
+		return usage("-format %q: want digests, jsonl, site or wacz", *format)
+	}
+	if *out == "" {
+		return usage("name where to write with --out: %s", map[bool]string{true: "a directory", false: "a file, or - for standard output"}[f.Directory()])
+	}
+	if f.Directory() && *out == "-" {
+		return usage("--format %s writes a directory: --out - is not one", f)
+	}
+	if f != export.FormatDigests && (*baseURL != "" || *siteURL != "") {
+		return usage("--base-url and --site-url are for --format digests")
+	}
+	filter, err := sel.filter()
+	if err != nil {
+		return usage("%v", err)
+	}
+	logger, err := cfg.logger(io.err)
+	if err != nil {
+		return usage("%v", err)
+	}
+	store, err := cfg.openExistingStore(ctx, io.getenv, storage.RetryOptions{}, logger)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc export:", err)
+		return exitUsage
+	}
+	spec, _ := cfg.storeSpec()
+	fmt.Fprintln(io.err, "linkarc export: store", spec)
+	selection, err := stored.Select(ctx, store, filter)
+	var unknown *stored.UnknownDigestsError
+	switch {
+	case errors.As(err, &unknown):
+		fmt.Fprintf(io.err, "linkarc export: %v (the viewer's /api/digests, or 'linkarc export --format jsonl --out -', lists them)\n", err)
+		return exitUsage
+	case err != nil:
+		return exportFailed(ctx, io, err)
+	}
+	for _, e := range selection.Skipped {
+		fmt.Fprintln(io.err, "linkarc export: skipped an unreadable digest record:", e)
+	}
+
+	var rep export.Report
+	if f.Directory() {
+		if err := export.PrepareDir(*out, f); err != nil {
+			fmt.Fprintln(io.err, "linkarc export:", err)
+			return exitUsage
+		}
+		if f == export.FormatDigests {
+			rep, err = export.WriteDigests(ctx, selection, *out, export.Links{Viewer: *baseURL, Site: *siteURL})
+		} else {
+			rep, err = export.WriteSite(ctx, selection, *out, logger)
+		}
+	} else {
+		rep, err = writeOutput(*out, io.out, func(w goio.Writer) (export.Report, error) {
+			if f == export.FormatJSONL {
+				return export.WriteJSONL(ctx, selection, w)
+			}
+			return export.WriteWACZ(ctx, selection, w, export.WACZOptions{
+				Title:    "linkarc export",
+				Software: "linkarc/" + buildinfo.Version(),
+			})
+		})
+	}
+	if err != nil {
+		if errors.Is(err, export.ErrNothing) {
+			fmt.Fprintf(io.err, "linkarc export: %v; nothing was written\n", err)
+			return exitSomeFailed
+		}
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(io.err, "linkarc export: --out %s: %v\n", *out, err)
+			return exitUsage
+		}
+		return exportFailed(ctx, io, err)
+	}
+	for i, s := range rep.Skipped {
+		if i == maxSkipLines {
+			fmt.Fprintf(io.err, "linkarc export: … and %d more left out\n", len(rep.Skipped)-maxSkipLines)
+			break
+		}
+		fmt.Fprintf(io.err, "linkarc export: left out %s: %s\n", s.Slug, s.Reason)
+	}
+	where := *out
+	if where == "-" {
+		where = "standard output"
+	}
+	fmt.Fprintf(io.err, "linkarc export: %s: %d digests, %d articles, %s to %s\n", f, rep.Digests, rep.Articles, written(rep), where)
+	if len(rep.Skipped) > 0 {
+		fmt.Fprintf(io.err, "linkarc export: %d articles left out\n", len(rep.Skipped))
+		return exitSomeFailed
+	}
+	return exitOK
+}
+
+// written says how much an export wrote.
+func written(rep export.Report) string {
+	size := humanBytes(rep.Bytes)
+	if rep.Files > 0 {
+		return fmt.Sprintf("%d files, %s,", rep.Files, size)
+	}
+	return size
+}
+
+// humanBytes shows a size the way people read it: "1.5 MiB".
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// exportFailed reports an export that stopped: interrupted, or the store
+// failed.
+func exportFailed(ctx context.Context, io stdio, err error) int {
+	if ctx.Err() != nil {
+		fmt.Fprintln(io.err, "linkarc export: interrupted; run it again to write the whole export")
+		return exitInterrupted
+	}
+	fmt.Fprintln(io.err, "linkarc export:", err)
+	return exitSomeFailed
+}
+
+// writeOutput runs write into the file path, or into stdout for "-". A
+// file is written beside its place and renamed when write succeeds, so a
+// failed or interrupted export leaves no half file behind.
+func writeOutput(path string, stdout goio.Writer, write func(goio.Writer) (export.Report, error)) (export.Report, error) {
+	if path == "-" {
+		return write(stdout)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return export.Report{}, &os.PathError{Op: "write", Path: path, Err: errors.New("is a directory; name a file")}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return export.Report{}, err
+	}
+	rep, err := write(tmp)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+	}
+	return rep, err
+}

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/linkarc/linkarc/archive/reextract"
+	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/storage"
+)
+
+// runReextract is `linkarc reextract`: flags and wiring; the work is
+// reextract.Run.
+//
+// Extraction runs in this process (reextract.InProcess), without the time
+// and memory budget per page that `linkarc archive`'s isolated workers
+// give (extract.Pool, issue 10): when those land, pass the pool here as
+// Options.Extract, so that one hostile page kept in the archive cannot
+// exhaust a re-extraction either.
+func runReextract(ctx context.Context, args []string, io stdio) int {
+	fs, cfg := newFlagSet("reextract", "reextract [flags]\n\n"+
+		"Rebuilds the readable text, the metadata and the verdict (ok or blocked, and why) of stored captures\n"+
+		"from the page each kept: its WARC, or raw.html for captures made before WARC recording. It sends no\n"+
+		"request: improvements to extraction reach the whole archive without fetching anything again. The\n"+
+		"captures themselves are not changed; captures that failed to fetch are left as they are. Exit status:\n"+
+		"0 every selected capture rebuilt (or left as it is by rule), 1 some could not be read (named on\n"+
+		"stderr), 2 usage or configuration error, 130 interrupted (run it again: it is idempotent).", io)
+	cfg.storeFlags(fs)
+	sel := cfg.filterFlags(fs)
+	if err := cfg.parse(fs, args, io.err); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	usage := func(format string, a ...any) int {
+		fmt.Fprintf(io.err, "linkarc reextract: "+format+"\n", a...)
+		fs.Usage()
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		return usage("unexpected arguments %q: the archive is named by --store, the articles by --digest and the other filters", fs.Args())
+	}
+	filter, err := sel.filter()
+	if err != nil {
+		return usage("%v", err)
+	}
+	logger, err := cfg.logger(io.err)
+	if err != nil {
+		return usage("%v", err)
+	}
+	store, err := cfg.openExistingStore(ctx, io.getenv, storage.RetryOptions{}, logger)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc reextract:", err)
+		return exitUsage
+	}
+	spec, _ := cfg.storeSpec()
+	fmt.Fprintln(io.err, "linkarc reextract: store", spec)
+	rep, err := reextract.Run(ctx, reextract.Options{
+		Store:  store,
+		Filter: filter,
+		Logger: logger,
+		Progress: func(r reextract.Result) {
+			switch {
+			case r.Err != nil:
+				fmt.Fprintf(io.err, "linkarc reextract: %s: not rebuilt: %v\n", r.Slug, r.Err)
+			case r.Changed():
+				fmt.Fprintf(io.err, "linkarc reextract: %s: %s → %s\n", r.Slug, verdict(r.Before), verdict(r.After))
+			}
+		},
+	})
+	var unknown *stored.UnknownDigestsError
+	switch {
+	case errors.As(err, &unknown):
+		fmt.Fprintf(io.err, "linkarc reextract: %v\n", err)
+		return exitUsage
+	case err != nil && ctx.Err() != nil:
+		fmt.Fprintf(io.err, "linkarc reextract: interrupted after %d articles; run it again to finish\n", rep.Rebuilt)
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintln(io.err, "linkarc reextract:", err)
+		return exitSomeFailed
+	}
+	fmt.Fprintf(io.err, "linkarc reextract: rebuilt %d articles (%d from their WARC, %d from raw.html), %d with a new verdict; %d left as they are; %d could not be read; %d digest records updated\n",
+		rep.Rebuilt, rep.FromWARC, rep.FromRaw, rep.Changed, rep.Skipped, len(rep.Failed), rep.Digests)
+	if len(rep.Failed) > 0 {
+		return exitSomeFailed
+	}
+	return exitOK
+}
+
+// verdict shows a status and its reason: "blocked (consent_wall)".
+func verdict(v reextract.Verdict) string {
+	if v.Reason == "" {
+		return v.Status
+	}
+	return v.Status + " (" + string(v.Reason) + ")"
+}
