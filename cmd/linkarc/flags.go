@@ -80,6 +80,7 @@ func (c *config) writeHelp(fs *flag.FlagSet, w goio.Writer) {
 	fs.PrintDefaults()
 	fs.SetOutput(goio.Discard)
 }
+
 // storeFlags registers where the archive is and how much to log: every
 // subcommand that opens a store has them.
 func (c *config) storeFlags(fs *flag.FlagSet) {
