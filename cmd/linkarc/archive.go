@@ -149,7 +149,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		// go-trafilatura's date parser keeps ~25 MiB of tables live, and at
 		// the default GOGC=100 the heap may grow to twice what is live. A
 		// batch that runs for hours is better served by ~35% less peak
-		// memory for a little more GC work (see README, "Benchmarks").
+		// memory for a little more GC work (see docs/benchmarks.md, "Archive").
 		debug.SetGCPercent(50)
 	}
 	rep, runErr := arch.RunBatch(ctx, batch)
