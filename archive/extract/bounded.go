@@ -24,8 +24,8 @@ var ErrTooComplex = errors.New("too complex")
 // 16-64 KiB parses into millions of nodes), the tree is checked against
 // the node and depth bounds before readability runs, and readability's
 // own MaxElemsToParse is set to the node bound. The 123 benchmark pages
-// have at most ~4,000 nodes and 4,018 tokens, depth 52 and 439 links: the
-// bounds are more than ten times what any of them needs, and
+// have at most 4,018 nodes, 5,433 tokens, depth 52 and 439 links: the
+// bounds are about ten times what any of them needs, and
 // TestBoundTokensKeepsNormalPages checks the token pass changes none of
 // them. Measured on every internal/hostile page at 16 MiB: at most 1.1 s
 // and 143 MB (TestBoundedOnHostilePages).
