@@ -429,7 +429,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 // store it).
 func (a *Archiver) extractInto(ctx context.Context, snap *record.Snapshot, c *fetch.Capture) {
 	m := &snap.Meta
-	res, err := a.opts.Extractor.Extract(ctx, extract.Page{Body: c.Body, FinalURL: c.FinalURL})
+	res, err := a.opts.Extractor.Extract(ctx, extract.Page{Body: c.Body, FinalURL: c.FinalURL, URL: c.URL})
 	switch {
 	case err != nil && ctx.Err() != nil:
 		m.Status, m.Reason, m.Error = record.StatusFailed, record.ReasonCanceled, err.Error()

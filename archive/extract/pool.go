@@ -71,7 +71,8 @@ func Handlers() procpool.Handlers {
 	}
 }
 
-// The wire format of a job: the page's final URL, a newline, the page.
+// The wire format of a job: the page's final URL, a newline, the URL
+// asked for, a newline, the page.
 // The answer is a wireResult as JSON: the handler never fails for a page
 // (its errors are part of the answer, ErrTooComplex kept apart), so a
 // procpool handler error means a broken worker, not a broken page.
@@ -82,15 +83,18 @@ type wireResult struct {
 }
 
 func encodeJob(page Page, body []byte) []byte {
-	in := make([]byte, 0, len(page.FinalURL)+1+len(body))
+	in := make([]byte, 0, len(page.FinalURL)+len(page.URL)+2+len(body))
 	in = append(in, page.FinalURL...)
+	in = append(in, '\n')
+	in = append(in, page.URL...)
 	in = append(in, '\n')
 	return append(in, body...)
 }
 
 func serve(in []byte, x func([]byte, *url.URL) (*Extraction, error), bounded bool) ([]byte, error) {
-	rawURL, body, _ := bytes.Cut(in, []byte("\n"))
-	res, err := run(Page{Body: body, FinalURL: string(rawURL)}, x, bounded)
+	finalURL, rest, _ := bytes.Cut(in, []byte("\n"))
+	asked, body, _ := bytes.Cut(rest, []byte("\n"))
+	res, err := run(Page{Body: body, FinalURL: string(finalURL), URL: string(asked)}, x, bounded)
 	w := wireResult{Result: res}
 	if err != nil {
 		w.Err, w.TooComplex = err.Error(), errors.Is(err, ErrTooComplex)
