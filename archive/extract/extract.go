@@ -75,7 +75,7 @@ func extractDocument(doc *html.Node, pageURL *url.URL) (*Extraction, pageMetadat
 		return nil, meta, fmt.Errorf("extract: %w", err)
 	}
 	if art.Node != nil {
-		pruneUnconfirmed(art.Node, []string{meta.ArticleBody, second.text})
+		pruneUnconfirmed(art.Node, []string{meta.ArticleBody, second.text}, pageURL)
 	}
 	var op *opinion
 	if secondErr == nil {
