@@ -3,7 +3,8 @@
 // them in a local directory or S3, and serves them in a read-only viewer.
 //
 // This package holds flags and wiring only, one file per subcommand
-// (archive.go, resolve.go, serve.go, healthcheck.go) and the flag groups
+// (archive.go, resolve.go, serve.go, healthcheck.go, and worker.go for
+// the hidden one extraction workers run) and the flag groups
 // they share (flags.go); every behaviour, and every default, lives in the
 // archive, resolver, storage and viewer packages.
 package main
@@ -51,6 +52,11 @@ type stdio struct {
 }
 
 func main() {
+	// An extraction worker started by `linkarc archive` serves its jobs
+	// first thing: before signal handling, flags or the environment.
+	if isWorker(os.Args) {
+		serveWorker() // never returns
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {
