@@ -31,6 +31,7 @@ const (
 	ReasonBadURL           Reason = "bad_url"            // not an http(s) URL with a host
 	ReasonCanceled         Reason = "canceled"           // the run was stopped before this was done
 	ReasonCaptcha          Reason = "captcha"            // a bot challenge (a status or the page itself)
+	ReasonTooComplex       Reason = "too_complex"        // over a bound on work, not size: e.g. more stacked content codings than allowed
 )
 
 // The junk verdicts (package archive/extract): the page arrived but is not
@@ -102,6 +103,7 @@ var meanings = []struct {
 	{ReasonBadURL, "the link is not an http or https URL with a host"},
 	{ReasonCanceled, "the run was stopped before this was done; a re-run retries it"},
 	{ReasonCaptcha, "a bot challenge (CAPTCHA) instead of the article"},
+	{ReasonTooComplex, "the page needs more work than linkarc's bounds allow (e.g. more stacked content codings than allowed); see the bounds in docs/fetching.md"},
 	{ReasonConsentWall, "a cookie or privacy consent page instead of the article"},
 	{ReasonSoft404, "a page saying the article is not there, served as if it were"},
 	{ReasonPaywallStub, "a teaser and a subscription offer instead of the article"},
