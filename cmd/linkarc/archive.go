@@ -115,6 +115,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	fetcher, err := fetch.New(fetch.Options{
 		UserAgent:      cfg.userAgent,
 		HostInterval:   *hostInterval,
+		HostIntervals:  cfg.googleHostIntervals(),
 		IgnoreRobots:   *ignoreRobots,
 		AllowPrivate:   cfg.allowPrivate,
 		ConnectTimeout: *connectTimeout,
