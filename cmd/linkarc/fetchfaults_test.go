@@ -9,8 +9,11 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/charmap"
 
@@ -278,5 +281,50 @@ func TestArchiveFeedURL(t *testing.T) {
 		"feed:http://"+feeds.Host+"/rss.xml", "feed:http://127.0.0.1:1/closed.xml")
 	if res.code != exitSomeFailed || !strings.Contains(res.stderr, "127.0.0.1:1/closed.xml") {
 		t.Errorf("exit %d, want 1 naming the unreachable feed\n%s", res.code, res.stderr)
+	}
+}
+
+// clientSend is one request as the fetcher logged it at debug level
+// ("fetch: request sent"): its turn began at ready and it had been written
+// to the connection by sent.
+type clientSend struct {
+	host        string
+	ready, sent time.Time
+}
+
+var sendLine = regexp.MustCompile(`msg="fetch: request sent" host=(\S+) ready=(\S+) sent=(\S+)`)
+
+// clientSends reads the fetcher's send log from a run's stderr (run with
+// --log-level debug), by host, in send order.
+func clientSends(t *testing.T, stderr string) map[string][]clientSend {
+	t.Helper()
+	out := map[string][]clientSend{}
+	for _, m := range sendLine.FindAllStringSubmatch(stderr, -1) {
+		ready, err1 := time.Parse(time.RFC3339Nano, m[2])
+		sent, err2 := time.Parse(time.RFC3339Nano, m[3])
+		if err1 != nil || err2 != nil {
+			t.Fatalf("send log line %q: %v %v", m[0], err1, err2)
+		}
+		out[m[1]] = append(out[m[1]], clientSend{host: m[1], ready: ready, sent: sent})
+	}
+	for _, ss := range out {
+		slices.SortFunc(ss, func(a, b clientSend) int { return a.ready.Compare(b.ready) })
+	}
+	return out
+}
+
+// checkClientSpacing proves from what the client did that consecutive
+// requests to one host were at least interval apart on the wire: a
+// request's bytes leave between its ready and sent times, so the gap
+// between two is at least next.ready - previous.sent. A loaded machine
+// can only make that longer; the servers' own arrival times, taken by
+// goroutines of a busy process, can be late by any amount and prove
+// nothing either way.
+func checkClientSpacing(t *testing.T, host string, sends []clientSend, interval time.Duration) {
+	t.Helper()
+	for i := 1; i < len(sends); i++ {
+		if gap := sends[i].ready.Sub(sends[i-1].sent); gap < interval {
+			t.Errorf("host %s: request %d began %v after request %d was sent, want >= %v", host, i, gap, i-1, interval)
+		}
 	}
 }
