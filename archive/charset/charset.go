@@ -201,6 +201,25 @@ next:
 	return -1
 }
 
+// lastIndexFold is the last index of needle (lower case ASCII) in b,
+// ignoring ASCII case; -1 if none.
+func lastIndexFold(b []byte, needle string) int {
+next:
+	for i := len(b) - len(needle); i >= 0; i-- {
+		for j := 0; j < len(needle); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				continue next
+			}
+		}
+		return i
+	}
+	return -1
+}
+
 // metaCharset finds the first charset declared by <meta charset> or <meta
 // http-equiv="Content-Type" content="...; charset=...">, wherever a browser
 // would act on it. The HTML standard's prescan (§13.2.3.2) reads only the
@@ -214,9 +233,22 @@ next:
 // Only the first declaration counts: once the encoding changes, the
 // browser's confidence is certain and later ones are ignored.
 func metaCharset(raw []byte) string {
+	// Only the bytes up to the last "<meta" can hold a declaration: a page
+	// without one costs a byte search, and one whose last <meta> is in its
+	// head is tokenized no further.
+	last := lastIndexFold(raw, "<meta")
+	if last < 0 {
+		return ""
+	}
 	z := html.NewTokenizer(bytes.NewReader(raw))
+	consumed := 0
 	for {
-		switch z.Next() {
+		if consumed > last {
+			return ""
+		}
+		tt := z.Next()
+		consumed += len(z.Raw())
+		switch tt {
 		case html.ErrorToken:
 			return ""
 		case html.StartTagToken, html.SelfClosingTagToken:
