@@ -41,6 +41,13 @@ type Extractor interface {
 	Extract(ctx context.Context, page extract.Page) (*extract.Result, error)
 }
 
+// FeedFetcher fetches a feed named on the command line; a PageFetcher that
+// also implements it (as *fetch.Fetcher does) has feed URLs fetched before
+// planning, politely as pages. Its errors are *fetch.Error.
+type FeedFetcher interface {
+	FetchFeed(ctx context.Context, url string) (*fetch.Capture, error)
+}
+
 // Defaults of Options, used for zero fields.
 const (
 	DefaultHostConcurrency = 32
@@ -199,6 +206,7 @@ func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) 
 // page that failed — is in the Report, and the batch goes on.
 func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, error) {
 	rep := newReport(a.opts.Now())
+	a.fetchFeeds(parent, b)
 	digests := a.loadDigests(b, rep)
 	rep.Digests = len(digests)
 
@@ -265,10 +273,9 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 		a.log.Warn("skipping input", "err", err)
 	}
 	for _, f := range b.Feeds {
-		// TODO(issue 13): fetch through the polite fetcher once it accepts
-		// feed media types, then b.AddFeed(f, body, err).
+		// Left when the fetcher cannot fetch feeds (see fetchFeeds).
 		rep.DigestErrors = append(rep.DigestErrors, DigestFailure{Path: f.URL,
-			Reason: "feed URLs are not fetched yet: save the feed to a file and name the file"})
+			Reason: "this fetcher does not fetch feeds: save the feed to a file and name the file"})
 	}
 	seen := map[string]string{} // digest slug -> path
 	var out []*digestState
@@ -284,6 +291,30 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 		out = append(out, &digestState{d: d, slug: slug, articles: make([]*article, len(d.Items))})
 	}
 	return out
+}
+
+// fetchFeeds fetches the feed URLs of b through the fetcher, one after
+// another and before anything is planned, and adds each as a digest (or
+// its failure as an input error). The fetcher's politeness applies:
+// robots.txt, the host's interval (news.google.com's is the Google News
+// spacing, see cmd), the SSRF guard and the size cap.
+func (a *Archiver) fetchFeeds(ctx context.Context, b *digest.Batch) {
+	ff, ok := a.opts.Fetcher.(FeedFetcher)
+	if !ok || len(b.Feeds) == 0 {
+		return
+	}
+	feeds := b.Feeds
+	b.Feeds = nil
+	for _, f := range feeds {
+		c, err := ff.FetchFeed(ctx, f.URL)
+		var body []byte
+		if err == nil {
+			body = c.Body
+		} else {
+			a.log.Warn("feed not fetched", "url", f.URL, "err", err)
+		}
+		b.AddFeed(f, body, err)
+	}
 }
 
 func digestFailure(err error) DigestFailure {

@@ -1,141 +1,185 @@
 package charset
 
 import (
+	"fmt"
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 )
 
-// misdecodedScan bounds the text LooksMisdecoded reads: mojibake is
-// everywhere in a misdecoded text, so its start decides.
-const misdecodedScan = 256 << 10
+// Misdecoding is what MeasureMisdecoding found in a text: the signs that
+// its bytes were decoded with the wrong encoding.
+type Misdecoding struct {
+	Letters      int // letters in the text
+	Replacements int // U+FFFD and C1 control characters: bytes no decoder could place
+	// Pairs counts UTF-8 sequences read as a legacy single-byte encoding:
+	// "Ã©" for é, "â€™" for ’, "Ð°" or "Р°" for а, each one pair.
+	Pairs int
+	// PairsIn is the encoding whose misreading of UTF-8 explains Pairs
+	// ("windows-1252" or "windows-1251"), when Pairs > 0.
+	PairsIn string
+	// Latin1 counts letters of U+00C0–U+00FF ("ÏðèâåÒ"), and Cyrillic the
+	// letters of U+0400–U+04FF: a text mostly made of the former is a
+	// non-Latin legacy encoding read as a Western one.
+	Latin1 int
+}
 
-// Thresholds of LooksMisdecoded. A correctly decoded text has none of
-// these marks, or a stray few (a broken emoji, a quoted "Ã©"); a
-// misdecoded one has them wherever it is not ASCII.
+// Thresholds of Misdecoding.Bad.
 const (
-	minReplacement   = 5  // U+FFFD characters, and at least 2% of the letters
-	minMojibakePairs = 4  // UTF-8 sequences read as single bytes, covering half the non-ASCII characters
-	minForeignWords  = 5  // words wholly of Latin-1 letters, and a third of the words of 4+ letters
-	minWordLetters   = 4  // letters a word needs to count for minForeignWords
-	pairShare        = 2  // 1/pairShare of non-ASCII characters in misread UTF-8 sequences
-	foreignShare     = 3  // 1/foreignShare of words wholly of Latin-1 letters
-	replacementShare = 50 // 1/replacementShare of letters being U+FFFD
+	// minReplacements and maxReplacementShare: at least 3 replaced
+	// characters and more than 1 per 50 letters (a stray byte pasted into a
+	// short text is not a misdecoded page).
+	minReplacements     = 3
+	maxReplacementShare = 50
+	// minPairs and maxPairShare: at least 3 mis-read sequences and at least
+	// 1 per 200 letters. Real text has none of the cp1252 pairs (no
+	// language writes "Ã©"), but a rare word can look like one (Ukrainian
+	// "Рі…" is a UTF-8 sequence in windows-1251), hence a share, not one.
+	minPairs     = 3
+	maxPairShare = 200
+	// minLatin1 and latin1Share: at least 20 letters of U+00C0–U+00FF and
+	// more than a third of all letters. Accented Western languages stay
+	// far below (French ~4%, Icelandic and Hungarian ~10%).
+	minLatin1   = 20
+	latin1Share = 3
 )
 
-// singleByte are the encodings UTF-8 is most often misread as (the web's
-// legacy defaults of Western, Cyrillic and Central European pages).
-var singleByte = []*charmap.Charmap{charmap.Windows1252, charmap.Windows1251, charmap.Windows1250}
-
-// LooksMisdecoded reports whether text, already in UTF-8, shows the marks
-// of bytes decoded with the wrong character set (mojibake):
-//   - replacement characters (U+FFFD) for a noticeable share of its
-//     letters: bytes that were not valid in the encoding assumed;
-//   - UTF-8 read as a single-byte encoding: characters whose bytes in
-//     windows-1252, -1251 or -1250 form valid UTF-8 sequences ("Ã©" for
-//     "é", "â€™" for "’", "Ð¿Ñ€Ð¸" for "при"), for most of its
-//     non-ASCII characters;
-//   - a single-byte encoding read as another: words wholly made of
-//     Latin-1 letters without an ASCII one ("Ïðèâåò" for "Привет"),
-//     which no language written in Latin letters has in numbers.
-//
-// It reads at most the first 256 KiB of text, in one pass per encoding.
-func LooksMisdecoded(text string) bool {
-	if len(text) > misdecodedScan {
-		n := misdecodedScan
-		for n > 0 && !utf8.RuneStart(text[n]) {
-			n--
-		}
-		text = text[:n]
-	}
-	var letters, replacement, nonASCII, words, foreign int
-	wordLetters, wordLatin1 := 0, true
-	endWord := func() {
-		if wordLetters >= minWordLetters {
-			words++
-			if wordLatin1 {
-				foreign++
-			}
-		}
-		wordLetters, wordLatin1 = 0, true
-	}
-	for _, r := range text {
-		if r >= utf8.RuneSelf {
-			nonASCII++
-		}
-		switch {
-		case r == utf8.RuneError:
-			replacement++
-			endWord()
-		case unicode.IsLetter(r):
-			letters++
-			wordLetters++
-			if r < 0xC0 || r > 0xFF || r == 0xD7 || r == 0xF7 {
-				wordLatin1 = false
-			}
-		default:
-			endWord()
-		}
-	}
-	endWord()
+// Bad reports whether the text is very likely misdecoded: many replaced
+// bytes, UTF-8 read as a legacy encoding, or a non-Latin text read as
+// Latin-1.
+func (m Misdecoding) Bad() bool {
+	letters := max(m.Letters, 1)
 	switch {
-	case replacement >= minReplacement && replacement*replacementShare >= letters+replacement:
+	case m.Replacements >= minReplacements && m.Replacements*maxReplacementShare > letters:
 		return true
-	case foreign >= minForeignWords && foreign*foreignShare >= words:
+	case m.Pairs >= minPairs && m.Pairs*maxPairShare >= letters:
 		return true
-	}
-	if nonASCII < minMojibakePairs*2 {
-		return false
-	}
-	for _, cm := range singleByte {
-		pairs, covered := misreadUTF8(text, cm)
-		if pairs >= minMojibakePairs && covered*pairShare >= nonASCII {
-			return true
-		}
+	case m.Latin1 >= minLatin1 && m.Latin1*latin1Share > letters:
+		return true
 	}
 	return false
 }
 
-// misreadUTF8 counts the runs of characters of text whose bytes in cm are
-// a valid multi-byte UTF-8 sequence, and the characters in them.
-func misreadUTF8(text string, cm *charmap.Charmap) (sequences, chars int) {
-	var seq [4]byte
-	need, have := 0, 0
-	for _, r := range text {
-		b, ok := byte(0), false
-		if r >= utf8.RuneSelf {
-			b, ok = cm.EncodeRune(r)
-		}
-		if need > 0 && ok && b >= 0x80 && b <= 0xBF {
-			seq[have] = b
-			have++
-			if have == need+1 {
-				if utf8.FullRune(seq[:have]) {
-					if dec, _ := utf8.DecodeRune(seq[:have]); dec != utf8.RuneError {
-						sequences++
-						chars += have
-					}
-				}
-				need, have = 0, 0
-			}
-			continue
-		}
-		need, have = 0, 0
-		if !ok {
-			continue
-		}
-		switch {
-		case b >= 0xC2 && b <= 0xDF:
-			need = 1
-		case b >= 0xE0 && b <= 0xEF:
-			need = 2
-		case b >= 0xF0 && b <= 0xF4:
-			need = 3
-		default:
-			continue
-		}
-		seq[0], have = b, 1
+// String says what was found, for a verdict's message.
+func (m Misdecoding) String() string {
+	switch {
+	case m.Replacements >= minReplacements && m.Replacements*maxReplacementShare > max(m.Letters, 1):
+		return fmt.Sprintf("%d of %d characters could not be decoded (U+FFFD or C1 controls)", m.Replacements, m.Letters+m.Replacements)
+	case m.Pairs >= minPairs && m.Pairs*maxPairShare >= max(m.Letters, 1):
+		return fmt.Sprintf("%d UTF-8 sequences read as %s (like \"Ã©\" for é)", m.Pairs, m.PairsIn)
+	case m.Latin1 >= minLatin1 && m.Latin1*latin1Share > max(m.Letters, 1):
+		return fmt.Sprintf("%d of %d letters are Latin-1 accented letters: a non-Latin text read as a Western encoding", m.Latin1, m.Letters)
 	}
-	return sequences, chars
+	return "no sign of misdecoding"
+}
+
+// LooksMisdecoded reports whether text (extracted from a decoded page, in
+// UTF-8) is very likely mojibake: a page decoded with the wrong encoding.
+// See Misdecoding.Bad for the signs and MeasureMisdecoding for details.
+// Short texts are judged as they are: a few signs in a short text count.
+func LooksMisdecoded(text string) bool { return MeasureMisdecoding(text).Bad() }
+
+// misreadAs are the encodings whose misreading of UTF-8 bytes is common on
+// the web: Western pages (and servers' defaults), Cyrillic and Central European ones.
+var misreadAs = []struct {
+	name string
+	enc  encoding.Encoding
+}{
+	{"windows-1252", charmap.Windows1252},
+	{"windows-1251", charmap.Windows1251},
+	{"windows-1250", charmap.Windows1250},
+}
+
+// MeasureMisdecoding counts the signs of misdecoding in text. It runs in
+// time linear in len(text) and does not allocate beyond a small table.
+func MeasureMisdecoding(text string) Misdecoding {
+	var m Misdecoding
+	for _, r := range text {
+		switch {
+		case r == utf8.RuneError || (r >= 0x80 && r <= 0x9f):
+			m.Replacements++
+		case unicode.IsLetter(r):
+			m.Letters++
+			if r >= 0xc0 && r <= 0xff && r != 0xd7 && r != 0xf7 {
+				m.Latin1++
+			}
+		}
+	}
+	for _, e := range misreadAs {
+		if n := countPairs(text, singleByte(e.enc)); n > m.Pairs {
+			m.Pairs, m.PairsIn = n, e.name
+		}
+	}
+	return m
+}
+
+// byteTable maps the runes of a single-byte encoding's upper half to their
+// bytes.
+type byteTable map[rune]byte
+
+func singleByte(e encoding.Encoding) byteTable {
+	t := byteTable{}
+	dec := e.NewDecoder()
+	for b := 0x80; b <= 0xff; b++ {
+		out, err := dec.Bytes([]byte{byte(b)})
+		if err != nil {
+			continue
+		}
+		r, _ := utf8.DecodeRune(out)
+		if r != utf8.RuneError {
+			t[r] = byte(b)
+		}
+	}
+	return t
+}
+
+// countPairs counts runs of runes, at least one of them not a letter, that
+// the single-byte encoding t encodes as one whole, valid UTF-8 sequence of
+// two to four bytes: what UTF-8 text looks like after being decoded as t.
+func countPairs(text string, t byteTable) int {
+	n := 0
+	var seq [4]byte
+	for i := 0; i < len(text); {
+		r, size := utf8.DecodeRuneInString(text[i:])
+		lead, ok := t[r]
+		need := 0
+		switch {
+		case ok && lead >= 0xc2 && lead <= 0xdf:
+			need = 1
+		case ok && lead >= 0xe0 && lead <= 0xef:
+			need = 2
+		case ok && lead >= 0xf0 && lead <= 0xf4:
+			need = 3
+		}
+		if need == 0 {
+			i += size
+			continue
+		}
+		seq[0] = lead
+		symbol := !unicode.IsLetter(r)
+		j, k := i+size, 1
+		for ; k <= need && j < len(text); k++ {
+			c, csize := utf8.DecodeRuneInString(text[j:])
+			b, ok := t[c]
+			if !ok || b < 0x80 || b > 0xbf {
+				break
+			}
+			symbol = symbol || !unicode.IsLetter(c)
+			seq[k] = b
+			j += csize
+		}
+		// Only runs with a symbol in them count ("Ã©", "Ð°", "â€™", "С‚"):
+		// a capital followed by a letter is also how real words start
+		// (Ukrainian "Він" is a UTF-8 sequence in windows-1251), while
+		// mojibake has symbols in nearly every other pair.
+		if k == need+1 && symbol && utf8.Valid(seq[:need+1]) {
+			n++
+			i = j
+			continue
+		}
+		i += size
+	}
+	return n
 }

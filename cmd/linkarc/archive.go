@@ -29,7 +29,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	cfg.googleFlags(fs)
 	e := cfg.env
 	hostInterval := fs.Duration("host-interval", e.dur("LINKARC_HOST_INTERVAL", fetch.DefaultHostInterval),
-		"minimum spacing between requests to one publisher host; 0 means none (env LINKARC_HOST_INTERVAL)")
+		"minimum spacing between requests to one publisher host, counted from when the previous one was sent; 0 means none (env LINKARC_HOST_INTERVAL)")
 	noneIfZero(cfg, "host-interval", hostInterval)
 	ignoreRobots := fs.Bool("ignore-robots", e.boolean("LINKARC_IGNORE_ROBOTS", false),
 		"fetch pages robots.txt disallows for linkarc (env LINKARC_IGNORE_ROBOTS=1)")
@@ -49,7 +49,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		"longest Retry-After honoured; a server asking for more fails the page instead; 0 means none is honoured (env LINKARC_MAX_RETRY_AFTER)")
 	noneIfZero(cfg, "max-retry-after", maxRetryAfter)
 	maxRedirects := fs.Int("max-redirects", e.integer("LINKARC_MAX_REDIRECTS", fetch.DefaultMaxRedirects),
-		"redirects followed per page; 0 means none (env LINKARC_MAX_REDIRECTS)")
+		"redirects followed per page, HTTP redirects and refreshes together; 0 means none (env LINKARC_MAX_REDIRECTS)")
 	noneIfZero(cfg, "max-redirects", maxRedirects)
 	concurrency := fs.Int("concurrency", e.integer("LINKARC_CONCURRENCY", archive.DefaultHostConcurrency),
 		"articles in flight at once, each on a different host (env LINKARC_CONCURRENCY)")
@@ -124,6 +124,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	fetcher, err := fetch.New(fetch.Options{
 		UserAgent:      cfg.userAgent,
 		HostInterval:   *hostInterval,
+		HostIntervals:  cfg.googleHostIntervals(),
 		IgnoreRobots:   *ignoreRobots,
 		AllowPrivate:   cfg.allowPrivate,
 		ConnectTimeout: *connectTimeout,
