@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"runtime"
 	"sync"
 	"time"
@@ -31,6 +30,22 @@ type Resolver interface {
 // its errors are *fetch.Error, whose Reason the capture records.
 type PageFetcher interface {
 	Fetch(ctx context.Context, url string) (*fetch.Capture, error)
+}
+
+// Extractor finds the article in a fetched page and judges whether the
+// page is the article. *extract.Pool (worker processes, each page under a
+// time and memory budget) and extract.InProcess (no budget) implement it.
+// The error wraps extract.ErrTooComplex for a page over the budget even
+// in bounded form, and is ctx's error when ctx ended first.
+type Extractor interface {
+	Extract(ctx context.Context, page extract.Page) (*extract.Result, error)
+}
+
+// FeedFetcher fetches a feed named on the command line; a PageFetcher that
+// also implements it (as *fetch.Fetcher does) has feed URLs fetched before
+// planning, politely as pages. Its errors are *fetch.Error.
+type FeedFetcher interface {
+	FetchFeed(ctx context.Context, url string) (*fetch.Capture, error)
 }
 
 // Defaults of Options, used for zero fields.
@@ -61,8 +76,14 @@ type Options struct {
 	StoreWorkers int
 	// ExtractWorkers bounds how many of those extract at the same time.
 	// Extraction is CPU-bound and builds two document trees per page, so
-	// more extractions than cores only add memory. Default GOMAXPROCS.
+	// more extractions than cores only add memory. Default GOMAXPROCS. An
+	// *extract.Pool as Extractor should have as many workers.
 	ExtractWorkers int
+	// Extractor extracts and judges each fetched page. Default
+	// extract.InProcess{}: in this process with no time or memory budget,
+	// where one hostile page can exhaust the process (issue 10). linkarc
+	// archive passes an *extract.Pool.
+	Extractor Extractor
 	// Refresh re-captures articles that are already archived as ok.
 	Refresh bool
 
@@ -92,6 +113,9 @@ func New(opts Options) (*Archiver, error) {
 	}
 	if opts.ExtractWorkers <= 0 {
 		opts.ExtractWorkers = runtime.GOMAXPROCS(0)
+	}
+	if opts.Extractor == nil {
+		opts.Extractor = extract.InProcess{}
 	}
 	if opts.ResolveChunk <= 0 {
 		opts.ResolveChunk = DefaultResolveChunk
@@ -182,6 +206,7 @@ func (a *Archiver) Run(parent context.Context, roots []string) (*Report, error) 
 // page that failed — is in the Report, and the batch goes on.
 func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, error) {
 	rep := newReport(a.opts.Now())
+	a.fetchFeeds(parent, b)
 	digests := a.loadDigests(b, rep)
 	rep.Digests = len(digests)
 
@@ -248,10 +273,9 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 		a.log.Warn("skipping input", "err", err)
 	}
 	for _, f := range b.Feeds {
-		// TODO(issue 13): fetch through the polite fetcher once it accepts
-		// feed media types, then b.AddFeed(f, body, err).
+		// Left when the fetcher cannot fetch feeds (see fetchFeeds).
 		rep.DigestErrors = append(rep.DigestErrors, DigestFailure{Path: f.URL,
-			Reason: "feed URLs are not fetched yet: save the feed to a file and name the file"})
+			Reason: "this fetcher does not fetch feeds: save the feed to a file and name the file"})
 	}
 	seen := map[string]string{} // digest slug -> path
 	var out []*digestState
@@ -267,6 +291,30 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 		out = append(out, &digestState{d: d, slug: slug, articles: make([]*article, len(d.Items))})
 	}
 	return out
+}
+
+// fetchFeeds fetches the feed URLs of b through the fetcher, one after
+// another and before anything is planned, and adds each as a digest (or
+// its failure as an input error). The fetcher's politeness applies:
+// robots.txt, the host's interval (news.google.com's is the Google News
+// spacing, see cmd), the SSRF guard and the size cap.
+func (a *Archiver) fetchFeeds(ctx context.Context, b *digest.Batch) {
+	ff, ok := a.opts.Fetcher.(FeedFetcher)
+	if !ok || len(b.Feeds) == 0 {
+		return
+	}
+	feeds := b.Feeds
+	b.Feeds = nil
+	for _, f := range feeds {
+		c, err := ff.FetchFeed(ctx, f.URL)
+		var body []byte
+		if err == nil {
+			body = c.Body
+		} else {
+			a.log.Warn("feed not fetched", "url", f.URL, "err", err)
+		}
+		b.AddFeed(f, body, err)
+	}
 }
 
 func digestFailure(err error) DigestFailure {
@@ -388,7 +436,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 	} else {
 		snap.Raw = cap.Raw
 		a.extracting <- struct{}{}
-		a.extractInto(snap, cap)
+		a.extractInto(ctx, snap, cap)
 		<-a.extracting
 	}
 	if ctx.Err() != nil {
@@ -407,24 +455,40 @@ func (a *run) store(ctx context.Context, f fetched) {
 	})
 }
 
-// extractInto runs extraction and the junk check on a fetched page.
-func (a *Archiver) extractInto(snap *record.Snapshot, c *fetch.Capture) {
+// extractInto runs extraction and the junk check on a fetched page. When
+// ctx ends first the snapshot is left unfinished (the caller does not
+// store it).
+func (a *Archiver) extractInto(ctx context.Context, snap *record.Snapshot, c *fetch.Capture) {
 	m := &snap.Meta
-	base, _ := url.Parse(c.FinalURL)
-	ex, err := extract.Extract(c.Body, base)
-	if err != nil {
+	res, err := a.opts.Extractor.Extract(ctx, extract.Page{Body: c.Body, FinalURL: c.FinalURL, URL: c.URL})
+	switch {
+	case err != nil && ctx.Err() != nil:
+		m.Status, m.Reason, m.Error = record.StatusFailed, record.ReasonCanceled, err.Error()
+		return
+	case errors.Is(err, extract.ErrTooComplex):
+		m.Status, m.Reason, m.Error = record.StatusFailed, record.ReasonTooComplex, err.Error()
+		a.log.Warn("page too complex to extract", "url", c.FinalURL, "err", err)
+		return
+	case err != nil:
 		m.Status, m.Reason, m.Error = record.StatusFailed, record.ReasonExtract, err.Error()
 		return
 	}
-	m.ArticleTitle, m.Byline, m.SiteName = ex.Title, ex.Byline, ex.SiteName
-	m.PublishedTime, m.Lang, m.Excerpt, m.Image = ex.PublishedTime, ex.Lang, ex.Excerpt, ex.Image
-	m.WordCount = ex.WordCount
-	snap.Readable, snap.Text = ex.HTML, ex.Text
-	if reason, blocked := extract.DetectJunk(extract.Page{Body: c.Body, FinalURL: c.FinalURL}, ex); blocked {
-		m.Status, m.Reason, m.Error = record.StatusBlocked, reason, "the page is not the article: "+string(reason)
-		return
+	m.ArticleTitle, m.Byline, m.SiteName = res.Title, res.Byline, res.SiteName
+	m.PublishedTime, m.Lang, m.Excerpt, m.Image = res.PublishedTime, res.Lang, res.Excerpt, res.Image
+	m.WordCount = res.WordCount
+	if res.Bounded {
+		m.Extraction = record.ExtractionBounded
 	}
-	m.Status = record.StatusOK
+	snap.Readable, snap.Text = res.HTML, res.Text
+	switch res.Junk {
+	case "":
+		m.Status = record.StatusOK
+	case record.ReasonMojibake:
+		// Not a wall: the article, garbled by a wrong decoding.
+		m.Status, m.Reason, m.Error = record.StatusFailed, res.Junk, "the page's text is garbled (wrong character set)"
+	default:
+		m.Status, m.Reason, m.Error = record.StatusBlocked, res.Junk, "the page is not the article: "+string(res.Junk)
+	}
 }
 
 func (a *Archiver) baseMeta(art *article) record.ArticleMeta {

@@ -12,7 +12,9 @@
 //	    (record.ArticleSlug), and skipped when the store already holds them ok
 //	 ─► one queue per publisher host, hosts in parallel (host.go)
 //	 ─► fetch.Fetcher.Fetch: robots.txt, politeness, redirects, retries
-//	 ─► extract.Extract, then extract.DetectJunk
+//	 ─► Options.Extractor: extract.Extract, then extract.DetectJunk, in a
+//	    worker process under a time and memory budget (extract.Pool, as
+//	    linkarc archive runs it) or in process (extract.InProcess)
 //	 ─► record.Writer.Write: content objects, history, meta.json last
 //	 ─► digest records, and the Report (report.go) and progress (progress.go)
 //

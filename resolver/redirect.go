@@ -121,13 +121,19 @@ func (r *Resolver) hop(ctx context.Context, client *http.Client, cur *url.URL) (
 			return nil, 0, errorf(record.ReasonBadRedirect, "%s: a dead end, HTTP %d redirect without a Location", what, resp.StatusCode)
 		}
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
-		target = redirect.RefreshTarget(resp.Header.Get("Refresh"))
-		if target == "" && isHTML(resp.Header.Get("Content-Type")) {
+		// The fetcher's rule too (redirect.FindRefresh): a short-delay
+		// Refresh header or meta refresh, or the <noscript> one of a hop
+		// page without content of its own.
+		rf, ok := redirect.FindRefresh(resp.Header.Get("Refresh"), nil)
+		if !ok && isHTML(resp.Header.Get("Content-Type")) {
 			body, rerr := readBody(&http.Response{Header: resp.Header, Body: resp.Body}, maxRefreshScan)
 			if rerr != nil && rerr.Kind != record.ReasonTooLarge {
 				return nil, 0, transportError(ctx, what+": reading the page", rerr.Err)
 			}
-			target = redirect.MetaRefresh(body)
+			rf, ok = redirect.FindRefresh("", body)
+		}
+		if ok {
+			target = rf.URL
 		}
 	}
 	if target == "" {

@@ -29,6 +29,17 @@ func shortener(t *testing.T, googleLink string) (*httptest.Server, *atomic.Int64
 		w.Header().Set("Refresh", "0;url=/c?from=header")
 		fmt.Fprint(w, "redirecting")
 	})
+	// The noscript form (Google Alerts, trackers) is followed from a hop
+	// page, not from an article that points script-less readers to a notice.
+	mux.HandleFunc("/noscript", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><head><script>location.replace("/c?from=noscript")</script><noscript><meta http-equiv="refresh" content="0;url='/c?from=noscript'"></noscript></head><body></body></html>`)
+	})
+	mux.HandleFunc("/article-nojs", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		fmt.Fprint(w, `<html><head><noscript><meta http-equiv="refresh" content="0;url=/c?from=notice"></noscript></head><body><article><p>`+
+			strings.Repeat("The council approved the harbour plan after a long debate. ", 8)+`</p></article></body></html>`)
+	})
 	mux.HandleFunc("/feedproxy", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/meta", http.StatusSeeOther) })
 	mux.HandleFunc("/loop1", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop2", http.StatusFound) })
 	mux.HandleFunc("/loop2", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop1", http.StatusFound) })
@@ -83,6 +94,8 @@ func TestGenericRedirects(t *testing.T) {
 		{in: u("/a"), url: u("/c?x=1"), chain: []string{u("/a"), u("/b"), u("/c?x=1")}},
 		{in: u("/feedproxy"), url: u("/c?from=meta"), chain: []string{u("/feedproxy"), u("/meta"), u("/c?from=meta")}},
 		{in: u("/header"), url: u("/c?from=header"), chain: []string{u("/header"), u("/c?from=header")}},
+		{in: u("/noscript"), url: u("/c?from=noscript"), chain: []string{u("/noscript"), u("/c?from=noscript")}},
+		{in: u("/article-nojs"), url: u("/article-nojs"), chain: []string{u("/article-nojs")}},
 		{in: u("/c"), url: u("/c"), chain: []string{u("/c")}},
 		{in: u("/walled"), url: u("/forbidden"), chain: []string{u("/walled"), u("/forbidden")}},
 		{in: u("/google"), url: "https://publisher.example/via-shortener", chain: []string{u("/google"), gLink}, method: MethodBatchexecute},

@@ -1068,7 +1068,7 @@ func textOfNode(n *cdp.Node) string {
 }
 
 // screenshots writes a PNG of every page to docs/screenshots, for the
-// README, from a viewer of the demo archive alone.
+// README and docs/viewer.md, from a viewer of the demo archive alone.
 // Run: go test ./viewer -run TestBrowser/screenshots -screenshots
 func (w *browserWorld) screenshots(t *testing.T) {
 	st, err := storage.NewLocal(t.TempDir())

@@ -34,8 +34,8 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkViewerLoad -benchtime=1x ./viewer
 //
-// Environment: LINKARC_LOAD_DURATION per phase (default 5s; the README
-// figures use 30s), LINKARC_LOAD_CONNS (default 100), LINKARC_LOAD_ARTICLES
+// Environment: LINKARC_LOAD_DURATION per phase (default 5s; the figures in
+// docs/benchmarks.md use 30s), LINKARC_LOAD_CONNS (default 100), LINKARC_LOAD_ARTICLES
 // (default 10000), LINKARC_LOAD_PHASES to run only some phases besides
 // the static baseline (e.g. "search,article"), LINKARC_LOAD_STORE to keep
 // the generated archive in a

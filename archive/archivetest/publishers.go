@@ -132,6 +132,13 @@ func (p *Publisher) SetHandler(h http.HandlerFunc) {
 	p.handler = h
 }
 
+// SetRobots replaces the publisher's robots.txt.
+func (p *Publisher) SetRobots(robots string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.robots = robots
+}
+
 // ServeHTTP implements http.Handler.
 func (p *Publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()

@@ -1,6 +1,8 @@
 // Package charset turns the bytes of an HTML page into UTF-8 (ToUTF8),
 // reading its encoding from a byte order mark, the Content-Type header, a
-// <meta> declaration or, failing those, statistical sniffing. The fetcher
+// <meta> declaration (wherever a browser honours it, not only in the first
+// 1024 bytes) or, failing those, statistical sniffing; and it says when
+// decoded text looks misdecoded (LooksMisdecoded). The fetcher
 // uses it for every page, and so can anything that re-extracts a stored
 // raw.html.
 package charset
@@ -23,16 +25,12 @@ const (
 	charsetFromBOM     = "bom"
 	charsetFromHeader  = "header"
 	charsetFromMeta    = "meta"
+	charsetFromXML     = "xml"
 	charsetFromSniff   = "sniff"
 	charsetFromDefault = "default"
 )
 
 const (
-	// metaScanLimit bounds the search for <meta charset>. The HTML standard's
-	// prescan stops at 1024 bytes, but real pages often put the declaration
-	// after a long comment or inline script; stopping at <body> (or this many
-	// bytes) finds those without scanning whole pages.
-	metaScanLimit = 16 << 10
 	// sniffLimit bounds the bytes handed to the statistical detector.
 	sniffLimit = 64 << 10
 	// minSniffConfidence is the chardet confidence (0-100) below which a guess
@@ -46,7 +44,9 @@ const (
 // possibly empty.
 //
 // The encoding is taken, in order, from a byte order mark, the header's
-// charset, a <meta> declaration, and finally statistical sniffing, with two
+// charset, a <meta> declaration anywhere a browser would act on it (see
+// metaCharset), for XML types the XML declaration, and finally statistical
+// sniffing, with two
 // corrections for labels that are common lies on the web: a page labelled
 // with a legacy encoding whose bytes are valid, non-ASCII UTF-8 is UTF-8 (no
 // real legacy text is accidentally valid UTF-8), and a page labelled UTF-8
@@ -86,20 +86,33 @@ func detectCharset(raw []byte, contentType string) (encoding.Encoding, string, s
 		return he, hn, charsetFromHeader // the common case, without scanning for <meta>
 	}
 	var me encoding.Encoding
-	var mn string
+	var mn, msource string
 	if he == nil || isGenericWestern(hn) {
-		me, mn = lookupCharset(metaCharset(raw))
-		// The standard maps a UTF-16 label found inside the document to
-		// UTF-8: a page that could be read as ASCII to find the tag is not
-		// UTF-16.
-		if strings.HasPrefix(mn, "utf-16") {
+		label, from := metaCharset(raw), charsetFromMeta
+		if label == "" && isXMLType(contentType) {
+			// An XHTML page served as XML declares its encoding in the XML
+			// declaration (XML 1.0 §4.3.3), which browsers read for XML
+			// types only.
+			label, from = xmlEncoding(raw), charsetFromXML
+		}
+		me, mn = lookupCharset(label)
+		msource = from
+		// The standard's "change the encoding" (HTML §13.2.6.4.4 "in
+		// head", meta) and its prescan (§13.2.3.2) map a UTF-16 label found
+		// inside the document to UTF-8 (a page that could be read as ASCII
+		// to find the tag is not UTF-16) and x-user-defined to
+		// windows-1252.
+		switch {
+		case strings.HasPrefix(mn, "utf-16"):
 			me, mn = unicode.UTF8, "utf-8"
+		case mn == "x-user-defined":
+			me, mn = lookupCharset("windows-1252")
 		}
 	}
 
 	declared, dn, source := he, hn, charsetFromHeader
 	if he == nil || (me != nil && !isGenericWestern(mn)) {
-		declared, dn, source = me, mn, charsetFromMeta
+		declared, dn, source = me, mn, msource
 	}
 	if declared == nil {
 		return sniffCharset(raw)
@@ -188,23 +201,59 @@ next:
 	return -1
 }
 
-// metaCharset finds a charset declared by <meta charset> or <meta
-// http-equiv="Content-Type" content="...; charset=..."> in the document's
-// head.
+// lastIndexFold is the last index of needle (lower case ASCII) in b,
+// ignoring ASCII case; -1 if none.
+func lastIndexFold(b []byte, needle string) int {
+next:
+	for i := len(b) - len(needle); i >= 0; i-- {
+		for j := 0; j < len(needle); j++ {
+			c := b[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != needle[j] {
+				continue next
+			}
+		}
+		return i
+	}
+	return -1
+}
+
+// metaCharset finds the first charset declared by <meta charset> or <meta
+// http-equiv="Content-Type" content="...; charset=...">, wherever a browser
+// would act on it. The HTML standard's prescan (§13.2.3.2) reads only the
+// first 1024 bytes, but the tree builder honours a later declaration
+// while the encoding is still tentative (no BOM, no header charset): a
+// <meta> in <head>, and even one in <body>, makes the browser "change the
+// encoding" (§13.2.6.4.4 and §13.2.6.4.7, meta; §13.2.3.4) and reparse. So
+// the whole document is scanned, as the tokenizer sees it: a <meta> inside
+// a comment, a script, a style or a <noscript> is not markup.
+//
+// Only the first declaration counts: once the encoding changes, the
+// browser's confidence is certain and later ones are ignored.
 func metaCharset(raw []byte) string {
-	if len(raw) > metaScanLimit {
-		raw = raw[:metaScanLimit]
+	// Only the bytes up to the last "<meta" can hold a declaration: a page
+	// without one costs a byte search, and one whose last <meta> is in its
+	// head is tokenized no further.
+	last := lastIndexFold(raw, "<meta")
+	if last < 0 {
+		return ""
 	}
 	z := html.NewTokenizer(bytes.NewReader(raw))
+	consumed := 0
 	for {
-		switch z.Next() {
+		if consumed > last {
+			return ""
+		}
+		tt := z.Next()
+		consumed += len(z.Raw())
+		switch tt {
 		case html.ErrorToken:
 			return ""
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
 			switch string(name) {
-			case "body":
-				return ""
 			case "meta":
 				if !hasAttr {
 					continue
@@ -235,6 +284,46 @@ func metaCharset(raw []byte) string {
 			}
 		}
 	}
+}
+
+// isXMLType reports whether a Content-Type names an XML document type, whose
+// encoding an XML declaration may give.
+func isXMLType(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == "application/xhtml+xml" || mt == "application/xml" || mt == "text/xml" || strings.HasSuffix(mt, "+xml")
+}
+
+// xmlEncoding returns the encoding an XML declaration at the very start of
+// raw names (<?xml version="1.0" encoding="windows-1250"?>), or "".
+func xmlEncoding(raw []byte) string {
+	if !bytes.HasPrefix(raw, []byte("<?xml")) {
+		return ""
+	}
+	end := bytes.Index(raw, []byte("?>"))
+	if end < 0 || end > 1024 {
+		return ""
+	}
+	decl := string(raw[:end])
+	i := indexASCIIFold(decl, "encoding")
+	if i < 0 {
+		return ""
+	}
+	v := strings.TrimLeft(decl[i+len("encoding"):], " \t\r\n")
+	if !strings.HasPrefix(v, "=") {
+		return ""
+	}
+	v = strings.TrimLeft(v[1:], " \t\r\n")
+	if v == "" || (v[0] != '"' && v[0] != '\'') {
+		return ""
+	}
+	q := v[0]
+	v = v[1:]
+	j := strings.IndexByte(v, q)
+	if j < 0 {
+		return ""
+	}
+	return v[:j]
 }
 
 // sniffCharset guesses the encoding of an undeclared (or wrongly declared)

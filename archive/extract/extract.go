@@ -1,7 +1,6 @@
 package extract
 
 import (
-	"bytes"
 	"fmt"
 	"net/url"
 	"strings"
@@ -52,9 +51,9 @@ func Extract(body []byte, pageURL *url.URL) (ex *Extraction, err error) {
 	// point, which re-detects the charset of bytes that are already UTF-8
 	// (and crashed on a real Korean page). The one tree serves all three
 	// readers.
-	doc, err := html.Parse(bytes.NewReader(body))
+	doc, err := parse(body)
 	if err != nil {
-		return nil, fmt.Errorf("extract: parse HTML: %w", err)
+		return nil, err
 	}
 	ex, _, err = extractDocument(doc, pageURL)
 	return ex, err
@@ -76,13 +75,26 @@ func extractDocument(doc *html.Node, pageURL *url.URL) (*Extraction, pageMetadat
 		return nil, meta, fmt.Errorf("extract: %w", err)
 	}
 	if art.Node != nil {
-		pruneUnconfirmed(art.Node, []string{meta.ArticleBody, second.text})
+		pruneUnconfirmed(art.Node, []string{meta.ArticleBody, second.text}, pageURL)
 	}
+	var op *opinion
+	if secondErr == nil {
+		op = &second
+	}
+	ex, err := finish(art, &meta, op, pageURL)
+	return ex, meta, err
+}
+
+// finish renders readability's (possibly pruned) article and completes
+// meta with readability's guesses, for Extract and ExtractBounded alike.
+// second is trafilatura's opinion, nil when there is none (it failed, or
+// it was not asked: ExtractBounded).
+func finish(art readability.Article, meta *pageMetadata, second *opinion, pageURL *url.URL) (*Extraction, error) {
 	ex := &Extraction{}
 	if art.Node != nil {
 		var b strings.Builder
 		if err := html.Render(&b, art.Node); err != nil {
-			return nil, meta, fmt.Errorf("extract: render readable HTML: %w", err)
+			return nil, fmt.Errorf("extract: render readable HTML: %w", err)
 		}
 		ex.HTML = b.String()
 		ex.Text = paragraphs(render.InnerText(art.Node))
@@ -93,13 +105,14 @@ func extractDocument(doc *html.Node, pageURL *url.URL) (*Extraction, pageMetadat
 		lead, _, _ := strings.Cut(ex.Text, "\n\n")
 		meta.Excerpt = first(sourced{lead, fromArticleText})
 	}
-	if secondErr == nil {
-		meta.detectLang(second)
+	if second != nil {
+		meta.detectLang(*second)
 	}
+	meta.limit()
 	ex.Title, ex.Byline, ex.SiteName = meta.Title.Value, meta.Byline.Value, meta.SiteName.Value
 	ex.PublishedTime, ex.Lang = meta.PublishedTime.Value, meta.Lang.Value
 	ex.Excerpt, ex.Image = meta.Excerpt.Value, meta.Image.Value
-	return ex, meta, nil
+	return ex, nil
 }
 
 // paragraphs turns rendered inner text into paragraphs separated by one

@@ -3,6 +3,7 @@ package extract
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 
 	trafilatura "github.com/markusmobius/go-trafilatura"
@@ -77,8 +78,8 @@ func secondOpinion(doc *html.Node, pageURL *url.URL) (op opinion, err error) {
 // opinion contains and reports how many words it kept and removed. It
 // changes nothing when there is no opinion or when too little of the
 // article is confirmed (see minAgreement).
-func pruneUnconfirmed(article *html.Node, opinions []string) (kept, removed int) {
-	return pruneRule{support: minBlockSupport, agreement: minAgreement}.apply(article, opinions)
+func pruneUnconfirmed(article *html.Node, opinions []string, pageURL *url.URL) (kept, removed int) {
+	return pruneRule{support: minBlockSupport, agreement: minAgreement}.apply(article, opinions, pageURL)
 }
 
 // pruneRule is the combination's two thresholds. Extract uses the
@@ -88,31 +89,156 @@ type pruneRule struct {
 	agreement float64 // share of the article's words that must be kept, else nothing is removed
 }
 
-func (r pruneRule) apply(article *html.Node, opinions []string) (kept, removed int) {
+func (r pruneRule) apply(article *html.Node, opinions []string, pageURL *url.URL) (kept, removed int) {
 	var ops []*gramCounts
 	for _, o := range opinions {
 		if toks := textscore.Tokens(o); len(toks) > 0 {
 			ops = append(ops, newGramCounts(toks))
 		}
 	}
-	var drop []textBlock
-	for _, b := range articleBlocks(article) {
-		if r.confirm(b.tokens, ops) {
+	blocks := articleBlocks(article)
+	confirmed := make([]bool, len(blocks))
+	for i, b := range blocks {
+		if confirmed[i] = r.confirm(b.tokens, ops); confirmed[i] {
 			kept += len(b.tokens)
 		} else {
 			removed += len(b.tokens)
-			drop = append(drop, b)
 		}
 	}
-	if len(ops) == 0 || len(drop) == 0 || float64(kept) < r.agreement*float64(kept+removed) {
+	if len(ops) == 0 || removed == 0 || float64(kept) < r.agreement*float64(kept+removed) {
 		return kept + removed, 0
 	}
-	for _, b := range drop {
+	for i, b := range blocks {
+		if confirmed[i] || linkParagraphAmongText(blocks, confirmed, i, pageURL) {
+			continue
+		}
 		for _, n := range b.nodes {
 			removeEmptying(n)
 		}
 	}
 	return kept, removed
+}
+
+// minLinkParagraphWords is the length of a sentence: shorter link-only
+// paragraphs are "Read more" and the like.
+const minLinkParagraphWords = 6
+
+// linkParagraphAmongText tells whether blocks[i] is a summary paragraph
+// wrapped in a link, set between two confirmed paragraphs of ordinary
+// text: the summaries of a live blog (<p><a href="#post-3"><strong>12:40
+// …</strong></a></p>). The second opinions drop every link-only
+// paragraph as navigation; between article paragraphs such a summary is
+// the article's. What is kept is a paragraph of a sentence or more, with
+// no image, all of whose text is in links that either stay on this page
+// (a fragment or this page's own URL) or wrap emphasised text (<strong>,
+// <b>) that does not open with a label ("READ MORE: …"). Related-links
+// boxes are not brought back: their items are list items, or runs of
+// link paragraphs, or promos to other pages in plain or labelled text.
+func linkParagraphAmongText(blocks []textBlock, confirmed []bool, i int, pageURL *url.URL) bool {
+	if i == 0 || i == len(blocks)-1 || !confirmed[i-1] || !confirmed[i+1] {
+		return false
+	}
+	return isLinkSummary(blocks[i], pageURL) && isTextParagraph(blocks[i-1]) && isTextParagraph(blocks[i+1])
+}
+
+// labelRe is a label opening a promo: up to four words and a colon
+// ("READ MORE:", "Lesen Sie auch:"). A time ("12:40") is not one.
+var labelRe = regexp.MustCompile(`^\s*(?:[^\s:]+\s+){0,3}[^\s:]+:(?:\s|$)`)
+
+// isLinkSummary: see linkParagraphAmongText.
+func isLinkSummary(b textBlock, pageURL *url.URL) bool {
+	if len(b.nodes) != 1 || b.nodes[0].Type != html.ElementNode || b.nodes[0].Data != "p" || len(b.tokens) < minLinkParagraphWords {
+		return false
+	}
+	p := b.nodes[0]
+	all, linked := textLengths(p, false)
+	if all == 0 || linked != all || hasMedia(p) {
+		return false
+	}
+	var text strings.Builder
+	appendText(&text, p)
+	emphasised := !labelRe.MatchString(text.String())
+	onPage := true
+	var walk func(n *html.Node, strong bool)
+	walk = func(n *html.Node, strong bool) {
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "strong", "b":
+				strong = true
+			case "a":
+				if !sameDocument(attrValue(n, "href"), pageURL) {
+					onPage = false
+				}
+			}
+		}
+		if n.Type == html.TextNode && strings.TrimSpace(n.Data) != "" && !strong {
+			emphasised = false
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c, strong)
+		}
+	}
+	walk(p, false)
+	return onPage || emphasised
+}
+
+// sameDocument tells whether href leads to this page (a fragment, or
+// this page's URL with another fragment or query).
+func sameDocument(href string, pageURL *url.URL) bool {
+	href = strings.TrimSpace(href)
+	if strings.HasPrefix(href, "#") {
+		return true
+	}
+	if pageURL == nil || pageURL.Host == "" {
+		return false
+	}
+	u, err := pageURL.Parse(href)
+	return err == nil && strings.EqualFold(u.Host, pageURL.Host) && strings.TrimSuffix(u.Path, "/") == strings.TrimSuffix(pageURL.Path, "/")
+}
+
+// hasMedia tells whether an image or other embedded media is below n.
+func hasMedia(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.ElementNode {
+			switch c.Data {
+			case "img", "picture", "video", "audio", "iframe", "svg", "figure":
+				return true
+			}
+			if hasMedia(c) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// isTextParagraph: a <p> with text outside links.
+func isTextParagraph(b textBlock) bool {
+	if len(b.nodes) != 1 || b.nodes[0].Type != html.ElementNode || b.nodes[0].Data != "p" {
+		return false
+	}
+	all, linked := textLengths(b.nodes[0], false)
+	return all > linked
+}
+
+// textLengths counts the non-space bytes of text below n, and those inside
+// an <a href>.
+func textLengths(n *html.Node, inLink bool) (all, linked int) {
+	if n.Type == html.TextNode {
+		k := len(strings.Join(strings.Fields(n.Data), ""))
+		if inLink {
+			return k, k
+		}
+		return k, 0
+	}
+	if n.Type == html.ElementNode && n.Data == "a" && hasAttr(n, "href") {
+		inLink = true
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		a, l := textLengths(c, inLink)
+		all, linked = all+a, linked+l
+	}
+	return all, linked
 }
 
 // confirm tells whether any opinion contains most of a block, and if so

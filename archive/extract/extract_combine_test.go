@@ -3,6 +3,9 @@ package extract
 import (
 	"bytes"
 	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -123,7 +126,7 @@ func TestPruneUnconfirmed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := parseFragment(t, `<div id="article">`+tt.html+`</div>`).FirstChild
-			pruneUnconfirmed(root, tt.opinions)
+			pruneUnconfirmed(root, tt.opinions, nil)
 			var got []string
 			for line := range strings.SplitSeq(paragraphs(render.InnerText(root)), "\n\n") {
 				got = append(got, strings.Join(textscore.Tokens(line), " "))
@@ -201,6 +204,7 @@ func TestPruneRuleNotFitted(t *testing.T) {
 		maxGridMargin = 0.005
 	)
 	type page struct {
+		url      *url.URL
 		want     string
 		article  *html.Node // readability's article, unpruned
 		opinions []string
@@ -219,7 +223,7 @@ func TestPruneRuleNotFitted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		pages = append(pages, page{p.want, art.Node, []string{meta.ArticleBody, op.text}, i % 2})
+		pages = append(pages, page{p.url, p.want, art.Node, []string{meta.ArticleBody, op.text}, i % 2})
 	}
 	text := func(n *html.Node) string {
 		if n == nil {
@@ -240,7 +244,7 @@ func TestPruneRuleNotFitted(t *testing.T) {
 			m := base[i]
 			if r != nil && p.article != nil {
 				n := cloneTree(p.article)
-				r.apply(n, p.opinions)
+				r.apply(n, p.opinions, p.url)
 				m = textscore.Compare(p.want, text(n))
 			}
 			ms[p.half] = append(ms[p.half], m)
@@ -323,4 +327,85 @@ func cloneTree(n *html.Node) *html.Node {
 		c.AppendChild(cloneTree(k))
 	}
 	return c
+}
+
+// TestLinkParagraphs: paragraphs whose whole text is a link, which the
+// second opinions drop, are kept in the text when they are summaries
+// among the article's paragraphs (a live blog's, linking to its posts on
+// the page or to their own pages, in bold as live blogs set them), and not
+// when they are promos for other pages ("READ MORE: …", plain "Also on …"
+// links, a run of linked headlines) or the related-links box. The rule is
+// checked with opinions that hold exactly the ordinary paragraphs, then
+// through Extract.
+func TestLinkParagraphs(t *testing.T) {
+	summaries := []string{
+		"12:40 The harbour master says the breakwater held",
+		"11:55 Power cut in the old town",
+		"11:10 Schools on the island will stay closed",
+		"10:30 The first ferry of the day turned back",
+	}
+	related := []string{"Read more: Storm warning", "Breakwater repairs finished", "Ferry timetable changes"}
+	promos := []string{"READ MORE", "Also on the Coastal Times", "Storm warning issued", "Rail link to the airport", "Market hall to be rebuilt"}
+	u, _ := url.Parse("https://coastal.example/live/harbour-storm")
+	for _, tc := range []struct {
+		file      string
+		keep, not []string
+	}{
+		{"liveblog-fragments.html", summaries, related},
+		{"liveblog-permalinks.html", summaries, related},
+		{"promos.html", []string{"The plan promises new housing", "The first residents could move"}, promos},
+	} {
+		body, err := os.ReadFile(filepath.Join("testdata", "link-paragraphs", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		check := func(how, text string) {
+			for _, s := range tc.keep {
+				if !strings.Contains(text, s) {
+					t.Errorf("%s, %s: text lacks %q:\n%s", tc.file, how, s, text)
+				}
+			}
+			for _, s := range tc.not {
+				if strings.Contains(text, s) {
+					t.Errorf("%s, %s: text has %q:\n%s", tc.file, how, s, text)
+				}
+			}
+		}
+		doc, err := html.Parse(bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		article := findElement(doc, "article")
+		var opinion strings.Builder
+		for _, b := range articleBlocks(article) {
+			if isTextParagraph(b) {
+				for _, n := range b.nodes {
+					appendText(&opinion, n)
+				}
+				opinion.WriteString("\n")
+			}
+		}
+		pruneUnconfirmed(article, []string{opinion.String()}, u)
+		check("opinion of the ordinary paragraphs", paragraphs(render.InnerText(article)))
+		if tc.file != "promos.html" { // where trafilatura itself keeps promos
+			ex, err := Extract(body, u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("Extract", ex.Text)
+		}
+	}
+}
+
+// findElement is the first element named name in n's tree.
+func findElement(n *html.Node, name string) *html.Node {
+	if n.Type == html.ElementNode && n.Data == name {
+		return n
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if f := findElement(c, name); f != nil {
+			return f
+		}
+	}
+	return nil
 }

@@ -146,44 +146,54 @@ type benchmarkPage struct {
 
 func loadBenchmark(tb testing.TB) []benchmarkPage {
 	tb.Helper()
+	pages, err := readBenchmark()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pages
+}
+
+// readBenchmark reads the 123 pages of testdata/extraction, sorted by id.
+func readBenchmark() ([]benchmarkPage, error) {
 	dir := filepath.Join("..", "..", "testdata", "extraction")
 	gt, err := os.ReadFile(filepath.Join(dir, "ground-truth.json"))
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	var truth map[string]struct {
 		ArticleBody string `json:"articleBody"`
 		URL         string `json:"url"`
 	}
 	if err := json.Unmarshal(gt, &truth); err != nil {
-		tb.Fatalf("ground-truth.json: %v", err)
+		return nil, fmt.Errorf("ground-truth.json: %v", err)
 	}
 	var pages []benchmarkPage
 	for id, v := range truth {
 		f, err := os.Open(filepath.Join(dir, "html", id+".html.gz"))
 		if err != nil {
-			tb.Fatal(err)
+			return nil, err
 		}
 		zr, err := gzip.NewReader(f)
 		if err != nil {
-			tb.Fatalf("%s: %v", id, err)
+			f.Close()
+			return nil, fmt.Errorf("%s: %v", id, err)
 		}
 		b, err := io.ReadAll(zr)
 		f.Close()
 		if err != nil {
-			tb.Fatalf("%s: %v", id, err)
+			return nil, fmt.Errorf("%s: %v", id, err)
 		}
 		u, err := url.Parse(v.URL)
 		if err != nil {
-			tb.Fatalf("%s: url %q: %v", id, v.URL, err)
+			return nil, fmt.Errorf("%s: url %q: %v", id, v.URL, err)
 		}
 		pages = append(pages, benchmarkPage{id: id, url: u, html: b, want: v.ArticleBody})
 	}
 	slices.SortFunc(pages, func(a, b benchmarkPage) int { return strings.Compare(a.id, b.id) })
 	if len(pages) != 123 {
-		tb.Fatalf("%d benchmark pages, want 123", len(pages))
+		return nil, fmt.Errorf("%d benchmark pages, want 123", len(pages))
 	}
-	return pages
+	return pages, nil
 }
 
 // Floors of the extraction quality test (issue 6): mean F1, and mean

@@ -13,6 +13,8 @@ import (
 
 	readability "codeberg.org/readeck/go-readability/v2"
 	"golang.org/x/net/html"
+
+	"github.com/linkarc/linkarc/internal/hostile"
 )
 
 func TestReadMetadata(t *testing.T) {
@@ -347,4 +349,56 @@ func FuzzReadMetadata(f *testing.F) {
 			t.Fatalf("articleBody of %d words kept", countWords(m.ArticleBody))
 		}
 	})
+}
+
+// TestMetadataBounds: a page whose metadata values are megabytes long
+// (internal/hostile's giant-metadata page: a 4 MiB <title>, og:title,
+// og:description and description) yields fields within their bounds,
+// valid UTF-8; and on the benchmark pages the longest value of each field
+// is far below its bound, so no real value is cut.
+func TestMetadataBounds(t *testing.T) {
+	ex, err := Extract(hostile.GiantMetadata(16<<20), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []struct {
+		name  string
+		value string
+		max   int
+	}{
+		{"title", ex.Title, MaxTitleBytes}, {"byline", ex.Byline, MaxBylineBytes},
+		{"site name", ex.SiteName, MaxSiteNameBytes}, {"excerpt", ex.Excerpt, MaxExcerptBytes},
+		{"image", ex.Image, MaxImageBytes}, {"lang", ex.Lang, MaxLangBytes},
+	} {
+		if len(f.value) > f.max || !utf8.ValidString(f.value) {
+			t.Errorf("%s: %d bytes, bound %d (valid UTF-8: %v)", f.name, len(f.value), f.max, utf8.ValidString(f.value))
+		}
+	}
+	if !strings.HasSuffix(ex.Title, "…") || !strings.HasSuffix(ex.Excerpt, "…") {
+		t.Errorf("cut title or excerpt does not end in an ellipsis: %q / %q", ex.Title[len(ex.Title)-20:], ex.Excerpt[len(ex.Excerpt)-20:])
+	}
+	// A too long image URL or language tag is dropped, not cut.
+	page := `<html lang="en-` + strings.Repeat("x", 40) + `"><head><meta property="og:image" content="/` +
+		strings.Repeat("i", MaxImageBytes) + `.jpg"></head><body><p>Short.</p></body></html>`
+	if ex, err := Extract([]byte(page), nil); err != nil || ex.Image != "" || ex.Lang != "" {
+		t.Errorf("over-long image %d bytes, lang %q (%v): want both dropped", len(ex.Image), ex.Lang, err)
+	}
+
+	var most [6]int
+	for _, p := range loadBenchmark(t) {
+		ex, err := Extract(p.html, p.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range []string{ex.Title, ex.Byline, ex.SiteName, ex.Excerpt, ex.Image, ex.Lang} {
+			most[i] = max(most[i], len(v))
+		}
+	}
+	t.Logf("longest on the benchmark pages: title %d, byline %d, site name %d, excerpt %d, image %d, lang %d bytes",
+		most[0], most[1], most[2], most[3], most[4], most[5])
+	for i, bound := range []int{MaxTitleBytes, MaxBylineBytes, MaxSiteNameBytes, MaxExcerptBytes, MaxImageBytes, MaxLangBytes} {
+		if most[i] > bound/2 {
+			t.Errorf("field %d: a benchmark page has %d bytes, over half the bound %d", i, most[i], bound)
+		}
+	}
 }

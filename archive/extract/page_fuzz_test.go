@@ -30,7 +30,8 @@ const (
 )
 
 // junkReasons are DetectJunk's possible verdicts.
-var junkReasons = map[record.Reason]bool{"": true, record.ReasonCaptcha: true, record.ReasonConsentWall: true, record.ReasonSoft404: true, record.ReasonPaywallStub: true, record.ReasonEmpty: true}
+var junkReasons = map[record.Reason]bool{"": true, record.ReasonCaptcha: true, record.ReasonConsentWall: true, record.ReasonSoft404: true,
+	record.ReasonPaywallStub: true, record.ReasonEmpty: true, record.ReasonMojibake: true, record.ReasonGoneToFrontPage: true}
 
 // FuzzExtractPage feeds arbitrary bytes, Content-Type headers and page URLs
 // through what the pipeline does with a fetched page: ToUTF8, Extract and

@@ -62,14 +62,22 @@ type redirectError struct {
 func (e *redirectError) Error() string { return e.err.Error() }
 func (e *redirectError) Unwrap() error { return e.err }
 
-// robotsError reports that robots.txt stops the fetch.
+// robotsError reports that robots.txt stops the fetch: it disallows the
+// URL, or it is unreachable (a 5xx or 429 status, or a request that failed:
+// cause), which RFC 9309 §2.3.1.4 treats as disallowing everything.
 type robotsError struct {
 	url    string // the robots.txt URL
-	status int    // HTTP status when robots.txt was unavailable, else 0
+	status int    // HTTP status when robots.txt was unreachable, else 0
+	cause  error  // why robots.txt could not be fetched, else nil
 	agent  string
 }
 
+func (e *robotsError) Unwrap() error { return e.cause }
+
 func (e *robotsError) Error() string {
+	if e.cause != nil {
+		return fmt.Sprintf("%s could not be fetched, and until it can be, RFC 9309 treats the site as disallowed: %v", e.url, e.cause)
+	}
 	if e.status != 0 {
 		return fmt.Sprintf("%s answered %d %s; robots.txt rules say to treat the site as disallowed until it can be read (retry later, or --ignore-robots)",
 			e.url, e.status, http.StatusText(e.status))
@@ -85,6 +93,10 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *re
 		re  *redirectError
 		rb  *robotsError
 		nh  *notHTMLError
+		nf  *notFeedError
+		ce  *codingsError
+		ht  *headerTooLargeError
+		se  *stillEncodedError
 		de  *decodeError
 		ne  net.Error
 		dns *net.DNSError
@@ -96,8 +108,23 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *re
 		return ex
 	case ctx.Err() != nil:
 		fe.Reason, fe.Err = record.ReasonCanceled, fmt.Errorf("stopped: %w", ctx.Err())
+	case errors.As(err, &rb) && rb.cause != nil:
+		// Named by what kept robots.txt away (network, timeout, tls,
+		// too_large…), and retried like it.
+		inner := f.classify(ctx, rawURL, rb.cause, nil)
+		inner.Err = fmt.Errorf("%s could not be fetched, and until it can be, RFC 9309 treats the site as disallowed: %w", rb.url, inner.Err)
+		return inner
 	case errors.As(err, &rb):
 		fe.Reason, fe.StatusCode, fe.retryable = record.ReasonRobots, rb.status, rb.status != 0
+	case errors.As(err, &ce):
+		fe.Reason = record.ReasonTooComplex
+	case errors.As(err, &ht):
+		fe.Reason = record.ReasonTooLarge
+		fe.Err = fmt.Errorf("the response headers are larger than the %s limit: the server sent more than any page needs", formatSize(ht.limit))
+	case errors.As(err, &se):
+		fe.Reason, fe.Err = record.ReasonDecode, se
+	case errors.As(err, &nf):
+		fe.Reason, fe.Err = record.ReasonNotHTML, nf
 	case errors.As(err, &re):
 		fe.Reason = re.reason
 	case errors.Is(err, errTooLarge):

@@ -7,56 +7,56 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/archive/fetch/robotstxt"
+	"github.com/linkarc/linkarc/internal/redirect"
 	"github.com/linkarc/linkarc/internal/weburl"
-	"github.com/temoto/robotstxt"
 )
 
-const (
-	// robotsMaxBytes is how much of a robots.txt is read; RFC 9309 asks
-	// crawlers to parse at least the first 500 KiB.
-	robotsMaxBytes = 512 << 10
-	// robotsTTL is how long rules are cached; RFC 9309 says not to use a
-	// cached copy for more than 24 hours.
-	robotsTTL = 24 * time.Hour
-)
+// robotsTTL is how long an answer for /robots.txt is cached: RFC 9309 §2.4
+// says not to use a cached copy for more than 24 hours. Only answers that
+// hold (rules, or "no rules" after a 4xx or too many redirects) are
+// cached; "unreachable" (5xx, 429, a network failure) is asked again by the
+// next attempt, as §2.3.1.4 means it to be transient.
+const robotsTTL = 24 * time.Hour
 
 // robotsEntry is one origin's robots.txt, fetched once and shared by every
 // goroutine that asks while it is being fetched.
 type robotsEntry struct {
-	done    chan struct{} // closed when data/err are set
-	data    *robotstxt.RobotsData
+	done    chan struct{} // closed when rules/err are set
+	rules   *robotstxt.Rules
 	err     error
 	fetched time.Time
 }
 
-// robotsAllowed reports whether u may be fetched according to its origin's
-// robots.txt, and that file's URL for messages.
-func (f *Fetcher) robotsAllowed(ctx context.Context, u *url.URL) (bool, string, error) {
+// checkRobots returns nil when robots.txt lets the crawler fetch u (or
+// IgnoreRobots is set), a *robotsError when it does not, or the error that
+// kept robots.txt from being read: RFC 9309 §2.3.1.4 treats an unreachable
+// robots.txt as "disallow all", so the page is not requested.
+func (f *Fetcher) checkRobots(ctx context.Context, u *url.URL) error {
+	if f.opts.IgnoreRobots {
+		return nil
+	}
 	origin := weburl.Origin(u)
 	robotsURL := origin + "/robots.txt"
-	data, err := f.robotsFor(ctx, origin)
+	rules, err := f.robotsFor(ctx, origin)
 	if err != nil {
-		return false, robotsURL, err
+		var rb *robotsError
+		if errors.As(err, &rb) || ctx.Err() != nil {
+			return err
+		}
+		return &robotsError{url: robotsURL, cause: err}
 	}
-	path := u.EscapedPath()
-	if path == "" {
-		path = "/"
-	}
-	if u.RawQuery != "" {
-		path += "?" + u.RawQuery
-	}
-	ok := data.FindGroup(f.robotsAgent).Test(path)
-	if !ok {
+	if !rules.AllowedURL(f.robotsAgent, u) {
 		f.log.Info("fetch: robots.txt disallows", "url", u.String(), "agent", f.robotsAgent)
+		return &robotsError{url: robotsURL, agent: f.robotsAgent}
 	}
-	return ok, robotsURL, nil
+	return nil
 }
 
 // robotsFor returns origin's rules, fetching them if nobody has yet.
-func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.RobotsData, error) {
+func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Rules, error) {
 	for {
 		f.robotsMu.Lock()
 		e := f.robots[origin]
@@ -74,10 +74,10 @@ func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Robo
 			e = &robotsEntry{done: make(chan struct{})}
 			f.robots[origin] = e
 			f.robotsMu.Unlock()
-			e.data, e.err = f.fetchRobots(ctx, origin)
+			e.rules, e.err = f.fetchRobots(ctx, origin)
 			e.fetched = time.Now()
 			if e.err != nil {
-				// Not cached: the next article of this origin asks again.
+				// Not cached: the next attempt of this origin asks again.
 				f.robotsMu.Lock()
 				if f.robots[origin] == e {
 					delete(f.robots, origin)
@@ -85,7 +85,7 @@ func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Robo
 				f.robotsMu.Unlock()
 			}
 			close(e.done)
-			return e.data, e.err
+			return e.rules, e.err
 		}
 		f.robotsMu.Unlock()
 		select {
@@ -97,78 +97,119 @@ func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Robo
 			(errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
 			continue // the goroutine that fetched it gave up; try again for ourselves
 		}
-		return e.data, e.err
+		return e.rules, e.err
 	}
 }
 
-// fetchRobots fetches and parses origin's robots.txt. Following RFC 9309:
-// a 4xx means no rules; a 429 or 5xx means the site must be treated as
-// disallowed for now, which is reported as a (retryable) robotsError and
-// not cached; a network failure is returned as is.
-func (f *Fetcher) fetchRobots(ctx context.Context, origin string) (*robotstxt.RobotsData, error) {
+// fetchRobots fetches and parses origin's robots.txt by RFC 9309 §2.3:
+//
+//   - redirects are followed by hand, up to robotstxt.MaxRedirects hops and
+//     across hosts (§2.3.1.2), each through the SSRF guard and its host's
+//     turn; the rules found apply to origin. Past the limit, or at a hop
+//     that cannot be followed (no Location, a loop, an internal address),
+//     the last 3xx status decides: no rules;
+//   - the answer's status decides what it means (robotstxt.ForStatus): a
+//     2xx body is parsed, at most robotstxt.MaxBytes of it (§2.5), a 4xx
+//     means no rules, a 5xx or 429 means disallow all for now, returned as
+//     a retryable *robotsError and not cached;
+//   - a request that fails (refused, reset, timed out, headers or body too
+//     large) is returned as an error: robots.txt is unreachable
+//     (robotstxt.Unreachable, §2.3.1.4) and nothing of origin is fetched
+//     until a later attempt reads it.
+func (f *Fetcher) fetchRobots(ctx context.Context, origin string) (*robotstxt.Rules, error) {
 	robotsURL := origin + "/robots.txt"
-	u, err := url.Parse(robotsURL)
+	cur, err := url.Parse(robotsURL)
 	if err != nil {
 		return nil, err
 	}
-	host := weburl.Host(u)
-	if err := f.waitTurn(ctx, host); err != nil {
+	// The first request's turn is taken before the timeout starts, as for
+	// pages.
+	turn, err := f.acquire(ctx, weburl.Host(cur))
+	if err != nil {
 		return nil, err
 	}
+	defer turn.release(false)
 	rctx, cancelTimeout := context.WithTimeout(ctx, f.opts.Timeout)
 	defer cancelTimeout()
 	rctx, cancel := context.WithCancelCause(rctx)
 	defer cancel(nil)
-	st := &request{cancel: cancel, reservedHost: host}
-	req, err := http.NewRequestWithContext(withRequest(rctx, st), http.MethodGet, robotsURL, nil)
+	st := &request{kind: kindRobots, cancel: cancel, turn: turn}
+	rctx = withRequest(rctx, st)
+
+	policy := redirect.Policy{MaxHops: robotstxt.MaxRedirects, Cookieless: true, Check: f.opts.policy().CheckURL}
+	chain := []string{cur.String()}
+	for {
+		resp, err := f.robotsRequest(rctx, cur)
+		if err != nil {
+			if st.idleFired.Load() {
+				err = fmt.Errorf("%w: %v", errReadIdle, err)
+			}
+			return nil, fmt.Errorf("robots.txt %s: %w", cur.Redacted(), err)
+		}
+		if redirect.IsRedirect(resp.StatusCode) {
+			drain(resp.Body)
+			next, why := robotsHop(policy, chain, cur, resp.Header.Get("Location"))
+			if next == nil {
+				f.log.Info("fetch: robots.txt redirect not followed; no rules apply", "url", robotsURL, "status", resp.StatusCode, "why", why)
+				return robotstxt.From(resp.StatusCode, nil), nil
+			}
+			chain = append(chain, next.String())
+			cur = next
+			continue
+		}
+		switch robotstxt.ForStatus(resp.StatusCode) {
+		case robotstxt.DisallowAll:
+			drain(resp.Body)
+			return nil, &robotsError{url: robotsURL, status: resp.StatusCode}
+		case robotstxt.AllowAll:
+			drain(resp.Body)
+			return robotstxt.From(resp.StatusCode, nil), nil
+		}
+		// Read one byte past the limit, so that Parse can tell a file
+		// cut by it from one that ends there.
+		body, err := io.ReadAll(io.LimitReader(resp.Body, robotstxt.MaxBytes+1))
+		resp.Body.Close()
+		if err != nil {
+			if st.idleFired.Load() {
+				err = fmt.Errorf("%w: %v", errReadIdle, err)
+			}
+			return nil, fmt.Errorf("robots.txt %s: %w", cur.Redacted(), err)
+		}
+		return robotstxt.From(resp.StatusCode, body), nil
+	}
+}
+
+// robotsRequest makes one GET for robots.txt, following no redirect.
+func (f *Fetcher) robotsRequest(ctx context.Context, u *url.URL) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("User-Agent", f.opts.UserAgent)
 	req.Header.Set("Accept", "text/plain,*/*;q=0.5")
 	req.Header.Set("Accept-Encoding", "gzip, deflate, br")
-	resp, err := f.client.Do(req)
-	if err != nil {
-		var re *redirectError
-		if errors.As(err, &re) {
-			// RFC 9309: after too many redirects robots.txt counts as
-			// unavailable, which means no rules.
-			f.log.Info("fetch: robots.txt redirects too much, no rules apply", "url", robotsURL, "err", err)
-			return robotstxt.FromStatusAndBytes(http.StatusNotFound, nil)
-		}
-		if st.idleFired.Load() {
-			err = fmt.Errorf("%w: %v", errReadIdle, err)
-		}
-		return nil, fmt.Errorf("robots.txt: %w", err)
-	}
-	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
-		return nil, &robotsError{url: robotsURL, status: resp.StatusCode}
-	case resp.StatusCode/100 != 2:
-		return robotstxt.FromStatusAndBytes(http.StatusNotFound, nil)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, robotsMaxBytes))
-	if err != nil {
-		if st.idleFired.Load() {
-			err = fmt.Errorf("%w: %v", errReadIdle, err)
-		}
-		return nil, fmt.Errorf("robots.txt: %w", err)
-	}
-	data, err := robotstxt.FromBytes(body)
-	if err != nil {
-		// Rules that cannot be parsed cannot be obeyed; say so and go on,
-		// as browsers and search engines do.
-		f.log.Warn("fetch: robots.txt unreadable, no rules apply", "url", robotsURL, "err", err)
-		return robotstxt.FromStatusAndBytes(http.StatusNotFound, nil)
-	}
-	return data, nil
+	return f.robotsClient.Do(req)
 }
 
-// robotsAgent is the product token robots.txt groups are matched against:
-// the User-Agent's first word, without version.
-func robotsAgent(ua string) string {
-	tok, _, _ := strings.Cut(strings.TrimSpace(ua), " ")
-	tok, _, _ = strings.Cut(tok, "/")
-	return strings.ToLower(tok)
+// robotsHop returns the next URL of a robots.txt redirect, or nil and why
+// it is not followed.
+func robotsHop(policy redirect.Policy, chain []string, cur *url.URL, location string) (*url.URL, string) {
+	if location == "" {
+		return nil, "no Location"
+	}
+	next, err := cur.Parse(location)
+	if err != nil {
+		return nil, err.Error()
+	}
+	next.Fragment, next.RawFragment = "", ""
+	if err := policy.Next(chain, next); err != nil {
+		return nil, err.Error()
+	}
+	return next, ""
+}
+
+// drain lets a connection be reused after a body that is not needed.
+func drain(rc io.ReadCloser) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(rc, 64<<10))
+	rc.Close()
 }

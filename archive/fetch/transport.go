@@ -12,13 +12,16 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/andybalholm/brotli"
+
 	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/internal/weburl"
 )
 
@@ -54,35 +57,49 @@ func (e *decodeError) Unwrap() error { return e.err }
 // ReadTimeout.
 var errReadIdle = errors.New("no data received within the read timeout")
 
+// What a request is for: the body checks and the Accept header differ.
+type requestKind int
+
+const (
+	kindRobots requestKind = iota // /robots.txt: any text
+	kindPage                      // a publisher page: HTML only
+	kindFeed                      // a feed: RSS, Atom, JSON Feed
+)
+
 // request is the per-request state the transport and the colly callbacks
 // share. It travels in the request's context, so that every hop of a
 // redirect chain and colly's own calls see the same one.
 type request struct {
-	page   bool                    // a publisher page (robots.txt requests are not)
+	kind   requestKind
 	cancel context.CancelCauseFunc // aborts the request; used by the idle watchdog
+	jar    *boundedJar             // the Fetch's cookies; nil: none sent or kept
 
-	// host whose rate-limiter slot the caller already took before the
-	// request's timeout started; the first round trip to it does not wait
+	// turn is the host's turn the caller took before the request's timeout
+	// started; the first round trip to its host uses it instead of waiting
 	// again.
-	reservedHost string
-	reserved     atomic.Bool
+	turn *ticket
 
 	idleFired   atomic.Bool
 	deadlineHit bool // the attempt's total timeout ran out (set after the request)
 
 	mu           sync.Mutex
 	requested    bool     // colly got as far as sending
+	prior        []string // URLs of earlier hops (refreshes) of this attempt
 	chain        []string // URLs visited, redirects included
 	status       int
 	header       http.Header
 	contentType  string // media type, lower case
-	notHTML      string // declared non-HTML content type
+	notWanted    string // declared content type the kind does not take
 	raw          []byte // bytes as received, when colly would re-encode its copy
 	body         []byte // colly's copy of the body
 	tee          bool
 	finalURL     string
 	responseTime time.Time
 }
+
+// document reports whether the request is for a document (page or feed) whose
+// status and body the caller judges, as opposed to robots.txt.
+func (r *request) document() bool { return r != nil && r.kind != kindRobots }
 
 type requestKey struct{}
 
@@ -95,10 +112,14 @@ func requestFrom(ctx context.Context) *request {
 	return r
 }
 
-// takeReservation reports whether a round trip to host may use the slot
-// the caller reserved, using it up.
-func (r *request) takeReservation(host string) bool {
-	return r != nil && r.reservedHost == host && r.reserved.CompareAndSwap(false, true)
+// takeTurn returns the turn the caller took for host, if it is unused.
+func (r *request) takeTurn(host string) *ticket {
+	if r == nil || r.turn == nil || r.turn.host != host {
+		return nil
+	}
+	t := r.turn
+	r.turn = nil
+	return t
 }
 
 func (r *request) setChain(chain []string) {
@@ -108,9 +129,10 @@ func (r *request) setChain(chain []string) {
 }
 
 // transport is the fetcher's http.RoundTripper: it waits for the host's
-// turn, sends the request, and hands back a body that decodes
-// gzip/deflate/br, enforces the size cap, aborts on an idle connection and,
-// for pages, refuses content that is plainly not HTML.
+// turn, sends the request with the Fetch's cookies, notes when it was
+// written (the host's next turn counts from then), and hands back a body
+// that decodes gzip/deflate/br, enforces the size cap, aborts on an idle
+// connection and, for pages and feeds, refuses content of the wrong kind.
 type transport struct {
 	base *http.Transport
 	f    *Fetcher
@@ -120,21 +142,41 @@ type transport struct {
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := requestFrom(req.Context())
 	host := weburl.Host(req.URL)
-	if !st.takeReservation(host) {
-		if err := t.f.waitTurn(req.Context(), host); err != nil {
+	turn := st.takeTurn(host)
+	if turn == nil {
+		var err error
+		if turn, err = t.f.acquire(req.Context(), host); err != nil {
 			return nil, err
 		}
 	}
-	if err := t.f.markSend(req.Context(), host); err != nil {
+	if st != nil && st.jar != nil {
+		if cs := st.jar.Cookies(req.URL); len(cs) > 0 {
+			req = req.Clone(req.Context()) // a RoundTripper must not change the request
+			for _, c := range cs {
+				req.AddCookie(c)
+			}
+		}
+	}
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { turn.sent(time.Now()) }}
+	resp, err := t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
+	turn.release(true) // no-op when the write was seen
+	if err != nil {
+		if isHeaderTooLarge(err) {
+			return nil, &headerTooLargeError{limit: t.base.MaxResponseHeaderBytes, err: err}
+		}
 		return nil, err
 	}
-	resp, err := t.base.RoundTrip(req)
+	if st != nil && st.jar != nil {
+		st.jar.SetCookies(req.URL, resp.Cookies())
+	}
+	encodings, err := contentEncodings(resp.Header)
 	if err != nil {
+		resp.Body.Close()
 		return nil, err
 	}
 	limit := t.f.opts.MaxBody
-	page := st != nil && st.page && resp.StatusCode/100 == 2
-	if page && resp.ContentLength > limit && classifyType(mediaType(resp.Header.Get("Content-Type"))) != typeNotHTML {
+	doc := st.document() && resp.StatusCode/100 == 2
+	if doc && resp.ContentLength > limit && st.accepts(mediaType(resp.Header.Get("Content-Type"))) {
 		// Believe a Content-Length over the cap: reading it would either
 		// prove it or waste the time. (A declared PDF or video is left to
 		// be refused as not HTML, the more useful reason.)
@@ -149,10 +191,9 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		})
 		w.timeout = t.f.opts.ReadTimeout
 	}
-	encodings := contentEncodings(resp.Header.Get("Content-Encoding"))
 	b := &body{wire: w, decoded: w, limit: limit, encodings: encodings}
-	if page {
-		b.sniff = true
+	if doc {
+		b.sniff = st.kind
 		b.declared = resp.Header.Get("Content-Type")
 		if needsTee(b.declared) {
 			st.mu.Lock()
@@ -163,13 +204,48 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	resp.Body = b
-	// The body is decoded here, so the client must not decode it again;
-	// the header stays as the server sent it, for the record.
-	resp.Uncompressed = len(encodings) > 0
+	// The body is decoded here, so neither the client nor colly (which
+	// gunzips bodies by their Content-Type or a .gz path) may decode it
+	// again; the header stays as the server sent it, for the record.
+	resp.Uncompressed = true
 	if len(encodings) > 0 {
 		resp.ContentLength = -1
 	}
 	return resp, nil
+}
+
+// accepts reports whether a document of this kind may have the declared
+// media type, before its body is read.
+func (r *request) accepts(mt string) bool {
+	if r == nil {
+		return true
+	}
+	switch r.kind {
+	case kindPage:
+		return classifyType(mt) != typeNotHTML
+	case kindFeed:
+		return acceptsFeedType(mt)
+	}
+	return true
+}
+
+// headerTooLargeError reports response headers over
+// Options.MaxHeaderBytes.
+type headerTooLargeError struct {
+	limit int64
+	err   error
+}
+
+func (e *headerTooLargeError) Error() string {
+	return fmt.Sprintf("the response headers are larger than the %s limit (%v)", formatSize(e.limit), e.err)
+}
+
+func (e *headerTooLargeError) Unwrap() error { return e.err }
+
+// isHeaderTooLarge recognises net/http's error for headers over
+// Transport.MaxResponseHeaderBytes, which has no type of its own.
+func isHeaderTooLarge(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "server response headers exceeded")
 }
 
 // needsTee reports whether colly would re-encode a body with this
@@ -181,17 +257,56 @@ func needsTee(contentType string) bool {
 	return cs != "" && cs != "utf-8" && cs != "utf8"
 }
 
+// MaxContentCodings is how many content codings one response may stack.
+// A server applies one; a proxy that compresses again makes two (issue 12:
+// "gzip" sent as two header lines over a body gzipped twice). Nobody
+// applies three, and each coding costs a decoder with its own window (up to
+// 16 MiB for br), so a longer list fails the page before any decoder is
+// built (issue 10 item 1: a million "br" codings took gigabytes).
+const MaxContentCodings = 2
+
+// codingsError reports a Content-Encoding list over MaxContentCodings.
+type codingsError struct {
+	n    int    // codings listed (identity left out)
+	list string // the header, shortened for messages
+}
+
+func (e *codingsError) Error() string {
+	return fmt.Sprintf("the server stacked %d content codings (Content-Encoding: %s); linkarc undoes at most %d", e.n, e.list, MaxContentCodings)
+}
+
 // contentEncodings lists the codings applied to a body, in the order they
-// were applied; identity is dropped.
-func contentEncodings(h string) []string {
-	var out []string
-	for _, e := range strings.Split(h, ",") {
-		e = strings.ToLower(strings.TrimSpace(e))
-		if e != "" && e != "identity" {
-			out = append(out, e)
+// were applied; identity is dropped. Several Content-Encoding lines are
+// one list, in order (RFC 9110 §5.3, §8.4). More than MaxContentCodings
+// is a *codingsError, found by counting before any list is built, so a
+// header of any length costs one pass.
+func contentEncodings(h http.Header) ([]string, error) {
+	lines := h.Values("Content-Encoding")
+	n := 0
+	for _, line := range lines {
+		for e := range strings.SplitSeq(line, ",") {
+			e = strings.TrimSpace(e)
+			if e != "" && !strings.EqualFold(e, "identity") {
+				n++
+			}
 		}
 	}
-	return out
+	if n > MaxContentCodings {
+		return nil, &codingsError{n: n, list: textnorm.Shorten(strings.Join(lines, ", "), 100)}
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	out := make([]string, 0, n)
+	for _, line := range lines {
+		for e := range strings.SplitSeq(line, ",") {
+			e = strings.ToLower(strings.TrimSpace(e))
+			if e != "" && e != "identity" {
+				out = append(out, e)
+			}
+		}
+	}
+	return out, nil
 }
 
 // wireReader counts the bytes that arrive, caps them, and feeds the idle
@@ -238,8 +353,8 @@ type body struct {
 	n         int64
 	limit     int64
 
-	sniff    bool   // pages: check the first bytes are HTML
-	declared string // Content-Type as sent
+	sniff    requestKind // pages and feeds: check the first bytes; kindRobots: no check
+	declared string      // Content-Type as sent
 	br       *bufio.Reader
 
 	tee *request // keep the bytes as received here
@@ -282,7 +397,7 @@ func (b *body) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// start sets up decoding and, for pages, sniffs the first bytes.
+// start sets up decoding and, for pages and feeds, sniffs the first bytes.
 func (b *body) start() error {
 	// Codings are listed in the order they were applied: undo the last first.
 	for i := len(b.encodings) - 1; i >= 0; i-- {
@@ -293,7 +408,7 @@ func (b *body) start() error {
 		}
 		b.decoded = r
 	}
-	if !b.sniff {
+	if b.sniff == kindRobots {
 		return nil
 	}
 	b.br = bufio.NewReaderSize(b.decoded, sniffLen)
@@ -301,10 +416,35 @@ func (b *body) start() error {
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		return b.attribute(err)
 	}
+	if http.DetectContentType(head) == "application/x-gzip" &&
+		(len(b.encodings) > 0 || (b.sniff == kindPage && classifyType(mediaType(b.declared)) == typeHTML)) {
+		// Still gzip after every declared coding was undone: say so,
+		// rather than that the server sent a gzip file.
+		return &stillEncodedError{declared: b.encodings}
+	}
+	if b.sniff == kindFeed {
+		if ct, ok := notFeedContent(b.declared, head); ok {
+			return &notFeedError{contentType: ct}
+		}
+		return nil
+	}
 	if ct, ok := notHTMLContent(b.declared, head); ok {
 		return &notHTMLError{contentType: ct}
 	}
 	return nil
+}
+
+// stillEncodedError reports a body that is still gzip data once the
+// declared codings are undone: the server compressed it more times than
+// its Content-Encoding says.
+type stillEncodedError struct{ declared []string }
+
+func (e *stillEncodedError) Error() string {
+	if len(e.declared) == 0 {
+		return "the body is gzip-compressed but the server declared no Content-Encoding"
+	}
+	return fmt.Sprintf("the body is still gzip-compressed after undoing its declared Content-Encoding (%s): the server compressed it more times than it says",
+		strings.Join(e.declared, ", "))
 }
 
 // attribute blames a read error on the connection when the connection
@@ -333,7 +473,11 @@ func (b *body) Close() error {
 func newDecoder(enc string, r io.Reader) (io.Reader, error) {
 	switch enc {
 	case "gzip", "x-gzip":
-		return gzip.NewReader(r)
+		zr, err := gzip.NewReader(r)
+		if errors.Is(err, gzip.ErrHeader) {
+			return nil, fmt.Errorf("the body is not gzip data, though Content-Encoding says it is: %w", err)
+		}
+		return zr, err
 	case "br":
 		return brotli.NewReader(r), nil
 	case "deflate":
@@ -433,4 +577,43 @@ func looksLikeHTML(head []byte) bool {
 		}
 	}
 	return false
+}
+
+// notFeedError reports that a feed URL answered with something that is not
+// a feed.
+type notFeedError struct{ contentType string }
+
+func (e *notFeedError) Error() string {
+	return fmt.Sprintf("the server sent %s, not a feed", e.contentType)
+}
+
+// FeedAccept is the Accept header of feed requests: the feed media types
+// (RSS, Atom, JSON Feed), then XML, then anything.
+const FeedAccept = "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, application/json;q=0.8, */*;q=0.5"
+
+// acceptsFeedType reports whether a feed URL's answer with this declared
+// media type is read: feed and XML types, JSON, text (feeds are often served
+// as text/html or text/plain) and the unknown ones; not images, video,
+// PDFs and the like.
+func acceptsFeedType(mt string) bool {
+	switch {
+	case mt == "", strings.HasPrefix(mt, "text/"), strings.HasSuffix(mt, "+xml"), strings.HasSuffix(mt, "+json"),
+		mt == "application/xml", mt == "application/json", mt == "application/rss", mt == "application/atom",
+		mt == "application/octet-stream", mt == "binary/octet-stream", mt == "application/unknown", mt == "unknown/unknown",
+		mt == "application/x-unknown":
+		return true
+	}
+	return false
+}
+
+// notFeedContent decides from the first bytes whether a feed URL's body is
+// plainly not a feed (a binary file, whatever its label).
+func notFeedContent(declared string, head []byte) (string, bool) {
+	if len(head) == 0 {
+		return "", false // the feed parser says it is empty
+	}
+	if st := mediaType(http.DetectContentType(head)); isBinaryType(st) && st != "application/octet-stream" {
+		return st, true
+	}
+	return "", false
 }

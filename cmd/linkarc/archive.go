@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/digest"
+	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
@@ -27,7 +29,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	cfg.googleFlags(fs)
 	e := cfg.env
 	hostInterval := fs.Duration("host-interval", e.dur("LINKARC_HOST_INTERVAL", fetch.DefaultHostInterval),
-		"minimum spacing between requests to one publisher host; 0 means none (env LINKARC_HOST_INTERVAL)")
+		"minimum spacing between requests to one publisher host, counted from when the previous one was sent; 0 means none (env LINKARC_HOST_INTERVAL)")
 	noneIfZero(cfg, "host-interval", hostInterval)
 	ignoreRobots := fs.Bool("ignore-robots", e.boolean("LINKARC_IGNORE_ROBOTS", false),
 		"fetch pages robots.txt disallows for linkarc (env LINKARC_IGNORE_ROBOTS=1)")
@@ -47,7 +49,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		"longest Retry-After honoured; a server asking for more fails the page instead; 0 means none is honoured (env LINKARC_MAX_RETRY_AFTER)")
 	noneIfZero(cfg, "max-retry-after", maxRetryAfter)
 	maxRedirects := fs.Int("max-redirects", e.integer("LINKARC_MAX_REDIRECTS", fetch.DefaultMaxRedirects),
-		"redirects followed per page; 0 means none (env LINKARC_MAX_REDIRECTS)")
+		"redirects followed per page, HTTP redirects and refreshes together; 0 means none (env LINKARC_MAX_REDIRECTS)")
 	noneIfZero(cfg, "max-redirects", maxRedirects)
 	concurrency := fs.Int("concurrency", e.integer("LINKARC_CONCURRENCY", archive.DefaultHostConcurrency),
 		"articles in flight at once, each on a different host (env LINKARC_CONCURRENCY)")
@@ -55,6 +57,13 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	storeRetry := fs.Duration("store-retry", e.dur("LINKARC_STORE_RETRY", storage.DefaultRetryMaxElapsed),
 		"how long a failing S3 call is retried, with backoff, before the run stops; 0 means no retries (env LINKARC_STORE_RETRY)")
 	noneIfZero(cfg, "store-retry", storeRetry)
+	extractTimeout := fs.Duration("extract-timeout", e.dur("LINKARC_EXTRACT_TIMEOUT", extract.DefaultTimeout),
+		"time one page's extraction may take; a page over it is extracted again from its first 512 KiB, or failed as too_complex (env LINKARC_EXTRACT_TIMEOUT)")
+	positive(cfg, "extract-timeout", extractTimeout)
+	extractMemory := e.size("LINKARC_EXTRACT_MEMORY", extract.DefaultMemory)
+	fs.Var(sizeFlag{&extractMemory}, "extract-memory",
+		"memory of one extraction worker process, e.g. 512MiB; a page over it is handled as over --extract-timeout (env LINKARC_EXTRACT_MEMORY)")
+	positive(cfg, "extract-memory", &extractMemory)
 	refresh := fs.Bool("refresh", false, "capture again articles already archived as ok (earlier captures are kept in history)")
 	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
 		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
@@ -115,6 +124,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	fetcher, err := fetch.New(fetch.Options{
 		UserAgent:      cfg.userAgent,
 		HostInterval:   *hostInterval,
+		HostIntervals:  cfg.googleHostIntervals(),
 		IgnoreRobots:   *ignoreRobots,
 		AllowPrivate:   cfg.allowPrivate,
 		ConnectTimeout: *connectTimeout,
@@ -131,10 +141,34 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitUsage
 	}
 	defer fetcher.Close()
+	// Pages are extracted in worker processes, each under the budget of
+	// --extract-timeout and --extract-memory, so that no page can take the
+	// run down (issue 10); as many workers as pages extracted at once.
+	workers := runtime.GOMAXPROCS(0)
+	argv, err := workerArgv()
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc archive: extraction workers:", err)
+		return exitUsage
+	}
+	var workerEnv []string
+	if io.getenv("GOGC") == "" {
+		workerEnv = []string{"GOGC=50"} // as below, for the same tables
+	}
+	pool := extract.NewPool(ctx, extract.PoolOptions{
+		Workers: workers,
+		Timeout: *extractTimeout,
+		Memory:  extractMemory,
+		Command: argv,
+		Env:     workerEnv,
+		Logger:  logger,
+	})
+	defer pool.Close()
 	arch, err := archive.New(archive.Options{
 		Store:           store,
 		Resolver:        res,
 		Fetcher:         fetcher,
+		Extractor:       pool,
+		ExtractWorkers:  workers,
 		HostConcurrency: *concurrency,
 		Refresh:         *refresh,
 		Progress:        prog,
@@ -149,7 +183,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		// go-trafilatura's date parser keeps ~25 MiB of tables live, and at
 		// the default GOGC=100 the heap may grow to twice what is live. A
 		// batch that runs for hours is better served by ~35% less peak
-		// memory for a little more GC work (see README, "Benchmarks").
+		// memory for a little more GC work (see docs/benchmarks.md, "Archive").
 		debug.SetGCPercent(50)
 	}
 	rep, runErr := arch.RunBatch(ctx, batch)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -114,6 +115,17 @@ func (c *config) googleFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.hl, "hl", c.env.str("LINKARC_HL", resolver.DefaultHL), "Google News UI language when the link has none (env LINKARC_HL)")
 	fs.StringVar(&c.gl, "gl", c.env.str("LINKARC_GL", resolver.DefaultGL), "Google News country when the link has none (env LINKARC_GL)")
 	fs.StringVar(&c.ceid, "ceid", c.env.str("LINKARC_CEID", resolver.DefaultCEID), "Google News edition when the link has none (env LINKARC_CEID)")
+}
+
+// googleHostIntervals spaces the fetcher's requests to Google News (feed
+// URLs on news.google.com, or on the --gnews-base host) by
+// --gnews-interval, as the resolver spaces its own.
+func (c *config) googleHostIntervals() map[string]time.Duration {
+	m := map[string]time.Duration{weburl.HostOf(resolver.DefaultGNewsBase): c.gnewsInterval}
+	if h := weburl.HostOf(c.gnewsBase); h != "" {
+		m[h] = c.gnewsInterval
+	}
+	return m
 }
 
 // parse parses args and reports configuration errors; a non-nil error means

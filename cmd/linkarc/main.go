@@ -4,10 +4,10 @@
 //
 // This package holds flags and wiring only, one file per subcommand
 // (archive.go, resolve.go, serve.go, export.go, reextract.go,
-// healthcheck.go, completion.go), the table of commands and the help
-// (main.go), and the flag groups they share (flags.go); every behaviour,
-// and every default, lives in the archive, resolver, storage and viewer
-// packages.
+// healthcheck.go, completion.go, and worker.go for the hidden one
+// extraction workers run), the table of commands and the help (main.go),
+// and the flag groups they share (flags.go); every behaviour, and every
+// default, lives in the archive, resolver, storage and viewer packages.
 package main
 
 import (
@@ -106,6 +106,11 @@ type stdio struct {
 }
 
 func main() {
+	// An extraction worker started by `linkarc archive` serves its jobs
+	// first thing: before signal handling, flags or the environment.
+	if isWorker(os.Args) {
+		serveWorker() // never returns
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	go func() {

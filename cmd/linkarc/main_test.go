@@ -37,6 +37,10 @@ const hwmFileEnv = "LINKARC_TEST_HWM_FILE"
 const samplesFileEnv = "LINKARC_TEST_SAMPLES_FILE"
 
 func TestMain(m *testing.M) {
+	// The extraction workers of in-process runs are this test binary too.
+	if isWorker(os.Args) {
+		serveWorker()
+	}
 	if os.Getenv(asMainEnv) == "1" {
 		var peaks func() samples
 		if os.Getenv(samplesFileEnv) != "" {

@@ -31,7 +31,6 @@ var arrows = []rule{
 	{"archive/digest", []string{"storage/record", "storage", "internal/..."}},
 	{"archive/fetch/...", []string{"archive/charset", "archive/fetch/...", "storage/record", "internal/..."}},
 	{"archive/extract", []string{"archive/charset", "storage/record", "internal/..."}},
-	{"archive/extractbench", []string{"archive/extract", "archive/archivetest", "internal/..."}},
 	{"archive/charset/...", []string{"archive/charset", "internal/..."}},
 	{"archive/warc/...", []string{"archive/warc", "internal/..."}},
 	{"archive/wacz/wacztest", []string{"internal/..."}},

@@ -59,6 +59,11 @@ const (
 	StatusFailed  = "failed"  // not fetched or not extracted; Error says why
 )
 
+// ExtractionBounded is ArticleMeta.Extraction of a page that was over the
+// extraction budget (time or memory): its text and metadata come from
+// readability alone on the page's first 512 KiB (extract.ExtractBounded).
+const ExtractionBounded = "bounded"
+
 // ArticleMeta is meta.json: everything known about one capture of an article.
 type ArticleMeta struct {
 	Slug          string   `json:"slug"`
@@ -87,6 +92,10 @@ type ArticleMeta struct {
 	Excerpt       string `json:"excerpt,omitempty"`
 	Image         string `json:"image,omitempty"`
 	WordCount     int    `json:"word_count"`
+	// Extraction is ExtractionBounded when the page was over the
+	// extraction budget and its text comes from the bounded extraction;
+	// empty for the full extraction.
+	Extraction string `json:"extraction,omitempty"`
 
 	SHA256 string `json:"sha256,omitempty"` // of raw.html
 	Size   int64  `json:"size,omitempty"`   // bytes of raw.html

@@ -40,6 +40,23 @@ const (
 	ReasonSoft404     Reason = "soft_404"     // a 200 page saying the article is not there
 	ReasonPaywallStub Reason = "paywall_stub" // a teaser and a subscription offer
 	ReasonEmpty       Reason = "empty"        // no article text worth the name
+	// ReasonGoneToFrontPage: the link now leads to the site's front page or
+	// a section page (a list of teasers), typically a deleted article
+	// redirected to the site root.
+	ReasonGoneToFrontPage Reason = "gone_to_front_page"
+)
+
+// The extractor's failures (package archive/extract): the page arrived
+// but no trustworthy text came out of it. A capture with one is failed.
+const (
+	// ReasonTooComplex: the page needs more work than linkarc's bounds
+	// allow: over the extraction budget (time, memory, DOM nodes or depth)
+	// even in its bounded form, or (set by the fetcher) more stacked
+	// content codings than allowed.
+	ReasonTooComplex Reason = "too_complex"
+	// ReasonMojibake: the text is full of replacement characters or of
+	// the character pairs a wrong decoding leaves (UTF-8 read as Latin-1).
+	ReasonMojibake Reason = "mojibake"
 )
 
 // The resolver's reasons (package resolver): why a link was not resolved
@@ -106,6 +123,9 @@ var meanings = []struct {
 	{ReasonSoft404, "a page saying the article is not there, served as if it were"},
 	{ReasonPaywallStub, "a teaser and a subscription offer instead of the article"},
 	{ReasonEmpty, "the page has no article text worth the name"},
+	{ReasonGoneToFrontPage, "the link now leads to the site's front page or a section page, not to the article"},
+	{ReasonTooComplex, "the page needs more work than linkarc's bounds allow: too large or intricate to extract within the time and memory allowed, or more stacked content codings than allowed"},
+	{ReasonMojibake, "the page's text came out garbled: its bytes were decoded with the wrong character set"},
 	{ReasonInvalidURL, "not a link or Google News id linkarc can resolve; nothing was requested"},
 	{ReasonUnknownFormat, "a Google News id in a format nobody can decode"},
 	{ReasonNoSignature, "Google's article page carried no signature to resolve the link with"},

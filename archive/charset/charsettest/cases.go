@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding"
 	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/unicode"
 )
@@ -46,6 +47,7 @@ const (
 	charsetFromBOM    = "bom"
 	charsetFromHeader = "header"
 	charsetFromMeta   = "meta"
+	charsetFromXML    = "xml"
 	charsetFromSniff  = "sniff"
 )
 
@@ -83,5 +85,68 @@ func Cases(t testing.TB) []Case {
 		Case{"mostly utf-8 with a stray byte", []byte("<p>Привет, мир, как дела у вас сегодня \xff</p>"), "text/html; charset=utf-8",
 			[]byte("<p>Привет, мир, как дела у вас сегодня \uFFFD</p>"), "utf-8", charsetFromHeader},
 	)
+	cases = append(cases, LateDeclarations(t)...)
+	return cases
+}
+
+// Texts in encodings that statistical sniffing gets wrong: without their
+// declaration they turn into mojibake.
+var (
+	polish     = "Rada miasta zatwierdziła w środę nowy plan rozwoju transportu publicznego. Żółć, gęślą jaźń."
+	greek      = "Το δημοτικό συμβούλιο ενέκρινε το νέο σχέδιο για τις δημόσιες συγκοινωνίες."
+	lithuanian = "Miesto taryba patvirtino naują viešojo transporto plėtros planą: ąčęėįšųūž."
+)
+
+// LongHead is a <head>'s inline style and script, about 22 KiB: enough to
+// push a declaration after it past the 1024 bytes of the HTML prescan and
+// past any fixed scan window of a few KiB.
+var LongHead = "<style>\n" + strings.Repeat(".teaser-grid > .item:nth-child(2n) { margin: 0 0 1.5rem; color: #333 }\n", 230) + "</style>\n" +
+	"<script>\n" + strings.Repeat("window.dataLayer = window.dataLayer || []; dataLayer.push({event: 'view'});\n", 60) + "</script>\n"
+
+// encodeTo encodes UTF-8 s in a legacy encoding, failing the test if it
+// cannot.
+func encodeTo(t testing.TB, e encoding.Encoding, s string) []byte {
+	t.Helper()
+	b, err := e.NewEncoder().String(s)
+	if err != nil {
+		t.Fatalf("encode: %v", err)
+	}
+	return []byte(b)
+}
+
+// LateDeclarations are pages whose only declaration comes where the HTML
+// prescan does not look but the browser's tree builder does (issue 12:
+// <meta charset> after 16 KiB of inline style and script, stored ok as
+// mojibake), and the siblings: the http-equiv form, a <meta> in <body>, a
+// decoy inside a script, x-user-defined, and the XML declaration (honoured
+// for XML types only, as browsers do).
+func LateDeclarations(t testing.TB) []Case {
+	page := func(head, body string) string {
+		return "<!DOCTYPE html>\n<html>\n<head>\n<title>News</title>\n" + head + "</head>\n<body>\n" + body + "\n</body>\n</html>\n"
+	}
+	var cases []Case
+	add := func(name string, e encoding.Encoding, contentType, utf8Page, charset, source string) {
+		cases = append(cases, Case{name, encodeTo(t, e, utf8Page), contentType, []byte(utf8Page), charset, source})
+	}
+	add("late meta charset after 22 KiB of head", charmap.Windows1250, "text/html",
+		page(LongHead+`<meta charset="windows-1250">`+"\n", "<p>"+polish+"</p>"), "windows-1250", charsetFromMeta)
+	add("late http-equiv after 22 KiB of head", charmap.Windows1253, "text/html",
+		page(LongHead+`<meta http-equiv="Content-Type" content="text/html; charset=windows-1253">`+"\n", "<p>"+greek+"</p>"), "windows-1253", charsetFromMeta)
+	add("late meta beats a server's generic Western label", charmap.Windows1250, "text/html; charset=ISO-8859-1",
+		page(LongHead+`<meta charset="windows-1250">`+"\n", "<p>"+polish+"</p>"), "windows-1250", charsetFromMeta)
+	add("meta after <body>, as the tree builder honours it", charmap.Windows1257, "text/html",
+		page(LongHead, `<meta charset="windows-1257"><p>`+lithuanian+"</p>"), "windows-1257", charsetFromMeta)
+	add("meta between </head> and <body>", charmap.Windows1250, "",
+		"<html><head>"+LongHead+"</head>\n<meta charset=\"windows-1250\">\n<body><p>"+polish+"</p></body></html>", "windows-1250", charsetFromMeta)
+	add("a meta quoted in a script is not the declaration", charmap.Windows1250, "text/html",
+		page(`<script>document.write('<meta charset="koi8-r">')</script>`+LongHead+`<meta charset="windows-1250">`, "<p>"+polish+"</p>"), "windows-1250", charsetFromMeta)
+	add("x-user-defined means windows-1252", charmap.Windows1252, "text/html",
+		page(`<meta charset="x-user-defined">`, "<p>Le conseil a approuvé le plan, coût: 5 €.</p>"), "windows-1252", charsetFromMeta)
+	add("XHTML served as XML: the XML declaration", charmap.Windows1250, "application/xhtml+xml",
+		`<?xml version="1.0" encoding="windows-1250"?>`+"\n"+`<html xmlns="http://www.w3.org/1999/xhtml"><head><title>x</title></head><body><p>`+polish+`</p></body></html>`, "windows-1250", charsetFromXML)
+	ru := Fixture(t, "ru.utf8.html")
+	cases = append(cases, Case{"XML declaration in text/html is ignored, as browsers do",
+		append([]byte(`<?xml version="1.0" encoding="koi8-r"?>`+"\n"), Fixture(t, "ru.windows-1251.html")...), "text/html",
+		append([]byte(`<?xml version="1.0" encoding="koi8-r"?>`+"\n"), ru...), "windows-1251", charsetFromSniff})
 	return cases
 }

@@ -1,4 +1,4 @@
-package extractbench
+package extract
 
 import (
 	"bufio"
@@ -21,9 +21,8 @@ import (
 	trafilatura "github.com/markusmobius/go-trafilatura"
 	"golang.org/x/net/html"
 
-	"github.com/linkarc/linkarc/archive/archivetest"
-	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/internal/hostile"
+	"github.com/linkarc/linkarc/internal/procpool"
 )
 
 // The measurement runs each (page, size, step) in a child process: the
@@ -50,7 +49,7 @@ type childResult struct {
 // of the libraries it is made of, each on a fresh parse as Extract does.
 var steps = map[string]func(page []byte, u *url.URL) (int, error){
 	"extract": func(page []byte, u *url.URL) (int, error) {
-		ex, err := extract.Extract(page, u)
+		ex, err := Extract(page, u)
 		if err != nil {
 			return 0, err
 		}
@@ -72,9 +71,12 @@ var steps = map[string]func(page []byte, u *url.URL) (int, error){
 		}
 		return len(res.ContentText), nil
 	},
-	"fallback": func(page []byte, u *url.URL) (int, error) {
-		text, err := fallbackExtract(page, u)
-		return len(text), err
+	"bounded": func(page []byte, u *url.URL) (int, error) {
+		ex, err := ExtractBounded(page, u)
+		if err != nil {
+			return 0, err
+		}
+		return len(ex.Text), nil
 	},
 	"readability": func(page []byte, u *url.URL) (int, error) {
 		doc, err := html.Parse(bytes.NewReader(page))
@@ -94,8 +96,8 @@ func TestMain(m *testing.M) {
 	if spec := os.Getenv(measureEnv); spec != "" {
 		os.Exit(runChild(spec))
 	}
-	if poolWorker() {
-		return // unreachable: poolWorker serves and exits
+	if procpool.IsWorker() {
+		procpool.ServeWorker(testHandlers()) // never returns
 	}
 	os.Exit(m.Run())
 }
@@ -145,13 +147,13 @@ func runChild(spec string) int {
 // at scale n, or "benchmark", the benchmark pages of testdata/extraction.
 func inputs(name string, n int) ([][]byte, error) {
 	if name == "benchmark" {
-		pages, err := archivetest.LoadPages(filepath.Join("..", "..", "testdata", "extraction"), 0)
+		pages, err := readBenchmark()
 		if err != nil {
 			return nil, err
 		}
 		out := make([][]byte, len(pages))
 		for i, p := range pages {
-			out[i] = p.HTML
+			out[i] = p.html
 		}
 		return out, nil
 	}
@@ -271,7 +273,7 @@ func TestMeasureHostile(t *testing.T) {
 		}
 	}
 	profiles := os.Getenv("LINKARC_MEASURE_PROFILES")
-	for _, step := range []string{"extract", "parse", "trafilatura", "readability", "fallback"} {
+	for _, step := range []string{"extract", "parse", "trafilatura", "readability", "bounded"} {
 		if !only("LINKARC_MEASURE_STEPS", step) {
 			continue
 		}

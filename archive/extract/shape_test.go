@@ -1,4 +1,4 @@
-package extractbench
+package extract
 
 import (
 	"bytes"

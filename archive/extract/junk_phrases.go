@@ -1,0 +1,421 @@
+package extract
+
+import (
+	"maps"
+	"slices"
+)
+
+// The phrase lists of the junk verdict, by kind and by language (ISO
+// 639-1). Structure decides first (consent-management markup and button
+// structure, challenge widgets, paywall containers, redirects and teaser
+// lists, see junk.go); phrases decide what structure cannot, and every
+// kind has phrases in every official language of the EU and EEA (bg cs da
+// de el en es et fi fr ga hr hu is it lt lv mt nl no pl pt ro sk sl sv)
+// so that none is a blind spot (TestJunkPhrasesEveryLanguage), plus a few
+// others linkarc meets (ru, ja, zh, ko). Phrases are lower case, with
+// typographic apostrophes written ' (normalizeQuotes).
+//
+// The phrases are what the pages say in these languages, taken from the
+// common consent-management platforms' and challenge providers' own
+// translations where they exist (IAB TCF purpose 1 "Store and/or access
+// information on a device", "We and our partners …"), kept short so that
+// small wording differences still match.
+
+// euLanguages are the languages every phrase list must cover: the 24
+// official languages of the EU, Norwegian and Icelandic.
+var euLanguages = []string{"bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "ga", "hr", "hu", "is",
+	"it", "lt", "lv", "mt", "nl", "no", "pl", "pt", "ro", "sk", "sl", "sv"}
+
+// consentWallByLang are what only a consent dialog says: that the site
+// and its partners store information on the device, use cookies, and
+// rely on legitimate interest.
+var consentWallByLang = map[string][]string{
+	"en": {"we and our partners", "we use cookies", "this site uses cookies", "this website uses cookies",
+		"store and/or access information on a device", "legitimate interest", "before you continue",
+		"personalised ads", "personalized ads", "your privacy choices", "we value your privacy"},
+	"bg": {"ние и нашите партньори", "използваме бисквитки", "този уебсайт използва бисквитки",
+		"достъп до информация на устройство", "законен интерес", "персонализирани реклами"},
+	"cs": {"my a naši partneři", "používáme soubory cookie", "používáme cookies", "tento web používá",
+		"přístup k informacím v zařízení", "oprávněný zájem", "personalizované reklamy"},
+	"da": {"vi og vores partnere", "vi bruger cookies", "denne hjemmeside bruger cookies",
+		"oplysninger på en enhed", "legitim interesse", "personaliserede annoncer"},
+	"de": {"wir und unsere partner", "wir verwenden cookies", "wir nutzen cookies", "diese website verwendet cookies",
+		"informationen auf einem gerät speichern", "berechtigtes interesse", "berechtigten interesse",
+		"personalisierte anzeigen", "ihre privatsphäre ist uns wichtig"},
+	"el": {"εμείς και οι συνεργάτες μας", "χρησιμοποιούμε cookies", "χρησιμοποιούμε cookie",
+		"πληροφορίες σε μια συσκευή", "έννομο συμφέρον", "εξατομικευμένες διαφημίσεις"},
+	"es": {"nosotros y nuestros socios", "utilizamos cookies", "usamos cookies", "este sitio web utiliza cookies",
+		"información en un dispositivo", "interés legítimo", "anuncios personalizados", "valoramos tu privacidad"},
+	"et": {"meie ja meie partnerid", "kasutame küpsiseid", "see veebisait kasutab küpsiseid",
+		"teabe salvestamine seadmesse", "õigustatud huvi", "isikupärastatud reklaamid"},
+	"fi": {"me ja kumppanimme", "käytämme evästeitä", "tämä sivusto käyttää evästeitä",
+		"tietojen tallentaminen laitteelle", "oikeutettu etu", "personoidut mainokset"},
+	"fr": {"nous et nos partenaires", "nous utilisons des cookies", "ce site utilise des cookies",
+		"informations sur un appareil", "intérêt légitime", "publicités personnalisées", "vos choix en matière de confidentialité"},
+	"ga": {"sinne agus ár gcomhpháirtithe", "úsáidimid fianáin", "úsáideann an suíomh seo fianáin",
+		"faisnéis ar ghléas", "leas dlisteanach"},
+	"hr": {"mi i naši partneri", "koristimo kolačiće", "ova web stranica koristi kolačiće",
+		"informacijama na uređaju", "legitimni interes", "personalizirani oglasi"},
+	"hu": {"mi és partnereink", "sütiket használunk", "ez a weboldal sütiket használ",
+		"információk tárolása egy eszközön", "jogos érdek", "személyre szabott hirdetések"},
+	"is": {"við og samstarfsaðilar okkar", "við notum vafrakökur", "þessi vefur notar vafrakökur",
+		"upplýsingar í tæki", "lögmætir hagsmunir", "sérsniðnar auglýsingar"},
+	"it": {"noi e i nostri partner", "utilizziamo i cookie", "usiamo i cookie", "questo sito utilizza cookie",
+		"informazioni su un dispositivo", "legittimo interesse", "annunci personalizzati"},
+	"lt": {"mes ir mūsų partneriai", "naudojame slapukus", "ši svetainė naudoja slapukus",
+		"informacijos saugojimas įrenginyje", "teisėtas interesas", "suasmenintos reklamos"},
+	"lv": {"mēs un mūsu partneri", "mēs izmantojam sīkdatnes", "šī vietne izmanto sīkdatnes",
+		"informācijas glabāšana ierīcē", "leģitīmās intereses", "personalizētas reklāmas"},
+	"mt": {"aħna u l-imsieħba tagħna", "nużaw il-cookies", "dan is-sit juża l-cookies",
+		"informazzjoni fuq apparat", "interess leġittimu"},
+	"nl": {"wij en onze partners", "we en onze partners", "wij gebruiken cookies", "we gebruiken cookies",
+		"deze website gebruikt cookies", "deze site gebruikt cookies", "slaan informatie op",
+		"informatie op een apparaat", "gerechtvaardigd belang", "gepersonaliseerde advertenties"},
+	"no": {"vi og våre partnere", "vi bruker informasjonskapsler", "vi bruker cookies",
+		"informasjon på en enhet", "berettiget interesse", "personlig tilpassede annonser"},
+	"pl": {"my i nasi partnerzy", "używamy plików cookie", "ta strona używa plików cookie", "korzystamy z plików cookie",
+		"informacji na urządzeniu", "prawnie uzasadniony interes", "spersonalizowane reklamy"},
+	"pt": {"nós e os nossos parceiros", "nós e nossos parceiros", "utilizamos cookies", "usamos cookies",
+		"este site utiliza cookies", "informações num dispositivo", "informações em um dispositivo",
+		"interesse legítimo", "anúncios personalizados"},
+	"ro": {"noi și partenerii noștri", "folosim cookie-uri", "utilizăm cookie-uri", "acest site folosește cookie-uri",
+		"informațiilor pe un dispozitiv", "interes legitim", "reclame personalizate"},
+	"sk": {"my a naši partneri", "používame súbory cookie", "táto stránka používa súbory cookie",
+		"prístup k informáciám v zariadení", "oprávnený záujem", "prispôsobené reklamy"},
+	"sl": {"mi in naši partnerji", "uporabljamo piškotke", "ta spletna stran uporablja piškotke",
+		"informacij v napravi", "zakoniti interes", "prilagojeni oglasi"},
+	"sv": {"vi och våra partner", "vi använder cookies", "den här webbplatsen använder cookies",
+		"information på en enhet", "berättigat intresse", "personanpassade annonser"},
+	"ru": {"мы и наши партнеры", "мы используем cookie", "мы используем файлы cookie", "законный интерес"},
+}
+
+// consentTalkByLang are any talk of cookies, consent and personal data;
+// footers and articles have some, a consent dialog has much.
+var consentTalkByLang = map[string][]string{
+	"en": {"cookie", "consent", "your privacy", "privacy settings", "privacy policy", "personal data", "partners", "personalised", "personalized"},
+	"bg": {"бисквитки", "съгласие", "поверителност", "лични данни", "партньори"},
+	"cs": {"cookie", "souhlas", "soukromí", "osobní údaje", "partneři"},
+	"da": {"cookie", "samtykke", "privatliv", "personoplysninger", "partnere"},
+	"de": {"cookie", "einwilligung", "zustimmung", "datenschutz", "personenbezogene daten", "partner"},
+	"el": {"cookie", "συγκατάθεση", "απόρρητο", "προσωπικά δεδομένα", "συνεργάτες"},
+	"es": {"cookie", "consentimiento", "privacidad", "datos personales", "socios"},
+	"et": {"küpsis", "nõusolek", "privaatsus", "isikuandmed", "partnerid"},
+	"fi": {"eväste", "suostumus", "yksityisyys", "henkilötiedot", "kumppanit"},
+	"fr": {"cookie", "consentement", "confidentialité", "données personnelles", "partenaires"},
+	"ga": {"fianán", "fianáin", "toiliú", "príobháideachas", "sonraí pearsanta"},
+	"hr": {"kolačić", "privola", "privatnost", "osobni podaci", "partneri"},
+	"hu": {"süti", "sütik", "cookie", "hozzájárulás", "adatvédelem", "személyes adat", "partner"},
+	"is": {"vafrakök", "samþykki", "persónuvernd", "persónuupplýsingar", "samstarfsaðil"},
+	"it": {"cookie", "consenso", "privacy", "dati personali", "partner"},
+	"lt": {"slapuk", "sutikimas", "privatumas", "asmens duomenys", "partneriai"},
+	"lv": {"sīkdatne", "sīkdatnes", "piekrišana", "privātums", "personas dati", "partneri"},
+	"mt": {"cookie", "kunsens", "privatezza", "data personali", "imsieħba"},
+	"nl": {"cookie", "toestemming", "privacy", "persoonsgegevens", "partners"},
+	"no": {"informasjonskapsl", "cookie", "samtykke", "personvern", "personopplysninger", "partnere"},
+	"pl": {"cookie", "zgoda", "zgodę", "prywatność", "dane osobowe", "partnerzy"},
+	"pt": {"cookie", "consentimento", "privacidade", "dados pessoais", "parceiros"},
+	"ro": {"cookie", "consimțământ", "confidențialitate", "date personale", "parteneri"},
+	"sk": {"cookie", "súhlas", "súkromie", "osobné údaje", "partneri"},
+	"sl": {"piškotk", "soglasje", "zasebnost", "osebni podatki", "partnerji"},
+	"sv": {"cookie", "kakor", "samtycke", "integritet", "personuppgifter", "partner"},
+	"ru": {"cookie", "согласие", "конфиденциальност", "персональных данных", "партнер"},
+}
+
+// Consent dialog buttons, by what they do: accept, reject, or open the
+// settings. A label is a button's text; it is one of these when it
+// contains the phrase as whole words (see hasWords).
+var (
+	consentAcceptByLang = map[string][]string{
+		"en": {"accept", "accept all", "agree", "i agree", "allow", "allow all", "got it", "ok", "i consent", "consent"},
+		"bg": {"приемам", "приеми", "приемане", "съгласен съм", "съгласявам се", "разреши"},
+		"cs": {"přijmout", "přijmout vše", "souhlasím", "povolit", "rozumím"},
+		"da": {"accepter", "acceptér", "accepter alle", "jeg accepterer", "tillad", "tillad alle", "ok"},
+		"de": {"akzeptieren", "alle akzeptieren", "zustimmen", "einverstanden", "annehmen", "erlauben", "alle erlauben", "ok"},
+		"el": {"αποδοχή", "αποδοχή όλων", "αποδέχομαι", "συμφωνώ", "συναινώ"},
+		"es": {"aceptar", "aceptar todo", "aceptar todas", "acepto", "permitir", "de acuerdo", "entendido"},
+		"et": {"nõustun", "nõustu", "nõustu kõigiga", "luba", "aktsepteeri", "sain aru"},
+		"fi": {"hyväksy", "hyväksy kaikki", "hyväksyn", "salli", "salli kaikki", "selvä"},
+		"fr": {"accepter", "tout accepter", "j'accepte", "autoriser", "d'accord", "accepter et continuer"},
+		"ga": {"glac", "glacaim", "glac le gach ceann", "aontaím", "ceadaigh"},
+		"hr": {"prihvati", "prihvati sve", "prihvaćam", "slažem se", "dopusti", "dozvoli"},
+		"hu": {"elfogadom", "elfogad", "elfogadás", "összes elfogadása", "engedélyezés", "egyetértek"},
+		"is": {"samþykkja", "samþykkja allt", "samþykki", "leyfa", "í lagi"},
+		"it": {"accetta", "accetta tutti", "accetto", "acconsento", "consenti", "ok"},
+		"lt": {"sutinku", "priimti", "priimti visus", "leisti", "gerai"},
+		"lv": {"piekrītu", "pieņemt", "pieņemt visus", "atļaut", "akceptēt", "labi"},
+		"mt": {"naqbel", "aċċetta", "aċċetta kollox", "ippermetti"},
+		"nl": {"akkoord", "accepteren", "accepteer", "alles accepteren", "ik ga akkoord", "toestaan", "alles toestaan", "oké"},
+		"no": {"godta", "godta alle", "aksepter", "jeg godtar", "tillat", "tillat alle", "ok"},
+		"pl": {"akceptuję", "akceptuj", "zaakceptuj", "zaakceptuj wszystko", "zgadzam się", "zezwól", "przejdź do serwisu"},
+		"pt": {"aceitar", "aceitar tudo", "aceito", "concordo", "permitir", "permitir tudo"},
+		"ro": {"accept", "acceptă", "acceptați", "accept tot", "sunt de acord", "permite", "de acord"},
+		"sk": {"prijať", "prijať všetko", "súhlasím", "povoliť", "rozumiem"},
+		"sl": {"sprejmi", "sprejmi vse", "sprejmem", "strinjam se", "dovoli", "se strinjam"},
+		"sv": {"acceptera", "acceptera alla", "godkänn", "godkänn alla", "jag godkänner", "tillåt", "tillåt alla", "godta"},
+		"ru": {"принять", "принять все", "согласен", "согласиться", "разрешить"},
+	}
+	consentRejectByLang = map[string][]string{
+		"en": {"reject", "reject all", "decline", "refuse", "deny", "disagree", "do not accept"},
+		"bg": {"отхвърли", "отхвърляне", "отказвам", "откажи", "отказ"},
+		"cs": {"odmítnout", "odmítnout vše", "nesouhlasím"},
+		"da": {"afvis", "afvis alle", "jeg afviser", "nej tak"},
+		"de": {"ablehnen", "alle ablehnen", "nicht einverstanden", "nur notwendige"},
+		"el": {"απόρριψη", "απόρριψη όλων", "απορρίπτω", "δεν συμφωνώ"},
+		"es": {"rechazar", "rechazar todo", "rechazar todas", "no acepto", "no aceptar"},
+		"et": {"keeldu", "keeldun", "keeldu kõigist", "loobu"},
+		"fi": {"hylkää", "hylkää kaikki", "kieltäydy", "en hyväksy"},
+		"fr": {"refuser", "tout refuser", "je refuse", "continuer sans accepter"},
+		"ga": {"diúltaigh", "diúltaigh do gach ceann"},
+		"hr": {"odbij", "odbij sve", "odbijam", "ne slažem se"},
+		"hu": {"elutasítom", "elutasít", "elutasítás", "összes elutasítása", "nem fogadom el"},
+		"is": {"hafna", "hafna öllu"},
+		"it": {"rifiuta", "rifiuta tutti", "rifiuto", "non accetto", "continua senza accettare"},
+		"lt": {"atmesti", "atmesti visus", "nesutinku"},
+		"lv": {"noraidīt", "noraidīt visus", "noraidu", "nepiekrītu"},
+		"mt": {"irrifjuta", "ma naqbilx", "tirrifjuta"},
+		"nl": {"weigeren", "weiger", "alles weigeren", "afwijzen", "niet akkoord"},
+		"no": {"avvis", "avvis alle", "avslå", "nei takk"},
+		"pl": {"odrzuć", "odrzuć wszystko", "odrzucam", "nie zgadzam się"},
+		"pt": {"rejeitar", "rejeitar tudo", "recusar", "não aceito", "não concordo"},
+		"ro": {"resping", "respinge", "respingeți", "refuz", "nu sunt de acord"},
+		"sk": {"odmietnuť", "odmietnuť všetko", "nesúhlasím"},
+		"sl": {"zavrni", "zavrni vse", "zavrnem", "ne strinjam se"},
+		"sv": {"avvisa", "avvisa alla", "neka", "avböj", "jag avböjer"},
+		"ru": {"отклонить", "отказаться", "не согласен"},
+	}
+	consentSettingsByLang = map[string][]string{
+		"en": {"settings", "preferences", "options", "customise", "customize", "manage", "more options", "cookie settings"},
+		"bg": {"настройки", "предпочитания", "опции", "персонализиране", "управление"},
+		"cs": {"nastavení", "předvolby", "možnosti", "přizpůsobit", "spravovat"},
+		"da": {"indstillinger", "præferencer", "muligheder", "tilpas", "administrer"},
+		"de": {"einstellungen", "präferenzen", "optionen", "anpassen", "verwalten", "mehr optionen"},
+		"el": {"ρυθμίσεις", "προτιμήσεις", "επιλογές", "προσαρμογή", "διαχείριση"},
+		"es": {"configuración", "configurar", "preferencias", "opciones", "personalizar", "gestionar"},
+		"et": {"seaded", "seadistused", "eelistused", "valikud", "kohanda", "halda"},
+		"fi": {"asetukset", "valinnat", "vaihtoehdot", "mukauta", "hallitse", "lisää vaihtoehtoja"},
+		"fr": {"paramètres", "paramétrer", "préférences", "options", "personnaliser", "gérer", "en savoir plus et personnaliser"},
+		"ga": {"socruithe", "roghanna", "saincheap", "bainistigh"},
+		"hr": {"postavke", "mogućnosti", "opcije", "prilagodi", "upravljaj"},
+		"hu": {"beállítások", "lehetőségek", "testreszabás", "kezelés", "további lehetőségek"},
+		"is": {"stillingar", "valkostir", "sérsníða", "stjórna"},
+		"it": {"impostazioni", "preferenze", "opzioni", "personalizza", "gestisci", "più opzioni"},
+		"lt": {"nustatymai", "nuostatos", "parinktys", "tinkinti", "tvarkyti"},
+		"lv": {"iestatījumi", "preferences", "iespējas", "pielāgot", "pārvaldīt"},
+		"mt": {"settings", "preferenzi", "għażliet", "immaniġġja"},
+		"nl": {"instellingen", "voorkeuren", "opties", "aanpassen", "beheren", "instellingen beheren", "meer opties"},
+		"no": {"innstillinger", "preferanser", "alternativer", "tilpass", "administrer", "flere valg"},
+		"pl": {"ustawienia", "preferencje", "opcje", "dostosuj", "zarządzaj", "więcej opcji"},
+		"pt": {"definições", "configurações", "preferências", "opções", "personalizar", "gerir", "gerenciar"},
+		"ro": {"setări", "preferințe", "opțiuni", "personalizează", "gestionează", "gestionați"},
+		"sk": {"nastavenia", "predvoľby", "možnosti", "prispôsobiť", "spravovať"},
+		"sl": {"nastavitve", "možnosti", "prilagodi", "upravljaj", "več možnosti"},
+		"sv": {"inställningar", "preferenser", "alternativ", "anpassa", "hantera", "fler alternativ"},
+		"ru": {"настройки", "параметры", "управлять"},
+	}
+)
+
+// Bot challenges: what a challenge page asks of its visitor.
+// challengeByLang alone names a challenge on a short page;
+// challengeTitleByLang ("Just a moment…" as the providers translate it)
+// only with challenge markup or next to no text, since titles like "Un
+// momento" also head real briefs.
+var (
+	challengeByLang = map[string][]string{
+		"en": {"verify you are human", "verify that you are human", "verifying you are human", "checking if the site connection is secure",
+			"checking your browser before accessing", "enable javascript and cookies to continue", "please complete the security check",
+			"complete the captcha", "press & hold", "press and hold", "make sure you're not a robot", "not a robot",
+			"unusual traffic from your computer network", "prove you are human", "why have i been blocked",
+			"please stand by, while we are checking your browser"},
+		"bg": {"потвърдете, че сте човек", "не съм робот", "проверка на браузъра", "необичаен трафик"},
+		"cs": {"ověřte, že jste člověk", "nejsem robot", "kontrola vašeho prohlížeče", "neobvyklý provoz"},
+		"da": {"bekræft, at du er et menneske", "jeg er ikke en robot", "kontrollerer din browser", "usædvanlig trafik"},
+		"de": {"bestätigen sie, dass sie ein mensch sind", "ich bin kein roboter", "kein roboter", "überprüfung ihres browsers",
+			"ihr browser wird überprüft", "ungewöhnlichen datenverkehr", "sicherheitsüberprüfung"},
+		"el": {"επιβεβαιώστε ότι είστε άνθρωπος", "δεν είμαι ρομπότ", "έλεγχος του προγράμματος περιήγησης", "ασυνήθιστη κίνηση"},
+		"es": {"verifica que eres humano", "verifique que es un ser humano", "no soy un robot", "comprobando tu navegador",
+			"comprobando su navegador", "tráfico inusual"},
+		"et": {"kinnitage, et olete inimene", "ma ei ole robot", "ma pole robot", "brauseri kontrollimine", "ebatavaline liiklus"},
+		"fi": {"vahvista, että olet ihminen", "en ole robotti", "tarkistetaan selaintasi", "epätavallista liikennettä"},
+		"fr": {"vérifiez que vous êtes humain", "vérifions que vous êtes humain", "je ne suis pas un robot",
+			"vérification de votre navigateur", "vérification de sécurité", "trafic inhabituel"},
+		"ga": {"deimhnigh gur duine thú", "ní róbat mé", "tráchta neamhghnách"},
+		"hr": {"potvrdite da ste čovjek", "nisam robot", "provjera preglednika", "neuobičajen promet"},
+		"hu": {"igazolja, hogy ön ember", "nem vagyok robot", "böngésző ellenőrzése", "szokatlan forgalom"},
+		"is": {"staðfestu að þú sért manneskja", "ég er ekki vélmenni", "óvenjuleg umferð"},
+		"it": {"verifica di essere un essere umano", "verifica che tu sia umano", "non sono un robot",
+			"controllo del browser", "traffico insolito"},
+		"lt": {"patvirtinkite, kad esate žmogus", "aš ne robotas", "tikrinama jūsų naršyklė", "neįprastas srautas"},
+		"lv": {"apstipriniet, ka esat cilvēks", "es neesmu robots", "pārlūkprogrammas pārbaude", "neparasta datplūsma"},
+		"mt": {"ivverifika li int bniedem", "m'inix robot", "traffiku mhux tas-soltu"},
+		"nl": {"bevestig dat u een mens bent", "bevestig dat je een mens bent", "verifieer dat je een mens bent",
+			"ik ben geen robot", "uw browser wordt gecontroleerd", "je browser wordt gecontroleerd", "ongebruikelijk verkeer"},
+		"no": {"bekreft at du er et menneske", "jeg er ikke en robot", "sjekker nettleseren din", "uvanlig trafikk"},
+		"pl": {"potwierdź, że jesteś człowiekiem", "nie jestem robotem", "sprawdzanie przeglądarki", "nietypowy ruch"},
+		"pt": {"verifique se você é humano", "confirme que é humano", "confirme que você é humano", "não sou um robô",
+			"verificando o seu navegador", "tráfego incomum", "tráfego invulgar"},
+		"ro": {"confirmați că sunteți om", "nu sunt robot", "verificarea browserului", "trafic neobișnuit"},
+		"sk": {"overte, že ste človek", "nie som robot", "kontrola prehliadača", "neobvyklá prevádzka"},
+		"sl": {"potrdite, da ste človek", "nisem robot", "preverjanje brskalnika", "nenavaden promet"},
+		"sv": {"bekräfta att du är en människa", "jag är inte en robot", "kontrollerar din webbläsare", "ovanlig trafik"},
+		"ru": {"подтвердите, что вы человек", "я не робот", "проверка браузера", "необычный трафик"},
+	}
+	challengeTitleByLang = map[string][]string{
+		"en": {"just a moment...", "attention required", "one more step", "are you a robot", "are you a human",
+			"robot check", "bot check", "human verification", "verify you are human", "security check",
+			"checking your browser", "ddos-guard", "access to this page has been denied",
+			"pardon our interruption", "please verify you are a human", "captcha"},
+		"bg": {"само момент", "проверка за сигурност"},
+		"cs": {"okamžik", "bezpečnostní kontrola"},
+		"da": {"et øjeblik", "sikkerhedstjek"},
+		"de": {"einen moment", "nur einen moment", "sicherheitsüberprüfung"},
+		"el": {"μια στιγμή", "έλεγχος ασφαλείας"},
+		"es": {"un momento", "solo un momento", "comprobación de seguridad"},
+		"et": {"üks hetk", "turvakontroll"},
+		"fi": {"hetkinen", "turvatarkistus"},
+		"fr": {"un instant", "un instant...", "vérification de sécurité"},
+		"ga": {"nóiméad amháin", "seiceáil slándála"},
+		"hr": {"samo trenutak", "sigurnosna provjera"},
+		"hu": {"egy pillanat", "biztonsági ellenőrzés"},
+		"is": {"augnablik", "öryggisathugun"},
+		"it": {"solo un momento", "un momento", "controllo di sicurezza"},
+		"lt": {"akimirką", "saugumo patikra"},
+		"lv": {"mirkli", "drošības pārbaude"},
+		"mt": {"mument wieħed", "verifika tas-sigurtà"},
+		"nl": {"een ogenblik", "even geduld", "beveiligingscontrole"},
+		"no": {"et øyeblikk", "sikkerhetssjekk"},
+		"pl": {"chwileczkę", "chwila", "weryfikacja bezpieczeństwa"},
+		"pt": {"só um momento", "um momento", "verificação de segurança"},
+		"ro": {"un moment", "verificare de securitate"},
+		"sk": {"chvíľočku", "moment", "bezpečnostná kontrola"},
+		"sl": {"trenutek", "varnostno preverjanje"},
+		"sv": {"ett ögonblick", "säkerhetskontroll"},
+		"ru": {"один момент", "проверка безопасности"},
+	}
+)
+
+// Soft 404s: a page saying it is not there (titles and headings, then
+// longer sentences of the page's text).
+var (
+	notFoundTitleByLang = map[string][]string{
+		"en": {"404", "not found", "page not found", "cannot be found", "can't be found", "could not be found",
+			"couldn't be found", "no longer available", "does not exist", "doesn't exist", "page unavailable", "error 404"},
+		"bg": {"страницата не е намерена", "не е намерена", "не съществува"},
+		"cs": {"stránka nenalezena", "stránka nebyla nalezena", "nenalezeno", "neexistuje"},
+		"da": {"siden blev ikke fundet", "siden findes ikke", "ikke fundet"},
+		"de": {"seite nicht gefunden", "nicht gefunden", "existiert nicht", "nicht mehr verfügbar"},
+		"el": {"η σελίδα δεν βρέθηκε", "δεν βρέθηκε", "δεν υπάρχει"},
+		"es": {"página no encontrada", "pagina no encontrada", "no encontrada", "no existe"},
+		"et": {"lehte ei leitud", "lehekülge ei leitud", "ei leitud"},
+		"fi": {"sivua ei löytynyt", "sivua ei löydy", "ei löytynyt"},
+		"fr": {"page introuvable", "page non trouvée", "introuvable", "n'existe pas"},
+		"ga": {"níor aimsíodh an leathanach", "ní bhfuarthas", "níl an leathanach ann"},
+		"hr": {"stranica nije pronađena", "nije pronađeno", "ne postoji"},
+		"hu": {"az oldal nem található", "nem található", "nem létezik"},
+		"is": {"síða fannst ekki", "síðan fannst ekki", "fannst ekki"},
+		"it": {"pagina non trovata", "non trovata", "non esiste"},
+		"lt": {"puslapis nerastas", "puslapis nerasta", "nerastas"},
+		"lv": {"lapa nav atrasta", "nav atrasta", "neeksistē"},
+		"mt": {"il-paġna ma nstabitx", "ma nstabitx"},
+		"nl": {"pagina niet gevonden", "niet gevonden", "bestaat niet"},
+		"no": {"siden finnes ikke", "finner ikke siden", "fant ikke siden", "ikke funnet"},
+		"pl": {"nie znaleziono strony", "strona nie została znaleziona", "nie znaleziono", "nie istnieje"},
+		"pt": {"página não encontrada", "pagina nao encontrada", "não encontrada", "não existe"},
+		"ro": {"pagina nu a fost găsită", "pagină negăsită", "nu a fost găsită", "nu există"},
+		"sk": {"stránka sa nenašla", "stránka nebola nájdená", "nenájdené", "neexistuje"},
+		"sl": {"stran ne obstaja", "strani ni mogoče najti", "ni mogoče najti"},
+		"sv": {"sidan kunde inte hittas", "sidan hittades inte", "hittades inte", "finns inte"},
+		"ru": {"страница не найдена", "не найдено", "ошибка 404"},
+		"ja": {"ページが見つかりません", "お探しのページ"},
+		"zh": {"页面不存在", "找不到"},
+		"ko": {"페이지를 찾을 수 없습니다"},
+	}
+	notFoundTextByLang = map[string][]string{
+		"en": {"the page you requested could not be found", "the page you are looking for", "the page you're looking for",
+			"we can't find the page", "we couldn't find the page", "we could not find the page",
+			"sorry, we couldn't find", "this page doesn't exist", "this page does not exist",
+			"this article is no longer available", "the requested url was not found", "page not found"},
+		"bg": {"страницата, която търсите", "страницата не е намерена"},
+		"cs": {"stránka, kterou hledáte", "požadovaná stránka neexistuje", "stránka nebyla nalezena"},
+		"da": {"siden, du leder efter", "siden blev ikke fundet", "siden findes ikke"},
+		"de": {"die angeforderte seite", "die gesuchte seite", "seite wurde nicht gefunden", "seite nicht gefunden"},
+		"el": {"η σελίδα που ζητήσατε", "η σελίδα που αναζητάτε", "η σελίδα δεν βρέθηκε"},
+		"es": {"la página que buscas", "la página que busca", "la página que estás buscando", "página no encontrada"},
+		"et": {"otsitud lehte ei leitud", "lehte ei leitud"},
+		"fi": {"etsimääsi sivua", "sivua ei löytynyt"},
+		"fr": {"la page que vous recherchez", "la page demandée", "page introuvable", "cette page n'existe pas"},
+		"ga": {"an leathanach atá á lorg agat", "níor aimsíodh an leathanach"},
+		"hr": {"stranica koju tražite", "stranica nije pronađena"},
+		"hu": {"a keresett oldal", "az oldal nem található"},
+		"is": {"síðan sem þú leitar að", "síðan fannst ekki"},
+		"it": {"la pagina che stai cercando", "la pagina richiesta", "pagina non trovata"},
+		"lt": {"ieškomas puslapis", "puslapis nerastas"},
+		"lv": {"meklētā lapa", "lapa nav atrasta"},
+		"mt": {"il-paġna li qed tfittex", "il-paġna ma nstabitx"},
+		"nl": {"de pagina die u zoekt", "de pagina die je zoekt", "deze pagina bestaat niet", "pagina niet gevonden"},
+		"no": {"siden du leter etter", "siden finnes ikke", "fant ikke siden"},
+		"pl": {"strona, której szukasz", "nie znaleziono strony", "strona nie istnieje"},
+		"pt": {"a página que procura", "a página que você procura", "página não encontrada"},
+		"ro": {"pagina pe care o căutați", "pagina nu a fost găsită"},
+		"sk": {"stránka, ktorú hľadáte", "stránka sa nenašla"},
+		"sl": {"stran, ki jo iščete", "strani ni mogoče najti"},
+		"sv": {"sidan du söker", "sidan du letar efter", "sidan kunde inte hittas"},
+		"ru": {"запрашиваемая страница не найдена", "страница не найдена"},
+	}
+)
+
+// Paywall stubs: an offer to subscribe or log in in place of the rest.
+var paywallByLang = map[string][]string{
+	"en": {"subscribe to continue reading", "subscribe to read", "subscribe to keep reading", "subscribe now to read",
+		"to continue reading", "continue reading with", "keep reading with", "for subscribers only",
+		"subscribers only", "subscriber-only", "subscriber only", "exclusive to subscribers",
+		"this article is for subscribers", "this content is for subscribers", "already a subscriber",
+		"log in to continue", "sign in to continue", "login to continue", "register to continue",
+		"create a free account to continue", "you have reached your limit", "you've reached your limit",
+		"you have reached the limit", "free articles remaining", "unlock this article", "unlock full access",
+		"start your subscription", "become a member to read", "premium content"},
+	"bg": {"само за абонати", "вече сте абонат", "за да продължите да четете", "абонирайте се"},
+	"cs": {"pouze pro předplatitele", "jen pro předplatitele", "již jste předplatitel", "pro pokračování ve čtení", "předplaťte si"},
+	"da": {"kun for abonnenter", "allerede abonnent", "log ind for at læse videre", "læs videre med", "køb abonnement"},
+	"de": {"nur für abonnenten", "jetzt weiterlesen", "mit plus weiterlesen", "bereits abonnent", "artikel freischalten",
+		"abonnieren sie, um weiterzulesen", "weiterlesen mit"},
+	"el": {"μόνο για συνδρομητές", "είστε ήδη συνδρομητής", "για να συνεχίσετε την ανάγνωση"},
+	"es": {"solo para suscriptores", "exclusivo para suscriptores", "suscríbete para seguir leyendo", "ya eres suscriptor",
+		"para seguir leyendo", "contenido exclusivo para suscriptores"},
+	"et": {"ainult tellijatele", "olete juba tellija", "lugemise jätkamiseks"},
+	"fi": {"vain tilaajille", "olet jo tilaaja", "kirjaudu sisään lukeaksesi", "tilaa lukeaksesi"},
+	"fr": {"réservé aux abonnés", "article réservé", "abonnez-vous pour lire la suite", "déjà abonné", "pour lire la suite",
+		"la suite est réservée"},
+	"ga": {"do shíntiúsóirí amháin", "chun leanúint ar aghaidh ag léamh"},
+	"hr": {"samo za pretplatnike", "već ste pretplatnik", "za nastavak čitanja"},
+	"hu": {"csak előfizetőknek", "már előfizető", "az olvasás folytatásához", "fizessen elő"},
+	"is": {"aðeins fyrir áskrifendur", "nú þegar áskrifandi", "til að halda áfram að lesa"},
+	"it": {"riservato agli abbonati", "abbonati per continuare a leggere", "sei già abbonato", "per continuare a leggere",
+		"contenuto riservato agli abbonati"},
+	"lt": {"tik prenumeratoriams", "jau esate prenumeratorius", "norėdami skaityti toliau"},
+	"lv": {"tikai abonentiem", "jau esat abonents", "lai turpinātu lasīt"},
+	"mt": {"għall-abbonati biss", "biex tkompli taqra"},
+	"nl": {"alleen voor abonnees", "lees verder met", "word abonnee", "al abonnee", "log in om verder te lezen",
+		"exclusief voor abonnees"},
+	"no": {"kun for abonnenter", "allerede abonnent", "logg inn for å lese videre", "les videre med", "bli abonnent"},
+	"pl": {"tylko dla subskrybentów", "tylko dla prenumeratorów", "wykup subskrypcję", "aby czytać dalej", "masz już subskrypcję"},
+	"pt": {"exclusivo para assinantes", "exclusivo para subscritores", "assine para continuar lendo", "já é assinante",
+		"para continuar a ler", "já é subscritor"},
+	"ro": {"doar pentru abonați", "exclusiv pentru abonați", "sunteți deja abonat", "pentru a continua lectura",
+		"abonează-te pentru a citi"},
+	"sk": {"len pre predplatiteľov", "iba pre predplatiteľov", "už ste predplatiteľ", "pre pokračovanie v čítaní"},
+	"sl": {"samo za naročnike", "že ste naročnik", "za nadaljevanje branja"},
+	"sv": {"endast för prenumeranter", "prenumerera för att läsa vidare", "redan prenumerant", "logga in för att läsa vidare",
+		"läs vidare med"},
+	"ru": {"доступно только подписчикам", "только для подписчиков"},
+	"ja": {"有料会員限定", "この記事は会員限定"},
+	"ko": {"유료 회원"},
+}
+
+// allPhrases joins a phrase list's languages, in a stable order.
+func allPhrases(byLang map[string][]string) []string {
+	var out []string
+	for _, lang := range slices.Sorted(maps.Keys(byLang)) {
+		out = append(out, byLang[lang]...)
+	}
+	return out
+}
