@@ -6,8 +6,11 @@
 // improvement to extraction so reaches the whole archive (`linkarc
 // reextract`, issue 11 item 6).
 //
-// The capture itself (raw.html, its WARC, its history, when and how it was
-// fetched) is never changed: readable.html, text.txt and meta.json are
+// The verdicts are archive's: a page is ok, blocked (a junk reason), or
+// failed at extraction (extract, too_complex, mojibake), and only captures
+// whose status extraction decided are rebuilt; a capture that failed to
+// fetch stays as it is. The capture itself (raw.html, its WARC, its
+// history, when and how it was fetched) is never changed: readable.html, text.txt and meta.json are
 // rewritten through storage/record's Writer (Rederive), meta.json last,
 // and the digest records listing an article whose status changed are
 // brought up to date.
@@ -20,7 +23,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"slices"
 
 	"github.com/linkarc/linkarc/archive/charset"
@@ -30,28 +32,11 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// ExtractFunc finds the article in a page (UTF-8 body, found at finalURL)
-// and judges it: the extraction, and the junk reason when the page is not
-// the article ("" when it is).
-type ExtractFunc func(ctx context.Context, body []byte, finalURL string) (*extract.Extraction, record.Reason, error)
-
-// InProcess is the ExtractFunc of archive/extract run in this process:
-// extract.Extract, then extract.DetectJunk. It has no time or memory
-// budget per page.
-func InProcess(_ context.Context, body []byte, finalURL string) (*extract.Extraction, record.Reason, error) {
-	var base *url.URL
-	if finalURL != "" {
-		base, _ = url.Parse(finalURL)
-	}
-	ex, err := extract.Extract(body, base)
-	if err != nil {
-		return nil, "", err
-	}
-	reason, blocked := extract.DetectJunk(extract.Page{Body: body, FinalURL: finalURL}, ex)
-	if !blocked {
-		reason = ""
-	}
-	return ex, reason, nil
+// Extractor finds the article in a page and judges it, as
+// archive.Options.Extractor does: an *extract.Pool (worker processes, each
+// page under a time and memory budget) or extract.InProcess (no budget).
+type Extractor interface {
+	Extract(ctx context.Context, page extract.Page) (*extract.Result, error)
 }
 
 // Options configures Run.
@@ -61,8 +46,11 @@ type Options struct {
 	// Filter selects the articles to rebuild (stored.Filter); the zero
 	// Filter selects all.
 	Filter stored.Filter
-	// Extract extracts and judges each page; nil means InProcess.
-	Extract ExtractFunc
+	// Extractor extracts and judges each page; nil means
+	// extract.InProcess{}, with no budget: a hostile page kept in the
+	// archive can then take as long and as much memory as it needs.
+	// linkarc reextract passes an *extract.Pool, as linkarc archive does.
+	Extractor Extractor
 	// Logger receives a line per article that failed. Nil discards.
 	Logger *slog.Logger
 	// Progress, when set, is told of each article as it is done.
@@ -101,13 +89,14 @@ type Report struct {
 
 // rebuildable reports whether extraction decided a capture's status, so
 // that extracting again may decide it again: ok, blocked (a junk verdict),
-// or failed at extraction. A capture that failed to fetch stays as it is.
+// or failed at extraction (extract, too_complex, mojibake). A capture that
+// failed to fetch stays as it is.
 func rebuildable(m *record.ArticleMeta) bool {
 	switch m.Status {
 	case record.StatusOK, record.StatusBlocked:
 		return true
 	case record.StatusFailed:
-		return m.Reason == record.ReasonExtract
+		return m.Reason == record.ReasonExtract || m.Reason == record.ReasonTooComplex || m.Reason == record.ReasonMojibake
 	}
 	return false
 }
@@ -121,9 +110,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	if opts.Store == nil {
 		return rep, errors.New("reextract: Options.Store is nil")
 	}
-	extractFn := opts.Extract
-	if extractFn == nil {
-		extractFn = InProcess
+	ex := opts.Extractor
+	if ex == nil {
+		ex = extract.InProcess{}
 	}
 	log := opts.Logger
 	if log == nil {
@@ -136,7 +125,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	w := record.Writer{Store: opts.Store}
 	changed := map[string][]string{} // digest slug -> articles whose verdict changed
 	err = sel.Articles(ctx, func(m *record.ArticleMeta) error {
-		res, err := rebuild(ctx, opts.Store, w, m, extractFn)
+		res, err := rebuild(ctx, opts.Store, w, m, ex)
 		if err != nil {
 			return err // the store, or ctx
 		}
@@ -192,7 +181,7 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 // rebuild re-extracts one article. The error is the store's or ctx's; what
 // goes wrong with the article itself is in the Result.
-func rebuild(ctx context.Context, st storage.Store, w record.Writer, m *record.ArticleMeta, extractFn ExtractFunc) (Result, error) {
+func rebuild(ctx context.Context, st storage.Store, w record.Writer, m *record.ArticleMeta, ex Extractor) (Result, error) {
 	res := Result{Slug: m.Slug, Before: Verdict{m.Status, m.Reason}}
 	res.After = res.Before
 	if !rebuildable(m) {
@@ -213,24 +202,34 @@ func rebuild(ctx context.Context, st storage.Store, w record.Writer, m *record.A
 	body, charsetName := charset.ToUTF8(page.Body, page.ContentType)
 	next := *m
 	next.Charset = charsetName
-	ex, junk, err := extractFn(ctx, body, page.URL)
+	got, err := ex.Extract(ctx, extract.Page{Body: body, FinalURL: page.URL, URL: m.URL})
 	readable, text := "", ""
+	// The verdicts are archive's (archive.Archiver.extractInto), so that a
+	// capture rebuilt reads as one archived today.
+	next.ArticleTitle, next.Byline, next.SiteName, next.PublishedTime = "", "", "", ""
+	next.Lang, next.Excerpt, next.Image, next.WordCount, next.Extraction = "", "", "", 0, ""
 	switch {
 	case err != nil && ctx.Err() != nil:
 		return res, ctx.Err()
+	case errors.Is(err, extract.ErrTooComplex):
+		next.Status, next.Reason, next.Error = record.StatusFailed, record.ReasonTooComplex, err.Error()
 	case err != nil:
 		next.Status, next.Reason, next.Error = record.StatusFailed, record.ReasonExtract, err.Error()
-		next.ArticleTitle, next.Byline, next.SiteName, next.PublishedTime = "", "", "", ""
-		next.Lang, next.Excerpt, next.Image, next.WordCount = "", "", "", 0
 	default:
-		next.ArticleTitle, next.Byline, next.SiteName = ex.Title, ex.Byline, ex.SiteName
-		next.PublishedTime, next.Lang, next.Excerpt, next.Image = ex.PublishedTime, ex.Lang, ex.Excerpt, ex.Image
-		next.WordCount = ex.WordCount
-		readable, text = ex.HTML, ex.Text
-		if junk != "" {
-			next.Status, next.Reason, next.Error = record.StatusBlocked, junk, "the page is not the article: "+string(junk)
-		} else {
+		next.ArticleTitle, next.Byline, next.SiteName = got.Title, got.Byline, got.SiteName
+		next.PublishedTime, next.Lang, next.Excerpt, next.Image = got.PublishedTime, got.Lang, got.Excerpt, got.Image
+		next.WordCount = got.WordCount
+		if got.Bounded {
+			next.Extraction = record.ExtractionBounded
+		}
+		readable, text = got.HTML, got.Text
+		switch got.Junk {
+		case "":
 			next.Status, next.Reason, next.Error = record.StatusOK, "", ""
+		case record.ReasonMojibake:
+			next.Status, next.Reason, next.Error = record.StatusFailed, got.Junk, "the page's text is garbled (wrong character set)"
+		default:
+			next.Status, next.Reason, next.Error = record.StatusBlocked, got.Junk, "the page is not the article: "+string(got.Junk)
 		}
 	}
 	// A run of `linkarc archive` may have captured the article again

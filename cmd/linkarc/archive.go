@@ -15,7 +15,6 @@ import (
 
 	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/digest"
-	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
@@ -57,13 +56,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	storeRetry := fs.Duration("store-retry", e.dur("LINKARC_STORE_RETRY", storage.DefaultRetryMaxElapsed),
 		"how long a failing S3 call is retried, with backoff, before the run stops; 0 means no retries (env LINKARC_STORE_RETRY)")
 	noneIfZero(cfg, "store-retry", storeRetry)
-	extractTimeout := fs.Duration("extract-timeout", e.dur("LINKARC_EXTRACT_TIMEOUT", extract.DefaultTimeout),
-		"time one page's extraction may take; a page over it is extracted again from its first 512 KiB, or failed as too_complex (env LINKARC_EXTRACT_TIMEOUT)")
-	positive(cfg, "extract-timeout", extractTimeout)
-	extractMemory := e.size("LINKARC_EXTRACT_MEMORY", extract.DefaultMemory)
-	fs.Var(sizeFlag{&extractMemory}, "extract-memory",
-		"memory of one extraction worker process, e.g. 512MiB; a page over it is handled as over --extract-timeout (env LINKARC_EXTRACT_MEMORY)")
-	positive(cfg, "extract-memory", &extractMemory)
+	extractTimeout, extractMemory := cfg.extractFlags(fs)
 	refresh := fs.Bool("refresh", false, "capture again articles already archived as ok (earlier captures are kept in history)")
 	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
 		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
@@ -145,23 +138,11 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	// --extract-timeout and --extract-memory, so that no page can take the
 	// run down (issue 10); as many workers as pages extracted at once.
 	workers := runtime.GOMAXPROCS(0)
-	argv, err := workerArgv()
+	pool, err := cfg.extractPool(ctx, workers, *extractTimeout, *extractMemory, logger)
 	if err != nil {
-		fmt.Fprintln(io.err, "linkarc archive: extraction workers:", err)
+		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
-	var workerEnv []string
-	if io.getenv("GOGC") == "" {
-		workerEnv = []string{"GOGC=50"} // as below, for the same tables
-	}
-	pool := extract.NewPool(ctx, extract.PoolOptions{
-		Workers: workers,
-		Timeout: *extractTimeout,
-		Memory:  extractMemory,
-		Command: argv,
-		Env:     workerEnv,
-		Logger:  logger,
-	})
 	defer pool.Close()
 	arch, err := archive.New(archive.Options{
 		Store:           store,

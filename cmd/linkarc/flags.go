@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/weburl"
@@ -408,6 +409,36 @@ func parseSize(s string) (int64, error) {
 		return 0, errors.New("not a size like 16MiB or 1048576")
 	}
 	return n * mult, nil
+}
+
+// extractFlags registers the budget of one page's extraction, for the
+// commands that extract (archive, reextract) in a pool of worker processes.
+func (c *config) extractFlags(fs *flag.FlagSet) (timeout *time.Duration, memory *int64) {
+	timeout = fs.Duration("extract-timeout", c.env.dur("LINKARC_EXTRACT_TIMEOUT", extract.DefaultTimeout),
+		"time one page's extraction may take; a page over it is extracted again from its first 512 KiB, or failed as too_complex (env LINKARC_EXTRACT_TIMEOUT)")
+	positive(c, "extract-timeout", timeout)
+	mem := c.env.size("LINKARC_EXTRACT_MEMORY", extract.DefaultMemory)
+	memory = &mem
+	fs.Var(sizeFlag{memory}, "extract-memory",
+		"memory of one extraction worker process, e.g. 512MiB; a page over it is handled as over --extract-timeout (env LINKARC_EXTRACT_MEMORY)")
+	positive(c, "extract-memory", memory)
+	return timeout, memory
+}
+
+// extractPool starts the pool of extraction worker processes (this
+// executable in worker mode, see worker.go), each page under the budget of
+// --extract-timeout and --extract-memory, so that no page can take the run
+// down (issue 10).
+func (c *config) extractPool(ctx context.Context, workers int, timeout time.Duration, memory int64, logger *slog.Logger) (*extract.Pool, error) {
+	argv, err := workerArgv()
+	if err != nil {
+		return nil, fmt.Errorf("extraction workers: %w", err)
+	}
+	var env []string
+	if c.env.getenv("GOGC") == "" {
+		env = []string{"GOGC=50"} // go-trafilatura's tables: see archive.go
+	}
+	return extract.NewPool(ctx, extract.PoolOptions{Workers: workers, Timeout: timeout, Memory: memory, Command: argv, Env: env, Logger: logger}), nil
 }
 
 // filterFlags registers the selection of the commands that work on what is

@@ -12,13 +12,9 @@ import (
 )
 
 // runReextract is `linkarc reextract`: flags and wiring; the work is
-// reextract.Run.
-//
-// Extraction runs in this process (reextract.InProcess), without the time
-// and memory budget per page that `linkarc archive`'s isolated workers
-// give (extract.Pool, issue 10): when those land, pass the pool here as
-// Options.Extract, so that one hostile page kept in the archive cannot
-// exhaust a re-extraction either.
+// reextract.Run. Pages are extracted in the same pool of worker processes,
+// under the same budget per page, as `linkarc archive` extracts them: a
+// hostile page kept in the archive cannot take a re-extraction down.
 func runReextract(ctx context.Context, args []string, io stdio) int {
 	fs, cfg := newFlagSet("reextract", "reextract [flags]\n\n"+
 		"Rebuilds the readable text, the metadata and the verdict (ok or blocked, and why) of stored captures\n"+
@@ -29,6 +25,7 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 		"stderr), 2 usage or configuration error, 130 interrupted (run it again: it is idempotent).", io)
 	cfg.storeFlags(fs)
 	sel := cfg.filterFlags(fs)
+	extractTimeout, extractMemory := cfg.extractFlags(fs)
 	if err := cfg.parse(fs, args, io.err); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -58,10 +55,17 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 	}
 	spec, _ := cfg.storeSpec()
 	fmt.Fprintln(io.err, "linkarc reextract: store", spec)
+	pool, err := cfg.extractPool(ctx, 1, *extractTimeout, *extractMemory, logger)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc reextract:", err)
+		return exitUsage
+	}
+	defer pool.Close()
 	rep, err := reextract.Run(ctx, reextract.Options{
-		Store:  store,
-		Filter: filter,
-		Logger: logger,
+		Store:     store,
+		Filter:    filter,
+		Extractor: pool,
+		Logger:    logger,
 		Progress: func(r reextract.Result) {
 			switch {
 			case r.Err != nil:
