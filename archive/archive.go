@@ -142,6 +142,9 @@ type article struct {
 	url       string // publisher URL; empty when resolution failed
 	method    string // how url was found
 	host      string
+	key       string                        // identity: "url:" + canonical publisher URL, or "link:" + link
+	same      func(record.ArticleMeta) bool // whether a stored meta.json is this article's
+	lease     *record.Lease                 // held from fetch to store (see lease.go)
 
 	mu             sync.Mutex
 	digests        []string // slugs of digests listing it (sorted)
@@ -216,7 +219,7 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
 	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop,
-		extracting: make(chan struct{}, a.opts.ExtractWorkers)}
+		extracting: make(chan struct{}, a.opts.ExtractWorkers), leases: leases{leaser: record.NewLeaser(a.opts.Store)}}
 	p := newPlanner(r, digests)
 	a.opts.Progress.Start(p.total())
 
@@ -237,7 +240,9 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	hosts.wait()
 	close(r.fetched)
 	storers.Wait()
+	r.runDeferred(ctx)
 	a.opts.Progress.Finish()
+	rep.Leased = r.leases.leased
 
 	// Links the planner did not reach (the run stopped early) count as one
 	// unfinished article each: whether some lead to the same article is
@@ -260,7 +265,7 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	case err != nil:
 		rep.Stopped = err.Error()
 	default:
-		err = a.finish(ctx, p, digests)
+		err = r.finish(ctx, p, digests)
 	}
 	rep.FinishedAt = a.opts.Now()
 	return rep, err
@@ -326,21 +331,12 @@ func digestFailure(err error) DigestFailure {
 }
 
 // finish brings meta.json digest lists up to date and writes digest records.
-func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestState) error {
+func (a *run) finish(ctx context.Context, p *planner, digests []*digestState) error {
 	for _, art := range p.articles {
 		if !art.stored || record.SameDigests(art.digests, art.writtenDigests) {
 			continue
 		}
-		prior, err := a.writer.LoadMeta(ctx, art.slug)
-		if err != nil {
-			return err
-		}
-		if !prior.Exists {
-			continue
-		}
-		m := prior.Meta
-		m.Digests = record.MergeDigests(m.Digests, art.digests)
-		if err := a.writer.PutMeta(ctx, m); err != nil {
+		if err := a.addDigests(ctx, art); err != nil {
 			return err
 		}
 	}
@@ -380,6 +376,7 @@ type run struct {
 	fetched    chan fetched
 	extracting chan struct{}           // semaphore: Options.ExtractWorkers
 	stop       context.CancelCauseFunc // ends the run early; see storeFailed
+	leases     leases                  // see lease.go
 }
 
 // storeFailed stops the run because the store failed: every later write
@@ -412,9 +409,13 @@ type fetched struct {
 // that the host's next request waits only for the politeness interval, not
 // for extraction and storage of this one.
 func (a *run) fetch(ctx context.Context, art *article) {
+	if !a.acquire(ctx, art, false) {
+		return // another run has it; or done meanwhile
+	}
 	start := time.Now()
 	cap, err := a.opts.Fetcher.Fetch(ctx, art.url)
 	if err != nil && ctx.Err() != nil {
+		a.release(ctx, art)
 		return // interrupted: leave it for the next run
 	}
 	a.fetched <- fetched{art: art, cap: cap, err: err, start: start}
@@ -422,6 +423,7 @@ func (a *run) fetch(ctx context.Context, art *article) {
 
 // store extracts, checks and stores one fetched article.
 func (a *run) store(ctx context.Context, f fetched) {
+	defer a.release(ctx, f.art)
 	if ctx.Err() != nil {
 		return
 	}
@@ -440,6 +442,13 @@ func (a *run) store(ctx context.Context, f fetched) {
 		<-a.extracting
 	}
 	if ctx.Err() != nil {
+		return
+	}
+	if err := a.checkLease(art); err != nil {
+		// Stalled past the lease: another run may be writing it now.
+		a.log.Warn("lease lost before the write; coming back to the article at the end", "slug", art.slug, "err", err)
+		a.release(ctx, art)
+		a.leases.deferArticle(art)
 		return
 	}
 	stored, err := a.writer.Write(ctx, snap, art.previous())
