@@ -182,7 +182,8 @@ func (a *article) snapshotDigests() []string {
 // digestState is a parsed digest and, per item, the article it became.
 type digestState struct {
 	d        *digest.Digest
-	slug     string
+	slug     string // its key: digests/<slug>.json (see assignDigestKeys)
+	source   string // record.DigestRecord.Source
 	articles []*article // parallel to d.Items; nil where the item was not planned
 }
 
@@ -220,6 +221,9 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	defer stop(nil)
 	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop,
 		extracting: make(chan struct{}, a.opts.ExtractWorkers), leases: leases{leaser: record.NewLeaser(a.opts.Store)}}
+	if err := r.assignDigestKeys(ctx, digests); err != nil {
+		r.storeFailed(err)
+	}
 	p := newPlanner(r, digests)
 	a.opts.Progress.Start(p.total())
 
@@ -282,18 +286,11 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 		rep.DigestErrors = append(rep.DigestErrors, DigestFailure{Path: f.URL,
 			Reason: "this fetcher does not fetch feeds: save the feed to a file and name the file"})
 	}
-	seen := map[string]string{} // digest slug -> path
+	// Two inputs may claim one slug (another day's digest, another
+	// file): assignDigestKeys gives each its own key before planning.
 	var out []*digestState
 	for _, d := range b.Digests {
-		slug := d.Slug
-		if other, dup := seen[slug]; dup && other != d.Path {
-			// Two inputs claim one slug: the later (in argument order, a
-			// folder's files sorted) gets a suffix derived from its path,
-			// stable across runs.
-			slug = record.CollisionSlug(slug, d.Path)
-		}
-		seen[slug] = d.Path
-		out = append(out, &digestState{d: d, slug: slug, articles: make([]*article, len(d.Items))})
+		out = append(out, &digestState{d: d, slug: d.Slug, source: digestSource(d.Path), articles: make([]*article, len(d.Items))})
 	}
 	return out
 }
@@ -342,26 +339,7 @@ func (a *run) finish(ctx context.Context, p *planner, digests []*digestState) er
 	}
 	now := a.opts.Now().UTC()
 	for _, ds := range digests {
-		rec := record.DigestRecord{
-			Slug:        ds.slug,
-			SourceFile:  ds.d.Path,
-			FrontMatter: ds.d.FrontMatter,
-			ArchivedAt:  now,
-			Counts:      map[string]int{},
-		}
-		for i, it := range ds.d.Items {
-			da := record.DigestArticle{Title: it.Title, Publisher: it.Publisher, GoogleNewsURL: it.URL}
-			if art := ds.articles[i]; art != nil {
-				da.Slug, da.URL, da.Status, da.Reason = art.slug, art.url, art.status, art.reason
-			}
-			if da.Status == "" {
-				da.Status = record.StatusFailed
-				da.Reason = record.ReasonUnfinished
-			}
-			rec.Counts[da.Status]++
-			rec.Articles = append(rec.Articles, da)
-		}
-		if err := a.writer.PutDigest(ctx, rec); err != nil {
+		if err := a.writeDigest(ctx, ds, now); err != nil {
 			return err
 		}
 	}
