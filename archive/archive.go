@@ -182,8 +182,8 @@ func (a *article) snapshotDigests() []string {
 // digestState is a parsed digest and, per item, the article it became.
 type digestState struct {
 	d        *digest.Digest
-	slug     string // its key: digests/<slug>.json (see assignDigestKeys)
-	source   string // record.DigestRecord.Source
+	slug     string     // its key: digests/<slug>.json (see assignDigestKeys)
+	source   string     // record.DigestRecord.Source
 	articles []*article // parallel to d.Items; nil where the item was not planned
 }
 
