@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -152,10 +153,26 @@ type DigestRecord struct {
 	ArchivedAt time.Time      `json:"archived_at"`
 	UpdatedAt  time.Time      `json:"updated_at,omitzero"`
 	Counts     map[string]int `json:"counts"` // status -> number of articles
-	// Truncated is the number of the digest's items left out of Articles
-	// because the record would be larger than MaxRecordSize (see
-	// MaxDigestArticles); Counts still counts them.
-	Truncated int `json:"truncated,omitempty"`
+	// Parts is the number of continuation parts holding the articles
+	// after those in Articles, when they do not all fit in one record of
+	// MaxRecordSize (see Writer.PutDigest, ReadDigestPart); Counts counts
+	// them all.
+	Parts int `json:"parts,omitempty"`
+}
+
+// DigestPart is a continuation part of a digest record, at
+// DigestPartKey(slug, Part): the articles after those of part Part-1 (part
+// 1 being the record itself).
+type DigestPart struct {
+	Slug     string          `json:"slug"`
+	Part     int             `json:"part"` // 2, 3, ...
+	Articles []DigestArticle `json:"articles"`
+}
+
+// DigestPartKey is the key of part n (2, 3, ...) of a digest record:
+// digests/<slug>/<n>.json.
+func DigestPartKey(slug string, n int) string {
+	return DigestsPrefix + slug + "/" + strconv.Itoa(n) + ".json"
 }
 
 // SameListing reports whether a stored digest record is the listing of
