@@ -128,6 +128,10 @@ type Result struct {
 	Method string   // one of the Method… constants
 	Chain  []string // generic redirects: every URL visited, input first
 	Err    *Error
+	// Note says what was made of the input as given, when that was more
+	// than reading a URL: text around the link ignored, https:// assumed,
+	// a consent or click-through wrapper unwrapped. Empty otherwise.
+	Note string
 }
 
 // Resolver resolves links. It is safe for concurrent use; its Google
@@ -272,10 +276,15 @@ type job struct {
 // cancellation: inputs not done get record.ReasonCanceled.
 func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 	results := make([]Result, len(inputs))
+	notes := make([]string, len(inputs))
 	byKey := make(map[string]*job)
 	var generic, google []*job
 	for i, in := range inputs {
 		p := parseInput(in)
+		notes[i] = p.note
+		if p.note != "" {
+			r.log.Info("input read as a link", "input", textnorm.Shorten(in, 80), "note", p.note)
+		}
 		if p.kind == inputInvalid {
 			results[i] = Result{Err: p.err}
 			continue
@@ -330,7 +339,7 @@ func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 		}
 	}
 	for i := range results {
-		results[i].Input = inputs[i]
+		results[i].Input, results[i].Note = inputs[i], notes[i]
 	}
 	return results
 }
