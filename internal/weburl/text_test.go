@@ -8,9 +8,9 @@ import (
 func TestFindLinks(t *testing.T) {
 	const gn = "news.google.com/read/CBMiswFBVV95cUxPWjBhV01rbEcw?hl=en-US&gl=US&ceid=US%3Aen"
 	for _, tc := range []struct {
-		text string
-		want []string // URLs
-		text0 string  // the first link as written
+		text  string
+		want  []string // URLs
+		text0 string   // the first link as written
 	}{
 		{gn, []string{"https://" + gn}, gn},
 		{"https://" + gn, []string{"https://" + gn}, "https://" + gn},
