@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"bytes"
 	"cmp"
 	"compress/gzip"
 	"context"
@@ -20,8 +21,9 @@ import (
 // locale up front, follow redirects by hand among the Google News and
 // consent hosts (at most MaxGoogleRedirects), and read the signature pair.
 // Cookies are never stored or sent: a cookieless client is what gets past
-// the EU consent redirect. A 429 or a redirect to /sorry stops the Resolver;
-// the /sorry page itself is never requested.
+// the EU consent redirect. A 429, a redirect to /sorry or a 200 CAPTCHA
+// page ("unusual traffic", which redirect-following proxies hand over)
+// stops the Resolver; the /sorry page itself is never requested.
 func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature, *Error) {
 	q := url.Values{}
 	q.Set("hl", cmp.Or(p.hl, r.opts.HL))
@@ -65,13 +67,18 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 			info := scanPage(body, p.id)
 			switch {
 			case info.found:
+				if info.fallback {
+					r.log.Debug("signature element names another id; it is the page's only one, so it is used", "id", textnorm.Shorten(p.id, 24))
+				}
 				return info.sig, nil
+			case info.captcha:
+				r.stop("CAPTCHA page (unusual traffic) answered on " + cur.Path)
+				return signature{}, rateLimitedError(nil)
 			case info.consent || sameOrigin(cur, r.consent):
 				return signature{}, errorf(record.ReasonConsent,
 					"Google News answered with its cookie-consent page (%q) instead of the article; linkarc never accepts consent on your behalf. Running from a non-EU address, or through a proxy via --gnews-base, avoids it", "Before you continue")
 			default:
-				return signature{}, errorf(record.ReasonNoSignature,
-					"the Google News page for this link carries no signature (a JavaScript-only page); try another --user-agent, or try again later")
+				return signature{}, info.noSignatureError()
 			}
 		default:
 			return signature{}, httpStatusError("Google News article page", resp.StatusCode, "")
@@ -132,6 +139,9 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, detail)
 	case resp.StatusCode != http.StatusOK:
 		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, "")
+	case !bytes.HasPrefix(bytes.TrimSpace(body), []byte(")]}'")) && isCaptchaPage(body):
+		r.stopPosts("CAPTCHA page (unusual traffic) answered on batchexecute")
+		return nil, rateLimitedError(nil)
 	}
 	byTag, perr := parseBatchResponse(body, tags)
 	out := make([]rpcResult, len(reqs))
