@@ -104,6 +104,12 @@ type Options struct {
 	// netguard.Policy.
 	AllowAddrs []netip.AddrPort
 
+	// NoGoogle forbids every request to Google. Links that only Google can
+	// resolve (new-format ids neither in Cache nor decodable offline) then
+	// fail with record.ReasonGoogleDisabled; old-format ids, cached ids and
+	// other links still resolve.
+	NoGoogle bool
+
 	// Logger receives progress and diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -366,6 +372,13 @@ func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
 		network = append(network, j)
 	}
 	if len(network) == 0 {
+		return
+	}
+	if r.opts.NoGoogle {
+		for _, j := range network {
+			j.res = Result{Err: googleDisabledError()}
+		}
+		r.log.Info("not resolving Google News ids: Google may not be contacted", "ids", len(network))
 		return
 	}
 	r.googleMu.Lock()
