@@ -9,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/linkarc/linkarc/internal/redirect"
 	"github.com/linkarc/linkarc/internal/textnorm"
@@ -162,14 +165,27 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 	return out, nil
 }
 
-// googleDo makes one request to Google after waiting its turn on the
-// limiter, and reads the whole (decompressed, capped) body under the
-// per-request timeout.
+// googleDo makes one request to Google in its turn at the gate, and reads
+// the whole (decompressed, capped) body under the per-request timeout. The
+// turn ends when the request is over, answered or failed (it may have
+// reached Google either way), and the next Google request is sent no
+// sooner than Interval after that; the debug log records when each turn
+// began, when its request was written and when it ended.
 func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form, what string) (*http.Response, []byte, *Error) {
-	if err := r.waitTurn(ctx); err != nil {
-		return nil, nil, newError(record.ReasonCanceled, what+": canceled while waiting for the rate limiter", err)
+	turn, err := r.gate.Acquire(ctx)
+	if err != nil {
+		return nil, nil, newError(record.ReasonCanceled, what+": canceled while waiting for its turn (--gnews-interval)", err)
 	}
-	defer r.endTurn()
+	var sent atomic.Int64 // UnixNano when the request was written
+	defer func() {
+		end := r.now()
+		turn.End(end)
+		if r.gate.Interval() > 0 {
+			r.log.Debug("Google request", "method", method, "path", u.Path,
+				"ready", turn.Ready().Format(time.RFC3339Nano), "sent", time.Unix(0, sent.Load()).Format(time.RFC3339Nano), "ended", end.Format(time.RFC3339Nano))
+		}
+	}()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent.Store(r.now().UnixNano()) }})
 	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	var rd io.Reader

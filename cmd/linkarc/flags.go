@@ -113,7 +113,7 @@ func (c *config) googleFlags(fs *flag.FlagSet) {
 		"base URL of Google News; point it at a proxy or a test server (env LINKARC_GNEWS_BASE)")
 	fs.DurationVar(&c.gnewsInterval, "gnews-interval", c.env.dur("LINKARC_GNEWS_INTERVAL", resolver.DefaultInterval),
 		"minimum spacing between any two requests to Google News (signature GETs, their redirects and batchexecute POSTs alike), "+
-			"counted from when the previous one was sent; 0 means none (env LINKARC_GNEWS_INTERVAL)")
+			"counted from the end of the previous one to the moment the next is sent; 0 means none (env LINKARC_GNEWS_INTERVAL)")
 	noneIfZero(c, "gnews-interval", &c.gnewsInterval)
 	fs.BoolVar(&c.noGoogle, "no-google", c.env.boolean("LINKARC_NO_GOOGLE", false),
 		"never contact Google: links only Google can resolve fail with google_disabled; old ids, cached links and other links still resolve (env LINKARC_NO_GOOGLE=1)")
