@@ -1,6 +1,10 @@
 package weburl
 
-import "testing"
+import (
+	"os"
+	"strings"
+	"testing"
+)
 
 func TestStripTracking(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -57,6 +61,22 @@ func TestTrackingParamsDocumented(t *testing.T) {
 	for _, n := range names {
 		if !IsTracking(n) {
 			t.Errorf("%s listed but not tracking", n)
+		}
+	}
+}
+
+// docs/resolving.md lists the tracking parameters for users; it must list
+// every one.
+func TestTrackingParamsInDocs(t *testing.T) {
+	b, err := os.ReadFile("../../docs/resolving.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	_, names := TrackingParams()
+	for _, n := range append(names, trackingPrefixes...) {
+		if !strings.Contains(doc, "`"+n+"`") {
+			t.Errorf("docs/resolving.md does not list `%s`", n)
 		}
 	}
 }
