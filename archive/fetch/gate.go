@@ -46,10 +46,14 @@ func (f *Fetcher) gate(host string) *hostGate {
 }
 
 // interval is the spacing for host: HostIntervals' entry for it, else
-// HostInterval. Zero or negative: none.
-func (f *Fetcher) interval(host string) time.Duration {
+// AssetInterval for a requisite (ctx of FetchAsset) from a host that served
+// no page, else HostInterval. Zero or negative: none.
+func (f *Fetcher) interval(ctx context.Context, host string) time.Duration {
 	if d, ok := f.opts.HostIntervals[host]; ok {
 		return d
+	}
+	if isAsset(ctx) && !f.isPageHost(host) {
+		return f.opts.AssetInterval
 	}
 	return f.opts.HostInterval
 }
@@ -59,7 +63,7 @@ func (f *Fetcher) interval(host string) time.Duration {
 // ended with sent or release. With no interval for host the ticket is
 // free and waits for nothing.
 func (f *Fetcher) acquire(ctx context.Context, host string) (*ticket, error) {
-	iv := f.interval(host)
+	iv := f.interval(ctx, host)
 	t := &ticket{host: host, interval: iv, onSent: f.logSent}
 	if iv <= 0 {
 		t.ready = time.Now()
