@@ -194,7 +194,7 @@ type Fetcher struct {
 	assetClient  *http.Client // requisites: redirects vetted by checkRedirect
 	robotsAgent  string       // robots.txt product token of the User-Agent
 
-	mu    sync.Mutex
+	mu        sync.Mutex
 	gates     map[string]*hostGate // host -> its turn
 	pageHosts map[string]bool      // hosts that served a page: never spaced at AssetInterval
 
