@@ -103,6 +103,10 @@ func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, o
 	}
 	t.Cleanup(f.Close)
 	opts.Store, opts.Resolver, opts.Fetcher = store, res, f
+	// The world's pages are real pages whose requisites live on the
+	// publishers' real CDNs: tests stay on loopback (requisites_test.go
+	// serves its own).
+	opts.Capture.NoRequisites = true
 	a, err := New(opts)
 	if err != nil {
 		t.Fatal(err)

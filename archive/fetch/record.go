@@ -31,13 +31,23 @@ type Recording struct {
 
 	mu     sync.Mutex
 	robots map[string]bool // origins whose robots.txt this WARC holds
+	last   map[string]warc.Capture
 	err    error
 	n      int
 }
 
+// Captured returns the record of the last response recorded for url
+// (a response, or a revisit when the writer deduplicated its payload).
+func (r *Recording) Captured(url string) (warc.Capture, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, ok := r.last[url]
+	return c, ok
+}
+
 // NewRecording records into w.
 func NewRecording(w *warc.Writer) *Recording {
-	return &Recording{w: w, robots: map[string]bool{}}
+	return &Recording{w: w, robots: map[string]bool{}, last: map[string]warc.Capture{}}
 }
 
 // Err is the first failure to record (a full disk, a head the writer
@@ -206,6 +216,9 @@ func (b *recordBody) commit() {
 			return
 		}
 		b.rec.counted()
+		b.rec.mu.Lock()
+		b.rec.last[c.URL] = c
+		b.rec.mu.Unlock()
 		if b.st != nil && b.st.kind == kindRobots {
 			b.st.mu.Lock()
 			b.st.robotsRecords = append(b.st.robotsRecords, robotsRecord{ex: b.ex, orig: warc.Original{

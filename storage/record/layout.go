@@ -111,6 +111,9 @@ type ArticleMeta struct {
 	// text.txt (WARCFile, PageFile), in the order they were written; they
 	// sit beside meta.json and move to history with it.
 	Files []string `json:"files,omitempty"`
+	// Requisites is what the page's requisites came to; nil for captures
+	// that fetched none (made before requisites, or failed).
+	Requisites *RequisiteStats `json:"requisites,omitempty"`
 
 	Digests []string `json:"digests"` // slugs of the digests that list this article
 
