@@ -243,7 +243,8 @@ func (b *budget) capped(why string) {
 }
 
 // take admits a requisite for fetching (or revisiting): not seen on this
-// page, under the count cap, and under the byte cap so far.
+// page and under the count cap. The byte cap is checked when it is
+// fetched (overBytes).
 func (b *budget) take(u string) bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -252,18 +253,26 @@ func (b *budget) take(u string) bool {
 	}
 	b.seen[u] = true
 	b.st.Found++
-	switch {
-	case b.lim.MaxCount >= 0 && b.count >= b.lim.MaxCount:
+	if b.lim.MaxCount >= 0 && b.count >= b.lim.MaxCount {
 		b.st.Skipped++
 		b.capped("count")
-		return false
-	case b.lim.MaxBytes >= 0 && b.bytes >= b.lim.MaxBytes:
-		b.st.Skipped++
-		b.capped("bytes")
 		return false
 	}
 	b.count++
 	return true
+}
+
+// overBytes reports (and counts as skipped) a requisite about to be
+// fetched once the page's requisites reached the byte cap.
+func (b *budget) overBytes() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lim.MaxBytes >= 0 && b.bytes >= b.lim.MaxBytes {
+		b.st.Skipped++
+		b.capped("bytes")
+		return true
+	}
+	return false
 }
 
 type job struct {
@@ -398,6 +407,13 @@ func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec
 		return e.children, nil
 	}
 
+	if b.overBytes() {
+		// Not fetched: a later page (or run) may still fetch it.
+		c.mu.Lock()
+		delete(c.byURL, u)
+		c.mu.Unlock()
+		return nil, nil
+	}
 	keep := int64(0)
 	if j.req.Kind == requisite.Stylesheet {
 		keep = c.limits.MaxCSSBytes
