@@ -169,8 +169,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			NoRequisites: !*requisites,
 			Limits:       requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes},
 		},
-		Progress:        prog,
-		Logger:          logger,
+		Progress: prog,
+		Logger:   logger,
 	})
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
