@@ -237,6 +237,7 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 		r.storeFailed(err)
 	}
 	hosts.wait()
+	r.capture.wait()
 	close(r.fetched)
 	storers.Wait()
 	a.opts.Progress.Finish()
@@ -417,12 +418,17 @@ type fetched struct {
 // for extraction and storage of this one.
 func (a *run) fetch(ctx context.Context, art *article) {
 	start := time.Now()
-	cap, err, files := a.capture.capture(ctx, art)
+	rec, cap, err := a.capture.page(ctx, art)
 	if err != nil && ctx.Err() != nil {
-		files.Close()
+		a.capture.finish(ctx, rec, art, cap, err).Close()
 		return // interrupted: leave it for the next run
 	}
-	a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files}
+	// The page's requisites are fetched while the host's queue moves on to
+	// its next page (capture.go).
+	a.capture.requisitesDone(ctx, func() {
+		files := a.capture.finish(ctx, rec, art, cap, err)
+		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files}
+	})
 }
 
 // store extracts, checks and stores one fetched article.

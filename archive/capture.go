@@ -73,7 +73,34 @@ type capturer struct {
 
 	mu    sync.Mutex
 	byURL map[string]*assetEntry
+
+	// finishing bounds the captures whose requisites are being fetched
+	// while their host's queue goes on (Options.HostConcurrency); wg
+	// counts them.
+	finishing chan struct{}
+	wg        sync.WaitGroup
 }
+
+// requisitesDone runs finish (a capture's requisites, then the hand-over
+// to the store workers) in its own goroutine, so that the host's queue
+// fetches its next page meanwhile; it waits while HostConcurrency captures
+// are already finishing.
+func (c *capturer) requisitesDone(ctx context.Context, finish func()) {
+	select {
+	case c.finishing <- struct{}{}:
+	case <-ctx.Done():
+		finish() // returns at once: ctx is done
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer func() { <-c.finishing; c.wg.Done() }()
+		finish()
+	}()
+}
+
+// wait waits for every capture being finished.
+func (c *capturer) wait() { c.wg.Wait() }
 
 // assetEntry is a requisite URL's outcome in this run; done is closed when
 // it is known.
@@ -89,7 +116,8 @@ func newCapturer(a *Archiver) *capturer {
 	if o.Hosts <= 0 {
 		o.Hosts = DefaultRequisiteHosts
 	}
-	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), byURL: map[string]*assetEntry{}}
+	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), byURL: map[string]*assetEntry{},
+		finishing: make(chan struct{}, a.opts.HostConcurrency)}
 }
 
 // captureFiles is a finished capture's recording: its WARC, spilled to a
@@ -142,60 +170,74 @@ func (g *gatedDedup) Lookup(d string) (warc.Original, bool) {
 
 func (g *gatedDedup) Remember(o warc.Original) { g.inner.Remember(o) }
 
-// capture fetches an article's page and its requisites, recording them.
-// files is nil when nothing was recorded.
-func (c *capturer) capture(ctx context.Context, art *article) (*fetch.Capture, error, *captureFiles) {
+// recording is a capture in progress: its WARC being written.
+type recording struct {
+	tmp   *os.File
+	files *captureFiles
+	w     *warc.Writer
+	rec   *fetch.Recording
+	dd    *gatedDedup
+}
+
+// page fetches an article's page, recording it; the recording is nil when
+// no WARC is being written (CaptureOptions.NoWARC, or no temporary file).
+func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.Capture, error) {
 	if c.opts.NoWARC {
 		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
-		return cap, err, nil
+		return nil, cap, err
 	}
 	tmp, err := os.CreateTemp(c.opts.TempDir, "linkarc-capture-*.warc.gz")
 	if err != nil {
 		c.a.log.Warn("capture: no WARC for this capture", "url", art.url, "err", err)
 		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
-		return cap, err, nil
+		return nil, cap, err
 	}
-	files := &captureFiles{warcPath: tmp.Name()}
-	dd := &gatedDedup{inner: c.dedup}
-	w, err := warc.NewWriter(tmp, warc.Options{
-		Software:  "linkarc/" + buildinfo.Version(),
-		Filename:  record.ArticleKey(art.slug, record.WARCFile),
-		UserAgent: "",
-		TempDir:   c.opts.TempDir,
-		Dedup:     dd,
+	r := &recording{tmp: tmp, files: &captureFiles{warcPath: tmp.Name()}, dd: &gatedDedup{inner: c.dedup}}
+	r.w, err = warc.NewWriter(tmp, warc.Options{
+		Software: "linkarc/" + buildinfo.Version(),
+		Filename: record.ArticleKey(art.slug, record.WARCFile),
+		TempDir:  c.opts.TempDir,
+		Dedup:    r.dd,
 	})
 	if err != nil {
 		tmp.Close()
-		files.Close()
+		r.files.Close()
 		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
-		return cap, err, nil
+		return nil, cap, err
 	}
-	rec := fetch.NewRecording(w)
-	rctx := fetch.WithRecording(ctx, rec)
+	r.rec = fetch.NewRecording(r.w)
+	cap, ferr := c.a.opts.Fetcher.Fetch(fetch.WithRecording(ctx, r.rec), art.url)
+	c.provenance(r.w, art, cap)
+	return r, cap, ferr
+}
 
-	cap, ferr := c.a.opts.Fetcher.Fetch(rctx, art.url)
-	c.provenance(w, art, cap)
+// finish fetches the page's requisites into the recording and closes it.
+// The files are nil when nothing was recorded.
+func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *fetch.Capture, ferr error) *captureFiles {
+	if r == nil {
+		return nil
+	}
+	files := r.files
 	if ferr == nil && cap != nil && !c.opts.NoRequisites {
 		if af, ok := c.a.opts.Fetcher.(AssetFetcher); ok {
-			dd.on.Store(true)
-			files.stats, files.learned = c.requisites(rctx, af, w, rec, cap)
+			r.dd.on.Store(true)
+			files.stats, files.learned = c.requisites(fetch.WithRecording(ctx, r.rec), af, r.w, r.rec, cap)
 		}
 	}
-	w.Close()
-	size, _ := tmp.Seek(0, io.SeekCurrent)
-	cerr := tmp.Close()
+	r.w.Close()
+	size, _ := r.tmp.Seek(0, io.SeekCurrent)
+	cerr := r.tmp.Close()
 	switch {
-	case ctx.Err() != nil || rec.Exchanges() == 0:
+	case ctx.Err() != nil || r.rec.Exchanges() == 0:
 		files.Close()
-		files.warcPath = ""
-	case rec.Err() != nil || cerr != nil:
-		c.a.log.Warn("capture: the WARC could not be written; storing the capture without it", "url", art.url, "err", errors.Join(rec.Err(), cerr))
+		return nil
+	case r.rec.Err() != nil || cerr != nil:
+		c.a.log.Warn("capture: the WARC could not be written; storing the capture without it", "url", art.url, "err", errors.Join(r.rec.Err(), cerr))
 		files.Close()
-		files.warcPath = ""
-		files.learned = nil
+		return nil
 	}
 	files.warcSize = size
-	return cap, ferr, files
+	return files
 }
 
 // provenance records how the article's URL was found: the Google News

@@ -44,6 +44,24 @@ type site struct {
 	files    map[string]siteFile
 	hits     map[string]int
 	arrivals []time.Time
+	served   int64 // body bytes sent
+}
+
+func (s *site) servedBytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.served
+}
+
+// sizes is the size of every file the site serves, by path.
+func (s *site) sizes() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int64{}
+	for p, f := range s.files {
+		out[p] = int64(len(f.body))
+	}
+	return out
 }
 
 type siteFile struct {
@@ -78,6 +96,9 @@ func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.hits[r.URL.Path]++
 	s.arrivals = append(s.arrivals, time.Now())
 	f, ok := s.files[r.URL.Path]
+	if ok {
+		s.served += int64(len(f.body))
+	}
 	s.mu.Unlock()
 	switch {
 	case r.URL.Path == "/robots.txt" && !ok:
@@ -198,7 +219,7 @@ const (
 	capAssetInterval = 40 * time.Millisecond
 )
 
-func newCapWorld(t *testing.T, perPub int) *capWorld {
+func newCapWorld(t testing.TB, perPub int) *capWorld {
 	t.Helper()
 	font, err := os.ReadFile("../testdata/capture/work-sans-300.woff2")
 	if err != nil {
@@ -263,7 +284,7 @@ body { font-family: "Work Sans", sans-serif; background: #fafafa url(/img/paper.
 
 func (w *capWorld) sites() []*site { return append(slices.Clone(w.pubs), w.cdn, w.img) }
 
-func (w *capWorld) archiver(t *testing.T, store storage.Store, logs *sendTimes, capture CaptureOptions, refresh bool) *Archiver {
+func (w *capWorld) archiver(t testing.TB, store storage.Store, logs *sendTimes, capture CaptureOptions, refresh bool) *Archiver {
 	t.Helper()
 	var allow []netip.AddrPort
 	for _, s := range w.sites() {
@@ -410,7 +431,7 @@ func TestRequisitesEndToEnd(t *testing.T) {
 	checkWarcio(t, all, perCapture)
 }
 
-func metaForURL(t *testing.T, s storage.Store, u string) record.ArticleMeta {
+func metaForURL(t testing.TB, s storage.Store, u string) record.ArticleMeta {
 	t.Helper()
 	var found *record.ArticleMeta
 	err := s.List(context.Background(), record.ArticlesPrefix, func(info storage.Info) error {
