@@ -234,10 +234,33 @@ func (b *builder) element(parent, n *html.Node) bool {
 		b.absolute(n, "cite")
 	case atom.Form:
 		removeAttr(n, "action")
+	case atom.Meta:
+		b.metaImage(n)
 	}
 	removeAttr(n, "integrity") // the bytes are the archive's; a hash check only gets in the way
 	b.styleAttr(n)
 	return true
+}
+
+// metaImage notes the page's lead image: its first og:image, else its
+// first twitter:image.
+func (b *builder) metaImage(n *html.Node) {
+	prop, _ := inert.Attr(n, "property")
+	name, _ := inert.Attr(n, "name")
+	content, _ := inert.Attr(n, "content")
+	var og bool
+	switch {
+	case strings.EqualFold(prop, "og:image"), strings.EqualFold(prop, "og:image:url"), strings.EqualFold(name, "og:image"):
+		og = true
+	case strings.EqualFold(name, "twitter:image"), strings.EqualFold(prop, "twitter:image"):
+	default:
+		return
+	}
+	abs, ok := resolve(b.base, content)
+	if !ok || (b.leadImage != "" && !(og && !b.leadFromOG)) {
+		return
+	}
+	b.leadImage, b.leadFromOG = abs, og
 }
 
 // link rewrites a <link>: a stylesheet becomes a <style>, an icon a data:

@@ -64,6 +64,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/internal/thumbnail"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -173,25 +174,8 @@ var ErrPageTooLarge = errors.New("singlepage: the page is over the size limit")
 // URL the page was received at, after redirects) from the WARCs sources
 // (the capture's own first).
 func Build(ctx context.Context, pageURL string, sources []Source, opts Options) ([]byte, Stats, error) {
-	limits, err := opts.Limits.withDefaults()
-	if err != nil {
-		return nil, Stats{}, err
-	}
-	a, err := OpenArchive(ctx, sources, opts.Originals)
-	if err != nil {
-		return nil, Stats{}, err
-	}
-	page, err := a.Get(ctx, pageURL, MaxPageBytes)
-	if err != nil {
-		return nil, Stats{}, fmt.Errorf("singlepage: the page: %w", err)
-	}
-	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}}
-	out, err := b.build(page)
-	if err != nil {
-		return nil, b.stats, err
-	}
-	b.stats.Bytes = int64(len(out))
-	return out, b.stats, nil
+	r, err := Capture(ctx, pageURL, "", sources, opts)
+	return r.Page, r.Stats, err
 }
 
 // BuildFile is Build of the WARC file at path, the capture's own.
@@ -204,20 +188,80 @@ func BuildFile(ctx context.Context, pageURL, path string, opts Options) ([]byte,
 	return Build(ctx, pageURL, []Source{src}, opts)
 }
 
-// Object builds the page as the capture object record.PageFile, for
-// record.Snapshot.Extra: the archive pipeline calls it once the capture's
-// WARC is written.
-func Object(ctx context.Context, pageURL string, sources []Source, opts Options) (record.Object, Stats, error) {
-	out, st, err := Build(ctx, pageURL, sources, opts)
+// Result is what Capture derives from a capture's WARC.
+type Result struct {
+	// Page is the self-contained page (record.PageFile).
+	Page []byte
+	// LeadImage is the URL of the lead image the thumbnail was made from
+	// ("" when there is none); Thumbnail the thumbnail (record.ThumbFile),
+	// nil when the lead image is not archived or not an image the viewer
+	// shows (ThumbnailError says why).
+	LeadImage      string
+	Thumbnail      []byte
+	ThumbnailError error
+	Stats          Stats
+}
+
+// Capture builds the self-contained page of the capture of pageURL and the
+// thumbnail of its lead image: leadImage, the lead image the extraction
+// found (meta.json's image), else the page's og:image or twitter:image.
+// The archive pipeline calls it once the capture's WARC is written, and
+// stores Result.Objects beside meta.json (record.Snapshot.Extra).
+func Capture(ctx context.Context, pageURL, leadImage string, sources []Source, opts Options) (Result, error) {
+	limits, err := opts.Limits.withDefaults()
 	if err != nil {
-		return record.Object{}, st, err
+		return Result{}, err
 	}
-	return record.Object{
-		Name:        record.PageFile,
-		ContentType: "text/html; charset=utf-8",
-		Size:        int64(len(out)),
-		Open:        func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(out)), nil },
-	}, st, nil
+	a, err := OpenArchive(ctx, sources, opts.Originals)
+	if err != nil {
+		return Result{}, err
+	}
+	page, err := a.Get(ctx, pageURL, MaxPageBytes)
+	if err != nil {
+		return Result{}, fmt.Errorf("singlepage: the page: %w", err)
+	}
+	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}}
+	out, err := b.build(page)
+	if err != nil {
+		return Result{Stats: b.stats}, err
+	}
+	b.stats.Bytes = int64(len(out))
+	r := Result{Page: out, Stats: b.stats, LeadImage: leadImage}
+	if r.LeadImage == "" {
+		r.LeadImage = b.leadImage
+	}
+	if r.LeadImage != "" {
+		r.Thumbnail, r.ThumbnailError = makeThumbnail(ctx, a, r.LeadImage, limits)
+	}
+	return r, nil
+}
+
+// makeThumbnail reads the lead image from the archive and scales it.
+func makeThumbnail(ctx context.Context, a *Archive, imageURL string, limits Limits) ([]byte, error) {
+	res, err := a.Get(ctx, imageURL, limits.MaxResourceBytes)
+	if err != nil {
+		return nil, err
+	}
+	t, err := thumbnail.Make(res.Body, res.ContentType)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", imageURL, err)
+	}
+	return t, nil
+}
+
+// Objects are the capture objects of r: record.PageFile and, when there
+// is a thumbnail, record.ThumbFile.
+func (r Result) Objects() []record.Object {
+	objs := []record.Object{bytesObject(record.PageFile, "text/html; charset=utf-8", r.Page)}
+	if r.Thumbnail != nil {
+		objs = append(objs, bytesObject(record.ThumbFile, "image/jpeg", r.Thumbnail))
+	}
+	return objs
+}
+
+func bytesObject(name, contentType string, b []byte) record.Object {
+	return record.Object{Name: name, ContentType: contentType, Size: int64(len(b)),
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
 }
 
 // builder is one Build.
@@ -231,6 +275,9 @@ type builder struct {
 	fetched int
 	cache   map[string]*cached // by urlKey
 	base    *url.URL
+	// leadImage is the page's og:image (else twitter:image), absolute.
+	leadImage  string
+	leadFromOG bool
 	// unlazied are the images whose lazy-loading attributes named their
 	// real source.
 	unlazied map[*html.Node]bool

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"net/url"
 	"strings"
@@ -17,6 +19,8 @@ import (
 
 	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/internal/inert"
+	"github.com/linkarc/linkarc/internal/thumbnail"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // exchange is one response a test WARC holds.
@@ -465,6 +469,51 @@ func TestUnescapeURLToken(t *testing.T) {
 	} {
 		if got := unescapeURLToken([]byte(in)); got != want {
 			t.Errorf("%s: %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestCaptureThumbnail: the lead image (og:image, or the one the caller
+// names) becomes a thumbnail; one the archive does not hold, or that is not
+// an image, gives none and says why.
+func TestCaptureThumbnail(t *testing.T) {
+	img := image.NewRGBA(image.Rect(0, 0, 640, 320))
+	var lead bytes.Buffer
+	png.Encode(&lead, img)
+	exs := []exchange{
+		htmlPage(`<head><meta property="og:image" content="/lead.png"><meta name="twitter:image" content="/tw.png"></head><p>x`),
+		res("/lead.png", "image/png", lead.Bytes()),
+		res("/fake.png", "image/png", []byte("<html>not an image")),
+	}
+	src := writeWARC(t, "c.warc.gz", nil, exs)
+	for _, tc := range []struct {
+		lead, want string
+		thumb      bool
+	}{
+		{"", "https://news.example/lead.png", true},
+		{"https://news.example/fake.png", "https://news.example/fake.png", false},
+		{"https://news.example/gone.png", "https://news.example/gone.png", false},
+	} {
+		r, err := Capture(context.Background(), pageURL, tc.lead, []Source{src}, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.LeadImage != tc.want || (r.Thumbnail != nil) != tc.thumb || (r.ThumbnailError != nil) == tc.thumb {
+			t.Errorf("lead %q: %q, thumbnail %d bytes, error %v", tc.lead, r.LeadImage, len(r.Thumbnail), r.ThumbnailError)
+		}
+		var names []string
+		for _, o := range r.Objects() {
+			names = append(names, o.Name)
+		}
+		want := []string{record.PageFile}
+		if tc.thumb {
+			want = append(want, record.ThumbFile)
+			if err := thumbnail.Check(r.Thumbnail); err != nil {
+				t.Error(err)
+			}
+		}
+		if strings.Join(names, ",") != strings.Join(want, ",") {
+			t.Errorf("objects %q, want %q", names, want)
 		}
 	}
 }
