@@ -11,6 +11,7 @@ import (
 	"golang.org/x/net/html/charset"
 
 	inertrules "github.com/linkarc/linkarc/internal/inert"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // An archived page is shown rewritten so that a browser opening it contacts
@@ -24,6 +25,21 @@ import (
 // defaults is shown; a larger one gets a short notice (inertTooLarge) and
 // stays available for download as archived.
 const maxInertBytes = 16 << 20
+
+// maxInertPageBytes bounds the self-contained pages (page.html) shown
+// inline: archive/singlepage's own limit on them (DefaultMaxBytes). Most of such a page is
+// data: URIs, which the parse tree holds as one string each, so it takes
+// far less memory per byte than a raw page of markup; it still counts
+// against rewriteBudget (up to the whole of it).
+const maxInertPageBytes = 64 << 20
+
+// inertLimit is the largest object of the name that is shown inline.
+func inertLimit(name string) int64 {
+	if name == record.PageFile {
+		return maxInertPageBytes
+	}
+	return maxInertBytes
+}
 
 // rewriteBudget bounds the bytes of archived HTML being rewritten at once,
 // and so the memory the rewrites take: one page of maxInertBytes, or many
@@ -43,11 +59,16 @@ const inertVersion = inertrules.Version
 // without it a <meta charset> in the first 1024 bytes is used. It reads at
 // most maxInertBytes of r: the caller finds out whether there was more.
 func inertDocument(r io.Reader, label string) (*html.Node, error) {
+	return inertDocumentMax(r, label, maxInertBytes)
+}
+
+// inertDocumentMax is inertDocument reading at most limit bytes.
+func inertDocumentMax(r io.Reader, label string, limit int64) (*html.Node, error) {
 	ctype := "text/html"
 	if label != "" {
 		ctype = mime.FormatMediaType("text/html", map[string]string{"charset": label})
 	}
-	br := bufio.NewReaderSize(io.LimitReader(r, maxInertBytes), 4096)
+	br := bufio.NewReaderSize(io.LimitReader(r, limit), 4096)
 	head, _ := br.Peek(1024)
 	enc, _, _ := charset.DetermineEncoding(head, ctype)
 	doc, err := html.ParseWithOptions(enc.NewDecoder().Reader(br), html.ParseOptionEnableScripting(false))
