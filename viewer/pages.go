@@ -192,8 +192,8 @@ func (s *Server) tagsIndex(w http.ResponseWriter, r *http.Request) {
 type digestView struct {
 	Digest      *record.DigestRecord
 	Summary     digestSummary
-	Description string     // plain text of the front matter's description or summary
-	Source      sourceLink // the front matter's link
+	Description string            // plain text of the front matter's description or summary
+	Source      sourceLink        // the front matter's link
 	Thumbs      map[string]string // article slug -> its thumbnail, for those that have one
 }
 
