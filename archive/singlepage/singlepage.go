@@ -148,8 +148,10 @@ type Stats struct {
 	Resources     int
 	ResourceBytes int64
 	// Missing counts the distinct resources referred to that the WARC does
-	// not hold (never fetched, or not a 2xx).
-	Missing int
+	// not hold (never fetched, or not a 2xx); MissingURLs names the first
+	// maxMissingURLs of them.
+	Missing     int
+	MissingURLs []string
 	// What was left out over a limit: references that would have taken
 	// the page over MaxBytes, resources over MaxResourceBytes or beyond
 	// MaxResources, references beyond MaxReferences, @imports nested
@@ -160,6 +162,9 @@ type Stats struct {
 	OverReferences int
 	OverDepth      int
 }
+
+// maxMissingURLs bounds Stats.MissingURLs.
+const maxMissingURLs = 20
 
 // LeftOut is the number of things left out over a limit.
 func (s Stats) LeftOut() int {
@@ -354,6 +359,9 @@ func (b *builder) fetch(abs string) (*Resource, bool) {
 		return nil, false
 	case err != nil:
 		b.stats.Missing++
+		if len(b.stats.MissingURLs) < maxMissingURLs {
+			b.stats.MissingURLs = append(b.stats.MissingURLs, abs)
+		}
 		return nil, false
 	}
 	b.stats.Resources++

@@ -127,7 +127,8 @@ func Parse(s string) []Candidate {
 // Choose returns the candidate a browser with viewport v would load from
 // srcset cands with the sizes attribute sizes (used with w descriptors),
 // and fallback, the src attribute ("" for none), which counts as a 1x
-// candidate unless one is already 1x. It returns "" when there is nothing
+// candidate unless one is already 1x or the srcset has width descriptors
+// (HTML's "update the source set"). It returns "" when there is nothing
 // to load. A browser picks the candidate with the smallest density at least
 // v.DPR, else the densest; so does Choose.
 func Choose(cands []Candidate, sizes, fallback string, v Viewport) string {
@@ -143,10 +144,11 @@ func Choose(cands []Candidate, sizes, fallback string, v Viewport) string {
 	}
 	var list []dc
 	slot := 0.0
-	has1x := false
+	has1x, hasW := false, false
 	for _, c := range cands {
 		switch {
 		case c.Width > 0:
+			hasW = true
 			if slot == 0 {
 				slot = SlotWidth(sizes, v)
 			}
@@ -159,7 +161,7 @@ func Choose(cands []Candidate, sizes, fallback string, v Viewport) string {
 			has1x = true
 		}
 	}
-	if fallback != "" && !has1x {
+	if fallback != "" && !has1x && !hasW {
 		list = append(list, dc{fallback, 1})
 	}
 	if len(list) == 0 {

@@ -37,6 +37,7 @@ func TestChoose(t *testing.T) {
 		{"all too small: the largest", "s.jpg 100w, m.jpg 200w", "", "", "m.jpg"},
 		{"densities", "a.jpg 1x, b.jpg 2x", "", "", "a.jpg"},
 		{"src is 1x", "b.jpg 2x", "", "a.jpg", "a.jpg"},
+		{"src is no candidate beside widths", "s.jpg 640w, l.jpg 1600w", "100vw", "a.jpg", "l.jpg"},
 		{"only 2x", "b.jpg 2x, c.jpg 3x", "", "", "b.jpg"},
 		{"nothing", "", "", "", ""},
 		{"src only", "", "", "a.jpg", "a.jpg"},
