@@ -144,3 +144,43 @@ func TestArchivedPage(t *testing.T) {
 		t.Errorf("conditional thumbnail: %d, ETag %q", resp.StatusCode, resp.Header.Get("ETag"))
 	}
 }
+
+// TestSiteArchivedPage: a static site of an archive with self-contained
+// pages holds them, the wrapper frames them, and the thumbnails the lists
+// show are files of the site.
+func TestSiteArchivedPage(t *testing.T) {
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	thumb := writePageFixture(t, st)
+	site, err := NewSite(SiteOptions{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	files := map[string][]byte{}
+	if _, err := site.Write(testContext(t), func(name string, body []byte) error {
+		files[name] = bytes.Clone(body)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(files["articles/with-page/thumb.jpg"], thumb) {
+		t.Error("the site has no thumbnail of with-page")
+	}
+	for name, want := range map[string]string{
+		"articles/with-page/page.html":                          `class="selfcontained"`,
+		"articles/with-page/raw/index.html":                     `src="../page.html"`,
+		"articles/older/raw/index.html":                         `src="../raw.html"`,
+		"digests/pages/index.html":                              `src="../../articles/with-page/thumb.jpg"`,
+		"articles/with-page/history/20300101T000000Z/page.html": "old self-contained",
+	} {
+		if !strings.Contains(string(files[name]), want) {
+			t.Errorf("%s lacks %s:\n%.600s", name, want, files[name])
+		}
+	}
+	if strings.Contains(string(files["articles/with-page/page.html"]), "<script") {
+		t.Error("the site's page.html has a script")
+	}
+}

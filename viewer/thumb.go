@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -29,20 +30,14 @@ func (s *Server) thumbnail(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := s.storeContext(r)
 	defer cancel()
-	rc, err := s.store.Get(ctx, record.ArticleKey(slug, record.ThumbFile))
-	if err != nil {
-		s.fail(w, r, "thumbnail", err)
-		return
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, thumbnail.MaxBytes+1))
-	if err != nil {
-		s.fail(w, r, "thumbnail", err)
-		return
-	}
-	if err := thumbnail.Check(b); err != nil {
+	b, err := s.readThumb(ctx, slug)
+	if errors.Is(err, thumbnail.ErrNotImage) {
 		s.log.Warn("viewer: a stored thumbnail is not one", "path", r.URL.Path, "err", err)
 		s.errorPage(w, r, http.StatusNotFound, "No thumbnail by that name is in the archive.")
+		return
+	}
+	if err != nil {
+		s.fail(w, r, "thumbnail", err)
 		return
 	}
 	sum := sha256.Sum256(b)
@@ -60,6 +55,24 @@ func (s *Server) thumbnail(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(b)
+}
+
+// readThumb reads an article's thumb.jpg and checks it: a thumbnail that
+// is not one is thumbnail.ErrNotImage.
+func (s *Server) readThumb(ctx context.Context, slug string) ([]byte, error) {
+	rc, err := s.store.Get(ctx, record.ArticleKey(slug, record.ThumbFile))
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(io.LimitReader(rc, thumbnail.MaxBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if err := thumbnail.Check(b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // thumbURL is the address of an article's thumbnail.
