@@ -22,6 +22,7 @@ import (
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/internal/redirect"
+	"github.com/linkarc/linkarc/internal/sendgate"
 	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
@@ -187,7 +188,7 @@ type Fetcher struct {
 	robotsAgent  string       // robots.txt product token of the User-Agent
 
 	mu    sync.Mutex
-	gates map[string]*hostGate // host -> its turn
+	gates map[string]*sendgate.Gate // host -> its turn
 
 	robotsMu sync.Mutex
 	robots   map[string]*robotsEntry // origin -> its robots.txt
@@ -215,7 +216,7 @@ func newFetcher(opts Options, dial DialFunc) (*Fetcher, error) {
 		opts:        opts,
 		log:         opts.Logger,
 		robotsAgent: robotstxt.ProductToken(opts.UserAgent),
-		gates:       make(map[string]*hostGate),
+		gates:       make(map[string]*sendgate.Gate),
 		robots:      make(map[string]*robotsEntry),
 	}
 	f.base = netguard.NewTransport(netguard.TransportOptions{

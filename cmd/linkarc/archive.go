@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -86,6 +87,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			fmt.Fprintln(io.err, "linkarc archive:", line)
 		}
 		return exitUsage
+	}
+	if cfg.noGoogle {
+		dropGoogleFeeds(batch)
 	}
 	mode := *progress
 	if mode == "auto" {
@@ -210,4 +214,16 @@ func writeReport(path string, rep *archive.Report) error {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// dropGoogleFeeds turns the Google News feeds of batch into input errors:
+// --no-google forbids fetching them too.
+func dropGoogleFeeds(batch *digest.Batch) {
+	batch.Feeds = slices.DeleteFunc(batch.Feeds, func(f digest.FeedURL) bool {
+		if !resolver.IsGoogleNews(f.URL) {
+			return false
+		}
+		batch.Errors = append(batch.Errors, &digest.Error{Path: f.URL, Reason: "not fetched: a Google News feed, and --no-google forbids contacting Google"})
+		return true
+	})
 }

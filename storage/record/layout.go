@@ -115,6 +115,11 @@ type ArticleMeta struct {
 	// text.txt (WARCFile, PageFile), in the order they were written; they
 	// sit beside meta.json and move to history with it.
 	Files []string `json:"files,omitempty"`
+	// Sums are the SHA-256 (hex) of the capture's objects other than
+	// raw.html (whose sum is SHA256) by name: readable.html, text.txt and
+	// those in Files. They tie each object to this capture, so that a
+	// checker (Verify) can tell one capture's text from another's.
+	Sums map[string]string `json:"sums,omitempty"`
 
 	Digests []string `json:"digests"` // slugs of the digests that list this article
 

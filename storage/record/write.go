@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"sort"
 	"strings"
@@ -199,6 +200,7 @@ func (w Writer) putContent(ctx context.Context, key func(string) string, s *Snap
 		{ReadableFile, "text/html; charset=utf-8", []byte(s.Readable)},
 		{TextFile, "text/plain; charset=utf-8", []byte(s.Text)},
 	}
+	s.Meta.Sums = nil
 	for _, o := range objects {
 		k := key(o.name)
 		if len(o.data) == 0 {
@@ -210,28 +212,88 @@ func (w Writer) putContent(ctx context.Context, key func(string) string, s *Snap
 		if err := w.Store.Put(ctx, k, bytes.NewReader(o.data), int64(len(o.data)), storage.PutOptions{ContentType: o.contentType}); err != nil {
 			return fmt.Errorf("store %s: %w", k, err)
 		}
+		if o.name != RawFile {
+			s.Meta.setSum(o.name, sha256Hex(o.data))
+		}
 	}
 	s.Meta.Files = nil
 	for _, o := range s.Extra {
-		if err := w.putObject(ctx, key(o.Name), o); err != nil {
+		sum, err := w.putObject(ctx, key(o.Name), o)
+		if err != nil {
 			return err
 		}
 		s.Meta.Files = append(s.Meta.Files, o.Name)
+		if sum != "" {
+			s.Meta.setSum(o.Name, sum)
+		}
 	}
 	return nil
 }
 
-// putObject streams one further object of a capture into the store.
-func (w Writer) putObject(ctx context.Context, key string, o Object) error {
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func (m *ArticleMeta) setSum(name, sum string) {
+	if m.Sums == nil {
+		m.Sums = map[string]string{}
+	}
+	m.Sums[name] = sum
+}
+
+// putObject streams one further object of a capture into the store and
+// returns its SHA-256, or "" when it cannot be known (a retried upload
+// rewound its reader to somewhere other than its start).
+func (w Writer) putObject(ctx context.Context, key string, o Object) (string, error) {
 	rc, err := o.Open()
 	if err != nil {
-		return fmt.Errorf("store %s: %w", key, err)
+		return "", fmt.Errorf("store %s: %w", key, err)
 	}
 	defer rc.Close()
-	if err := w.Store.Put(ctx, key, rc, o.Size, storage.PutOptions{ContentType: o.ContentType}); err != nil {
-		return fmt.Errorf("store %s: %w", key, err)
+	hr := &hashingReader{r: rc, h: sha256.New()}
+	var body io.Reader = hr
+	if sk, ok := rc.(io.Seeker); ok {
+		body = &hashingSeeker{hashingReader: hr, s: sk}
 	}
-	return nil
+	if err := w.Store.Put(ctx, key, body, o.Size, storage.PutOptions{ContentType: o.ContentType}); err != nil {
+		return "", fmt.Errorf("store %s: %w", key, err)
+	}
+	if hr.unknown {
+		return "", nil
+	}
+	return hex.EncodeToString(hr.h.Sum(nil)), nil
+}
+
+// hashingReader hashes what is read through it.
+type hashingReader struct {
+	r       io.Reader
+	h       hash.Hash
+	unknown bool // rewound to somewhere other than the start
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	return n, err
+}
+
+// hashingSeeker is a hashingReader over a seekable reader, so that the
+// retrying store can rewind it for another attempt: a rewind to the start
+// starts the hash again.
+type hashingSeeker struct {
+	*hashingReader
+	s io.Seeker
+}
+
+func (h *hashingSeeker) Seek(offset int64, whence int) (int64, error) {
+	pos, err := h.s.Seek(offset, whence)
+	if err != nil || (whence == io.SeekCurrent && offset == 0) {
+		return pos, err // asking where it is
+	}
+	h.h.Reset()
+	h.unknown = pos != 0
+	return pos, nil
 }
 
 // deleteStale removes the further objects an earlier capture listed that
