@@ -26,6 +26,10 @@ const (
 	// PageFile is the self-contained page derived from the WARC: one HTML
 	// file, stylesheets inlined, images and fonts as data: URIs, no script.
 	PageFile = "page.html"
+	// ThumbFile is a small JPEG of the capture's lead image (og:image),
+	// scaled and re-encoded from the WARC's copy (internal/thumbnail): what
+	// the viewer shows beside an article in lists.
+	ThumbFile = "thumb.jpg"
 )
 
 // ArticleKey is the key of one of an article's objects, e.g.
