@@ -42,7 +42,7 @@ func TestConcurrentRuns(t *testing.T) {
 		name string
 		open func(t *testing.T) storage.Store
 	}{
-		{"local", localStore},
+		{"local", func(t *testing.T) storage.Store { return localStore(t) }},
 		{"minio", func(t *testing.T) storage.Store {
 			return storage.NewRetrying(m.NewBucketStore(t), storage.RetryOptions{})
 		}},

@@ -159,12 +159,14 @@ func (a *run) runDeferred(ctx context.Context) {
 				continue
 			}
 			start := time.Now()
-			cap, err := a.opts.Fetcher.Fetch(ctx, art.url)
+			rec, cap, err := a.capture.page(ctx, art)
+			files := a.capture.finish(ctx, rec, art, cap, err)
 			if err != nil && ctx.Err() != nil {
+				files.Close()
 				a.release(ctx, art)
 				return
 			}
-			a.store(ctx, fetched{art: art, cap: cap, err: err, start: start})
+			a.store(ctx, fetched{art: art, cap: cap, err: err, start: start, files: files})
 		}
 	}
 }

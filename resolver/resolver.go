@@ -26,10 +26,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/internal/sendgate"
 	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -66,10 +65,12 @@ type Options struct {
 	ConsentBase string
 
 	// Interval is the minimum spacing between two requests to Google,
-	// measured from the end of one to the start of the next; every Google
-	// request (signature GETs, their redirect hops and POSTs) waits its turn
-	// on one limiter. Zero means DefaultInterval (2s); a negative value
-	// disables spacing (for test servers).
+	// measured from the end of one (its answer read, or its failure) to
+	// the moment the next is sent; every Google request (signature GETs,
+	// their redirect hops and POSTs) waits its turn at one gate
+	// (internal/sendgate), so no two are ever sent closer than Interval,
+	// however late this process is scheduled. Zero means DefaultInterval
+	// (2s); a negative value disables spacing (for test servers).
 	Interval time.Duration
 	// Timeout bounds one HTTP request, body included (default 30s).
 	Timeout time.Duration
@@ -104,6 +105,12 @@ type Options struct {
 	// netguard.Policy.
 	AllowAddrs []netip.AddrPort
 
+	// NoGoogle forbids every request to Google. Links that only Google can
+	// resolve (new-format ids neither in Cache nor decodable offline) then
+	// fail with record.ReasonGoogleDisabled; old-format ids, cached ids and
+	// other links still resolve.
+	NoGoogle bool
+
 	// Logger receives progress and diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -128,6 +135,10 @@ type Result struct {
 	Method string   // one of the Method… constants
 	Chain  []string // generic redirects: every URL visited, input first
 	Err    *Error
+	// Note says what was made of the input as given, when that was more
+	// than reading a URL: text around the link ignored, https:// assumed,
+	// a consent or click-through wrapper unwrapped. Empty otherwise.
+	Note string
 }
 
 // Resolver resolves links. It is safe for concurrent use; its Google
@@ -138,10 +149,10 @@ type Resolver struct {
 	consent *url.URL
 	google  *http.Client // cookieless, no automatic redirects
 	web     *http.Client // generic redirects: guarded dialer, no proxy
-	lim     *rate.Limiter
+	gate    *sendgate.Gate
 	log     *slog.Logger
 
-	// now and sleep are the limiter's clock; tests replace them.
+	// now and sleep are the gate's clock; tests replace them.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
@@ -194,10 +205,6 @@ func New(opts Options) (*Resolver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	limit := rate.Inf
-	if opts.Interval > 0 {
-		limit = rate.Every(opts.Interval)
-	}
 
 	gt := opts.Transport
 	if gt == nil {
@@ -209,17 +216,21 @@ func New(opts Options) (*Resolver, error) {
 		Policy: opts.guard(), ConnectTimeout: opts.Timeout, ResponseHeaderTimeout: opts.Timeout,
 	})
 	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Resolver{
+	r := &Resolver{
 		opts:    opts,
 		news:    news,
 		consent: consent,
 		google:  &http.Client{Transport: gt, CheckRedirect: noFollow}, // no Jar: cookies are never kept or sent
 		web:     &http.Client{Transport: wt, CheckRedirect: noFollow},
-		lim:     rate.NewLimiter(limit, 1),
 		log:     log,
 		now:     time.Now,
 		sleep:   sleepCtx,
-	}, nil
+	}
+	r.gate = sendgate.New(opts.Interval, sendgate.Clock{
+		Now:   func() time.Time { return r.now() },
+		Sleep: func(ctx context.Context, d time.Duration) error { return r.sleep(ctx, d) },
+	})
+	return r, nil
 }
 
 func parseBase(name, s string) (*url.URL, error) {
@@ -272,10 +283,15 @@ type job struct {
 // cancellation: inputs not done get record.ReasonCanceled.
 func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 	results := make([]Result, len(inputs))
+	notes := make([]string, len(inputs))
 	byKey := make(map[string]*job)
 	var generic, google []*job
 	for i, in := range inputs {
 		p := parseInput(in)
+		notes[i] = p.note
+		if p.note != "" {
+			r.log.Info("input read as a link", "input", textnorm.Shorten(in, 80), "note", p.note)
+		}
 		if p.kind == inputInvalid {
 			results[i] = Result{Err: p.err}
 			continue
@@ -330,7 +346,7 @@ func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 		}
 	}
 	for i := range results {
-		results[i].Input = inputs[i]
+		results[i].Input, results[i].Note = inputs[i], notes[i]
 	}
 	return results
 }
@@ -357,6 +373,13 @@ func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
 		network = append(network, j)
 	}
 	if len(network) == 0 {
+		return
+	}
+	if r.opts.NoGoogle {
+		for _, j := range network {
+			j.res = Result{Err: googleDisabledError()}
+		}
+		r.log.Info("not resolving Google News ids: Google may not be contacted", "ids", len(network))
 		return
 	}
 	r.googleMu.Lock()
@@ -429,35 +452,6 @@ func (r *Resolver) flush(ctx context.Context, batch []*job, sigs []signature) {
 				r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", textnorm.Shorten(j.p.id, 24), "err", perr)
 			}
 		}
-	}
-}
-
-// waitTurn blocks until the limiter has a token for the next Google
-// request. The token is taken by endTurn when that request is over, so the
-// spacing runs from the end of one request to the start of the next: no two
-// requests reach Google closer than Interval, whatever the latency, the
-// scheduling of this process or the size of the previous answer.
-func (r *Resolver) waitTurn(ctx context.Context) error {
-	if r.opts.Interval <= 0 {
-		return ctx.Err()
-	}
-	for {
-		tokens := r.lim.TokensAt(r.now())
-		if tokens >= 1 {
-			return ctx.Err()
-		}
-		d := time.Duration((1 - tokens) * float64(r.opts.Interval))
-		if err := r.sleep(ctx, max(d, time.Millisecond)); err != nil {
-			return err
-		}
-	}
-}
-
-// endTurn takes the limiter's token once a Google request is over
-// (answered, failed or timed out: it may have reached Google either way).
-func (r *Resolver) endTurn() {
-	if r.opts.Interval > 0 {
-		r.lim.AllowN(r.now(), 1)
 	}
 }
 
