@@ -90,7 +90,11 @@ func TestOneSlugRule(t *testing.T) {
 	}
 	for _, s := range slugs {
 		// Whatever is in the store, the viewer must judge by the rule.
-		putJSON(t, st, record.DigestKey(s.slug), record.DigestRecord{Slug: s.slug, FrontMatter: record.FrontMatter{Title: "T"}})
+		// (A slug over record.MaxSlugLen cannot even name a digest record:
+		// "digests/<slug>.json" would be a path segment over 255 bytes.)
+		if storage.ValidKey(record.DigestKey(s.slug)) == nil {
+			putJSON(t, st, record.DigestKey(s.slug), record.DigestRecord{Slug: s.slug, FrontMatter: record.FrontMatter{Title: "T"}})
+		}
 		putJSON(t, st, record.ArticleKey(s.slug, record.MetaFile), record.ArticleMeta{Slug: s.slug, Status: record.StatusOK})
 	}
 	srv := viewerOver(t, st)
