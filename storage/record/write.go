@@ -416,8 +416,9 @@ func (w Writer) PutDigest(ctx context.Context, d DigestRecord) error {
 		return fmt.Errorf("encode %s: %w", DigestKey(d.Slug), err)
 	}
 	d.Articles = first
+	offset := len(first)
 	for len(rest) > 0 {
-		part := DigestPart{Slug: d.Slug, Part: d.Parts + 2}
+		part := DigestPart{Slug: d.Slug, Part: d.Parts + 2, Offset: offset}
 		var take []DigestArticle
 		take, rest, err = splitDigest(rest, func(a []DigestArticle) ([]byte, error) {
 			p := part
@@ -428,6 +429,7 @@ func (w Writer) PutDigest(ctx context.Context, d DigestRecord) error {
 			return fmt.Errorf("encode %s: %w", DigestPartKey(d.Slug, part.Part), err)
 		}
 		part.Articles = take
+		offset += len(take)
 		if err := w.putJSON(ctx, DigestPartKey(d.Slug, part.Part), part); err != nil {
 			return err
 		}
