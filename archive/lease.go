@@ -110,11 +110,14 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 		a.leases.mu.Unlock()
 		return false
 	}
+	planned := art.previous()
 	if prior.Exists && prior.Meta.Status == record.StatusOK && art.url != "" &&
 		weburl.Canonical(prior.Meta.URL) == weburl.Canonical(art.url) &&
-		(!a.opts.Refresh || !prior.Meta.FetchedAt.Before(a.rep.StartedAt)) {
-		// Captured by another run since this one planned it (after this
-		// run started, for --refresh): that capture counts.
+		(!a.opts.Refresh || !planned.Exists || !prior.Meta.FetchedAt.Equal(planned.Meta.FetchedAt)) {
+		// Captured by another run since this one planned it (without
+		// --refresh the planner skips what is ok, so an ok capture now is
+		// one made since; with it, a capture other than the one planned
+		// over): that capture counts.
 		a.release(ctx, art)
 		a.done(art, prior.Meta, Event{Slug: art.slug, Link: art.link, URL: art.url, Host: art.host, Status: record.StatusOK, Unchanged: true})
 		return false
