@@ -125,9 +125,16 @@ func parseInput(raw string) parsedInput {
 	return p
 }
 
+// maxUnwrap bounds how many google.com/url wrappers are unwrapped, one
+// inside the other.
+const maxUnwrap = 3
+
 // parseURL applies the rules to an absolute URL whose scheme and host are
 // in lower case.
-func parseURL(s string) parsedInput {
+func parseURL(s string) parsedInput { return parseURLWrapped(s, 0) }
+
+// parseURLWrapped is parseURL for a URL found inside depth wrappers.
+func parseURLWrapped(s string, depth int) parsedInput {
 	u, err := url.Parse(s)
 	if err != nil {
 		return parsedInput{err: newError(record.ReasonInvalidURL, "not a valid URL", err)}
@@ -152,7 +159,10 @@ func parseURL(s string) parsedInput {
 		return p
 	}
 	if target, ok := googleRedirectTarget(host, u); ok {
-		p := parseURL(weburl.LowerSchemeHost(target))
+		if depth == maxUnwrap {
+			return parsedInput{err: errorf(record.ReasonInvalidURL, "Google redirect links nested more than %d deep; give the link inside them", maxUnwrap)}
+		}
+		p := parseURLWrapped(weburl.LowerSchemeHost(target), depth+1)
 		p.note = joinNotes("unwrapped the link from Google's redirect link ("+host+"/url)", p.note)
 		return p
 	}

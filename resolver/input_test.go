@@ -47,6 +47,7 @@ func TestParseInputPasted(t *testing.T) {
 		{"consent wrapper", "https://consent.google.com/ml?continue=" + url.QueryEscape(gn) + "&gl=FR&hl=en-US&cm=2&pc=n&src=1", id, "", "", "consent page"},
 		{"google click-through to Google News", "https://www.google.com/url?rct=j&sa=t&url=" + url.QueryEscape(gn) + "&ct=ga", id, "", "", "redirect link"},
 		{"google click-through to publisher", "https://www.google.com/url?q=https://www.example.com/a&sa=D", "", "https://www.example.com/a", "", "redirect link"},
+		{"google click-through, nested thrice", nestedGoogleURL(3, "https://www.example.com/a"), "", "https://www.example.com/a", "", "redirect link"},
 		{"bare id", id, id, "", "", ""},
 	}
 	for _, tt := range tests {
@@ -77,6 +78,7 @@ func TestParseInputPastedRejected(t *testing.T) {
 		{"see ftp://example.com/x", "only http and https"},
 		{"just some words", "neither a URL nor"},
 		{"news.google.com.evil.example/rss/articles/" + id, "looks like a Google News link"},
+		{nestedGoogleURL(5, "https://www.example.com/a"), "nested more than 3 deep"},
 		{"https://www.google.com/url?q=javascript:alert(1)", ""}, // not unwrapped: followed as a link (and refused there)
 	} {
 		p := parseInput(tt.in)
@@ -108,4 +110,12 @@ func TestResolveReportsNotes(t *testing.T) {
 		t.Errorf("notes %q / %q / %q", res[0].Note, res[1].Note, res[2].Note)
 	}
 	counts(t, f, 1, 1)
+}
+
+// nestedGoogleURL wraps target in n google.com/url links.
+func nestedGoogleURL(n int, target string) string {
+	for range n {
+		target = "https://www.google.com/url?q=" + url.QueryEscape(target)
+	}
+	return target
 }
