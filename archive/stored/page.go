@@ -23,10 +23,8 @@ import (
 
 // WARCFile is the name of a capture's WARC among its objects
 // (articles/<slug>/capture.warc.gz, and the same under
-// history/<capture-id>/). Capture recording (issue 11) names the object in
-// storage/record's layout; until that name is on main, this is the one
-// place that says it, and WARCKey the one lookup.
-const WARCFile = "capture.warc.gz"
+// history/<capture-id>/); storage/record's layout owns it.
+const WARCFile = record.WARCFile
 
 // WARCKey is the key of the WARC of an article's current capture
 // (captureID "") or of an earlier one.
