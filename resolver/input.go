@@ -91,11 +91,11 @@ func parseInput(raw string) parsedInput {
 	if !strings.ContainsAny(s, ":/") && !strings.ContainsFunc(s, unicode.IsSpace) {
 		return parseBareID(s)
 	}
-	if u, err := url.Parse(s); err == nil && u.Scheme != "" && !strings.ContainsFunc(s, unicode.IsSpace) && !strings.ContainsAny(s, "<>\"") {
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", textnorm.Shorten(s, 80))}
+	if !strings.ContainsFunc(s, unicode.IsSpace) && !strings.ContainsAny(s, "<>\"") {
+		if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+			u.Host = strings.ToLower(u.Host) // url.Parse lower-cases the scheme
+			return parseParsedURL(u, s, 0)
 		}
-		return parseURL(weburl.LowerSchemeHost(s))
 	}
 	links := weburl.FindLinks(s)
 	switch len(links) {
@@ -139,6 +139,11 @@ func parseURLWrapped(s string, depth int) parsedInput {
 	if err != nil {
 		return parsedInput{err: newError(record.ReasonInvalidURL, "not a valid URL", err)}
 	}
+	return parseParsedURL(u, s, depth)
+}
+
+// parseParsedURL is parseURLWrapped for s already parsed as u.
+func parseParsedURL(u *url.URL, s string, depth int) parsedInput {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", textnorm.Shorten(s, 80))}
 	}
