@@ -55,8 +55,8 @@ func (p *parsedInput) key() string {
 // (article links in every form of spec §1, but also links Resolve will
 // reject with invalid_url, such as /topics/ pages, so that they are never
 // fetched as if they were articles) and consent.google.com wrappers around
-// them, and Google's click-through links (www.google.com/url?q=…), which
-// Resolve unwraps without a request. Look-alike hosts and bare ids are not
+// them, and the Google links that carry another link (www.google.com/url?q=…,
+// www.google.com/amp/s/…), which Resolve unwraps without a request. Look-alike hosts and bare ids are not
 // Google News links.
 func IsGoogleNews(rawURL string) bool {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
@@ -70,7 +70,7 @@ func IsGoogleNews(rawURL string) bool {
 		_, ok := consentTarget(u)
 		return ok
 	default:
-		_, ok := googleRedirectTarget(host, u)
+		_, _, ok := googleRedirectTarget(host, u)
 		return ok
 	}
 }
@@ -151,6 +151,14 @@ func parseParsedURL(u *url.URL, s string, depth int) parsedInput {
 	if host == "" {
 		return parsedInput{err: errorf(record.ReasonInvalidURL, "the link has no host")}
 	}
+	if target, what, ok := googleRedirectTarget(host, u); ok {
+		if depth == maxUnwrap {
+			return parsedInput{err: errorf(record.ReasonInvalidURL, "Google redirect links nested more than %d deep; give the link inside them", maxUnwrap)}
+		}
+		p := parseURLWrapped(weburl.LowerSchemeHost(target), depth+1)
+		p.note = joinNotes("unwrapped the link from "+what, p.note)
+		return p
+	}
 	switch host {
 	case newsHost:
 		return parseArticleURL(u)
@@ -163,14 +171,6 @@ func parseParsedURL(u *url.URL, s string, depth int) parsedInput {
 		p.note = joinNotes("unwrapped the Google News link from Google's consent page link", p.note)
 		return p
 	}
-	if target, ok := googleRedirectTarget(host, u); ok {
-		if depth == maxUnwrap {
-			return parsedInput{err: errorf(record.ReasonInvalidURL, "Google redirect links nested more than %d deep; give the link inside them", maxUnwrap)}
-		}
-		p := parseURLWrapped(weburl.LowerSchemeHost(target), depth+1)
-		p.note = joinNotes("unwrapped the link from Google's redirect link ("+host+"/url)", p.note)
-		return p
-	}
 	if lookalike(host, u.Path) {
 		return parsedInput{err: errorf(record.ReasonInvalidURL,
 			"the link looks like a Google News link but its host is %q, not news.google.com; refusing to decode or fetch it", host)}
@@ -181,23 +181,48 @@ func parseParsedURL(u *url.URL, s string, depth int) parsedInput {
 	return parsedInput{kind: inputGeneric, url: u.String()}
 }
 
-// googleRedirectTarget unwraps Google's click-through links,
-// www.google.com/url?q=<target> or ?url=<target> (Google Alerts e-mails,
-// search results, Gmail), without a request: the target is in the link,
-// and following it would meet Google's "Redirect notice" page rather than
-// an HTTP redirect.
-func googleRedirectTarget(host string, u *url.URL) (string, bool) {
-	if u.Path != "/url" || (host != "google.com" && host != "www.google.com") {
-		return "", false
+// googleRedirectTarget unwraps, without a request, the links in which
+// Google carries another link, and says which kind it was:
+//
+//   - click-through links, www.google.com/url?q=<target> or ?url=<target>
+//     (Google Alerts e-mails, search results, Gmail): following them would
+//     meet Google's "Redirect notice" page rather than an HTTP redirect;
+//   - AMP viewer links, www.google.com/amp/s/<host/path> (https) and
+//     /amp/<host/path> (http), from Google's mobile search;
+//   - Google News redirect links of before 2018,
+//     news.google.com/news/url?…&url=<target>, found in old feeds and
+//     archives.
+func googleRedirectTarget(host string, u *url.URL) (target, what string, ok bool) {
+	google := host == "google.com" || host == "www.google.com"
+	switch {
+	case google && u.Path == "/url":
+		what = "Google's redirect link (" + host + "/url)"
+	case host == newsHost && (u.Path == "/news/url" || u.Path == "/url"):
+		what = "an old Google News redirect link (news.google.com" + u.Path + ")"
+	case google && strings.HasPrefix(u.Path, "/amp/"):
+		rest, scheme := strings.TrimPrefix(u.EscapedPath(), "/amp/"), "http://"
+		if r, ok := strings.CutPrefix(rest, "s/"); ok {
+			rest, scheme = r, "https://"
+		}
+		t := scheme + rest
+		if u.RawQuery != "" {
+			t += "?" + u.RawQuery
+		}
+		if tu, err := url.Parse(t); err == nil && strings.Contains(tu.Hostname(), ".") {
+			return t, "Google's AMP viewer link (" + host + "/amp/…)", true
+		}
+		return "", "", false
+	default:
+		return "", "", false
 	}
 	q := u.Query()
 	for _, k := range []string{"q", "url"} {
 		t := strings.TrimSpace(q.Get(k))
 		if tu, err := url.Parse(t); err == nil && (strings.EqualFold(tu.Scheme, "http") || strings.EqualFold(tu.Scheme, "https")) && tu.Host != "" {
-			return t, true
+			return t, what, true
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 func joinNotes(a, b string) string {

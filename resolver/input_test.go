@@ -47,6 +47,10 @@ func TestParseInputPasted(t *testing.T) {
 		{"consent wrapper", "https://consent.google.com/ml?continue=" + url.QueryEscape(gn) + "&gl=FR&hl=en-US&cm=2&pc=n&src=1", id, "", "", "consent page"},
 		{"google click-through to Google News", "https://www.google.com/url?rct=j&sa=t&url=" + url.QueryEscape(gn) + "&ct=ga", id, "", "", "redirect link"},
 		{"google click-through to publisher", "https://www.google.com/url?q=https://www.example.com/a&sa=D", "", "https://www.example.com/a", "", "redirect link"},
+		{"AMP viewer, https", "https://www.google.com/amp/s/www.example.com/2026/09/story.amp?x=1", "", "https://www.example.com/2026/09/story.amp?x=1", "", "AMP viewer"},
+		{"AMP viewer, http", "https://www.google.com/amp/www.example.com/a", "", "http://www.example.com/a", "", "AMP viewer"},
+		{"AMP viewer of a Google News link", "https://www.google.com/amp/s/news.google.com/rss/articles/" + id, id, "", "", "AMP viewer"},
+		{"old Google News redirect", "http://news.google.com/news/url?sa=t&fd=R&ct2=us&usg=AFQjCNE&clid=c3a7d30bb8a4878e06b80cf16b898331&url=https://www.example.com/old-story", "", "https://www.example.com/old-story", "", "old Google News redirect"},
 		{"google click-through, nested thrice", nestedGoogleURL(3, "https://www.example.com/a"), "", "https://www.example.com/a", "", "redirect link"},
 		{"bare id", id, id, "", "", ""},
 	}
@@ -80,6 +84,7 @@ func TestParseInputPastedRejected(t *testing.T) {
 		{"news.google.com.evil.example/rss/articles/" + id, "looks like a Google News link"},
 		{nestedGoogleURL(5, "https://www.example.com/a"), "nested more than 3 deep"},
 		{"https://www.google.com/url?q=javascript:alert(1)", ""}, // not unwrapped: followed as a link (and refused there)
+		{"https://news.google.com/news/url?url=javascript:alert(1)", "not an article link"},
 	} {
 		p := parseInput(tt.in)
 		if tt.msg == "" {
