@@ -22,9 +22,10 @@ const (
 type inputKind int
 
 const (
-	inputInvalid inputKind = iota // rejected without a request
-	inputGoogle                   // a Google News article id
-	inputGeneric                  // some other http(s) URL: follow its redirects
+	inputInvalid   inputKind = iota // rejected without a request
+	inputGoogle                     // a Google News article id
+	inputGeneric                    // some other http(s) URL: follow its redirects
+	inputUnwrapped                  // a publisher URL taken out of a Google wrapper: the answer, no request
 )
 
 // parsedInput is one input after the offline checks of spec §1.
@@ -33,7 +34,7 @@ type parsedInput struct {
 	id           string   // inputGoogle: the article id as it appears in the link
 	env          envelope // inputGoogle: the decoded id
 	hl, gl, ceid string   // inputGoogle: locale taken from the link, if any
-	url          string   // inputGeneric: the URL to follow
+	url          string   // inputGeneric: the URL to follow; inputUnwrapped: the answer
 	err          *Error   // set for inputInvalid, and for unknown or bad ids
 	note         string   // what was made of the input as given: text ignored, scheme assumed
 }
@@ -157,6 +158,13 @@ func parseParsedURL(u *url.URL, s string, depth int) parsedInput {
 		}
 		p := parseURLWrapped(weburl.LowerSchemeHost(target), depth+1)
 		p.note = joinNotes("unwrapped the link from "+what, p.note)
+		if p.kind == inputGeneric {
+			// The publisher's own link, given by Google: the answer,
+			// as an old id's embedded URL is; it is not followed, so
+			// that only the fetcher, with its politeness, contacts the
+			// publisher.
+			p.kind = inputUnwrapped
+		}
 		return p
 	}
 	switch host {

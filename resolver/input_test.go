@@ -62,7 +62,7 @@ func TestParseInputPasted(t *testing.T) {
 				t.Fatalf("parseInput(%.80q): %v [%s]", tt.in, p.err, p.err.Kind)
 			case tt.id != "" && (p.kind != inputGoogle || p.id != tt.id || p.hl != tt.hl):
 				t.Errorf("parseInput(%.80q) = kind %v id %.20q hl %q; want id %.20q hl %q", tt.in, p.kind, p.id, p.hl, tt.id, tt.hl)
-			case tt.url != "" && (p.kind != inputGeneric || p.url != tt.url):
+			case tt.url != "" && (p.kind != wantKindOf(tt.note) || p.url != tt.url):
 				t.Errorf("parseInput(%.80q) = kind %v url %q; want %q", tt.in, p.kind, p.url, tt.url)
 			}
 			if (tt.note == "") != (p.note == "") || !strings.Contains(p.note, tt.note) {
@@ -123,4 +123,31 @@ func nestedGoogleURL(n int, target string) string {
 		target = "https://www.google.com/url?q=" + url.QueryEscape(target)
 	}
 	return target
+}
+
+// wantKindOf is the input kind a publisher link of TestParseInputPasted is
+// read as, by the note the case expects: unwrapped from a Google redirect
+// or AMP link (the answer, not followed), or else to be followed.
+func wantKindOf(note string) inputKind {
+	if strings.Contains(note, "redirect") || strings.Contains(note, "AMP") {
+		return inputUnwrapped
+	}
+	return inputGeneric
+}
+
+// A publisher link unwrapped from a Google link is the answer: no request
+// to Google or to the publisher.
+func TestResolveUnwrappedNoRequest(t *testing.T) {
+	f := newFake(t, gnewstest.Options{})
+	pub := newPublisher(t)
+	r := newTestResolver(t, f, func(o *Options) { o.AllowPrivate = true })
+	res := r.Resolve(bg(), []string{
+		"https://www.google.com/url?rct=j&sa=t&url=" + url.QueryEscape(pub.URL+"/story?id=1") + "&ct=ga",
+		"https://www.google.com/amp/s/www.example.com/a.amp",
+	})
+	wantURL(t, res[0], pub.URL+"/story?id=1", MethodOffline)
+	wantURL(t, res[1], "https://www.example.com/a.amp", MethodOffline)
+	if pub.hits.Load() != 0 || f.Total() != 0 {
+		t.Errorf("%d publisher and %d Google requests, want none", pub.hits.Load(), f.Total())
+	}
 }

@@ -122,7 +122,7 @@ func (o Options) guard() netguard.Policy {
 
 // Resolution methods reported in Result.Method.
 const (
-	MethodOffline      = "offline"      // decoded from the id, no request
+	MethodOffline      = "offline"      // decoded from the id, or unwrapped from a Google link; no request
 	MethodBatchexecute = "batchexecute" // resolved by Google (Steps 1 and 2)
 	MethodRedirect     = "redirect"     // generic redirects followed
 	MethodCache        = "cache"        // found in the cache, no request
@@ -292,8 +292,12 @@ func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 		if p.note != "" {
 			r.log.Info("input read as a link", "input", textnorm.Shorten(in, 80), "note", p.note)
 		}
-		if p.kind == inputInvalid {
+		switch p.kind {
+		case inputInvalid:
 			results[i] = Result{Err: p.err}
+			continue
+		case inputUnwrapped:
+			results[i] = Result{URL: p.url, Method: MethodOffline}
 			continue
 		}
 		k := p.key()
