@@ -26,6 +26,10 @@ const (
 	// PageFile is the self-contained page derived from the WARC: one HTML
 	// file, stylesheets inlined, images and fonts as data: URIs, no script.
 	PageFile = "page.html"
+	// ThumbFile is a small JPEG of the capture's lead image (og:image),
+	// scaled and re-encoded from the WARC's copy (internal/thumbnail): what
+	// the viewer shows beside an article in lists.
+	ThumbFile = "thumb.jpg"
 )
 
 // ArticleKey is the key of one of an article's objects, e.g.
@@ -116,6 +120,9 @@ type ArticleMeta struct {
 	// those in Files. They tie each object to this capture, so that a
 	// checker (Verify) can tell one capture's text from another's.
 	Sums map[string]string `json:"sums,omitempty"`
+	// Requisites is what the page's requisites came to; nil for captures
+	// that fetched none (made before requisites, or failed).
+	Requisites *RequisiteStats `json:"requisites,omitempty"`
 
 	Digests []string `json:"digests"` // slugs of the digests that list this article
 

@@ -342,7 +342,7 @@ func (w Writer) keepUnreadable(ctx context.Context, slug string) error {
 		return fmt.Errorf("keep unreadable %s: %w", metaKey, err)
 	}
 	id := CaptureID(info.ModTime)
-	for _, name := range []string{RawFile, ReadableFile, TextFile, WARCFile, PageFile, MetaFile} {
+	for _, name := range []string{RawFile, ReadableFile, TextFile, WARCFile, PageFile, ThumbFile, MetaFile} {
 		if err := w.copyObject(ctx, ArticleKey(slug, name), HistoryKey(slug, id, name)); err != nil {
 			return err
 		}
