@@ -44,6 +44,10 @@ type Report struct {
 	// (record.ErrUnreadable), each kept in its article's history before
 	// the article was captured again.
 	Unreadable []string `json:"unreadable,omitempty"`
+	// Leased lists the articles left to another run writing them at the
+	// same time (see docs/storage.md, "Concurrent writers"); they count as
+	// Unfinished.
+	Leased []string `json:"leased,omitempty"`
 	// Requisites sums the page requisites of the captures stored (see
 	// record.RequisiteStats; Capped is unused); CappedPages counts the
 	// captures that hit a per-page cap.
