@@ -3,6 +3,7 @@ package archive
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -212,6 +213,9 @@ type capWorld struct {
 	dir      string   // digest folder
 	pages    []string // article URLs
 	font     []byte
+	// pageInterval and assetInterval space the fetcher's requests; zero:
+	// capPageInterval and capAssetInterval, negative: none.
+	pageInterval, assetInterval time.Duration
 }
 
 const (
@@ -291,7 +295,7 @@ func (w *capWorld) archiver(t testing.TB, store storage.Store, logs *sendTimes, 
 		allow = append(allow, s.addrPort())
 	}
 	f, err := fetch.New(fetch.Options{
-		UserAgent: "linkarc-test/1.0", HostInterval: capPageInterval, AssetInterval: capAssetInterval,
+		UserAgent: "linkarc-test/1.0", HostInterval: cmp.Or(w.pageInterval, capPageInterval), AssetInterval: cmp.Or(w.assetInterval, capAssetInterval),
 		AllowAddrs: allow, ConnectTimeout: time.Second, ReadTimeout: 2 * time.Second, Timeout: 5 * time.Second,
 		Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: slog.New(logs),
 	})
