@@ -15,9 +15,11 @@
 //     matching <source> of its <picture>) that a desktop browser with a
 //     1280-pixel-wide window at device pixel ratio 1 would pick (Choose);
 //     the lazy-loading attributes news sites use (data-src, data-lazy-src,
-//     data-original, data-srcset), which take the place of src and srcset
-//     since they are what a reader with scripts sees; and the images of
-//     <noscript> fallbacks;
+//     data-original, data-srcset, data-sizes and the like), which take the
+//     place of src, srcset and sizes since they are what a reader with
+//     scripts sees; and the images of <noscript> fallbacks. The choice is
+//     the one archive/singlepage makes for the self-contained page (both
+//     ask internal/srcset), so the capture holds the image the page shows;
 //   - the lead image: <meta property="og:image">;
 //   - the favicon: <link rel=icon> (and "shortcut icon"). /favicon.ico is
 //     not guessed when the page declares none: a request per host that
