@@ -71,6 +71,8 @@ body { background: #fff url( "img/bg.png" ) repeat-x; } .logo{background-image:u
 			"image https://cdn.example/css/im%20g.png\nimage https://cdn.example/css/img2.png\n"},
 		{"a url after the font face is an image", `@font-face{src:url(f.woff)} p{background:url(p.png)}`,
 			"font https://cdn.example/css/f.woff\nimage https://cdn.example/css/p.png\n"},
+		{"image-set candidates", `.h{background-image:image-set("h1.png" 1x, url(h2.png) 2x); content:"not a url"}`,
+			"image https://cdn.example/css/h1.png\nimage https://cdn.example/css/h2.png\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
