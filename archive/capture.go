@@ -53,6 +53,9 @@ type CaptureOptions struct {
 	NoWARC bool
 	// NoRequisites fetches no page requisites.
 	NoRequisites bool
+	// Scripts records the page's scripts (<script src>) among its
+	// requisites. They are never run; by default they are not fetched.
+	Scripts bool
 	// Limits bounds each page's requisites (requisite.Limits' defaults
 	// for zero fields; a negative MaxCount or MaxBytes means no cap).
 	Limits requisite.Limits
@@ -330,6 +333,9 @@ func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writ
 		return nil, nil
 	}
 	found, cssCapped := requisite.FromHTML(page.Body, page.FinalURL, c.limits)
+	if !c.opts.Scripts {
+		found = slices.DeleteFunc(found, func(r requisite.Requisite) bool { return r.Kind == requisite.Script })
+	}
 	b := &budget{lim: c.limits, seen: map[string]bool{}}
 	if cssCapped {
 		b.capped("css")

@@ -192,6 +192,10 @@ func (s *scan) element(a atom.Atom, attrs map[string]string, selfClosing bool) {
 		if u := ImageURL(attrs); u != "" {
 			s.add(u, Image)
 		}
+	case atom.Script:
+		if src := strings.TrimSpace(attrs["src"]); src != "" {
+			s.add(src, Script)
+		}
 	case atom.Input:
 		if strings.EqualFold(attrs["type"], "image") {
 			s.add(attrs["src"], Image)

@@ -27,8 +27,10 @@
 //
 // From a stylesheet: @import rules (stylesheets, followed to
 // Limits.MaxImportDepth), url() in @font-face (fonts) and every other
-// url() (images). Scripts, media (<video>, <audio>), <iframe>s and
-// <object>s are not requisites.
+// url() (images). Media (<video>, <audio>), <iframe>s and <object>s are
+// not requisites; scripts (<script src>) are listed as Script, for a
+// capture that records them without running them, and are not fetched
+// by default.
 //
 // # Bounds
 //
@@ -56,6 +58,9 @@ const (
 	Font       Kind = "font"
 	Icon       Kind = "icon"
 	LeadImage  Kind = "lead_image" // og:image
+	// Script is a <script src>: listed so that a capture may record it
+	// (never run it); the pipeline fetches scripts only when asked.
+	Script Kind = "script"
 )
 
 // Accept is the Accept header a browser sends for a requisite of this kind.

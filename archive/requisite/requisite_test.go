@@ -44,7 +44,7 @@ func TestFromHTML(t *testing.T) {
 			"stylesheet https://news.example/ns.css\nstylesheet https://news.example/imp.css\nimage https://news.example/bg.png\nimage https://news.example/ns.jpg\nimage https://news.example/world/hero.webp\n"},
 		{"not requisites", `<script src="/app.js"></script><iframe src="/frame"></iframe><video poster="/p.jpg"><source src="/v.mp4"></video>
 <img src="javascript:alert(1)"><img src="#x"><a href="/link.css">x</a><img src="ok.png"><img src="ok.png#frag">`,
-			"image https://news.example/world/ok.png\n"},
+			"script https://news.example/app.js\nimage https://news.example/world/ok.png\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
