@@ -95,7 +95,7 @@ type Limits struct {
 	// of requisites met earlier count too). Default DefaultMaxCount.
 	MaxCount int
 	// MaxBytes is how many bytes of requisites are fetched for one page,
-	// as received; the requisite that crosses it is kept, later ones are
+	// after content decoding; the requisite that crosses it is kept, later ones are
 	// skipped. Default DefaultMaxBytes.
 	MaxBytes int64
 	// MaxCSSBytes is how much of one stylesheet is parsed (and held in
