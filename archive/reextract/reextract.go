@@ -253,7 +253,7 @@ func rebuild(ctx context.Context, st storage.Store, w record.Writer, m *record.A
 // updateDigest brings the statuses of a digest's articles that changed up
 // to date, and its counts; false when the digest is gone or unreadable.
 func updateDigest(ctx context.Context, st storage.Store, w record.Writer, slug string, slugs []string) (bool, error) {
-	d, err := record.ReadDigest(ctx, st, slug)
+	d, err := record.ReadDigestAll(ctx, st, slug)
 	switch {
 	case storage.IsNotExist(err), errors.Is(err, record.ErrUnreadable):
 		return false, nil
