@@ -29,23 +29,29 @@ type ticket struct {
 	interval time.Duration
 }
 
-// gate returns host's gate, creating it with the host's interval.
+// gate returns host's gate, creating it. A host serving both pages and
+// requisites has one gate; each turn waits the interval of its own kind
+// (see interval).
 func (f *Fetcher) gate(host string) *sendgate.Gate {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	g, ok := f.gates[host]
 	if !ok {
-		g = sendgate.New(f.interval(host), sendgate.Clock{})
+		g = sendgate.New(f.opts.HostInterval, sendgate.Clock{})
 		f.gates[host] = g
 	}
 	return g
 }
 
 // interval is the spacing for host: HostIntervals' entry for it, else
-// HostInterval. Zero or negative: none.
-func (f *Fetcher) interval(host string) time.Duration {
+// AssetInterval for a requisite (ctx of FetchAsset) from a host that served
+// no page, else HostInterval. Zero or negative: none.
+func (f *Fetcher) interval(ctx context.Context, host string) time.Duration {
 	if d, ok := f.opts.HostIntervals[host]; ok {
 		return d
+	}
+	if isAsset(ctx) && !f.isPageHost(host) {
+		return f.opts.AssetInterval
 	}
 	return f.opts.HostInterval
 }
@@ -55,15 +61,15 @@ func (f *Fetcher) interval(host string) time.Duration {
 // ended with sent or release. With no interval for host the ticket is
 // free and waits for nothing.
 func (f *Fetcher) acquire(ctx context.Context, host string) (*ticket, error) {
-	g := f.gate(host)
-	turn, err := g.Acquire(ctx)
+	iv := f.interval(ctx, host)
+	turn, err := f.gate(host).AcquireEvery(ctx, iv)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, fmt.Errorf("waiting for %s's turn (--host-interval %s): %w", host, g.Interval(), err)
+			return nil, fmt.Errorf("waiting for %s's turn (interval %s): %w", host, iv, err)
 		}
 		return nil, err
 	}
-	return &ticket{turn: turn, host: host, interval: g.Interval(), onSent: f.logSent}, nil
+	return &ticket{turn: turn, host: host, interval: iv, onSent: f.logSent}, nil
 }
 
 // sent ends the turn: the request was written to the connection at the

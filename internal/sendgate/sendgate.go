@@ -64,7 +64,15 @@ type Turn struct {
 // deadline comes before the turn could begin (the error then wraps
 // context.DeadlineExceeded).
 func (g *Gate) Acquire(ctx context.Context) (*Turn, error) {
-	if g.interval <= 0 {
+	return g.AcquireEvery(ctx, g.interval)
+}
+
+// AcquireEvery is Acquire with the spacing of this one turn given: a host
+// that serves both pages and page requisites is one gate, whose turns
+// each wait the interval of their own kind since the previous turn ended.
+// interval <= 0 waits for nothing and holds nothing.
+func (g *Gate) AcquireEvery(ctx context.Context, interval time.Duration) (*Turn, error) {
+	if interval <= 0 {
 		return &Turn{ready: g.clock.Now()}, ctx.Err()
 	}
 	select {
@@ -73,7 +81,7 @@ func (g *Gate) Acquire(ctx context.Context) (*Turn, error) {
 		return nil, ctx.Err()
 	}
 	if !g.last.IsZero() {
-		at := g.last.Add(g.interval)
+		at := g.last.Add(interval)
 		if dl, ok := ctx.Deadline(); ok && dl.Before(at) {
 			<-g.turn
 			return nil, fmt.Errorf("waiting %v for the turn: %w", at.Sub(g.clock.Now()).Round(time.Millisecond), context.DeadlineExceeded)

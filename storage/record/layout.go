@@ -120,6 +120,9 @@ type ArticleMeta struct {
 	// those in Files. They tie each object to this capture, so that a
 	// checker (Verify) can tell one capture's text from another's.
 	Sums map[string]string `json:"sums,omitempty"`
+	// Requisites is what the page's requisites came to; nil for captures
+	// that fetched none (made before requisites, or failed).
+	Requisites *RequisiteStats `json:"requisites,omitempty"`
 
 	Digests []string `json:"digests"` // slugs of the digests that list this article
 
