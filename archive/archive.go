@@ -438,7 +438,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	art, cap, err, start := f.art, f.cap, f.err, f.start
-	snap := &record.Snapshot{Meta: a.baseMeta(art), Extra: captureObjects(f.files, cap)}
+	snap := &record.Snapshot{Meta: a.baseMeta(art)}
 	fillCapture(&snap.Meta, cap)
 	if f.files != nil {
 		snap.Meta.Requisites = f.files.stats
@@ -457,6 +457,15 @@ func (a *run) store(ctx context.Context, f fetched) {
 	if ctx.Err() != nil {
 		return
 	}
+	page := cap
+	if err != nil {
+		page = nil // nothing received to show
+	}
+	// Building the self-contained page is CPU work like extraction, and
+	// takes its turn with it.
+	a.extracting <- struct{}{}
+	snap.Extra = a.capture.captureObjects(ctx, f.files, page, snap.Meta.Image)
+	<-a.extracting
 	stored, err := a.writer.Write(ctx, snap, art.previous())
 	if err == nil {
 		err = a.capture.index(ctx, f.files)
