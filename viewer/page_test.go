@@ -121,6 +121,9 @@ func TestArchivedPage(t *testing.T) {
 		{name: "digest lists thumbnails", path: "/digests/pages", status: 200,
 			contains: []string{`<img class="thumb" src="/articles/with-page/thumb.jpg"`, `src="/articles/bad-thumb/thumb.jpg"`},
 			excludes: []string{"/articles/older/thumb.jpg"}},
+		{name: "API links to the page and the thumbnail", path: "/api/articles/with-page", status: 200,
+			contains: []string{`"page": "/articles/with-page/page.html"`, `"thumb": "/articles/with-page/thumb.jpg"`}},
+		{name: "API: no page link for an older capture", path: "/api/articles/older", status: 200, excludes: []string{`"page":`, `"thumb":`}},
 		{name: "home shows the lead article's thumbnail", path: "/", status: 200,
 			contains: []string{`<img class="thumb" src="/articles/with-page/thumb.jpg"`}},
 	} {
