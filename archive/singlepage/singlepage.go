@@ -425,10 +425,32 @@ func (b *builder) embed(base *url.URL, ref string, k kind) (string, bool) {
 		c.dataURI = "data:" + mt + ";base64," + base64.StdEncoding.EncodeToString(res.Body)
 		res.Body = nil // the data: URI holds it now
 	}
-	if !b.spend(len(c.dataURI)) {
+	uri := c.dataURI
+	// An SVG keeps the fragment that names a view or element in it
+	// (sprite.svg#icon).
+	if i := strings.IndexByte(ref, '#'); i >= 0 && strings.HasPrefix(uri, "data:image/svg+xml;") && isFragment(ref[i+1:]) {
+		uri += ref[i:]
+	}
+	if !b.spend(len(uri)) {
 		return "", false
 	}
-	return c.dataURI, true
+	return uri, true
+}
+
+// isFragment reports whether s is a plain fragment (an id or an SVG view
+// such as svgView(viewBox(0,0,10,10))), safe to write after a data: URI
+// in a url() token or an attribute.
+func isFragment(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.:,", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // spend accounts n more bytes of the page; false (and counted) when they
