@@ -160,7 +160,7 @@ func (s *scan) element(a atom.Atom, attrs map[string]string, selfClosing bool) {
 			return // a <source> of <video>/<audio>, or after the one chosen
 		}
 		set := first(attrs["data-srcset"], attrs["srcset"])
-		if set == "" || !MediaMatches(attrs["media"]) || !SupportedImage(attrs["type"]) {
+		if set == "" || !MediaMatches(attrs["media"]) || !supportedImage(attrs["type"]) {
 			return
 		}
 		s.chosen = Choose(set, attrs["sizes"])
@@ -189,19 +189,17 @@ func ImageURL(attrs map[string]string) string {
 	if v := attrs["data-sizes"]; v != "" && v != "auto" {
 		sizes = v
 	}
-	src := ""
-	for _, k := range []string{"data-src", "data-lazy-src", "data-original", "src"} {
-		if v := strings.TrimSpace(attrs[k]); v != "" && !isData(v) {
-			src = v
-			break
-		}
-	}
 	for _, set := range []string{attrs["data-srcset"], attrs["data-lazy-srcset"], attrs["srcset"]} {
-		if u := ChooseImage(set, sizes, src); u != "" && !isData(u) {
+		if u := Choose(set, sizes); u != "" && !isData(u) {
 			return u
 		}
 	}
-	return src
+	for _, k := range []string{"data-src", "data-lazy-src", "data-original", "src"} {
+		if v := strings.TrimSpace(attrs[k]); v != "" && !isData(v) {
+			return v
+		}
+	}
+	return ""
 }
 
 func isData(u string) bool {
@@ -217,10 +215,9 @@ func first(vs ...string) string {
 	return ""
 }
 
-// SupportedImage reports whether a <source type> is an image format a
-// current desktop browser shows ("" is). The self-contained page
-// (archive/singlepage) picks a <picture>'s source by it too.
-func SupportedImage(t string) bool {
+// supportedImage reports whether a <source type> is an image format a
+// current desktop browser shows.
+func supportedImage(t string) bool {
 	t = strings.ToLower(strings.TrimSpace(t))
 	if i := strings.IndexByte(t, ';'); i >= 0 {
 		t = strings.TrimSpace(t[:i])

@@ -99,36 +99,7 @@ func ParseSrcset(s string) []Candidate {
 // pick differently (a cached larger candidate, a data saver), but every
 // engine starts from this rule (HTML §4.8.4.3.5, "select an image source").
 func Choose(srcset, sizes string) string {
-	return choose(ParseSrcset(srcset), sizes)
-}
-
-// ChooseImage is Choose for an <img> whose src is src: as HTML's "update
-// the source set" does, src is a candidate too (of density 1x) when the
-// srcset has no width descriptors and no 1x candidate of its own. A data:
-// src (a placeholder) is none. "" when the srcset has no candidate: the
-// image is then its src.
-func ChooseImage(srcset, sizes, src string) string {
 	cs := ParseSrcset(srcset)
-	if len(cs) == 0 {
-		return ""
-	}
-	src = strings.TrimSpace(src)
-	if src != "" && !isData(src) {
-		add := true
-		for _, c := range cs {
-			if c.Width > 0 || c.Density == 1 || c.Density == 0 {
-				add = false
-				break
-			}
-		}
-		if add {
-			cs = append(cs, Candidate{URL: src, Density: 1})
-		}
-	}
-	return choose(cs, sizes)
-}
-
-func choose(cs []Candidate, sizes string) string {
 	if len(cs) == 0 {
 		return ""
 	}

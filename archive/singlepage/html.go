@@ -8,8 +8,8 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
-	"github.com/linkarc/linkarc/archive/requisite"
 	"github.com/linkarc/linkarc/internal/inert"
+	"github.com/linkarc/linkarc/internal/srcset"
 )
 
 // documentBase is the URL the page's relative references resolve
@@ -340,7 +340,7 @@ func (b *builder) styleAttr(n *html.Node) {
 
 // picture reduces a <picture> to its <img>, with the source a 1280-px
 // desktop would load (the first <source> whose media matches and whose
-// type browsers show, as package requisite decides) as its srcset.
+// type an image decoder knows) as its srcset.
 func (b *builder) picture(n *html.Node) {
 	var img *html.Node
 	var chosen *html.Node
@@ -359,7 +359,7 @@ func (b *builder) picture(n *html.Node) {
 			}
 			media, _ := inert.Attr(c, "media")
 			typ, _ := inert.Attr(c, "type")
-			if set, _ := inert.Attr(c, "srcset"); strings.TrimSpace(set) != "" && requisite.MediaMatches(media) && requisite.SupportedImage(typ) {
+			if set, _ := inert.Attr(c, "srcset"); strings.TrimSpace(set) != "" && srcset.MediaMatches(media, srcset.Desktop) && knownImageType(typ) {
 				chosen = c
 			}
 		}
@@ -382,19 +382,31 @@ func (b *builder) picture(n *html.Node) {
 	}
 }
 
+// knownImageType reports whether a <source type> is one Chromium decodes
+// ("" is).
+func knownImageType(t string) bool {
+	t = strings.ToLower(strings.TrimSpace(t))
+	if i := strings.IndexByte(t, ';'); i >= 0 {
+		t = strings.TrimSpace(t[:i])
+	}
+	switch t {
+	case "", "image/jpeg", "image/jpg", "image/png", "image/gif", "image/webp", "image/avif", "image/svg+xml", "image/apng", "image/bmp", "image/x-icon", "image/vnd.microsoft.icon":
+		return true
+	}
+	return false
+}
+
 // img gives an <img> the data: URI of the candidate a 1280-px desktop
-// loads (package requisite's choice, which the capture fetched), or, when the archive does not hold that one, of another candidate
+// loads, or, when the archive does not hold that one, of another candidate
 // it holds; without any, the image loses its source.
 func (b *builder) img(n *html.Node) {
 	src, _ := inert.Attr(n, "src")
 	set, _ := inert.Attr(n, "srcset")
 	sizes, _ := inert.Attr(n, "sizes")
-	cands := requisite.ParseSrcset(set)
+	cands := srcset.Parse(set)
 	src = strings.TrimSpace(src)
 	var order []string
-	// The capture fetched what requisite.ImageURL chose (the lazy
-	// attributes are in place already).
-	if best := requisite.ChooseImage(set, sizes, src); best != "" {
+	if best := srcset.Choose(cands, sizes, src, srcset.Desktop); best != "" {
 		order = append(order, best)
 	}
 	if src != "" {

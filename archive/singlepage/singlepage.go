@@ -22,7 +22,7 @@
 //     a <noscript> image in place of a placeholder without them, other
 //     <noscript> content gone;
 //   - srcset and <picture> are reduced to the candidate a 1280-px desktop
-//     loads (package requisite's choice: the capture fetched that one), falling back
+//     loads (internal/srcset; the capture fetched that one), falling back
 //     to another candidate the WARC holds;
 //   - scripts, event handlers, script URLs, <base>, meta refresh, resource
 //     hints and the like go by the viewer's own rules (internal/inert), and
