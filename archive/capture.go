@@ -54,6 +54,9 @@ type CaptureOptions struct {
 	NoWARC bool
 	// NoRequisites fetches no page requisites.
 	NoRequisites bool
+	// Scripts records the page's scripts (<script src>) among its
+	// requisites. They are never run; by default they are not fetched.
+	Scripts bool
 	// Limits bounds each page's requisites (requisite.Limits' defaults
 	// for zero fields; a negative MaxCount or MaxBytes means no cap).
 	Limits requisite.Limits
@@ -465,6 +468,9 @@ func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writ
 		return nil, nil
 	}
 	found, cssCapped := requisite.FromHTML(page.Body, page.FinalURL, c.limits)
+	if !c.opts.Scripts {
+		found = slices.DeleteFunc(found, func(r requisite.Requisite) bool { return r.Kind == requisite.Script })
+	}
 	b := &budget{lim: c.limits, seen: map[string]bool{}}
 	if cssCapped {
 		b.capped("css")
@@ -496,45 +502,46 @@ func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writ
 				admitted = append(admitted, j)
 			}
 		}
-		byHost := map[string][]job{}
+		byHost := map[string][]int{} // host -> indexes into admitted
 		var hosts []string
-		for _, j := range admitted {
+		for i, j := range admitted {
 			h := hostOf(j.req.URL)
 			if _, ok := byHost[h]; !ok {
 				hosts = append(hosts, h)
 			}
-			byHost[h] = append(byHost[h], j)
+			byHost[h] = append(byHost[h], i)
 		}
-		var (
-			nextMu sync.Mutex
-			next   []job
-			wg     sync.WaitGroup
-		)
+		// What each admitted job names, kept in its place so that the
+		// next level is in document order whatever host answered first.
+		children := make([][]requisite.Requisite, len(admitted))
+		var wg sync.WaitGroup
 		sem := make(chan struct{}, c.opts.Hosts)
 		for _, h := range hosts {
 			wg.Add(1)
 			sem <- struct{}{}
-			go func(jobs []job) {
+			go func(idx []int) {
 				defer func() { <-sem; wg.Done() }()
-				for _, j := range jobs {
+				for _, i := range idx {
 					if ctx.Err() != nil {
 						return
 					}
-					children, entry := c.one(ctx, af, w, rec, b, j)
+					kids, entry := c.one(ctx, af, w, rec, b, admitted[i])
 					if entry != nil {
 						learnedMu.Lock()
 						learned = append(learned, *entry)
 						learnedMu.Unlock()
 					}
-					nextMu.Lock()
-					for _, ch := range children {
-						next = append(next, job{req: ch, depth: j.depth + 1, referer: j.req.URL})
-					}
-					nextMu.Unlock()
+					children[i] = kids
 				}
 			}(byHost[h])
 		}
 		wg.Wait()
+		var next []job
+		for i, kids := range children {
+			for _, ch := range kids {
+				next = append(next, job{req: ch, depth: admitted[i].depth + 1, referer: admitted[i].req.URL})
+			}
+		}
 		level = next
 	}
 	b.mu.Lock()

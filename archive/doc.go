@@ -11,11 +11,18 @@
 //	    merged when they lead to one publisher URL, given their slugs
 //	    (record.ArticleSlug), and skipped when the store already holds them ok
 //	 ─► one queue per publisher host, hosts in parallel (host.go)
-//	 ─► fetch.Fetcher.Fetch: robots.txt, politeness, redirects, retries
+//	 ─► fetch.Fetcher.Fetch: robots.txt, politeness, redirects, retries,
+//	    every exchange recorded into the capture's WARC (capture.go,
+//	    fetch.Recording)
+//	 ─► the page's requisites (package requisite), fetched with
+//	    fetch.Fetcher.FetchAsset under per-page caps, once per run, revisits
+//	    for what the run or the store already holds; meanwhile the host's
+//	    queue goes on to its next page
 //	 ─► Options.Extractor: extract.Extract, then extract.DetectJunk, in a
 //	    worker process under a time and memory budget (extract.Pool, as
 //	    linkarc archive runs it) or in process (extract.InProcess)
-//	 ─► record.Writer.Write: content objects, history, meta.json last
+//	 ─► record.Writer.Write: content objects, the WARC (captureObjects),
+//	    history, meta.json last; then the requisites' index entries
 //	 ─► digest records, and the Report (report.go) and progress (progress.go)
 //
 // A store failure stops the run (nothing more is fetched); everything else,

@@ -44,6 +44,10 @@ type Report struct {
 	// (record.ErrUnreadable), each kept in its article's history before
 	// the article was captured again.
 	Unreadable []string `json:"unreadable,omitempty"`
+	// Leased lists the articles left to another run writing them at the
+	// same time (see docs/storage.md, "Concurrent writers"); they count as
+	// Unfinished.
+	Leased []string `json:"leased,omitempty"`
 	// Requisites sums the page requisites of the captures stored (see
 	// record.RequisiteStats; Capped is unused); CappedPages counts the
 	// captures that hit a per-page cap.
@@ -200,6 +204,9 @@ func (r *Report) WriteSummary(w io.Writer) {
 	}
 	if r.RateLimited {
 		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)
+	}
+	if n := r.ByReason[record.ReasonGoogleDisabled]; n > 0 {
+		fmt.Fprintf(w, "%d links need Google, which --no-google forbade asking; run once without --no-google to resolve them (resolved links are cached).\n", n)
 	}
 	if r.Interrupted {
 		fmt.Fprintf(w, "interrupted: %d articles unfinished; re-run the same command to resume.\n", r.Unfinished)

@@ -3,6 +3,7 @@ package archive
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -213,6 +214,9 @@ type capWorld struct {
 	dir      string   // digest folder
 	pages    []string // article URLs
 	font     []byte
+	// pageInterval and assetInterval space the fetcher's requests; zero:
+	// capPageInterval and capAssetInterval, negative: none.
+	pageInterval, assetInterval time.Duration
 }
 
 const (
@@ -234,6 +238,7 @@ func newCapWorld(t testing.TB, perPub int) *capWorld {
 body { font-family: "Work Sans", sans-serif; background: #fafafa url(/img/paper.png) repeat; }`))
 	cdn.put("/css/base.css", "text/css", []byte(`h1 { background-image: url("rule.png"); background-repeat: no-repeat }`))
 	cdn.put("/fonts/work-sans.woff2", "font/woff2", font)
+	cdn.put("/js/lazy.js", "text/javascript", []byte(`document.querySelectorAll("img[data-src]").forEach(i => i.src = i.dataset.src)`))
 	cdn.put("/img/paper.png", "image/png", testPNG(t, 16, 16, 1))
 	cdn.put("/css/rule.png", "image/png", testPNG(t, 64, 2, 2))
 	img.put("/shared/logo.png", "image/png", testPNG(t, 120, 40, 3))
@@ -264,7 +269,7 @@ body { font-family: "Work Sans", sans-serif; background: #fafafa url(/img/paper.
 			page := fmt.Sprintf(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Story %[1]s</title>
 <link rel="stylesheet" href="%[2]s/css/site.css"><link rel="stylesheet" href="/local.css"><link rel="icon" href="/favicon.png">
 <meta property="og:image" content="%[3]s/lead/%[1]s.png">
-<style>.hero { background-image: url(%[3]s/shared/hero.png) }</style></head>
+<style>.hero { background-image: url(%[3]s/shared/hero.png) }</style><script defer src="%[2]s/js/lazy.js"></script></head>
 <body><article><h1 class="hero">Story %[1]s</h1>
 <img alt="" src="%[3]s/p/%[1]s-640.png" srcset="%[3]s/p/%[1]s-640.png 640w, %[3]s/p/%[1]s-1280.png 1280w, %[3]s/p/%[1]s-2560.png 2560w">
 %[4]s
@@ -292,7 +297,7 @@ func (w *capWorld) archiver(t testing.TB, store storage.Store, logs *sendTimes, 
 		allow = append(allow, s.addrPort())
 	}
 	f, err := fetch.New(fetch.Options{
-		UserAgent: "linkarc-test/1.0", HostInterval: capPageInterval, AssetInterval: capAssetInterval,
+		UserAgent: "linkarc-test/1.0", HostInterval: cmp.Or(w.pageInterval, capPageInterval), AssetInterval: cmp.Or(w.assetInterval, capAssetInterval),
 		AllowAddrs: allow, ConnectTimeout: time.Second, ReadTimeout: 2 * time.Second, Timeout: 5 * time.Second,
 		Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: slog.New(logs),
 	})
@@ -344,6 +349,9 @@ func TestRequisitesEndToEnd(t *testing.T) {
 				t.Errorf("%s%s: a srcset candidate a 1280px desktop does not pick was fetched", s.host, path)
 			}
 		}
+	}
+	if n := w.cdn.hitsOf("/js/lazy.js"); n != 0 {
+		t.Errorf("the page's script was fetched %d times; scripts are not requisites by default", n)
 	}
 	for _, p := range []string{"/css/site.css", "/css/base.css", "/fonts/work-sans.woff2", "/img/paper.png", "/css/rule.png"} {
 		if w.cdn.hitsOf(p) != 1 {
@@ -674,6 +682,14 @@ func TestRequisiteCaps(t *testing.T) {
 				t.Errorf("import depth: %+v, chain/3.css requested %d times", st, imgs.hitsOf("/chain/3.css"))
 			}
 		}
+	}
+	// --requisite-scripts records the script (once), never runs it.
+	scripts := newCapWorld(t, 1)
+	if _, err := scripts.archiver(t, localStore(t), &sendTimes{}, CaptureOptions{Scripts: true}, false).Run(context.Background(), []string{scripts.dir}); err != nil {
+		t.Fatal(err)
+	}
+	if n := scripts.cdn.hitsOf("/js/lazy.js"); n != 1 {
+		t.Errorf("with Scripts the script was fetched %d times, want once", n)
 	}
 	if rep.CappedPages != 3 {
 		t.Errorf("report: %d capped pages, want 3", rep.CappedPages)

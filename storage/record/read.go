@@ -83,3 +83,13 @@ func ReadDigest(ctx context.Context, st storage.Store, slug string) (*DigestReco
 	}
 	return &d, nil
 }
+
+// ReadDigestPart reads continuation part n (2 to record.Parts+1) of a
+// digest record. Errors as ReadJSON's.
+func ReadDigestPart(ctx context.Context, st storage.Store, slug string, n int) (*DigestPart, error) {
+	var p DigestPart
+	if err := ReadJSON(ctx, st, DigestPartKey(slug, n), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
