@@ -426,7 +426,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	art, cap, err, start := f.art, f.cap, f.err, f.start
-	snap := &record.Snapshot{Meta: a.baseMeta(art), Extra: captureObjects(f.files, cap)}
+	snap := &record.Snapshot{Meta: a.baseMeta(art)}
 	fillCapture(&snap.Meta, cap)
 	if f.files != nil {
 		snap.Meta.Requisites = f.files.stats
@@ -445,6 +445,15 @@ func (a *run) store(ctx context.Context, f fetched) {
 	if ctx.Err() != nil {
 		return
 	}
+	page := cap
+	if err != nil {
+		page = nil // nothing received to show
+	}
+	// Building the self-contained page is CPU work like extraction, and
+	// takes its turn with it.
+	a.extracting <- struct{}{}
+	snap.Extra = a.capture.captureObjects(ctx, f.files, page, snap.Meta.Image)
+	<-a.extracting
 	if err := a.checkLease(art); err != nil {
 		// Stalled past the lease: another run may be writing it now.
 		a.log.Warn("lease lost before the write; coming back to the article at the end", "slug", art.slug, "err", err)

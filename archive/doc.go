@@ -21,8 +21,12 @@
 //	 ─► Options.Extractor: extract.Extract, then extract.DetectJunk, in a
 //	    worker process under a time and memory budget (extract.Pool, as
 //	    linkarc archive runs it) or in process (extract.InProcess)
-//	 ─► record.Writer.Write: content objects, the WARC (captureObjects),
-//	    history, meta.json last; then the requisites' index entries
+//	 ─► the self-contained page and the lead image's thumbnail, derived
+//	    from the WARC (singlepage.Capture, in captureObjects), revisits
+//	    followed into the WARCs holding their originals
+//	 ─► record.Writer.Write: content objects, the WARC, page.html and
+//	    thumb.jpg (captureObjects), history, meta.json last; then the
+//	    requisites' index entries
 //	 ─► digest records, and the Report (report.go) and progress (progress.go)
 //
 // A store failure stops the run (nothing more is fetched); everything else,

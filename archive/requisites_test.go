@@ -18,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -395,6 +396,18 @@ func TestRequisitesEndToEnd(t *testing.T) {
 		t.Errorf("report requisites %+v, meta.json totals %+v", rep.Requisites, total)
 	}
 
+	// Every capture's self-contained page and thumbnail, its requisites
+	// embedded: those another capture fetched first from that capture's
+	// WARC (revisits resolved across WARCs).
+	for _, u := range w.pages {
+		m := metaForURL(t, store, u)
+		if !slices.Contains(m.Files, record.PageFile) || !slices.Contains(m.Files, record.ThumbFile) {
+			t.Errorf("%s: files %v, want page.html and thumb.jpg", u, m.Files)
+			continue
+		}
+		checkSelfContained(t, u, string(readObject(t, store, record.ArticleKey(m.Slug, record.PageFile))))
+	}
+
 	// Every WARC through warcio.js: one file of every capture's records.
 	all, perCapture := storedWARCs(t, store)
 	checkWarcio(t, all, perCapture)
@@ -437,6 +450,48 @@ func TestRequisitesEndToEnd(t *testing.T) {
 	}
 	all, perCapture = storedWARCs(t, store)
 	checkWarcio(t, all, perCapture)
+}
+
+// checkSelfContained checks a capture's page.html: no script, no
+// stylesheet link, every image a data: URI (but the one at an internal
+// address, which the capture refused), the web font and the background
+// images embedded, the lazy image in place.
+func checkSelfContained(t *testing.T, u, page string) {
+	t.Helper()
+	for _, bad := range []string{"<script", `rel="stylesheet"`, "url(http", "data-src", "<noscript", "srcset"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("%s: page.html has %s", u, bad)
+		}
+	}
+	for _, want := range []string{"url(data:font/woff2;base64,", "url(data:image/png;base64,", "<style>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("%s: page.html lacks %s", u, want)
+		}
+	}
+	srcs := regexp.MustCompile(`<img [^>]*?src="([^"]{0,12})`).FindAllStringSubmatch(page, -1)
+	embedded := 0
+	for _, m := range srcs {
+		if strings.HasPrefix(m[1], "data:image/") {
+			embedded++
+		}
+	}
+	if len(srcs) != 3 || embedded != 3 { // the 1280w candidate, the lazy image, the logo
+		t.Errorf("%s: %d images with a src, %d embedded: %q", u, len(srcs), embedded, srcs)
+	}
+}
+
+func readObject(t testing.TB, s storage.Store, key string) []byte {
+	t.Helper()
+	rc, err := s.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func metaForURL(t testing.TB, s storage.Store, u string) record.ArticleMeta {
