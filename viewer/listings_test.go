@@ -27,7 +27,7 @@ func TestSameSlugTwoDays(t *testing.T) {
 		rec := record.DigestRecord{Slug: d.key, Source: "day/digest.md",
 			FrontMatter: record.FrontMatter{Title: "Morning news " + d.date, Date: d.date, Slug: "morning-news"},
 			ArchivedAt:  time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC), Counts: map[string]int{record.StatusOK: 1},
-			Articles:    []record.DigestArticle{{Slug: d.story, Title: d.story, Publisher: "P", Status: record.StatusOK}}}
+			Articles: []record.DigestArticle{{Slug: d.story, Title: d.story, Publisher: "P", Status: record.StatusOK}}}
 		if err := w.PutDigest(ctx, rec); err != nil {
 			t.Fatal(err)
 		}
