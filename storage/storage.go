@@ -7,6 +7,8 @@
 //
 // Every backend passes the same conformance suite (package storagetest), so
 // the archive pipeline and the viewer never need to know which one they have.
+// Every backend also writes conditionally (Conditional: compare-and-swap on
+// one object), which lets several writers share a store.
 package storage
 
 import (

@@ -12,6 +12,13 @@
 //	articles/<slug>/readable.html                 readable HTML (UTF-8)
 //	articles/<slug>/text.txt                      plain text (UTF-8)
 //	articles/<slug>/history/<capture-id>/...      earlier captures, same four names
-//	digests/<digest-slug>.json                    DigestRecord
+//	digests/<digest-slug>.json                    DigestRecord, one per listing (SameListing)
+//	digests/<digest-slug>/<n>.json                DigestPart: the rest of a digest too large for one record
+//	leases/articles/<slug>.json                   the lease of the run writing the article (Leaser)
+//	leases/digests/<digest-slug>.json             the lease of the run writing the digest record
 //	cache/gnews/<sha256 of the id>.json           the resolver's cache (GNewsCacheKey)
+//
+// Every record is bounded (bounds.go) so that none is larger than its
+// readers accept (MaxRecordSize), and Verify checks that each meta.json
+// describes the objects beside it.
 package record
