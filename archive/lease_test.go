@@ -59,7 +59,13 @@ func TestLeasedArticle(t *testing.T) {
 					release()
 				}()
 			}
-			a := newWorldArchiver(t, w, store, Options{LeaseWait: 500 * time.Millisecond}, nil, nil)
+			// Waiting ends as soon as the lease is released; when it is not,
+			// the test waits this long for nothing.
+			wait := 500 * time.Millisecond
+			if released {
+				wait = 30 * time.Second
+			}
+			a := newWorldArchiver(t, w, store, Options{LeaseWait: wait}, nil, nil)
 			rep, err := a.Run(context.Background(), []string{w.Dir})
 			if err != nil {
 				t.Fatal(err)
