@@ -193,6 +193,9 @@ func (a *run) leaseUnresolvable(ctx context.Context, art *article) (bool, error)
 	}
 	lease, err := a.leases.leaser.Acquire(ctx, record.ArticleLeaseKey(art.slug), art.key)
 	if le := (*record.LeasedError)(nil); errors.As(err, &le) {
+		a.leases.mu.Lock()
+		a.leases.leased = append(a.leases.leased, fmt.Sprintf("%s: %v", art.slug, err))
+		a.leases.mu.Unlock()
 		return false, nil
 	}
 	if err != nil {
