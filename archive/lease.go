@@ -76,10 +76,7 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 		a.leases.deferArticle(art)
 		return false
 	case errors.As(err, &held):
-		a.log.Warn("article left to another run", "slug", art.slug, "err", err)
-		a.leases.mu.Lock()
-		a.leases.leased = append(a.leases.leased, fmt.Sprintf("%s: %v", art.slug, err))
-		a.leases.mu.Unlock()
+		a.leftToOther(art, err.Error())
 		return false
 	case err != nil:
 		if ctx.Err() == nil {
@@ -104,10 +101,7 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 		// planned; it is never overwritten. A re-run gives this one a
 		// collision slug.
 		a.release(ctx, art)
-		a.log.Warn("slug taken by another article meanwhile; left for a re-run", "slug", art.slug, "url", art.url)
-		a.leases.mu.Lock()
-		a.leases.leased = append(a.leases.leased, fmt.Sprintf("%s: another run stored another article under this slug meanwhile", art.slug))
-		a.leases.mu.Unlock()
+		a.leftToOther(art, slugTakenMeanwhile)
 		return false
 	}
 	planned := art.previous()
@@ -127,6 +121,18 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 		art.prior = &prior
 	}
 	return true
+}
+
+const slugTakenMeanwhile = "another run stored another article under this slug meanwhile; a re-run gives this one another slug"
+
+// leftToOther records an article this run leaves to another run writing
+// the same store: in the log and in the report (Report.Leased); it counts
+// as unfinished.
+func (a *run) leftToOther(art *article, why string) {
+	a.log.Warn("article left to another run", "slug", art.slug, "why", why)
+	a.leases.mu.Lock()
+	defer a.leases.mu.Unlock()
+	a.leases.leased = append(a.leases.leased, art.slug+": "+why)
 }
 
 // checkLease returns nil when art may be written: its lease is still held
@@ -193,9 +199,7 @@ func (a *run) leaseUnresolvable(ctx context.Context, art *article) (bool, error)
 	}
 	lease, err := a.leases.leaser.Acquire(ctx, record.ArticleLeaseKey(art.slug), art.key)
 	if le := (*record.LeasedError)(nil); errors.As(err, &le) {
-		a.leases.mu.Lock()
-		a.leases.leased = append(a.leases.leased, fmt.Sprintf("%s: %v", art.slug, err))
-		a.leases.mu.Unlock()
+		a.leftToOther(art, err.Error())
 		return false, nil
 	}
 	if err != nil {
@@ -209,6 +213,7 @@ func (a *run) leaseUnresolvable(ctx context.Context, art *article) (bool, error)
 	}
 	if prior.Exists && art.same != nil && !art.same(prior.Meta) {
 		a.release(ctx, art)
+		a.leftToOther(art, slugTakenMeanwhile)
 		return false, nil
 	}
 	art.prior = nil
