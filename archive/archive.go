@@ -154,6 +154,8 @@ type article struct {
 	key       string                        // identity: "url:" + canonical publisher URL, or "link:" + link
 	same      func(record.ArticleMeta) bool // whether a stored meta.json is this article's
 	lease     *record.Lease                 // held from fetch to store (see lease.go)
+	reslugged bool                          // another run took its slug meanwhile (see lease.go)
+	reclaimed bool                          // it was given another slug (planner.reclaim)
 
 	mu             sync.Mutex
 	digests        []string // slugs of digests listing it (sorted)
@@ -255,7 +257,7 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	r.capture.wait()
 	close(r.fetched)
 	storers.Wait()
-	r.runDeferred(ctx)
+	r.runDeferred(ctx, p)
 	a.opts.Progress.Finish()
 	rep.Leased = r.leases.leased
 

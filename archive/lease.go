@@ -101,7 +101,14 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 		// planned; it is never overwritten. A re-run gives this one a
 		// collision slug.
 		a.release(ctx, art)
-		a.leftToOther(art, slugTakenMeanwhile)
+		if art.reslugged {
+			a.leftToOther(art, slugTakenMeanwhile)
+		} else {
+			// Given another slug at the end of the run (runDeferred).
+			a.log.Info("slug taken by another article meanwhile; giving this one another", "slug", art.slug, "url", art.url)
+			art.reslugged = true
+			a.leases.deferArticle(art)
+		}
 		return false
 	}
 	planned := art.previous()
@@ -123,7 +130,7 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 	return true
 }
 
-const slugTakenMeanwhile = "another run stored another article under this slug meanwhile; a re-run gives this one another slug"
+const slugTakenMeanwhile = "another run stored another article under this slug meanwhile, twice; a re-run gives this one another slug"
 
 // leftToOther records an article this run leaves to another run writing
 // the same store: in the log and in the report (Report.Leased); it counts
@@ -153,8 +160,9 @@ func (a *run) release(ctx context.Context, art *article) {
 }
 
 // runDeferred comes back to the articles another run held, one at a time,
-// waiting for each lease.
-func (a *run) runDeferred(ctx context.Context) {
+// waiting for each lease, and gives a new slug to those whose slug another
+// run took meanwhile (planner.reclaim).
+func (a *run) runDeferred(ctx context.Context, p *planner) {
 	for range 3 {
 		list := a.leases.takeDeferred()
 		if len(list) == 0 {
@@ -163,6 +171,15 @@ func (a *run) runDeferred(ctx context.Context) {
 		for _, art := range list {
 			if ctx.Err() != nil {
 				return
+			}
+			if art.reslugged && !art.reclaimed {
+				art.reclaimed = true
+				if err := p.reclaim(ctx, art); err != nil {
+					if ctx.Err() == nil {
+						a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
+					}
+					return
+				}
 			}
 			if !a.acquire(ctx, art, true) {
 				continue

@@ -73,13 +73,11 @@ func (p *planner) claim(ctx context.Context, title, publisher, key string, same 
 // the writer keeps it in history first, as it always has). e is the store's
 // meta.json at slug.
 func (p *planner) slugState(ctx context.Context, slug, key string, same func(record.ArticleMeta) bool) (bool, metaEntry, error) {
-	if owner, taken := p.owner[slug]; taken {
-		if owner != key {
-			return false, metaEntry{}, nil
-		}
-		e, err := p.metaEntry(ctx, slug)
-		return true, e, err
+	if owner, taken := p.owner[slug]; taken && owner != key {
+		return false, metaEntry{}, nil
 	}
+	// Also when this run gave slug to this article: another run may have
+	// stored another article there since (see reclaim).
 	e, err := p.metaEntry(ctx, slug)
 	if err != nil {
 		return false, metaEntry{}, err
@@ -103,4 +101,23 @@ func (p *planner) heldBy(ctx context.Context, slug, key string, same func(record
 func (p *planner) own(slug, key string, e metaEntry) (string, metaEntry, error) {
 	p.owner[slug] = key
 	return slug, e, nil
+}
+
+// reclaim gives an article a new slug when, by the time it was to be
+// written, another run had stored another article under the one it was
+// planned with: the store is read afresh and claim goes on to the next
+// collision slug. It runs after planning has ended (the planner is not
+// running). The digests listing the article name its slug when they are
+// written, at the end.
+func (p *planner) reclaim(ctx context.Context, art *article) error {
+	clear(p.metas)
+	slug, prev, err := p.claim(ctx, art.title, art.publisher, art.key, art.same)
+	if err != nil {
+		return err
+	}
+	art.slug, art.prior = slug, nil
+	if prev.Exists || prev.Unreadable != nil {
+		art.prior = &prev
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/linkarc/linkarc/archive/archivetest"
@@ -190,4 +191,77 @@ func TestSlugCollisionsNeverOverwrite(t *testing.T) {
 			checkConsistent(t, store)
 		})
 	}
+}
+
+// TestSlugRaceAcrossRuns: two runs at once archive two different articles
+// with one slug ("Story", "Paper" at /a/A and /a/B), each seeing the slug
+// free when it plans. Neither overwrites the other: the second to write
+// finds the other article there under the lease and, at the end of its
+// run, gives its own a collision slug and archives it. Repeated, since who
+// plans and who writes first varies; a re-run changes nothing.
+func TestSlugRaceAcrossRuns(t *testing.T) {
+	sw := newSlugWorld(t, "/a/A", "/a/B")
+	a := slugItem{"Story", "Paper", "/a/A"}
+	b := slugItem{"Story", "Paper", "/a/B"}
+	for i := range 5 {
+		store := localStore(t)
+		dir := t.TempDir()
+		pa := writeSlugDigest(t, dir, "x/digest.md", "", "2026-01-04", sw.pub, []slugItem{a})
+		pb := writeSlugDigest(t, dir, "y/digest.md", "", "2026-01-04", sw.pub, []slugItem{b})
+		ra := newWorldArchiver(t, sw.w, store, Options{}, nil, nil)
+		rb := newWorldArchiver(t, sw.w, store, Options{}, nil, nil)
+		var wg sync.WaitGroup
+		reps := make([]*Report, 2)
+		for j, run := range []struct {
+			a    *Archiver
+			root string
+		}{{ra, pa}, {rb, pb}} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rep, err := run.a.Run(context.Background(), []string{run.root})
+				if err != nil {
+					t.Error(err)
+				}
+				reps[j] = rep
+			}()
+		}
+		wg.Wait()
+		for j, rep := range reps {
+			if rep.Counts[record.StatusOK] != 1 || rep.Unfinished != 0 || len(rep.Leased) != 0 {
+				t.Fatalf("try %d run %d: ok %d, unfinished %d, left %v", i, j, rep.Counts[record.StatusOK], rep.Unfinished, rep.Leased)
+			}
+		}
+		urls := storedURLs(t, store) // fails on any history: nothing was moved aside
+		if len(urls) != 2 || urls["story-paper"] == "" {
+			t.Fatalf("try %d: stored %v, want both, one under story-paper", i, urls)
+		}
+		for _, d := range []string{pa, pb} {
+			rec := readDigest(t, store, digestKeysOf(t, store, d))
+			if got := urls[rec.Articles[0].Slug]; !strings.HasSuffix(rec.Articles[0].URL, got[strings.LastIndexByte(got, '/'):]) {
+				t.Fatalf("try %d: digest %s lists %s under %s, which holds %s", i, d, rec.Articles[0].URL, rec.Articles[0].Slug, got)
+			}
+		}
+		rep := sw.run(t, store, pa, pb)
+		if rep.Unchanged != 2 {
+			t.Fatalf("try %d: re-run: %d unchanged", i, rep.Unchanged)
+		}
+		if again := storedURLs(t, store); fmt.Sprint(again) != fmt.Sprint(urls) {
+			t.Fatalf("try %d: re-run changed slugs: %v, were %v", i, again, urls)
+		}
+		checkConsistent(t, store)
+	}
+}
+
+// digestKeysOf is the key of the one digest record archived from path.
+func digestKeysOf(t *testing.T, store storage.Store, path string) string {
+	t.Helper()
+	want := filepath.Base(filepath.Dir(path)) + "/" + filepath.Base(path)
+	for _, k := range digestKeysIn(t, store) {
+		if readDigest(t, store, k).Source == want {
+			return k
+		}
+	}
+	t.Fatalf("no digest record from %s", path)
+	return ""
 }
