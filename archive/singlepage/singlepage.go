@@ -44,7 +44,10 @@
 // 200,000 url()s and attributes: a stylesheet of a million url()s reads
 // through in a second and embeds nothing past the cap) and the nesting of
 // @import (MaxCSSDepth, 8 levels, cycles stopped). What is over a limit is
-// left out as if it were missing, and counted in Stats. The WARC is read
+// left out as if it were missing, and counted in Stats. A page whose parse
+// tree would be over MaxNodes (250,000, estimated by a tokenizer before the
+// parse, formatting elements the parser reopens included) or deeper than
+// the parser's 512 elements is not built (ErrPageTooComplex). The WARC is read
 // at the offsets of its records (one index pass, then each payload used),
 // never whole.
 package singlepage
