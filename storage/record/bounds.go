@@ -125,15 +125,15 @@ func encodeRecord(v any) ([]byte, error) {
 }
 
 // splitDigest returns the longest beginning of articles whose record, as
-// encode makes it, fits in MaxRecordSize, and the rest.
-func splitDigest(articles []DigestArticle, encode func([]DigestArticle) ([]byte, error)) (first, rest []DigestArticle, err error) {
+// encode makes it, fits in MaxRecordSize, the rest, and that record.
+func splitDigest(articles []DigestArticle, encode func([]DigestArticle) ([]byte, error)) (first, rest []DigestArticle, data []byte, err error) {
 	n := len(articles)
 	const sample = 1000
 	if n > sample {
 		// Start from an estimate, so a huge digest is not encoded whole.
 		data, err := encode(articles[:sample])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if fit := int(float64(sample) * float64(MaxRecordSize) / float64(len(data)) * 0.97); fit < n {
 			n = max(fit, 1)
@@ -142,13 +142,13 @@ func splitDigest(articles []DigestArticle, encode func([]DigestArticle) ([]byte,
 	for {
 		data, err := encode(articles[:n])
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		if len(data) <= MaxRecordSize {
-			return articles[:n], articles[n:], nil
+			return articles[:n], articles[n:], data, nil
 		}
 		if n <= 1 {
-			return nil, nil, fmt.Errorf("a digest record of %d bytes with %d article(s) is over the %d MiB readers accept", len(data), n, MaxRecordSize>>20)
+			return nil, nil, nil, fmt.Errorf("a digest record of %d bytes with %d article(s) is over the %d MiB readers accept", len(data), n, MaxRecordSize>>20)
 		}
 		// Keep the share that fits, with a margin, and try again.
 		n = min(n-1, max(1, int(float64(n)*float64(MaxRecordSize)/float64(len(data))*0.97)))

@@ -121,6 +121,17 @@ func TestBoundedDigest(t *testing.T) {
 		t.Fatalf("description %d bytes", len(got.FrontMatter.Description))
 	}
 	t.Logf("100,000 links: %d articles in the record, the rest in %d parts", len(got.Articles), got.Parts)
+	whole, err := ReadDigestAll(ctx, s, "huge")
+	if err != nil || len(whole.Articles) != n || whole.Articles[n-1].Slug != d.Articles[n-1].Slug {
+		t.Fatalf("ReadDigestAll: %v", err)
+	}
+	// What a tool rewrites from ReadDigestAll keeps every article.
+	if err := w.PutDigest(ctx, *whole); err != nil {
+		t.Fatal(err)
+	}
+	if again, err := ReadDigestAll(ctx, s, "huge"); err != nil || len(again.Articles) != n {
+		t.Fatalf("rewritten: %v", err)
+	}
 
 	d.Articles = d.Articles[:10]
 	if err := w.PutDigest(ctx, d); err != nil {

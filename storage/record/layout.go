@@ -172,7 +172,8 @@ type DigestRecord struct {
 // 1 being the record itself).
 type DigestPart struct {
 	Slug     string          `json:"slug"`
-	Part     int             `json:"part"` // 2, 3, ...
+	Part     int             `json:"part"`   // 2, 3, ...
+	Offset   int             `json:"offset"` // the index of its first article in the whole digest
 	Articles []DigestArticle `json:"articles"`
 }
 

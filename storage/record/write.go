@@ -407,7 +407,7 @@ func (w Writer) PutMeta(ctx context.Context, m ArticleMeta) error {
 func (w Writer) PutDigest(ctx context.Context, d DigestRecord) error {
 	d.Bound()
 	d.Parts = 0
-	first, rest, err := splitDigest(d.Articles, func(a []DigestArticle) ([]byte, error) {
+	first, rest, _, err := splitDigest(d.Articles, func(a []DigestArticle) ([]byte, error) {
 		c := d
 		c.Articles, c.Parts = a, 1
 		return encodeJSON(c)
@@ -416,20 +416,23 @@ func (w Writer) PutDigest(ctx context.Context, d DigestRecord) error {
 		return fmt.Errorf("encode %s: %w", DigestKey(d.Slug), err)
 	}
 	d.Articles = first
+	offset := len(first)
 	for len(rest) > 0 {
-		part := DigestPart{Slug: d.Slug, Part: d.Parts + 2}
+		part := DigestPart{Slug: d.Slug, Part: d.Parts + 2, Offset: offset}
 		var take []DigestArticle
-		take, rest, err = splitDigest(rest, func(a []DigestArticle) ([]byte, error) {
+		var data []byte
+		take, rest, data, err = splitDigest(rest, func(a []DigestArticle) ([]byte, error) {
 			p := part
 			p.Articles = a
 			return encodeJSON(p)
 		})
+		key := DigestPartKey(d.Slug, part.Part)
 		if err != nil {
-			return fmt.Errorf("encode %s: %w", DigestPartKey(d.Slug, part.Part), err)
+			return fmt.Errorf("encode %s: %w", key, err)
 		}
-		part.Articles = take
-		if err := w.putJSON(ctx, DigestPartKey(d.Slug, part.Part), part); err != nil {
-			return err
+		offset += len(take)
+		if err := w.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
+			return fmt.Errorf("store %s: %w", key, err)
 		}
 		d.Parts++
 	}
