@@ -448,8 +448,14 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	page := cap
-	if err != nil {
+	switch {
+	case err != nil:
 		page = nil // nothing received to show
+	case snap.Meta.Extraction == record.ExtractionBounded, snap.Meta.Reason == record.ReasonTooComplex, snap.Meta.Reason == record.ReasonExtract:
+		// The page was too much for the extraction's budget: parsing it
+		// again here, in this process and with no budget, could take
+		// gigabytes (a formatting bomb). The viewer shows raw.html.
+		page = nil
 	}
 	// Building the self-contained page is CPU work like extraction, and
 	// takes its turn with it.

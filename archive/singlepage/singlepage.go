@@ -44,7 +44,10 @@
 // 200,000 url()s and attributes: a stylesheet of a million url()s reads
 // through in a second and embeds nothing past the cap) and the nesting of
 // @import (MaxCSSDepth, 8 levels, cycles stopped). What is over a limit is
-// left out as if it were missing, and counted in Stats. The WARC is read
+// left out as if it were missing, and counted in Stats. A page whose parse
+// tree would be over MaxNodes (250,000, estimated by a tokenizer before the
+// parse, formatting elements the parser reopens included) or deeper than
+// the parser's 512 elements is not built (ErrPageTooComplex). The WARC is read
 // at the offsets of its records (one index pass, then each payload used),
 // never whole.
 package singlepage
@@ -75,6 +78,7 @@ const (
 	DefaultMaxResources     = 2000
 	DefaultMaxReferences    = 200_000
 	DefaultMaxCSSDepth      = 8
+	DefaultMaxNodes         = 250_000
 	// MaxPageBytes bounds the archived page itself (decoded), as
 	// archive/stored reads it.
 	MaxPageBytes = 32 << 20
@@ -98,6 +102,15 @@ type Limits struct {
 	// MaxCSSDepth bounds the nesting of stylesheets: 1 is a sheet the page
 	// links or holds, 2 one it imports, and so on.
 	MaxCSSDepth int
+	// MaxNodes bounds the nodes the page's parse tree may have, estimated
+	// by a tokenizer before the page is parsed: its elements, texts and
+	// comments, and the formatting elements (b, i, font…) the parser
+	// reopens in every block while they are left open (a "formatting
+	// bomb" makes millions of nodes out of a few kilobytes). A page over
+	// it is not built (ErrPageTooComplex). The estimate follows the
+	// parser's rules only roughly: the pipeline also keeps away pages
+	// that were over the extraction's own budget.
+	MaxNodes int
 }
 
 // DefaultLimits are the limits Build uses for zero fields.
@@ -107,10 +120,11 @@ var DefaultLimits = Limits{
 	MaxResources:     DefaultMaxResources,
 	MaxReferences:    DefaultMaxReferences,
 	MaxCSSDepth:      DefaultMaxCSSDepth,
+	MaxNodes:         DefaultMaxNodes,
 }
 
 func (l Limits) withDefaults() (Limits, error) {
-	if l.MaxBytes < 0 || l.MaxResourceBytes < 0 || l.MaxResources < 0 || l.MaxReferences < 0 || l.MaxCSSDepth < 0 {
+	if l.MaxBytes < 0 || l.MaxResourceBytes < 0 || l.MaxResources < 0 || l.MaxReferences < 0 || l.MaxCSSDepth < 0 || l.MaxNodes < 0 {
 		return l, errors.New("singlepage: a limit is negative")
 	}
 	if l.MaxBytes == 0 {
@@ -127,6 +141,9 @@ func (l Limits) withDefaults() (Limits, error) {
 	}
 	if l.MaxCSSDepth == 0 {
 		l.MaxCSSDepth = DefaultMaxCSSDepth
+	}
+	if l.MaxNodes == 0 {
+		l.MaxNodes = DefaultMaxNodes
 	}
 	return l, nil
 }
@@ -171,9 +188,14 @@ func (s Stats) LeftOut() int {
 	return s.OverTotal + s.OverSize + s.OverCount + s.OverReferences + s.OverDepth
 }
 
-// ErrTooLarge is returned (wrapped) by Build when the page is over
+// ErrPageTooLarge is returned (wrapped) by Build when the page is over
 // Limits.MaxBytes even without the resources left out.
 var ErrPageTooLarge = errors.New("singlepage: the page is over the size limit")
+
+// ErrPageTooComplex is returned (wrapped) by Build for a page whose parse
+// tree would be over Limits.MaxNodes, or nested deeper than the HTML
+// parser accepts (512 elements).
+var ErrPageTooComplex = errors.New("singlepage: the page is too complex")
 
 // Build builds the self-contained page of the capture of pageURL (the
 // URL the page was received at, after redirects) from the WARCs sources
@@ -298,9 +320,12 @@ type cached struct {
 
 func (b *builder) build(page *Resource) ([]byte, error) {
 	body, _ := charset.ToUTF8(page.Body, page.ContentType)
+	if n := nodeEstimate(body, b.limits.MaxNodes); n > b.limits.MaxNodes {
+		return nil, fmt.Errorf("%w: more than %d nodes", ErrPageTooComplex, b.limits.MaxNodes)
+	}
 	doc, err := html.ParseWithOptions(bytes.NewReader(body), html.ParseOptionEnableScripting(false))
 	if err != nil {
-		return nil, fmt.Errorf("singlepage: parse the page: %w", err)
+		return nil, fmt.Errorf("%w: %v", ErrPageTooComplex, err)
 	}
 	b.spent = int64(len(body))
 	pageBase, err := url.Parse(page.URL)
@@ -320,6 +345,63 @@ func (b *builder) build(page *Resource) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrPageTooLarge, out.Len(), b.limits.MaxBytes)
 	}
 	return out.Bytes(), nil
+}
+
+// formatting are the elements HTML's parser keeps in its list of active
+// formatting elements and reopens (HTML §13.2.4.3).
+var formatting = map[string]bool{"a": true, "b": true, "big": true, "code": true, "em": true, "font": true, "i": true,
+	"nobr": true, "s": true, "small": true, "strike": true, "strong": true, "tt": true, "u": true}
+
+// nodeEstimate estimates the nodes of page's parse tree, up to limit+1:
+// one per start tag, text and comment, plus, for each of those, the
+// formatting elements left open that the parser would reopen (at most
+// three alike, its "Noah's Ark" rule).
+func nodeEstimate(page []byte, limit int) int {
+	z := html.NewTokenizer(bytes.NewReader(page))
+	open := map[string]int{} // tag and attributes -> open ones
+	reopen := 0              // sum over open of min(count, 3)
+	n := 0
+	for n <= limit {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return n
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, _ := z.TagName()
+			n += 1 + reopen
+			if tt == html.StartTagToken && formatting[string(name)] {
+				key := string(z.Raw())
+				if len(key) > 256 {
+					key = key[:256]
+				}
+				if open[key] < 3 {
+					reopen++
+				}
+				open[key]++
+			}
+		case html.EndTagToken:
+			name, _ := z.TagName()
+			if formatting[string(name)] {
+				prefix := "<" + string(name)
+				for k, c := range open {
+					if len(k) > len(prefix) && strings.EqualFold(k[:len(prefix)], prefix) && (k[len(prefix)] == '>' || k[len(prefix)] == ' ' || k[len(prefix)] == '/' || k[len(prefix)] == '\t' || k[len(prefix)] == '\n') {
+						if c <= 3 {
+							reopen--
+						}
+						if c == 1 {
+							delete(open, k)
+						} else {
+							open[k] = c - 1
+						}
+						break
+					}
+				}
+			}
+		case html.TextToken, html.CommentToken:
+			n += 1 + reopen
+		}
+	}
+	return n
 }
 
 // overReferences counts one reference, and reports whether it is beyond

@@ -524,3 +524,34 @@ func TestCaptureThumbnail(t *testing.T) {
 		}
 	}
 }
+
+// formattingBomb opens n formatting elements told apart by their
+// attributes, then writes p paragraphs: the parser reopens every one of
+// them in every paragraph (n×p elements).
+func formattingBomb(n, p int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `<b class="c%d">`, i)
+	}
+	b.WriteString(strings.Repeat("<p>x", p))
+	return b.String()
+}
+
+func TestBuildTooComplex(t *testing.T) {
+	// An ordinary page within the bound is built.
+	ok := writeWARC(t, "c.warc.gz", nil, []exchange{htmlPage("<b>bold</b> " + strings.Repeat("<p><i>x</i> y", 200))})
+	if _, _, err := Build(context.Background(), pageURL, []Source{ok}, Options{Limits: Limits{MaxNodes: 2000}}); err != nil {
+		t.Errorf("ordinary page: %v", err)
+	}
+	for name, page := range map[string]string{
+		"elements":        strings.Repeat("<p>x", 2000),
+		"comments":        strings.Repeat("x<!---->", 2000),
+		"depth":           strings.Repeat("<div>", 600),
+		"formatting bomb": formattingBomb(200, 50),
+	} {
+		src := writeWARC(t, "c.warc.gz", nil, []exchange{htmlPage(page)})
+		if _, _, err := Build(context.Background(), pageURL, []Source{src}, Options{Limits: Limits{MaxNodes: 2000}}); !errors.Is(err, ErrPageTooComplex) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
