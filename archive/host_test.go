@@ -15,9 +15,13 @@ import (
 // noResolver stands in for the resolver of a batch without Google links.
 type noResolver struct{}
 
-func (noResolver) Resolve(_ context.Context, links []string) []resolver.Result {
+func (noResolver) Stream(context.Context, []string, resolver.Sink) {
 	panic("no link of this batch needs the resolver")
 }
+func (noResolver) Classify(_ context.Context, links []string) []resolver.Route {
+	return make([]resolver.Route, len(links))
+}
+func (noResolver) ExpectedTime(int) time.Duration { return 0 }
 func (noResolver) RateLimited() bool { return false }
 
 // overlapFetcher records whether two fetches were ever in flight at once.
