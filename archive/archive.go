@@ -24,7 +24,7 @@ type Resolver interface {
 	// known (see resolver.Resolver.Stream).
 	Stream(ctx context.Context, links []string, sink resolver.Sink)
 	// Classify says how each link would be resolved, without a request.
-	Classify(ctx context.Context, links []string) []resolver.Route
+	Classify(ctx context.Context, links []string) []resolver.Classified
 	// ExpectedTime is how long resolving ids new ids with Google takes at
 	// the configured spacing.
 	ExpectedTime(ids int) time.Duration

@@ -18,8 +18,8 @@ type noResolver struct{}
 func (noResolver) Stream(context.Context, []string, resolver.Sink) {
 	panic("no link of this batch needs the resolver")
 }
-func (noResolver) Classify(_ context.Context, links []string) []resolver.Route {
-	return make([]resolver.Route, len(links))
+func (noResolver) Classify(_ context.Context, links []string) []resolver.Classified {
+	return make([]resolver.Classified, len(links))
 }
 func (noResolver) ExpectedTime(int) time.Duration { return 0 }
 func (noResolver) RateLimited() bool { return false }

@@ -369,19 +369,20 @@ func (b *batch) add(j *job, sig signature) {
 }
 
 // post sends the batch and files each id's answer, caching the successes.
-// Once ctx has ended the POST is still sent, under a grace period of its
-// own: those signatures cost Google requests already.
+// The POST outlives an interrupt by a grace period (its turn and
+// interruptGrace), whether ctx ends before it or while it is in flight:
+// those signatures cost Google requests already (spec §6.1).
 func (b *batch) post() {
 	s, r := b.s, b.s.r
 	jobs, sigs := b.jobs, b.sigs
 	b.jobs, b.sigs = nil, nil
-	ctx := s.ctx
-	if ctx.Err() != nil {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), r.opts.Interval+interruptGrace)
-		defer cancel()
+	ctx, cancel := context.WithCancel(context.WithoutCancel(s.ctx))
+	defer cancel()
+	stopGrace := context.AfterFunc(s.ctx, func() {
 		r.log.Info("interrupted: posting the signatures already collected", "ids", len(jobs))
-	}
+		time.AfterFunc(r.opts.Interval+interruptGrace, cancel)
+	})
+	defer stopGrace()
 	results := make([]Result, len(jobs))
 	if err := r.postStopErr(ctx); err != nil {
 		for i := range jobs {
@@ -508,23 +509,30 @@ const (
 	RouteRedirect Route = "redirect" // a generic link: its redirects would be followed
 )
 
+// Classified is how one input would be resolved; URL is set for the
+// routes that need no request (offline, cache).
+type Classified struct {
+	Route Route
+	URL   string
+}
+
 // Classify says how each input would be resolved, without a request to
 // Google or anyone else (the cache is read). For `linkarc archive
 // --dry-run`.
-func (r *Resolver) Classify(ctx context.Context, inputs []string) []Route {
-	out := make([]Route, len(inputs))
+func (r *Resolver) Classify(ctx context.Context, inputs []string) []Classified {
+	out := make([]Classified, len(inputs))
 	for i, in := range inputs {
 		p := parseInput(in)
 		switch {
 		case p.kind == inputInvalid:
-			out[i] = RouteInvalid
+			out[i] = Classified{Route: RouteInvalid}
 		case p.kind == inputGeneric:
-			out[i] = RouteRedirect
+			out[i] = Classified{Route: RouteRedirect}
 		default:
 			if res, ok := r.answerWithout(ctx, p); ok {
-				out[i] = Route(res.Method)
+				out[i] = Classified{Route: Route(res.Method), URL: res.URL}
 			} else {
-				out[i] = RouteGoogle
+				out[i] = Classified{Route: RouteGoogle}
 			}
 		}
 	}

@@ -181,7 +181,9 @@ func TestStreamBatchWaitDefault(t *testing.T) {
 // GETs, but the signatures already collected are posted, their answers
 // handed on and cached; the rest are canceled.
 func TestStreamInterruptPostsCollected(t *testing.T) {
-	for _, after := range []int{1, 3, 5} {
+	// after: the interrupt comes once that many GETs have answered; 0:
+	// while the POST is in flight.
+	for _, after := range []int{1, 3, 5, 0} {
 		f := newFake(t, gnewstest.Options{})
 		links, urls := mint(f, nil, 8, "i")
 		ctx, cancel := context.WithCancel(bg())
@@ -192,6 +194,9 @@ func TestStreamInterruptPostsCollected(t *testing.T) {
 			o.Cache = cache
 			o.Interval = 5 * time.Millisecond
 			o.Transport = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+				if req.Method == http.MethodPost && after == 0 {
+					cancel()
+				}
 				resp, err := http.DefaultTransport.RoundTrip(req)
 				if req.Method == http.MethodGet && gets.Add(1) == int32(after) {
 					cancel() // the interrupt, right after this signature page arrived
@@ -212,6 +217,9 @@ func TestStreamInterruptPostsCollected(t *testing.T) {
 		}
 		// The GET that saw the interrupt may still have delivered its
 		// signature; either way every signature collected was posted.
+		if after == 0 {
+			after = len(links)
+		}
 		if posted < after-1 || posted > after {
 			t.Errorf("after %d GETs: %d ids posted", after, posted)
 		}

@@ -123,8 +123,8 @@ type noGoogle struct{}
 func (noGoogle) Stream(context.Context, []string, resolver.Sink) {
 	panic("no link of this batch needs the resolver")
 }
-func (noGoogle) Classify(_ context.Context, links []string) []resolver.Route {
-	return make([]resolver.Route, len(links))
+func (noGoogle) Classify(_ context.Context, links []string) []resolver.Classified {
+	return make([]resolver.Classified, len(links))
 }
 func (noGoogle) ExpectedTime(int) time.Duration { return 0 }
 func (noGoogle) RateLimited() bool { return false }
