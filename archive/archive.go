@@ -245,12 +245,12 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 		time.AfterFunc(a.opts.Grace, cancelKeep)
 	})
 	defer stopKeep()
-	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop, keep: keep,
+	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop, ctx: ctx, keep: keep,
 		extracting: make(chan struct{}, a.opts.ExtractWorkers)}
 	p := newPlanner(r, digests)
 	r.stages = newTracker(a.opts.Progress, a.opts.Resolver.ExpectedTime)
 	a.opts.Progress.Start(p.total())
-	r.stages.update(func(s *Stages) { s.Total = p.total() })
+	r.stages.update(func(s *Stages) { s.Total, s.Google = p.total(), p.googleLinks() })
 
 	var storers sync.WaitGroup
 	for range a.opts.StoreWorkers {
@@ -415,6 +415,7 @@ type run struct {
 	*Archiver
 	rep        *Report
 	stages     *tracker
+	ctx        context.Context // the run's: ends at an interrupt or a store failure
 	keep       context.Context // outlives an interrupt by Options.Grace; see RunBatch
 	fetched    chan fetched
 	unreachOne sync.Once
@@ -478,6 +479,12 @@ func (a *run) store(ctx context.Context, f fetched) {
 		a.extracting <- struct{}{}
 		a.extractInto(ctx, snap, cap)
 		<-a.extracting
+		if a.ctx.Err() != nil && (snap.Meta.Reason == record.ReasonExtract || snap.Meta.Reason == record.ReasonCanceled) {
+			// Interrupted, and the extraction failed: most likely the
+			// interrupt's doing (Ctrl-C reaches the worker processes
+			// too). Left unfinished for the next run, not stored as failed.
+			return
+		}
 	}
 	if ctx.Err() != nil {
 		return

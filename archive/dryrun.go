@@ -113,7 +113,7 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 	}
 	d.Hosts = len(perHost)
 	for h, n := range perHost {
-		t := time.Duration(max(n-1, 0)) * hostInterval(h)
+		t := time.Duration(n) * hostInterval(h) // robots.txt, then n pages
 		if t > d.PublisherTime || (t == d.PublisherTime && n > d.BusiestPages) {
 			d.PublisherTime, d.BusiestHost, d.BusiestPages = t, h, n
 		}

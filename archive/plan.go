@@ -68,6 +68,17 @@ func newPlanner(r *run, digests []*digestState) *planner {
 	return p
 }
 
+// googleLinks is the number of distinct Google News links.
+func (p *planner) googleLinks() int {
+	n := 0
+	for _, link := range p.links {
+		if resolver.IsGoogleNews(link) {
+			n++
+		}
+	}
+	return n
+}
+
 // total is the number of progress events the run will report: one per
 // distinct link.
 func (p *planner) total() int { return len(p.links) }
@@ -85,7 +96,6 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 			direct = append(direct, link)
 		}
 	}
-	p.r.stages.update(func(s *Stages) { s.Google = len(google) })
 
 	// Google News links whose article the store already holds as ok are
 	// answered from the store, so a re-run asks Google nothing even if the

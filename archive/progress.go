@@ -65,12 +65,21 @@ func (s Stages) String() string {
 		line = fmt.Sprintf("resolving %d/%d", s.Resolved, s.Google)
 		if s.Resolved < s.Google {
 			if left := s.GoogleLeft - time.Since(s.At); left > 0 {
-				line += fmt.Sprintf(" (~%s left at the Google spacing)", left.Round(time.Second))
+				line += fmt.Sprintf(" (~%s left at the Google spacing)", roughly(left))
 			}
 		}
 		line += ", "
 	}
 	return line + fmt.Sprintf("fetching %d, stored %d/%d", s.Fetching, s.Stored, s.Total)
+}
+
+// roughly rounds an estimate to what is worth reading: tenths of a second
+// below 10 s, seconds above.
+func roughly(d time.Duration) time.Duration {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 // tracker keeps the run's Stages and reports every change.

@@ -160,7 +160,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	// --extract-timeout and --extract-memory, so that no page can take the
 	// run down (issue 10); as many workers as pages extracted at once.
 	workers := runtime.GOMAXPROCS(0)
-	pool, err := cfg.extractPool(ctx, workers, *extractTimeout, *extractMemory, logger)
+	// The workers outlive an interrupt: pages already fetched are still
+	// extracted and stored (archive.Options.Grace).
+	pool, err := cfg.extractPool(context.WithoutCancel(ctx), workers, *extractTimeout, *extractMemory, logger)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage

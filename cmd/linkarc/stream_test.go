@@ -1,0 +1,552 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+// Issue 13, "Work that starts at once and shows itself": fetching starts
+// with the first known link, Google's answers are planned as they arrive,
+// the stages show from the first second, an interrupt keeps every answer,
+// and an unreachable Google is given up after a few failures.
+
+// mixedWorld is a World whose Google News links (new-format ids, resolved
+// by Google) sit beside publisher links and offline ids (decoded from the
+// id) to the same hosts: known links per host, spread round-robin.
+func mixedWorld(t *testing.T, hosts, google, known int, opts gnewstest.Options) *archivetest.World {
+	t.Helper()
+	pages := smallPages(t, 10)
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: hosts, Articles: google, Digests: 2, Pages: pages, Google: opts})
+	var items []archivetest.DigestItem
+	for i := range known {
+		h := i % hosts
+		pub := w.Publishers[h]
+		page := pages[i%len(pages)]
+		u := pub.Add(fmt.Sprintf("/known/%d.html", i), page.HTML)
+		link := u
+		if i%2 == 1 {
+			link = gnewstest.ArticleURL(gnewstest.EncodeOldID(u, ""))
+		}
+		a := archivetest.WorldArticle{Title: fmt.Sprintf("Known %d", i), Publisher: fmt.Sprintf("Publisher %d", h), Link: link, URL: u, Host: pub, Page: page}
+		w.Articles = append(w.Articles, a)
+		items = append(items, archivetest.DigestItem{Title: a.Title, Publisher: a.Publisher, Link: a.Link})
+	}
+	if known > 0 {
+		if _, err := archivetest.WriteDigest(w.Dir, "zz_known.md", "Known links", time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), items); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return w
+}
+
+// googleProxy stands between linkarc and the fake Google (as --gnews-base):
+// before forwarding a request it calls hook, which may hold it.
+type googleProxy struct {
+	*httptest.Server
+	mu   sync.Mutex
+	hook func(r *http.Request)
+}
+
+func newGoogleProxy(t *testing.T, g *gnewstest.Server) *googleProxy {
+	t.Helper()
+	target, err := url.Parse(g.NewsURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rp := httputil.NewSingleHostReverseProxy(target)
+	p := &googleProxy{}
+	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.mu.Lock()
+		hook := p.hook
+		p.mu.Unlock()
+		if hook != nil {
+			hook(r)
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.Close)
+	return p
+}
+
+func (p *googleProxy) setHook(h func(r *http.Request)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hook = h
+}
+
+// argsVia are archiveArgs with Google reached through base, at interval.
+func argsVia(w *archivetest.World, store, base string, gnews, host time.Duration, extra ...string) []string {
+	args := archiveArgs(w, store, host, extra...)
+	for i, a := range args {
+		switch a {
+		case "--gnews-base":
+			args[i+1] = base
+		case "--gnews-interval":
+			args[i+1] = gnews.String()
+		}
+	}
+	return args
+}
+
+// firstLineWriter is a stderr that notes when a line containing want was
+// first written.
+type firstLineWriter struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	want  string
+	first time.Time
+}
+
+func (w *firstLineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf.Write(p)
+	if w.first.IsZero() && strings.Contains(w.buf.String(), w.want) {
+		w.first = time.Now()
+	}
+	return len(p), nil
+}
+
+func (w *firstLineWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// TestArchiveFirstArticleBeforeFirstPost: the first Google POST is held
+// until an article is in the store; the run gets there only because
+// fetching starts with the links known without Google (publisher links,
+// offline ids). The stages line is the first thing the run prints.
+func TestArchiveFirstArticleBeforeFirstPost(t *testing.T) {
+	w := mixedWorld(t, 3, 6, 4, gnewstest.Options{})
+	proxy := newGoogleProxy(t, w.Google)
+	dir := filepath.Join(t.TempDir(), "store")
+	store, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var held, storedFirst atomic.Bool
+	proxy.setHook(func(r *http.Request) {
+		if r.Method != http.MethodPost || held.Swap(true) {
+			return
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			if countMeta(t, store) > 0 {
+				storedFirst.Store(true)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	})
+
+	stderr := &firstLineWriter{want: "linkarc: resolving"}
+	start := time.Now()
+	code := run(context.Background(), argsVia(w, dir, proxy.URL, 50*time.Millisecond, 10*time.Millisecond), stdio{
+		in: strings.NewReader(""), out: io.Discard, err: stderr, getenv: envLookup(nil)})
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	if !held.Load() || !storedFirst.Load() {
+		t.Fatalf("no article was stored while the first POST was held (held %v): fetching waited for Google\n%s", held.Load(), stderr.String())
+	}
+	checkAllOnce(t, store, w)
+
+	// The stages line comes first (after the store line), at once.
+	if stderr.first.IsZero() {
+		t.Fatalf("no stages line:\n%s", stderr.String())
+	}
+	if d := stderr.first.Sub(start); d > time.Second {
+		t.Errorf("the stages line came %v after the start, want within a second", d)
+	}
+	out := stderr.String()
+	firstLines := strings.SplitN(out, "\n", 3)
+	if !strings.HasPrefix(firstLines[1], "linkarc: resolving 0/") || !strings.Contains(firstLines[1], "left at the Google spacing") {
+		t.Errorf("second line %q, want the stages with the Google estimate", firstLines[1])
+	}
+}
+
+// googleFloor is the least time Google's part can take: one GET per id
+// and one POST, spaced by interval from the first request.
+func googleFloor(ids int, interval time.Duration) time.Duration {
+	return time.Duration(ids) * interval
+}
+
+// publisherFloor is the least time the publishers' part can take: the
+// busiest host's robots.txt and pages, spaced by interval.
+func publisherFloor(w *archivetest.World, interval time.Duration) time.Duration {
+	return w.PolitenessFloor(interval)
+}
+
+// TestArchiveWallTimeNearFloor: a mixed batch takes about the longer of
+// Google's part and the publishers' part, not their sum, whichever is the
+// longer. The time is taken from what the servers saw (first request of
+// the run to the last page request), and the floors from the configured
+// spacings and counts; the proportions are those of the default 2 s
+// Google spacing scaled down.
+func TestArchiveWallTimeNearFloor(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		hosts, google, know int
+		gnews, host         time.Duration
+	}{
+		// Google sets the pace: 24 ids at 300 ms (7.2 s) against 8 pages a
+		// host at 300 ms (2.4 s).
+		{"google-bound", 4, 24, 8, 300 * time.Millisecond, 300 * time.Millisecond},
+		// The publishers set it: 16 pages a host at 400 ms (6.4 s)
+		// against 24 ids at 100 ms (2.4 s).
+		{"publisher-bound", 2, 24, 8, 100 * time.Millisecond, 400 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := mixedWorld(t, tc.hosts, tc.google, tc.know, gnewstest.Options{})
+			dir := filepath.Join(t.TempDir(), "store")
+			start := time.Now()
+			res := runLinkarc(t, nil, "", argsVia(w, dir, w.Google.NewsURL(), tc.gnews, tc.host, "--progress", "none")...)
+			took := time.Since(start)
+			if res.code != exitOK {
+				t.Fatalf("exit %d\n%s", res.code, res.stderr)
+			}
+			first, last := time.Time{}, time.Time{}
+			for _, q := range w.Google.Requests() {
+				if first.IsZero() || q.Time.Before(first) {
+					first = q.Time
+				}
+			}
+			for _, p := range w.Publishers {
+				for _, a := range p.Arrivals(true) {
+					if first.IsZero() || a.At.Before(first) {
+						first = a.At
+					}
+					if a.Path != "/robots.txt" && a.At.After(last) {
+						last = a.At
+					}
+				}
+			}
+			wall := last.Sub(first)
+			gf, pf := googleFloor(tc.google, tc.gnews), publisherFloor(w, tc.host)
+			floor := max(gf, pf)
+			t.Logf("requests spanned %v (the run %v); Google floor %v, publisher floor %v: %.2f× the larger, their sum would be %v",
+				wall.Round(time.Millisecond), took.Round(time.Millisecond), gf, pf, float64(wall)/float64(floor), gf+pf)
+			if wall > floor*12/10 {
+				t.Errorf("requests spanned %v, more than 1.2× max(Google floor %v, publisher floor %v)", wall, gf, pf)
+			}
+		})
+	}
+}
+
+// cacheHas reports whether the store's resolution cache holds id.
+func cacheHas(t *testing.T, s storage.Store, id string) bool {
+	t.Helper()
+	_, err := s.Stat(context.Background(), record.GNewsCacheKey(id))
+	if err != nil && !storage.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// answered is every id a POST carried that Google answered (200).
+func answered(g *gnewstest.Server) []string {
+	var ids []string
+	for _, q := range g.Requests() {
+		if q.Kind == gnewstest.KindBatchexecute && q.Status == http.StatusOK {
+			ids = append(ids, q.IDs...)
+		}
+	}
+	return ids
+}
+
+// digestRecords counts the digest records in s.
+func digestRecords(t *testing.T, s storage.Store) int {
+	t.Helper()
+	n := 0
+	err := s.List(context.Background(), "digests/", func(info storage.Info) error {
+		if strings.HasSuffix(info.Key, ".json") {
+			n++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// checkInterrupted checks what an interrupted run left: every answer
+// Google gave is cached, every digest has its record, every page whose
+// fetch had finished is stored (at most one fetch per host was in flight),
+// and a re-run finishes the rest without asking Google for what it
+// answered.
+func checkInterrupted(t *testing.T, w *archivetest.World, dir string, digests int) {
+	t.Helper()
+	store, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := answered(w.Google)
+	for _, id := range ids {
+		if !cacheHas(t, store, id) {
+			t.Errorf("Google's answer for %.20s… is not cached", id)
+		}
+	}
+	if n := digestRecords(t, store); n != digests {
+		t.Errorf("%d digest records, want %d (written on interrupt too)", n, digests)
+	}
+	c := checkArchive(t, store)
+	if served := pageRequests(w); c.Articles < served-len(w.Publishers) {
+		t.Errorf("%d pages served but only %d articles stored (at most %d fetches were in flight)", served, c.Articles, len(w.Publishers))
+	}
+	w.Google.ResetLog()
+	res := runLinkarc(t, nil, "", archiveArgs(w, dir, 5*time.Millisecond, "--progress", "none")...)
+	if res.code != exitOK {
+		t.Fatalf("re-run exit %d\n%s", res.code, res.stderr)
+	}
+	for _, q := range w.Google.Requests() {
+		for _, id := range ids {
+			if strings.HasSuffix(q.Path, "/"+id) {
+				t.Errorf("the re-run asked Google again for an id it had answered")
+			}
+		}
+	}
+	checkAllOnce(t, store, w)
+	t.Logf("interrupted run: %d answers cached, %d articles stored", len(ids), c.Articles)
+}
+
+// TestArchiveInterruptKeepsAnswers: the run's context ends at several
+// moments (after a few signature GETs, while a POST is in flight, late in
+// the Google work); every answer already received is kept.
+func TestArchiveInterruptKeepsAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		at   func(gets int, r *http.Request) bool
+	}{
+		{"after 2 GETs", func(gets int, r *http.Request) bool { return r.Method == http.MethodGet && gets == 3 }},
+		{"POST in flight", func(gets int, r *http.Request) bool { return r.Method == http.MethodPost }},
+		{"after 14 GETs", func(gets int, r *http.Request) bool { return r.Method == http.MethodGet && gets == 15 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := mixedWorld(t, 3, 20, 6, gnewstest.Options{})
+			proxy := newGoogleProxy(t, w.Google)
+			dir := filepath.Join(t.TempDir(), "store")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var gets atomic.Int32
+			var once sync.Once
+			proxy.setHook(func(r *http.Request) {
+				n := int(gets.Load())
+				if r.Method == http.MethodGet {
+					n = int(gets.Add(1))
+				}
+				if tc.at(n, r) {
+					once.Do(cancel)
+				}
+			})
+			// BatchWait 10 × 40 ms: batches of about 11.
+			var errb bytes.Buffer
+			code := run(ctx, argsVia(w, dir, proxy.URL, 40*time.Millisecond, 60*time.Millisecond, "--progress", "plain"), stdio{
+				in: strings.NewReader(""), out: io.Discard, err: &errb, getenv: envLookup(nil)})
+			if code != exitInterrupted {
+				t.Fatalf("exit %d, want %d\n%s", code, exitInterrupted, errb.String())
+			}
+			if tc.name == "POST in flight" && len(answered(w.Google)) == 0 {
+				t.Errorf("the POST in flight at the interrupt was not answered")
+			}
+			checkInterrupted(t, w, dir, 3)
+		})
+	}
+}
+
+// TestArchiveSIGINTKeepsAnswers: the same with SIGINT to the linkarc
+// process, while a POST is in flight and later among the GETs.
+func TestArchiveSIGINTKeepsAnswers(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		post bool // signal when the first POST arrives; else at GET 15
+	}{{"POST in flight", true}, {"after 14 GETs", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := mixedWorld(t, 3, 20, 6, gnewstest.Options{})
+			proxy := newGoogleProxy(t, w.Google)
+			dir := filepath.Join(t.TempDir(), "store")
+			cmd := linkarcProcess(nil, argsVia(w, dir, proxy.URL, 40*time.Millisecond, 60*time.Millisecond, "--progress", "plain")...)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			var gets atomic.Int32
+			var once sync.Once
+			signaled := make(chan struct{})
+			proxy.setHook(func(r *http.Request) {
+				hit := r.Method == http.MethodPost && tc.post
+				if r.Method == http.MethodGet && gets.Add(1) == 15 && !tc.post {
+					hit = true
+				}
+				if hit {
+					once.Do(func() {
+						cmd.Process.Signal(syscall.SIGINT)
+						close(signaled)
+					})
+					if r.Method == http.MethodPost {
+						// Hold the POST a little, so the signal lands while
+						// it is in flight.
+						time.Sleep(100 * time.Millisecond)
+					}
+				}
+			})
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill() })
+			err := cmd.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+				t.Fatalf("%v, want exit status %d\n%s", err, exitInterrupted, stderr.String())
+			}
+			select {
+			case <-signaled:
+			default:
+				t.Fatal("the run ended before the signal")
+			}
+			if tc.post && len(answered(w.Google)) == 0 {
+				t.Errorf("the POST in flight at SIGINT was not answered")
+			}
+			checkInterrupted(t, w, dir, 3)
+		})
+	}
+}
+
+// TestArchiveGoogleUnreachable: Google News cannot be reached (every
+// connection is closed at once). After resolver.UnreachableAfter failures
+// linkarc asks Google nothing more, says so once with what to check, and
+// archives every link that needs no Google; each failure is one short
+// line, the whole error going to the report.
+func TestArchiveGoogleUnreachable(t *testing.T) {
+	w := mixedWorld(t, 2, 10, 6, gnewstest.Options{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			c.Close()
+		}
+	}()
+	dir := filepath.Join(t.TempDir(), "store")
+	reportPath := filepath.Join(t.TempDir(), "report.json")
+	res := runLinkarc(t, nil, "", argsVia(w, dir, "http://"+ln.Addr().String(), 20*time.Millisecond, 5*time.Millisecond, "--report", reportPath)...)
+	if res.code != exitSomeFailed {
+		t.Fatalf("exit %d, want %d\n%s", res.code, exitSomeFailed, res.stderr)
+	}
+	if n := accepted.Load(); n != 3 {
+		t.Errorf("Google was tried %d times, want 3", n)
+	}
+	notice := "cannot reach " + ln.Addr().String() + ": check the network, a proxy (HTTPS_PROXY) or --gnews-base"
+	if n := strings.Count(res.stderr, "linkarc: "+notice); n != 1 {
+		t.Errorf("the notice is said %d times, want once:\n%s", n, res.stderr)
+	}
+	sc := bufio.NewScanner(strings.NewReader(res.stderr))
+	for sc.Scan() {
+		if len(sc.Text()) > 300 {
+			t.Errorf("a %d-byte line: %s", len(sc.Text()), sc.Text())
+		}
+	}
+	store, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range w.Articles {
+		m := readMeta(t, store, record.ArticleSlug(a.Title, a.Publisher))
+		switch {
+		case i >= 10 && m.Status != record.StatusOK:
+			t.Errorf("%s needs no Google but is %s (%s)", a.Title, m.Status, m.Error)
+		case i < 10 && (m.Status != record.StatusFailed || m.Reason != record.ReasonNetwork):
+			t.Errorf("%s: %s %s, want failed network", a.Title, m.Status, m.Reason)
+		}
+	}
+	rep := readReport(t, reportPath)
+	if rep.GoogleUnreachable != notice {
+		t.Errorf("report google_unreachable %q", rep.GoogleUnreachable)
+	}
+	full := 0
+	for _, f := range rep.Failures {
+		if strings.Contains(f.Error, "http://"+ln.Addr().String()+"/rss/articles/") {
+			full++
+		}
+	}
+	if full != 3 {
+		t.Errorf("%d report failures carry the whole URL, want the 3 requests made", full)
+	}
+	if pages := pageRequests(w); pages != 6 {
+		t.Errorf("%d pages fetched, want the 6 that need no Google", pages)
+	}
+}
+
+// TestArchiveDryRun: --dry-run says what would be resolved, fetched and
+// skipped, with the expected time, and sends no request to Google or any
+// publisher.
+func TestArchiveDryRun(t *testing.T) {
+	w := mixedWorld(t, 2, 8, 4, gnewstest.Options{})
+	dir := filepath.Join(t.TempDir(), "store")
+	// A first run archives the first digest: 4 of the Google ids are then
+	// in the cache (and their articles stored).
+	first := filepath.Join(t.TempDir(), "first")
+	if _, err := archivetest.WriteDigest(first, "a.md", "First", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), []archivetest.DigestItem{
+		{Title: w.Articles[0].Title, Publisher: w.Articles[0].Publisher, Link: w.Articles[0].Link},
+		{Title: w.Articles[1].Title, Publisher: w.Articles[1].Publisher, Link: w.Articles[1].Link},
+		{Title: w.Articles[8].Title, Publisher: w.Articles[8].Publisher, Link: w.Articles[8].Link},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	args := archiveArgs(w, dir, 500*time.Millisecond, "--progress", "none")
+	args[len(args)-1] = first
+	if res := runLinkarc(t, nil, "", args...); res.code != exitOK {
+		t.Fatalf("first run exit %d\n%s", res.code, res.stderr)
+	}
+	w.Google.ResetLog()
+	before := w.PublisherRequests()
+
+	res := runLinkarc(t, nil, "", argsVia(w, dir, w.Google.NewsURL(), 2*time.Second, 500*time.Millisecond, "--dry-run")...)
+	if res.code != exitOK {
+		t.Fatalf("dry run exit %d\n%s", res.code, res.stderr)
+	}
+	if n := w.Google.Total(); n != 0 {
+		t.Errorf("the dry run made %d Google requests", n)
+	}
+	if n := w.PublisherRequests() - before; n != 0 {
+		t.Errorf("the dry run made %d publisher requests", n)
+	}
+	// 12 links: 2 publisher links (1 stored), 2 offline, 2 from the store,
+	// 6 for Google (6 GETs and a POST: 14 s at 2 s).
+	contains(t, res.stdout, "dry-run output",
+		"nothing was requested: 3 digests, 12 links",
+		"2 publisher links need none; Google News links: 2 offline (from the id), 2 from the cache or the store, 6 with Google",
+		"Google: ~14s at its spacing",
+		"fetch:    9 articles (6 of them once Google has resolved them) on 2 known hosts",
+		"skip:     3 already archived ok",
+		"expected: ~14s")
+}
