@@ -310,7 +310,7 @@ func (s *stream) askGoogle() {
 			}
 			return
 		}
-		if len(b.jobs) > 0 && r.batchDue(b.oldest, lastGet) && !s.tailJoins(len(b.jobs)) {
+		if len(b.jobs) > 0 && r.batchDue(b.oldest, lastGet) {
 			b.post()
 		}
 		if err := r.askErr(s.ctx); err != nil {
@@ -351,28 +351,6 @@ func (r *Resolver) batchDue(oldest time.Time, lastGet time.Duration) bool {
 		return false
 	}
 	return r.now().Add(lastGet).Sub(oldest) > r.opts.BatchWait
-}
-
-// tailJoins reports whether the ids still to ask about (j, being asked
-// next, and the queue) are a small tail that should join the batch of n
-// rather than make a POST of their own: once every input is classified,
-// when they fit in the batch and number at most half the batch wait in
-// turns. It saves a POST (an Interval) at the end, where a POST delays
-// the last answers most; the oldest signature then waits at most half as
-// long again as BatchWait.
-func (s *stream) tailJoins(n int) bool {
-	select {
-	case <-s.classified:
-	default:
-		return false
-	}
-	s.mu.Lock()
-	left := 1 + len(s.queue)
-	quiet := s.producers == 0
-	s.mu.Unlock()
-	r := s.r
-	turns := int(r.opts.BatchWait / max(r.opts.Interval, 1))
-	return quiet && n+left <= r.opts.BatchSize && left <= turns/2
 }
 
 // batch is the signatures collected and not yet posted.
@@ -565,21 +543,16 @@ func (r *Resolver) Classify(ctx context.Context, inputs []string) []Classified {
 
 // ExpectedTime is how long resolving ids new ids with Google takes at the
 // Interval spacing: a GET each and a POST per batch, batches as large as
-// BatchWait lets them grow (a small last one joining the one before, see
-// tailJoins), one Interval per request (the answers' own latency comes on
-// top).
+// BatchWait lets them grow, one Interval per request (the answers' own
+// latency comes on top).
 func (r *Resolver) ExpectedTime(ids int) time.Duration {
 	if ids <= 0 || r.opts.Interval <= 0 {
 		return 0
 	}
-	per, turns := r.opts.BatchSize, 0
+	per := r.opts.BatchSize
 	if r.opts.BatchWait > 0 {
-		turns = int(r.opts.BatchWait / r.opts.Interval)
-		per = max(min(per, turns+1), 1)
+		per = max(min(per, int(r.opts.BatchWait/r.opts.Interval)+1), 1)
 	}
 	posts := (ids + per - 1) / per
-	if last := ids - (posts-1)*per; posts > 1 && last < per && last <= turns/2 && per+last <= r.opts.BatchSize {
-		posts--
-	}
 	return time.Duration(ids+posts) * r.opts.Interval
 }

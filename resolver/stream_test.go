@@ -120,28 +120,23 @@ func TestStreamEmitsAsKnown(t *testing.T) {
 		}
 	}
 	// Each GET takes a turn of 1 s: the oldest signature of a batch may
-	// wait 4 s, so batches hold 5 ids (the first GET has no wait); the
-	// last 2 (at most half the wait in turns) join the second batch.
+	// wait 4 s, so batches hold 5 ids (the first GET has no wait).
 	var sizes []int
 	for _, q := range f.Requests() {
 		if q.Kind == gnewstest.KindBatchexecute {
 			sizes = append(sizes, len(q.IDs))
 		}
 	}
-	if !slices.Equal(sizes, []int{5, 7}) {
-		t.Errorf("batches of %v, want [5 7]", sizes)
+	if !slices.Equal(sizes, []int{5, 5, 2}) {
+		t.Errorf("batches of %v, want [5 5 2]", sizes)
 	}
-	if got, want := r.ExpectedTime(12), 14*time.Second; got != want {
-		t.Errorf("ExpectedTime(12) = %v, want %v (12 GETs and 2 POSTs)", got, want)
-	}
-	if got, want := r.ExpectedTime(13), 16*time.Second; got != want {
-		t.Errorf("ExpectedTime(13) = %v, want %v (13 GETs and 3 POSTs)", got, want)
+	if got, want := r.ExpectedTime(12), 15*time.Second; got != want {
+		t.Errorf("ExpectedTime(12) = %v, want %v (12 GETs and 3 POSTs)", got, want)
 	}
 }
 
 // TestStreamBatchWaitDefault: at the default, a batch holds
-// DefaultBatchWaitTurns+1 signatures (the last few joining the batch
-// before), and ExpectedTime says so.
+// DefaultBatchWaitTurns+1 signatures, and ExpectedTime says so.
 func TestStreamBatchWaitDefault(t *testing.T) {
 	f := newFake(t, gnewstest.Options{})
 	links, _ := mint(f, nil, 25, "d")
@@ -170,15 +165,15 @@ func TestStreamBatchWaitDefault(t *testing.T) {
 			sizes = append(sizes, len(q.IDs))
 		}
 	}
-	if !slices.Equal(sizes, []int{11, 14}) {
-		t.Errorf("batches of %v, want [11 14]", sizes)
+	if !slices.Equal(sizes, []int{11, 11, 3}) {
+		t.Errorf("batches of %v, want [11 11 3]", sizes)
 	}
-	// 27 requests, the first at once: 26 intervals.
-	if took := starts[len(starts)-1].Sub(starts[0]); took != 26*2*time.Second {
-		t.Errorf("the last request started %v after the first, want 52s", took)
+	// 28 requests, the first at once: 27 intervals.
+	if took := starts[len(starts)-1].Sub(starts[0]); took != 27*2*time.Second {
+		t.Errorf("the last request started %v after the first, want 54s", took)
 	}
-	if got := r.ExpectedTime(25); got != 54*time.Second {
-		t.Errorf("ExpectedTime(25) = %v, want 54s", got)
+	if got := r.ExpectedTime(25); got != 56*time.Second {
+		t.Errorf("ExpectedTime(25) = %v, want 56s", got)
 	}
 }
 
