@@ -100,6 +100,8 @@ type Options struct {
 	Extractor Extractor
 	// Refresh re-captures articles that are already archived as ok.
 	Refresh bool
+	// Capture configures the WARC and the page requisites (capture.go).
+	Capture CaptureOptions
 
 	Progress Progress     // default: none
 	Logger   *slog.Logger // default: discard
@@ -246,7 +248,7 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	})
 	defer stopKeep()
 	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop, ctx: ctx, keep: keep,
-		extracting: make(chan struct{}, a.opts.ExtractWorkers)}
+		extracting: make(chan struct{}, a.opts.ExtractWorkers), capture: newCapturer(a)}
 	p := newPlanner(r, digests)
 	r.stages = newTracker(a.opts.Progress, a.opts.Resolver.ExpectedTime)
 	a.opts.Progress.Start(p.total())
@@ -267,6 +269,7 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 		r.storeFailed(err)
 	}
 	hosts.wait()
+	r.capture.wait()
 	close(r.fetched)
 	storers.Wait()
 	a.opts.Progress.Finish()
@@ -421,6 +424,7 @@ type run struct {
 	unreachOne sync.Once
 	extracting chan struct{}           // semaphore: Options.ExtractWorkers
 	stop       context.CancelCauseFunc // ends the run early; see storeFailed
+	capture    *capturer               // WARC and requisites (capture.go)
 }
 
 // storeFailed stops the run because the store failed: every later write
@@ -447,6 +451,7 @@ type fetched struct {
 	cap   *fetch.Capture
 	err   error
 	start time.Time
+	files *captureFiles // the capture's WARC; nil when none was recorded
 }
 
 // fetch fetches one article on its host queue and hands the page on, so
@@ -454,21 +459,31 @@ type fetched struct {
 // for extraction and storage of this one.
 func (a *run) fetch(ctx context.Context, art *article) {
 	start := time.Now()
-	cap, err := a.opts.Fetcher.Fetch(ctx, art.url)
+	rec, cap, err := a.capture.page(ctx, art)
 	if err != nil && ctx.Err() != nil {
+		a.capture.finish(ctx, rec, art, cap, err).Close()
 		return // interrupted: leave it for the next run
 	}
-	a.fetched <- fetched{art: art, cap: cap, err: err, start: start}
+	// The page's requisites are fetched while the host's queue moves on to
+	// its next page (capture.go).
+	a.capture.requisitesDone(ctx, func() {
+		files := a.capture.finish(ctx, rec, art, cap, err)
+		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files}
+	})
 }
 
 // store extracts, checks and stores one fetched article.
 func (a *run) store(ctx context.Context, f fetched) {
+	defer f.files.Close()
 	if ctx.Err() != nil {
 		return
 	}
 	art, cap, err, start := f.art, f.cap, f.err, f.start
-	snap := &record.Snapshot{Meta: a.baseMeta(art)}
+	snap := &record.Snapshot{Meta: a.baseMeta(art), Extra: captureObjects(f.files, cap)}
 	fillCapture(&snap.Meta, cap)
+	if f.files != nil {
+		snap.Meta.Requisites = f.files.stats
+	}
 	if err != nil {
 		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, fetchReason(err), err.Error()
 		if cap != nil {
@@ -490,12 +505,16 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	stored, err := a.writer.Write(ctx, snap, art.previous())
+	if err == nil {
+		err = a.capture.index(ctx, f.files)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
 		}
 		return
 	}
+	a.rep.addRequisites(snap.Meta.Requisites)
 	a.done(art, stored, Event{
 		Slug: art.slug, Link: art.link, URL: art.url, Host: art.host,
 		Status: snap.Meta.Status, Reason: snap.Meta.Reason, Error: snap.Meta.Error, Took: time.Since(start),

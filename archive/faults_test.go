@@ -103,6 +103,10 @@ func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, o
 	}
 	t.Cleanup(f.Close)
 	opts.Store, opts.Resolver, opts.Fetcher = store, res, f
+	// The world's pages are real pages whose requisites live on the
+	// publishers' real CDNs: tests stay on loopback (requisites_test.go
+	// serves its own).
+	opts.Capture.NoRequisites = true
 	a, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +114,7 @@ func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, o
 	return a
 }
 
-func localStore(t *testing.T) storage.Store {
+func localStore(t testing.TB) storage.Store {
 	t.Helper()
 	s, err := storage.NewLocal(filepath.Join(t.TempDir(), "store"))
 	if err != nil {
@@ -345,7 +349,7 @@ func TestRunRedirectToPrivateAddress(t *testing.T) {
 	}
 }
 
-func readTestMeta(t *testing.T, s storage.Store, slug string) record.ArticleMeta {
+func readTestMeta(t testing.TB, s storage.Store, slug string) record.ArticleMeta {
 	t.Helper()
 	var m record.ArticleMeta
 	if err := json.Unmarshal([]byte(string(storagetest.ReadObject(t, s, record.ArticleKey(slug, record.MetaFile)))), &m); err != nil {

@@ -264,7 +264,9 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		u := weburl.Canonical(res.url)
 		key = "url:" + u
 		same = func(m record.ArticleMeta) bool {
-			return weburl.Canonical(m.URL) == u || m.GoogleNewsURL == link || (m.Status == record.StatusFailed && m.URL == "")
+			// A failure with neither URL is of no article in particular
+			// (no link was recorded): this one may take its place.
+			return weburl.Canonical(m.URL) == u || m.GoogleNewsURL == link || (m.Status == record.StatusFailed && m.URL == "" && m.GoogleNewsURL == "")
 		}
 	}
 	if art := p.byKey[key]; art != nil {
@@ -276,7 +278,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	}
 
 	first := refs[0].ds.d.Items[refs[0].i]
-	slug, prev, err := p.claim(ctx, record.ArticleSlug(first.Title, first.Publisher), key, same)
+	slug, prev, err := p.claim(ctx, first.Title, first.Publisher, key, same)
 	if err != nil {
 		return err
 	}
@@ -334,27 +336,6 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 	}
 	p.r.done(art, stored, Event{Slug: art.slug, Link: art.link, Status: record.StatusFailed, Reason: kind, Error: rerr.Error()})
 	return nil
-}
-
-// claim picks the slug for the article with identity key: base, unless
-// another article holds it (earlier in this run, or in the store), in which
-// case a suffix derived from key makes it unique and stable across runs.
-func (p *planner) claim(ctx context.Context, base, key string, same func(record.ArticleMeta) bool) (string, metaEntry, error) {
-	slug := base
-	if owner, taken := p.owner[base]; taken && owner != key {
-		slug = record.CollisionSlug(base, key)
-	} else if !taken {
-		e, err := p.metaEntry(ctx, base)
-		if err != nil {
-			return "", metaEntry{}, err
-		}
-		if e.Exists && !same(e.Meta) {
-			slug = record.CollisionSlug(base, key)
-		}
-	}
-	p.owner[slug] = key
-	e, err := p.metaEntry(ctx, slug)
-	return slug, e, err
 }
 
 // metaEntry reads meta.json once per slug per planned link.

@@ -48,6 +48,11 @@ type Report struct {
 	// (record.ErrUnreadable), each kept in its article's history before
 	// the article was captured again.
 	Unreadable []string `json:"unreadable,omitempty"`
+	// Requisites sums the page requisites of the captures stored (see
+	// record.RequisiteStats; Capped is unused); CappedPages counts the
+	// captures that hit a per-page cap.
+	Requisites  record.RequisiteStats `json:"requisites"`
+	CappedPages int                   `json:"requisites_capped_pages"`
 
 	mu              sync.Mutex
 	unreadableSlugs map[string]bool
@@ -102,6 +107,25 @@ func (r *Report) add(ev Event) {
 	}
 }
 
+// addRequisites adds a stored capture's requisite counts.
+func (r *Report) addRequisites(st *record.RequisiteStats) {
+	if st == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := &r.Requisites
+	t.Found += st.Found
+	t.Fetched += st.Fetched
+	t.Deduplicated += st.Deduplicated
+	t.Failed += st.Failed
+	t.Skipped += st.Skipped
+	t.Bytes += st.Bytes
+	if st.Capped != "" {
+		r.CappedPages++
+	}
+}
+
 // addUnreadable records a damaged meta.json once per slug; it reports
 // whether this was the first time.
 func (r *Report) addUnreadable(slug string, err error) bool {
@@ -148,6 +172,14 @@ func (r *Report) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "\nlinkarc: %d digests, %d articles in %s: %d ok (%d already archived), %d blocked, %d failed\n",
 		r.Digests, r.Articles, took, r.Counts[record.StatusOK], r.Unchanged,
 		r.Counts[record.StatusBlocked], r.Counts[record.StatusFailed])
+	if q := r.Requisites; q.Found > 0 {
+		fmt.Fprintf(w, "page requisites: %d fetched (%s), %d already archived, %d failed, %d skipped over a cap",
+			q.Fetched, formatBytes(q.Bytes), q.Deduplicated, q.Failed, q.Skipped)
+		if r.CappedPages > 0 {
+			fmt.Fprintf(w, " (%d pages hit a cap: see \"requisites\" in their meta.json)", r.CappedPages)
+		}
+		fmt.Fprintln(w)
+	}
 	if len(r.DigestErrors) > 0 {
 		fmt.Fprintf(w, "skipped digests:\n")
 		for _, d := range r.DigestErrors {
@@ -197,4 +229,18 @@ func sortedKeys[K ~string, V any](m map[K]V) []K {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// formatBytes renders a byte count for people: "512 B", "3.4 MiB".
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
 }

@@ -43,11 +43,20 @@ func errorf(kind record.Reason, format string, args ...any) *Error {
 	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
 }
 
-// rateLimitedError is what every input gets once Google has refused us.
+// rateLimitedError is what every input gets once Google has refused us
+// (429, a redirect to /sorry, or the CAPTCHA page itself).
 func rateLimitedError(cause error) *Error {
 	return newError(record.ReasonRateLimited,
 		"Google News rate-limited this address; no further Google requests are made in this run. "+
 			"Wait (often an hour or more) and run again: resolved links are cached, so a re-run resumes", cause)
+}
+
+// googleDisabledError is what an id that needs Google gets when
+// Options.NoGoogle forbids asking.
+func googleDisabledError() *Error {
+	return errorf(record.ReasonGoogleDisabled,
+		"this link's id does not hold the publisher URL, so only Google can resolve it (two requests), and --no-google forbids contacting Google; "+
+			"run without --no-google to resolve it (once resolved it is cached, and later --no-google runs find it)")
 }
 
 // transportError classifies a failed request. parent is the caller's

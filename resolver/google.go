@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"bytes"
 	"cmp"
 	"compress/gzip"
 	"context"
@@ -8,8 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/linkarc/linkarc/internal/redirect"
 	"github.com/linkarc/linkarc/internal/textnorm"
@@ -20,8 +24,9 @@ import (
 // locale up front, follow redirects by hand among the Google News and
 // consent hosts (at most MaxGoogleRedirects), and read the signature pair.
 // Cookies are never stored or sent: a cookieless client is what gets past
-// the EU consent redirect. A 429 or a redirect to /sorry stops the Resolver;
-// the /sorry page itself is never requested.
+// the EU consent redirect. A 429, a redirect to /sorry or a 200 CAPTCHA
+// page ("unusual traffic", which redirect-following proxies hand over)
+// stops the Resolver; the /sorry page itself is never requested.
 func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature, *Error) {
 	q := url.Values{}
 	q.Set("hl", cmp.Or(p.hl, r.opts.HL))
@@ -65,13 +70,18 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 			info := scanPage(body, p.id)
 			switch {
 			case info.found:
+				if info.fallback {
+					r.log.Debug("signature element names another id; it is the page's only one, so it is used", "id", textnorm.Shorten(p.id, 24))
+				}
 				return info.sig, nil
+			case info.captcha:
+				r.stop("CAPTCHA page (unusual traffic) answered on " + cur.Path)
+				return signature{}, rateLimitedError(nil)
 			case info.consent || sameOrigin(cur, r.consent):
 				return signature{}, errorf(record.ReasonConsent,
 					"Google News answered with its cookie-consent page (%q) instead of the article; linkarc never accepts consent on your behalf. Running from a non-EU address, or through a proxy via --gnews-base, avoids it", "Before you continue")
 			default:
-				return signature{}, errorf(record.ReasonNoSignature,
-					"the Google News page for this link carries no signature (a JavaScript-only page); try another --user-agent, or try again later")
+				return signature{}, info.noSignatureError()
 			}
 		default:
 			return signature{}, httpStatusError("Google News article page", resp.StatusCode, "")
@@ -132,6 +142,9 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, detail)
 	case resp.StatusCode != http.StatusOK:
 		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, "")
+	case !bytes.HasPrefix(bytes.TrimSpace(body), []byte(")]}'")) && isCaptchaPage(body):
+		r.stopPosts("CAPTCHA page (unusual traffic) answered on batchexecute")
+		return nil, rateLimitedError(nil)
 	}
 	byTag, perr := parseBatchResponse(body, tags)
 	out := make([]rpcResult, len(reqs))
@@ -152,14 +165,27 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 	return out, nil
 }
 
-// googleDo makes one request to Google after waiting its turn on the
-// limiter, and reads the whole (decompressed, capped) body under the
-// per-request timeout.
+// googleDo makes one request to Google in its turn at the gate, and reads
+// the whole (decompressed, capped) body under the per-request timeout. The
+// turn ends when the request is over, answered or failed (it may have
+// reached Google either way), and the next Google request is sent no
+// sooner than Interval after that; the debug log records when each turn
+// began, when its request was written and when it ended.
 func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form, what string) (*http.Response, []byte, *Error) {
-	if err := r.waitTurn(ctx); err != nil {
-		return nil, nil, newError(record.ReasonCanceled, what+": canceled while waiting for the rate limiter", err)
+	turn, err := r.gate.Acquire(ctx)
+	if err != nil {
+		return nil, nil, newError(record.ReasonCanceled, what+": canceled while waiting for its turn (--gnews-interval)", err)
 	}
-	defer r.endTurn()
+	var sent atomic.Int64 // UnixNano when the request was written
+	defer func() {
+		end := r.now()
+		turn.End(end)
+		if r.gate.Interval() > 0 {
+			r.log.Debug("Google request", "method", method, "path", u.Path,
+				"ready", turn.Ready().Format(time.RFC3339Nano), "sent", time.Unix(0, sent.Load()).Format(time.RFC3339Nano), "ended", end.Format(time.RFC3339Nano))
+		}
+	}()
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent.Store(r.now().UnixNano()) }})
 	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	var rd io.Reader

@@ -1,10 +1,13 @@
 package resolver
 
 import (
+	"fmt"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -32,6 +35,7 @@ type parsedInput struct {
 	hl, gl, ceid string   // inputGoogle: locale taken from the link, if any
 	url          string   // inputGeneric: the URL to follow
 	err          *Error   // set for inputInvalid, and for unknown or bad ids
+	note         string   // what was made of the input as given: text ignored, scheme assumed
 }
 
 // key identifies inputs that resolve to the same thing, so that duplicates
@@ -51,32 +55,79 @@ func (p *parsedInput) key() string {
 // (article links in every form of spec §1, but also links Resolve will
 // reject with invalid_url, such as /topics/ pages, so that they are never
 // fetched as if they were articles) and consent.google.com wrappers around
-// them. Look-alike hosts and bare ids are not Google News links.
+// them, and Google's click-through links (www.google.com/url?q=…), which
+// Resolve unwraps without a request. Look-alike hosts and bare ids are not
+// Google News links.
 func IsGoogleNews(rawURL string) bool {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	switch normHost(u.Hostname()) {
+	switch host := normHost(u.Hostname()); host {
 	case newsHost:
 		return true
 	case consentHost:
 		_, ok := consentTarget(u)
 		return ok
+	default:
+		_, ok := googleRedirectTarget(host, u)
+		return ok
 	}
-	return false
 }
 
 // parseInput applies the offline rules: URL forms, host checks, id
 // extraction and decoding. It never makes a request.
+//
+// An input is a URL, a bare article id, or text holding one link as people
+// paste it (weburl.FindLinks): without a scheme ("news.google.com/read/…",
+// "www.example.com/a", https is assumed), in upper case, or inside share
+// text ("Title - Source (https://…)", "Title https://…", "<https://…>").
+// What was ignored or assumed is said in the note.
 func parseInput(raw string) parsedInput {
 	s := strings.TrimSpace(raw)
 	if s == "" {
 		return parsedInput{err: errorf(record.ReasonInvalidURL, "empty input")}
 	}
-	if !strings.Contains(s, ":") && !strings.Contains(s, "/") {
+	if !strings.ContainsAny(s, ":/") && !strings.ContainsFunc(s, unicode.IsSpace) {
 		return parseBareID(s)
 	}
+	if u, err := url.Parse(s); err == nil && u.Scheme != "" && !strings.ContainsFunc(s, unicode.IsSpace) && !strings.ContainsAny(s, "<>\"") {
+		if u.Scheme != "http" && u.Scheme != "https" {
+			return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", textnorm.Shorten(s, 80))}
+		}
+		return parseURL(weburl.LowerSchemeHost(s))
+	}
+	links := weburl.FindLinks(s)
+	switch len(links) {
+	case 0:
+		if tok := strings.Trim(s, "()<>[],;!?\"'"); weburl.IsHostName(tok) {
+			return parsedInput{err: errorf(record.ReasonInvalidURL, "%q is a host name without a path; give the article's link (https://%s/…)", textnorm.Shorten(tok, 60), strings.TrimSuffix(tok, "."))}
+		}
+		if strings.Contains(s, "://") {
+			return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", textnorm.Shorten(s, 80))}
+		}
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "%q is neither a URL nor a Google News article id", textnorm.Shorten(s, 60))}
+	case 1:
+	default:
+		return parsedInput{err: errorf(record.ReasonInvalidURL, "the input holds %d links (%s, %s…); give one link per input", len(links),
+			textnorm.Shorten(links[0].URL, 60), textnorm.Shorten(links[1].URL, 60))}
+	}
+	l := links[0]
+	p := parseURL(l.URL)
+	var notes []string
+	if around := strings.Trim(textnorm.CollapseSpace(s[:l.Start]+" "+s[l.End:]), " ()<>[]\"'`.,;:!?|·•-–—"); around != "" {
+		notes = append(notes, fmt.Sprintf("ignored the text around the link (%q)", textnorm.Shorten(around, 60)))
+	}
+	if l.NoScheme {
+		notes = append(notes, "assumed https:// for a link written without a scheme")
+	}
+	p.note = joinNotes(p.note, strings.Join(notes, "; "))
+	return p
+}
+
+// parseURL applies the rules to an absolute URL whose scheme and host are
+// in lower case.
+func parseURL(s string) parsedInput {
 	u, err := url.Parse(s)
 	if err != nil {
 		return parsedInput{err: newError(record.ReasonInvalidURL, "not a valid URL", err)}
@@ -96,7 +147,14 @@ func parseInput(raw string) parsedInput {
 		if !ok {
 			return parsedInput{err: errorf(record.ReasonInvalidURL, "a consent.google.com link that does not wrap a Google News link (its continue= parameter is missing or points elsewhere)")}
 		}
-		return parseArticleURL(target)
+		p := parseArticleURL(target)
+		p.note = joinNotes("unwrapped the Google News link from Google's consent page link", p.note)
+		return p
+	}
+	if target, ok := googleRedirectTarget(host, u); ok {
+		p := parseURL(weburl.LowerSchemeHost(target))
+		p.note = joinNotes("unwrapped the link from Google's redirect link ("+host+"/url)", p.note)
+		return p
 	}
 	if lookalike(host, u.Path) {
 		return parsedInput{err: errorf(record.ReasonInvalidURL,
@@ -108,13 +166,42 @@ func parseInput(raw string) parsedInput {
 	return parsedInput{kind: inputGeneric, url: u.String()}
 }
 
+// googleRedirectTarget unwraps Google's click-through links,
+// www.google.com/url?q=<target> or ?url=<target> (Google Alerts e-mails,
+// search results, Gmail), without a request: the target is in the link,
+// and following it would meet Google's "Redirect notice" page rather than
+// an HTTP redirect.
+func googleRedirectTarget(host string, u *url.URL) (string, bool) {
+	if u.Path != "/url" || (host != "google.com" && host != "www.google.com") {
+		return "", false
+	}
+	q := u.Query()
+	for _, k := range []string{"q", "url"} {
+		t := strings.TrimSpace(q.Get(k))
+		if tu, err := url.Parse(t); err == nil && (strings.EqualFold(tu.Scheme, "http") || strings.EqualFold(tu.Scheme, "https")) && tu.Host != "" {
+			return t, true
+		}
+	}
+	return "", false
+}
+
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}
+
 // parseArticleURL extracts the id from a news.google.com URL (spec §1.2):
 // the last path segment is the id and the one before it must be "articles"
 // or "read", which covers /rss/articles/, /articles/, /read/ and
 // /__i/rss/rd/articles/.
 func parseArticleURL(u *url.URL) parsedInput {
 	segs := strings.Split(u.Path, "/")
-	if len(segs) < 3 || (segs[len(segs)-2] != "articles" && segs[len(segs)-2] != "read") {
+	if len(segs) < 3 || !articleSegment(segs[len(segs)-2]) {
 		return parsedInput{err: errorf(record.ReasonInvalidURL,
 			"a news.google.com link that is not an article link (expected …/articles/<id> or …/read/<id>, got path %q)", textnorm.Shorten(u.Path, 80))}
 	}
@@ -133,6 +220,9 @@ func parseArticleURL(u *url.URL) parsedInput {
 func parseBareID(s string) parsedInput {
 	id := strings.TrimRight(s, "=")
 	if _, err := decodeID(id); err != nil {
+		if weburl.IsHostName(s) {
+			return parsedInput{err: errorf(record.ReasonInvalidURL, "%q is a host name without a path; give the article's link (https://%s/…)", textnorm.Shorten(s, 60), strings.TrimSuffix(s, "."))}
+		}
 		return parsedInput{err: errorf(record.ReasonInvalidURL, "%q is neither a URL nor a Google News article id", textnorm.Shorten(s, 60))}
 	}
 	return parseID(id)
@@ -189,7 +279,13 @@ func lookalike(host, path string) bool {
 		return false
 	}
 	segs := strings.Split(path, "/")
-	return len(segs) >= 3 && (segs[len(segs)-2] == "articles" || segs[len(segs)-2] == "read")
+	return len(segs) >= 3 && articleSegment(segs[len(segs)-2])
+}
+
+// articleSegment reports whether a path segment is the one before an id:
+// "articles" or "read", in any case (a link pasted in upper case).
+func articleSegment(s string) bool {
+	return strings.EqualFold(s, "articles") || strings.EqualFold(s, "read")
 }
 
 func normHost(h string) string { return strings.TrimSuffix(strings.ToLower(h), ".") }

@@ -25,10 +25,9 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
+	"github.com/linkarc/linkarc/internal/sendgate"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -64,10 +63,12 @@ type Options struct {
 	ConsentBase string
 
 	// Interval is the minimum spacing between two requests to Google,
-	// measured from the end of one to the start of the next; every Google
-	// request (signature GETs, their redirect hops and POSTs) waits its turn
-	// on one limiter. Zero means DefaultInterval (2s); a negative value
-	// disables spacing (for test servers).
+	// measured from the end of one (its answer read, or its failure) to
+	// the moment the next is sent; every Google request (signature GETs,
+	// their redirect hops and POSTs) waits its turn at one gate
+	// (internal/sendgate), so no two are ever sent closer than Interval,
+	// however late this process is scheduled. Zero means DefaultInterval
+	// (2s); a negative value disables spacing (for test servers).
 	Interval time.Duration
 	// Timeout bounds one HTTP request, body included (default 30s).
 	Timeout time.Duration
@@ -109,6 +110,12 @@ type Options struct {
 	// netguard.Policy.
 	AllowAddrs []netip.AddrPort
 
+	// NoGoogle forbids every request to Google. Links that only Google can
+	// resolve (new-format ids neither in Cache nor decodable offline) then
+	// fail with record.ReasonGoogleDisabled; old-format ids, cached ids and
+	// other links still resolve.
+	NoGoogle bool
+
 	// Logger receives progress and diagnostics; nil discards them.
 	Logger *slog.Logger
 }
@@ -133,6 +140,10 @@ type Result struct {
 	Method string   // one of the Method… constants
 	Chain  []string // generic redirects: every URL visited, input first
 	Err    *Error
+	// Note says what was made of the input as given, when that was more
+	// than reading a URL: text around the link ignored, https:// assumed,
+	// a consent or click-through wrapper unwrapped. Empty otherwise.
+	Note string
 }
 
 // Resolver resolves links. It is safe for concurrent use; its Google
@@ -143,10 +154,10 @@ type Resolver struct {
 	consent *url.URL
 	google  *http.Client // cookieless, no automatic redirects
 	web     *http.Client // generic redirects: guarded dialer, no proxy
-	lim     *rate.Limiter
+	gate    *sendgate.Gate
 	log     *slog.Logger
 
-	// now and sleep are the limiter's clock; tests replace them.
+	// now and sleep are the gate's clock; tests replace them.
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
 
@@ -206,10 +217,6 @@ func New(opts Options) (*Resolver, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	limit := rate.Inf
-	if opts.Interval > 0 {
-		limit = rate.Every(opts.Interval)
-	}
 
 	gt := opts.Transport
 	if gt == nil {
@@ -221,17 +228,21 @@ func New(opts Options) (*Resolver, error) {
 		Policy: opts.guard(), ConnectTimeout: opts.Timeout, ResponseHeaderTimeout: opts.Timeout,
 	})
 	noFollow := func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &Resolver{
+	r := &Resolver{
 		opts:    opts,
 		news:    news,
 		consent: consent,
 		google:  &http.Client{Transport: gt, CheckRedirect: noFollow}, // no Jar: cookies are never kept or sent
 		web:     &http.Client{Transport: wt, CheckRedirect: noFollow},
-		lim:     rate.NewLimiter(limit, 1),
 		log:     log,
 		now:     time.Now,
 		sleep:   sleepCtx,
-	}, nil
+	}
+	r.gate = sendgate.New(opts.Interval, sendgate.Clock{
+		Now:   func() time.Time { return r.now() },
+		Sleep: func(ctx context.Context, d time.Duration) error { return r.sleep(ctx, d) },
+	})
+	return r, nil
 }
 
 func parseBase(name, s string) (*url.URL, error) {
@@ -299,35 +310,6 @@ func (r *Resolver) stopErr(ctx context.Context) *Error {
 		return newError(record.ReasonCanceled, "canceled before this link was resolved", ctx.Err())
 	}
 	return nil
-}
-
-// waitTurn blocks until the limiter has a token for the next Google
-// request. The token is taken by endTurn when that request is over, so the
-// spacing runs from the end of one request to the start of the next: no two
-// requests reach Google closer than Interval, whatever the latency, the
-// scheduling of this process or the size of the previous answer.
-func (r *Resolver) waitTurn(ctx context.Context) error {
-	if r.opts.Interval <= 0 {
-		return ctx.Err()
-	}
-	for {
-		tokens := r.lim.TokensAt(r.now())
-		if tokens >= 1 {
-			return ctx.Err()
-		}
-		d := time.Duration((1 - tokens) * float64(r.opts.Interval))
-		if err := r.sleep(ctx, max(d, time.Millisecond)); err != nil {
-			return err
-		}
-	}
-}
-
-// endTurn takes the limiter's token once a Google request is over
-// (answered, failed or timed out: it may have reached Google either way).
-func (r *Resolver) endTurn() {
-	if r.opts.Interval > 0 {
-		r.lim.AllowN(r.now(), 1)
-	}
 }
 
 // postStopErr says why no batchexecute POST may be made, if that is so.

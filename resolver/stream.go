@@ -69,13 +69,17 @@ type Sink struct {
 // spec §6.1) within a short grace period, their answers are cached and
 // handed on, and every input not resolved gets record.ReasonCanceled.
 func (r *Resolver) Stream(ctx context.Context, inputs []string, sink Sink) {
-	s := &stream{r: r, ctx: ctx, inputs: inputs, sink: sink, byKey: map[string]*job{},
+	s := &stream{r: r, ctx: ctx, inputs: inputs, notes: make([]string, len(inputs)), sink: sink, byKey: map[string]*job{},
 		producers: 1, classified: make(chan struct{})}
 	s.cond = sync.NewCond(&s.mu)
 
 	var google, generic []*job
 	for i, in := range inputs {
 		p := parseInput(in)
+		s.notes[i] = p.note
+		if p.note != "" {
+			r.log.Info("input read as a link", "input", textnorm.Shorten(in, 80), "note", p.note)
+		}
 		if p.kind == inputInvalid {
 			s.emit([]emission{{i: i, res: Result{Err: p.err}}})
 			continue
@@ -133,6 +137,7 @@ type stream struct {
 	r          *Resolver
 	ctx        context.Context
 	inputs     []string
+	notes      []string // per input: what was made of it (Result.Note)
 	sink       Sink
 	classified chan struct{} // closed once every no-request result is out
 
@@ -155,7 +160,7 @@ func (s *stream) emit(es []emission) {
 	s.emitMu.Lock()
 	defer s.emitMu.Unlock()
 	for _, e := range es {
-		e.res.Input = s.inputs[e.i]
+		e.res.Input, e.res.Note = s.inputs[e.i], s.notes[e.i]
 		e.res.Chain = slices.Clone(e.res.Chain) // no aliasing between duplicates
 		s.sink.Result(e.i, e.res)
 	}
@@ -188,6 +193,11 @@ func (s *stream) finish(j *job, res Result) {
 func (s *stream) classify(j *job) {
 	if res, ok := s.r.answerWithout(s.ctx, j.p); ok {
 		s.finish(j, res)
+		return
+	}
+	if s.r.opts.NoGoogle {
+		s.r.log.Info("not resolving a Google News id: Google may not be contacted", "id", textnorm.Shorten(j.p.id, 24))
+		s.finish(j, Result{Err: googleDisabledError()})
 		return
 	}
 	if s.sink.Asking != nil {

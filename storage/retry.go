@@ -198,7 +198,7 @@ var transientErrnos = []error{
 func isTransient(err error) bool {
 	switch {
 	case errors.Is(err, ErrNotExist), errors.Is(err, ErrInvalidKey), errors.Is(err, errSizeMismatch),
-		errors.Is(err, context.Canceled):
+		errors.Is(err, ErrPreconditionFailed), errors.Is(err, ErrNotSupported), errors.Is(err, context.Canceled):
 		return false
 	}
 	if re := (*readError)(nil); errors.As(err, &re) {
@@ -233,4 +233,47 @@ func isTransient(err error) bool {
 		return true
 	}
 	return false
+}
+
+// GetVersion implements Conditional when the wrapped store does.
+func (r *retrying) GetVersion(ctx context.Context, key string) (rc io.ReadCloser, etag string, err error) {
+	c, ok := r.s.(Conditional)
+	if !ok {
+		return nil, "", fmt.Errorf("get %q: %w", key, ErrNotSupported)
+	}
+	err = retry(ctx, r.opts, "get", key, func() error {
+		rc, etag, err = c.GetVersion(ctx, key)
+		return err
+	})
+	return rc, etag, err
+}
+
+// PutIf implements Conditional when the wrapped store does. A failed
+// condition is not retried; a transient failure is, from the reader's start
+// (which must be an io.Seeker for that).
+func (r *retrying) PutIf(ctx context.Context, key string, rd io.Reader, size int64, ifMatch string, opts PutOptions) (etag string, err error) {
+	c, ok := r.s.(Conditional)
+	if !ok {
+		return "", fmt.Errorf("put %q: %w", key, ErrNotSupported)
+	}
+	seeker, ok := rd.(io.Seeker)
+	var start int64
+	if ok {
+		start, err = seeker.Seek(0, io.SeekCurrent)
+		ok = err == nil
+	}
+	if !ok {
+		return c.PutIf(ctx, key, rd, size, ifMatch, opts)
+	}
+	attempts := 0
+	err = retry(ctx, r.opts, "put", key, func() error {
+		if attempts++; attempts > 1 {
+			if _, err := seeker.Seek(start, io.SeekStart); err != nil {
+				return &permanentError{fmt.Errorf("put %q: rewind the reader to retry: %w", key, err)}
+			}
+		}
+		etag, err = c.PutIf(ctx, key, rd, size, ifMatch, opts)
+		return err
+	})
+	return etag, err
 }

@@ -336,7 +336,7 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 		// fixed set of headers; downloads are the bytes as archived.
 		{name: "raw snapshot", path: "/articles/" + ok + "/raw.html", status: 200, ctype: "text/html; charset=utf-8",
 			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "inline; filename=" + ok + ".html",
-				"ETag": `"` + sha256Hex(f.raw[ok]) + `-inert1"`}),
+				"ETag": `"` + sha256Hex(f.raw[ok]) + "-" + inertVersion + `"`}),
 			body: str(inert(t, f.raw[ok], "utf-8")), excludes: []string{"cdn.tracker.example/t.js"}, only: snapshotHeaderNames},
 		{name: "raw snapshot download", path: "/articles/" + ok + "/raw.html?download=1", status: 200, ctype: "text/html; charset=utf-8",
 			headers: merge(snapHeaders, map[string]string{"Content-Disposition": "attachment; filename=" + ok + ".html", "ETag": `"` + sha256Hex(f.raw[ok]) + `"`}),
@@ -367,7 +367,7 @@ func handlerCases(t *testing.T, f *fixture) []handlerCase {
 		{name: "raw snapshot unknown", path: "/articles/no-such-article/raw.html", status: 404},
 		{name: "raw snapshot of failed capture", path: "/articles/" + failedSlug + "/raw.html", status: 404},
 		{name: "raw snapshot conditional", path: "/articles/" + ok + "/raw.html", status: 304,
-			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `-inert1"`}, body: str("")},
+			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + "-" + inertVersion + `"`}, body: str("")},
 		{name: "raw snapshot conditional on the archived bytes", path: "/articles/" + ok + "/raw.html", status: 200,
 			header: map[string]string{"If-None-Match": `"` + sha256Hex(f.raw[ok]) + `"`}},
 		{name: "raw snapshot download conditional", path: "/articles/" + ok + "/raw.html?download=1", status: 304,

@@ -24,7 +24,19 @@ func checkSafeHTML(body string) []string {
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {
 			switch n.Data {
-			case "script", "style", "object", "embed", "base", "applet", "frame", "frameset", "svg", "math", "img", "video", "audio", "source", "picture":
+			case "img":
+				// The one image the viewer's pages show: a thumbnail the
+				// viewer serves itself, never a publisher's image.
+				src := ""
+				for _, a := range n.Attr {
+					if a.Key == "src" {
+						src = a.Val
+					}
+				}
+				if !strings.HasPrefix(src, "/articles/") || !strings.HasSuffix(src, "/thumb.jpg") || strings.Count(src, "/") != 3 {
+					bad("<img src=%q> that is not a viewer thumbnail", src)
+				}
+			case "script", "style", "object", "embed", "base", "applet", "frame", "frameset", "svg", "math", "video", "audio", "source", "picture":
 				bad("<%s> element", n.Data)
 			case "meta":
 				for _, a := range n.Attr {

@@ -76,6 +76,9 @@ type homeView struct {
 	Filtered bool       // the form selects or orders (beyond a tag page's tag)
 	Tags     []tagCount // for the form's suggestions
 	Pubs     []string
+	// Thumbs maps a digest's slug to the thumbnail of its lead article's
+	// lead image, for the digests shown that have one.
+	Thumbs map[string]string
 }
 
 // maxSuggestions bounds the tags and publishers the filter form suggests.
@@ -138,8 +141,21 @@ func (s *Server) digestList(w http.ResponseWriter, r *http.Request, tag string) 
 		return
 	}
 	start := (n - 1) * size
+	shown := digests[start:min(start+size, len(digests))]
+	leads := make([]string, 0, len(shown))
+	for _, d := range shown {
+		leads = append(leads, d.lead)
+	}
+	byLead := s.thumbsOf(ctx, leads)
+	thumbs := map[string]string{}
+	for _, d := range shown {
+		if t, ok := byLead[d.lead]; ok {
+			thumbs[d.Slug] = t
+		}
+	}
 	p := page{Title: title, Data: homeView{
-		Digests:  digests[start:min(start+size, len(digests))],
+		Digests:  shown,
+		Thumbs:   thumbs,
 		Total:    len(all),
 		Matching: len(digests),
 		Articles: s.index.Stats().Documents,
@@ -176,8 +192,9 @@ func (s *Server) tagsIndex(w http.ResponseWriter, r *http.Request) {
 type digestView struct {
 	Digest      *record.DigestRecord
 	Summary     digestSummary
-	Description string     // plain text of the front matter's description or summary
-	Source      sourceLink // the front matter's link
+	Description string            // plain text of the front matter's description or summary
+	Source      sourceLink        // the front matter's link
+	Thumbs      map[string]string // article slug -> its thumbnail, for those that have one
 }
 
 func (s *Server) digestPage(w http.ResponseWriter, r *http.Request) {
@@ -188,8 +205,15 @@ func (s *Server) digestPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum := summarize(d, "")
+	slugs := make([]string, 0, len(d.Articles))
+	for _, a := range d.Articles {
+		if a.Status != record.StatusFailed {
+			slugs = append(slugs, a.Slug)
+		}
+	}
 	v := digestView{Digest: d, Summary: sum, Source: linkOf(d.FrontMatter.Link),
-		Description: plainText(cmp.Or(d.FrontMatter.Description, d.FrontMatter.Summary))}
+		Description: plainText(cmp.Or(d.FrontMatter.Description, d.FrontMatter.Summary)),
+		Thumbs:      s.thumbsOf(ctx, slugs)}
 	s.render(w, r, http.StatusOK, "digest", page{Title: sum.Title, Data: v})
 }
 
@@ -218,6 +242,8 @@ type articleView struct {
 	Chain     []string // the redirect chain, when it says more than the URLs above it
 	HasRaw    bool     // raw.html exists: a page was received
 	HasText   bool     // text.txt exists
+	HasPage   bool     // the capture lists page.html, its self-contained page
+	Thumb     string   // its lead image's thumbnail, "" for none
 }
 
 func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
@@ -234,7 +260,10 @@ func (s *Server) articlePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := articleView{Meta: m, Title: displayTitle(m), Body: body, Published: formatPublished(m.PublishedTime),
-		Chain: redirectChain(m), HasRaw: m.SHA256 != "" || m.Size > 0}
+		Chain: redirectChain(m), HasRaw: m.SHA256 != "" || m.Size > 0, HasPage: slices.Contains(m.Files, record.PageFile)}
+	if hasThumb(m) {
+		v.Thumb = thumbURL(slug)
+	}
 	// A failed capture has no text.txt: a link to it would be a 404.
 	switch _, err := s.store.Stat(ctx, record.ArticleKey(slug, record.TextFile)); {
 	case err == nil:
@@ -283,13 +312,20 @@ type rawView struct {
 	Size      int64
 	Src       string // the snapshot URL shown in the iframe
 	TextURL   string
-	Download  string
+	Download  string // the page shown, as stored
+	RawURL    string // raw.html as received, when the page shown is page.html
 	Article   string
+	// SelfContained is set when the page shown is page.html, with its
+	// stylesheets, images and fonts; else it is raw.html, without them.
+	SelfContained bool
 }
 
-// rawPage is the wrapper page that shows a raw snapshot inside an iframe
-// sandbox. The snapshot itself is served by rawSnapshot with a CSP sandbox,
-// so it is inert even if someone opens it directly.
+// rawPage is the wrapper page that shows an archived page inside an iframe
+// sandbox: the capture's self-contained page.html when it has one (its
+// layout, fonts and images from the archive), else raw.html, the page as
+// received (captures made before page.html, or whose page could not be
+// built). The page itself is served by pageSnapshot or rawSnapshot with a
+// CSP sandbox, so it is inert even if someone opens it directly.
 func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
 	slug, capture := r.PathValue("slug"), r.PathValue("capture")
 	if !record.ValidSlug(slug) || (capture != "" && !record.ValidCaptureID(capture)) {
@@ -304,7 +340,12 @@ func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m.Slug = slug
-	info, err := s.store.Stat(ctx, snapshotKey(slug, capture, record.RawFile))
+	name, selfContained := record.PageFile, true
+	info, err := s.store.Stat(ctx, snapshotKey(slug, capture, record.PageFile))
+	if storage.IsNotExist(err) {
+		name, selfContained = record.RawFile, false
+		info, err = s.store.Stat(ctx, snapshotKey(slug, capture, record.RawFile))
+	}
 	if err != nil {
 		s.fail(w, r, "snapshot", err)
 		return
@@ -315,8 +356,12 @@ func (s *Server) rawPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v := rawView{
 		Slug: slug, Title: displayTitle(m), Capture: capture, FetchedAt: m.FetchedAt, URL: m.FinalURL,
-		Size: info.Size, Src: base + "/raw.html", TextURL: base + "/text.txt",
-		Download: base + "/raw.html?download=1", Article: "/articles/" + url.PathEscape(slug),
+		Size: info.Size, Src: base + "/" + name, TextURL: base + "/text.txt",
+		Download: base + "/" + name + "?download=1", Article: "/articles/" + url.PathEscape(slug),
+		SelfContained: selfContained,
+	}
+	if selfContained {
+		v.RawURL = base + "/raw.html?download=1"
 	}
 	if v.URL == "" {
 		v.URL = m.URL

@@ -11,10 +11,13 @@ import "net/http"
 //	/digests/{slug}                          one digest's articles
 //	/articles/{slug}                         readable article, metadata, history
 //	                                         (a digest's front-matter slug redirects to its lead article)
-//	/articles/{slug}/raw                     raw snapshot inside a sandboxed iframe
+//	/articles/{slug}/raw                     archived page inside a sandboxed iframe: the
+//	                                         self-contained page.html when the capture has one, else raw.html
+//	/articles/{slug}/page.html               self-contained page, CSP-sandboxed (?download=1)
 //	/articles/{slug}/raw.html                raw snapshot, CSP-sandboxed (?download=1)
 //	/articles/{slug}/text.txt                extracted text
-//	/articles/{slug}/history/{capture}/...   the same three for an earlier capture
+//	/articles/{slug}/thumb.jpg               thumbnail of the lead image, from the capture's WARC
+//	/articles/{slug}/history/{capture}/...   the same (but the thumbnail) for an earlier capture
 //	/search?q=                               search results
 //	/api/...                                 JSON API (see api.go)
 //	/healthz                                 store and index health
@@ -26,9 +29,12 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /digests/{slug}", s.digestPage)
 	mux.HandleFunc("GET /articles/{slug}", s.articlePage)
 	mux.HandleFunc("GET /articles/{slug}/raw", s.rawPage)
+	mux.HandleFunc("GET /articles/{slug}/page.html", s.pageSnapshot)
 	mux.HandleFunc("GET /articles/{slug}/raw.html", s.rawSnapshot)
+	mux.HandleFunc("GET /articles/{slug}/thumb.jpg", s.thumbnail)
 	mux.HandleFunc("GET /articles/{slug}/text.txt", s.textSnapshot)
 	mux.HandleFunc("GET /articles/{slug}/history/{capture}/raw", s.rawPage)
+	mux.HandleFunc("GET /articles/{slug}/history/{capture}/page.html", s.pageSnapshot)
 	mux.HandleFunc("GET /articles/{slug}/history/{capture}/raw.html", s.rawSnapshot)
 	mux.HandleFunc("GET /articles/{slug}/history/{capture}/text.txt", s.textSnapshot)
 	mux.HandleFunc("GET /search", s.searchPage)

@@ -49,9 +49,11 @@ const maxShortURL = 64
 // shortURL is how a URL is shown where space is narrow (the article
 // panel): without the scheme and "www.", and with the middle of a long one
 // elided, so that a 300-character Google News link takes a line or two
-// rather than a screenful. Its link and title carry the whole URL.
+// rather than a screenful; tracking parameters (utm_source and the like,
+// weburl.StripTracking) are not shown. Its link and title carry the whole
+// URL as stored.
 func shortURL(raw string) string {
-	u, err := url.Parse(externalURL(raw))
+	u, err := url.Parse(externalURL(weburl.StripTracking(raw)))
 	if err != nil || u.Host == "" {
 		return raw
 	}

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
+	"github.com/linkarc/linkarc/internal/thumbnail"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -149,7 +150,8 @@ func (s *Site) Write(ctx context.Context, put func(name string, body []byte) err
 		}
 		base := "/articles/" + url.PathEscape(slug)
 		var queue []string
-		for _, p := range []string{base, base + "/raw", base + "/" + record.RawFile, base + "/" + record.TextFile} {
+		// The thumbnail is linked from list pages, not the article's own.
+		for _, p := range []string{base, base + "/raw", base + "/" + record.RawFile, base + "/" + record.TextFile, base + "/" + record.ThumbFile} {
 			if ok, err := s.exists(ctx, p); err != nil {
 				return err
 			} else if ok {
@@ -412,6 +414,16 @@ func (s *Site) exists(ctx context.Context, p string) (bool, error) {
 			return err == nil, err
 		case len(rest) == 1 && rest[0] == "raw":
 			return stat(snapshotKey(slug, capture, record.RawFile))
+		case len(rest) == 1 && rest[0] == record.ThumbFile:
+			// Served only when it checks as a thumbnail.
+			if capture != "" {
+				return false, nil
+			}
+			_, err := s.srv.readThumb(ctx, slug)
+			if storage.IsNotExist(err) || errors.Is(err, thumbnail.ErrNotImage) {
+				return false, nil
+			}
+			return err == nil, err
 		case len(rest) == 1 && path.Ext(rest[0]) != "":
 			return stat(snapshotKey(slug, capture, rest[0]))
 		}
@@ -431,6 +443,7 @@ func (s *Site) exists(ctx context.Context, p string) (bool, error) {
 //	/articles/SLUG                      articles/SLUG/index.html
 //	/articles/SLUG/raw                  articles/SLUG/raw/index.html
 //	/articles/SLUG/raw.html, text.txt   articles/SLUG/raw.html, …/text.txt
+//	/articles/SLUG/page.html, thumb.jpg articles/SLUG/page.html, …/thumb.jpg
 //	/articles/SLUG/history/ID/…         articles/SLUG/history/ID/…, likewise
 //	/static/FILE                        static/FILE
 //

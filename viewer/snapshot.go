@@ -25,6 +25,14 @@ func (s *Server) rawSnapshot(w http.ResponseWriter, r *http.Request) {
 	s.snapshot(w, r, record.RawFile)
 }
 
+// pageSnapshot serves page.html, the capture's self-contained page
+// (archive/singlepage): through the same rewrite and sandbox as raw.html,
+// its stylesheets inline and its images and fonts data: URIs, which the
+// snapshot CSP allows; or, with ?download=1, as stored.
+func (s *Server) pageSnapshot(w http.ResponseWriter, r *http.Request) {
+	s.snapshot(w, r, record.PageFile)
+}
+
 // textSnapshot serves text.txt as UTF-8 plain text.
 func (s *Server) textSnapshot(w http.ResponseWriter, r *http.Request) {
 	s.snapshot(w, r, record.TextFile)
@@ -146,11 +154,12 @@ func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug
 		s.fail(w, r, "snapshot", err)
 		return
 	}
-	if info.Size > maxInertBytes {
-		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
+	limit := inertLimit(name)
+	if info.Size > limit {
+		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", limit>>20))
 		return
 	}
-	weight := max(info.Size, 1)
+	weight := min(max(info.Size, 1), rewriteBudget)
 	if err := s.rewrites.Acquire(r.Context(), weight); err != nil {
 		return // the client went away while waiting
 	}
@@ -167,7 +176,7 @@ func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug
 	}
 	defer rc.Close()
 	src := &readErr{r: rc}
-	doc, err := inertDocument(src, label)
+	doc, err := inertDocumentMax(src, label, limit)
 	switch {
 	case src.err != nil:
 		s.fail(w, r, "snapshot", src.err)
@@ -180,7 +189,7 @@ func (s *Server) inertSnapshot(w http.ResponseWriter, r *http.Request, key, slug
 		return
 	case moreToRead(rc):
 		// It grew since the Stat.
-		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", maxInertBytes>>20))
+		s.inertNotice(w, r, slug, name, fmt.Sprintf("is larger than %d MiB, too large to show here", limit>>20))
 		return
 	}
 	if isSiteRequest(r) {

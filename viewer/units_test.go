@@ -230,6 +230,9 @@ func TestShortURL(t *testing.T) {
 		{long, "news.google.com/rss/articles/CBMixxxxxxxxxxx…xxxxxxxxxxxxxx?oc=5"},
 		{"javascript:alert(1)", "javascript:alert(1)"}, // not a link: shown as given (and as text)
 		{"https://ü.example/ä", "ü.example/%C3%A4"},
+		// Tracking parameters are not shown (issue 12); the link keeps them.
+		{"https://www.example.com/story?utm_source=google&id=9&fbclid=x", "example.com/story?id=9"},
+		{"https://www.example.com/story?utm_source=google&utm_medium=rss", "example.com/story"},
 	}
 	for _, c := range cases {
 		if got := shortURL(c.in); got != c.want {

@@ -41,7 +41,8 @@ const (
 // ToUTF8 transcodes an HTML page to UTF-8 and names the encoding it was in
 // (its WHATWG name, e.g. "utf-8", "windows-1251", "shift_jis", "euc-kr").
 // raw is not modified. contentType is the response's Content-Type header,
-// possibly empty.
+// possibly empty. When raw already is valid UTF-8, body shares raw's memory
+// (a page is held once, not twice); callers must treat both as read-only.
 //
 // The encoding is taken, in order, from a byte order mark, the header's
 // charset, a <meta> declaration anywhere a browser would act on it (see
@@ -63,7 +64,7 @@ func toUTF8(raw []byte, contentType string) (body []byte, name, source string) {
 	if name == "utf-8" {
 		b := bytes.TrimPrefix(raw, []byte("\xef\xbb\xbf"))
 		if utf8.Valid(b) {
-			return bytes.Clone(b), name, source
+			return b, name, source
 		}
 		return bytes.ToValidUTF8(b, []byte("\uFFFD")), name, source
 	}

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/text/encoding/unicode"
 
 	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -344,27 +345,9 @@ func slugWithSuffix(base, suffix string) string {
 // own zone (UTC for dates read from inputs, local for the clock).
 func day(t time.Time) string { return t.Format(time.DateOnly) }
 
-// lowerSchemeHost lower-cases an absolute URL's scheme and host (RFC 3986
-// §3.1, §3.2.2: both are case-insensitive), leaving the rest byte for
-// byte: "HTTPS://News.Google.com/rss/articles/CBMi…" names the same
-// article as "https://news.google.com/rss/articles/CBMi…", and its id is
-// case-sensitive.
-func lowerSchemeHost(raw string) string {
-	i := strings.Index(raw, "://")
-	if i <= 0 {
-		return raw
-	}
-	end := len(raw)
-	if j := strings.IndexAny(raw[i+3:], "/?#"); j >= 0 {
-		end = i + 3 + j
-	}
-	auth := raw[i+3 : end]
-	user := ""
-	if at := strings.LastIndexByte(auth, '@'); at >= 0 {
-		user, auth = auth[:at+1], auth[at+1:]
-	}
-	return strings.ToLower(raw[:i+3]) + user + strings.ToLower(auth) + raw[end:]
-}
+// lowerSchemeHost lower-cases an absolute URL's scheme and host; see
+// weburl.LowerSchemeHost.
+func lowerSchemeHost(raw string) string { return weburl.LowerSchemeHost(raw) }
 
 // plainText turns a title that may hold markup or entities ("<b>x</b>",
 // "A &amp; B") into collapsed plain text.

@@ -451,7 +451,7 @@ func TestURLListLines(t *testing.T) {
 		{"(see https://a.example/wiki/Foo_(bar)).", []link{{href: "https://a.example/wiki/Foo_(bar)", title: "see"}}, ""},
 		{"“Quote” https://a.example/x, then more.", []link{{href: "https://a.example/x", title: "“Quote” , then more"}}, ""},
 		{"news.google.com/read/CBMiAbc?hl=en-US&gl=US", []link{{href: "https://news.google.com/read/CBMiAbc?hl=en-US&gl=US"}}, ""},
-		{"NEWS.GOOGLE.COM/rss/articles/CBMiAbc", []link{{href: "https://NEWS.GOOGLE.COM/rss/articles/CBMiAbc"}}, ""},
+		{"NEWS.GOOGLE.COM/rss/articles/CBMiAbc", []link{{href: "https://news.google.com/rss/articles/CBMiAbc"}}, ""},
 		{"www.example.com", []link{{href: "https://www.example.com"}}, ""},
 		{"CBMiLmh0dHBzOi8vd3d3LmJiYy5jb20vbmV3cw", []link{{href: "https://news.google.com/rss/articles/CBMiLmh0dHBzOi8vd3d3LmJiYy5jb20vbmV3cw"}}, ""},
 		{"mail me at someone@example.com/x", nil, "no link"},

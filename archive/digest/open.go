@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -268,7 +269,7 @@ func classify(arg string) (source, error) {
 		if s, ok := schemelessSource(arg); ok {
 			return s, nil
 		}
-		if hostRE.MatchString(arg) {
+		if weburl.IsHostName(arg) {
 			return bad(ErrMissing, err, "no such file or folder; to archive a web page, give its URL: https://%s/", strings.TrimSuffix(arg, "."))
 		}
 		return bad(ErrMissing, err, "no such file or folder")
@@ -282,8 +283,8 @@ func schemelessSource(arg string) (source, bool) {
 	if gnewsIDRE.MatchString(arg) {
 		return source{kind: srcArticle, arg: arg, url: "https://news.google.com/rss/articles/" + arg}, true
 	}
-	if loc := urlRE.FindStringIndex(arg); loc != nil && loc[0] == 0 && loc[1] == len(arg) {
-		s, err := urlSource("https://" + arg)
+	if ls := weburl.FindLinks(arg); len(ls) == 1 && ls[0].Start == 0 && ls[0].End == len(arg) && ls[0].NoScheme {
+		s, err := urlSource(ls[0].URL)
 		s.arg = arg
 		return s, err == nil
 	}

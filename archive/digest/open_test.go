@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 var openNow = time.Date(2026, 1, 4, 9, 30, 0, 0, time.UTC)
@@ -366,14 +368,14 @@ func TestArgumentsDigest(t *testing.T) {
 
 // TestSlugWithSuffix: a long title is cut so that its date survives.
 func TestSlugWithSuffix(t *testing.T) {
-	long := strings.Repeat("Security guarantees for Ukraine ", 8)
+	long := strings.Repeat("Security guarantees for Ukraine ", 20)
 	s := slugWithSuffix(long, "2026-01-04")
-	if !strings.HasSuffix(s, "-2026-01-04") || len(s) > 100 || strings.Contains(s, "--") {
+	if !strings.HasSuffix(s, "-2026-01-04") || len(s) > record.MaxSlugLen || strings.Contains(s, "--") {
 		t.Errorf("slugWithSuffix(long) = %q (%d bytes)", s, len(s))
 	}
 	checkSlug(t, long, s)
-	cyr := slugWithSuffix(strings.Repeat("Гарантии безопасности ", 10), "2026-01-04")
-	if !strings.HasSuffix(cyr, "-2026-01-04") || len(cyr) > 100 {
+	cyr := slugWithSuffix(strings.Repeat("Гарантии безопасности ", 20), "2026-01-04")
+	if !strings.HasSuffix(cyr, "-2026-01-04") || len(cyr) > record.MaxSlugLen {
 		t.Errorf("slugWithSuffix(cyrillic) = %q (%d bytes)", cyr, len(cyr))
 	}
 	checkSlug(t, "cyrillic", cyr)

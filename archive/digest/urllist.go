@@ -9,21 +9,13 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/internal/textnorm"
+	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-var (
-	// urlRE finds links in a line of text: with a scheme, starting "www.",
-	// or a dotted host name with a path ("news.google.com/read/CBMi…",
-	// "example.com/story"); the path keeps a bare name ("example.com",
-	// "Node.js") from being taken for a link.
-	urlRE = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"` + "`" + `]+|\bwww\.[^\s<>"` + "`" + `]+|\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}/[^\s<>"` + "`" + `]*`)
-	// hostRE is a whole token that is only a host name.
-	hostRE = regexp.MustCompile(`(?i)^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}\.?$`)
-	// gnewsIDRE is a bare Google News article id, as `linkarc resolve`
-	// takes it.
-	gnewsIDRE = regexp.MustCompile(`^C(?:BM|AI)[A-Za-z0-9_-]{16,}$`)
-)
+// gnewsIDRE is a bare Google News article id, as `linkarc resolve` takes
+// it.
+var gnewsIDRE = regexp.MustCompile(`^C(?:BM|AI)[A-Za-z0-9_-]{16,}$`)
 
 // maxNoteLen bounds the text quoted in a note about an ignored line.
 const maxNoteLen = 80
@@ -97,24 +89,16 @@ func lineLinks(line string) ([]link, string) {
 	if gnewsIDRE.MatchString(line) {
 		return []link{{href: "https://news.google.com/rss/articles/" + line}}, ""
 	}
-	spans := urlRE.FindAllStringIndex(line, -1)
+	found := weburl.FindLinks(line)
 	var links []link
 	var kept [][2]int
-	for _, sp := range spans {
-		start, end := sp[0], trimURLEnd(line, sp[0], sp[1])
-		raw := line[start:end]
-		if !strings.Contains(raw, "://") {
-			if start > 0 && line[start-1] == '@' {
-				continue // the host of an e-mail address
-			}
-			raw = "https://" + raw
-		}
-		links = append(links, link{href: raw})
-		kept = append(kept, [2]int{start, end})
+	for _, l := range found {
+		links = append(links, link{href: l.URL})
+		kept = append(kept, [2]int{l.Start, l.End})
 	}
 	switch len(links) {
 	case 0:
-		if tok := strings.Trim(line, "()<>[],;!?\"'"); hostRE.MatchString(tok) && !strings.HasSuffix(tok, ".") {
+		if tok := strings.Trim(line, "()<>[],;!?\"'"); weburl.IsHostName(tok) && !strings.HasSuffix(tok, ".") {
 			return nil, fmt.Sprintf("%q is a host name without a scheme or path; write https://%s/ to archive it", tok, tok)
 		}
 		return nil, "no link"
@@ -151,35 +135,6 @@ func lineLinks(line string) ([]link, string) {
 		return links, fmt.Sprintf("%d links on one line: the text around them is not used as a title", len(links))
 	}
 	return links, ""
-}
-
-// trimURLEnd moves end back over what ends a sentence rather than a link:
-// trailing punctuation, quotes, and closing brackets that the link itself
-// did not open ("(see https://a.example/x)." → "https://a.example/x").
-func trimURLEnd(s string, start, end int) int {
-	const closers, openers = ")]}>", "([{<"
-	var opened, closed [4]int
-	for i := start; i < end; i++ {
-		if k := strings.IndexByte(openers, s[i]); k >= 0 {
-			opened[k]++
-		} else if k := strings.IndexByte(closers, s[i]); k >= 0 {
-			closed[k]++
-		}
-	}
-	for end > start {
-		c := s[end-1]
-		if strings.IndexByte(".,;:!?'\"*_", c) >= 0 {
-			end--
-			continue
-		}
-		if k := strings.IndexByte(closers, c); k >= 0 && opened[k] < closed[k] {
-			closed[k]--
-			end--
-			continue
-		}
-		break
-	}
-	return end
 }
 
 // quoteNote shortens a line for a note.

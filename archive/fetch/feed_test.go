@@ -122,7 +122,7 @@ func TestFetchHostIntervals(t *testing.T) {
 	if n := len(sends[fast.Listener.Addr().(*net.TCPAddr).IP.String()]); n != 3 {
 		t.Errorf("%d sends to the other host, want 3", n)
 	}
-	if got := f.interval("127.0.0.3"); got != time.Millisecond {
+	if got := f.interval(context.Background(), "127.0.0.3"); got != time.Millisecond {
 		t.Errorf("the other host's interval is %v, want HostInterval", got)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/internal/redirect"
+	"github.com/linkarc/linkarc/internal/sendgate"
 	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage/record"
@@ -62,6 +63,12 @@ type Options struct {
 	// news.google.com at the Google News spacing.
 	// Zero or negative: no spacing for that host.
 	HostIntervals map[string]time.Duration
+	// AssetInterval is the spacing for a host that has served only page
+	// requisites in this run (FetchAsset); a host that served a page (or a
+	// feed, or a redirect hop of one) uses its page interval for
+	// everything, and HostIntervals' entries always win. Default
+	// DefaultAssetInterval; negative: no spacing.
+	AssetInterval time.Duration
 	// IgnoreRobots skips robots.txt. By default it is fetched once per
 	// origin and obeyed.
 	IgnoreRobots bool
@@ -125,6 +132,7 @@ func (o Options) withDefaults() (Options, error) {
 		}
 	}
 	setDur(&o.HostInterval, DefaultHostInterval)
+	setDur(&o.AssetInterval, DefaultAssetInterval)
 	setDur(&o.ConnectTimeout, DefaultConnectTimeout)
 	setDur(&o.ReadTimeout, DefaultReadTimeout)
 	setDur(&o.Timeout, DefaultTimeout)
@@ -184,10 +192,12 @@ type Fetcher struct {
 	collector    *colly.Collector // configured once; each attempt runs on a Clone
 	base         *http.Transport
 	robotsClient *http.Client // follows no redirect: robots.go does, by RFC 9309's rules
+	assetClient  *http.Client // requisites: redirects vetted by checkRedirect
 	robotsAgent  string       // robots.txt product token of the User-Agent
 
-	mu    sync.Mutex
-	gates map[string]*hostGate // host -> its turn
+	mu        sync.Mutex
+	gates     map[string]*sendgate.Gate // host -> its turn
+	pageHosts map[string]bool           // hosts that served a page: never spaced at AssetInterval
 
 	robotsMu sync.Mutex
 	robots   map[string]*robotsEntry // origin -> its robots.txt
@@ -215,7 +225,8 @@ func newFetcher(opts Options, dial DialFunc) (*Fetcher, error) {
 		opts:        opts,
 		log:         opts.Logger,
 		robotsAgent: robotstxt.ProductToken(opts.UserAgent),
-		gates:       make(map[string]*hostGate),
+		gates:       make(map[string]*sendgate.Gate),
+		pageHosts:   make(map[string]bool),
 		robots:      make(map[string]*robotsEntry),
 	}
 	f.base = netguard.NewTransport(netguard.TransportOptions{
@@ -231,6 +242,7 @@ func newFetcher(opts Options, dial DialFunc) (*Fetcher, error) {
 	tr := &transport{base: f.base, f: f}
 	client := &http.Client{Transport: tr}
 	f.robotsClient = &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	f.assetClient = &http.Client{Transport: tr, CheckRedirect: f.checkRedirect}
 
 	c := colly.NewCollector(
 		colly.UserAgent(opts.UserAgent),
@@ -294,6 +306,7 @@ func (f *Fetcher) fetch(ctx context.Context, rawURL string, kind requestKind) (*
 	if err := f.opts.policy().CheckURL(u); err != nil {
 		return nil, f.classify(ctx, rawURL, err, nil)
 	}
+	f.markPageHost(weburl.Host(u))
 	// One jar for the whole Fetch, dropped when it returns.
 	jar := newBoundedJar()
 	attempts := 1 + max(f.opts.MaxRetries, 0)

@@ -2,54 +2,56 @@ package fetch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/linkarc/linkarc/internal/sendgate"
 )
 
-// hostGate spaces the requests to one host from the moment each was really
-// sent. One request at a time holds the host's turn, from before its
-// connection is made until its request has been written to the connection;
-// then the time of that write is noted and the turn passed on. The next
-// holder waits until the interval has passed since that write before it may
+// Each host has a sendgate.Gate: requests to it are spaced from the moment
+// each was really sent. One request at a time holds the host's turn, from
+// before its connection is made until its request has been written to the
+// connection; then the time of that write ends the turn. The next holder
+// waits until the interval has passed since that write before it may
 // connect and send. A paused process, a slow dial or a late goroutine can
 // therefore only make the gaps on the wire longer, never shorter: there is
 // no schedule of future slots that a burst of late callers could use up at
 // once.
-type hostGate struct {
-	turn chan struct{} // holds a token while a request has the turn
-	last time.Time     // when the previous request was written; guarded by turn
-}
-
-func newHostGate() *hostGate { return &hostGate{turn: make(chan struct{}, 1)} }
 
 // ticket is one request's turn at its host.
 type ticket struct {
-	g        *hostGate
+	turn     *sendgate.Turn
 	host     string
-	ready    time.Time // when the turn began: not before last + interval
 	once     sync.Once
 	onSent   func(host string, ready, sent time.Time)
 	interval time.Duration
 }
 
-// gate returns host's gate, creating it.
-func (f *Fetcher) gate(host string) *hostGate {
+// gate returns host's gate, creating it. A host serving both pages and
+// requisites has one gate; each turn waits the interval of its own kind
+// (see interval).
+func (f *Fetcher) gate(host string) *sendgate.Gate {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	g, ok := f.gates[host]
 	if !ok {
-		g = newHostGate()
+		g = sendgate.New(f.opts.HostInterval, sendgate.Clock{})
 		f.gates[host] = g
 	}
 	return g
 }
 
 // interval is the spacing for host: HostIntervals' entry for it, else
-// HostInterval. Zero or negative: none.
-func (f *Fetcher) interval(host string) time.Duration {
+// AssetInterval for a requisite (ctx of FetchAsset) from a host that served
+// no page, else HostInterval. Zero or negative: none.
+func (f *Fetcher) interval(ctx context.Context, host string) time.Duration {
 	if d, ok := f.opts.HostIntervals[host]; ok {
 		return d
+	}
+	if isAsset(ctx) && !f.isPageHost(host) {
+		return f.opts.AssetInterval
 	}
 	return f.opts.HostInterval
 }
@@ -59,38 +61,15 @@ func (f *Fetcher) interval(host string) time.Duration {
 // ended with sent or release. With no interval for host the ticket is
 // free and waits for nothing.
 func (f *Fetcher) acquire(ctx context.Context, host string) (*ticket, error) {
-	iv := f.interval(host)
-	t := &ticket{host: host, interval: iv, onSent: f.logSent}
-	if iv <= 0 {
-		t.ready = time.Now()
-		return t, nil
-	}
-	g := f.gate(host)
-	select {
-	case g.turn <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	t.g = g
-	if !g.last.IsZero() {
-		at := g.last.Add(iv)
-		if dl, ok := ctx.Deadline(); ok && dl.Before(at) {
-			<-g.turn
-			return nil, fmt.Errorf("waiting for %s's turn (--host-interval %s): %w", host, iv, context.DeadlineExceeded)
+	iv := f.interval(ctx, host)
+	turn, err := f.gate(host).AcquireEvery(ctx, iv)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, fmt.Errorf("waiting for %s's turn (interval %s): %w", host, iv, err)
 		}
-		if d := time.Until(at); d > 0 {
-			timer := time.NewTimer(d)
-			select {
-			case <-ctx.Done():
-				timer.Stop()
-				<-g.turn
-				return nil, ctx.Err()
-			case <-timer.C:
-			}
-		}
+		return nil, err
 	}
-	t.ready = time.Now()
-	return t, nil
+	return &ticket{turn: turn, host: host, interval: iv, onSent: f.logSent}, nil
 }
 
 // sent ends the turn: the request was written to the connection at the
@@ -98,12 +77,9 @@ func (f *Fetcher) acquire(ctx context.Context, host string) (*ticket, error) {
 func (t *ticket) sent(at time.Time) {
 	t.once.Do(func() {
 		if t.onSent != nil {
-			t.onSent(t.host, t.ready, at)
+			t.onSent(t.host, t.turn.Ready(), at)
 		}
-		if t.g != nil {
-			t.g.last = at
-			<-t.g.turn
-		}
+		t.turn.End(at)
 	})
 }
 
@@ -113,11 +89,10 @@ func (t *ticket) sent(at time.Time) {
 // been sent.
 func (t *ticket) release(used bool) {
 	t.once.Do(func() {
-		if t.g != nil {
-			if used {
-				t.g.last = time.Now()
-			}
-			<-t.g.turn
+		if used {
+			t.turn.End(time.Now())
+		} else {
+			t.turn.Cancel()
 		}
 	})
 }

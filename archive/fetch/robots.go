@@ -26,6 +26,7 @@ const robotsTTL = 24 * time.Hour
 type robotsEntry struct {
 	done    chan struct{} // closed when rules/err are set
 	rules   *robotstxt.Rules
+	records []robotsRecord // the exchanges, when a Recording was there to record them
 	err     error
 	fetched time.Time
 }
@@ -40,7 +41,10 @@ func (f *Fetcher) checkRobots(ctx context.Context, u *url.URL) error {
 	}
 	origin := weburl.Origin(u)
 	robotsURL := origin + "/robots.txt"
-	rules, err := f.robotsFor(ctx, origin)
+	rules, recs, err := f.robotsFor(ctx, origin)
+	if rec := recordingFrom(ctx); rec != nil && err == nil {
+		rec.noteRobots(origin, recs)
+	}
 	if err != nil {
 		var rb *robotsError
 		if errors.As(err, &rb) || ctx.Err() != nil {
@@ -56,7 +60,7 @@ func (f *Fetcher) checkRobots(ctx context.Context, u *url.URL) error {
 }
 
 // robotsFor returns origin's rules, fetching them if nobody has yet.
-func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Rules, error) {
+func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Rules, []robotsRecord, error) {
 	for {
 		f.robotsMu.Lock()
 		e := f.robots[origin]
@@ -74,7 +78,7 @@ func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Rule
 			e = &robotsEntry{done: make(chan struct{})}
 			f.robots[origin] = e
 			f.robotsMu.Unlock()
-			e.rules, e.err = f.fetchRobots(ctx, origin)
+			e.rules, e.records, e.err = f.fetchRobots(ctx, origin)
 			e.fetched = time.Now()
 			if e.err != nil {
 				// Not cached: the next attempt of this origin asks again.
@@ -85,19 +89,19 @@ func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Rule
 				f.robotsMu.Unlock()
 			}
 			close(e.done)
-			return e.rules, e.err
+			return e.rules, e.records, e.err
 		}
 		f.robotsMu.Unlock()
 		select {
 		case <-e.done:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		}
 		if e.err != nil && ctx.Err() == nil &&
 			(errors.Is(e.err, context.Canceled) || errors.Is(e.err, context.DeadlineExceeded)) {
 			continue // the goroutine that fetched it gave up; try again for ourselves
 		}
-		return e.rules, e.err
+		return e.rules, e.records, e.err
 	}
 }
 
@@ -116,17 +120,29 @@ func (f *Fetcher) robotsFor(ctx context.Context, origin string) (*robotstxt.Rule
 //     large) is returned as an error: robots.txt is unreachable
 //     (robotstxt.Unreachable, §2.3.1.4) and nothing of origin is fetched
 //     until a later attempt reads it.
-func (f *Fetcher) fetchRobots(ctx context.Context, origin string) (*robotstxt.Rules, error) {
+func (f *Fetcher) fetchRobots(ctx context.Context, origin string) (*robotstxt.Rules, []robotsRecord, error) {
+	rules, st, err := f.fetchRobotsRules(ctx, origin)
+	if st == nil {
+		return rules, nil, err
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return rules, st.robotsRecords, err
+}
+
+// fetchRobotsRules fetches and parses robots.txt; the request state it
+// returns holds the exchanges recorded.
+func (f *Fetcher) fetchRobotsRules(ctx context.Context, origin string) (*robotstxt.Rules, *request, error) {
 	robotsURL := origin + "/robots.txt"
 	cur, err := url.Parse(robotsURL)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The first request's turn is taken before the timeout starts, as for
 	// pages.
 	turn, err := f.acquire(ctx, weburl.Host(cur))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer turn.release(false)
 	rctx, cancelTimeout := context.WithTimeout(ctx, f.opts.Timeout)
@@ -144,14 +160,14 @@ func (f *Fetcher) fetchRobots(ctx context.Context, origin string) (*robotstxt.Ru
 			if st.idleFired.Load() {
 				err = fmt.Errorf("%w: %v", errReadIdle, err)
 			}
-			return nil, fmt.Errorf("robots.txt %s: %w", cur.Redacted(), err)
+			return nil, st, fmt.Errorf("robots.txt %s: %w", cur.Redacted(), err)
 		}
 		if redirect.IsRedirect(resp.StatusCode) {
 			drain(resp.Body)
 			next, why := robotsHop(policy, chain, cur, resp.Header.Get("Location"))
 			if next == nil {
 				f.log.Info("fetch: robots.txt redirect not followed; no rules apply", "url", robotsURL, "status", resp.StatusCode, "why", why)
-				return robotstxt.From(resp.StatusCode, nil), nil
+				return robotstxt.From(resp.StatusCode, nil), st, nil
 			}
 			chain = append(chain, next.String())
 			cur = next
@@ -160,10 +176,10 @@ func (f *Fetcher) fetchRobots(ctx context.Context, origin string) (*robotstxt.Ru
 		switch robotstxt.ForStatus(resp.StatusCode) {
 		case robotstxt.DisallowAll:
 			drain(resp.Body)
-			return nil, &robotsError{url: robotsURL, status: resp.StatusCode}
+			return nil, st, &robotsError{url: robotsURL, status: resp.StatusCode}
 		case robotstxt.AllowAll:
 			drain(resp.Body)
-			return robotstxt.From(resp.StatusCode, nil), nil
+			return robotstxt.From(resp.StatusCode, nil), st, nil
 		}
 		// Read one byte past the limit, so that Parse can tell a file
 		// cut by it from one that ends there.
@@ -173,9 +189,9 @@ func (f *Fetcher) fetchRobots(ctx context.Context, origin string) (*robotstxt.Ru
 			if st.idleFired.Load() {
 				err = fmt.Errorf("%w: %v", errReadIdle, err)
 			}
-			return nil, fmt.Errorf("robots.txt %s: %w", cur.Redacted(), err)
+			return nil, st, fmt.Errorf("robots.txt %s: %w", cur.Redacted(), err)
 		}
-		return robotstxt.From(resp.StatusCode, body), nil
+		return robotstxt.From(resp.StatusCode, body), st, nil
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/andybalholm/brotli"
 
 	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/internal/weburl"
 )
@@ -64,6 +65,7 @@ const (
 	kindRobots requestKind = iota // /robots.txt: any text
 	kindPage                      // a publisher page: HTML only
 	kindFeed                      // a feed: RSS, Atom, JSON Feed
+	kindAsset                     // a page requisite: any type, streamed, not sniffed
 )
 
 // request is the per-request state the transport and the colly callbacks
@@ -95,6 +97,8 @@ type request struct {
 	tee          bool
 	finalURL     string
 	responseTime time.Time
+
+	robotsRecords []robotsRecord // robots.txt exchanges recorded (kindRobots)
 }
 
 // document reports whether the request is for a document (page or feed) whose
@@ -142,6 +146,9 @@ type transport struct {
 func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	st := requestFrom(req.Context())
 	host := weburl.Host(req.URL)
+	if st != nil && (st.kind == kindPage || st.kind == kindFeed) {
+		t.f.markPageHost(host) // a redirect hop of a page
+	}
 	turn := st.takeTurn(host)
 	if turn == nil {
 		var err error
@@ -157,7 +164,15 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
-	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { turn.sent(time.Now()) }}
+	wt := &wireTrace{}
+	trace := &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) { wt.gotConn(ci.Conn) },
+		WroteRequest: func(httptrace.WroteRequestInfo) {
+			now := time.Now()
+			wt.wrote(now)
+			turn.sent(now)
+		},
+	}
 	resp, err := t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))
 	turn.release(true) // no-op when the write was seen
 	if err != nil {
@@ -165,6 +180,19 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, &headerTooLargeError{limit: t.base.MaxResponseHeaderBytes, err: err}
 		}
 		return nil, err
+	}
+	// Recorded before anything touches the response: the head as received.
+	var rb *recordBody
+	if rec := recordingFrom(req.Context()); rec != nil {
+		if wr := rec.begin(req, resp, wt); wr != nil {
+			rb = newRecordBody(resp.Body, wr, rec, st)
+			if st != nil && st.kind == kindRobots {
+				rb.ex = warc.Exchange{URL: req.URL.String(), RequestHead: warc.RequestHead(req)}
+				rb.ex.IP, rb.ex.Date = wt.get()
+				rb.ex.ResponseHead, _ = warc.ResponseHead(resp)
+			}
+			resp.Body = rb
+		}
 	}
 	if st != nil && st.jar != nil {
 		st.jar.SetCookies(req.URL, resp.Cookies())
@@ -180,10 +208,16 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Believe a Content-Length over the cap: reading it would either
 		// prove it or waste the time. (A declared PDF or video is left to
 		// be refused as not HTML, the more useful reason.)
+		if rb != nil {
+			rb.once.Do(func() { commitEmpty(rb.rec, rb.resp, warc.TruncatedLength) })
+		}
 		resp.Body.Close()
 		return nil, fmt.Errorf("Content-Length %d: %w", resp.ContentLength, errTooLarge)
 	}
 	w := &wireReader{r: resp.Body, limit: limit}
+	if rb != nil {
+		rb.wire = w
+	}
 	if st != nil && t.f.opts.ReadTimeout > 0 {
 		w.idle = time.AfterFunc(t.f.opts.ReadTimeout, func() {
 			st.idleFired.Store(true)
@@ -192,7 +226,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		w.timeout = t.f.opts.ReadTimeout
 	}
 	b := &body{wire: w, decoded: w, limit: limit, encodings: encodings}
-	if doc {
+	if doc && st.kind != kindAsset {
 		b.sniff = st.kind
 		b.declared = resp.Header.Get("Content-Type")
 		if needsTee(b.declared) {
@@ -408,7 +442,7 @@ func (b *body) start() error {
 		}
 		b.decoded = r
 	}
-	if b.sniff == kindRobots {
+	if b.sniff == kindRobots || b.sniff == kindAsset {
 		return nil
 	}
 	b.br = bufio.NewReaderSize(b.decoded, sniffLen)

@@ -23,10 +23,8 @@ import (
 
 // WARCFile is the name of a capture's WARC among its objects
 // (articles/<slug>/capture.warc.gz, and the same under
-// history/<capture-id>/). Capture recording (issue 11) names the object in
-// storage/record's layout; until that name is on main, this is the one
-// place that says it, and WARCKey the one lookup.
-const WARCFile = "capture.warc.gz"
+// history/<capture-id>/); storage/record's layout owns it.
+const WARCFile = record.WARCFile
 
 // WARCKey is the key of the WARC of an article's current capture
 // (captureID "") or of an earlier one.
@@ -170,17 +168,26 @@ func readResponse(rec *warc.Record) (*Page, error) {
 	if err != nil {
 		return nil, err
 	}
-	body, err := decodeContent(payload, resp.Header.Values("Content-Encoding"))
+	body, err := DecodeBody(payload, resp.Header.Values("Content-Encoding"), MaxPageBytes)
+	if errors.Is(err, ErrBodyTooLarge) {
+		return nil, fmt.Errorf("the page is larger than %d MiB decoded", MaxPageBytes>>20)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return &Page{Body: body, ContentType: resp.Header.Get("Content-Type"), URL: rec.TargetURI(), From: FromWARC}, nil
 }
 
-// decodeContent undoes the content codings of a body (RFC 9110 §8.4: listed
-// in the order they were applied), reading at most MaxPageBytes of the
-// result.
-func decodeContent(r io.Reader, headers []string) ([]byte, error) {
+// ErrBodyTooLarge is returned (wrapped) by DecodeBody for a body over its
+// limit once decoded.
+var ErrBodyTooLarge = errors.New("the body is over the size limit once decoded")
+
+// DecodeBody undoes the content codings of a body as a WARC response keeps
+// it (its Content-Encoding header values, RFC 9110 §8.4: listed in the
+// order they were applied), reading at most limit bytes of the result: more
+// is ErrBodyTooLarge, so that a hostile compressed body cannot inflate
+// without end. gzip, deflate (zlib or raw), br and zstd are decoded.
+func DecodeBody(r io.Reader, headers []string, limit int64) ([]byte, error) {
 	var codings []string
 	for _, h := range headers {
 		for _, c := range strings.Split(h, ",") {
@@ -223,7 +230,7 @@ func decodeContent(r io.Reader, headers []string) ([]byte, error) {
 		case "br":
 			r = brotli.NewReader(r)
 		case "zstd":
-			zr, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(MaxPageBytes))
+			zr, err := zstd.NewReader(r, zstd.WithDecoderMaxMemory(uint64(max(limit, 1<<20))))
 			if err != nil {
 				return nil, fmt.Errorf("zstd: %w", err)
 			}
@@ -233,12 +240,12 @@ func decodeContent(r io.Reader, headers []string) ([]byte, error) {
 			return nil, fmt.Errorf("content coding %q is not one linkarc decodes", codings[i])
 		}
 	}
-	body, err := io.ReadAll(io.LimitReader(r, MaxPageBytes+1))
+	body, err := io.ReadAll(io.LimitReader(r, limit+1))
 	if err != nil {
 		return nil, fmt.Errorf("decode %s: %w", strings.Join(codings, ", "), err)
 	}
-	if len(body) > MaxPageBytes {
-		return nil, fmt.Errorf("the page is larger than %d MiB decoded", MaxPageBytes>>20)
+	if int64(len(body)) > limit {
+		return nil, fmt.Errorf("%w (%d bytes)", ErrBodyTooLarge, limit)
 	}
 	return body, nil
 }

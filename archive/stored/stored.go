@@ -417,6 +417,6 @@ func (v *view) Put(ctx context.Context, key string, r io.Reader, size int64, opt
 func (v *view) Delete(ctx context.Context, key string) error { return errReadOnly }
 
 // PutIf is refused too, for stores that have it.
-func (v *view) PutIf(ctx context.Context, key string, r io.Reader, size int64, etag string, opts storage.PutOptions) error {
-	return errReadOnly
+func (v *view) PutIf(ctx context.Context, key string, r io.Reader, size int64, ifMatch string, opts storage.PutOptions) (string, error) {
+	return "", errReadOnly
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/linkarc/linkarc/archive"
 	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/archive/fetch"
+	"github.com/linkarc/linkarc/archive/requisite"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 )
@@ -30,6 +32,17 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	hostInterval := fs.Duration("host-interval", e.dur("LINKARC_HOST_INTERVAL", fetch.DefaultHostInterval),
 		"minimum spacing between requests to one publisher host, counted from when the previous one was sent; 0 means none (env LINKARC_HOST_INTERVAL)")
 	noneIfZero(cfg, "host-interval", hostInterval)
+	requisites := fs.Bool("requisites", e.boolean("LINKARC_REQUISITES", true),
+		"fetch each page's requisites (stylesheets, fonts, images, favicon) into its WARC; --requisites=false keeps the page alone (env LINKARC_REQUISITES=0)")
+	assetInterval := fs.Duration("asset-interval", e.dur("LINKARC_ASSET_INTERVAL", fetch.DefaultAssetInterval),
+		"minimum spacing between requests to a host that serves only requisites (a host that serves pages keeps --host-interval); 0 means none (env LINKARC_ASSET_INTERVAL)")
+	noneIfZero(cfg, "asset-interval", assetInterval)
+	maxRequisites := fs.Int("max-requisites", e.integer("LINKARC_MAX_REQUISITES", requisite.DefaultMaxCount),
+		"most requisites fetched for one page (env LINKARC_MAX_REQUISITES)")
+	positive(cfg, "max-requisites", maxRequisites)
+	maxRequisiteBytes := e.size("LINKARC_MAX_REQUISITE_BYTES", requisite.DefaultMaxBytes)
+	fs.Var(sizeFlag{&maxRequisiteBytes}, "max-requisite-bytes", "most bytes of requisites fetched for one page, e.g. 25MiB (env LINKARC_MAX_REQUISITE_BYTES)")
+	positive(cfg, "max-requisite-bytes", &maxRequisiteBytes)
 	ignoreRobots := fs.Bool("ignore-robots", e.boolean("LINKARC_IGNORE_ROBOTS", false),
 		"fetch pages robots.txt disallows for linkarc (env LINKARC_IGNORE_ROBOTS=1)")
 	maxBody := e.size("LINKARC_MAX_BODY", fetch.DefaultMaxBody)
@@ -89,6 +102,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		}
 		return exitUsage
 	}
+	if cfg.noGoogle {
+		dropGoogleFeeds(batch)
+	}
 	mode := *progress
 	if mode == "auto" {
 		mode = "plain"
@@ -119,6 +135,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	fetcher, err := fetch.New(fetch.Options{
 		UserAgent:      cfg.userAgent,
 		HostInterval:   *hostInterval,
+		AssetInterval:  *assetInterval,
 		HostIntervals:  cfg.googleHostIntervals(),
 		IgnoreRobots:   *ignoreRobots,
 		AllowPrivate:   cfg.allowPrivate,
@@ -176,8 +193,12 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		ExtractWorkers:  workers,
 		HostConcurrency: *concurrency,
 		Refresh:         *refresh,
-		Progress:        prog,
-		Logger:          logger,
+		Capture: archive.CaptureOptions{
+			NoRequisites: !*requisites,
+			Limits:       requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes},
+		},
+		Progress: prog,
+		Logger:   logger,
 	})
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
@@ -234,4 +255,16 @@ func writeReport(path string, rep *archive.Report) error {
 		return fmt.Errorf("report %s: %w", path, err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// dropGoogleFeeds turns the Google News feeds of batch into input errors:
+// --no-google forbids fetching them too.
+func dropGoogleFeeds(batch *digest.Batch) {
+	batch.Feeds = slices.DeleteFunc(batch.Feeds, func(f digest.FeedURL) bool {
+		if !resolver.IsGoogleNews(f.URL) {
+			return false
+		}
+		batch.Errors = append(batch.Errors, &digest.Error{Path: f.URL, Reason: "not fetched: a Google News feed, and --no-google forbids contacting Google"})
+		return true
+	})
 }

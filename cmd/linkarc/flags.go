@@ -44,6 +44,7 @@ type config struct {
 	gnewsBase     string
 	gnewsInterval time.Duration
 	hl, gl, ceid  string
+	noGoogle      bool
 
 	env       envReader
 	envErrs   []error      // environment values that did not parse
@@ -111,8 +112,11 @@ func (c *config) googleFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.gnewsBase, "gnews-base", c.env.str("LINKARC_GNEWS_BASE", resolver.DefaultGNewsBase),
 		"base URL of Google News; point it at a proxy or a test server (env LINKARC_GNEWS_BASE)")
 	fs.DurationVar(&c.gnewsInterval, "gnews-interval", c.env.dur("LINKARC_GNEWS_INTERVAL", resolver.DefaultInterval),
-		"minimum spacing between Google News requests; 0 means none (env LINKARC_GNEWS_INTERVAL)")
+		"minimum spacing between any two requests to Google News (signature GETs, their redirects and batchexecute POSTs alike), "+
+			"counted from the end of the previous one to the moment the next is sent; 0 means none (env LINKARC_GNEWS_INTERVAL)")
 	noneIfZero(c, "gnews-interval", &c.gnewsInterval)
+	fs.BoolVar(&c.noGoogle, "no-google", c.env.boolean("LINKARC_NO_GOOGLE", false),
+		"never contact Google: links only Google can resolve fail with google_disabled; old ids, cached links and other links still resolve (env LINKARC_NO_GOOGLE=1)")
 	fs.StringVar(&c.hl, "hl", c.env.str("LINKARC_HL", resolver.DefaultHL), "Google News UI language when the link has none (env LINKARC_HL)")
 	fs.StringVar(&c.gl, "gl", c.env.str("LINKARC_GL", resolver.DefaultGL), "Google News country when the link has none (env LINKARC_GL)")
 	fs.StringVar(&c.ceid, "ceid", c.env.str("LINKARC_CEID", resolver.DefaultCEID), "Google News edition when the link has none (env LINKARC_CEID)")
@@ -316,6 +320,7 @@ func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resol
 		GL:           c.gl,
 		CEID:         c.ceid,
 		AllowPrivate: c.allowPrivate,
+		NoGoogle:     c.noGoogle,
 		Logger:       logger,
 	}
 	if store != nil {

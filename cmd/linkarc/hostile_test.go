@@ -25,6 +25,10 @@ import (
 // `word<br>` gigabytes).
 const hostileSize = 8 << 20
 
+// hostileRSSCeiling is the peak RSS linkarc archive itself stays under at
+// --concurrency 4 with hostileSize pages, whatever their number.
+const hostileRSSCeiling = 300 << 20
+
 // overBudget are the hostile pages that must be over the budget of the
 // full extraction: they end ok from the bounded extraction or
 // failed/too_complex, never ok from the full one.
@@ -97,6 +101,11 @@ func TestArchiveHostilePages(t *testing.T) {
 		n, goodHosts*goodPerHost, peak.maxWorkers, took.Round(100*time.Millisecond), parentHWM>>20, peak.total>>20, peak.worker>>20, peak.workers)
 	if code := cmd.ProcessState.ExitCode(); code != exitOK && code != exitSomeFailed {
 		t.Fatalf("exit %d\n%s", code, stderr.String())
+	}
+	// The documented ceiling (docs/security.md, issue 10) for the archiver
+	// itself; its workers are bounded one by one by --extract-memory.
+	if parentHWM > hostileRSSCeiling {
+		t.Errorf("peak RSS of linkarc archive %d MiB, over the documented %d MiB", parentHWM>>20, hostileRSSCeiling>>20)
 	}
 
 	store, err := storage.NewLocal(dir)

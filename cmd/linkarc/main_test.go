@@ -101,6 +101,13 @@ func sample(interval time.Duration) (peaks func() samples) {
 	}
 }
 
+// noRequisites is in the environment of every linkarc the tests run (a
+// test's own env may set LINKARC_REQUISITES=1 after it): their worlds serve
+// real article pages whose requisites live on the publishers' real CDNs,
+// and no test reaches beyond loopback. The requisite tests are in package
+// archive, on loopback sites of their own.
+const noRequisites = "LINKARC_REQUISITES=0"
+
 // result is what one in-process run of linkarc produced.
 type result struct {
 	code           int
@@ -114,7 +121,7 @@ func runLinkarc(t testing.TB, env []string, stdin string, args ...string) result
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	var out, errb bytes.Buffer
-	code := run(ctx, args, stdio{in: strings.NewReader(stdin), out: &out, err: &errb, getenv: envLookup(env)})
+	code := run(ctx, args, stdio{in: strings.NewReader(stdin), out: &out, err: &errb, getenv: envLookup(append([]string{noRequisites}, env...))})
 	return result{code: code, stdout: out.String(), stderr: errb.String()}
 }
 
@@ -133,6 +140,6 @@ func envLookup(env []string) func(string) string {
 // re-executed as main) with the given extra environment.
 func linkarcProcess(env []string, args ...string) *exec.Cmd {
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(append(os.Environ(), asMainEnv+"=1"), env...)
+	cmd.Env = append(append(os.Environ(), asMainEnv+"=1", noRequisites), env...)
 	return cmd
 }

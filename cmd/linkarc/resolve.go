@@ -30,13 +30,15 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 	fs, cfg := newFlagSet("resolve", "resolve [flags] [URL...|-]\n\n"+
 		"Prints the publisher URL of each Google News link (or t.co/bit.ly/feed-proxy link), one line per\n"+
 		"input in input order; a failed input prints an empty line and its reason on stderr. With no URL,\n"+
-		"or '-', reads one URL per line from stdin. Exit status: 0 all resolved, 1 some failed, 2 usage or\n"+
-		"configuration error, 3 Google rate-limited the run (re-run later: resolved links are cached).", io)
+		"or '-', reads one URL per line from stdin. An input may lack its https:// (news.google.com/read/…) or\n"+
+		"be share text holding one link (\"Title - Source (https://…)\"); what was ignored is noted on stderr.\n"+
+		"Exit status: 0 all resolved, 1 some failed, 2 usage or configuration error, 3 Google rate-limited the\n"+
+		"run (re-run later: resolved links are cached).", io)
 	cfg.storeFlags(fs)
 	cfg.networkFlags(fs)
 	cfg.googleFlags(fs)
 	jsonOut := fs.Bool("json", false,
-		`print JSON Lines {"input","url","method","error","error_kind"} (+ "chain" for generic redirects) instead of bare URLs`)
+		`print JSON Lines {"input","url","method","error","error_kind","note"} (+ "chain" for generic redirects) instead of bare URLs`)
 	noCache := fs.Bool("no-cache", false,
 		"neither read nor write the resolution cache in --store (every new-format link then costs Google requests)")
 	if err := cfg.parse(fs, args, io.err); err != nil {
@@ -128,6 +130,9 @@ type resolvePrinter struct {
 }
 
 func (p *resolvePrinter) result(i int, r resolver.Result) {
+	if r.Note != "" {
+		fmt.Fprintf(p.errw, "linkarc resolve: %s: note: %s\n", r.Input, r.Note)
+	}
 	if r.Err != nil {
 		p.failed++
 		var ue *resolver.UnreachableError
@@ -203,11 +208,12 @@ type jsonResult struct {
 	Method    string        `json:"method"`
 	Error     string        `json:"error"`
 	ErrorKind record.Reason `json:"error_kind"`
+	Note      string        `json:"note"` // what was ignored or assumed in the input; "" when nothing
 	Chain     []string      `json:"chain,omitempty"`
 }
 
 func writeJSONResult(w io.Writer, i int, r resolver.Result) {
-	j := jsonResult{Index: i, Input: r.Input, URL: r.URL, Method: r.Method, Chain: r.Chain}
+	j := jsonResult{Index: i, Input: r.Input, URL: r.URL, Method: r.Method, Note: r.Note, Chain: r.Chain}
 	if r.Err != nil {
 		j.Error, j.ErrorKind = r.Err.Error(), r.Err.Kind
 	}

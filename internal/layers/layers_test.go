@@ -43,7 +43,9 @@ var arrows = []rule{
 	{"archive/stored", []string{"archive/warc", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
 	{"archive/export", []string{"archive/stored", "archive/wacz", "archive/warc", "archive/digest", "viewer", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
 	{"archive/reextract", []string{"archive/stored", "archive/extract", "archive/charset", "archive/warc", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
-	{"archive", []string{"archive/digest", "archive/fetch", "archive/extract", "archive/charset", "archive/warc",
+	// singlepage's browser test shows the page it builds in the viewer.
+	{"archive/singlepage", []string{"archive/stored", "archive/warc", "archive/charset", "storage/record", "storage", "viewer", "viewer/viewertest", "internal/..."}},
+	{"archive", []string{"archive/digest", "archive/fetch", "archive/extract", "archive/charset", "archive/warc", "archive/singlepage",
 		"resolver", "storage/record", "storage", "internal/..."}},
 
 	{"resolver/gnewstest", []string{"internal/..."}},

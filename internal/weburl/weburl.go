@@ -70,12 +70,16 @@ func Origin(u *url.URL) string {
 }
 
 // Canonical returns raw in the form that names its page once: the fragment
-// dropped (it never reaches the server), the scheme lower-cased and the host
-// normalised as Host does, the port and everything else kept. A string that
-// does not parse is returned trimmed.
+// dropped (it never reaches the server), tracking parameters dropped
+// (StripTracking: utm_source and the like say how a reader came, not which
+// page it is), the scheme lower-cased and the host normalised as Host
+// does, the port, path and other parameters kept as they are. Two links to
+// one article that differ only in these ways have one Canonical form; the
+// archive merges them into one article. A string that does not parse is
+// returned trimmed.
 func Canonical(raw string) string {
 	raw = strings.TrimSpace(raw)
-	u, err := url.Parse(raw)
+	u, err := url.Parse(StripTracking(raw))
 	if err != nil {
 		return raw
 	}

@@ -12,6 +12,19 @@ import (
 // ignore (a regex over the raw page would pick them up and fail on POST).
 // padding bytes of inert script make the page as large as real ones.
 func articlePage(id string, ts int64, sg string, padding int) string {
+	return articlePageWith(id, ts, sg, padding, nil)
+}
+
+// signedElement is a signature element for another article.
+type signedElement struct {
+	id string
+	ts int64
+	sg string
+}
+
+// articlePageWith is articlePage naming id in its signature element and
+// data-p, with others' signature elements before it.
+func articlePageWith(id string, ts int64, sg string, padding int, others []signedElement) string {
 	var b strings.Builder
 	b.Grow(2048 + padding)
 	canon := "https://news.google.com/rss/articles/" + id
@@ -36,9 +49,18 @@ func articlePage(id string, ts int64, sg string, padding int) string {
 		`data-n-dnlg="false" jsshadow jsdata="deferred-i1" `+
 		`data-p="%%.@.[[&quot;en-US&quot;,&quot;US&quot;,[&quot;FINANCE_TOP_INDICES&quot;,&quot;WEB_TEST_1_0_0&quot;],null,null,1,1,&quot;US:en&quot;,null,null,null,null,null,null,null,false],&quot;en-US&quot;,&quot;US&quot;,true,[3,5,9,19],1,true,&quot;985646084&quot;,false,false,null,false],&quot;%s&quot;,1,1,null,false,%d,&quot;%s&quot;]" `+
 		`jscontroller="he6YWd" jsaction="rcuQ6b:npT2md" data-node-index="0;0" jsmodel="hc6Ubd" view c-wiz>`+
-		`<div jscontroller="aLI87" jsaction="rcuQ6b:npT2md" data-n-a-id="%s" data-n-a-ts="%d" data-n-a-sg="%s" data-n-dnlg="false"></div>`+
+		`%s<div jscontroller="aLI87" jsaction="rcuQ6b:npT2md" data-n-a-id="%s" data-n-a-ts="%d" data-n-a-sg="%s" data-n-dnlg="false"></div>`+
 		`<c-data id="i1"></c-data></c-wiz><script nonce="N"></script></body></html>`,
-		eid, ts, html.EscapeString(sg), eid, ts, html.EscapeString(sg))
+		eid, ts, html.EscapeString(sg), otherElements(others), eid, ts, html.EscapeString(sg))
+	return b.String()
+}
+
+func otherElements(others []signedElement) string {
+	var b strings.Builder
+	for _, o := range others {
+		fmt.Fprintf(&b, `<div jscontroller="aLI87" data-n-a-id="%s" data-n-a-ts="%d" data-n-a-sg="%s"></div>`,
+			html.EscapeString(o.id), o.ts, html.EscapeString(o.sg))
+	}
 	return b.String()
 }
 
@@ -75,11 +97,37 @@ const tooManyRequestsPage = `<!DOCTYPE html><html lang=en><meta charset=utf-8><m
 	`<title>Error 429 (Too Many Requests)!!1</title><a href=//www.google.com/><span id=logo aria-label=Google></span></a>` +
 	`<p><b>429.</b> <ins>That’s an error.</ins><p>We're sorry, but you have sent too many requests to us recently. Please try again later.  <ins>That’s all we know.</ins>`
 
-// sorryPage is the captcha page behind /sorry/index. A well-behaved client
-// never requests it; the fake counts requests that do.
-const sorryPage = `<html><head><meta http-equiv="content-type" content="text/html; charset=utf-8"><title>https://news.google.com/</title></head>` +
-	`<body><div id="captcha-form"><div class="g-recaptcha"></div></div>` +
-	`<div>Our systems have detected unusual traffic from your computer network. This page checks to see if it's really you sending the requests, and not a robot.</div></body></html>`
+// captchaTexts are the "About this page" sentence of Google's sorry page
+// in a few languages; only the English one is matched by clients, the
+// others test that the markup alone is recognised.
+var captchaTexts = map[string]string{
+	"en": "Our systems have detected unusual traffic from your computer network. This page checks to see if it's really you sending the requests, and not a robot.",
+	"de": "Unsere Systeme haben ungewöhnlichen Datenverkehr aus Ihrem Computernetzwerk festgestellt. Auf dieser Seite wird überprüft, ob die Anfragen wirklich von Ihnen und nicht von einem Robot gesendet werden.",
+	"fr": "Nos systèmes ont détecté un trafic exceptionnel sur votre réseau informatique. Cette page permet de vérifier que c'est bien vous qui envoyez des requêtes, et non un robot.",
+	"ja": "このネットワークから通常とは異なるトラフィックが検出されました。このページでは、リクエストが送信されたのがロボットではなく、実際にお客様ご本人であることを確認します。",
+}
+
+// CaptchaPage is Google's "unusual traffic" page (www.google.com/sorry/index)
+// in lang ("" is English), as a client that follows the redirect to /sorry
+// receives it with status 200: the captcha-form posting to index, the
+// reCAPTCHA script and g-recaptcha widget, and the explanation.
+func CaptchaPage(lang, continueURL string) string {
+	text, ok := captchaTexts[lang]
+	if !ok {
+		text = captchaTexts["en"]
+	}
+	c := html.EscapeString(continueURL)
+	return `<html><head><meta http-equiv="content-type" content="text/html; charset=utf-8"><meta name="viewport" content="initial-scale=1"><title>` + c + `</title></head>` +
+		`<body style="font-family: arial, sans-serif; background-color: #fff; color: #000; padding:20px; font-size:18px;" onload="e=document.getElementById('captcha');if(e){e.focus();}">` +
+		`<div style="max-width:400px;"><hr noshade size="1" style="color:#ccc; background-color:#ccc;"><br>` +
+		`<form id="captcha-form" action="index" method="post"><noscript><div style="font-size:13px;">JavaScript</div></noscript>` +
+		`<script src="https://www.google.com/recaptcha/api.js" async defer></script>` +
+		`<script>var submitCallback = function(response) {document.getElementById('captcha-form').submit();};</script>` +
+		`<div id="recaptcha" class="g-recaptcha" data-sitekey="6LfwuyUTAAAAAOAmoS0fdqijC2PbbdH4kjq62Y1b" data-callback="submitCallback" data-s="REDACTED"></div>` +
+		`<input type='hidden' name='q' value='EgQKAQIDGIuYw7gGIjD'><input type="hidden" name="continue" value="` + c + `"></form>` +
+		`<hr noshade size="1" style="color:#ccc; background-color:#ccc;"><div style="font-size:13px;"><b>?</b><br><br>` + text + `<br><br>` +
+		`IP address: 192.0.2.1<br>Time: 2026-09-23T16:44:32Z<br>URL: ` + c + `<br></div></div></body></html>`
+}
 
 // notFoundPage answers paths the fake does not serve.
 const notFoundPage = `<!DOCTYPE html><html lang=en><meta charset=utf-8><title>Error 404 (Not Found)!!1</title><p><b>404.</b> <ins>That’s an error.</ins>`

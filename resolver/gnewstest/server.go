@@ -13,6 +13,7 @@
 package gnewstest
 
 import (
+	"cmp"
 	"compress/gzip"
 	"crypto/hmac"
 	"crypto/rand"
@@ -50,6 +51,14 @@ type Options struct {
 	// SorryAfter, when positive, redirects every article GET after that many
 	// to www.google.com/sorry/index.
 	SorryAfter int
+	// CaptchaAfter, when positive, answers every article GET after that
+	// many with Google's "unusual traffic" CAPTCHA page and status 200, as
+	// a client or proxy that follows the redirect to /sorry receives it.
+	CaptchaAfter int
+	// CaptchaLang is the language of that page: "" or "en" (with the
+	// English sentence), or "de", "fr", "ja" (markup and translated text
+	// only). See CaptchaPage.
+	CaptchaLang string
 	// Consent sends article GETs through the EU consent redirect first.
 	Consent bool
 	// ConsentWall makes the consent host always answer with the "Before you
@@ -77,6 +86,13 @@ type Article struct {
 	RedirectLoop bool   // answer 302 to the same URL, forever
 	Hops         int    // answer this many same-host 302s before the page
 	Stall        Stall  // never finish the answer
+	// PageID is the id the page's signature element names in data-n-a-id
+	// (and its c-wiz data-p), when not the id asked for; the pair is still
+	// signed for the id asked for.
+	PageID string
+	// OtherSignatures puts one signature element for each of these ids,
+	// signed for them, before the page's own.
+	OtherSignatures []string
 
 	// Step-2 behaviour.
 	RPCError    int    // answer an error row with this code ([3] is INVALID_ARGUMENT)
@@ -381,7 +397,7 @@ func (s *Server) handleArticle(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	s.articleGETs++
 	n := s.articleGETs
-	limit, sorry := s.rateLimitAfter, s.sorryAfter
+	limit, sorry, captcha := s.rateLimitAfter, s.sorryAfter, s.opts.CaptchaAfter
 	a := s.articles[id]
 	s.mu.Unlock()
 	self := s.absolute(s.news, r.URL)
@@ -394,6 +410,9 @@ func (s *Server) handleArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	case sorry > 0 && n > sorry:
 		s.redirectSorry(w, self)
+		return
+	case captcha > 0 && n > captcha:
+		writeHTML(w, http.StatusOK, CaptchaPage(s.opts.CaptchaLang, self.String()))
 		return
 	}
 	q := r.URL.Query()
@@ -437,7 +456,15 @@ func (s *Server) handleArticle(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ts := s.opts.Now().Unix()
-	writeHTML(w, http.StatusOK, articlePage(id, ts, s.Sign(id, ts), s.opts.PagePadding))
+	if a.PageID == "" && len(a.OtherSignatures) == 0 {
+		writeHTML(w, http.StatusOK, articlePage(id, ts, s.Sign(id, ts), s.opts.PagePadding))
+		return
+	}
+	var others []signedElement
+	for _, o := range a.OtherSignatures {
+		others = append(others, signedElement{o, ts, s.Sign(o, ts)})
+	}
+	writeHTML(w, http.StatusOK, articlePageWith(cmp.Or(a.PageID, id), ts, s.Sign(id, ts), s.opts.PagePadding, others))
 }
 
 func (s *Server) interstitialUA(ua string) bool {
@@ -480,7 +507,7 @@ func (s *Server) handleConsent(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSorry(w http.ResponseWriter, r *http.Request) {
-	writeHTML(w, http.StatusOK, sorryPage)
+	writeHTML(w, http.StatusOK, CaptchaPage(s.opts.CaptchaLang, r.URL.Query().Get("continue")))
 }
 
 // handleBatch is Step 2.

@@ -28,11 +28,15 @@ func (w Writer) Rederive(ctx context.Context, m ArticleMeta, readable, text stri
 			if err := w.Store.Delete(ctx, k); err != nil {
 				return fmt.Errorf("delete %s: %w", k, err)
 			}
+			if m.Sums != nil {
+				delete(m.Sums, o.name)
+			}
 			continue
 		}
 		if err := w.Store.Put(ctx, k, bytes.NewReader([]byte(o.data)), int64(len(o.data)), storage.PutOptions{ContentType: o.contentType}); err != nil {
 			return fmt.Errorf("store %s: %w", k, err)
 		}
+		m.setSum(o.name, sha256Hex([]byte(o.data)))
 	}
 	return w.putJSON(ctx, ArticleKey(m.Slug, MetaFile), m)
 }

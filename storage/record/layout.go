@@ -18,6 +18,18 @@ const (
 	ReadableFile = "readable.html"
 	TextFile     = "text.txt"
 	HistoryDir   = "history"
+
+	// WARCFile is the capture's WARC 1.1 file, one gzip member per record:
+	// the page, its redirects, robots.txt, its requisites and the Google
+	// News exchanges that resolved its link.
+	WARCFile = "capture.warc.gz"
+	// PageFile is the self-contained page derived from the WARC: one HTML
+	// file, stylesheets inlined, images and fonts as data: URIs, no script.
+	PageFile = "page.html"
+	// ThumbFile is a small JPEG of the capture's lead image (og:image),
+	// scaled and re-encoded from the WARC's copy (internal/thumbnail): what
+	// the viewer shows beside an article in lists.
+	ThumbFile = "thumb.jpg"
 )
 
 // ArticleKey is the key of one of an article's objects, e.g.
@@ -99,6 +111,18 @@ type ArticleMeta struct {
 
 	SHA256 string `json:"sha256,omitempty"` // of raw.html
 	Size   int64  `json:"size,omitempty"`   // bytes of raw.html
+	// Files names the capture's objects beyond raw.html, readable.html and
+	// text.txt (WARCFile, PageFile), in the order they were written; they
+	// sit beside meta.json and move to history with it.
+	Files []string `json:"files,omitempty"`
+	// Sums are the SHA-256 (hex) of the capture's objects other than
+	// raw.html (whose sum is SHA256) by name: readable.html, text.txt and
+	// those in Files. They tie each object to this capture, so that a
+	// checker (Verify) can tell one capture's text from another's.
+	Sums map[string]string `json:"sums,omitempty"`
+	// Requisites is what the page's requisites came to; nil for captures
+	// that fetched none (made before requisites, or failed).
+	Requisites *RequisiteStats `json:"requisites,omitempty"`
 
 	Digests []string `json:"digests"` // slugs of the digests that list this article
 

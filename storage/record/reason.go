@@ -68,7 +68,8 @@ const (
 	ReasonUnknownFormat  Reason = "unknown_format"   // a Google News id of a shape nobody can decode
 	ReasonNoSignature    Reason = "no_signature"     // Google's article page carried no signature
 	ReasonConsent        Reason = "consent"          // Google answered with its cookie-consent wall
-	ReasonRateLimited    Reason = "rate_limited"     // Google refused further requests (429 or /sorry)
+	ReasonRateLimited    Reason = "rate_limited"     // Google refused further requests (429, /sorry or a CAPTCHA page)
+	ReasonGoogleDisabled Reason = "google_disabled"  // the id needs Google, and the run was told not to contact Google
 	ReasonRPCError       Reason = "rpc_error"        // Google's batchexecute returned an error for the id
 	ReasonParse          Reason = "parse"            // a Google answer did not have the expected shape
 	ReasonMissingInBatch Reason = "missing_in_batch" // Google's batch answer had no row for the id
@@ -131,6 +132,7 @@ var meanings = []struct {
 	{ReasonNoSignature, "Google's article page carried no signature to resolve the link with"},
 	{ReasonConsent, "Google answered with its cookie-consent page instead of the article"},
 	{ReasonRateLimited, "Google refused further requests; a later re-run resumes"},
+	{ReasonGoogleDisabled, "only Google can resolve this link, and the run was told not to contact Google (--no-google)"},
 	{ReasonRPCError, "Google reported an error for this link"},
 	{ReasonParse, "Google's answer did not have the expected shape"},
 	{ReasonMissingInBatch, "Google's answer had no result for this link; a re-run retries it"},

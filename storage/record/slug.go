@@ -3,6 +3,7 @@ package record
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -11,9 +12,26 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// MaxSlugLen is the longest slug, in bytes, that Slugify returns. Slugs name
-// directories and object keys, so they are kept well under file-name limits.
-const MaxSlugLen = 100
+// MaxSlugLen is the longest slug, in bytes, that Slugify returns and
+// ValidSlug accepts. Slugs name one path segment each (articles/<slug>/,
+// digests/<slug>.json), and file systems and S3 allow 255 bytes per segment
+// (storage.MaxSegmentLen): the cap is that, less the ".json" of a digest
+// record, so that a digest's front-matter slug is its key whatever its
+// length, and an article's slug is capped no lower (its lead article's
+// slug equals the digest's).
+const MaxSlugLen = 250
+
+// LegacyMaxSlugLen is the cap of versions before MaxSlugLen was raised.
+// Articles stored then keep their slugs (see LegacyArticleSlug).
+const LegacyMaxSlugLen = 100
+
+// CollisionHexLen is the number of hex digits of the SHA-256 of an
+// article's identity that CollisionSlug appends: 16 (64 bits), so that a
+// title made to collide with another article's suffixed slug costs a 64-bit
+// preimage search. Earlier versions appended 8.
+const CollisionHexLen = 16
+
+const legacyCollisionHexLen = 8
 
 // slugFallback is returned for input with no letters or digits at all.
 const slugFallback = "untitled"
@@ -93,6 +111,21 @@ func ArticleSlug(title, publisher string) string {
 	return Slugify(title + " - " + publisher)
 }
 
+// LegacyArticleSlug is the slug ArticleSlug gave before MaxSlugLen was
+// raised from LegacyMaxSlugLen; ok is false when it is the same as today's.
+// An article stored under it keeps it: a slug once given never changes.
+func LegacyArticleSlug(title, publisher string) (slug string, ok bool) {
+	s := title
+	if publisher != "" {
+		s = title + " - " + publisher
+	}
+	legacy, got := slugify(s, LegacyMaxSlugLen)
+	if !got {
+		return "", false
+	}
+	return legacy, legacy != ArticleSlug(title, publisher)
+}
+
 // ValidSlug reports whether s is already a slug in the form Slugify
 // produces, and so is safe to use as a path element as it is. It is the one
 // slug rule: the archiver keeps a digest's own slug only when it passes, and
@@ -105,12 +138,36 @@ func ValidSlug(s string) bool {
 
 // CollisionSlug resolves a slug collision deterministically: it returns base
 // (shortened if needed to stay within MaxSlugLen) followed by "-" and the
-// first 8 hex digits of the SHA-256 of key. The pipeline passes the
-// publisher URL as key, so the same article always gets the same slug.
-func CollisionSlug(base, key string) string {
+// first CollisionHexLen hex digits of the SHA-256 of key. The pipeline passes
+// the article's identity (its publisher URL) as key, so the same article
+// always gets the same slug. It is CollisionSlugRound(base, key, 1).
+func CollisionSlug(base, key string) string { return CollisionSlugRound(base, key, 1) }
+
+// CollisionSlugRound is the slug of the given round (1, 2, ...) of
+// collision resolution: round 1 hashes key, round n > 1 hashes key, a NUL
+// and n, for when the round before gave a slug that another article already
+// holds (a title crafted to take it). A slug is never taken from another
+// article; the caller tries the rounds in turn until one is free.
+func CollisionSlugRound(base, key string, round int) string {
+	h := key
+	if round > 1 {
+		h = key + "\x00" + strconv.Itoa(round)
+	}
+	return suffixSlug(base, h, CollisionHexLen, MaxSlugLen)
+}
+
+// LegacyCollisionSlug is the collision slug of versions before
+// CollisionHexLen was raised: 8 hex digits, base cut to LegacyMaxSlugLen.
+// An article stored under it keeps it, once the store shows it is that
+// article's.
+func LegacyCollisionSlug(base, key string) string {
+	return suffixSlug(base, key, legacyCollisionHexLen, LegacyMaxSlugLen)
+}
+
+func suffixSlug(base, key string, hexLen, limit int) string {
 	sum := sha256.Sum256([]byte(key))
-	suffix := "-" + hex.EncodeToString(sum[:4])
-	b, ok := slugify(base, MaxSlugLen-len(suffix))
+	suffix := "-" + hex.EncodeToString(sum[:])[:hexLen]
+	b, ok := slugify(base, limit-len(suffix))
 	if !ok {
 		b = slugFallback
 	}

@@ -96,18 +96,20 @@ func TestSlugify(t *testing.T) {
 }
 
 func TestSlugifyLength(t *testing.T) {
-	word := strings.Repeat("word ", 40) // 200 bytes of words
-	long := strings.Repeat("a", 150)
-	cyr := strings.Repeat("щ", 80) // 160 bytes, one word
+	word := strings.Repeat("word ", 100) // 500 bytes of words
+	long := strings.Repeat("a", 300)
+	cyr := strings.Repeat("щ", 200) // 400 bytes, one word
 	tests := []struct {
 		in   string
 		want string
 	}{
-		{word, strings.TrimSuffix(strings.Repeat("word-", 20), "-")}, // cut at the last "-" within 100 bytes
-		{long, strings.Repeat("a", 100)},
-		{cyr, strings.Repeat("щ", 50)},
-		{"short " + long, "short-" + strings.Repeat("a", 94)}, // the "-" is too early to cut at
-		{strings.Repeat("ab-", 40), strings.TrimSuffix(strings.Repeat("ab-", 33), "-")},
+		{word, strings.TrimSuffix(strings.Repeat("word-", 50), "-")}, // cut at the last "-" within 250 bytes
+		{long, strings.Repeat("a", 250)},
+		{cyr, strings.Repeat("щ", 125)},
+		{"short " + long, "short-" + strings.Repeat("a", 244)}, // the "-" is too early to cut at
+		{strings.Repeat("ab-", 100), strings.TrimSuffix(strings.Repeat("ab-", 83), "-")},
+		// Under the cap: kept whole (the cap was 100 bytes, 50 Cyrillic letters).
+		{strings.Repeat("щ", 120), strings.Repeat("щ", 120)},
 	}
 	for _, tt := range tests {
 		got := Slugify(tt.in)
@@ -163,11 +165,11 @@ func TestCollisionSlug(t *testing.T) {
 	if a != CollisionSlug(base, "https://a.example/story") {
 		t.Fatal("CollisionSlug is not deterministic")
 	}
-	// sha256("https://a.example/story") starts with these 8 hex digits.
+	// sha256("https://a.example/story") starts with these 16 hex digits.
 	if want := base + "-" + sha256Prefix("https://a.example/story"); a != want {
 		t.Fatalf("CollisionSlug = %q, want %q", a, want)
 	}
-	long := CollisionSlug(strings.Repeat("word-", 30), "k")
+	long := CollisionSlug(strings.Repeat("word-", 60), "k")
 	if len(long) > MaxSlugLen || !ValidSlug(long) || !strings.HasSuffix(long, "-"+sha256Prefix("k")) {
 		t.Fatalf("CollisionSlug(long) = %q (%d bytes): over the cap, invalid or lost its suffix", long, len(long))
 	}
@@ -266,5 +268,39 @@ func BenchmarkSlugify(b *testing.B) {
 
 func sha256Prefix(s string) string {
 	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:4])
+	return hex.EncodeToString(sum[:CollisionHexLen/2])
+}
+
+func TestCollisionSlugRounds(t *testing.T) {
+	base := ArticleSlug("Story", "Paper")
+	seen := map[string]bool{}
+	for round := 1; round <= 5; round++ {
+		s := CollisionSlugRound(base, "url:https://p.example/a/B", round)
+		if seen[s] || !ValidSlug(s) || !strings.HasPrefix(s, base+"-") || len(s) != len(base)+1+CollisionHexLen {
+			t.Fatalf("round %d gave %q: repeated, invalid or not base plus %d hex digits", round, s, CollisionHexLen)
+		}
+		seen[s] = true
+	}
+	if CollisionSlugRound(base, "k", 1) != CollisionSlug(base, "k") {
+		t.Fatal("round 1 is not CollisionSlug")
+	}
+	// The 8-digit form of earlier versions is still computed, for articles
+	// stored under it.
+	sum := sha256.Sum256([]byte("k"))
+	if got, want := LegacyCollisionSlug(base, "k"), base+"-"+hex.EncodeToString(sum[:4]); got != want {
+		t.Fatalf("LegacyCollisionSlug = %q, want %q", got, want)
+	}
+}
+
+func TestLegacyArticleSlug(t *testing.T) {
+	short, ok := LegacyArticleSlug("Short title", "Paper")
+	if ok || short != "short-title-paper" {
+		t.Fatalf("LegacyArticleSlug(short) = %q, %v; want the same slug and false", short, ok)
+	}
+	title := strings.Repeat("Новости дня ", 12) // 12 × 22 bytes: over the old 100-byte cap
+	legacy, ok := LegacyArticleSlug(title, "РБК")
+	now := ArticleSlug(title, "РБК")
+	if !ok || len(legacy) > LegacyMaxSlugLen || !strings.HasPrefix(now, legacy) || legacy == now {
+		t.Fatalf("LegacyArticleSlug = %q (%v), ArticleSlug = %q: want the 100-byte cut of it", legacy, ok, now)
+	}
 }

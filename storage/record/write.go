@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"sort"
 	"strings"
 
@@ -21,6 +23,20 @@ type Snapshot struct {
 	Raw      []byte // page as received; nil when nothing was fetched
 	Readable string // readable HTML; empty when not extracted
 	Text     string // plain text; empty when not extracted
+	// Extra are the capture's further objects (the WARC, the
+	// self-contained page), streamed into the store beside the content
+	// objects; Write lists their names in Meta.Files.
+	Extra []Object
+}
+
+// Object is one further object of a capture. Open is called once per
+// attempt to store it and must return the object from its start, so that
+// an upload can be retried and a 16 MiB WARC never has to sit in memory.
+type Object struct {
+	Name        string // object name beside meta.json, e.g. WARCFile
+	ContentType string
+	Size        int64 // bytes, or -1 when unknown
+	Open        func() (io.ReadCloser, error)
 }
 
 // Writer writes an archive's records so that a crash at any point never
@@ -128,6 +144,11 @@ func (w Writer) Write(ctx context.Context, s *Snapshot, prior Prior) (ArticleMet
 	if err := w.putContent(ctx, func(name string) string { return ArticleKey(slug, name) }, s); err != nil {
 		return prev, err
 	}
+	if hasPrev {
+		if err := w.deleteStale(ctx, slug, prev.Files, s.Meta.Files); err != nil {
+			return prev, err
+		}
+	}
 	return s.Meta, w.putJSON(ctx, metaKey, s.Meta)
 }
 
@@ -179,6 +200,7 @@ func (w Writer) putContent(ctx context.Context, key func(string) string, s *Snap
 		{ReadableFile, "text/html; charset=utf-8", []byte(s.Readable)},
 		{TextFile, "text/plain; charset=utf-8", []byte(s.Text)},
 	}
+	s.Meta.Sums = nil
 	for _, o := range objects {
 		k := key(o.name)
 		if len(o.data) == 0 {
@@ -190,8 +212,119 @@ func (w Writer) putContent(ctx context.Context, key func(string) string, s *Snap
 		if err := w.Store.Put(ctx, k, bytes.NewReader(o.data), int64(len(o.data)), storage.PutOptions{ContentType: o.contentType}); err != nil {
 			return fmt.Errorf("store %s: %w", k, err)
 		}
+		if o.name != RawFile {
+			s.Meta.setSum(o.name, sha256Hex(o.data))
+		}
+	}
+	s.Meta.Files = nil
+	for _, o := range s.Extra {
+		sum, err := w.putObject(ctx, key(o.Name), o)
+		if err != nil {
+			return err
+		}
+		s.Meta.Files = append(s.Meta.Files, o.Name)
+		if sum != "" {
+			s.Meta.setSum(o.Name, sum)
+		}
 	}
 	return nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+func (m *ArticleMeta) setSum(name, sum string) {
+	if m.Sums == nil {
+		m.Sums = map[string]string{}
+	}
+	m.Sums[name] = sum
+}
+
+// putObject streams one further object of a capture into the store and
+// returns its SHA-256, or "" when it cannot be known (a retried upload
+// rewound its reader to somewhere other than its start).
+func (w Writer) putObject(ctx context.Context, key string, o Object) (string, error) {
+	rc, err := o.Open()
+	if err != nil {
+		return "", fmt.Errorf("store %s: %w", key, err)
+	}
+	defer rc.Close()
+	hr := &hashingReader{r: rc, h: sha256.New()}
+	var body io.Reader = hr
+	if sk, ok := rc.(io.Seeker); ok {
+		body = &hashingSeeker{hashingReader: hr, s: sk}
+	}
+	if err := w.Store.Put(ctx, key, body, o.Size, storage.PutOptions{ContentType: o.ContentType}); err != nil {
+		return "", fmt.Errorf("store %s: %w", key, err)
+	}
+	if hr.unknown {
+		return "", nil
+	}
+	return hex.EncodeToString(hr.h.Sum(nil)), nil
+}
+
+// hashingReader hashes what is read through it.
+type hashingReader struct {
+	r       io.Reader
+	h       hash.Hash
+	unknown bool // rewound to somewhere other than the start
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	return n, err
+}
+
+// hashingSeeker is a hashingReader over a seekable reader, so that the
+// retrying store can rewind it for another attempt: a rewind to the start
+// starts the hash again.
+type hashingSeeker struct {
+	*hashingReader
+	s io.Seeker
+}
+
+func (h *hashingSeeker) Seek(offset int64, whence int) (int64, error) {
+	pos, err := h.s.Seek(offset, whence)
+	if err != nil || (whence == io.SeekCurrent && offset == 0) {
+		return pos, err // asking where it is
+	}
+	h.h.Reset()
+	h.unknown = pos != 0
+	return pos, nil
+}
+
+// deleteStale removes the further objects an earlier capture listed that
+// the new one does not have, so that meta.json and the objects beside it
+// always describe one capture.
+func (w Writer) deleteStale(ctx context.Context, slug string, prev, next []string) error {
+	keep := make(map[string]bool, len(next))
+	for _, n := range next {
+		keep[n] = true
+	}
+	for _, n := range prev {
+		if keep[n] || !ValidObjectName(n) {
+			continue
+		}
+		k := ArticleKey(slug, n)
+		if err := w.Store.Delete(ctx, k); err != nil {
+			return fmt.Errorf("delete %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// ValidObjectName reports whether name may be one of a capture's further
+// objects: a single safe path segment that is not one of the layout's own
+// names (a hostile meta.json must not make the writer touch other keys).
+func ValidObjectName(name string) bool {
+	switch name {
+	case "", ".", "..", MetaFile, RawFile, ReadableFile, TextFile, HistoryDir:
+		return false
+	}
+	return !strings.ContainsAny(name, "/\\\x00") && len(name) <= 255
 }
 
 // keepUnreadable copies an article's current objects and its unreadable
@@ -209,7 +342,7 @@ func (w Writer) keepUnreadable(ctx context.Context, slug string) error {
 		return fmt.Errorf("keep unreadable %s: %w", metaKey, err)
 	}
 	id := CaptureID(info.ModTime)
-	for _, name := range []string{RawFile, ReadableFile, TextFile, MetaFile} {
+	for _, name := range []string{RawFile, ReadableFile, TextFile, WARCFile, PageFile, ThumbFile, MetaFile} {
 		if err := w.copyObject(ctx, ArticleKey(slug, name), HistoryKey(slug, id, name)); err != nil {
 			return err
 		}
@@ -241,7 +374,13 @@ func (w Writer) copyObject(ctx context.Context, src, dst string) error {
 // history/<id>/. Copies are idempotent, so a crash half-way is repaired by
 // the next run doing the same copy again.
 func (w Writer) copyToHistory(ctx context.Context, slug, id string, prev ArticleMeta) error {
-	for _, name := range []string{RawFile, ReadableFile, TextFile} {
+	names := []string{RawFile, ReadableFile, TextFile}
+	for _, n := range prev.Files {
+		if ValidObjectName(n) {
+			names = append(names, n)
+		}
+	}
+	for _, name := range names {
 		if err := w.copyObject(ctx, ArticleKey(slug, name), HistoryKey(slug, id, name)); err != nil {
 			return err
 		}

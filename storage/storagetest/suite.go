@@ -49,6 +49,10 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"ConcurrentSameKey", testConcurrentSameKey},
 		{"UTF8Keys", testUTF8Keys},
 		{"ContextCanceled", testContextCanceled},
+		{"ConditionalCreate", testCondCreate},
+		{"ConditionalReplace", testCondReplace},
+		{"ConditionalConcurrentCreate", testCondConcurrentCreate},
+		{"ConditionalCounter", testCondCounter},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -24,9 +24,20 @@ type Article struct {
 	Readable string // readable.html
 	Text     string // text.txt
 
+	// Files are the capture's further objects (record.PageFile,
+	// record.ThumbFile…), written beside meta.json and listed in
+	// Meta.Files, in order.
+	Files []File
+
 	// History are earlier captures, written under history/<CaptureID>/.
 	// PutArticle adds their CaptureRefs to Meta.History.
 	History []Capture
+}
+
+// File is one further object of a capture.
+type File struct {
+	Name string
+	Body []byte
 }
 
 // Capture is an earlier capture of an article.
@@ -36,6 +47,7 @@ type Capture struct {
 	Raw      string
 	Readable string
 	Text     string
+	Files    []File
 }
 
 // PutArticle writes an article: documents first, meta.json last, as the
@@ -54,6 +66,9 @@ func PutArticle(ctx context.Context, st storage.Store, a Article) error {
 				}
 			}
 		}
+		if err := putFiles(ctx, st, func(name string) string { return record.HistoryKey(slug, c.ID, name) }, &m, c.Files); err != nil {
+			return err
+		}
 		if err := putJSON(ctx, st, record.HistoryKey(slug, c.ID, record.MetaFile), m); err != nil {
 			return err
 		}
@@ -69,6 +84,9 @@ func PutArticle(ctx context.Context, st storage.Store, a Article) error {
 				return err
 			}
 		}
+	}
+	if err := putFiles(ctx, st, func(name string) string { return record.ArticleKey(slug, name) }, &a.Meta, a.Files); err != nil {
+		return err
 	}
 	fillRaw(&a.Meta, a.Raw)
 	if a.Meta.Digests == nil {
@@ -94,6 +112,17 @@ func PutRaw(ctx context.Context, st storage.Store, key, body string) error {
 	return putString(ctx, st, key, body, "application/octet-stream")
 }
 
+// putFiles writes a capture's further objects and lists them in m.Files.
+func putFiles(ctx context.Context, st storage.Store, key func(string) string, m *record.ArticleMeta, files []File) error {
+	for _, f := range files {
+		if err := putString(ctx, st, key(f.Name), string(f.Body), contentType(f.Name)); err != nil {
+			return err
+		}
+		m.Files = append(m.Files, f.Name)
+	}
+	return nil
+}
+
 func fillRaw(m *record.ArticleMeta, raw string) {
 	if raw == "" {
 		return
@@ -109,8 +138,12 @@ func fillRaw(m *record.ArticleMeta, raw string) {
 
 func contentType(name string) string {
 	switch name {
-	case record.RawFile, record.ReadableFile:
+	case record.RawFile, record.ReadableFile, record.PageFile:
 		return "text/html; charset=utf-8"
+	case record.ThumbFile:
+		return "image/jpeg"
+	case record.WARCFile:
+		return "application/warc"
 	case record.TextFile:
 		return "text/plain; charset=utf-8"
 	default:

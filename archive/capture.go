@@ -1,0 +1,562 @@
+package archive
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/linkarc/linkarc/archive/fetch"
+	"github.com/linkarc/linkarc/archive/requisite"
+	"github.com/linkarc/linkarc/archive/warc"
+	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/internal/weburl"
+	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+// A capture is recorded as it is fetched (capture.go): the page, its
+// redirect hops, the robots.txt obeyed and every page requisite go into
+// one WARC 1.1 file per capture (package warc, fed by fetch.Recording),
+// spilled to a temporary file as it is written, and stored as
+// articles/<slug>/capture.warc.gz beside meta.json (captureObjects).
+//
+// Requisites (package requisite) are fetched after the page, through the
+// same fetcher (SSRF guard, robots.txt, per-host spacing — AssetInterval
+// for hosts that serve no page —, timeouts, retries, size caps), under
+// per-page caps (requisite.Limits), each URL at most once per run: a
+// requisite met again, in this run or in the store's index
+// (record.RequisiteKey), becomes a revisit record referring to the
+// capture that holds it, with no request made.
+
+// AssetFetcher fetches page requisites. *fetch.Fetcher implements it; a
+// PageFetcher that does not gets no requisites fetched.
+type AssetFetcher interface {
+	FetchAsset(ctx context.Context, url string, ar fetch.AssetRequest) (*fetch.Asset, error)
+}
+
+// DefaultRequisiteHosts is how many hosts one page's requisites are
+// fetched from at once (each host still one request at a time, spaced).
+const DefaultRequisiteHosts = 6
+
+// CaptureOptions configures what a capture keeps besides the page.
+type CaptureOptions struct {
+	// NoWARC records no WARC.
+	NoWARC bool
+	// NoRequisites fetches no page requisites.
+	NoRequisites bool
+	// Limits bounds each page's requisites (requisite.Limits' defaults
+	// for zero fields; a negative MaxCount or MaxBytes means no cap).
+	Limits requisite.Limits
+	// Hosts is how many hosts a page's requisites are fetched from at
+	// once. Default DefaultRequisiteHosts.
+	Hosts int
+	// TempDir holds the WARC spill files; "" means os.TempDir().
+	TempDir string
+}
+
+// capturer is a run's state for recording captures: the requisites met so
+// far, by URL and by payload digest.
+type capturer struct {
+	a      *Archiver
+	opts   CaptureOptions
+	limits requisite.Limits
+	dedup  *warc.DedupIndex
+
+	mu    sync.Mutex
+	byURL map[string]*assetEntry
+
+	// finishing bounds the captures whose requisites are being fetched
+	// while their host's queue goes on (Options.HostConcurrency); wg
+	// counts them.
+	finishing chan struct{}
+	wg        sync.WaitGroup
+}
+
+// requisitesDone runs finish (a capture's requisites, then the hand-over
+// to the store workers) in its own goroutine, so that the host's queue
+// fetches its next page meanwhile; it waits while HostConcurrency captures
+// are already finishing.
+func (c *capturer) requisitesDone(ctx context.Context, finish func()) {
+	select {
+	case c.finishing <- struct{}{}:
+	case <-ctx.Done():
+		finish() // returns at once: ctx is done
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer func() { <-c.finishing; c.wg.Done() }()
+		finish()
+	}()
+}
+
+// wait waits for every capture being finished.
+func (c *capturer) wait() { c.wg.Wait() }
+
+// assetEntry is a requisite URL's outcome in this run; done is closed when
+// it is known.
+type assetEntry struct {
+	done     chan struct{}
+	ok       bool // orig is set: archived in full (here or in the store)
+	orig     warc.Original
+	children []requisite.Requisite
+}
+
+func newCapturer(a *Archiver) *capturer {
+	o := a.opts.Capture
+	if o.Hosts <= 0 {
+		o.Hosts = DefaultRequisiteHosts
+	}
+	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), byURL: map[string]*assetEntry{},
+		finishing: make(chan struct{}, a.opts.HostConcurrency)}
+}
+
+// captureFiles is a finished capture's recording: its WARC, spilled to a
+// temporary file, and what its requisites came to. Close removes the file.
+type captureFiles struct {
+	warcPath string
+	warcSize int64
+	stats    *record.RequisiteStats
+	learned  []record.RequisiteEntry // requisites fetched in full, indexed once the capture is stored
+}
+
+func (c *captureFiles) Close() {
+	if c != nil && c.warcPath != "" {
+		os.Remove(c.warcPath)
+	}
+}
+
+// captureObjects turns a finished capture (its WARC spill file and the
+// page) into the objects stored beside meta.json (record.Snapshot.Extra).
+// It is the one place a capture's further objects are made: the WARC now,
+// the self-contained page derived from it next.
+func captureObjects(files *captureFiles, page *fetch.Capture) []record.Object {
+	_ = page // the self-contained page will be derived from it
+	if files == nil || files.warcPath == "" {
+		return nil
+	}
+	path := files.warcPath
+	return []record.Object{{
+		Name:        record.WARCFile,
+		ContentType: "application/warc",
+		Size:        files.warcSize,
+		Open:        func() (io.ReadCloser, error) { return os.Open(path) },
+	}}
+}
+
+// gatedDedup is a capture's view of the run's payload index: the page
+// itself is always recorded in full (the viewer and reextract read it from
+// its WARC), requisites become revisits of payloads archived before.
+type gatedDedup struct {
+	inner *warc.DedupIndex
+	on    atomic.Bool
+}
+
+func (g *gatedDedup) Lookup(d string) (warc.Original, bool) {
+	if !g.on.Load() {
+		return warc.Original{}, false
+	}
+	return g.inner.Lookup(d)
+}
+
+func (g *gatedDedup) Remember(o warc.Original) { g.inner.Remember(o) }
+
+// recording is a capture in progress: its WARC being written.
+type recording struct {
+	tmp   *os.File
+	files *captureFiles
+	w     *warc.Writer
+	rec   *fetch.Recording
+	dd    *gatedDedup
+}
+
+// page fetches an article's page, recording it; the recording is nil when
+// no WARC is being written (CaptureOptions.NoWARC, or no temporary file).
+func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.Capture, error) {
+	if c.opts.NoWARC {
+		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
+		return nil, cap, err
+	}
+	tmp, err := os.CreateTemp(c.opts.TempDir, "linkarc-capture-*.warc.gz")
+	if err != nil {
+		c.a.log.Warn("capture: no WARC for this capture", "url", art.url, "err", err)
+		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
+		return nil, cap, err
+	}
+	r := &recording{tmp: tmp, files: &captureFiles{warcPath: tmp.Name()}, dd: &gatedDedup{inner: c.dedup}}
+	r.w, err = warc.NewWriter(tmp, warc.Options{
+		Software: "linkarc/" + buildinfo.Version(),
+		Filename: record.ArticleKey(art.slug, record.WARCFile),
+		TempDir:  c.opts.TempDir,
+		Dedup:    r.dd,
+	})
+	if err != nil {
+		tmp.Close()
+		r.files.Close()
+		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
+		return nil, cap, err
+	}
+	r.rec = fetch.NewRecording(r.w)
+	cap, ferr := c.a.opts.Fetcher.Fetch(fetch.WithRecording(ctx, r.rec), art.url)
+	c.provenance(r.w, art, cap)
+	return r, cap, ferr
+}
+
+// finish fetches the page's requisites into the recording and closes it.
+// The files are nil when nothing was recorded.
+func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *fetch.Capture, ferr error) *captureFiles {
+	if r == nil {
+		return nil
+	}
+	files := r.files
+	if ferr == nil && cap != nil && !c.opts.NoRequisites {
+		if af, ok := c.a.opts.Fetcher.(AssetFetcher); ok {
+			r.dd.on.Store(true)
+			files.stats, files.learned = c.requisites(fetch.WithRecording(ctx, r.rec), af, r.w, r.rec, cap)
+		}
+	}
+	r.w.Close()
+	size, _ := r.tmp.Seek(0, io.SeekCurrent)
+	cerr := r.tmp.Close()
+	switch {
+	case ctx.Err() != nil || r.rec.Exchanges() == 0:
+		files.Close()
+		return nil
+	case r.rec.Err() != nil || cerr != nil:
+		c.a.log.Warn("capture: the WARC could not be written; storing the capture without it", "url", art.url, "err", errors.Join(r.rec.Err(), cerr))
+		files.Close()
+		return nil
+	}
+	files.warcSize = size
+	return files
+}
+
+// provenance records how the article's URL was found: the Google News
+// link it was resolved from and by what method. The resolver does not
+// hand over its exchanges with Google (it caches and batches them across
+// articles), so the resolution is recorded as a metadata record.
+func (c *capturer) provenance(w *warc.Writer, art *article, cap *fetch.Capture) {
+	var fields []warc.Field
+	if g := googleLink(art.link); g != "" {
+		fields = append(fields, warc.Field{Name: "via", Value: g}, warc.Field{Name: "google-news-url", Value: g})
+	} else if art.link != "" && art.link != art.url {
+		fields = append(fields, warc.Field{Name: "via", Value: art.link})
+	}
+	if art.method != "" {
+		fields = append(fields, warc.Field{Name: "resolve-method", Value: art.method})
+	}
+	if cap != nil {
+		for _, u := range cap.Chain {
+			fields = append(fields, warc.Field{Name: "redirect-chain", Value: u})
+		}
+	}
+	if len(fields) == 0 {
+		return
+	}
+	if _, err := w.WriteMetadata(warc.Metadata{TargetURI: art.url, Fields: fields}); err != nil {
+		c.a.log.Warn("capture: provenance not recorded", "url", art.url, "err", err)
+	}
+}
+
+// budget is one page's requisite caps.
+type budget struct {
+	mu    sync.Mutex
+	lim   requisite.Limits
+	count int
+	bytes int64
+	st    record.RequisiteStats
+	seen  map[string]bool
+	caps  []string
+}
+
+func (b *budget) capped(why string) {
+	if !slices.Contains(b.caps, why) {
+		b.caps = append(b.caps, why)
+	}
+}
+
+// take admits a requisite for fetching (or revisiting): not seen on this
+// page and under the count cap. The byte cap is checked when it is
+// fetched (overBytes).
+func (b *budget) take(u string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.seen[u] {
+		return false
+	}
+	b.seen[u] = true
+	b.st.Found++
+	if b.lim.MaxCount >= 0 && b.count >= b.lim.MaxCount {
+		b.st.Skipped++
+		b.capped("count")
+		return false
+	}
+	b.count++
+	return true
+}
+
+// overBytes reports (and counts as skipped) a requisite about to be
+// fetched once the page's requisites reached the byte cap.
+func (b *budget) overBytes() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lim.MaxBytes >= 0 && b.bytes >= b.lim.MaxBytes {
+		b.st.Skipped++
+		b.capped("bytes")
+		return true
+	}
+	return false
+}
+
+type job struct {
+	req     requisite.Requisite
+	depth   int    // 0: named by the page; n: by a stylesheet at depth n-1
+	referer string // the page or stylesheet naming it
+}
+
+// requisites fetches (or revisits) the page's requisites, level by level:
+// the page's, then what its stylesheets name, to MaxImportDepth.
+func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, page *fetch.Capture) (*record.RequisiteStats, []record.RequisiteEntry) {
+	if !strings.Contains(page.ContentType, "html") && page.ContentType != "" {
+		return nil, nil
+	}
+	found, cssCapped := requisite.FromHTML(page.Body, page.FinalURL, c.limits)
+	b := &budget{lim: c.limits, seen: map[string]bool{}}
+	if cssCapped {
+		b.capped("css")
+	}
+	var (
+		learnedMu sync.Mutex
+		learned   []record.RequisiteEntry
+	)
+	level := make([]job, 0, len(found))
+	for _, r := range found {
+		level = append(level, job{req: r, referer: page.FinalURL})
+	}
+	for len(level) > 0 && ctx.Err() == nil {
+		// Admit in document order, so that the count cap keeps the first.
+		var admitted []job
+		for _, j := range level {
+			if j.req.Kind == requisite.Stylesheet && j.depth > 0 && j.depth >= c.limits.MaxImportDepth {
+				b.mu.Lock()
+				if !b.seen[j.req.URL] {
+					b.seen[j.req.URL] = true
+					b.st.Found++
+					b.st.Skipped++
+					b.capped("import_depth")
+				}
+				b.mu.Unlock()
+				continue
+			}
+			if b.take(j.req.URL) {
+				admitted = append(admitted, j)
+			}
+		}
+		byHost := map[string][]job{}
+		var hosts []string
+		for _, j := range admitted {
+			h := hostOf(j.req.URL)
+			if _, ok := byHost[h]; !ok {
+				hosts = append(hosts, h)
+			}
+			byHost[h] = append(byHost[h], j)
+		}
+		var (
+			nextMu sync.Mutex
+			next   []job
+			wg     sync.WaitGroup
+		)
+		sem := make(chan struct{}, c.opts.Hosts)
+		for _, h := range hosts {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(jobs []job) {
+				defer func() { <-sem; wg.Done() }()
+				for _, j := range jobs {
+					if ctx.Err() != nil {
+						return
+					}
+					children, entry := c.one(ctx, af, w, rec, b, j)
+					if entry != nil {
+						learnedMu.Lock()
+						learned = append(learned, *entry)
+						learnedMu.Unlock()
+					}
+					nextMu.Lock()
+					for _, ch := range children {
+						next = append(next, job{req: ch, depth: j.depth + 1, referer: j.req.URL})
+					}
+					nextMu.Unlock()
+				}
+			}(byHost[h])
+		}
+		wg.Wait()
+		level = next
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st := b.st
+	st.Capped = strings.Join(b.caps, ",")
+	return &st, learned
+}
+
+func hostOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	return weburl.Host(u)
+}
+
+// one fetches or revisits one requisite and returns what it names (for a
+// stylesheet) and, when it was fetched in full, its index entry.
+func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, b *budget, j job) ([]requisite.Requisite, *record.RequisiteEntry) {
+	u := j.req.URL
+	c.mu.Lock()
+	e, known := c.byURL[u]
+	if !known {
+		e = &assetEntry{done: make(chan struct{})}
+		c.byURL[u] = e
+	}
+	c.mu.Unlock()
+	if known {
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, nil
+		}
+		c.revisit(w, b, u, e)
+		return e.children, nil
+	}
+	defer close(e.done)
+
+	if ent, ok := c.lookupStore(ctx, u); ok {
+		e.ok = true
+		e.orig = warc.Original{RecordID: ent.RecordID, TargetURI: ent.TargetURI, Date: ent.Date, PayloadDigest: ent.PayloadDigest, Filename: ent.WARC}
+		for _, ch := range ent.Children {
+			e.children = append(e.children, requisite.Requisite{URL: ch.URL, Kind: requisite.Kind(ch.Kind)})
+		}
+		c.revisit(w, b, u, e)
+		return e.children, nil
+	}
+
+	if b.overBytes() {
+		// Not fetched: a later page (or run) may still fetch it.
+		c.mu.Lock()
+		delete(c.byURL, u)
+		c.mu.Unlock()
+		return nil, nil
+	}
+	keep := int64(0)
+	if j.req.Kind == requisite.Stylesheet {
+		keep = c.limits.MaxCSSBytes
+	}
+	a, err := af.FetchAsset(ctx, u, fetch.AssetRequest{Referer: j.referer, Accept: j.req.Kind.Accept(), Keep: keep})
+	b.mu.Lock()
+	if a != nil {
+		b.bytes += a.Size
+		b.st.Bytes += a.Size
+	}
+	if err != nil {
+		b.st.Failed++
+		b.mu.Unlock()
+		if ctx.Err() == nil {
+			c.a.log.Info("capture: requisite not fetched", "url", u, "err", err)
+		}
+		return nil, nil
+	}
+	b.st.Fetched++
+	if b.lim.MaxBytes >= 0 && b.bytes >= b.lim.MaxBytes {
+		b.capped("bytes")
+	}
+	b.mu.Unlock()
+
+	if j.req.Kind == requisite.Stylesheet || a.ContentType == "text/css" {
+		kids, capped := requisite.FromCSS(a.Body, a.FinalURL, c.limits)
+		if capped || a.Truncated {
+			b.mu.Lock()
+			b.capped("css")
+			b.mu.Unlock()
+		}
+		e.children = kids
+	}
+	wc, ok := rec.Captured(a.FinalURL)
+	if !ok || a.StatusCode != 200 || wc.Truncated != "" {
+		return e.children, nil
+	}
+	if wc.Revisit != nil {
+		e.orig = *wc.Revisit
+	} else {
+		e.orig = warc.Original{RecordID: wc.ResponseID, TargetURI: wc.URL, Date: wc.Date, PayloadDigest: wc.PayloadDigest, Filename: w.Filename()}
+	}
+	e.ok = true
+	ent := &record.RequisiteEntry{
+		URL: u, RecordID: e.orig.RecordID, TargetURI: e.orig.TargetURI, Date: e.orig.Date.UTC(),
+		PayloadDigest: e.orig.PayloadDigest, WARC: e.orig.Filename, ContentType: a.ContentType, Size: a.Size,
+	}
+	for _, ch := range e.children {
+		ent.Children = append(ent.Children, record.RequisiteChild{URL: ch.URL, Kind: string(ch.Kind)})
+	}
+	return e.children, ent
+}
+
+// revisit records a requisite archived earlier (in this run or the store)
+// without fetching it.
+func (c *capturer) revisit(w *warc.Writer, b *budget, u string, e *assetEntry) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !e.ok {
+		b.st.Failed++ // failed earlier in the run: not asked again
+		return
+	}
+	if _, err := w.WriteRevisit(warc.Exchange{URL: u}, e.orig); err != nil {
+		c.a.log.Warn("capture: revisit not recorded", "url", u, "err", err)
+		b.st.Failed++
+		return
+	}
+	b.st.Deduplicated++
+}
+
+// lookupStore finds a requisite in the store's index.
+func (c *capturer) lookupStore(ctx context.Context, u string) (record.RequisiteEntry, bool) {
+	rc, err := c.a.opts.Store.Get(ctx, record.RequisiteKey(u))
+	if err != nil {
+		if !storage.IsNotExist(err) && ctx.Err() == nil {
+			c.a.log.Warn("capture: requisite index not read", "url", u, "err", err)
+		}
+		return record.RequisiteEntry{}, false
+	}
+	defer rc.Close()
+	var ent record.RequisiteEntry
+	data, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+	if err != nil || json.Unmarshal(data, &ent) != nil || ent.URL != u || ent.PayloadDigest == "" || ent.TargetURI == "" || ent.Date.IsZero() {
+		return record.RequisiteEntry{}, false
+	}
+	return ent, true
+}
+
+// index writes the index entries of a stored capture's requisites.
+func (c *capturer) index(ctx context.Context, files *captureFiles) error {
+	if files == nil || files.warcPath == "" {
+		return nil
+	}
+	for _, ent := range files.learned {
+		data, err := json.Marshal(ent)
+		if err != nil {
+			return fmt.Errorf("requisite index entry for %s: %w", ent.URL, err)
+		}
+		if err := c.a.opts.Store.Put(ctx, record.RequisiteKey(ent.URL), bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
+			return fmt.Errorf("requisite index entry for %s: %w", ent.URL, err)
+		}
+	}
+	return nil
+}

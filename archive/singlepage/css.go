@@ -1,0 +1,422 @@
+package singlepage
+
+import (
+	"bytes"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tdewolff/parse/v2"
+	"github.com/tdewolff/parse/v2/css"
+	"golang.org/x/text/encoding/htmlindex"
+)
+
+// rewriteCSS rewrites a stylesheet (or, inline, the declarations of a
+// style attribute) read at base: every url() and image-set() string
+// becomes the data: URI of the resource the archive holds for it (or
+// about:invalid), and every @import is replaced by the stylesheet it
+// imports, rewritten in turn and wrapped in the @media, @supports and
+// @layer blocks its conditions name, up to MaxCSSDepth levels. The
+// tokenizer is tdewolff/parse's CSS lexer (CSS Syntax Level 3), so that
+// comments, strings and escapes are what a browser makes of them.
+func (b *builder) rewriteCSS(text string, base *url.URL, depth int, inline bool, chain []string) string {
+	lx := css.NewLexer(parse.NewInputString(text))
+	var out strings.Builder
+	out.Grow(len(text))
+	rulesSeen := false // a rule other than @charset, @import, @layer: later @imports are void
+	imageSet := 0      // parenthesis depth inside image-set(), 0 outside
+	parens := 0
+	for {
+		tt, data := lx.Next()
+		if tt == css.ErrorToken {
+			break
+		}
+		switch tt {
+		case css.URLToken:
+			out.WriteString(b.cssURL(unescapeURLToken(data), base))
+			continue
+		case css.FunctionToken:
+			parens++
+			name := strings.ToLower(string(data))
+			if imageSet == 0 && (name == "image-set(" || name == "-webkit-image-set(") {
+				imageSet = parens
+			}
+		case css.LeftParenthesisToken:
+			parens++
+		case css.RightParenthesisToken:
+			if parens == imageSet {
+				imageSet = 0
+			}
+			if parens > 0 {
+				parens--
+			}
+		case css.StringToken:
+			if imageSet > 0 {
+				out.WriteString(b.cssURL(unescapeString(data), base))
+				continue
+			}
+		case css.AtKeywordToken:
+			kw := strings.ToLower(string(data))
+			if !inline && (kw == "@import" || kw == "@charset") {
+				prelude, ok := readPrelude(lx)
+				if !ok || kw == "@charset" {
+					continue // an @charset says nothing in a UTF-8 page; a broken @import is void
+				}
+				if rulesSeen {
+					continue // after a rule, an @import is ignored by browsers
+				}
+				out.WriteString(b.importRule(prelude, base, depth, chain))
+				continue
+			}
+			if kw != "@layer" {
+				rulesSeen = true
+			}
+		case css.WhitespaceToken, css.CommentToken, css.CDOToken, css.CDCToken, css.SemicolonToken:
+		default:
+			rulesSeen = true
+		}
+		out.Write(data)
+	}
+	return out.String()
+}
+
+// readPrelude reads the tokens of an at-rule up to its semicolon; false
+// when a block or the end comes first.
+func readPrelude(lx *css.Lexer) ([]token, bool) {
+	var toks []token
+	for {
+		tt, data := lx.Next()
+		switch tt {
+		case css.ErrorToken:
+			return toks, true // a rule the end of the sheet closes
+		case css.SemicolonToken:
+			return toks, true
+		case css.LeftBraceToken:
+			// Skip the block so that the rest of the sheet reads on.
+			for depth := 1; depth > 0; {
+				tt, _ := lx.Next()
+				switch tt {
+				case css.ErrorToken:
+					return nil, false
+				case css.LeftBraceToken:
+					depth++
+				case css.RightBraceToken:
+					depth--
+				}
+			}
+			return nil, false
+		}
+		if len(toks) < 1024 {
+			toks = append(toks, token{tt, string(data)})
+		}
+	}
+}
+
+type token struct {
+	tt   css.TokenType
+	data string
+}
+
+// importRule returns what replaces an @import: the imported stylesheet,
+// rewritten, inside the blocks its conditions name; "" when it is not to
+// be had.
+func (b *builder) importRule(prelude []token, base *url.URL, depth int, chain []string) string {
+	i := 0
+	for i < len(prelude) && (prelude[i].tt == css.WhitespaceToken || prelude[i].tt == css.CommentToken) {
+		i++
+	}
+	if i == len(prelude) {
+		return ""
+	}
+	var ref string
+	switch prelude[i].tt {
+	case css.URLToken:
+		ref = unescapeURLToken([]byte(prelude[i].data))
+	case css.StringToken:
+		ref = unescapeString([]byte(prelude[i].data))
+	default:
+		return ""
+	}
+	var layer, supports, media strings.Builder
+	rest := prelude[i+1:]
+	for j := 0; j < len(rest); j++ {
+		t := rest[j]
+		lower := strings.ToLower(t.data)
+		switch {
+		case t.tt == css.WhitespaceToken && strings.TrimSpace(media.String()) == "":
+		case t.tt == css.IdentToken && lower == "layer" && media.Len() == 0:
+			layer.WriteString("@layer")
+		case t.tt == css.FunctionToken && (lower == "layer(" || lower == "supports(") && media.Len() == 0:
+			inner, k := balanced(rest, j+1)
+			if lower == "layer(" {
+				layer.WriteString("@layer " + inner)
+			} else {
+				supports.WriteString("@supports (" + inner + ")")
+			}
+			j = k
+		default:
+			media.WriteString(t.data)
+		}
+	}
+	if b.overReferences() {
+		return ""
+	}
+	abs, ok := resolve(base, ref)
+	if !ok {
+		return ""
+	}
+	sheet, ok := b.stylesheet(abs, depth+1, chain)
+	if !ok {
+		return ""
+	}
+	var out strings.Builder
+	closing := 0
+	for _, open := range []string{layer.String(), supports.String()} {
+		if open != "" {
+			out.WriteString(open + "{")
+			closing++
+		}
+	}
+	if m := strings.TrimSpace(media.String()); m != "" && !strings.EqualFold(m, "all") {
+		out.WriteString("@media " + m + "{")
+		closing++
+	}
+	out.WriteString("\n" + sheet + "\n")
+	out.WriteString(strings.Repeat("}", closing))
+	return out.String()
+}
+
+// balanced returns the text of the tokens from i up to the parenthesis
+// closing the function before i, and the index of that parenthesis.
+func balanced(toks []token, i int) (string, int) {
+	var s strings.Builder
+	depth := 1
+	for ; i < len(toks); i++ {
+		switch toks[i].tt {
+		case css.FunctionToken, css.LeftParenthesisToken:
+			depth++
+		case css.RightParenthesisToken:
+			if depth--; depth == 0 {
+				return s.String(), i
+			}
+		}
+		s.WriteString(toks[i].data)
+	}
+	return s.String(), i
+}
+
+// cssURL returns the url() token for a reference in a stylesheet read at
+// base.
+func (b *builder) cssURL(ref string, base *url.URL) string {
+	ref = strings.TrimSpace(ref)
+	switch {
+	case ref == "" || strings.HasPrefix(ref, "#"):
+		// An empty url() loads nothing; url(#id) names an SVG element of
+		// the page.
+		return "url(" + quoteCSS(ref) + ")"
+	case hasScheme(ref, "data"):
+		return "url(" + quoteCSS(ref) + ")"
+	}
+	if uri, ok := b.embed(base, ref, kindAny); ok {
+		return "url(" + uri + ")" // a data: URI of base64 needs no quotes
+	}
+	// CSS Values 4 §4.5.1: an empty url() resolves to an invalid resource,
+	// like about:invalid, and is never longer than the reference it
+	// replaces, so that what is left out never grows the page.
+	return "url()"
+}
+
+// stylesheet returns the stylesheet the archive holds for abs, rewritten
+// at nesting depth depth (1 for a sheet a page links, one more per
+// @import); false when it is not to be had or over a limit. chain lists
+// the sheets importing it, so that an @import cycle stops.
+func (b *builder) stylesheet(abs string, depth int, chain []string) (string, bool) {
+	key := urlKey(abs)
+	for _, c := range chain {
+		if c == key {
+			b.stats.OverDepth++
+			return "", false
+		}
+	}
+	if depth > b.limits.MaxCSSDepth {
+		b.stats.OverDepth++
+		return "", false
+	}
+	res, ok := b.fetch(abs)
+	if !ok {
+		return "", false
+	}
+	base, err := url.Parse(res.URL)
+	if err != nil {
+		return "", false
+	}
+	text := decodeCSS(res.Body, res.ContentType)
+	if !b.spend(len(text)) {
+		return "", false
+	}
+	out := b.rewriteCSS(text, base, depth, false, append(chain, key))
+	return out, true
+}
+
+// decodeCSS decodes a stylesheet as a browser does (CSS Syntax §3.2): a
+// byte order mark, else the Content-Type charset, else an @charset rule,
+// else UTF-8.
+func decodeCSS(body []byte, contentType string) string {
+	switch {
+	case bytes.HasPrefix(body, []byte("\xef\xbb\xbf")):
+		return toValidUTF8(body[3:])
+	case bytes.HasPrefix(body, []byte("\xfe\xff")), bytes.HasPrefix(body, []byte("\xff\xfe")):
+		label := "utf-16le"
+		if body[0] == 0xfe {
+			label = "utf-16be"
+		}
+		return decodeLabel(body[2:], label)
+	}
+	label := ""
+	if _, params, ok := strings.Cut(contentType, ";"); ok {
+		for _, p := range strings.Split(params, ";") {
+			if k, v, ok := strings.Cut(strings.TrimSpace(p), "="); ok && strings.EqualFold(k, "charset") {
+				label = strings.Trim(strings.TrimSpace(v), `"'`)
+			}
+		}
+	}
+	if label == "" && bytes.HasPrefix(body, []byte(`@charset "`)) {
+		if end := bytes.IndexByte(body[10:], '"'); end > 0 && end < 64 {
+			label = string(body[10 : 10+end])
+		}
+	}
+	if label == "" {
+		return toValidUTF8(body)
+	}
+	return decodeLabel(body, label)
+}
+
+func decodeLabel(body []byte, label string) string {
+	enc, err := htmlindex.Get(label)
+	if err != nil {
+		return toValidUTF8(body)
+	}
+	out, err := enc.NewDecoder().Bytes(body)
+	if err != nil {
+		return toValidUTF8(body)
+	}
+	return toValidUTF8(out)
+}
+
+func toValidUTF8(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD")
+}
+
+// unescapeURLToken returns the URL of a url() token.
+func unescapeURLToken(tok []byte) string {
+	s := string(tok)
+	if i := strings.IndexByte(s, '('); i >= 0 {
+		s = s[i+1:]
+	}
+	s = strings.TrimSuffix(s, ")")
+	s = strings.Trim(s, " \t\n\r\f")
+	if len(s) > 0 && (s[0] == '"' || s[0] == '\'') {
+		return unescapeString([]byte(s))
+	}
+	return unescapeCSS(s)
+}
+
+// unescapeString returns the value of a string token.
+func unescapeString(tok []byte) string {
+	s := string(tok)
+	if len(s) > 0 && (s[0] == '"' || s[0] == '\'') {
+		q := s[0]
+		s = s[1:]
+		if len(s) > 0 && s[len(s)-1] == q {
+			s = s[:len(s)-1]
+		}
+	}
+	return unescapeCSS(s)
+}
+
+// unescapeCSS undoes CSS escapes (CSS Syntax §4.3.7): a backslash and up
+// to six hex digits (and one whitespace), a backslash and a newline
+// (nothing), a backslash and any other character (that character).
+func unescapeCSS(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var out strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			out.WriteByte(c)
+			continue
+		}
+		i++
+		j := i
+		for j < len(s) && j-i < 6 && isHex(s[j]) {
+			j++
+		}
+		if j > i {
+			n, _ := strconv.ParseUint(s[i:j], 16, 32)
+			r := rune(n)
+			if r == 0 || r > utf8.MaxRune || (r >= 0xd800 && r <= 0xdfff) {
+				r = utf8.RuneError
+			}
+			out.WriteRune(r)
+			if j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r' || s[j] == '\f') {
+				j++
+			}
+			i = j - 1
+			continue
+		}
+		if s[i] == '\n' || s[i] == '\f' || s[i] == '\r' {
+			continue
+		}
+		out.WriteByte(s[i])
+	}
+	return out.String()
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// quoteCSS quotes s as a CSS string, escaping what would end it or the
+// <style> element it is in.
+func quoteCSS(s string) string {
+	var out strings.Builder
+	out.Grow(len(s) + 2)
+	out.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '"', '\\', '<', '>':
+			out.WriteString(`\` + strconv.FormatInt(int64(c), 16) + " ")
+		case '\n', '\r', '\f':
+			out.WriteString(`\` + strconv.FormatInt(int64(c), 16) + " ")
+		default:
+			out.WriteByte(c)
+		}
+	}
+	out.WriteByte('"')
+	return out.String()
+}
+
+// escapeStyleEnd makes the text of a <style> element unable to end it: a
+// "</style" anywhere (in a string or a comment, where CSS allows it) would
+// close the element and let what follows be markup. "<\/style" means the
+// same to CSS.
+func escapeStyleEnd(s string) string {
+	if !strings.Contains(s, "</") {
+		return s
+	}
+	var out strings.Builder
+	for {
+		i := strings.Index(s, "</")
+		if i < 0 {
+			out.WriteString(s)
+			return out.String()
+		}
+		out.WriteString(s[:i])
+		out.WriteString(`<\/`)
+		s = s[i+2:]
+	}
+}

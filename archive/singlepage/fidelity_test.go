@@ -1,0 +1,579 @@
+package singlepage_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"image/png"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+	"golang.org/x/image/font/gofont/gomono"
+
+	"github.com/linkarc/linkarc/archive/singlepage"
+	"github.com/linkarc/linkarc/archive/warc"
+	"github.com/linkarc/linkarc/archive/warc/warctest"
+	"github.com/linkarc/linkarc/internal/browsertest"
+	"github.com/linkarc/linkarc/internal/netguard/netguardtest"
+	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
+	"github.com/linkarc/linkarc/viewer"
+	"github.com/linkarc/linkarc/viewer/viewertest"
+)
+
+var updateScreenshots = flag.Bool("screenshots", false, "write the live and archived page's screenshots to docs/screenshots")
+
+// Fidelity: the measure and its threshold. A pixel matches when none of its
+// red, green and blue channels differs by more than PixelTolerance (of
+// 255) between the live page and the archived one; the archived page must
+// match on at least MinMatch of its pixels.
+const (
+	pixelTolerance = 16
+	minMatch       = 0.90
+)
+
+// trapZone is the zone the test's DNS server answers for: every name in it
+// is the namespace's loopback. The publishers are served under it, so that
+// any lookup of theirs after they stopped is seen.
+const trapZone = "trap.example"
+
+// world is a network namespace with nothing but loopback, a DNS server
+// that records every question, TCP traps on ports 80 and 443, and a
+// headless Chromium inside it.
+type world struct {
+	net   *browsertest.Network
+	dns   *netguardtest.DNS
+	traps []*netguardtest.Trap
+	bin   string
+
+	ctx  context.Context
+	stop func()
+
+	mu     sync.Mutex
+	events map[network.RequestID]*tabRequest // the requests the tab reported
+}
+
+// tabRequest is what the tab's network events said of one request.
+type tabRequest struct {
+	url      string
+	blocked  string // why the browser blocked it before sending it
+	answered bool
+}
+
+func newWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{net: browsertest.NewNetwork(t), bin: browsertest.Path(t)}
+	pc, err := w.net.ListenPacket("udp", "127.0.0.1:53")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.dns = netguardtest.StartDNSOn(t, pc, map[string][]netip.Addr{"*." + trapZone: {netip.MustParseAddr("127.0.0.1")}})
+	for _, addr := range []string{"127.0.0.1:80", "127.0.0.1:443"} {
+		ln, err := w.net.Listen("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.traps = append(w.traps, netguardtest.StartTrapOn(t, ln, w.net.DialContext))
+	}
+	t.Cleanup(func() {
+		if w.stop != nil {
+			w.stop()
+		}
+	})
+	return w
+}
+
+// serve serves h inside the namespace.
+func (w *world) serve(t *testing.T, h http.Handler) *httptest.Server {
+	t.Helper()
+	ln, err := w.net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: h}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// client is an HTTP client that connects inside the namespace, every name
+// of the trap zone being its loopback, and leaves bodies as received.
+func (w *world) client() *http.Client {
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if strings.HasSuffix(host, "."+trapZone) {
+			host = "127.0.0.1"
+		}
+		return w.net.DialContext(ctx, network, net.JoinHostPort(host, port))
+	}
+	return &http.Client{Transport: &http.Transport{DisableCompression: true, DialContext: dial}}
+}
+
+// startBrowser starts a new Chromium (a new profile: nothing cached, no
+// host name known) in the namespace, stopping the previous one.
+func (w *world) startBrowser(t *testing.T) {
+	t.Helper()
+	if w.stop != nil {
+		w.stop()
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(w.bin),
+		chromedp.ModifyCmdFunc(w.net.Command),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-domain-reliability", true),
+		chromedp.Flag("no-pings", true),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.Flag("font-render-hinting", "none"),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	alloc := chromedp.FromContext(ctx).Allocator
+	w.ctx = ctx
+	w.stop = func() { cancelTimeout(); cancelCtx(); cancelAlloc(); alloc.Wait() }
+	w.mu.Lock()
+	w.events = map[network.RequestID]*tabRequest{}
+	w.mu.Unlock()
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatalf("start Chromium %s: %v", w.bin, err)
+	}
+	if err := chromedp.Listen(ctx, func(ev any) {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			w.events[ev.RequestID] = &tabRequest{url: ev.Request.URL}
+		case *network.EventResponseReceived:
+			if r := w.events[ev.RequestID]; r != nil {
+				r.answered = true
+			}
+		case *network.EventLoadingFailed:
+			if r := w.events[ev.RequestID]; r != nil {
+				r.blocked = string(ev.BlockedReason)
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+		Width: 1280, Height: 900, DeviceScaleFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// screenshot opens u and returns a screenshot of the viewport once two
+// screenshots taken 400 ms apart are the same (fonts and images decoded).
+func (w *world) screenshot(t *testing.T, u string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(w.ctx, 60*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
+		t.Fatalf("open %s: %v", u, err)
+	}
+	var last []byte
+	for range 30 {
+		if err := chromedp.Do(ctx, chromedp.Sleep(400*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		shot, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Equal(shot, last) {
+			return shot
+		}
+		last = shot
+	}
+	t.Logf("%s did not settle; using the last screenshot", u)
+	return last
+}
+
+func (w *world) requests() []tabRequest {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var out []tabRequest
+	for _, r := range w.events {
+		out = append(out, *r)
+	}
+	return out
+}
+
+// match is the share of pixels of a and b (PNG screenshots of one size)
+// whose channels all differ by at most pixelTolerance.
+func match(t *testing.T, a, b []byte) float64 {
+	t.Helper()
+	ia, err := png.Decode(bytes.NewReader(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ib, err := png.Decode(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ia.Bounds() != ib.Bounds() {
+		t.Fatalf("screenshots of %v and %v", ia.Bounds(), ib.Bounds())
+	}
+	r := ia.Bounds()
+	same := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			r1, g1, b1, _ := ia.At(x, y).RGBA()
+			r2, g2, b2, _ := ib.At(x, y).RGBA()
+			if near(r1, r2) && near(g1, g2) && near(b1, b2) {
+				same++
+			}
+		}
+	}
+	return float64(same) / float64(r.Dx()*r.Dy())
+}
+
+func near(a, b uint32) bool {
+	d := int(a>>8) - int(b>>8)
+	return d >= -pixelTolerance && d <= pixelTolerance
+}
+
+// The publisher's test page: its stylesheet @imports a second one, which
+// names a background image; a web font (Go Mono) and the hero image come
+// from an asset host; the hero is a <picture> whose 1280-px pick is its
+// 1600w candidate; one image is lazy, put in place by the page's own small
+// script from data-src, with a <noscript> fallback.
+const testPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Harbour lights return to the old town</title>
+<meta property="og:image" content="{{CDN}}/img/lead.jpg">
+<link rel="preconnect" href="{{CDN}}">
+<link rel="stylesheet" href="/css/site.css">
+<script src="/js/lazy.js" defer></script>
+</head><body>
+<header class="masthead"><img class="logo" src="/img/logo.png" alt="" width="48" height="48"><span class="brand">The Clearwater Herald</span></header>
+<main>
+<h1>Harbour lights return to the old town</h1>
+<p class="byline">By Ada Writer · 4 March 2031</p>
+<picture><source media="(min-width: 900px)" srcset="{{CDN}}/img/hero-640.jpg 640w, {{CDN}}/img/hero-1600.jpg 1600w" sizes="100vw"><img class="hero" src="/img/hero-narrow.jpg" alt=""></picture>
+<p>After eleven dark winters the harbour lamps were lit again on Saturday, and the quay filled with people who had come to see them.</p>
+<div class="row"><img class="lazy" src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==" data-src="/img/photo.png" width="360" height="180" alt="">
+<noscript><img src="/img/photo.png" width="360" height="180" alt=""></noscript>
+<blockquote class="quote">“We kept the glass,” said the harbour master, “because we knew.”</blockquote></div>
+</main></body></html>`
+
+const siteCSS = `@import url("theme/colors.css");
+@font-face { font-family: "Herald Mono"; src: url("{{CDN}}/fonts/gomono.ttf") format("truetype"); }
+body { margin: 0; font: 18px/1.5 serif; }
+.masthead { display: flex; align-items: center; gap: 16px; padding: 16px 40px; background: url(../img/stripe.png) repeat-x; background-size: auto 100%; }
+.brand { font: 700 28px "Herald Mono", monospace; }
+main { padding: 8px 40px; }
+h1 { font: 700 40px/1.2 "Herald Mono", monospace; margin: 16px 0 4px; }
+.hero { display: block; width: 100%; height: 220px; object-fit: cover; }
+.row { display: flex; gap: 24px; align-items: center; }
+.quote { font: italic 22px/1.4 "Herald Mono", monospace; margin: 0; padding: 16px; }
+`
+
+const colorsCSS = `body { color: #1d2a3a; background: #fbf7ef; }
+.byline { color: #7a4b12; }
+.quote { background: url("../../img/dots.png"); border-left: 6px solid #c0392b; }
+`
+
+const lazyJS = `document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("img.lazy").forEach(function (img) { img.src = img.dataset.src; });
+});`
+
+// pngOf draws a w×h image with f.
+func pngOf(w, h int, f func(x, y int) color.RGBA) []byte {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.SetRGBA(x, y, f(x, y))
+		}
+	}
+	var b bytes.Buffer
+	png.Encode(&b, img)
+	return b.Bytes()
+}
+
+func jpegOf(w, h int, f func(x, y int) color.RGBA) []byte {
+	img, _ := png.Decode(bytes.NewReader(pngOf(w, h, f)))
+	var b bytes.Buffer
+	jpeg.Encode(&b, img, &jpeg.Options{Quality: 90})
+	return b.Bytes()
+}
+
+// publishers starts the page's host and its asset host, counting the
+// requests each answers.
+func publishers(t *testing.T, w *world) (news, cdn *httptest.Server, newsURL, cdnURL string, hits *atomic.Int64) {
+	hits = &atomic.Int64{}
+	gradient := func(r0, g0, b0 uint8) func(x, y int) color.RGBA {
+		return func(x, y int) color.RGBA {
+			return color.RGBA{r0 + uint8(x%64), g0 + uint8(y%64), b0, 255}
+		}
+	}
+	assets := map[string]struct {
+		ctype string
+		body  []byte
+	}{
+		"/img/logo.png":        {"image/png", pngOf(48, 48, func(x, y int) color.RGBA { return color.RGBA{uint8(180 + x), 40, uint8(4 * y), 255} })},
+		"/img/stripe.png":      {"image/png", pngOf(4, 80, func(x, y int) color.RGBA { return color.RGBA{255, uint8(200 - y), 120, 255} })},
+		"/img/dots.png":        {"image/png", pngOf(12, 12, func(x, y int) color.RGBA { return color.RGBA{uint8(230 - 8*(x%3)), 236, 246, 255} })},
+		"/img/photo.png":       {"image/png", pngOf(360, 180, gradient(20, 120, 200))},
+		"/img/hero-narrow.jpg": {"image/jpeg", jpegOf(400, 100, gradient(200, 0, 0))},
+		"/img/hero-640.jpg":    {"image/jpeg", jpegOf(640, 160, gradient(0, 200, 0))},
+		"/img/hero-1600.jpg":   {"image/jpeg", jpegOf(1600, 400, func(x, y int) color.RGBA { return color.RGBA{uint8(x / 8), uint8(60 + y/4), 160, 255} })},
+		"/img/lead.jpg":        {"image/jpeg", jpegOf(800, 400, gradient(120, 60, 30))},
+		"/fonts/gomono.ttf":    {"font/ttf", gomono.TTF},
+		"/js/lazy.js":          {"text/javascript", []byte(lazyJS)},
+	}
+	var cdnBase string
+	handler := func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		switch r.URL.Path {
+		case "/2031/harbour.html":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte(strings.ReplaceAll(testPage, "{{CDN}}", cdnBase)))
+		case "/css/site.css":
+			w.Header().Set("Content-Type", "text/css")
+			w.Write([]byte(strings.ReplaceAll(siteCSS, "{{CDN}}", cdnBase)))
+		case "/css/theme/colors.css":
+			w.Header().Set("Content-Type", "text/css; charset=utf-8")
+			w.Write([]byte(colorsCSS))
+		default:
+			a, ok := assets[r.URL.Path]
+			if !ok {
+				http.NotFound(w, r)
+				return
+			}
+			// Fonts are fetched cross-origin: the asset host allows it, as
+			// CDNs do.
+			w.Header().Set("Access-Control-Allow-Origin", "*")
+			w.Header().Set("Content-Type", a.ctype)
+			w.Write(a.body)
+		}
+	}
+	news = w.serve(t, http.HandlerFunc(handler))
+	cdn = w.serve(t, http.HandlerFunc(handler))
+	port := func(s *httptest.Server) string {
+		return s.Listener.Addr().(*net.TCPAddr).AddrPort().String()[len("127.0.0.1:"):]
+	}
+	newsURL = "http://news." + trapZone + ":" + port(news)
+	cdnURL = "http://cdn." + trapZone + ":" + port(cdn)
+	cdnBase = cdnURL
+	return news, cdn, newsURL, cdnURL, hits
+}
+
+// TestFidelity is the visual fidelity proof (issue 11): headless Chromium
+// screenshots a page live from its publishers (stylesheet with @import,
+// web font, srcset, a lazy image put in place by the page's script), the
+// capture records the real responses in a WARC, the publishers stop, and
+// the self-contained page built from the WARC, opened in the viewer by a
+// new browser, must look the same: at least minMatch of its pixels within
+// pixelTolerance. The same run proves that nothing left the viewer: no DNS
+// question, no connection at the traps, every request the tab made to the
+// viewer or a data: URI. As a control, raw.html (the page alone) must
+// match markedly less.
+func TestFidelity(t *testing.T) {
+	w := newWorld(t)
+	news, cdn, newsURL, cdnURL, hits := publishers(t, w)
+	pageURL := newsURL + "/2031/harbour.html"
+
+	// 1. The page live, as a reader sees it.
+	w.startBrowser(t)
+	live := w.screenshot(t, pageURL)
+	liveDNS := len(w.dns.Questions())
+	if liveDNS == 0 || hits.Load() < 8 {
+		t.Fatalf("the live page made %d DNS questions and %d publisher requests: the instruments see nothing", liveDNS, hits.Load())
+	}
+	w.stop()
+	w.stop = nil
+
+	// 2. The capture: the page and its requisites, recorded as the
+	// archiver's fetcher records them.
+	warcPath := filepath.Join(t.TempDir(), record.WARCFile)
+	f, err := os.Create(warcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ww, err := warc.NewWriter(f, warc.Options{Filename: record.WARCFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := w.client()
+	raw := []byte(nil)
+	for _, u := range []string{
+		pageURL, newsURL + "/css/site.css", newsURL + "/css/theme/colors.css", cdnURL + "/fonts/gomono.ttf",
+		newsURL + "/img/logo.png", newsURL + "/img/stripe.png", newsURL + "/img/dots.png", newsURL + "/img/photo.png",
+		cdnURL + "/img/hero-1600.jpg", cdnURL + "/img/lead.jpg",
+	} {
+		c := warctest.Get(t, client, ww, u)
+		if c.Status != 200 {
+			t.Fatalf("%s: %d", u, c.Status)
+		}
+	}
+	if err := ww.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	resp, err := client.Get(pageURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rb bytes.Buffer
+	rb.ReadFrom(resp.Body)
+	resp.Body.Close()
+	raw = rb.Bytes()
+
+	src, wf, err := singlepage.OpenFile(warcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wf.Close()
+	res, err := singlepage.Capture(context.Background(), pageURL, "", []singlepage.Source{src}, singlepage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("page.html: %d bytes, stats %+v, lead image %s, thumbnail %d bytes (%v)", len(res.Page), res.Stats, res.LeadImage, len(res.Thumbnail), res.ThumbnailError)
+	if res.Stats.Missing != 0 || res.Stats.LeftOut() != 0 || res.Thumbnail == nil {
+		t.Fatalf("the capture is incomplete: %+v, thumbnail error %v", res.Stats, res.ThumbnailError)
+	}
+
+	// 3. The publishers stop.
+	news.Close()
+	cdn.Close()
+	stopped := hits.Load()
+
+	// 4. The archived page in the viewer, in a new browser.
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	warcBytes, err := os.ReadFile(warcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const slug = "harbour-lights-return-to-the-old-town"
+	at := time.Date(2031, 3, 4, 12, 0, 0, 0, time.UTC)
+	files := []viewertest.File{{Name: record.WARCFile, Body: warcBytes}}
+	for _, o := range res.Objects() {
+		rc, _ := o.Open()
+		var b bytes.Buffer
+		b.ReadFrom(rc)
+		rc.Close()
+		files = append(files, viewertest.File{Name: o.Name, Body: b.Bytes()})
+	}
+	ctx := context.Background()
+	if err := viewertest.PutArticle(ctx, st, viewertest.Article{
+		Meta: record.ArticleMeta{Slug: slug, Title: "Harbour lights return to the old town", Publisher: "The Clearwater Herald",
+			URL: pageURL, FinalURL: pageURL, Status: record.StatusOK, HTTPStatus: 200, FetchedAt: at, Charset: "utf-8",
+			ContentType: "text/html; charset=utf-8", Image: res.LeadImage, Digests: []string{"harbour"}},
+		Raw: string(raw), Text: "After eleven dark winters the harbour lamps were lit again.",
+		Readable: "<p>After eleven dark winters the harbour lamps were lit again.</p>",
+		Files:    files,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := viewertest.PutDigest(ctx, st, record.DigestRecord{Slug: "harbour", ArchivedAt: at,
+		FrontMatter: record.FrontMatter{Title: "Coastal towns, March 2031", Date: "2031-03-04"},
+		Articles: []record.DigestArticle{{Slug: slug, Title: "Harbour lights return to the old town", Publisher: "The Clearwater Herald",
+			URL: pageURL, Status: record.StatusOK}}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := viewer.New(viewer.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	if err := v.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	vs := w.serve(t, v)
+
+	w.startBrowser(t)
+	questions := len(w.dns.Questions())
+	var accepts []int64
+	for _, tr := range w.traps {
+		accepts = append(accepts, tr.Settle(t))
+	}
+	archived := w.screenshot(t, vs.URL+"/articles/"+slug+"/page.html")
+	asReceived := w.screenshot(t, vs.URL+"/articles/"+slug+"/raw.html")
+	var wrapper, digest []byte
+	if *updateScreenshots {
+		wrapper = w.screenshot(t, vs.URL+"/articles/"+slug+"/raw")
+		digest = w.screenshot(t, vs.URL+"/digests/harbour")
+	}
+	time.Sleep(time.Second) // let any late lookup arrive
+
+	got := match(t, live, archived)
+	control := match(t, live, asReceived)
+	t.Logf("pixels within %d of the live page: page.html %.2f%%, raw.html %.2f%% (threshold %.0f%%)", pixelTolerance, 100*got, 100*control, 100*minMatch)
+	if got < minMatch {
+		t.Errorf("the archived page matches the live page on %.2f%% of its pixels, want at least %.0f%%", 100*got, 100*minMatch)
+	}
+	if control >= got || control >= minMatch {
+		t.Errorf("the measure does not tell a page without its requisites (%.2f%%) from the self-contained page (%.2f%%)", 100*control, 100*got)
+	}
+
+	// Nothing left the viewer.
+	var leaked []string
+	for _, q := range w.dns.Questions()[questions:] {
+		name := strings.TrimSuffix(q.Name, ".")
+		if !strings.HasSuffix(name, ".google.com") && !strings.HasSuffix(name, ".googleapis.com") && !strings.HasSuffix(name, ".gstatic.com") {
+			leaked = append(leaked, q.String())
+		}
+	}
+	if len(leaked) > 0 {
+		t.Errorf("the browser asked DNS about %v while showing the archived page", leaked)
+	}
+	for i, tr := range w.traps {
+		if n := tr.Settle(t) - accepts[i]; n > 0 {
+			t.Errorf("the trap at %s accepted %d connections", tr.Listener.Addr(), n)
+		}
+	}
+	blocked := 0
+	for _, r := range w.requests() {
+		switch {
+		case strings.HasPrefix(r.url, vs.URL+"/") || strings.HasPrefix(r.url, "data:"):
+		case r.blocked != "" && !r.answered:
+			blocked++ // raw.html's references: stopped by the CSP inside the browser
+		default:
+			t.Errorf("the tab sent a request off the viewer: %.120s", r.url)
+		}
+	}
+	t.Logf("requests the browser blocked before sending them: %d", blocked)
+	if n := hits.Load(); n != stopped {
+		t.Errorf("the publishers answered %d requests after they stopped", n-stopped)
+	}
+
+	if *updateScreenshots {
+		dir := filepath.Join("..", "..", "docs", "screenshots")
+		for name, b := range map[string][]byte{
+			"archived-page-live.png":   live,
+			"archived-page-raw.png":    asReceived,
+			"archived-page-viewer.png": wrapper,
+			"digest-thumbnails.png":    digest,
+		} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

@@ -1,0 +1,492 @@
+// Package singlepage builds a capture's self-contained page (issue 11 item
+// 3): from the capture's WARC (the page's response and its requisites'),
+// one HTML file that shows the page as a reader saw it with nothing to
+// fetch and nothing to run. It is what the viewer's "Archived page" shows
+// and what a user downloads (storage/record's PageFile, page.html).
+//
+// What Build does to the page, parsed as a browser without scripts parses
+// it:
+//
+//   - stylesheets (<link rel=stylesheet>) become <style> elements, and
+//     every @import in them (and in the page's own <style>) is replaced by
+//     the sheet it imports, recursively, each resolved against the URL of
+//     the sheet it is in and wrapped in the @media, @supports or @layer
+//     its import conditions name;
+//   - images (img, picture, input type=image, video posters, SVG image,
+//     body/table backgrounds, icons) and every url() in stylesheets and
+//     style attributes (fonts, background images) become data: URIs of the
+//     payloads the WARC holds, redirects and revisit records followed to
+//     the payload they stand for;
+//   - lazy images appear as a reader with scripts saw them: data-src and
+//     data-srcset (and their usual variants) in place of the placeholder,
+//     a <noscript> image in place of a placeholder without them, other
+//     <noscript> content gone;
+//   - srcset and <picture> are reduced to the candidate a 1280-px desktop
+//     loads (internal/srcset; the capture fetched that one), falling back
+//     to another candidate the WARC holds;
+//   - scripts, event handlers, script URLs, <base>, meta refresh, resource
+//     hints and the like go by the viewer's own rules (internal/inert), and
+//     frames are removed;
+//   - links (a, area, link) point at their original absolute URLs;
+//   - the page is UTF-8 with a <meta charset="utf-8"> first.
+//
+// A resource the WARC does not hold is left out: an image loses its src
+// (keeping its size and alt text), a url() becomes url(about:invalid), a
+// stylesheet link is removed. Nothing in the page refers to the network
+// any more except links a reader would click.
+//
+// # Bounds
+//
+// Everything is bounded (Limits; DefaultLimits): the page's total size
+// (MaxBytes, 64 MiB), each resource (MaxResourceBytes, 16 MiB decoded,
+// the fetcher's default body cap), the number of distinct resources
+// embedded (MaxResources, 2,000), the references followed (MaxReferences,
+// 200,000 url()s and attributes: a stylesheet of a million url()s reads
+// through in a second and embeds nothing past the cap) and the nesting of
+// @import (MaxCSSDepth, 8 levels, cycles stopped). What is over a limit is
+// left out as if it were missing, and counted in Stats. The WARC is read
+// at the offsets of its records (one index pass, then each payload used),
+// never whole.
+package singlepage
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/html"
+
+	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/internal/thumbnail"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+// Defaults of Limits, used for zero fields.
+const (
+	DefaultMaxBytes         = 64 << 20
+	DefaultMaxResourceBytes = 16 << 20
+	DefaultMaxResources     = 2000
+	DefaultMaxReferences    = 200_000
+	DefaultMaxCSSDepth      = 8
+	// MaxPageBytes bounds the archived page itself (decoded), as
+	// archive/stored reads it.
+	MaxPageBytes = 32 << 20
+)
+
+// Limits bound what Build does. Zero fields mean the defaults; negative
+// values are a usage error.
+type Limits struct {
+	// MaxBytes bounds the page built: a resource that would take it over
+	// is left out, and a page still over it (the archived page alone is too
+	// large) is an error.
+	MaxBytes int64
+	// MaxResourceBytes bounds each resource, after its content coding is
+	// undone; a larger one is left out.
+	MaxResourceBytes int64
+	// MaxResources bounds the distinct resources read from the WARC.
+	MaxResources int
+	// MaxReferences bounds the references (url()s, @imports, URL
+	// attributes) followed; the rest are left out.
+	MaxReferences int
+	// MaxCSSDepth bounds the nesting of stylesheets: 1 is a sheet the page
+	// links or holds, 2 one it imports, and so on.
+	MaxCSSDepth int
+}
+
+// DefaultLimits are the limits Build uses for zero fields.
+var DefaultLimits = Limits{
+	MaxBytes:         DefaultMaxBytes,
+	MaxResourceBytes: DefaultMaxResourceBytes,
+	MaxResources:     DefaultMaxResources,
+	MaxReferences:    DefaultMaxReferences,
+	MaxCSSDepth:      DefaultMaxCSSDepth,
+}
+
+func (l Limits) withDefaults() (Limits, error) {
+	if l.MaxBytes < 0 || l.MaxResourceBytes < 0 || l.MaxResources < 0 || l.MaxReferences < 0 || l.MaxCSSDepth < 0 {
+		return l, errors.New("singlepage: a limit is negative")
+	}
+	if l.MaxBytes == 0 {
+		l.MaxBytes = DefaultMaxBytes
+	}
+	if l.MaxResourceBytes == 0 {
+		l.MaxResourceBytes = DefaultMaxResourceBytes
+	}
+	if l.MaxResources == 0 {
+		l.MaxResources = DefaultMaxResources
+	}
+	if l.MaxReferences == 0 {
+		l.MaxReferences = DefaultMaxReferences
+	}
+	if l.MaxCSSDepth == 0 {
+		l.MaxCSSDepth = DefaultMaxCSSDepth
+	}
+	return l, nil
+}
+
+// Options configures Build.
+type Options struct {
+	Limits Limits
+	// Originals opens the WARC holding the original of a revisit that the
+	// sources do not hold (see OriginalFunc); nil means none.
+	Originals OriginalFunc
+}
+
+// Stats says what Build embedded and what it left out.
+type Stats struct {
+	// Bytes is the size of the page built.
+	Bytes int64
+	// Resources counts the distinct resources embedded (stylesheets,
+	// images, fonts), ResourceBytes their decoded bytes.
+	Resources     int
+	ResourceBytes int64
+	// Missing counts the distinct resources referred to that the WARC does
+	// not hold (never fetched, or not a 2xx); MissingURLs names the first
+	// maxMissingURLs of them.
+	Missing     int
+	MissingURLs []string
+	// What was left out over a limit: references that would have taken
+	// the page over MaxBytes, resources over MaxResourceBytes or beyond
+	// MaxResources, references beyond MaxReferences, @imports nested
+	// beyond MaxCSSDepth or in a cycle.
+	OverTotal      int
+	OverSize       int
+	OverCount      int
+	OverReferences int
+	OverDepth      int
+}
+
+// maxMissingURLs bounds Stats.MissingURLs.
+const maxMissingURLs = 20
+
+// LeftOut is the number of things left out over a limit.
+func (s Stats) LeftOut() int {
+	return s.OverTotal + s.OverSize + s.OverCount + s.OverReferences + s.OverDepth
+}
+
+// ErrTooLarge is returned (wrapped) by Build when the page is over
+// Limits.MaxBytes even without the resources left out.
+var ErrPageTooLarge = errors.New("singlepage: the page is over the size limit")
+
+// Build builds the self-contained page of the capture of pageURL (the
+// URL the page was received at, after redirects) from the WARCs sources
+// (the capture's own first).
+func Build(ctx context.Context, pageURL string, sources []Source, opts Options) ([]byte, Stats, error) {
+	r, err := Capture(ctx, pageURL, "", sources, opts)
+	return r.Page, r.Stats, err
+}
+
+// BuildFile is Build of the WARC file at path, the capture's own.
+func BuildFile(ctx context.Context, pageURL, path string, opts Options) ([]byte, Stats, error) {
+	src, f, err := OpenFile(path)
+	if err != nil {
+		return nil, Stats{}, fmt.Errorf("singlepage: %w", err)
+	}
+	defer f.Close()
+	return Build(ctx, pageURL, []Source{src}, opts)
+}
+
+// Result is what Capture derives from a capture's WARC.
+type Result struct {
+	// Page is the self-contained page (record.PageFile).
+	Page []byte
+	// LeadImage is the URL of the lead image the thumbnail was made from
+	// ("" when there is none); Thumbnail the thumbnail (record.ThumbFile),
+	// nil when the lead image is not archived or not an image the viewer
+	// shows (ThumbnailError says why).
+	LeadImage      string
+	Thumbnail      []byte
+	ThumbnailError error
+	Stats          Stats
+}
+
+// Capture builds the self-contained page of the capture of pageURL and the
+// thumbnail of its lead image: leadImage, the lead image the extraction
+// found (meta.json's image), else the page's og:image or twitter:image.
+// The archive pipeline calls it once the capture's WARC is written, and
+// stores Result.Objects beside meta.json (record.Snapshot.Extra).
+func Capture(ctx context.Context, pageURL, leadImage string, sources []Source, opts Options) (Result, error) {
+	limits, err := opts.Limits.withDefaults()
+	if err != nil {
+		return Result{}, err
+	}
+	a, err := OpenArchive(ctx, sources, opts.Originals)
+	if err != nil {
+		return Result{}, err
+	}
+	page, err := a.Get(ctx, pageURL, MaxPageBytes)
+	if err != nil {
+		return Result{}, fmt.Errorf("singlepage: the page: %w", err)
+	}
+	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}}
+	out, err := b.build(page)
+	if err != nil {
+		return Result{Stats: b.stats}, err
+	}
+	b.stats.Bytes = int64(len(out))
+	r := Result{Page: out, Stats: b.stats, LeadImage: leadImage}
+	if r.LeadImage == "" {
+		r.LeadImage = b.leadImage
+	}
+	if r.LeadImage != "" {
+		r.Thumbnail, r.ThumbnailError = makeThumbnail(ctx, a, r.LeadImage, limits)
+	}
+	return r, nil
+}
+
+// makeThumbnail reads the lead image from the archive and scales it.
+func makeThumbnail(ctx context.Context, a *Archive, imageURL string, limits Limits) ([]byte, error) {
+	res, err := a.Get(ctx, imageURL, limits.MaxResourceBytes)
+	if err != nil {
+		return nil, err
+	}
+	t, err := thumbnail.Make(res.Body, res.ContentType)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", imageURL, err)
+	}
+	return t, nil
+}
+
+// Objects are the capture objects of r: record.PageFile and, when there
+// is a thumbnail, record.ThumbFile.
+func (r Result) Objects() []record.Object {
+	objs := []record.Object{bytesObject(record.PageFile, "text/html; charset=utf-8", r.Page)}
+	if r.Thumbnail != nil {
+		objs = append(objs, bytesObject(record.ThumbFile, "image/jpeg", r.Thumbnail))
+	}
+	return objs
+}
+
+func bytesObject(name, contentType string, b []byte) record.Object {
+	return record.Object{Name: name, ContentType: contentType, Size: int64(len(b)),
+		Open: func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }}
+}
+
+// builder is one Build.
+type builder struct {
+	ctx     context.Context
+	archive *Archive
+	limits  Limits
+	stats   Stats
+	spent   int64 // bytes of the page so far (its HTML and what was embedded)
+	refs    int
+	fetched int
+	cache   map[string]*cached // by urlKey
+	base    *url.URL
+	// leadImage is the page's og:image (else twitter:image), absolute.
+	leadImage  string
+	leadFromOG bool
+	// unlazied are the images whose lazy-loading attributes named their
+	// real source.
+	unlazied map[*html.Node]bool
+}
+
+// cached is a resource read (or found missing) once.
+type cached struct {
+	res     *Resource
+	dataURI string
+	ok      bool
+}
+
+func (b *builder) build(page *Resource) ([]byte, error) {
+	body, _ := charset.ToUTF8(page.Body, page.ContentType)
+	doc, err := html.ParseWithOptions(bytes.NewReader(body), html.ParseOptionEnableScripting(false))
+	if err != nil {
+		return nil, fmt.Errorf("singlepage: parse the page: %w", err)
+	}
+	b.spent = int64(len(body))
+	pageBase, err := url.Parse(page.URL)
+	if err != nil {
+		return nil, fmt.Errorf("singlepage: the page's URL: %w", err)
+	}
+	b.base = documentBase(doc, pageBase)
+	b.rewriteDocument(doc)
+	if err := b.ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	if err := html.Render(&out, doc); err != nil {
+		return nil, fmt.Errorf("singlepage: render: %w", err)
+	}
+	if int64(out.Len()) > b.limits.MaxBytes {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d", ErrPageTooLarge, out.Len(), b.limits.MaxBytes)
+	}
+	return out.Bytes(), nil
+}
+
+// overReferences counts one reference, and reports whether it is beyond
+// MaxReferences (then counted as left out).
+func (b *builder) overReferences() bool {
+	b.refs++
+	if b.refs > b.limits.MaxReferences {
+		b.stats.OverReferences++
+		return true
+	}
+	return false
+}
+
+// fetch reads the resource at abs from the archive once; false when it is
+// missing or over a limit (counted the first time).
+func (b *builder) fetch(abs string) (*Resource, bool) {
+	key := urlKey(abs)
+	if key == "" {
+		return nil, false
+	}
+	if c, ok := b.cache[key]; ok {
+		return c.res, c.ok
+	}
+	c := &cached{}
+	b.cache[key] = c
+	if b.ctx.Err() != nil {
+		return nil, false
+	}
+	if b.fetched >= b.limits.MaxResources {
+		b.stats.OverCount++
+		return nil, false
+	}
+	b.fetched++
+	res, err := b.archive.Get(b.ctx, abs, b.limits.MaxResourceBytes)
+	switch {
+	case errors.Is(err, ErrTooLarge):
+		b.stats.OverSize++
+		return nil, false
+	case err != nil:
+		b.stats.Missing++
+		if len(b.stats.MissingURLs) < maxMissingURLs {
+			b.stats.MissingURLs = append(b.stats.MissingURLs, abs)
+		}
+		return nil, false
+	}
+	b.stats.Resources++
+	b.stats.ResourceBytes += int64(len(res.Body))
+	c.res, c.ok = res, true
+	return res, true
+}
+
+// Kinds of resource a reference wants.
+type kind int
+
+const (
+	kindAny   kind = iota // a url() in a stylesheet: an image or a font
+	kindImage             // an <img> and the like
+)
+
+// embed returns the data: URI of the resource ref (resolved against base)
+// refers to; false when it is missing, of the wrong kind, or over a
+// limit.
+func (b *builder) embed(base *url.URL, ref string, k kind) (string, bool) {
+	if b.overReferences() {
+		return "", false
+	}
+	abs, ok := resolve(base, ref)
+	if !ok {
+		return "", false
+	}
+	res, ok := b.fetch(abs)
+	if !ok {
+		return "", false
+	}
+	c := b.cache[urlKey(abs)]
+	if c.dataURI == "" {
+		mt := mediaType(res, k)
+		if mt == "" {
+			return "", false
+		}
+		c.dataURI = "data:" + mt + ";base64," + base64.StdEncoding.EncodeToString(res.Body)
+	}
+	if !b.spend(len(c.dataURI)) {
+		return "", false
+	}
+	return c.dataURI, true
+}
+
+// spend accounts n more bytes of the page; false (and counted) when they
+// would take it over MaxBytes.
+func (b *builder) spend(n int) bool {
+	if b.spent+int64(n) > b.limits.MaxBytes {
+		b.stats.OverTotal++
+		return false
+	}
+	b.spent += int64(n)
+	return true
+}
+
+// mediaType is the media type a data: URI carries for res: its declared
+// type when it is a plain type/subtype, else what its bytes sniff as. An
+// image reference wants an image: anything else is "".
+func mediaType(res *Resource, k kind) string {
+	declared, _, _ := mime.ParseMediaType(res.ContentType)
+	if !plainMediaType(declared) {
+		declared = ""
+	}
+	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(res.Body))
+	if k == kindImage {
+		switch {
+		case strings.HasPrefix(declared, "image/"):
+			return declared
+		case strings.HasPrefix(sniffed, "image/"):
+			return sniffed
+		case isSVG(res.Body):
+			return "image/svg+xml"
+		}
+		return ""
+	}
+	if declared != "" && declared != "application/octet-stream" && declared != "text/plain" {
+		return declared
+	}
+	if isSVG(res.Body) {
+		return "image/svg+xml"
+	}
+	if plainMediaType(sniffed) {
+		return sniffed
+	}
+	return "application/octet-stream"
+}
+
+// plainMediaType reports whether t is a lower-case type/subtype of token
+// characters, safe to write in a data: URI.
+func plainMediaType(t string) bool {
+	typ, sub, ok := strings.Cut(t, "/")
+	if !ok || typ == "" || sub == "" || len(t) > 100 {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		c := t[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '/' || c == '.' || c == '+' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// isSVG reports whether body looks like an SVG document.
+func isSVG(body []byte) bool {
+	head := body[:min(len(body), 1024)]
+	return bytes.Contains(bytes.ToLower(head), []byte("<svg"))
+}
+
+// resolve resolves ref against base to an absolute http(s) URL.
+func resolve(base *url.URL, ref string) (string, bool) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" || len(ref) > 8<<10 {
+		return "", false
+	}
+	u, err := base.Parse(ref)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", false
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String(), true
+}
+
+// hasScheme reports whether ref starts with scheme: (any case).
+func hasScheme(ref, scheme string) bool {
+	return len(ref) > len(scheme) && ref[len(scheme)] == ':' && strings.EqualFold(ref[:len(scheme)], scheme)
+}

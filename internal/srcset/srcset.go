@@ -1,0 +1,341 @@
+// Package srcset reads responsive-image markup (the srcset and sizes
+// attributes, <source media>) and picks the candidate a given browser
+// would load: for linkarc, a 1280-px-wide desktop at one device pixel per
+// CSS pixel (Desktop). The capture fetches that candidate and the
+// self-contained page (archive/singlepage) shows it; both ask this package,
+// so they agree.
+//
+// Parsing follows the HTML standard's srcset algorithm ("parse a srcset
+// attribute") closely enough for real pages; sizes and media conditions
+// are evaluated for the widths they name (min-width, max-width in px, em
+// or rem), and a condition this package cannot evaluate does not match.
+// Everything is bounded: at most MaxCandidates candidates are read.
+package srcset
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Desktop is the viewport linkarc captures for: 1280 CSS pixels wide, one
+// device pixel per CSS pixel.
+var Desktop = Viewport{Width: 1280, DPR: 1}
+
+// Viewport is the browser a choice is made for.
+type Viewport struct {
+	Width int     // CSS pixels
+	DPR   float64 // device pixels per CSS pixel
+}
+
+// MaxCandidates bounds the candidates Parse reads from one attribute.
+const MaxCandidates = 64
+
+// Candidate is one image candidate of a srcset.
+type Candidate struct {
+	URL     string  // as written (not resolved)
+	Width   int     // its w descriptor, 0 when none
+	Density float64 // its x descriptor, 0 when none
+}
+
+// Parse reads a srcset attribute. Candidates with invalid descriptors are
+// dropped, as browsers do.
+func Parse(s string) []Candidate {
+	var out []Candidate
+	i := 0
+	for i < len(s) && len(out) < MaxCandidates {
+		// Skip whitespace and commas.
+		for i < len(s) && (isSpace(s[i]) || s[i] == ',') {
+			i++
+		}
+		if i >= len(s) {
+			break
+		}
+		start := i
+		for i < len(s) && !isSpace(s[i]) {
+			i++
+		}
+		u := s[start:i]
+		var descs []string
+		if strings.HasSuffix(u, ",") {
+			u = strings.TrimRight(u, ",")
+		} else {
+			// Descriptors up to a comma outside parentheses.
+			depth, d := 0, strings.Builder{}
+			for ; i < len(s); i++ {
+				c := s[i]
+				if c == '(' {
+					depth++
+				} else if c == ')' && depth > 0 {
+					depth--
+				}
+				if c == ',' && depth == 0 {
+					i++
+					break
+				}
+				if isSpace(c) && depth == 0 {
+					if d.Len() > 0 {
+						descs = append(descs, d.String())
+						d.Reset()
+					}
+					continue
+				}
+				d.WriteByte(c)
+			}
+			if d.Len() > 0 {
+				descs = append(descs, d.String())
+			}
+		}
+		if u == "" {
+			continue
+		}
+		c := Candidate{URL: u}
+		ok := true
+		for _, d := range descs {
+			if len(d) < 2 {
+				ok = false
+				break
+			}
+			num, unit := d[:len(d)-1], d[len(d)-1]
+			switch unit {
+			case 'w', 'W':
+				n, err := strconv.Atoi(num)
+				if err != nil || n <= 0 || c.Width != 0 || c.Density != 0 {
+					ok = false
+				}
+				c.Width = n
+			case 'x', 'X':
+				f, err := strconv.ParseFloat(num, 64)
+				if err != nil || f <= 0 || math.IsInf(f, 0) || c.Width != 0 || c.Density != 0 {
+					ok = false
+				}
+				c.Density = f
+			case 'h', 'H':
+				// A height descriptor is allowed (future-compatible) and
+				// ignored.
+			default:
+				ok = false
+			}
+		}
+		if ok {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Choose returns the candidate a browser with viewport v would load from
+// srcset cands with the sizes attribute sizes (used with w descriptors),
+// and fallback, the src attribute ("" for none), which counts as a 1x
+// candidate unless one is already 1x or the srcset has width descriptors
+// (HTML's "update the source set"). It returns "" when there is nothing
+// to load. A browser picks the candidate with the smallest density at least
+// v.DPR, else the densest; so does Choose.
+func Choose(cands []Candidate, sizes, fallback string, v Viewport) string {
+	if v.Width <= 0 {
+		v = Desktop
+	}
+	if v.DPR <= 0 {
+		v.DPR = 1
+	}
+	type dc struct {
+		url string
+		d   float64
+	}
+	var list []dc
+	slot := 0.0
+	has1x, hasW := false, false
+	for _, c := range cands {
+		switch {
+		case c.Width > 0:
+			hasW = true
+			if slot == 0 {
+				slot = SlotWidth(sizes, v)
+			}
+			list = append(list, dc{c.URL, float64(c.Width) / slot})
+		case c.Density > 0:
+			list = append(list, dc{c.URL, c.Density})
+			has1x = has1x || c.Density == 1
+		default:
+			list = append(list, dc{c.URL, 1})
+			has1x = true
+		}
+	}
+	if fallback != "" && !has1x && !hasW {
+		list = append(list, dc{fallback, 1})
+	}
+	if len(list) == 0 {
+		return ""
+	}
+	best := -1
+	for i, c := range list {
+		if c.d >= v.DPR && (best < 0 || list[best].d < v.DPR || c.d < list[best].d) {
+			best = i
+		}
+	}
+	if best < 0 {
+		for i, c := range list {
+			if best < 0 || c.d > list[best].d {
+				best = i
+			}
+		}
+	}
+	return list[best].url
+}
+
+// SlotWidth evaluates a sizes attribute for viewport v: the length of its
+// first entry whose media condition matches, else its last entry (which
+// has none), else 100vw. Lengths in px, em, rem (16 px) and vw are
+// understood; another length counts as 100vw.
+func SlotWidth(sizes string, v Viewport) float64 {
+	for _, entry := range splitTop(sizes, ',') {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		cond, length := splitSizeEntry(entry)
+		if cond != "" && !MediaMatches(cond, v) {
+			continue
+		}
+		if w, ok := parseLength(length, v); ok && w > 0 {
+			return w
+		}
+		return float64(v.Width)
+	}
+	return float64(v.Width)
+}
+
+// splitSizeEntry splits one entry of a sizes attribute into its media
+// condition ("" for none) and its length (a function such as calc(…)
+// included).
+func splitSizeEntry(e string) (cond, length string) {
+	if strings.HasSuffix(e, ")") {
+		depth, i := 0, len(e)-1
+		for ; i >= 0; i-- {
+			if e[i] == ')' {
+				depth++
+			} else if e[i] == '(' {
+				if depth--; depth == 0 {
+					break
+				}
+			}
+		}
+		if i < 0 {
+			return "", e
+		}
+		j := i
+		for j > 0 && (e[j-1] == '-' || e[j-1] >= 'a' && e[j-1] <= 'z' || e[j-1] >= 'A' && e[j-1] <= 'Z') {
+			j--
+		}
+		if j == i {
+			return e, "" // a condition without a length
+		}
+		return strings.TrimSpace(e[:j]), e[j:]
+	}
+	k := strings.LastIndexAny(e, " \t\n\r\f")
+	if k < 0 {
+		return "", e
+	}
+	return strings.TrimSpace(e[:k]), e[k+1:]
+}
+
+// MediaMatches evaluates a media query list (a <source media> or a sizes
+// condition) for viewport v: "screen", "all", (min-width: …) and
+// (max-width: …) in px, em or rem, joined by "and" and listed with commas
+// (any may match). Anything else does not match, except an empty list,
+// which does.
+func MediaMatches(q string, v Viewport) bool {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return true
+	}
+	for _, alt := range splitTop(q, ',') {
+		if queryMatches(strings.TrimSpace(alt), v) {
+			return true
+		}
+	}
+	return false
+}
+
+func queryMatches(q string, v Viewport) bool {
+	if q == "" {
+		return false
+	}
+	q = strings.TrimPrefix(q, "only ")
+	for _, part := range strings.Split(q, " and ") {
+		part = strings.TrimSpace(part)
+		switch part {
+		case "screen", "all":
+			continue
+		}
+		if !strings.HasPrefix(part, "(") || !strings.HasSuffix(part, ")") {
+			return false
+		}
+		name, val, ok := strings.Cut(part[1:len(part)-1], ":")
+		if !ok {
+			return false
+		}
+		w, ok := parseLength(strings.TrimSpace(val), v)
+		if !ok {
+			return false
+		}
+		switch strings.TrimSpace(name) {
+		case "min-width":
+			if float64(v.Width) < w {
+				return false
+			}
+		case "max-width":
+			if float64(v.Width) > w {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// parseLength reads a CSS length in px, em, rem or vw.
+func parseLength(s string, v Viewport) (float64, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	for _, u := range []struct {
+		suffix string
+		scale  float64
+	}{{"px", 1}, {"rem", 16}, {"em", 16}, {"vw", float64(v.Width) / 100}} {
+		if num, ok := strings.CutSuffix(s, u.suffix); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+			if err != nil || f < 0 || math.IsInf(f, 0) {
+				return 0, false
+			}
+			return f * u.scale, true
+		}
+	}
+	if s == "0" {
+		return 0, true
+	}
+	return 0, false
+}
+
+// splitTop splits s at sep outside parentheses.
+func splitTop(s string, sep byte) []string {
+	var out []string
+	depth, start := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			depth++
+		case ')':
+			if depth > 0 {
+				depth--
+			}
+		case sep:
+			if depth == 0 {
+				out = append(out, s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, s[start:])
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
