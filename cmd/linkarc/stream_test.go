@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -600,4 +601,84 @@ func TestArchiveDryRun(t *testing.T) {
 		"fetch:    9 articles (6 of them once Google has resolved them) on 2 known hosts",
 		"skip:     3 already archived ok",
 		"expected: ~14s")
+}
+
+// syncBuffer is a stdout that tests may read while the run writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestResolvePrintsAsKnown: `linkarc resolve` prints each result as soon
+// as it is known. When the first Google POST arrives, the lines that
+// needed no Google (text mode: those before the first Google link, in
+// input order; --json: all of them, each with its index) are already out.
+func TestResolvePrintsAsKnown(t *testing.T) {
+	f, links, urls := fakeGoogle(t, gnewstest.Options{}, 4)
+	old := gnewstest.ArticleURL(gnewstest.EncodeOldID("https://old.example/x", ""))
+	old2 := gnewstest.ArticleURL(gnewstest.EncodeOldID("https://old.example/y", ""))
+	inputs := []string{old, links[0], old2, links[1], links[2], links[3]}
+	for _, tc := range []struct {
+		name      string
+		json      bool
+		wantFirst []string // what stdout holds when the first POST arrives
+	}{
+		{"text", false, []string{"https://old.example/x\n"}},
+		{"json", true, []string{`"index":0,`, `"https://old.example/x"`, `"index":2,`, `"https://old.example/y"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.ResetLog()
+			proxy := newGoogleProxy(t, f)
+			out := &syncBuffer{}
+			var atPost atomic.Value
+			proxy.setHook(func(r *http.Request) {
+				if r.Method == http.MethodPost && atPost.Load() == nil {
+					atPost.Store(out.String())
+				}
+			})
+			args := []string{"resolve", "--no-cache", "--gnews-base", proxy.URL, "--gnews-interval", "20ms"}
+			if tc.json {
+				args = append(args, "--json")
+			}
+			var errb bytes.Buffer
+			code := run(context.Background(), append(args, inputs...), stdio{in: strings.NewReader(""), out: out, err: &errb, getenv: envLookup(nil)})
+			if code != exitOK {
+				t.Fatalf("exit %d\n%s", code, errb.String())
+			}
+			seen, _ := atPost.Load().(string)
+			for _, w := range tc.wantFirst {
+				if !strings.Contains(seen, w) {
+					t.Errorf("when the first POST arrived stdout held %q, want %q in it", seen, w)
+				}
+			}
+			if strings.Contains(seen, "publisher.example") {
+				t.Errorf("a Google answer was printed before any POST: %q", seen)
+			}
+			want := []string{"https://old.example/x", urls[0], "https://old.example/y", urls[1], urls[2], urls[3]}
+			got := lines(out.String())
+			if tc.json {
+				got = nil
+				for _, l := range jsonLines(t, out.String()) {
+					var j struct{ URL string }
+					json.Unmarshal([]byte(l), &j)
+					got = append(got, j.URL)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Errorf("results %v, want %v", got, want)
+			}
+		})
+	}
 }
