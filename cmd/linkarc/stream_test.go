@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -22,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
@@ -680,5 +683,48 @@ func TestResolvePrintsAsKnown(t *testing.T) {
 				t.Errorf("results %v, want %v", got, want)
 			}
 		})
+	}
+}
+
+// openPTY opens a pseudo-terminal pair (Linux): what a user's terminal is.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	t.Cleanup(func() { m.Close() })
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Skipf("unlockpt: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Skipf("ptsname: %v", err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("open pts: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return m, s
+}
+
+// TestResolveSaysItReadsStdin: `linkarc resolve` with no argument on a
+// terminal says that it reads standard input (and how to end it) before
+// waiting for the user; from a pipe it says nothing.
+func TestResolveSaysItReadsStdin(t *testing.T) {
+	master, tty := openPTY(t)
+	master.Write([]byte("\x04")) // Ctrl-D: the user ends the input at once
+	var errb bytes.Buffer
+	code := run(context.Background(), []string{"resolve", "--no-cache"}, stdio{in: tty, out: io.Discard, err: &errb, getenv: envLookup(nil)})
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	if !strings.Contains(errb.String(), "reading links from standard input, one per line; end with Ctrl-D") {
+		t.Errorf("on a terminal, stderr %q does not say it reads standard input", errb.String())
+	}
+	errb.Reset()
+	if code := run(context.Background(), []string{"resolve", "--no-cache"}, stdio{in: strings.NewReader(""), out: io.Discard, err: &errb, getenv: envLookup(nil)}); code != exitOK || errb.Len() != 0 {
+		t.Errorf("from a pipe: exit %d, stderr %q; want 0 and nothing", code, errb.String())
 	}
 }
