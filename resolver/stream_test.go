@@ -193,6 +193,7 @@ func TestStreamInterruptPostsCollected(t *testing.T) {
 		r := newTestResolver(t, f, func(o *Options) {
 			o.Cache = cache
 			o.Interval = 5 * time.Millisecond
+			o.BatchWait = -1 // one batch, posted at the end or at the interrupt
 			o.Transport = roundTripFunc(func(req *http.Request) (*http.Response, error) {
 				if req.Method == http.MethodPost && after == 0 {
 					cancel()
