@@ -728,3 +728,49 @@ func TestResolveSaysItReadsStdin(t *testing.T) {
 		t.Errorf("from a pipe: exit %d, stderr %q; want 0 and nothing", code, errb.String())
 	}
 }
+
+// TestArchiveLateAnswerMerges: a Google News link whose answer arrives
+// after a publisher link to the same page was queued (or already fetched)
+// is merged into that article: the page is fetched once, and the article
+// is listed by both digests.
+func TestArchiveLateAnswerMerges(t *testing.T) {
+	w := mixedWorld(t, 2, 4, 2, gnewstest.Options{})
+	direct := w.Articles[4] // "Known 0", a publisher link in zz_known.md
+	link := w.Google.NewArticle(direct.URL)
+	if _, err := archivetest.WriteDigest(w.Dir, "zzz_late.md", "Late", time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC), []archivetest.DigestItem{
+		{Title: "The same story under another headline", Publisher: "Aggregator", Link: link},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(t.TempDir(), "store")
+	res := runLinkarc(t, nil, "", argsVia(w, dir, w.Google.NewsURL(), 30*time.Millisecond, 50*time.Millisecond)...)
+	if res.code != exitOK {
+		t.Fatalf("exit %d\n%s", res.code, res.stderr)
+	}
+	path := strings.TrimPrefix(direct.URL, "http://"+direct.Host.Host)
+	n := 0
+	for _, a := range direct.Host.Arrivals(false) {
+		if a.Path == path {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("the page was fetched %d times, want once", n)
+	}
+	store, err := storage.NewLocal(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := readMeta(t, store, record.ArticleSlug(direct.Title, direct.Publisher))
+	if len(m.Digests) != 2 {
+		t.Errorf("the article lists digests %v, want both", m.Digests)
+	}
+	var rec record.DigestRecord
+	readJSON(t, store, record.DigestKey("late"), &rec)
+	if len(rec.Articles) != 1 || rec.Articles[0].Slug != m.Slug || rec.Articles[0].Status != record.StatusOK {
+		t.Errorf("the late digest's record: %+v, want the article %s", rec.Articles, m.Slug)
+	}
+	if c := checkArchive(t, store); c.Articles != len(w.Articles) {
+		t.Errorf("%d articles stored, want %d (the late link adds none)", c.Articles, len(w.Articles))
+	}
+}
