@@ -214,6 +214,9 @@ func (r *Report) WriteSummary(w io.Writer) {
 	if r.RateLimited {
 		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)
 	}
+	if n := r.ByReason[record.ReasonGoogleDisabled]; n > 0 {
+		fmt.Fprintf(w, "%d links need Google, which --no-google forbade asking; run once without --no-google to resolve them (resolved links are cached).\n", n)
+	}
 	if r.Interrupted {
 		fmt.Fprintf(w, "interrupted: %d articles unfinished; re-run the same command to resume.\n", r.Unfinished)
 	}

@@ -1,6 +1,7 @@
 package resolver
 
 import (
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -67,10 +68,13 @@ func TestIsCaptchaPage(t *testing.T) {
 // further signature GET, the signatures already collected are posted, and
 // the rest are rate_limited, in whatever language the page is.
 func TestCaptchaPageStopsGoogle(t *testing.T) {
-	for _, lang := range []string{"en", "de", "ja"} {
-		t.Run(lang, func(t *testing.T) {
+	for _, tc := range []struct {
+		lang   string
+		status int
+	}{{"en", 200}, {"de", 200}, {"ja", 200}, {"en", 403}, {"fr", 503}} {
+		t.Run(fmt.Sprint(tc.lang, "-", tc.status), func(t *testing.T) {
 			const served = 3
-			f := newFake(t, gnewstest.Options{CaptchaAfter: served, CaptchaLang: lang})
+			f := newFake(t, gnewstest.Options{CaptchaAfter: served, CaptchaLang: tc.lang, CaptchaStatus: tc.status})
 			links, urls := mint(f, nil, 6, "c")
 			r := newTestResolver(t, f, nil)
 			res := r.Resolve(bg(), links)
@@ -88,20 +92,25 @@ func TestCaptchaPageStopsGoogle(t *testing.T) {
 	}
 }
 
-// A CAPTCHA page answering the batchexecute POST stops the POSTs too.
+// A CAPTCHA page answering the batchexecute POST, with 200 or an error
+// status, stops the POSTs too.
 func TestCaptchaPageOnPost(t *testing.T) {
-	f := newFake(t, gnewstest.Options{})
-	links, _ := mint(f, nil, 3, "p")
-	f.SetPostOverride(&gnewstest.PostOverride{Status: 200, ContentType: "text/html; charset=UTF-8", Body: gnewstest.CaptchaPage("de", "")})
-	r := newTestResolver(t, f, func(o *Options) { o.BatchSize = 1 })
-	res := r.Resolve(bg(), links)
-	for _, rr := range res {
-		wantKind(t, rr, record.ReasonRateLimited)
-	}
-	// The first POST met the CAPTCHA: no further GET or POST.
-	counts(t, f, 1, 1)
-	if !r.RateLimited() {
-		t.Error("RateLimited() = false")
+	for _, status := range []int{200, 403} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			f := newFake(t, gnewstest.Options{})
+			links, _ := mint(f, nil, 3, "p")
+			f.SetPostOverride(&gnewstest.PostOverride{Status: status, ContentType: "text/html; charset=UTF-8", Body: gnewstest.CaptchaPage("de", "")})
+			r := newTestResolver(t, f, func(o *Options) { o.BatchSize = 1 })
+			res := r.Resolve(bg(), links)
+			for _, rr := range res {
+				wantKind(t, rr, record.ReasonRateLimited)
+			}
+			// The first POST met the CAPTCHA: no further GET or POST.
+			counts(t, f, 1, 1)
+			if !r.RateLimited() {
+				t.Error("RateLimited() = false")
+			}
+		})
 	}
 }
 

@@ -19,6 +19,8 @@ import (
 func FuzzDecodeID(f *testing.F) {
 	f.Add("CBMiSGh0dHBzOi8vdGVjaGNydW5jaC5jb20vMjAyMi8xMC8yNy9uZXcteW9yay1wb3N0LWhhY2tlZC1vZmZlbnNpdmUtdHdlZXRzL9IBAA")
 	f.Add("https://news.google.com/rss/articles/CBMiLmh0dHBzOi8vd3d3LmJiYy5jb20vbmV3cy9hcnRpY2xlcy9jampqbnhkdjE4OG_SATJodHRwczovL3d3dy5iYmMuY29tL25ld3MvYXJ0aWNsZXMvY2pqam54ZHYxODhvLmFtcA?oc=5")
+	f.Add("Title - Source (news.google.com/read/CBMiSGh0dHBzOi8vdGVjaGNydW5jaC5jb20vMjAyMi8xMC8yNy9uZXcteW9yay1wb3N0LWhhY2tlZC1vZmZlbnNpdmUtdHdlZXRzL9IBAA?hl=en-US)")
+	f.Add("https://www.google.com/url?q=https://news.google.com/read/CBMiAA&sa=D")
 	f.Fuzz(func(t *testing.T, in string) {
 		var env envelope
 		var err error

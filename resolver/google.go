@@ -83,6 +83,11 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 			default:
 				return signature{}, info.noSignatureError()
 			}
+		case isCaptchaPage(body):
+			// The CAPTCHA page with an error status (403, 503) is the
+			// same refusal as with 200.
+			r.stop(fmt.Sprintf("CAPTCHA page (unusual traffic) answered with HTTP %d on %s", resp.StatusCode, cur.Path))
+			return signature{}, rateLimitedError(nil)
 		default:
 			return signature{}, httpStatusError("Google News article page", resp.StatusCode, "")
 		}
@@ -134,6 +139,9 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 			return nil, rateLimitedError(nil)
 		}
 		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, "unexpected redirect")
+	case resp.StatusCode != http.StatusOK && isCaptchaPage(body):
+		r.stopPosts(fmt.Sprintf("CAPTCHA page (unusual traffic) answered with HTTP %d on batchexecute", resp.StatusCode))
+		return nil, rateLimitedError(nil)
 	case resp.StatusCode == http.StatusBadRequest:
 		detail := "Google rejected the request as malformed; Google may have changed the protocol, please report it"
 		if st, ok := transportErrorRow(body); ok {

@@ -22,9 +22,10 @@ const (
 type inputKind int
 
 const (
-	inputInvalid inputKind = iota // rejected without a request
-	inputGoogle                   // a Google News article id
-	inputGeneric                  // some other http(s) URL: follow its redirects
+	inputInvalid   inputKind = iota // rejected without a request
+	inputGoogle                     // a Google News article id
+	inputGeneric                    // some other http(s) URL: follow its redirects
+	inputUnwrapped                  // a publisher URL taken out of a Google wrapper: the answer, no request
 )
 
 // parsedInput is one input after the offline checks of spec §1.
@@ -33,7 +34,7 @@ type parsedInput struct {
 	id           string   // inputGoogle: the article id as it appears in the link
 	env          envelope // inputGoogle: the decoded id
 	hl, gl, ceid string   // inputGoogle: locale taken from the link, if any
-	url          string   // inputGeneric: the URL to follow
+	url          string   // inputGeneric: the URL to follow; inputUnwrapped: the answer
 	err          *Error   // set for inputInvalid, and for unknown or bad ids
 	note         string   // what was made of the input as given: text ignored, scheme assumed
 }
@@ -55,8 +56,8 @@ func (p *parsedInput) key() string {
 // (article links in every form of spec §1, but also links Resolve will
 // reject with invalid_url, such as /topics/ pages, so that they are never
 // fetched as if they were articles) and consent.google.com wrappers around
-// them, and Google's click-through links (www.google.com/url?q=…), which
-// Resolve unwraps without a request. Look-alike hosts and bare ids are not
+// them, and the Google links that carry another link (www.google.com/url?q=…,
+// www.google.com/amp/s/…), which Resolve unwraps without a request. Look-alike hosts and bare ids are not
 // Google News links.
 func IsGoogleNews(rawURL string) bool {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
@@ -70,7 +71,7 @@ func IsGoogleNews(rawURL string) bool {
 		_, ok := consentTarget(u)
 		return ok
 	default:
-		_, ok := googleRedirectTarget(host, u)
+		_, _, ok := googleRedirectTarget(host, u)
 		return ok
 	}
 }
@@ -91,11 +92,11 @@ func parseInput(raw string) parsedInput {
 	if !strings.ContainsAny(s, ":/") && !strings.ContainsFunc(s, unicode.IsSpace) {
 		return parseBareID(s)
 	}
-	if u, err := url.Parse(s); err == nil && u.Scheme != "" && !strings.ContainsFunc(s, unicode.IsSpace) && !strings.ContainsAny(s, "<>\"") {
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", textnorm.Shorten(s, 80))}
+	if !strings.ContainsFunc(s, unicode.IsSpace) && !strings.ContainsAny(s, "<>\"") {
+		if u, err := url.Parse(s); err == nil && u.Scheme != "" {
+			u.Host = strings.ToLower(u.Host) // url.Parse lower-cases the scheme
+			return parseParsedURL(u, s, 0)
 		}
-		return parseURL(weburl.LowerSchemeHost(s))
 	}
 	links := weburl.FindLinks(s)
 	switch len(links) {
@@ -125,19 +126,46 @@ func parseInput(raw string) parsedInput {
 	return p
 }
 
+// maxUnwrap bounds how many google.com/url wrappers are unwrapped, one
+// inside the other.
+const maxUnwrap = 3
+
 // parseURL applies the rules to an absolute URL whose scheme and host are
 // in lower case.
-func parseURL(s string) parsedInput {
+func parseURL(s string) parsedInput { return parseURLWrapped(s, 0) }
+
+// parseURLWrapped is parseURL for a URL found inside depth wrappers.
+func parseURLWrapped(s string, depth int) parsedInput {
 	u, err := url.Parse(s)
 	if err != nil {
 		return parsedInput{err: newError(record.ReasonInvalidURL, "not a valid URL", err)}
 	}
+	return parseParsedURL(u, s, depth)
+}
+
+// parseParsedURL is parseURLWrapped for s already parsed as u.
+func parseParsedURL(u *url.URL, s string, depth int) parsedInput {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return parsedInput{err: errorf(record.ReasonInvalidURL, "only http and https links can be resolved, not %q", textnorm.Shorten(s, 80))}
 	}
 	host := normHost(u.Hostname())
 	if host == "" {
 		return parsedInput{err: errorf(record.ReasonInvalidURL, "the link has no host")}
+	}
+	if target, what, ok := googleRedirectTarget(host, u); ok {
+		if depth == maxUnwrap {
+			return parsedInput{err: errorf(record.ReasonInvalidURL, "Google redirect links nested more than %d deep; give the link inside them", maxUnwrap)}
+		}
+		p := parseURLWrapped(weburl.LowerSchemeHost(target), depth+1)
+		p.note = joinNotes("unwrapped the link from "+what, p.note)
+		if p.kind == inputGeneric {
+			// The publisher's own link, given by Google: the answer,
+			// as an old id's embedded URL is; it is not followed, so
+			// that only the fetcher, with its politeness, contacts the
+			// publisher.
+			p.kind = inputUnwrapped
+		}
+		return p
 	}
 	switch host {
 	case newsHost:
@@ -151,11 +179,6 @@ func parseURL(s string) parsedInput {
 		p.note = joinNotes("unwrapped the Google News link from Google's consent page link", p.note)
 		return p
 	}
-	if target, ok := googleRedirectTarget(host, u); ok {
-		p := parseURL(weburl.LowerSchemeHost(target))
-		p.note = joinNotes("unwrapped the link from Google's redirect link ("+host+"/url)", p.note)
-		return p
-	}
 	if lookalike(host, u.Path) {
 		return parsedInput{err: errorf(record.ReasonInvalidURL,
 			"the link looks like a Google News link but its host is %q, not news.google.com; refusing to decode or fetch it", host)}
@@ -166,23 +189,48 @@ func parseURL(s string) parsedInput {
 	return parsedInput{kind: inputGeneric, url: u.String()}
 }
 
-// googleRedirectTarget unwraps Google's click-through links,
-// www.google.com/url?q=<target> or ?url=<target> (Google Alerts e-mails,
-// search results, Gmail), without a request: the target is in the link,
-// and following it would meet Google's "Redirect notice" page rather than
-// an HTTP redirect.
-func googleRedirectTarget(host string, u *url.URL) (string, bool) {
-	if u.Path != "/url" || (host != "google.com" && host != "www.google.com") {
-		return "", false
+// googleRedirectTarget unwraps, without a request, the links in which
+// Google carries another link, and says which kind it was:
+//
+//   - click-through links, www.google.com/url?q=<target> or ?url=<target>
+//     (Google Alerts e-mails, search results, Gmail): following them would
+//     meet Google's "Redirect notice" page rather than an HTTP redirect;
+//   - AMP viewer links, www.google.com/amp/s/<host/path> (https) and
+//     /amp/<host/path> (http), from Google's mobile search;
+//   - Google News redirect links of before 2018,
+//     news.google.com/news/url?…&url=<target>, found in old feeds and
+//     archives.
+func googleRedirectTarget(host string, u *url.URL) (target, what string, ok bool) {
+	google := host == "google.com" || host == "www.google.com"
+	switch {
+	case google && u.Path == "/url":
+		what = "Google's redirect link (" + host + "/url)"
+	case host == newsHost && (u.Path == "/news/url" || u.Path == "/url"):
+		what = "an old Google News redirect link (news.google.com" + u.Path + ")"
+	case google && strings.HasPrefix(u.Path, "/amp/"):
+		rest, scheme := strings.TrimPrefix(u.EscapedPath(), "/amp/"), "http://"
+		if r, ok := strings.CutPrefix(rest, "s/"); ok {
+			rest, scheme = r, "https://"
+		}
+		t := scheme + rest
+		if u.RawQuery != "" {
+			t += "?" + u.RawQuery
+		}
+		if tu, err := url.Parse(t); err == nil && strings.Contains(tu.Hostname(), ".") {
+			return t, "Google's AMP viewer link (" + host + "/amp/…)", true
+		}
+		return "", "", false
+	default:
+		return "", "", false
 	}
 	q := u.Query()
 	for _, k := range []string{"q", "url"} {
 		t := strings.TrimSpace(q.Get(k))
 		if tu, err := url.Parse(t); err == nil && (strings.EqualFold(tu.Scheme, "http") || strings.EqualFold(tu.Scheme, "https")) && tu.Host != "" {
-			return t, true
+			return t, what, true
 		}
 	}
-	return "", false
+	return "", "", false
 }
 
 func joinNotes(a, b string) string {

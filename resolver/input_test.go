@@ -47,6 +47,11 @@ func TestParseInputPasted(t *testing.T) {
 		{"consent wrapper", "https://consent.google.com/ml?continue=" + url.QueryEscape(gn) + "&gl=FR&hl=en-US&cm=2&pc=n&src=1", id, "", "", "consent page"},
 		{"google click-through to Google News", "https://www.google.com/url?rct=j&sa=t&url=" + url.QueryEscape(gn) + "&ct=ga", id, "", "", "redirect link"},
 		{"google click-through to publisher", "https://www.google.com/url?q=https://www.example.com/a&sa=D", "", "https://www.example.com/a", "", "redirect link"},
+		{"AMP viewer, https", "https://www.google.com/amp/s/www.example.com/2026/09/story.amp?x=1", "", "https://www.example.com/2026/09/story.amp?x=1", "", "AMP viewer"},
+		{"AMP viewer, http", "https://www.google.com/amp/www.example.com/a", "", "http://www.example.com/a", "", "AMP viewer"},
+		{"AMP viewer of a Google News link", "https://www.google.com/amp/s/news.google.com/rss/articles/" + id, id, "", "", "AMP viewer"},
+		{"old Google News redirect", "http://news.google.com/news/url?sa=t&fd=R&ct2=us&usg=AFQjCNE&clid=c3a7d30bb8a4878e06b80cf16b898331&url=https://www.example.com/old-story", "", "https://www.example.com/old-story", "", "old Google News redirect"},
+		{"google click-through, nested thrice", nestedGoogleURL(3, "https://www.example.com/a"), "", "https://www.example.com/a", "", "redirect link"},
 		{"bare id", id, id, "", "", ""},
 	}
 	for _, tt := range tests {
@@ -57,7 +62,7 @@ func TestParseInputPasted(t *testing.T) {
 				t.Fatalf("parseInput(%.80q): %v [%s]", tt.in, p.err, p.err.Kind)
 			case tt.id != "" && (p.kind != inputGoogle || p.id != tt.id || p.hl != tt.hl):
 				t.Errorf("parseInput(%.80q) = kind %v id %.20q hl %q; want id %.20q hl %q", tt.in, p.kind, p.id, p.hl, tt.id, tt.hl)
-			case tt.url != "" && (p.kind != inputGeneric || p.url != tt.url):
+			case tt.url != "" && (p.kind != wantKindOf(tt.note) || p.url != tt.url):
 				t.Errorf("parseInput(%.80q) = kind %v url %q; want %q", tt.in, p.kind, p.url, tt.url)
 			}
 			if (tt.note == "") != (p.note == "") || !strings.Contains(p.note, tt.note) {
@@ -77,7 +82,9 @@ func TestParseInputPastedRejected(t *testing.T) {
 		{"see ftp://example.com/x", "only http and https"},
 		{"just some words", "neither a URL nor"},
 		{"news.google.com.evil.example/rss/articles/" + id, "looks like a Google News link"},
+		{nestedGoogleURL(5, "https://www.example.com/a"), "nested more than 3 deep"},
 		{"https://www.google.com/url?q=javascript:alert(1)", ""}, // not unwrapped: followed as a link (and refused there)
+		{"https://news.google.com/news/url?url=javascript:alert(1)", "not an article link"},
 	} {
 		p := parseInput(tt.in)
 		if tt.msg == "" {
@@ -108,4 +115,39 @@ func TestResolveReportsNotes(t *testing.T) {
 		t.Errorf("notes %q / %q / %q", res[0].Note, res[1].Note, res[2].Note)
 	}
 	counts(t, f, 1, 1)
+}
+
+// nestedGoogleURL wraps target in n google.com/url links.
+func nestedGoogleURL(n int, target string) string {
+	for range n {
+		target = "https://www.google.com/url?q=" + url.QueryEscape(target)
+	}
+	return target
+}
+
+// wantKindOf is the input kind a publisher link of TestParseInputPasted is
+// read as, by the note the case expects: unwrapped from a Google redirect
+// or AMP link (the answer, not followed), or else to be followed.
+func wantKindOf(note string) inputKind {
+	if strings.Contains(note, "redirect") || strings.Contains(note, "AMP") {
+		return inputUnwrapped
+	}
+	return inputGeneric
+}
+
+// A publisher link unwrapped from a Google link is the answer: no request
+// to Google or to the publisher.
+func TestResolveUnwrappedNoRequest(t *testing.T) {
+	f := newFake(t, gnewstest.Options{})
+	pub := newPublisher(t)
+	r := newTestResolver(t, f, func(o *Options) { o.AllowPrivate = true })
+	res := r.Resolve(bg(), []string{
+		"https://www.google.com/url?rct=j&sa=t&url=" + url.QueryEscape(pub.URL+"/story?id=1") + "&ct=ga",
+		"https://www.google.com/amp/s/www.example.com/a.amp",
+	})
+	wantURL(t, res[0], pub.URL+"/story?id=1", MethodOffline)
+	wantURL(t, res[1], "https://www.example.com/a.amp", MethodOffline)
+	if pub.hits.Load() != 0 || f.Total() != 0 {
+		t.Errorf("%d publisher and %d Google requests, want none", pub.hits.Load(), f.Total())
+	}
 }

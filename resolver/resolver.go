@@ -5,10 +5,13 @@
 // otherwise resolved with Google's own two-step protocol: the article page
 // supplies a signature, and one batchexecute POST trades up to 50 signed ids
 // for their URLs (see docs/google-news-protocol.md). Every request to Google
-// passes one rate limiter, the first refusal (429 or /sorry) stops all
-// further Google requests, and results are cached so that a link costs
-// requests once. Other links (t.co, bit.ly, feed proxies) are resolved by
-// following their redirects through the SSRF guard.
+// waits its turn at one gate (internal/sendgate), the first refusal (429,
+// /sorry or Google's CAPTCHA page) stops all further Google requests, and
+// results are cached so that a link costs requests once; Options.NoGoogle
+// forbids Google requests altogether. Links Google wraps around another
+// (google.com/url, the AMP viewer) are unwrapped offline. Other links (t.co,
+// bit.ly, feed proxies) are resolved by following their redirects through
+// the SSRF guard. Inputs may be links as people paste them (see Result.Note).
 package resolver
 
 import (
@@ -127,7 +130,7 @@ func (o Options) guard() netguard.Policy {
 
 // Resolution methods reported in Result.Method.
 const (
-	MethodOffline      = "offline"      // decoded from the id, no request
+	MethodOffline      = "offline"      // decoded from the id, or unwrapped from a Google link; no request
 	MethodBatchexecute = "batchexecute" // resolved by Google (Steps 1 and 2)
 	MethodRedirect     = "redirect"     // generic redirects followed
 	MethodCache        = "cache"        // found in the cache, no request

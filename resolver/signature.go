@@ -49,7 +49,9 @@ type candidate struct {
 // whatever id it names (Google's page is for one article; an id spelled
 // differently, or a page that stops naming it, must not fail the link).
 // Several elements none of which is for the id give no pair: guessing among
-// them could post another article's signature. Matches inside comments,
+// them could post another article's signature. Ids are compared without
+// base64 padding ("="), which the id asked for never has. Matches inside
+// comments,
 // scripts and styles do not count, which the tokenizer guarantees: it
 // returns their content as text, never as tags. id "" takes the first
 // element.
@@ -131,7 +133,7 @@ func scanPage(page []byte, id string) pageInfo {
 func (info *pageInfo) pick(cands []candidate, fromDataP signature, haveDataP bool, id string) {
 	info.elements = len(cands)
 	for _, c := range cands {
-		if id == "" || (c.hasID && c.id == id) {
+		if id == "" || (c.hasID && strings.TrimRight(c.id, "=") == id) {
 			info.sig, info.found = c.sig, true
 			return
 		}
@@ -209,7 +211,7 @@ func signatureFromDataP(v, id string) (signature, bool) {
 		return signature{}, false
 	}
 	var gotID string
-	if json.Unmarshal(arr[1], &gotID) != nil || (id != "" && gotID != id) {
+	if json.Unmarshal(arr[1], &gotID) != nil || (id != "" && strings.TrimRight(gotID, "=") != id) {
 		return signature{}, false
 	}
 	var sg string

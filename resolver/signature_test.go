@@ -95,6 +95,7 @@ func TestScanPageSelection(t *testing.T) {
 		{"only element, no id", page(sigElem("", 102, "Anoid")), 102, false, "", ""},
 		{"right id after others", page(sigElem("CBMiA", 1, "Aa"), sigElem("CBMiB", 2, "Ab"), sigElem(id, 103, "Aright")), 103, false, "", ""},
 		{"right id before others", page(sigElem(id, 104, "Aright"), sigElem("CBMiA", 1, "Aa")), 104, false, "", ""},
+		{"right id with padding, among others", page(sigElem("CBMiA", 1, "Aa"), sigElem(id+"==", 106, "Apadded")), 106, false, "", ""},
 		{"several, none for the id", page(sigElem("CBMiA", 1, "Aa"), sigElem("CBMiB", 2, "Ab")), 0, false, "2 signature elements and none is for this link's id (they name CBMiA, CBMiB)", "--user-agent"},
 		{"one good, one malformed, other ids", page(sigElem("CBMiA", 105, "Aa"), `<div data-n-a-id="CBMiB" data-n-a-ts="x" data-n-a-sg="Ab"></div>`), 105, true, "", ""},
 		{"malformed only", page(`<div data-n-a-id="` + id + `" data-n-a-ts="17x" data-n-a-sg="Ab"></div>`), 0, false, "incomplete or malformed", "--user-agent"},

@@ -80,8 +80,12 @@ func (r *Resolver) Stream(ctx context.Context, inputs []string, sink Sink) {
 		if p.note != "" {
 			r.log.Info("input read as a link", "input", textnorm.Shorten(in, 80), "note", p.note)
 		}
-		if p.kind == inputInvalid {
+		switch p.kind {
+		case inputInvalid:
 			s.emit([]emission{{i: i, res: Result{Err: p.err}}})
+			continue
+		case inputUnwrapped:
+			s.emit([]emission{{i: i, res: Result{URL: p.url, Method: MethodOffline}}})
 			continue
 		}
 		k := p.key()
@@ -237,8 +241,12 @@ func (s *stream) chainEnded(g *job) {
 	}
 	p := parseInput(g.res.URL)
 	g.chain = g.res.Chain
-	if p.kind == inputInvalid {
+	switch p.kind {
+	case inputInvalid:
 		s.finish(g, Result{Chain: g.chain, Err: p.err})
+		return
+	case inputUnwrapped:
+		s.finish(g, Result{URL: p.url, Method: MethodOffline, Chain: g.chain})
 		return
 	}
 	s.mu.Lock()
@@ -538,6 +546,8 @@ func (r *Resolver) Classify(ctx context.Context, inputs []string) []Classified {
 		switch {
 		case p.kind == inputInvalid:
 			out[i] = Classified{Route: RouteInvalid}
+		case p.kind == inputUnwrapped:
+			out[i] = Classified{Route: RouteOffline, URL: p.url}
 		case p.kind == inputGeneric:
 			out[i] = Classified{Route: RouteRedirect}
 		default:

@@ -62,7 +62,8 @@ func TestArchiveNoGoogle(t *testing.T) {
 	if n := w.Google.Total(); n != 0 {
 		t.Errorf("%d requests reached Google", n)
 	}
-	contains(t, res.stderr, "stderr", "not fetched: a Google News feed, and --no-google forbids contacting Google")
+	contains(t, res.stderr, "stderr", "not fetched: a Google News feed, and --no-google forbids contacting Google",
+		"google_disabled        4", "4 links need Google, which --no-google forbade asking; run once without --no-google")
 	store, err := storage.NewLocal(dir)
 	if err != nil {
 		t.Fatal(err)

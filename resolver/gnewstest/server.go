@@ -55,6 +55,9 @@ type Options struct {
 	// many with Google's "unusual traffic" CAPTCHA page and status 200, as
 	// a client or proxy that follows the redirect to /sorry receives it.
 	CaptchaAfter int
+	// CaptchaStatus is the status the CAPTCHA page is answered with
+	// (default 200; Google also sends it with 403 or 503).
+	CaptchaStatus int
 	// CaptchaLang is the language of that page: "" or "en" (with the
 	// English sentence), or "de", "fr", "ja" (markup and translated text
 	// only). See CaptchaPage.
@@ -412,7 +415,7 @@ func (s *Server) handleArticle(w http.ResponseWriter, r *http.Request) {
 		s.redirectSorry(w, self)
 		return
 	case captcha > 0 && n > captcha:
-		writeHTML(w, http.StatusOK, CaptchaPage(s.opts.CaptchaLang, self.String()))
+		writeHTML(w, cmp.Or(s.opts.CaptchaStatus, http.StatusOK), CaptchaPage(s.opts.CaptchaLang, self.String()))
 		return
 	}
 	q := r.URL.Query()
