@@ -100,6 +100,10 @@ type Options struct {
 	Extractor Extractor
 	// Refresh re-captures articles that are already archived as ok.
 	Refresh bool
+	// LeaseWait bounds how long the end of a run waits for another run
+	// writing the same store to finish an article both want (see
+	// lease.go). Default DefaultLeaseWait.
+	LeaseWait time.Duration
 	// Capture configures the WARC and the page requisites (capture.go).
 	Capture CaptureOptions
 
@@ -133,6 +137,9 @@ func New(opts Options) (*Archiver, error) {
 	if opts.Extractor == nil {
 		opts.Extractor = extract.InProcess{}
 	}
+	if opts.LeaseWait <= 0 {
+		opts.LeaseWait = DefaultLeaseWait
+	}
 	if opts.ResolveChunk <= 0 {
 		opts.ResolveChunk = DefaultResolveChunk
 	}
@@ -161,6 +168,9 @@ type article struct {
 	url       string // publisher URL; empty when resolution failed
 	method    string // how url was found
 	host      string
+	key       string                        // identity: "url:" + canonical publisher URL, or "link:" + link
+	same      func(record.ArticleMeta) bool // whether a stored meta.json is this article's
+	lease     *record.Lease                 // held from fetch to store (see lease.go)
 
 	mu             sync.Mutex
 	digests        []string // slugs of digests listing it (sorted)
@@ -199,7 +209,8 @@ func (a *article) snapshotDigests() []string {
 // digestState is a parsed digest and, per item, the article it became.
 type digestState struct {
 	d        *digest.Digest
-	slug     string
+	slug     string     // its key: digests/<slug>.json (see assignDigestKeys)
+	source   string     // record.DigestRecord.Source
 	articles []*article // parallel to d.Items; nil where the item was not planned
 }
 
@@ -248,7 +259,11 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	})
 	defer stopKeep()
 	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop, ctx: ctx, keep: keep,
-		extracting: make(chan struct{}, a.opts.ExtractWorkers), capture: newCapturer(a)}
+		extracting: make(chan struct{}, a.opts.ExtractWorkers), capture: newCapturer(a),
+		leases: leases{leaser: record.NewLeaser(a.opts.Store)}}
+	if err := r.assignDigestKeys(ctx, digests); err != nil {
+		r.storeFailed(err)
+	}
 	p := newPlanner(r, digests)
 	r.stages = newTracker(a.opts.Progress, a.opts.Resolver.ExpectedTime)
 	a.opts.Progress.Start(p.total())
@@ -272,7 +287,9 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	r.capture.wait()
 	close(r.fetched)
 	storers.Wait()
+	r.runDeferred(ctx)
 	a.opts.Progress.Finish()
+	rep.Leased = r.leases.leased
 
 	// Links the planner did not reach (the run stopped early) count as one
 	// unfinished article each: whether some lead to the same article is
@@ -294,13 +311,13 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 		// was not (unfinished), within the grace period.
 		rep.Interrupted = true
 		err = nil
-		if ferr := a.finish(keep, p, digests); ferr != nil {
+		if ferr := r.finish(keep, p, digests); ferr != nil {
 			a.log.Warn("interrupted: digest records not all written", "err", ferr)
 		}
 	case err != nil:
 		rep.Stopped = err.Error()
 	default:
-		err = a.finish(ctx, p, digests)
+		err = r.finish(ctx, p, digests)
 	}
 	rep.FinishedAt = a.opts.Now()
 	return rep, err
@@ -317,18 +334,11 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 		rep.DigestErrors = append(rep.DigestErrors, DigestFailure{Path: f.URL,
 			Reason: "this fetcher does not fetch feeds: save the feed to a file and name the file"})
 	}
-	seen := map[string]string{} // digest slug -> path
+	// Two inputs may claim one slug (another day's digest, another
+	// file): assignDigestKeys gives each its own key before planning.
 	var out []*digestState
 	for _, d := range b.Digests {
-		slug := d.Slug
-		if other, dup := seen[slug]; dup && other != d.Path {
-			// Two inputs claim one slug: the later (in argument order, a
-			// folder's files sorted) gets a suffix derived from its path,
-			// stable across runs.
-			slug = record.CollisionSlug(slug, d.Path)
-		}
-		seen[slug] = d.Path
-		out = append(out, &digestState{d: d, slug: slug, articles: make([]*article, len(d.Items))})
+		out = append(out, &digestState{d: d, slug: d.Slug, source: digestSource(d.Path), articles: make([]*article, len(d.Items))})
 	}
 	return out
 }
@@ -366,46 +376,18 @@ func digestFailure(err error) DigestFailure {
 }
 
 // finish brings meta.json digest lists up to date and writes digest records.
-func (a *Archiver) finish(ctx context.Context, p *planner, digests []*digestState) error {
+func (a *run) finish(ctx context.Context, p *planner, digests []*digestState) error {
 	for _, art := range p.articles {
 		if !art.stored || record.SameDigests(art.digests, art.writtenDigests) {
 			continue
 		}
-		prior, err := a.writer.LoadMeta(ctx, art.slug)
-		if err != nil {
-			return err
-		}
-		if !prior.Exists {
-			continue
-		}
-		m := prior.Meta
-		m.Digests = record.MergeDigests(m.Digests, art.digests)
-		if err := a.writer.PutMeta(ctx, m); err != nil {
+		if err := a.addDigests(ctx, art); err != nil {
 			return err
 		}
 	}
 	now := a.opts.Now().UTC()
 	for _, ds := range digests {
-		rec := record.DigestRecord{
-			Slug:        ds.slug,
-			SourceFile:  ds.d.Path,
-			FrontMatter: ds.d.FrontMatter,
-			ArchivedAt:  now,
-			Counts:      map[string]int{},
-		}
-		for i, it := range ds.d.Items {
-			da := record.DigestArticle{Title: it.Title, Publisher: it.Publisher, GoogleNewsURL: it.URL}
-			if art := ds.articles[i]; art != nil {
-				da.Slug, da.URL, da.Status, da.Reason = art.slug, art.url, art.status, art.reason
-			}
-			if da.Status == "" {
-				da.Status = record.StatusFailed
-				da.Reason = record.ReasonUnfinished
-			}
-			rec.Counts[da.Status]++
-			rec.Articles = append(rec.Articles, da)
-		}
-		if err := a.writer.PutDigest(ctx, rec); err != nil {
+		if err := a.writeDigest(ctx, ds, now); err != nil {
 			return err
 		}
 	}
@@ -425,6 +407,7 @@ type run struct {
 	extracting chan struct{}           // semaphore: Options.ExtractWorkers
 	stop       context.CancelCauseFunc // ends the run early; see storeFailed
 	capture    *capturer               // WARC and requisites (capture.go)
+	leases     leases                  // see lease.go
 }
 
 // storeFailed stops the run because the store failed: every later write
@@ -458,28 +441,41 @@ type fetched struct {
 // that the host's next request waits only for the politeness interval, not
 // for extraction and storage of this one.
 func (a *run) fetch(ctx context.Context, art *article) {
+	if !a.acquire(ctx, art, false) {
+		return // another run has it; or done meanwhile
+	}
 	start := time.Now()
 	rec, cap, err := a.capture.page(ctx, art)
 	if err != nil && ctx.Err() != nil {
 		a.capture.finish(ctx, rec, art, cap, err).Close()
+		a.release(ctx, art)
 		return // interrupted: leave it for the next run
 	}
 	// The page's requisites are fetched while the host's queue moves on to
 	// its next page (capture.go).
 	a.capture.requisitesDone(ctx, func() {
 		files := a.capture.finish(ctx, rec, art, cap, err)
+		if ctx.Err() != nil {
+			// Interrupted while the requisites were fetched: the capture
+			// is incomplete, so it is left for the next run. Captures
+			// complete before the interrupt are still stored (keep).
+			files.Close()
+			a.release(ctx, art)
+			return
+		}
 		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files}
 	})
 }
 
 // store extracts, checks and stores one fetched article.
 func (a *run) store(ctx context.Context, f fetched) {
+	defer a.release(ctx, f.art)
 	defer f.files.Close()
 	if ctx.Err() != nil {
 		return
 	}
 	art, cap, err, start := f.art, f.cap, f.err, f.start
-	snap := &record.Snapshot{Meta: a.baseMeta(art), Extra: captureObjects(f.files, cap)}
+	snap := &record.Snapshot{Meta: a.baseMeta(art)}
 	fillCapture(&snap.Meta, cap)
 	if f.files != nil {
 		snap.Meta.Requisites = f.files.stats
@@ -502,6 +498,22 @@ func (a *run) store(ctx context.Context, f fetched) {
 		}
 	}
 	if ctx.Err() != nil {
+		return
+	}
+	page := cap
+	if err != nil {
+		page = nil // nothing received to show
+	}
+	// Building the self-contained page is CPU work like extraction, and
+	// takes its turn with it.
+	a.extracting <- struct{}{}
+	snap.Extra = a.capture.captureObjects(ctx, f.files, page, snap.Meta.Image)
+	<-a.extracting
+	if err := a.checkLease(art); err != nil {
+		// Stalled past the lease: another run may be writing it now.
+		a.log.Warn("lease lost before the write; coming back to the article at the end", "slug", art.slug, "err", err)
+		a.release(ctx, art)
+		a.leases.deferArticle(art)
 		return
 	}
 	stored, err := a.writer.Write(ctx, snap, art.previous())

@@ -16,6 +16,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/archive/requisite"
+	"github.com/linkarc/linkarc/archive/singlepage"
 	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/weburl"
@@ -53,6 +54,9 @@ type CaptureOptions struct {
 	NoWARC bool
 	// NoRequisites fetches no page requisites.
 	NoRequisites bool
+	// Scripts records the page's scripts (<script src>) among its
+	// requisites. They are never run; by default they are not fetched.
+	Scripts bool
 	// Limits bounds each page's requisites (requisite.Limits' defaults
 	// for zero fields; a negative MaxCount or MaxBytes means no cap).
 	Limits requisite.Limits
@@ -61,6 +65,9 @@ type CaptureOptions struct {
 	Hosts int
 	// TempDir holds the WARC spill files; "" means os.TempDir().
 	TempDir string
+	// NoPage builds no self-contained page (page.html) or thumbnail from
+	// the WARC.
+	NoPage bool
 }
 
 // capturer is a run's state for recording captures: the requisites met so
@@ -73,6 +80,11 @@ type capturer struct {
 
 	mu    sync.Mutex
 	byURL map[string]*assetEntry
+	// spills maps the WARC file name (warc.Options.Filename, the store
+	// key) of each capture of the run not stored yet to its spill file,
+	// where the self-contained page of a later capture finds the originals
+	// of its revisits.
+	spills map[string]string
 
 	// finishing bounds the captures whose requisites are being fetched
 	// while their host's queue goes on (Options.HostConcurrency); wg
@@ -116,7 +128,7 @@ func newCapturer(a *Archiver) *capturer {
 	if o.Hosts <= 0 {
 		o.Hosts = DefaultRequisiteHosts
 	}
-	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), byURL: map[string]*assetEntry{},
+	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), byURL: map[string]*assetEntry{}, spills: map[string]string{},
 		finishing: make(chan struct{}, a.opts.HostConcurrency)}
 }
 
@@ -127,30 +139,145 @@ type captureFiles struct {
 	warcSize int64
 	stats    *record.RequisiteStats
 	learned  []record.RequisiteEntry // requisites fetched in full, indexed once the capture is stored
+	forget   func()                  // takes the spill file out of capturer.spills
 }
 
 func (c *captureFiles) Close() {
+	if c != nil && c.forget != nil {
+		c.forget()
+	}
 	if c != nil && c.warcPath != "" {
 		os.Remove(c.warcPath)
 	}
 }
 
 // captureObjects turns a finished capture (its WARC spill file and the
-// page) into the objects stored beside meta.json (record.Snapshot.Extra).
-// It is the one place a capture's further objects are made: the WARC now,
-// the self-contained page derived from it next.
-func captureObjects(files *captureFiles, page *fetch.Capture) []record.Object {
-	_ = page // the self-contained page will be derived from it
+// page) into the objects stored beside meta.json (record.Snapshot.Extra):
+// the WARC, and, derived from it (package singlepage), the self-contained
+// page and the thumbnail of its lead image (leadImage, the extraction's;
+// "" lets singlepage take the page's og:image). It is the one place a
+// capture's further objects are made. A page that cannot be built is
+// logged and left out: the capture is stored without it, and the viewer
+// shows raw.html.
+func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page *fetch.Capture, leadImage string) []record.Object {
 	if files == nil || files.warcPath == "" {
 		return nil
 	}
 	path := files.warcPath
-	return []record.Object{{
+	objs := []record.Object{{
 		Name:        record.WARCFile,
 		ContentType: "application/warc",
 		Size:        files.warcSize,
 		Open:        func() (io.ReadCloser, error) { return os.Open(path) },
 	}}
+	if page == nil || c.opts.NoPage {
+		return objs
+	}
+	res, err := c.selfContained(ctx, files, page.FinalURL, leadImage)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.a.log.Warn("capture: no self-contained page; the viewer will show raw.html", "url", page.FinalURL, "err", err)
+		}
+		return objs
+	}
+	if res.Stats.LeftOut() > 0 || res.Stats.Missing > 0 {
+		c.a.log.Debug("capture: self-contained page without some resources", "url", page.FinalURL,
+			"missing", res.Stats.Missing, "left_out", res.Stats.LeftOut(), "first_missing", res.Stats.MissingURLs)
+	}
+	return append(objs, res.Objects()...)
+}
+
+// selfContained builds the capture's page.html (and thumb.jpg) from its
+// WARC, opening the WARCs that hold the originals of its revisits as it
+// meets them.
+func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageURL, leadImage string) (singlepage.Result, error) {
+	src, f, err := singlepage.OpenFile(files.warcPath)
+	if err != nil {
+		return singlepage.Result{}, err
+	}
+	defer f.Close()
+	var opened []io.Closer
+	defer func() {
+		for _, o := range opened {
+			o.Close()
+		}
+	}()
+	originals := func(ctx context.Context, r singlepage.Revisit) (singlepage.Source, bool, error) {
+		src, closer, ok := c.openOriginal(ctx, r)
+		if ok {
+			opened = append(opened, closer)
+		}
+		return src, ok, nil
+	}
+	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals})
+}
+
+// maxOriginalWARC bounds a WARC copied from the store to find a revisit's
+// original in.
+const maxOriginalWARC = 1 << 30
+
+// openOriginal opens the WARC holding the original of a revisit: the file
+// the run's index (or the store's) names for the revisit's URL or payload,
+// from its spill file while its capture is not stored yet, else from the
+// store (copied to a temporary file, for random access). Not found is not
+// an error: the page is built without that resource.
+func (c *capturer) openOriginal(ctx context.Context, r singlepage.Revisit) (singlepage.Source, io.Closer, bool) {
+	name := ""
+	c.mu.Lock()
+	for _, u := range []string{r.URL, r.RefersToURI} {
+		if e, ok := c.byURL[u]; ok && name == "" {
+			select {
+			case <-e.done:
+				if e.ok {
+					name = e.orig.Filename
+				}
+			default:
+			}
+		}
+	}
+	path := c.spills[name]
+	c.mu.Unlock()
+	if name == "" {
+		if o, ok := c.dedup.Lookup(r.PayloadDigest); ok {
+			name = o.Filename
+			c.mu.Lock()
+			path = c.spills[name]
+			c.mu.Unlock()
+		}
+	}
+	if name == "" {
+		return singlepage.Source{}, nil, false
+	}
+	if path != "" {
+		if src, f, err := singlepage.OpenFile(path); err == nil {
+			src.Name = name
+			return src, f, true
+		}
+	}
+	rc, err := c.a.opts.Store.Get(ctx, name)
+	if err != nil {
+		return singlepage.Source{}, nil, false
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(c.opts.TempDir, "linkarc-original-*.warc.gz")
+	if err != nil {
+		return singlepage.Source{}, nil, false
+	}
+	rm := removeOnClose{tmp}
+	n, err := io.Copy(tmp, io.LimitReader(rc, maxOriginalWARC+1))
+	if err != nil || n > maxOriginalWARC {
+		rm.Close()
+		return singlepage.Source{}, nil, false
+	}
+	return singlepage.Source{Name: name, R: tmp, Size: n}, rm, true
+}
+
+// removeOnClose is a temporary file removed when closed.
+type removeOnClose struct{ f *os.File }
+
+func (r removeOnClose) Close() error {
+	r.f.Close()
+	return os.Remove(r.f.Name())
 }
 
 // gatedDedup is a capture's view of the run's payload index: the page
@@ -193,9 +320,20 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 		return nil, cap, err
 	}
 	r := &recording{tmp: tmp, files: &captureFiles{warcPath: tmp.Name()}, dd: &gatedDedup{inner: c.dedup}}
+	warcName := record.ArticleKey(art.slug, record.WARCFile)
+	c.mu.Lock()
+	c.spills[warcName] = tmp.Name()
+	c.mu.Unlock()
+	r.files.forget = func() {
+		c.mu.Lock()
+		if c.spills[warcName] == tmp.Name() {
+			delete(c.spills, warcName)
+		}
+		c.mu.Unlock()
+	}
 	r.w, err = warc.NewWriter(tmp, warc.Options{
 		Software: "linkarc/" + buildinfo.Version(),
-		Filename: record.ArticleKey(art.slug, record.WARCFile),
+		Filename: warcName,
 		TempDir:  c.opts.TempDir,
 		Dedup:    r.dd,
 	})
@@ -330,6 +468,9 @@ func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writ
 		return nil, nil
 	}
 	found, cssCapped := requisite.FromHTML(page.Body, page.FinalURL, c.limits)
+	if !c.opts.Scripts {
+		found = slices.DeleteFunc(found, func(r requisite.Requisite) bool { return r.Kind == requisite.Script })
+	}
 	b := &budget{lim: c.limits, seen: map[string]bool{}}
 	if cssCapped {
 		b.capped("css")
@@ -361,45 +502,46 @@ func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writ
 				admitted = append(admitted, j)
 			}
 		}
-		byHost := map[string][]job{}
+		byHost := map[string][]int{} // host -> indexes into admitted
 		var hosts []string
-		for _, j := range admitted {
+		for i, j := range admitted {
 			h := hostOf(j.req.URL)
 			if _, ok := byHost[h]; !ok {
 				hosts = append(hosts, h)
 			}
-			byHost[h] = append(byHost[h], j)
+			byHost[h] = append(byHost[h], i)
 		}
-		var (
-			nextMu sync.Mutex
-			next   []job
-			wg     sync.WaitGroup
-		)
+		// What each admitted job names, kept in its place so that the
+		// next level is in document order whatever host answered first.
+		children := make([][]requisite.Requisite, len(admitted))
+		var wg sync.WaitGroup
 		sem := make(chan struct{}, c.opts.Hosts)
 		for _, h := range hosts {
 			wg.Add(1)
 			sem <- struct{}{}
-			go func(jobs []job) {
+			go func(idx []int) {
 				defer func() { <-sem; wg.Done() }()
-				for _, j := range jobs {
+				for _, i := range idx {
 					if ctx.Err() != nil {
 						return
 					}
-					children, entry := c.one(ctx, af, w, rec, b, j)
+					kids, entry := c.one(ctx, af, w, rec, b, admitted[i])
 					if entry != nil {
 						learnedMu.Lock()
 						learned = append(learned, *entry)
 						learnedMu.Unlock()
 					}
-					nextMu.Lock()
-					for _, ch := range children {
-						next = append(next, job{req: ch, depth: j.depth + 1, referer: j.req.URL})
-					}
-					nextMu.Unlock()
+					children[i] = kids
 				}
 			}(byHost[h])
 		}
 		wg.Wait()
+		var next []job
+		for i, kids := range children {
+			for _, ch := range kids {
+				next = append(next, job{req: ch, depth: admitted[i].depth + 1, referer: admitted[i].req.URL})
+			}
+		}
 		level = next
 	}
 	b.mu.Lock()

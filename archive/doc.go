@@ -13,11 +13,22 @@
 //	    given their slugs (slugs.go), and skipped when the store already
 //	    holds them ok; fetching starts with the first link known
 //	 ─► one queue per publisher host, hosts in parallel (host.go)
-//	 ─► fetch.Fetcher.Fetch: robots.txt, politeness, redirects, retries
+//	 ─► fetch.Fetcher.Fetch: robots.txt, politeness, redirects, retries,
+//	    every exchange recorded into the capture's WARC (capture.go,
+//	    fetch.Recording)
+//	 ─► the page's requisites (package requisite), fetched with
+//	    fetch.Fetcher.FetchAsset under per-page caps, once per run, revisits
+//	    for what the run or the store already holds; meanwhile the host's
+//	    queue goes on to its next page
 //	 ─► Options.Extractor: extract.Extract, then extract.DetectJunk, in a
 //	    worker process under a time and memory budget (extract.Pool, as
 //	    linkarc archive runs it) or in process (extract.InProcess)
-//	 ─► record.Writer.Write: content objects, history, meta.json last
+//	 ─► the self-contained page and the lead image's thumbnail, derived
+//	    from the WARC (singlepage.Capture, in captureObjects), revisits
+//	    followed into the WARCs holding their originals
+//	 ─► record.Writer.Write: content objects, the WARC, page.html and
+//	    thumb.jpg (captureObjects), history, meta.json last; then the
+//	    requisites' index entries
 //	 ─► digest records, and the Report (report.go) and progress (progress.go:
 //	    the stages, resolving, fetching and stored, from the first second)
 //

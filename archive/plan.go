@@ -286,6 +286,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		slug: slug, title: first.Title, publisher: first.Publisher, link: link,
 		url: res.url, method: res.method, host: weburl.HostOf(res.url),
 		digests: record.MergeDigests(digestSlugs, nil),
+		key:     key, same: same,
 	}
 	p.byKey[key] = art
 	p.articles = append(p.articles, art)
@@ -316,6 +317,10 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 // unresolvable stores a failed capture for a link Google would not resolve,
 // so the digest and the viewer say why; a re-run retries it.
 func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver.Error) error {
+	if ok, err := p.r.leaseUnresolvable(ctx, art); !ok || err != nil {
+		return err
+	}
+	defer p.r.release(ctx, art)
 	kind := rerr.Kind
 	if kind == record.ReasonRateLimited {
 		p.unresolved++

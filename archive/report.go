@@ -48,6 +48,10 @@ type Report struct {
 	// (record.ErrUnreadable), each kept in its article's history before
 	// the article was captured again.
 	Unreadable []string `json:"unreadable,omitempty"`
+	// Leased lists the articles left to another run writing them at the
+	// same time (see docs/storage.md, "Concurrent writers"); they count as
+	// Unfinished.
+	Leased []string `json:"leased,omitempty"`
 	// Requisites sums the page requisites of the captures stored (see
 	// record.RequisiteStats; Capped is unused); CappedPages counts the
 	// captures that hit a per-page cap.
@@ -210,6 +214,12 @@ func (r *Report) WriteSummary(w io.Writer) {
 	}
 	if r.GoogleUnreachable != "" {
 		fmt.Fprintf(w, "%s; the links that need Google were not resolved. Re-run the same command once it is fixed.\n", r.GoogleUnreachable)
+	}
+	if len(r.Leased) > 0 {
+		fmt.Fprintf(w, "left to another run archiving into the same store (re-run to finish them):\n")
+		for _, l := range r.Leased {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
 	}
 	if r.RateLimited {
 		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)

@@ -2,7 +2,10 @@ package archive
 
 import (
 	"context"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -125,4 +128,87 @@ func storedBytes(b *testing.B, s storage.Store, slug string) int64 {
 		b.Fatal(err)
 	}
 	return n
+}
+
+// BenchmarkRequisitesMemory archives LINKARC_REQUISITE_ARTICLES articles
+// (default 2,000) of newCapWorld with requisites, no spacing, and reports
+// the Go heap in use at its peak (sampled every 20 ms) and the test
+// process's peak RSS (VmHWM), which includes the loopback servers and the
+// pages they hold. The run holds one entry per distinct requisite URL and
+// at most --concurrency captures finishing: the heap should not grow with
+// the batch.
+//
+//	go test -run '^$' -bench 'BenchmarkRequisitesMemory$' -benchtime 1x ./archive
+func BenchmarkRequisitesMemory(b *testing.B) {
+	n := 2000
+	if v, err := strconv.Atoi(os.Getenv("LINKARC_REQUISITE_ARTICLES")); err == nil && v > 0 {
+		n = v
+	}
+	for range b.N {
+		w := newCapWorld(b, n/2)
+		w.pageInterval, w.assetInterval = -1, -1
+		store := localStore(b)
+		a := w.archiver(b, store, &sendTimes{}, CaptureOptions{}, false)
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+		done := make(chan struct{})
+		peak := make(chan uint64)
+		go func() {
+			var m runtime.MemStats
+			var top uint64
+			t := time.NewTicker(20 * time.Millisecond)
+			defer t.Stop()
+			for {
+				select {
+				case <-done:
+					peak <- top
+					return
+				case <-t.C:
+					runtime.ReadMemStats(&m)
+					top = max(top, m.HeapInuse)
+				}
+			}
+		}()
+		start := time.Now()
+		rep, err := a.Run(context.Background(), []string{w.dir})
+		wall := time.Since(start)
+		close(done)
+		top := <-peak
+		if err != nil {
+			b.Fatal(err)
+		}
+		// What the run still holds (its requisite index, the report) while
+		// the archiver is alive.
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		runtime.KeepAlive(a)
+		b.ReportMetric(float64(after.HeapInuse)/(1<<20), "heap-after-gc-MiB")
+		b.ReportMetric(float64(n), "articles")
+		b.ReportMetric(wall.Seconds(), "wall-s")
+		b.ReportMetric(float64(base.HeapInuse)/(1<<20), "heap-before-MiB")
+		b.ReportMetric(float64(top)/(1<<20), "heap-peak-MiB")
+		b.ReportMetric(float64(vmHWM())/(1<<20), "process-hwm-MiB")
+		b.ReportMetric(float64(rep.Requisites.Fetched)/float64(n), "fetched/article")
+		b.ReportMetric(float64(rep.Requisites.Deduplicated)/float64(n), "dedup/article")
+		if rep.Counts[record.StatusOK] != n {
+			b.Fatalf("counts %v", rep.Counts)
+		}
+	}
+}
+
+// vmHWM is this process's peak resident set, from /proc/self/status.
+func vmHWM() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
 }

@@ -3,6 +3,7 @@ package archive
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -212,6 +214,9 @@ type capWorld struct {
 	dir      string   // digest folder
 	pages    []string // article URLs
 	font     []byte
+	// pageInterval and assetInterval space the fetcher's requests; zero:
+	// capPageInterval and capAssetInterval, negative: none.
+	pageInterval, assetInterval time.Duration
 }
 
 const (
@@ -233,6 +238,7 @@ func newCapWorld(t testing.TB, perPub int) *capWorld {
 body { font-family: "Work Sans", sans-serif; background: #fafafa url(/img/paper.png) repeat; }`))
 	cdn.put("/css/base.css", "text/css", []byte(`h1 { background-image: url("rule.png"); background-repeat: no-repeat }`))
 	cdn.put("/fonts/work-sans.woff2", "font/woff2", font)
+	cdn.put("/js/lazy.js", "text/javascript", []byte(`document.querySelectorAll("img[data-src]").forEach(i => i.src = i.dataset.src)`))
 	cdn.put("/img/paper.png", "image/png", testPNG(t, 16, 16, 1))
 	cdn.put("/css/rule.png", "image/png", testPNG(t, 64, 2, 2))
 	img.put("/shared/logo.png", "image/png", testPNG(t, 120, 40, 3))
@@ -263,7 +269,7 @@ body { font-family: "Work Sans", sans-serif; background: #fafafa url(/img/paper.
 			page := fmt.Sprintf(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Story %[1]s</title>
 <link rel="stylesheet" href="%[2]s/css/site.css"><link rel="stylesheet" href="/local.css"><link rel="icon" href="/favicon.png">
 <meta property="og:image" content="%[3]s/lead/%[1]s.png">
-<style>.hero { background-image: url(%[3]s/shared/hero.png) }</style></head>
+<style>.hero { background-image: url(%[3]s/shared/hero.png) }</style><script defer src="%[2]s/js/lazy.js"></script></head>
 <body><article><h1 class="hero">Story %[1]s</h1>
 <img alt="" src="%[3]s/p/%[1]s-640.png" srcset="%[3]s/p/%[1]s-640.png 640w, %[3]s/p/%[1]s-1280.png 1280w, %[3]s/p/%[1]s-2560.png 2560w">
 %[4]s
@@ -291,7 +297,7 @@ func (w *capWorld) archiver(t testing.TB, store storage.Store, logs *sendTimes, 
 		allow = append(allow, s.addrPort())
 	}
 	f, err := fetch.New(fetch.Options{
-		UserAgent: "linkarc-test/1.0", HostInterval: capPageInterval, AssetInterval: capAssetInterval,
+		UserAgent: "linkarc-test/1.0", HostInterval: cmp.Or(w.pageInterval, capPageInterval), AssetInterval: cmp.Or(w.assetInterval, capAssetInterval),
 		AllowAddrs: allow, ConnectTimeout: time.Second, ReadTimeout: 2 * time.Second, Timeout: 5 * time.Second,
 		Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Logger: slog.New(logs),
 	})
@@ -344,6 +350,9 @@ func TestRequisitesEndToEnd(t *testing.T) {
 			}
 		}
 	}
+	if n := w.cdn.hitsOf("/js/lazy.js"); n != 0 {
+		t.Errorf("the page's script was fetched %d times; scripts are not requisites by default", n)
+	}
 	for _, p := range []string{"/css/site.css", "/css/base.css", "/fonts/work-sans.woff2", "/img/paper.png", "/css/rule.png"} {
 		if w.cdn.hitsOf(p) != 1 {
 			t.Errorf("cdn %s: %d requests, want 1", p, w.cdn.hitsOf(p))
@@ -385,6 +394,18 @@ func TestRequisitesEndToEnd(t *testing.T) {
 	}
 	if rep.Requisites.Fetched != total.Fetched || rep.Requisites.Failed != len(w.pages) {
 		t.Errorf("report requisites %+v, meta.json totals %+v", rep.Requisites, total)
+	}
+
+	// Every capture's self-contained page and thumbnail, its requisites
+	// embedded: those another capture fetched first from that capture's
+	// WARC (revisits resolved across WARCs).
+	for _, u := range w.pages {
+		m := metaForURL(t, store, u)
+		if !slices.Contains(m.Files, record.PageFile) || !slices.Contains(m.Files, record.ThumbFile) {
+			t.Errorf("%s: files %v, want page.html and thumb.jpg", u, m.Files)
+			continue
+		}
+		checkSelfContained(t, u, string(readObject(t, store, record.ArticleKey(m.Slug, record.PageFile))))
 	}
 
 	// Every WARC through warcio.js: one file of every capture's records.
@@ -429,6 +450,48 @@ func TestRequisitesEndToEnd(t *testing.T) {
 	}
 	all, perCapture = storedWARCs(t, store)
 	checkWarcio(t, all, perCapture)
+}
+
+// checkSelfContained checks a capture's page.html: no script, no
+// stylesheet link, every image a data: URI (but the one at an internal
+// address, which the capture refused), the web font and the background
+// images embedded, the lazy image in place.
+func checkSelfContained(t *testing.T, u, page string) {
+	t.Helper()
+	for _, bad := range []string{"<script", `rel="stylesheet"`, "url(http", "data-src", "<noscript", "srcset"} {
+		if strings.Contains(page, bad) {
+			t.Errorf("%s: page.html has %s", u, bad)
+		}
+	}
+	for _, want := range []string{"url(data:font/woff2;base64,", "url(data:image/png;base64,", "<style>"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("%s: page.html lacks %s", u, want)
+		}
+	}
+	srcs := regexp.MustCompile(`<img [^>]*?src="([^"]{0,12})`).FindAllStringSubmatch(page, -1)
+	embedded := 0
+	for _, m := range srcs {
+		if strings.HasPrefix(m[1], "data:image/") {
+			embedded++
+		}
+	}
+	if len(srcs) != 3 || embedded != 3 { // the 1280w candidate, the lazy image, the logo
+		t.Errorf("%s: %d images with a src, %d embedded: %q", u, len(srcs), embedded, srcs)
+	}
+}
+
+func readObject(t testing.TB, s storage.Store, key string) []byte {
+	t.Helper()
+	rc, err := s.Get(context.Background(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func metaForURL(t testing.TB, s storage.Store, u string) record.ArticleMeta {
@@ -619,6 +682,14 @@ func TestRequisiteCaps(t *testing.T) {
 				t.Errorf("import depth: %+v, chain/3.css requested %d times", st, imgs.hitsOf("/chain/3.css"))
 			}
 		}
+	}
+	// --requisite-scripts records the script (once), never runs it.
+	scripts := newCapWorld(t, 1)
+	if _, err := scripts.archiver(t, localStore(t), &sendTimes{}, CaptureOptions{Scripts: true}, false).Run(context.Background(), []string{scripts.dir}); err != nil {
+		t.Fatal(err)
+	}
+	if n := scripts.cdn.hitsOf("/js/lazy.js"); n != 1 {
+		t.Errorf("with Scripts the script was fetched %d times, want once", n)
 	}
 	if rep.CappedPages != 3 {
 		t.Errorf("report: %d capped pages, want 3", rep.CappedPages)

@@ -50,8 +50,16 @@ type Conditional interface {
 	PutIf(ctx context.Context, key string, r io.Reader, size int64, ifMatch string, opts PutOptions) (etag string, err error)
 }
 
-// AsConditional returns s as a Conditional, when it is one.
+// AsConditional returns s as a Conditional, when it can write
+// conditionally: a retrying wrapper can when the store it wraps can. It
+// makes no call to the store.
 func AsConditional(s Store) (Conditional, bool) {
+	if r, ok := s.(*retrying); ok {
+		if _, inner := AsConditional(r.s); !inner {
+			return nil, false
+		}
+		return r, true
+	}
 	c, ok := s.(Conditional)
 	return c, ok
 }

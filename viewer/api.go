@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,12 +171,19 @@ func (s *Server) apiArticle(w http.ResponseWriter, r *http.Request) {
 	if ix, err := s.catalog.index(ctx); err == nil && ix.articleTags[slug] != nil {
 		tags = ix.articleTags[slug]
 	}
-	s.writeJSON(w, r, http.StatusOK, apiArticle{ArticleMeta: m, Tags: tags, Links: map[string]string{
+	links := map[string]string{
 		"html":     base,
 		"raw":      base + "/raw.html",
 		"raw_page": base + "/raw",
 		"text":     base + "/text.txt",
-	}})
+	}
+	if slices.Contains(m.Files, record.PageFile) {
+		links["page"] = base + "/" + record.PageFile
+	}
+	if hasThumb(m) {
+		links["thumb"] = thumbURL(slug)
+	}
+	s.writeJSON(w, r, http.StatusOK, apiArticle{ArticleMeta: m, Tags: tags, Links: links})
 }
 
 type apiSearchHit struct {

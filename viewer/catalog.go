@@ -48,6 +48,13 @@ func summarize(d *record.DigestRecord, version string) digestSummary {
 		Articles:   len(d.Articles),
 		version:    version,
 	}
+	if d.Parts > 0 {
+		// The record holds the first articles; its counts count them all.
+		s.Articles = 0
+		for _, n := range d.Counts {
+			s.Articles += n
+		}
+	}
 	if s.Title == "" {
 		s.Title = d.Slug
 	}

@@ -1,10 +1,12 @@
 package viewer
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -101,6 +103,56 @@ func TestSnapshotsNotShown(t *testing.T) {
 				t.Errorf("a snapshot of exactly %d bytes: %d bytes shown", maxInertBytes, len(b))
 			}
 		}},
+	} {
+		t.Run(c.name, func(t *testing.T) { runHandlerCase(t, ts.Client(), ts.URL, c) })
+	}
+}
+
+// TestHugeMetadataShown is issue 10 item 8 for the viewer: an article
+// whose page had a 9 MB og:title and a 5 MB og:description is stored by
+// record.Writer within the metadata bounds, so the viewer shows it (200,
+// not the 500 of a record over record.MaxRecordSize), and a digest of
+// 30,000 long links (24 MB of record before) is listed on the home page
+// with all its articles counted, and shown a part at a time.
+func TestHugeMetadataShown(t *testing.T) {
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := testContext(t)
+	w := record.Writer{Store: st}
+	meta := record.ArticleMeta{Slug: "huge", Title: "Huge", Publisher: "P", URL: "https://p.example/a", Status: record.StatusOK,
+		FetchedAt: time.Now().UTC(), ArticleTitle: strings.Repeat("T", 9<<20), Excerpt: strings.Repeat("D", 5<<20), Digests: []string{"big"}}
+	if _, err := w.Write(ctx, &record.Snapshot{Meta: meta, Raw: []byte("<p>page"), Readable: "<p>page", Text: "page"}, record.Prior{}); err != nil {
+		t.Fatal(err)
+	}
+	const n = 30_000
+	d := record.DigestRecord{Slug: "big", FrontMatter: record.FrontMatter{Title: "Big digest"}, ArchivedAt: time.Now().UTC(),
+		Counts: map[string]int{record.StatusOK: n}}
+	for i := range n {
+		d.Articles = append(d.Articles, record.DigestArticle{Slug: fmt.Sprintf("story-%d-the-paper", i), Title: fmt.Sprintf("Story %d", i),
+			Publisher: "The Paper", URL: fmt.Sprintf("https://www.the-paper.example/news/2026/01/04/story-%d-%s.html", i, strings.Repeat("x", 400)),
+			GoogleNewsURL: "https://news.google.com/rss/articles/" + strings.Repeat("C", 200), Status: record.StatusOK})
+	}
+	d.Articles[0].Slug = "huge"
+	if err := w.PutDigest(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	part2, err := record.ReadDigestPart(ctx, st, "big", 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(newTestServer(t, st, Options{}))
+	t.Cleanup(ts.Close)
+	html := "text/html; charset=utf-8"
+	for _, c := range []handlerCase{
+		{name: "article page", path: "/articles/huge", status: 200, ctype: html, contains: []string{strings.Repeat("T", 100)}},
+		{name: "article api", path: "/api/articles/huge", status: 200, ctype: "application/json; charset=utf-8"},
+		{name: "digest page", path: "/digests/big", status: 200, ctype: html, contains: []string{"Big digest", "Part 1 of", `href="/digests/big?page=2"`}},
+		{name: "digest part 2", path: "/digests/big?page=2", status: 200, ctype: html, contains: []string{"Part 2 of", `href="/digests/big"`,
+			">" + part2.Articles[0].Title + "<", fmt.Sprintf(`<span class="num">%d</span>`, part2.Offset+1)}},
+		{name: "digest part past the last", path: "/digests/big?page=99", status: 404, ctype: html},
+		{name: "home lists the digest", path: "/api/digests", status: 200, contains: []string{`"slug": "big"`, `"articles": 30000`}},
 	} {
 		t.Run(c.name, func(t *testing.T) { runHandlerCase(t, ts.Client(), ts.URL, c) })
 	}

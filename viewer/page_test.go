@@ -55,8 +55,10 @@ func writePageFixture(t testing.TB, st storage.Store) []byte {
 			Status: record.StatusOK, HTTPStatus: 200, FetchedAt: at, Charset: "utf-8", Digests: []string{"pages"},
 			Image: "https://publisher.example/lead.jpg"}
 	}
+	withPage := meta("with-page")
+	withPage.Sums = map[string]string{record.PageFile: sha256Hex(selfContained)}
 	for _, a := range []viewertest.Article{
-		{Meta: meta("with-page"), Raw: "<p>raw with-page</p>", Text: "text", Readable: "<p>readable</p>",
+		{Meta: withPage, Raw: "<p>raw with-page</p>", Text: "text", Readable: "<p>readable</p>",
 			Files: []viewertest.File{{Name: record.WARCFile, Body: []byte("warc")}, {Name: record.PageFile, Body: []byte(selfContained)}, {Name: record.ThumbFile, Body: thumb}},
 			History: []viewertest.Capture{{ID: "20300101T000000Z", Meta: meta("with-page"), Raw: "<p>old raw</p>",
 				Files: []viewertest.File{{Name: record.PageFile, Body: []byte(`<p class="old-page">old self-contained</p>`)}}}}},
@@ -101,6 +103,10 @@ func TestArchivedPage(t *testing.T) {
 			headers:  map[string]string{"Content-Security-Policy": snapshotCSP},
 			contains: []string{`class="selfcontained"`, "url(data:image/png;base64,iVBORw0KGgo=)", `src="data:image/png;base64,iVBORw0KGgo="`, "font/woff2"},
 			excludes: []string{"<script", "preconnect"}},
+		{name: "page.html inline: its ETag is its sum and the rules", path: "/articles/with-page/page.html", status: 200,
+			headers: map[string]string{"ETag": `"` + sha256Hex(selfContained) + "-" + inertVersion + `"`}},
+		{name: "page.html conditional", path: "/articles/with-page/page.html", status: 304,
+			header: map[string]string{"If-None-Match": `"` + sha256Hex(selfContained) + "-" + inertVersion + `"`}},
 		{name: "page.html download: as stored", path: "/articles/with-page/page.html?download=1", status: 200,
 			headers: map[string]string{"Content-Disposition": `attachment; filename=with-page.html`, "Content-Security-Policy": snapshotCSP},
 			body:    &page},
@@ -121,6 +127,9 @@ func TestArchivedPage(t *testing.T) {
 		{name: "digest lists thumbnails", path: "/digests/pages", status: 200,
 			contains: []string{`<img class="thumb" src="/articles/with-page/thumb.jpg"`, `src="/articles/bad-thumb/thumb.jpg"`},
 			excludes: []string{"/articles/older/thumb.jpg"}},
+		{name: "API links to the page and the thumbnail", path: "/api/articles/with-page", status: 200,
+			contains: []string{`"page": "/articles/with-page/page.html"`, `"thumb": "/articles/with-page/thumb.jpg"`}},
+		{name: "API: no page link for an older capture", path: "/api/articles/older", status: 200, excludes: []string{`"page":`, `"thumb":`}},
 		{name: "home shows the lead article's thumbnail", path: "/", status: 200,
 			contains: []string{`<img class="thumb" src="/articles/with-page/thumb.jpg"`}},
 	} {

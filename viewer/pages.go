@@ -195,6 +195,11 @@ type digestView struct {
 	Description string            // plain text of the front matter's description or summary
 	Source      sourceLink        // the front matter's link
 	Thumbs      map[string]string // article slug -> its thumbnail, for those that have one
+	// A digest too large for one record is shown a part at a time
+	// (?page=N; record.ReadDigestPart): Part of Parts, Offset the number
+	// of articles before this part's, Prev and Next the other parts.
+	Part, Parts, Offset int
+	Prev, Next          string
 }
 
 func (s *Server) digestPage(w http.ResponseWriter, r *http.Request) {
@@ -205,6 +210,26 @@ func (s *Server) digestPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sum := summarize(d, "")
+	part, err := pageParam(r)
+	if err != nil {
+		s.fail(w, r, "digest", err)
+		return
+	}
+	offset := 0
+	if part > d.Parts+1 {
+		s.notFound(w, r)
+		return
+	}
+	if part > 1 {
+		p, err := record.ReadDigestPart(ctx, s.store, d.Slug, part)
+		if err != nil {
+			s.fail(w, r, "digest", err)
+			return
+		}
+		whole := *d
+		whole.Articles, offset = p.Articles, p.Offset
+		d = &whole
+	}
 	slugs := make([]string, 0, len(d.Articles))
 	for _, a := range d.Articles {
 		if a.Status != record.StatusFailed {
@@ -213,8 +238,23 @@ func (s *Server) digestPage(w http.ResponseWriter, r *http.Request) {
 	}
 	v := digestView{Digest: d, Summary: sum, Source: linkOf(d.FrontMatter.Link),
 		Description: plainText(cmp.Or(d.FrontMatter.Description, d.FrontMatter.Summary)),
-		Thumbs:      s.thumbsOf(ctx, slugs)}
+		Thumbs:      s.thumbsOf(ctx, slugs), Part: part, Parts: d.Parts + 1, Offset: offset}
+	if part > 1 {
+		v.Prev = partURL(d.Slug, part-1)
+	}
+	if part <= d.Parts {
+		v.Next = partURL(d.Slug, part+1)
+	}
 	s.render(w, r, http.StatusOK, "digest", page{Title: sum.Title, Data: v})
+}
+
+// partURL is the address of part n of a digest.
+func partURL(slug string, n int) string {
+	u := "/digests/" + url.PathEscape(slug)
+	if n > 1 {
+		u += "?page=" + strconv.Itoa(n)
+	}
+	return u
 }
 
 // digestRef is a digest an article appears in.

@@ -83,6 +83,16 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 			return
 		}
 	}
+	if name == record.PageFile {
+		// page.html is UTF-8 and says so; its sum in meta.json makes the
+		// ETag, when the capture's meta.json has one.
+		ctx, cancel := s.storeContext(r)
+		m, err := record.ReadMetaKey(ctx, s.store, snapshotKey(slug, capture, record.MetaFile))
+		cancel()
+		if err == nil && isSHA256Hex(m.Sums[record.PageFile]) {
+			etag = m.Sums[record.PageFile]
+		}
+	}
 	if inert {
 		// The rewrite is UTF-8, and another representation than the
 		// archived bytes: its ETag names the rules that made it.

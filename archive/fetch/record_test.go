@@ -8,12 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkarc/linkarc/archive/warc"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // recorded reads a WARC back: each record's type and target URI, and the
@@ -181,5 +183,39 @@ func TestAssetInterval(t *testing.T) {
 	s := sends["127.0.0.3"]
 	if span := s[len(s)-1].sent.Sub(s[1].ready); span > 3*page && os.Getenv("LINKARC_SLOW") == "" {
 		t.Logf("asset host span %v (the page host's turns interleave)", span)
+	}
+}
+
+// TestFetchAssetSSRF: a requisite at an internal address, directly or by a
+// redirect from an allowed host, is refused by the SSRF guard before any
+// connection, as a page would be; the test's loopback site is let through
+// by an exact AllowAddrs exception only.
+func TestFetchAssetSSRF(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /robots.txt", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "User-agent: *\nAllow: /\n") })
+	mux.HandleFunc("GET /to-metadata", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://169.254.169.254/latest/meta-data/", http.StatusFound)
+	})
+	mux.HandleFunc("GET /ok.png", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("png")) })
+	pub := listenOn(t, "127.0.0.2:0", mux)
+	opts := testOptions()
+	opts.AllowPrivate = false
+	opts.AllowAddrs = []netip.AddrPort{netip.MustParseAddrPort(pub.Listener.Addr().String())}
+	f := newTestFetcher(t, opts)
+	ctx := context.Background()
+	if _, err := f.FetchAsset(ctx, pub.URL+"/ok.png", AssetRequest{}); err != nil {
+		t.Fatalf("the allowed loopback site: %v", err)
+	}
+	for _, u := range []string{"http://10.1.2.3/internal.png", "http://169.254.169.254/latest/meta-data/", "http://127.0.0.1:1/x.css",
+		"http://[::1]/x.png", pub.URL + "/to-metadata"} {
+		start := time.Now()
+		_, err := f.FetchAsset(ctx, u, AssetRequest{})
+		fe := fetchErr(t, err, record.ReasonForbiddenAddress)
+		if fe.Attempts > 1 || time.Since(start) > time.Second {
+			t.Errorf("%s: %d attempts in %v; a refusal is immediate and final", u, fe.Attempts, time.Since(start))
+		}
+	}
+	if n := pub.hits("/to-metadata"); n != 1 {
+		t.Errorf("the redirecting URL was requested %d times", n)
 	}
 }

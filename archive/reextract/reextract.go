@@ -123,9 +123,10 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		return rep, err
 	}
 	w := record.Writer{Store: opts.Store}
-	changed := map[string][]string{} // digest slug -> articles whose verdict changed
+	leaser := record.NewLeaser(opts.Store) // nil: the store cannot write conditionally
+	changed := map[string][]string{}       // digest slug -> articles whose verdict changed
 	err = sel.Articles(ctx, func(m *record.ArticleMeta) error {
-		res, err := rebuild(ctx, opts.Store, w, m, ex)
+		res, err := rebuild(ctx, opts.Store, w, leaser, m, ex)
 		if err != nil {
 			return err // the store, or ctx
 		}
@@ -181,7 +182,7 @@ func mapKeys[V any](m map[string]V) func(func(string) bool) {
 
 // rebuild re-extracts one article. The error is the store's or ctx's; what
 // goes wrong with the article itself is in the Result.
-func rebuild(ctx context.Context, st storage.Store, w record.Writer, m *record.ArticleMeta, ex Extractor) (Result, error) {
+func rebuild(ctx context.Context, st storage.Store, w record.Writer, leaser *record.Leaser, m *record.ArticleMeta, ex Extractor) (Result, error) {
 	res := Result{Slug: m.Slug, Before: Verdict{m.Status, m.Reason}}
 	res.After = res.Before
 	if !rebuildable(m) {
@@ -232,8 +233,20 @@ func rebuild(ctx context.Context, st storage.Store, w record.Writer, m *record.A
 			next.Status, next.Reason, next.Error = record.StatusBlocked, got.Junk, "the page is not the article: "+string(got.Junk)
 		}
 	}
-	// A run of `linkarc archive` may have captured the article again
-	// since it was read: its new capture is not this one's to rewrite.
+	// A run of `linkarc archive` may be writing the article: the rewrite
+	// happens under the article's lease (docs/storage.md, "Several
+	// writers at once"), and only if the capture is still the one read.
+	if leaser != nil {
+		lease, err := leaser.AcquireWait(ctx, record.ArticleLeaseKey(m.Slug), "reextract "+m.Slug, 2*record.DefaultLeaseTTL)
+		if held := (*record.LeasedError)(nil); errors.As(err, &held) {
+			res.Skipped = held.Error()
+			return res, nil
+		}
+		if err != nil {
+			return res, err
+		}
+		defer lease.Release(ctx)
+	}
 	now, err := record.ReadMeta(ctx, st, m.Slug)
 	if err != nil {
 		return res, fmt.Errorf("reread %s: %w", m.Slug, err)
@@ -253,7 +266,7 @@ func rebuild(ctx context.Context, st storage.Store, w record.Writer, m *record.A
 // updateDigest brings the statuses of a digest's articles that changed up
 // to date, and its counts; false when the digest is gone or unreadable.
 func updateDigest(ctx context.Context, st storage.Store, w record.Writer, slug string, slugs []string) (bool, error) {
-	d, err := record.ReadDigest(ctx, st, slug)
+	d, err := record.ReadDigestAll(ctx, st, slug)
 	switch {
 	case storage.IsNotExist(err), errors.Is(err, record.ErrUnreadable):
 		return false, nil

@@ -11,7 +11,7 @@ import (
 // FromCSS lists what a stylesheet references, resolved against base (the
 // stylesheet's own URL, or the page's for a <style> element or a style
 // attribute): @import rules as Stylesheet, url() inside @font-face as Font,
-// every other url() as Image. Only the first Limits.MaxCSSBytes bytes are
+// every other url() (and every image-set() candidate) as Image. Only the first Limits.MaxCSSBytes bytes are
 // read and at most Limits.MaxCSSURLs references taken, so a hostile
 // stylesheet costs one bounded pass of the tokenizer
 // (github.com/tdewolff/parse/v2/css), whatever it holds. The second result
@@ -45,6 +45,8 @@ func FromCSS(text []byte, base string, lim Limits) ([]Requisite, bool) {
 		fontFace bool   // inside an @font-face block
 		depth    int    // brace depth
 		faceAt   int    // depth of the @font-face block
+		parens   int    // parenthesis depth
+		imageSet int    // parenthesis depth of the open image-set(), 0 outside
 	)
 	for {
 		tt, data := lx.Next()
@@ -66,7 +68,27 @@ func FromCSS(text []byte, base string, lim Limits) ([]Requisite, bool) {
 				fontFace = false
 			}
 			depth = max(depth-1, 0)
+		case css.FunctionToken:
+			parens++
+			if name := strings.ToLower(string(data)); imageSet == 0 && (name == "image-set(" || name == "-webkit-image-set(") {
+				imageSet = parens
+			}
+		case css.LeftParenthesisToken:
+			parens++
+		case css.RightParenthesisToken:
+			if parens == imageSet {
+				imageSet = 0
+			}
+			parens = max(parens-1, 0)
 		case css.StringToken:
+			if imageSet > 0 {
+				// image-set("a.png" 1x, "b.png" 2x): every candidate, as
+				// the self-contained page inlines them all.
+				if !add(unquote(data), Image) {
+					return out, capped
+				}
+				continue
+			}
 			if atRule == "@import" {
 				if !add(unquote(data), Stylesheet) {
 					return out, capped

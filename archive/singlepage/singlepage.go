@@ -291,6 +291,7 @@ type builder struct {
 // cached is a resource read (or found missing) once.
 type cached struct {
 	res     *Resource
+	text    string // a stylesheet's text, decoded (its Body dropped)
 	dataURI string
 	ok      bool
 }
@@ -333,8 +334,10 @@ func (b *builder) overReferences() bool {
 }
 
 // fetch reads the resource at abs from the archive once; false when it is
-// missing or over a limit (counted the first time).
-func (b *builder) fetch(abs string) (*Resource, bool) {
+// missing or over a limit (counted the first time). A resource inlined as
+// text (a stylesheet) costs the page its size, any other its size in
+// base64.
+func (b *builder) fetch(abs string, asText bool) (*Resource, bool) {
 	key := urlKey(abs)
 	if key == "" {
 		return nil, false
@@ -352,8 +355,25 @@ func (b *builder) fetch(abs string) (*Resource, bool) {
 		return nil, false
 	}
 	b.fetched++
-	res, err := b.archive.Get(b.ctx, abs, b.limits.MaxResourceBytes)
+	// Nothing larger than what is left of the page's budget (in base64,
+	// 4 bytes for 3) could be embedded: it is not even read.
+	limit, byBudget := b.limits.MaxResourceBytes, false
+	left := b.limits.MaxBytes - b.spent
+	if !asText {
+		left = left / 4 * 3
+	}
+	if left < limit {
+		limit, byBudget = left, true
+	}
+	if limit <= 0 {
+		b.stats.OverTotal++
+		return nil, false
+	}
+	res, err := b.archive.Get(b.ctx, abs, limit)
 	switch {
+	case errors.Is(err, ErrTooLarge) && byBudget:
+		b.stats.OverTotal++
+		return nil, false
 	case errors.Is(err, ErrTooLarge):
 		b.stats.OverSize++
 		return nil, false
@@ -389,22 +409,48 @@ func (b *builder) embed(base *url.URL, ref string, k kind) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	res, ok := b.fetch(abs)
+	res, ok := b.fetch(abs, false)
 	if !ok {
 		return "", false
 	}
 	c := b.cache[urlKey(abs)]
 	if c.dataURI == "" {
+		if res.Body == nil && c.text != "" {
+			res.Body = []byte(c.text) // a stylesheet, read before as one
+		}
 		mt := mediaType(res, k)
 		if mt == "" {
 			return "", false
 		}
 		c.dataURI = "data:" + mt + ";base64," + base64.StdEncoding.EncodeToString(res.Body)
+		res.Body = nil // the data: URI holds it now
 	}
-	if !b.spend(len(c.dataURI)) {
+	uri := c.dataURI
+	// An SVG keeps the fragment that names a view or element in it
+	// (sprite.svg#icon).
+	if i := strings.IndexByte(ref, '#'); i >= 0 && strings.HasPrefix(uri, "data:image/svg+xml;") && isFragment(ref[i+1:]) {
+		uri += ref[i:]
+	}
+	if !b.spend(len(uri)) {
 		return "", false
 	}
-	return c.dataURI, true
+	return uri, true
+}
+
+// isFragment reports whether s is a plain fragment (an id or an SVG view
+// such as svgView(viewBox(0,0,10,10))), safe to write after a data: URI
+// in a url() token or an attribute.
+func isFragment(s string) bool {
+	if s == "" || len(s) > 200 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.:,", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // spend accounts n more bytes of the page; false (and counted) when they

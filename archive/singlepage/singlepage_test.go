@@ -227,6 +227,13 @@ func TestBuildStylesheets(t *testing.T) {
 			want:   []string{`style="background: url(` + bg + `) center / cover"`},
 		},
 		{
+			name:   "an SVG sprite keeps its fragment; an SVG's own <style> is rewritten",
+			page:   `<style>.i{background:url(/s.svg#star)}</style><svg><style>.j{fill:url(/s.svg#grad)}</style></svg>`,
+			assets: []exchange{res("/s.svg", "image/svg+xml", []byte(`<svg xmlns="http://www.w3.org/2000/svg"><symbol id="star"/></svg>`))},
+			want:   []string{"base64,PHN2ZyB4bWxucz0iaHR0cDovL3d3dy53My5vcmcvMjAwMC9zdmciPjxzeW1ib2wgaWQ9InN0YXIiLz48L3N2Zz4=#star)", "=#grad)"},
+			absent: []string{"/s.svg"},
+		},
+		{
 			name:   "image-set strings",
 			page:   `<style>.h{background-image:image-set("/img/bg.png" 1x, url(/img/none.png) 2x)}</style>`,
 			assets: []exchange{res("/img/bg.png", "image/png", pngBG)},

@@ -121,7 +121,7 @@ func Select(ctx context.Context, st storage.Store, f Filter) (*Selection, error)
 	}
 	tag := normTag(f.Tag)
 	err := eachDigestSlug(ctx, st, func(slug string) error {
-		d, err := record.ReadDigest(ctx, st, slug)
+		d, err := record.ReadDigestAll(ctx, st, slug)
 		switch {
 		case storage.IsNotExist(err):
 			return nil // deleted since the listing
@@ -232,7 +232,7 @@ func (s *Selection) DigestSlugs() []string { return slices.Clone(s.digests) }
 // one at a time. A record deleted since Select is passed over.
 func (s *Selection) Digests(ctx context.Context, fn func(*record.DigestRecord) error) error {
 	for _, slug := range s.digests {
-		d, err := record.ReadDigest(ctx, s.st, slug)
+		d, err := record.ReadDigestAll(ctx, s.st, slug)
 		switch {
 		case storage.IsNotExist(err):
 			continue

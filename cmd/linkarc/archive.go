@@ -34,6 +34,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	noneIfZero(cfg, "host-interval", hostInterval)
 	requisites := fs.Bool("requisites", e.boolean("LINKARC_REQUISITES", true),
 		"fetch each page's requisites (stylesheets, fonts, images, favicon) into its WARC; --requisites=false keeps the page alone (env LINKARC_REQUISITES=0)")
+	requisiteScripts := fs.Bool("requisite-scripts", e.boolean("LINKARC_REQUISITE_SCRIPTS", false),
+		"record each page's scripts (<script src>) in its WARC too; they are never run (env LINKARC_REQUISITE_SCRIPTS=1)")
 	assetInterval := fs.Duration("asset-interval", e.dur("LINKARC_ASSET_INTERVAL", fetch.DefaultAssetInterval),
 		"minimum spacing between requests to a host that serves only requisites (a host that serves pages keeps --host-interval); 0 means none (env LINKARC_ASSET_INTERVAL)")
 	noneIfZero(cfg, "asset-interval", assetInterval)
@@ -195,6 +197,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		Refresh:         *refresh,
 		Capture: archive.CaptureOptions{
 			NoRequisites: !*requisites,
+			Scripts:      *requisiteScripts,
 			Limits:       requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes},
 		},
 		Progress: prog,

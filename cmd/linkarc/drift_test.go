@@ -89,11 +89,12 @@ func TestOneSlugRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range slugs {
-		if storage.ValidKey(record.DigestKey(s.slug)) != nil {
-			continue // no store can hold it, so no viewer can be shown it
-		}
 		// Whatever is in the store, the viewer must judge by the rule.
-		putJSON(t, st, record.DigestKey(s.slug), record.DigestRecord{Slug: s.slug, FrontMatter: record.FrontMatter{Title: "T"}})
+		// (A slug over record.MaxSlugLen cannot even name a digest record:
+		// "digests/<slug>.json" would be a path segment over 255 bytes.)
+		if storage.ValidKey(record.DigestKey(s.slug)) == nil {
+			putJSON(t, st, record.DigestKey(s.slug), record.DigestRecord{Slug: s.slug, FrontMatter: record.FrontMatter{Title: "T"}})
+		}
 		putJSON(t, st, record.ArticleKey(s.slug, record.MetaFile), record.ArticleMeta{Slug: s.slug, Status: record.StatusOK})
 	}
 	srv := viewerOver(t, st)

@@ -44,12 +44,16 @@ func TestZeroMeans(t *testing.T) {
 		{[]string{"archive", "--store", dir, "--extract-memory", "lots", dir}, exitUsage, `-extract-memory "lots": want a size like 16MiB`},
 		{[]string{"archive", "--store", dir, "--max-retries", "-1", dir}, exitUsage, "-max-retries must not be negative"},
 		{[]string{"archive", "--store", dir, "--host-interval", "-1s", dir}, exitUsage, "-host-interval must not be negative"},
+		{[]string{"archive", "--store", dir, "--asset-interval", "-1s", dir}, exitUsage, "-asset-interval must not be negative"},
+		{[]string{"archive", "--store", dir, "--max-requisites", "0", dir}, exitUsage, "-max-requisites must be greater than 0"},
+		{[]string{"archive", "--store", dir, "--max-requisite-bytes", "0", dir}, exitUsage, "-max-requisite-bytes must be greater than 0"},
+		{[]string{"archive", "--store", dir, "--requisites=maybe", dir}, exitUsage, `-requisites="maybe": want true or false`},
 		{[]string{"resolve", "--no-cache", "--timeout", "0s", "x"}, exitUsage, "-timeout must be greater than 0"},
 		{[]string{"serve", "--store", dir, "--refresh-interval", "0s"}, exitUsage, "-refresh-interval must be greater than 0"},
 		// 0 where none makes sense: accepted (the digest names no link, so
 		// nothing is fetched and the run ends with the digest skipped).
 		{[]string{"archive", "--store", dir, "--host-interval", "0", "--max-retries", "0", "--max-redirects", "0",
-			"--max-retry-after", "0", "--store-retry", "0", "--gnews-interval", "0", "--progress", "none", linklessDigest(t)}, exitSomeFailed, ""},
+			"--max-retry-after", "0", "--store-retry", "0", "--gnews-interval", "0", "--asset-interval", "0", "--progress", "none", linklessDigest(t)}, exitSomeFailed, ""},
 	} {
 		res := runLinkarc(t, nil, "", tc.args...)
 		if res.code != tc.code || !strings.Contains(res.stderr, tc.msg) {

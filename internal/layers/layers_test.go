@@ -29,7 +29,9 @@ var arrows = []rule{
 
 	{"archive/archivetest", []string{"resolver/gnewstest", "storage", "storage/record", "internal/..."}},
 	{"archive/digest", []string{"storage/record", "storage", "internal/..."}},
-	{"archive/fetch/...", []string{"archive/charset", "archive/fetch/...", "storage/record", "internal/..."}},
+	// The fetcher records what crosses the wire into a capture's WARC.
+	{"archive/fetch/...", []string{"archive/charset", "archive/fetch/...", "archive/warc", "storage/record", "internal/..."}},
+	{"archive/requisite", []string{"internal/..."}},
 	{"archive/extract", []string{"archive/charset", "storage/record", "internal/..."}},
 	{"archive/charset/...", []string{"archive/charset", "internal/..."}},
 	{"archive/warc/...", []string{"archive/warc", "internal/..."}},
@@ -44,8 +46,8 @@ var arrows = []rule{
 	{"archive/export", []string{"archive/stored", "archive/wacz", "archive/warc", "archive/digest", "viewer", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
 	{"archive/reextract", []string{"archive/stored", "archive/extract", "archive/charset", "archive/warc", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
 	// singlepage's browser test shows the page it builds in the viewer.
-	{"archive/singlepage", []string{"archive/stored", "archive/warc", "archive/charset", "storage/record", "storage", "viewer", "viewer/viewertest", "internal/..."}},
-	{"archive", []string{"archive/digest", "archive/fetch", "archive/extract", "archive/charset", "archive/warc", "archive/singlepage",
+	{"archive/singlepage", []string{"archive/requisite", "archive/stored", "archive/warc", "archive/charset", "storage/record", "storage", "viewer", "viewer/viewertest", "internal/..."}},
+	{"archive", []string{"archive/digest", "archive/fetch", "archive/extract", "archive/charset", "archive/warc", "archive/singlepage", "archive/requisite",
 		"resolver", "storage/record", "storage", "internal/..."}},
 
 	{"resolver/gnewstest", []string{"internal/..."}},

@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"path"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -140,14 +142,62 @@ type CaptureRef struct {
 }
 
 // DigestRecord is digests/<digest-slug>.json.
+//
+// One record is one listing: a digest file of one day. Another day's (or
+// another file's) digest with the same slug gets another key (see
+// SameListing), so that no listing replaces another.
 type DigestRecord struct {
-	Slug        string          `json:"slug"`
-	SourceFile  string          `json:"source_file"` // path as given on the command line
+	Slug       string `json:"slug"`
+	SourceFile string `json:"source_file"` // path as given on the command line
+	// Source names the input across runs wherever they are started from:
+	// the last two segments of its absolute path ("day1/digest.md"), or
+	// the URL of a feed. Empty in records of earlier versions.
+	Source      string          `json:"source,omitempty"`
 	FrontMatter FrontMatter     `json:"front_matter"`
 	Articles    []DigestArticle `json:"articles"` // in digest order
-	ArchivedAt  time.Time       `json:"archived_at"`
-	Counts      map[string]int  `json:"counts"` // status -> number of articles
+	// ArchivedAt is when the digest was first archived; a re-run keeps it
+	// and sets UpdatedAt.
+	ArchivedAt time.Time      `json:"archived_at"`
+	UpdatedAt  time.Time      `json:"updated_at,omitzero"`
+	Counts     map[string]int `json:"counts"` // status -> number of articles
+	// Parts is the number of continuation parts holding the articles
+	// after those in Articles, when they do not all fit in one record of
+	// MaxRecordSize (see Writer.PutDigest, ReadDigestPart); Counts counts
+	// them all.
+	Parts int `json:"parts,omitempty"`
 }
+
+// DigestPart is a continuation part of a digest record, at
+// DigestPartKey(slug, Part): the articles after those of part Part-1 (part
+// 1 being the record itself).
+type DigestPart struct {
+	Slug     string          `json:"slug"`
+	Part     int             `json:"part"`   // 2, 3, ...
+	Offset   int             `json:"offset"` // the index of its first article in the whole digest
+	Articles []DigestArticle `json:"articles"`
+}
+
+// DigestPartKey is the key of part n (2, 3, ...) of a digest record:
+// digests/<slug>/<n>.json.
+func DigestPartKey(slug string, n int) string {
+	return DigestsPrefix + slug + "/" + strconv.Itoa(n) + ".json"
+}
+
+// SameListing reports whether a stored digest record is the listing of
+// the same digest as one with front-matter date and source about to be
+// written: the same date, and the same source (compared by file name for
+// records of earlier versions, which have no Source).
+func SameListing(rec *DigestRecord, date, source, sourceFile string) bool {
+	if strings.TrimSpace(rec.FrontMatter.Date) != strings.TrimSpace(date) {
+		return false
+	}
+	if rec.Source != "" {
+		return rec.Source == source
+	}
+	return path.Base(filepathSlash(rec.SourceFile)) == path.Base(filepathSlash(sourceFile))
+}
+
+func filepathSlash(p string) string { return strings.ReplaceAll(p, "\\", "/") }
 
 // FrontMatter is a digest's YAML front matter.
 type FrontMatter struct {

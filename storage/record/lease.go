@@ -105,9 +105,6 @@ func NewLeaser(st storage.Store) *Leaser {
 	if !ok {
 		return nil
 	}
-	if _, _, err := c.GetVersion(context.Background(), LeasesPrefix+"probe"); errors.Is(err, storage.ErrNotSupported) {
-		return nil
-	}
 	return &Leaser{Store: c, Holder: NewLeaseHolder()}
 }
 
@@ -317,7 +314,14 @@ func (le *Lease) Release(ctx context.Context) {
 		close(le.stop)
 	}
 	<-le.done
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// A run that is stopping does not wait long on a store that may be
+	// down: a lease left behind expires, and on this machine its dead
+	// process's lease is taken over at once.
+	limit := 10 * time.Second
+	if ctx.Err() != nil {
+		limit = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), limit)
 	defer cancel()
 	le.mu.Lock()
 	defer le.mu.Unlock()

@@ -83,3 +83,37 @@ func ReadDigest(ctx context.Context, st storage.Store, slug string) (*DigestReco
 	}
 	return &d, nil
 }
+
+// ReadDigestPart reads continuation part n (2 to record.Parts+1) of a
+// digest record. Errors as ReadJSON's.
+func ReadDigestPart(ctx context.Context, st storage.Store, slug string, n int) (*DigestPart, error) {
+	var p DigestPart
+	if err := ReadJSON(ctx, st, DigestPartKey(slug, n), &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// ReadDigestAll reads a digest record with the articles of all its
+// continuation parts appended, for tools that need the whole listing
+// (export, reextract) and may hold it in memory; the viewer reads a part
+// at a time. Parts is left as stored. Errors as ReadJSON's; a missing or
+// unreadable part is an error wrapping ErrUnreadable (the record promises
+// it).
+func ReadDigestAll(ctx context.Context, st storage.Store, slug string) (*DigestRecord, error) {
+	d, err := ReadDigest(ctx, st, slug)
+	if err != nil {
+		return nil, err
+	}
+	for n := 2; n <= d.Parts+1; n++ {
+		p, err := ReadDigestPart(ctx, st, slug, n)
+		if storage.IsNotExist(err) {
+			return nil, fmt.Errorf("%w: %s: part %d of %d is missing", ErrUnreadable, DigestKey(slug), n, d.Parts+1)
+		}
+		if err != nil {
+			return nil, err
+		}
+		d.Articles = append(d.Articles, p.Articles...)
+	}
+	return d, nil
+}

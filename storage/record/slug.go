@@ -156,6 +156,16 @@ func CollisionSlugRound(base, key string, round int) string {
 	return suffixSlug(base, h, CollisionHexLen, MaxSlugLen)
 }
 
+// SuffixedSlug is base with "-" and suffix (itself a slug) appended, base
+// shortened so that the whole stays within MaxSlugLen.
+func SuffixedSlug(base, suffix string) string {
+	b, ok := slugify(base, MaxSlugLen-len(suffix)-1)
+	if !ok {
+		return suffix
+	}
+	return b + "-" + suffix
+}
+
 // LegacyCollisionSlug is the collision slug of versions before
 // CollisionHexLen was raised: 8 hex digits, base cut to LegacyMaxSlugLen.
 // An article stored under it keeps it, once the store shows it is that

@@ -5,12 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/linkarc/linkarc/storage"
@@ -84,6 +84,7 @@ func (w Writer) LoadMeta(ctx context.Context, slug string) (Prior, error) {
 //     objects beside it, under the id of its modification time.
 func (w Writer) Write(ctx context.Context, s *Snapshot, prior Prior) (ArticleMeta, error) {
 	slug := s.Meta.Slug
+	s.Meta.Bound()
 	prev, hasPrev := prior.Meta, prior.Exists
 	if len(s.Raw) > 0 {
 		sum := sha256.Sum256(s.Raw)
@@ -397,22 +398,77 @@ func (w Writer) PutMeta(ctx context.Context, m ArticleMeta) error {
 	return w.putJSON(ctx, ArticleKey(m.Slug, MetaFile), m)
 }
 
-// PutDigest writes a digest
+// PutDigest writes a digest record. A digest whose articles do not fit in
+// one record of MaxRecordSize (about 13,000 articles of ordinary length)
+// is written in parts: the record holds the first articles, and the rest
+// go, in order, to continuation parts (DigestPartKey, ReadDigestPart),
+// written before the record and each within MaxRecordSize. Parts a larger
+// earlier version of the record had are removed after it.
 func (w Writer) PutDigest(ctx context.Context, d DigestRecord) error {
-	return w.putJSON(ctx, DigestKey(d.Slug), d)
+	d.Bound()
+	d.Parts = 0
+	first, rest, _, err := splitDigest(d.Articles, func(a []DigestArticle) ([]byte, error) {
+		c := d
+		c.Articles, c.Parts = a, 1
+		return encodeJSON(c)
+	})
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", DigestKey(d.Slug), err)
+	}
+	d.Articles = first
+	offset := len(first)
+	for len(rest) > 0 {
+		part := DigestPart{Slug: d.Slug, Part: d.Parts + 2, Offset: offset}
+		var take []DigestArticle
+		var data []byte
+		take, rest, data, err = splitDigest(rest, func(a []DigestArticle) ([]byte, error) {
+			p := part
+			p.Articles = a
+			return encodeJSON(p)
+		})
+		key := DigestPartKey(d.Slug, part.Part)
+		if err != nil {
+			return fmt.Errorf("encode %s: %w", key, err)
+		}
+		offset += len(take)
+		if err := w.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
+			return fmt.Errorf("store %s: %w", key, err)
+		}
+		d.Parts++
+	}
+	if err := w.putJSON(ctx, DigestKey(d.Slug), d); err != nil {
+		return err
+	}
+	return w.deleteParts(ctx, d.Slug, d.Parts+1)
+}
+
+// deleteParts removes the continuation parts of a digest after part last.
+func (w Writer) deleteParts(ctx context.Context, slug string, last int) error {
+	prefix := DigestsPrefix + slug + "/"
+	var stale []string
+	err := w.Store.List(ctx, prefix, func(info storage.Info) error {
+		name, ok := strings.CutSuffix(strings.TrimPrefix(info.Key, prefix), ".json")
+		if n, err := strconv.Atoi(name); ok && err == nil && n > last {
+			stale = append(stale, info.Key)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("list parts of digest %s: %w", slug, err)
+	}
+	for _, k := range stale {
+		if err := w.Store.Delete(ctx, k); err != nil {
+			return fmt.Errorf("delete %s: %w", k, err)
+		}
+	}
+	return nil
 }
 
 func (w Writer) putJSON(ctx context.Context, key string, v any) error {
-	// Not HTML-escaped: other tools read these files, and URLs with "&"
-	// should read as URLs, not as \u0026.
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(v); err != nil {
+	data, err := encodeRecord(v)
+	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}
-	data := buf.Bytes()
 	if err := w.Store.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("store %s: %w", key, err)
 	}
