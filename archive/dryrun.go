@@ -25,7 +25,7 @@ type DryRun struct {
 	Offline int `json:"offline"` // Google News ids that embed their URL
 	Cache   int `json:"cache"`   // Google News ids in the resolution cache
 	Google  int `json:"google"`  // Google News ids Google must resolve
-	Invalid int `json:"invalid"` // Google News links that cannot be resolved
+	Invalid int `json:"invalid"` // Google News links that cannot be resolved (invalid, or only Google could and it may not be asked)
 
 	Skip  int `json:"skip"`  // already archived ok: nothing requested
 	Fetch int `json:"fetch"` // articles that would be fetched (Google's included, once resolved)
@@ -135,7 +135,7 @@ func (d *DryRun) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "  resolve:  %d publisher links need none; Google News links: %d offline (from the id), %d from the cache or the store, %d with Google",
 		d.Direct, d.Offline, d.Cache, d.Google)
 	if d.Invalid > 0 {
-		fmt.Fprintf(w, ", %d invalid", d.Invalid)
+		fmt.Fprintf(w, ", %d cannot be resolved (invalid, or only Google could and --no-google is set)", d.Invalid)
 	}
 	fmt.Fprintln(w)
 	if d.Google > 0 {

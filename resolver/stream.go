@@ -522,7 +522,7 @@ type Route string
 
 // Routes of Classify.
 const (
-	RouteInvalid  Route = "invalid"  // refused without a request
+	RouteInvalid  Route = "invalid"  // refused without a request (or only Google could resolve it, and NoGoogle is set)
 	RouteOffline  Route = "offline"  // decoded from the id
 	RouteCache    Route = "cache"    // in the resolution cache
 	RouteGoogle   Route = "google"   // a signature GET, and a share of a POST
@@ -551,9 +551,12 @@ func (r *Resolver) Classify(ctx context.Context, inputs []string) []Classified {
 		case p.kind == inputGeneric:
 			out[i] = Classified{Route: RouteRedirect}
 		default:
-			if res, ok := r.answerWithout(ctx, p); ok {
+			switch res, ok := r.answerWithout(ctx, p); {
+			case ok:
 				out[i] = Classified{Route: Route(res.Method), URL: res.URL}
-			} else {
+			case r.opts.NoGoogle:
+				out[i] = Classified{Route: RouteInvalid} // only Google could resolve it
+			default:
 				out[i] = Classified{Route: RouteGoogle}
 			}
 		}
