@@ -20,8 +20,14 @@ import (
 // Resolver turns Google News links into publisher URLs. *resolver.Resolver
 // implements it.
 type Resolver interface {
-	// Resolve resolves links, answering in input order.
-	Resolve(ctx context.Context, links []string) []resolver.Result
+	// Stream resolves links, handing each result to sink as soon as it is
+	// known (see resolver.Resolver.Stream).
+	Stream(ctx context.Context, links []string, sink resolver.Sink)
+	// Classify says how each link would be resolved, without a request.
+	Classify(ctx context.Context, links []string) []resolver.Classified
+	// ExpectedTime is how long resolving ids new ids with Google takes at
+	// the configured spacing.
+	ExpectedTime(ids int) time.Duration
 	// RateLimited reports whether Google refused further requests.
 	RateLimited() bool
 }
@@ -53,6 +59,9 @@ const (
 	DefaultHostConcurrency = 32
 	DefaultResolveChunk    = 50 // one batchexecute POST
 	DefaultStoreWorkers    = 8
+	// DefaultGrace bounds what a run still does once interrupted: store
+	// the pages already fetched, and write the digest records.
+	DefaultGrace = 10 * time.Second
 )
 
 // Options configures an Archiver. Store, Resolver and Fetcher are required;
@@ -66,10 +75,15 @@ type Options struct {
 	// a different host (a host is always worked one article at a time).
 	// Default DefaultHostConcurrency.
 	HostConcurrency int
-	// ResolveChunk is how many links are handed to the resolver at a time,
-	// so that fetching starts while Google is still being asked. Default
-	// DefaultResolveChunk.
+	// ResolveChunk is unused: links are streamed to the resolver, and
+	// fetching starts with the first one known (resolver.Stream).
+	//
+	// Deprecated: kept so that existing callers still compile.
 	ResolveChunk int
+	// Grace bounds what a run still does once interrupted (ctx ended):
+	// pages already fetched are stored, and the digest records written,
+	// within it. Default DefaultGrace.
+	Grace time.Duration
 	// StoreWorkers is how many fetched pages are extracted and stored at
 	// once; it also bounds how many fetched pages wait in memory. Default
 	// DefaultStoreWorkers.
@@ -129,6 +143,9 @@ func New(opts Options) (*Archiver, error) {
 	if opts.ResolveChunk <= 0 {
 		opts.ResolveChunk = DefaultResolveChunk
 	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
 	if opts.Progress == nil {
 		opts.Progress = noProgress{}
 	}
@@ -163,6 +180,7 @@ type article struct {
 	status         string   // final status; empty while unfinished
 	reason         record.Reason
 	stored         bool // meta.json in the store describes this article
+	queued         bool // handed to the host queues (counted as fetching)
 
 	// prev is the meta.json found in the store when planned, kept only
 	// while the article is still to be written: a run over a large archive
@@ -227,17 +245,31 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 
 	// A store failure cancels ctx with its error as the cause: fetching
 	// pages that cannot be kept would only cost the publishers requests and
-	// the user a retry budget per article.
+	// the user a retry budget per article. An interrupt (parent ends) stops
+	// fetching too, but keep lives on for Grace: pages already fetched are
+	// still stored, and the digest records written.
 	ctx, stop := context.WithCancelCause(parent)
 	defer stop(nil)
-	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop,
+	keep, cancelKeep := context.WithCancel(context.WithoutCancel(parent))
+	defer cancelKeep()
+	stopKeep := context.AfterFunc(ctx, func() {
+		if parent.Err() == nil {
+			cancelKeep() // the store failed: nothing more is written
+			return
+		}
+		time.AfterFunc(a.opts.Grace, cancelKeep)
+	})
+	defer stopKeep()
+	r := &run{Archiver: a, rep: rep, fetched: make(chan fetched, a.opts.StoreWorkers), stop: stop, ctx: ctx, keep: keep,
 		extracting: make(chan struct{}, a.opts.ExtractWorkers), capture: newCapturer(a),
 		leases: leases{leaser: record.NewLeaser(a.opts.Store)}}
 	if err := r.assignDigestKeys(ctx, digests); err != nil {
 		r.storeFailed(err)
 	}
 	p := newPlanner(r, digests)
+	r.stages = newTracker(a.opts.Progress, a.opts.Resolver.ExpectedTime)
 	a.opts.Progress.Start(p.total())
+	r.stages.update(func(s *Stages) { s.Total, s.Google = p.total(), p.googleLinks() })
 
 	var storers sync.WaitGroup
 	for range a.opts.StoreWorkers {
@@ -245,7 +277,7 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 		go func() {
 			defer storers.Done()
 			for f := range r.fetched {
-				r.store(ctx, f)
+				r.store(keep, f)
 			}
 		}()
 	}
@@ -277,8 +309,13 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	err := context.Cause(ctx)
 	switch {
 	case parent.Err() != nil:
+		// Interrupted: what was done is kept, and the digests say what
+		// was not (unfinished), within the grace period.
 		rep.Interrupted = true
 		err = nil
+		if ferr := r.finish(keep, p, digests); ferr != nil {
+			a.log.Warn("interrupted: digest records not all written", "err", ferr)
+		}
 	case err != nil:
 		rep.Stopped = err.Error()
 	default:
@@ -364,7 +401,11 @@ func (a *run) finish(ctx context.Context, p *planner, digests []*digestState) er
 type run struct {
 	*Archiver
 	rep        *Report
+	stages     *tracker
+	ctx        context.Context // the run's: ends at an interrupt or a store failure
+	keep       context.Context // outlives an interrupt by Options.Grace; see RunBatch
 	fetched    chan fetched
+	unreachOne sync.Once
 	extracting chan struct{}           // semaphore: Options.ExtractWorkers
 	stop       context.CancelCauseFunc // ends the run early; see storeFailed
 	capture    *capturer               // WARC and requisites (capture.go)
@@ -416,6 +457,14 @@ func (a *run) fetch(ctx context.Context, art *article) {
 	// its next page (capture.go).
 	a.capture.requisitesDone(ctx, func() {
 		files := a.capture.finish(ctx, rec, art, cap, err)
+		if ctx.Err() != nil {
+			// Interrupted while the requisites were fetched: the capture
+			// is incomplete, so it is left for the next run. Captures
+			// complete before the interrupt are still stored (keep).
+			files.Close()
+			a.release(ctx, art)
+			return
+		}
 		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files}
 	})
 }
@@ -443,6 +492,12 @@ func (a *run) store(ctx context.Context, f fetched) {
 		a.extracting <- struct{}{}
 		a.extractInto(ctx, snap, cap)
 		<-a.extracting
+		if a.ctx.Err() != nil && (snap.Meta.Reason == record.ReasonExtract || snap.Meta.Reason == record.ReasonCanceled) {
+			// Interrupted, and the extraction failed: most likely the
+			// interrupt's doing (Ctrl-C reaches the worker processes
+			// too). Left unfinished for the next run, not stored as failed.
+			return
+		}
 	}
 	if ctx.Err() != nil {
 		return
@@ -549,6 +604,9 @@ func fillCapture(m *record.ArticleMeta, c *fetch.Capture) {
 // done records an article whose meta.json is now in the store.
 func (a *run) done(art *article, stored record.ArticleMeta, ev Event) {
 	art.mu.Lock()
+	if art.queued {
+		a.stages.update(func(s *Stages) { s.Fetching-- })
+	}
 	art.status, art.reason, art.stored = stored.Status, stored.Reason, true
 	art.writtenDigests = stored.Digests
 	art.prior = nil
@@ -559,7 +617,22 @@ func (a *run) done(art *article, stored record.ArticleMeta, ev Event) {
 	}
 	art.mu.Unlock()
 	a.rep.add(ev)
+	a.progressDone(ev)
+}
+
+// progressDone reports one link's outcome to the progress display.
+func (a *run) progressDone(ev Event) {
+	a.stages.update(func(s *Stages) { s.Stored++ })
 	a.opts.Progress.Done(ev)
+}
+
+// googleUnreachable says once that Google could not be reached, with what
+// to check; the links that need Google fail with a short line each.
+func (a *run) googleUnreachable(ue *resolver.UnreachableError) {
+	a.unreachOne.Do(func() {
+		a.rep.setGoogleUnreachable(ue.Error())
+		a.opts.Progress.Notice(ue.Error() + "; archiving the links that need no Google")
+	})
 }
 
 // fetchReason is the machine reason of a fetch error.

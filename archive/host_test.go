@@ -15,10 +15,14 @@ import (
 // noResolver stands in for the resolver of a batch without Google links.
 type noResolver struct{}
 
-func (noResolver) Resolve(_ context.Context, links []string) []resolver.Result {
+func (noResolver) Stream(context.Context, []string, resolver.Sink) {
 	panic("no link of this batch needs the resolver")
 }
-func (noResolver) RateLimited() bool { return false }
+func (noResolver) Classify(_ context.Context, links []string) []resolver.Classified {
+	return make([]resolver.Classified, len(links))
+}
+func (noResolver) ExpectedTime(int) time.Duration { return 0 }
+func (noResolver) RateLimited() bool              { return false }
 
 // overlapFetcher records whether two fetches were ever in flight at once.
 // The first fetch waits a while for a second to start, so that two queues

@@ -2,21 +2,30 @@ package archive
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// planner turns digest items into distinct articles, in digest order:
-// it resolves links a chunk at a time, merges links that lead to the same
-// publisher URL, gives each article its slug, skips what the store already
-// holds as ok, and hands the rest to the host queues.
+// planner turns digest items into distinct articles: it resolves links,
+// merges links that lead to the same publisher URL, gives each article its
+// slug, skips what the store already holds as ok, and hands the rest to
+// the host queues. Fetching starts with the first link whose publisher URL
+// is known, and goes on as Google's answers arrive (resolver.Stream).
 //
-// It runs on one goroutine, so slug assignment is deterministic: for the
-// same digests and the same store, every run makes the same choices.
+// It runs on one goroutine, in an order that does not depend on timing, so
+// slug assignment is deterministic: first every link that needs no
+// resolving (publisher links), in digest order; then the Google News links
+// the store already holds as ok, in digest order; then Google's answers as
+// resolver.Stream hands them on (those from the id or the cache first, in
+// digest order, then Google's, in digest order). A resumed run keeps the
+// same order: Google answers ids in digest order, so what an earlier run
+// cached is a prefix of what it would have asked.
 type planner struct {
 	r        *run
 	digests  []*digestState
@@ -24,7 +33,7 @@ type planner struct {
 	refs     map[string][]itemRef // link -> the digest items naming it
 	byKey    map[string]*article  // identity (publisher URL or unresolved link) -> article
 	owner    map[string]string    // slug -> identity claiming it in this run
-	metas    map[string]metaEntry // slug -> meta.json as read from the store, for the current chunk
+	metas    map[string]metaEntry // slug -> meta.json as read from the store, for the link being planned
 	articles []*article
 
 	unresolved int // links left unresolved because Google rate-limited us
@@ -59,35 +68,120 @@ func newPlanner(r *run, digests []*digestState) *planner {
 	return p
 }
 
+// googleLinks is the number of distinct Google News links.
+func (p *planner) googleLinks() int {
+	n := 0
+	for _, link := range p.links {
+		if resolver.IsGoogleNews(link) {
+			n++
+		}
+	}
+	return n
+}
+
 // total is the number of progress events the run will report: one per
 // distinct link.
 func (p *planner) total() int { return len(p.links) }
 
 // run plans every link, handing articles that need capturing to enqueue.
+// When ctx ends (an interrupt, a store failure) it plans nothing more, but
+// waits for the resolver, which posts the signatures it has collected and
+// caches the answers (see resolver.Stream).
 func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
-	chunk := p.r.opts.ResolveChunk
-	for start := 0; start < len(p.links); start += chunk {
+	var direct, google []string
+	for _, link := range p.links {
+		if resolver.IsGoogleNews(link) {
+			google = append(google, link)
+		} else {
+			direct = append(direct, link)
+		}
+	}
+
+	// Google News links whose article the store already holds as ok are
+	// answered from the store, so a re-run asks Google nothing even if the
+	// resolver cache was lost.
+	known, ask, err := p.storeKnown(ctx, google)
+	if err != nil {
+		return err
+	}
+
+	// The resolver starts at once; its answers wait in answers (one per
+	// link at most, so it never blocks) until the links known without it
+	// are planned.
+	type answer struct {
+		link string
+		res  resolver.Result
+	}
+	answers := make(chan answer, len(ask))
+	go func() {
+		defer close(answers)
+		if len(ask) == 0 {
+			return
+		}
+		p.r.opts.Resolver.Stream(ctx, ask, resolver.Sink{
+			Result: func(i int, res resolver.Result) { answers <- answer{ask[i], res} },
+		})
+	}()
+	// After an interrupt or a store failure the answers still arriving
+	// (the signatures collected are posted, and cached) are not planned.
+	drain := func() {
+		for range answers {
+		}
+	}
+
+	for _, link := range direct {
 		if ctx.Err() != nil {
+			drain()
 			return nil
 		}
-		links := p.links[start:min(start+chunk, len(p.links))]
-		resolved, err := p.resolveChunk(ctx, links)
-		if err != nil {
+		if err := p.planOne(ctx, link, resolution{url: link, method: "direct"}, enqueue); err != nil {
+			drain()
 			return err
 		}
-		for i, link := range links {
-			if ctx.Err() != nil {
-				return nil
-			}
-			if err := p.plan(ctx, link, resolved[i], enqueue); err != nil {
-				return err
-			}
-			p.planned++
-		}
-		// The chunk's meta.json reads have served; keeping them would make
-		// a run over a large archive hold every article's metadata.
-		clear(p.metas)
 	}
+	for _, k := range known {
+		if ctx.Err() != nil {
+			drain()
+			return nil
+		}
+		p.r.stages.update(func(s *Stages) { s.Resolved++ })
+		if err := p.planOne(ctx, k.link, k.res, enqueue); err != nil {
+			drain()
+			return err
+		}
+	}
+	for a := range answers {
+		if ctx.Err() != nil {
+			drain()
+			return nil
+		}
+		p.r.stages.update(func(s *Stages) { s.Resolved++ })
+		res := resolution{url: a.res.URL, method: a.res.Method}
+		if a.res.Err != nil {
+			res = resolution{err: a.res.Err}
+			var ue *resolver.UnreachableError
+			if errors.As(a.res.Err, &ue) {
+				p.r.googleUnreachable(ue)
+			}
+		}
+		if err := p.planOne(ctx, a.link, res, enqueue); err != nil {
+			drain()
+			return err
+		}
+	}
+	return nil
+}
+
+// planOne plans one link and counts it.
+func (p *planner) planOne(ctx context.Context, link string, res resolution, enqueue func(*article)) error {
+	err := p.plan(ctx, link, res, enqueue)
+	// The meta.json reads have served; keeping them would make a run over
+	// a large archive hold every article's metadata.
+	clear(p.metas)
+	if err != nil {
+		return err
+	}
+	p.planned++
 	return nil
 }
 
@@ -98,40 +192,63 @@ type resolution struct {
 	err    *resolver.Error
 }
 
-// resolveChunk resolves a chunk of links. Links whose article the store
-// already holds as ok are answered from the store, so a re-run asks Google
-// nothing even if the resolver cache was lost; other non-Google links are
-// their own publisher URL (the fetcher follows their redirects).
-func (p *planner) resolveChunk(ctx context.Context, links []string) ([]resolution, error) {
-	out := make([]resolution, len(links))
-	var ask []string
-	var askIdx []int
+// knownLink is a Google News link answered from the store.
+type knownLink struct {
+	link string
+	res  resolution
+}
+
+// storeReaders bounds the meta.json reads of storeKnown in flight.
+const storeReaders = 8
+
+// storeKnown splits Google News links into those whose article the store
+// holds as ok (with the URL it was resolved to) and those to resolve,
+// both in digest order. Reads run storeReaders at a time: on S3 each is a
+// round trip, and Google waits for them.
+func (p *planner) storeKnown(ctx context.Context, links []string) ([]knownLink, []string, error) {
+	if p.r.opts.Refresh {
+		return nil, links, nil
+	}
+	found := make([]*resolution, len(links))
+	errs := make([]error, len(links))
+	sem := make(chan struct{}, storeReaders)
+	var wg sync.WaitGroup
 	for i, link := range links {
-		if m, ok, err := p.meta(ctx, p.baseSlug(link)); err != nil {
-			return nil, err
-		} else if ok && !p.r.opts.Refresh && m.Status == record.StatusOK && m.URL != "" && m.GoogleNewsURL == link {
-			out[i] = resolution{url: m.URL, method: m.ResolveMethod}
-			continue
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			slug := p.baseSlug(link)
+			e, err := p.r.writer.LoadMeta(ctx, slug)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			if e.Unreadable != nil {
+				p.r.unreadable(slug, e.Unreadable)
+			}
+			if m := e.Meta; e.Exists && m.Status == record.StatusOK && m.URL != "" && m.GoogleNewsURL == link {
+				found[i] = &resolution{url: m.URL, method: m.ResolveMethod}
+			}
+		}()
+	}
+	wg.Wait()
+	var known []knownLink
+	var ask []string
+	for i, link := range links {
+		if errs[i] != nil {
+			if ctx.Err() != nil {
+				return nil, nil, nil
+			}
+			return nil, nil, errs[i]
 		}
-		if resolver.IsGoogleNews(link) {
+		if found[i] != nil {
+			known = append(known, knownLink{link, *found[i]})
+		} else {
 			ask = append(ask, link)
-			askIdx = append(askIdx, i)
-			continue
 		}
-		out[i] = resolution{url: link, method: "direct"}
 	}
-	if len(ask) == 0 {
-		return out, nil
-	}
-	for j, res := range p.r.opts.Resolver.Resolve(ctx, ask) {
-		i := askIdx[j]
-		if res.Err != nil {
-			out[i] = resolution{err: res.Err}
-			continue
-		}
-		out[i] = resolution{url: res.URL, method: res.Method}
-	}
-	return out, nil
+	return known, ask, nil
 }
 
 // plan turns one resolved link into an article (or merges it into one).
@@ -156,7 +273,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		// Another link already led here: one article, listed by each digest.
 		art.addDigests(digestSlugs)
 		p.attach(art, refs)
-		p.r.opts.Progress.Done(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate"})
+		p.r.progressDone(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate"})
 		return nil
 	}
 
@@ -191,6 +308,8 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	if res.err != nil {
 		return p.unresolvable(ctx, art, res.err)
 	}
+	art.queued = true
+	p.r.stages.update(func(s *Stages) { s.Fetching++ })
 	enqueue(art)
 	return nil
 }
@@ -224,12 +343,7 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 	return nil
 }
 
-// meta and metaEntry read meta.json once per slug per chunk.
-func (p *planner) meta(ctx context.Context, slug string) (record.ArticleMeta, bool, error) {
-	e, err := p.metaEntry(ctx, slug)
-	return e.Meta, e.Exists, err
-}
-
+// metaEntry reads meta.json once per slug per planned link.
 func (p *planner) metaEntry(ctx context.Context, slug string) (metaEntry, error) {
 	if e, ok := p.metas[slug]; ok {
 		return e, nil
@@ -260,5 +374,5 @@ func (p *planner) attach(art *article, refs []itemRef) {
 
 func (p *planner) report(ev Event) {
 	p.r.rep.add(ev)
-	p.r.opts.Progress.Done(ev)
+	p.r.progressDone(ev)
 }

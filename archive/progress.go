@@ -3,9 +3,11 @@ package archive
 import (
 	"fmt"
 	"io"
+	"regexp"
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 	"github.com/schollz/progressbar/v3"
 )
@@ -27,12 +29,82 @@ type Event struct {
 // Progress receives the run's progress. Implementations must be safe for
 // concurrent use: articles finish on many goroutines.
 type Progress interface {
-	// Start announces how many articles the run will report.
+	// Start announces how many links the run will report, as soon as the
+	// run begins.
 	Start(total int)
-	// Done reports one finished article.
+	// Stage reports where the stages stand, whenever a count changes
+	// (often: implementations throttle what they draw).
+	Stage(s Stages)
+	// Notice says something once about the whole run (Google cannot be
+	// reached, say).
+	Notice(msg string)
+	// Done reports one finished link.
 	Done(ev Event)
 	// Finish is called once, after the last Done.
 	Finish()
+}
+
+// Stages is where a run stands: links are resolved (those on Google News),
+// fetched from their publishers, and stored, all at the same time.
+type Stages struct {
+	Total    int // links the run reports (Start's total)
+	Google   int // Google News links among them
+	Resolved int // Google News links answered (from the store, the id, the cache or Google), or given up
+	// GoogleLeft is the expected time Google still needs at the
+	// configured spacing (resolver.Resolver.ExpectedTime), as of At.
+	GoogleLeft time.Duration
+	At         time.Time
+	Fetching   int // articles queued for their host or being fetched and stored
+	Stored     int // links done: stored, already archived, merged or failed
+}
+
+// String is the stages in one line, GoogleLeft counted down to now.
+func (s Stages) String() string {
+	line := ""
+	if s.Google > 0 {
+		line = fmt.Sprintf("resolving %d/%d", s.Resolved, s.Google)
+		if s.Resolved < s.Google {
+			if left := s.GoogleLeft - time.Since(s.At); left > 0 {
+				line += fmt.Sprintf(" (~%s left at the Google spacing)", roughly(left))
+			}
+		}
+		line += ", "
+	}
+	return line + fmt.Sprintf("fetching %d, stored %d/%d", s.Fetching, s.Stored, s.Total)
+}
+
+// roughly rounds an estimate to what is worth reading: tenths of a second
+// below 10 s, seconds above.
+func roughly(d time.Duration) time.Duration {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+// tracker keeps the run's Stages and reports every change.
+type tracker struct {
+	mu  sync.Mutex
+	s   Stages
+	p   Progress
+	eta func(ids int) time.Duration
+}
+
+func newTracker(p Progress, eta func(int) time.Duration) *tracker {
+	return &tracker{p: p, eta: eta}
+}
+
+// update changes the stages under the lock and reports them.
+func (t *tracker) update(f func(*Stages)) {
+	t.mu.Lock()
+	f(&t.s)
+	// Until the resolver says which ids need Google, every unanswered
+	// Google News link might: an upper bound that settles within
+	// milliseconds as the ids and the cache are read.
+	t.s.GoogleLeft, t.s.At = t.eta(t.s.Google-t.s.Resolved), time.Now()
+	s := t.s
+	t.p.Stage(s) // under the lock: a later state is never drawn before an earlier one
+	t.mu.Unlock()
 }
 
 // NewProgress returns the progress display for mode: "bar" (a live bar, for
@@ -51,22 +123,54 @@ func NewProgress(mode string, w io.Writer) (Progress, error) {
 
 type noProgress struct{}
 
-func (noProgress) Start(int)  {}
-func (noProgress) Done(Event) {}
-func (noProgress) Finish()    {}
+func (noProgress) Start(int)     {}
+func (noProgress) Stage(Stages)  {}
+func (noProgress) Notice(string) {}
+func (noProgress) Done(Event)    {}
+func (noProgress) Finish()       {}
 
-// plainProgress prints one line per article: greppable and stable.
+// plainStageEvery is how often plain mode repeats the stages line while
+// they change.
+const plainStageEvery = 5 * time.Second
+
+// plainProgress prints one line per article, and the stages when the run
+// starts, every plainStageEvery while they change and when resolving is
+// over: greppable and stable.
 type plainProgress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	total int
-	n     int
+	mu        sync.Mutex
+	w         io.Writer
+	total     int
+	n         int
+	lastStage time.Time // zero: none printed yet
+	last      Stages
+	resolved  bool // the line saying resolving is over was printed
 }
 
 func (p *plainProgress) Start(total int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.total = total
+}
+
+func (p *plainProgress) Stage(s Stages) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	done := s.Google > 0 && s.Resolved == s.Google
+	switch {
+	case p.lastStage.IsZero() && s.Total > 0, done && !p.resolved,
+		time.Since(p.lastStage) >= plainStageEvery && s != p.last:
+	default:
+		return
+	}
+	p.resolved = p.resolved || done
+	p.lastStage, p.last = time.Now(), s
+	fmt.Fprintln(p.w, "linkarc: "+s.String())
+}
+
+func (p *plainProgress) Notice(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	fmt.Fprintln(p.w, "linkarc: "+msg)
 }
 
 func (p *plainProgress) Done(ev Event) {
@@ -84,21 +188,36 @@ func (p *plainProgress) Done(ev Event) {
 	if ev.Reason != "" {
 		line += " (" + string(ev.Reason)
 		if ev.Error != "" {
-			line += ": " + ev.Error
+			line += ": " + shortError(ev.Error)
 		}
 		line += ")"
 	}
 	fmt.Fprintln(p.w, line)
 }
 
+// quotedURL is a URL as net/http quotes it in its errors.
+var quotedURL = regexp.MustCompile(`"(https?://[^"/]+)[^"]*"`)
+
+// shortError is an error message as a progress line shows it: URLs that
+// net/http quotes cut to their scheme and host, and at most 200 bytes.
+// The report and meta.json keep the whole message.
+func shortError(msg string) string {
+	return textnorm.Shorten(quotedURL.ReplaceAllString(msg, `"$1/…"`), 200)
+}
+
 func (p *plainProgress) Finish() {}
 
-// barProgress draws a live bar; failures are still printed above it, since a
-// user watching a terminal wants to see what went wrong as it happens.
+// barProgress draws a live bar of the links done, described by the stages
+// and redrawn every second (the Google estimate counts down); failures
+// are printed above it, since a user watching a terminal wants to see
+// what went wrong as it happens.
 type barProgress struct {
-	mu  sync.Mutex
-	w   io.Writer
-	bar *progressbar.ProgressBar
+	mu     sync.Mutex
+	w      io.Writer
+	bar    *progressbar.ProgressBar
+	stages Stages
+	done   int
+	stop   chan struct{}
 }
 
 func (p *barProgress) Start(total int) {
@@ -106,14 +225,61 @@ func (p *barProgress) Start(total int) {
 	defer p.mu.Unlock()
 	p.bar = progressbar.NewOptions(total,
 		progressbar.OptionSetWriter(p.w),
-		progressbar.OptionSetDescription("archiving"),
+		progressbar.OptionSetDescription(Stages{Total: total}.String()),
 		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("articles"),
-		progressbar.OptionSetPredictTime(true),
+		progressbar.OptionSetPredictTime(false),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionClearOnFinish(),
 	)
+	p.bar.RenderBlank()
+	p.stop = make(chan struct{})
+	go p.tick(p.stop)
+}
+
+// tick redraws the bar every second until Finish.
+func (p *barProgress) tick(stop chan struct{}) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			p.mu.Lock()
+			p.redraw()
+			p.mu.Unlock()
+		}
+	}
+}
+
+// redraw describes the bar by the stages and draws it (p.mu held).
+func (p *barProgress) redraw() {
+	if p.bar == nil {
+		return
+	}
+	p.bar.Describe(p.stages.String())
+	if p.done == 0 {
+		p.bar.RenderBlank()
+	} else {
+		p.bar.Add(0)
+	}
+}
+
+func (p *barProgress) Stage(s Stages) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stages = s
+	p.redraw()
+}
+
+func (p *barProgress) Notice(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil {
+		p.bar.Clear()
+	}
+	fmt.Fprintln(p.w, "linkarc: "+msg)
+	p.redraw()
 }
 
 func (p *barProgress) Done(ev Event) {
@@ -122,16 +288,22 @@ func (p *barProgress) Done(ev Event) {
 	if p.bar == nil {
 		return
 	}
-	if ev.Status != "ok" {
+	if ev.Status != "ok" && ev.Status != "duplicate" {
 		p.bar.Clear()
-		fmt.Fprintf(p.w, "%-7s %s %s (%s: %s)\n", ev.Status, ev.Slug, ev.URL, ev.Reason, ev.Error)
+		fmt.Fprintf(p.w, "%-7s %s %s (%s: %s)\n", ev.Status, ev.Slug, ev.URL, ev.Reason, shortError(ev.Error))
 	}
+	p.done++
+	p.bar.Describe(p.stages.String())
 	p.bar.Add(1)
 }
 
 func (p *barProgress) Finish() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.stop != nil {
+		close(p.stop)
+		p.stop = nil
+	}
 	if p.bar != nil {
 		p.bar.Finish()
 	}

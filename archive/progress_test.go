@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -20,13 +21,15 @@ func TestProgressModes(t *testing.T) {
 		none bool     // the output must be empty
 	}{
 		{mode: "plain", want: []string{
+			"linkarc: resolving 0/2 (~10s left at the Google spacing), fetching 0, stored 0/3\n",
+			"linkarc: cannot reach news.google.com: check the network\n",
 			"[1/3] ok      a-story https://example.com/a\n",
 			"[2/3] failed  b-story https://example.com/b (http_404: the server answered 404)\n",
 			"[3/3] cached  c-story\n",
 		}},
 		// The bar draws itself and prints failures above it as they happen;
 		// it is cleared at the end, where the summary follows.
-		{mode: "bar", want: []string{"archiving", "failed  b-story https://example.com/b (http_404: the server answered 404)"}},
+		{mode: "bar", want: []string{"resolving 0/2 (~10s left at the Google spacing), fetching 0, stored 0/3", "cannot reach news.google.com", "failed  b-story https://example.com/b (http_404: the server answered 404)"}},
 		{mode: "none", none: true},
 	} {
 		t.Run(tc.mode, func(t *testing.T) {
@@ -36,6 +39,8 @@ func TestProgressModes(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.Start(len(events))
+			p.Stage(Stages{Total: 3, Google: 2, GoogleLeft: 10*time.Second + 400*time.Millisecond, At: time.Now()})
+			p.Notice("cannot reach news.google.com: check the network")
 			for _, ev := range events {
 				p.Done(ev)
 			}
@@ -56,5 +61,19 @@ func TestProgressModes(t *testing.T) {
 	}
 	if _, err := NewProgress("loud", &bytes.Buffer{}); err == nil {
 		t.Error("an unknown mode was accepted")
+	}
+}
+
+// TestShortError: progress lines cut the URLs net/http quotes in its
+// errors to their host, and stay short; the report keeps the whole text.
+func TestShortError(t *testing.T) {
+	long := `Google News article page: could not connect: Get "https://news.google.com/rss/articles/CBMi` + strings.Repeat("x", 300) + `?hl=en-US&gl=US&ceid=US%3Aen": dial tcp: lookup news.google.com: no such host`
+	got := shortError(long)
+	want := `Google News article page: could not connect: Get "https://news.google.com/…": dial tcp: lookup news.google.com: no such host`
+	if got != want {
+		t.Errorf("shortError:\n got %s\nwant %s", got, want)
+	}
+	if got := shortError(strings.Repeat("y", 500)); len(got) > 204 {
+		t.Errorf("a 500-byte message became %d bytes", len(got))
 	}
 }

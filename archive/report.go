@@ -33,6 +33,10 @@ type Report struct {
 	// links are left for a re-run.
 	RateLimited bool `json:"rate_limited"`
 	Unresolved  int  `json:"unresolved"`
+	// GoogleUnreachable says why Google was not asked about the rest of
+	// the links once it could not be reached (resolver.UnreachableAfter
+	// failures in a row); those links failed with reason network.
+	GoogleUnreachable string `json:"google_unreachable,omitempty"`
 	// Interrupted is set when the run was stopped by a signal or deadline.
 	Interrupted bool `json:"interrupted"`
 	// Unfinished counts articles that were neither stored nor skipped.
@@ -142,6 +146,12 @@ func (r *Report) addUnreadable(slug string, err error) bool {
 	return true
 }
 
+func (r *Report) setGoogleUnreachable(why string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.GoogleUnreachable = why
+}
+
 // OK reports whether every article and every digest ended ok.
 func (r *Report) OK() bool {
 	return len(r.DigestErrors) == 0 && r.Counts[record.StatusBlocked] == 0 &&
@@ -201,6 +211,9 @@ func (r *Report) WriteSummary(w io.Writer) {
 		for _, u := range r.Unreadable {
 			fmt.Fprintf(w, "  %s\n", u)
 		}
+	}
+	if r.GoogleUnreachable != "" {
+		fmt.Fprintf(w, "%s; the links that need Google were not resolved. Re-run the same command once it is fixed.\n", r.GoogleUnreachable)
 	}
 	if len(r.Leased) > 0 {
 		fmt.Fprintf(w, "left to another run archiving into the same store (re-run to finish them):\n")

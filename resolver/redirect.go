@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/linkarc/linkarc/internal/redirect"
 	"github.com/linkarc/linkarc/internal/textnorm"
@@ -21,21 +20,6 @@ import (
 // <meta http-equiv=refresh>: redirect pages are tiny, and the tag belongs in
 // the head.
 const maxRefreshScan = 512 << 10
-
-// followAll resolves generic links, at most Concurrency at a time.
-func (r *Resolver) followAll(ctx context.Context, jobs []*job) {
-	sem := make(chan struct{}, r.opts.Concurrency)
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			j.res = r.follow(ctx, j.p.url)
-		}()
-	}
-	wg.Wait()
-}
 
 // follow resolves a generic link by following 3xx redirects and
 // <meta http-equiv="refresh"> pages through the SSRF guard, by linkarc's one

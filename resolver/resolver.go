@@ -23,7 +23,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,7 +31,6 @@ import (
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/internal/sendgate"
-	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -82,10 +80,17 @@ type Options struct {
 	// HL, GL and CEID are the Google News locale used when a link carries
 	// none (defaults en-US, US, US:en).
 	HL, GL, CEID string
-	// BatchSize is the number of ids one batchexecute POST carries
-	// (default 50). A POST is sent whenever that many signatures are
-	// collected, so signatures never wait long.
+	// BatchSize is the most ids one batchexecute POST carries (default
+	// 50). A POST is sent whenever that many signatures are collected.
 	BatchSize int
+	// BatchWait is the longest the oldest signature of a batch waits for
+	// the batch to fill: a batch is posted before a signature GET that
+	// would make it wait longer (and whenever no id is left to ask about).
+	// Zero means DefaultBatchWaitTurns × Interval (20 s at the default
+	// spacing), which is no wait limit when Interval is none; negative
+	// means posting full batches only. See docs/resolving.md, "When a
+	// batch is posted".
+	BatchWait time.Duration
 	// MaxBody caps a response body after decompression (default 32 MiB).
 	MaxBody int64
 	// Concurrency bounds how many generic redirect chains are followed at
@@ -166,6 +171,10 @@ type Resolver struct {
 	// refused GET: Google's budget counts only the GETs (spec §6.1), so
 	// those signatures are resolutions already paid for.
 	postsLimited atomic.Bool
+	// failures counts Google requests failed in a row on the network;
+	// unreachable is set once there were UnreachableAfter (stream.go).
+	failures    atomic.Int32
+	unreachable atomic.Bool
 }
 
 // New checks the options and builds a Resolver.
@@ -194,6 +203,9 @@ func New(opts Options) (*Resolver, error) {
 		return nil, errors.New("resolver: Timeout, BatchSize, MaxBody and Concurrency must not be negative")
 	}
 	opts.Timeout = cmp.Or(opts.Timeout, DefaultTimeout)
+	if opts.BatchWait == 0 {
+		opts.BatchWait = DefaultBatchWaitTurns * opts.Interval
+	}
 	opts.BatchSize = cmp.Or(opts.BatchSize, DefaultBatchSize)
 	opts.MaxBody = cmp.Or(opts.MaxBody, DefaultMaxBody)
 	opts.Concurrency = cmp.Or(opts.Concurrency, DefaultConcurrency)
@@ -269,13 +281,14 @@ func (r *Resolver) ResolveOne(ctx context.Context, input string) Result {
 }
 
 // job is one distinct thing to resolve; every input index that needs it
-// shares its result.
+// shares its result (stream.go).
 type job struct {
-	p     parsedInput
-	idx   []int
-	res   Result
-	via   *job     // generic chain that ended on a Google News link: take this job's result
-	chain []string // generic chain, kept when it hands over to via
+	p       parsedInput
+	idx     []int
+	res     Result
+	done    bool
+	waiting []*job   // generic chains that ended on this Google News link
+	chain   []string // generic chain, kept when it hands over to a Google job
 }
 
 // Resolve resolves a batch of inputs and returns one Result per input, in
@@ -283,139 +296,12 @@ type job struct {
 // cached ids cost nothing; the rest are resolved with sequential signature
 // GETs spaced by the limiter and batchexecute POSTs of up to BatchSize ids.
 // Generic links are followed concurrently. Resolve does not return early on
-// cancellation: inputs not done get record.ReasonCanceled.
+// cancellation: inputs not done get record.ReasonCanceled. It is Stream,
+// collected.
 func (r *Resolver) Resolve(ctx context.Context, inputs []string) []Result {
 	results := make([]Result, len(inputs))
-	notes := make([]string, len(inputs))
-	byKey := make(map[string]*job)
-	var generic, google []*job
-	for i, in := range inputs {
-		p := parseInput(in)
-		notes[i] = p.note
-		if p.note != "" {
-			r.log.Info("input read as a link", "input", textnorm.Shorten(in, 80), "note", p.note)
-		}
-		switch p.kind {
-		case inputInvalid:
-			results[i] = Result{Err: p.err}
-			continue
-		case inputUnwrapped:
-			results[i] = Result{URL: p.url, Method: MethodOffline}
-			continue
-		}
-		k := p.key()
-		j := byKey[k]
-		if j == nil {
-			j = &job{p: p}
-			byKey[k] = j
-			if p.kind == inputGeneric {
-				generic = append(generic, j)
-			} else {
-				google = append(google, j)
-			}
-		}
-		j.idx = append(j.idx, i)
-	}
-
-	// Generic chains first: one may end on a Google News link, which then
-	// joins the Google work (and shares it with a duplicate, if any).
-	r.followAll(ctx, generic)
-	for _, g := range generic {
-		if g.res.Err != nil || g.res.URL == "" || !IsGoogleNews(g.res.URL) {
-			continue
-		}
-		p := parseInput(g.res.URL)
-		g.chain = g.res.Chain
-		if p.kind == inputInvalid {
-			g.res = Result{Chain: g.chain, Err: p.err}
-			continue
-		}
-		j := byKey[p.key()]
-		if j == nil {
-			j = &job{p: p}
-			byKey[p.key()] = j
-			google = append(google, j)
-		}
-		g.via = j
-	}
-
-	r.resolveGoogle(ctx, google)
-
-	for _, j := range append(generic, google...) {
-		res := j.res
-		if j.via != nil {
-			res = j.via.res
-			res.Chain = j.chain
-		}
-		for _, i := range j.idx {
-			results[i] = res
-			results[i].Chain = slices.Clone(res.Chain) // no aliasing between duplicates
-		}
-	}
-	for i := range results {
-		results[i].Input, results[i].Note = inputs[i], notes[i]
-	}
+	r.Stream(ctx, inputs, Sink{Result: func(i int, res Result) { results[i] = res }})
 	return results
-}
-
-// resolveGoogle resolves Google News ids: offline, from the cache, or with
-// Google.
-func (r *Resolver) resolveGoogle(ctx context.Context, jobs []*job) {
-	var network []*job
-	for _, j := range jobs {
-		if j.p.env.Format == formatOld {
-			j.res = Result{URL: j.p.env.URL, Method: MethodOffline}
-			continue
-		}
-		u, ok, err := r.opts.Cache.Get(ctx, j.p.id)
-		if err != nil {
-			r.log.Warn("resolver cache unreadable; resolving with Google instead", "id", textnorm.Shorten(j.p.id, 24), "err", err)
-		}
-		if ok {
-			if clean, good := cleanURL(u); good {
-				j.res = Result{URL: clean, Method: MethodCache}
-				continue
-			}
-		}
-		network = append(network, j)
-	}
-	if len(network) == 0 {
-		return
-	}
-	if r.opts.NoGoogle {
-		for _, j := range network {
-			j.res = Result{Err: googleDisabledError()}
-		}
-		r.log.Info("not resolving Google News ids: Google may not be contacted", "ids", len(network))
-		return
-	}
-	r.googleMu.Lock()
-	defer r.googleMu.Unlock()
-	r.log.Info("resolving Google News ids with Google", "ids", len(network), "interval", r.opts.Interval, "batch_size", r.opts.BatchSize)
-
-	var batch []*job
-	var sigs []signature
-	for _, j := range network {
-		if err := r.stopErr(ctx); err != nil {
-			j.res = Result{Err: err}
-			continue
-		}
-		sig, err := r.fetchSignature(ctx, j.p)
-		if err != nil {
-			j.res = Result{Err: err}
-			r.log.Info("no signature", "id", textnorm.Shorten(j.p.id, 24), "kind", err.Kind, "err", err)
-			continue
-		}
-		r.log.Debug("signature fetched", "id", textnorm.Shorten(j.p.id, 24), "ts", sig.TS)
-		batch, sigs = append(batch, j), append(sigs, sig)
-		if len(batch) == r.opts.BatchSize {
-			r.flush(ctx, batch, sigs)
-			batch, sigs = nil, nil
-		}
-	}
-	if len(batch) > 0 {
-		r.flush(ctx, batch, sigs)
-	}
 }
 
 // stopErr says why no more Google requests may be made, if that is so.
@@ -427,39 +313,6 @@ func (r *Resolver) stopErr(ctx context.Context) *Error {
 		return newError(record.ReasonCanceled, "canceled before this link was resolved", ctx.Err())
 	}
 	return nil
-}
-
-// flush sends one batchexecute POST for the collected signatures and files
-// each id's answer (caching the successes).
-func (r *Resolver) flush(ctx context.Context, batch []*job, sigs []signature) {
-	if err := r.postStopErr(ctx); err != nil {
-		for _, j := range batch {
-			j.res = Result{Err: err}
-		}
-		return
-	}
-	reqs := make([]rpcRequest, len(batch))
-	for i, j := range batch {
-		reqs[i] = rpcRequest{ID: j.p.id, Sig: sigs[i]}
-	}
-	answers, err := r.postBatch(ctx, reqs)
-	ok := 0
-	defer func() { r.log.Info("batchexecute batch done", "ids", len(batch), "resolved", ok) }()
-	for i, j := range batch {
-		switch {
-		case err != nil:
-			j.res = Result{Err: err}
-		case answers[i].Err != nil:
-			j.res = Result{Err: answers[i].Err}
-		default:
-			u := answers[i].URL
-			ok++
-			j.res = Result{URL: u, Method: MethodBatchexecute}
-			if perr := r.opts.Cache.Put(ctx, j.p.id, u); perr != nil {
-				r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", textnorm.Shorten(j.p.id, 24), "err", perr)
-			}
-		}
-	}
 }
 
 // postStopErr says why no batchexecute POST may be made, if that is so.

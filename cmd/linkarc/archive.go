@@ -76,6 +76,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
 		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
 	reportPath := fs.String("report", "", "write the run's report as JSON to this file")
+	dryRun := fs.Bool("dry-run", false,
+		"say what would be resolved (offline, from the cache, with Google), fetched and skipped, and the expected time at the configured spacings, without a request to Google or any publisher (the store is read)")
 
 	if err := cfg.parse(fs, args, io.err); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -153,11 +155,33 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitUsage
 	}
 	defer fetcher.Close()
+	if *dryRun {
+		arch, err := archive.New(archive.Options{Store: store, Resolver: res, Fetcher: fetcher, Refresh: *refresh, Logger: logger})
+		if err != nil {
+			fmt.Fprintln(io.err, "linkarc archive:", err)
+			return exitUsage
+		}
+		hostIntervals := cfg.googleHostIntervals()
+		d, err := arch.DryRun(ctx, batch, func(host string) time.Duration {
+			if iv, ok := hostIntervals[host]; ok {
+				return iv
+			}
+			return *hostInterval
+		})
+		if err != nil {
+			fmt.Fprintln(io.err, "linkarc archive:", err)
+			return exitSomeFailed
+		}
+		d.WriteSummary(io.out)
+		return exitOK
+	}
 	// Pages are extracted in worker processes, each under the budget of
 	// --extract-timeout and --extract-memory, so that no page can take the
 	// run down (issue 10); as many workers as pages extracted at once.
 	workers := runtime.GOMAXPROCS(0)
-	pool, err := cfg.extractPool(ctx, workers, *extractTimeout, *extractMemory, logger)
+	// The workers outlive an interrupt: pages already fetched are still
+	// extracted and stored (archive.Options.Grace).
+	pool, err := cfg.extractPool(context.WithoutCancel(ctx), workers, *extractTimeout, *extractMemory, logger)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage

@@ -124,10 +124,14 @@ func (f *refusingFetcher) Fetch(_ context.Context, u string) (*fetch.Capture, er
 // noGoogle stands in for the resolver of a batch without Google links.
 type noGoogle struct{}
 
-func (noGoogle) Resolve(context.Context, []string) []resolver.Result {
+func (noGoogle) Stream(context.Context, []string, resolver.Sink) {
 	panic("no link of this batch needs the resolver")
 }
-func (noGoogle) RateLimited() bool { return false }
+func (noGoogle) Classify(_ context.Context, links []string) []resolver.Classified {
+	return make([]resolver.Classified, len(links))
+}
+func (noGoogle) ExpectedTime(int) time.Duration { return 0 }
+func (noGoogle) RateLimited() bool              { return false }
 
 // TestOneMetaReader: a 5 MiB meta.json is read by the viewer and by the
 // archiver alike (the article is served, and not fetched again), and one

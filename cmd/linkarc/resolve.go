@@ -8,8 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
+	"golang.org/x/term"
+
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -43,6 +47,12 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 		}
 		return exitUsage
 	}
+	if fs.NArg() == 0 {
+		if f, ok := io.in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			// Nothing would happen until the user typed: say so.
+			fmt.Fprintln(io.err, "linkarc resolve: reading links from standard input, one per line; end with Ctrl-D (or name links as arguments: linkarc help resolve)")
+		}
+	}
 	inputs, err := resolveInputs(fs.Args(), io.in)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc resolve:", err)
@@ -74,30 +84,15 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 		return exitUsage
 	}
 
-	results := res.Resolve(ctx, inputs)
-
-	out := bufio.NewWriter(io.out)
-	failed, limited := 0, 0
-	for _, r := range results {
-		if r.Note != "" {
-			fmt.Fprintf(io.err, "linkarc resolve: %s: note: %s\n", r.Input, r.Note)
-		}
-		if r.Err != nil {
-			failed++
-			if r.Err.Kind == record.ReasonRateLimited {
-				limited++
-			} else if r.Err.Kind != record.ReasonCanceled {
-				fmt.Fprintf(io.err, "linkarc resolve: %s: %s [%s]\n", r.Input, r.Err.Error(), r.Err.Kind)
-			}
-		}
-		if *jsonOut {
-			writeJSONResult(out, r)
-		} else {
-			fmt.Fprintln(out, r.URL)
-		}
-	}
-	if err := out.Flush(); err != nil {
-		fmt.Fprintln(io.err, "linkarc resolve: writing output:", err)
+	// Each result is printed as soon as it is known: --json lines as they
+	// come (each carries its input's index), text lines in input order as
+	// far as the results allow, so the output stays aligned with the input.
+	p := &resolvePrinter{out: bufio.NewWriter(io.out), errw: io.err, json: *jsonOut,
+		pending: map[int]resolver.Result{}}
+	res.Stream(ctx, inputs, resolver.Sink{Result: p.result})
+	failed, limited, results := p.failed, p.limited, inputs
+	if p.werr != nil {
+		fmt.Fprintln(io.err, "linkarc resolve: writing output:", p.werr)
 		return exitSomeFailed
 	}
 
@@ -119,6 +114,58 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 		return exitSomeFailed
 	}
 	return exitOK
+}
+
+// resolvePrinter prints results as resolver.Stream hands them on.
+type resolvePrinter struct {
+	out     *bufio.Writer
+	errw    io.Writer
+	json    bool
+	next    int                     // text mode: the next input index to print
+	pending map[int]resolver.Result // text mode: results waiting for an earlier one
+	failed  int
+	limited int
+	unreach bool // the unreachable notice was printed
+	werr    error
+}
+
+func (p *resolvePrinter) result(i int, r resolver.Result) {
+	if r.Note != "" {
+		fmt.Fprintf(p.errw, "linkarc resolve: %s: note: %s\n", r.Input, r.Note)
+	}
+	if r.Err != nil {
+		p.failed++
+		var ue *resolver.UnreachableError
+		switch {
+		case r.Err.Kind == record.ReasonRateLimited:
+			p.limited++
+		case errors.As(r.Err, &ue):
+			// Said once for all, with what to check.
+			if !p.unreach {
+				p.unreach = true
+				fmt.Fprintf(p.errw, "linkarc resolve: %s; the links that need Google are left unresolved\n", ue.Error())
+			}
+		case r.Err.Kind != record.ReasonCanceled:
+			fmt.Fprintf(p.errw, "linkarc resolve: %s: %s [%s]\n", textnorm.Shorten(r.Input, 120), r.Err.Short(), r.Err.Kind)
+		}
+	}
+	if p.json {
+		writeJSONResult(p.out, i, r)
+	} else {
+		p.pending[i] = r
+		for {
+			r, ok := p.pending[p.next]
+			if !ok {
+				break
+			}
+			delete(p.pending, p.next)
+			p.next++
+			fmt.Fprintln(p.out, r.URL)
+		}
+	}
+	if err := p.out.Flush(); err != nil && p.werr == nil {
+		p.werr = err
+	}
 }
 
 // resolveInputs gathers the inputs: the arguments, where "-" (or no
@@ -155,6 +202,7 @@ func resolveInputs(args []string, stdin io.Reader) ([]string, error) {
 // jsonResult is one line of --json output. Every key but chain is always
 // present (empty when it does not apply), so consumers need no null checks.
 type jsonResult struct {
+	Index     int           `json:"index"` // the input's position, from 0: lines come as results are known
 	Input     string        `json:"input"`
 	URL       string        `json:"url"`
 	Method    string        `json:"method"`
@@ -164,8 +212,8 @@ type jsonResult struct {
 	Chain     []string      `json:"chain,omitempty"`
 }
 
-func writeJSONResult(w io.Writer, r resolver.Result) {
-	j := jsonResult{Input: r.Input, URL: r.URL, Method: r.Method, Note: r.Note, Chain: r.Chain}
+func writeJSONResult(w io.Writer, i int, r resolver.Result) {
+	j := jsonResult{Index: i, Input: r.Input, URL: r.URL, Method: r.Method, Note: r.Note, Chain: r.Chain}
 	if r.Err != nil {
 		j.Error, j.ErrorKind = r.Err.Error(), r.Err.Kind
 	}

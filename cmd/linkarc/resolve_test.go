@@ -46,6 +46,25 @@ func lines(s string) []string {
 	return strings.Split(strings.TrimSuffix(s, "\n"), "\n")
 }
 
+// jsonLines is the --json output put back in input order by each line's
+// "index" (lines come as results are known); it fails the test unless
+// every index from 0 appears exactly once.
+func jsonLines(t testing.TB, s string) []string {
+	t.Helper()
+	ls := lines(s)
+	out := make([]string, len(ls))
+	for _, l := range ls {
+		var j struct {
+			Index *int `json:"index"`
+		}
+		if err := json.Unmarshal([]byte(l), &j); err != nil || j.Index == nil || *j.Index < 0 || *j.Index >= len(ls) || out[*j.Index] != "" {
+			t.Fatalf("line without a valid, unique index (%v): %s", err, l)
+		}
+		out[*j.Index] = l
+	}
+	return out
+}
+
 func TestResolveTextOutputAndStoreCache(t *testing.T) {
 	f, links, urls := fakeGoogle(t, gnewstest.Options{}, 3)
 	store := t.TempDir()
@@ -73,7 +92,7 @@ func TestResolveTextOutputAndStoreCache(t *testing.T) {
 	if f.Total() != 0 {
 		t.Errorf("re-run with the store made %d requests", f.Total())
 	}
-	for i, l := range lines(stdout2) {
+	for i, l := range jsonLines(t, stdout2) {
 		var j map[string]any
 		if err := json.Unmarshal([]byte(l), &j); err != nil {
 			t.Fatal(err)
@@ -107,8 +126,8 @@ func TestResolveJSONAndExitOne(t *testing.T) {
 		Chain                     []string `json:"chain"`
 	}
 	var got []line
-	for _, l := range lines(stdout) {
-		for _, key := range []string{`"input":`, `"url":`, `"method":`, `"error":`, `"error_kind":`} {
+	for _, l := range jsonLines(t, stdout) {
+		for _, key := range []string{`"index":`, `"input":`, `"url":`, `"method":`, `"error":`, `"error_kind":`} {
 			if !strings.Contains(l, key) {
 				t.Errorf("line %s lacks %s", l, key)
 			}

@@ -162,7 +162,7 @@ func TestResolveRefusesInternalTargets(t *testing.T) {
 	if code != exitSomeFailed {
 		t.Fatalf("resolve exit %d, want %d\nstderr:\n%s", code, exitSomeFailed, stderr)
 	}
-	out := lines(stdout)
+	out := jsonLines(t, stdout)
 	if len(out) != len(inputs) {
 		t.Fatalf("%d output lines for %d inputs:\n%s", len(out), len(inputs), stdout)
 	}

@@ -1,0 +1,156 @@
+package archive
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/linkarc/linkarc/archive/digest"
+	"github.com/linkarc/linkarc/internal/weburl"
+	"github.com/linkarc/linkarc/resolver"
+	"github.com/linkarc/linkarc/storage/record"
+)
+
+// DryRun is what a run over a batch would do, found without a request to
+// Google or a publisher: only the store (meta.json records and the
+// resolution cache) is read.
+type DryRun struct {
+	Digests      int `json:"digests"`
+	DigestErrors int `json:"digest_errors"` // inputs that would be skipped
+	Feeds        int `json:"feeds"`         // feed URLs that would be fetched first
+	Links        int `json:"links"`         // distinct links
+
+	Direct  int `json:"direct"`  // publisher links, fetched as they are
+	Offline int `json:"offline"` // Google News ids that embed their URL
+	Cache   int `json:"cache"`   // Google News ids in the resolution cache
+	Google  int `json:"google"`  // Google News ids Google must resolve
+	Invalid int `json:"invalid"` // Google News links that cannot be resolved (invalid, or only Google could and it may not be asked)
+
+	Skip  int `json:"skip"`  // already archived ok: nothing requested
+	Fetch int `json:"fetch"` // articles that would be fetched (Google's included, once resolved)
+	Hosts int `json:"hosts"` // publisher hosts of the URLs known now
+
+	// GoogleTime is the expected time of Google's part at its spacing;
+	// PublisherTime the busiest known host's pages at its spacing. They
+	// run side by side: a run takes about the longer of the two (plus a
+	// last batch's pages after its answer).
+	GoogleTime    time.Duration `json:"google_time"`
+	PublisherTime time.Duration `json:"publisher_time"`
+	BusiestHost   string        `json:"busiest_host,omitempty"`
+	BusiestPages  int           `json:"busiest_pages"`
+}
+
+// DryRun says what RunBatch would do with b, without a request to Google
+// or any publisher (it reads the store). hostInterval gives a host's
+// politeness spacing, as the fetcher applies it.
+func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval func(host string) time.Duration) (*DryRun, error) {
+	rep := newReport(a.opts.Now())
+	digests := a.loadDigests(b, rep)
+	r := &run{Archiver: a, rep: rep}
+	p := newPlanner(r, digests)
+	d := &DryRun{Digests: len(digests), DigestErrors: len(rep.DigestErrors) - len(b.Feeds), Feeds: len(b.Feeds), Links: p.total()}
+
+	perHost := map[string]int{}
+	seen := map[string]bool{} // canonical URL -> counted
+	known := func(link, u string) error {
+		c := weburl.Canonical(u)
+		if seen[c] {
+			return nil // merged with another link
+		}
+		seen[c] = true
+		e, err := a.writer.LoadMeta(ctx, p.baseSlug(link))
+		if err != nil {
+			return err
+		}
+		if e.Exists && e.Meta.Status == record.StatusOK && !a.opts.Refresh && weburl.Canonical(e.Meta.URL) == c {
+			d.Skip++
+			return nil
+		}
+		d.Fetch++
+		perHost[weburl.HostOf(u)]++
+		return nil
+	}
+
+	var google []string
+	for _, link := range p.links {
+		if !resolver.IsGoogleNews(link) {
+			d.Direct++
+			if err := known(link, link); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		google = append(google, link)
+	}
+	stored, ask, err := p.storeKnown(ctx, google)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range stored {
+		d.Cache++ // the store answers it, as the cache would
+		if err := known(k.link, k.res.url); err != nil {
+			return nil, err
+		}
+	}
+	for i, c := range a.opts.Resolver.Classify(ctx, ask) {
+		switch c.Route {
+		case resolver.RouteOffline, resolver.RouteCache:
+			if c.Route == resolver.RouteOffline {
+				d.Offline++
+			} else {
+				d.Cache++
+			}
+			if err := known(ask[i], c.URL); err != nil {
+				return nil, err
+			}
+		case resolver.RouteGoogle:
+			d.Google++
+			d.Fetch++ // unless it turns out to be stored or merged
+		default:
+			d.Invalid++
+		}
+	}
+	d.Hosts = len(perHost)
+	for h, n := range perHost {
+		t := time.Duration(n) * hostInterval(h) // robots.txt, then n pages
+		if t > d.PublisherTime || (t == d.PublisherTime && n > d.BusiestPages) {
+			d.PublisherTime, d.BusiestHost, d.BusiestPages = t, h, n
+		}
+	}
+	d.GoogleTime = a.opts.Resolver.ExpectedTime(d.Google)
+	return d, nil
+}
+
+// WriteSummary writes the dry run for people.
+func (d *DryRun) WriteSummary(w io.Writer) {
+	fmt.Fprintf(w, "linkarc: dry run, nothing was requested: %d digests, %d links", d.Digests, d.Links)
+	if d.DigestErrors > 0 {
+		fmt.Fprintf(w, " (%d inputs would be skipped)", d.DigestErrors)
+	}
+	fmt.Fprintln(w)
+	if d.Feeds > 0 {
+		fmt.Fprintf(w, "  feeds:    %d feed URLs would be fetched first (their items are not counted here)\n", d.Feeds)
+	}
+	fmt.Fprintf(w, "  resolve:  %d publisher links need none; Google News links: %d offline (from the id), %d from the cache or the store, %d with Google",
+		d.Direct, d.Offline, d.Cache, d.Google)
+	if d.Invalid > 0 {
+		fmt.Fprintf(w, ", %d cannot be resolved (invalid, or only Google could and --no-google is set)", d.Invalid)
+	}
+	fmt.Fprintln(w)
+	if d.Google > 0 {
+		fmt.Fprintf(w, "            Google: ~%s at its spacing (a GET per id, a POST per batch)\n", d.GoogleTime.Round(time.Second))
+	}
+	fmt.Fprintf(w, "  fetch:    %d articles", d.Fetch)
+	if d.Google > 0 {
+		fmt.Fprintf(w, " (%d of them once Google has resolved them)", d.Google)
+	}
+	fmt.Fprintf(w, " on %d known hosts", d.Hosts)
+	if d.BusiestHost != "" {
+		fmt.Fprintf(w, "; the busiest, %s, has %d (~%s at its spacing)", d.BusiestHost, d.BusiestPages, d.PublisherTime.Round(time.Second))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  skip:     %d already archived ok\n", d.Skip)
+	fmt.Fprintf(w, "  expected: ~%s (Google and the publishers are asked side by side; the longer part sets the pace)\n",
+		max(d.GoogleTime, d.PublisherTime).Round(time.Second))
+}
