@@ -222,6 +222,12 @@ func DigestDate(d *record.DigestRecord) time.Time {
 	return d.ArchivedAt
 }
 
+// Store is the store the selection was made in, unfiltered: where the
+// originals of the selected captures' revisits are found
+// (OpenOriginal), which may be in captures the selection leaves out.
+// Read it only.
+func (s *Selection) Store() storage.Store { return s.st }
+
 // Filter is the filter the selection was made with.
 func (s *Selection) Filter() Filter { return s.filter }
 
