@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -149,6 +150,11 @@ func addOriginals(ctx context.Context, st storage.Store, zw *wacz.Writer, revisi
 	}
 	for _, rv := range revisits {
 		target := cmp.Or(rv.RefersToURI, rv.URL)
+		if isRobots(target) {
+			// robots.txt, read by an earlier capture of the run: no reader
+			// of the package needs it, and the index does not hold it.
+			continue
+		}
 		if held[target+" "+unlabelled(rv.PayloadDigest)] {
 			continue
 		}
@@ -222,6 +228,12 @@ func originalName(key string) string {
 		return ""
 	}
 	return slug + "-" + id + ".warc.gz"
+}
+
+// isRobots reports whether u is a site's robots.txt.
+func isRobots(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && p.Path == "/robots.txt"
 }
 
 // unlabelled is a payload digest without its algorithm label, as the CDXJ

@@ -121,10 +121,7 @@ func FindOriginal(ctx context.Context, st storage.Store, rv Revisit) (OriginalRe
 // earlier ones, newest first, the first holding the record. Not found is
 // ErrNoOriginal; err is otherwise the store's.
 func LocateOriginal(ctx context.Context, st storage.Store, ref OriginalRef) (string, error) {
-	slug, id := ref.Slug, ref.CaptureID
-	if slug == "" {
-		slug, id = parseWARCKey(ref.WARC)
-	}
+	slug, id := refCapture(ref)
 	if !record.ValidSlug(slug) || id != "" && !record.ValidCaptureID(id) {
 		return "", fmt.Errorf("%s: %w (no capture named)", ref.TargetURI, ErrNoOriginal)
 	}
@@ -185,7 +182,32 @@ func OpenOriginal(ctx context.Context, st storage.Store, ref OriginalRef) (io.Re
 	if err != nil {
 		return nil, "", err
 	}
+	if slug, id := refCapture(ref); id != "" && key == WARCKey(slug, "") {
+		// A capture of the article being written meanwhile copies this
+		// one to history before it replaces the current WARC: if the copy
+		// is there now, what was opened may be the next capture's.
+		hist := WARCKey(slug, id)
+		if ok, err := exists(ctx, st, hist); err != nil || ok {
+			rc.Close()
+			if err != nil {
+				return nil, "", err
+			}
+			if rc, err = st.Get(ctx, hist); err != nil {
+				return nil, "", err
+			}
+			return rc, hist, nil
+		}
+	}
 	return rc, key, nil
+}
+
+// refCapture is the article and capture id ref names, from its WARC key
+// for an entry of an earlier version.
+func refCapture(ref OriginalRef) (slug, id string) {
+	if ref.Slug != "" {
+		return ref.Slug, ref.CaptureID
+	}
+	return parseWARCKey(ref.WARC)
 }
 
 // parseWARCKey reads the article and capture id out of a WARC's key:
