@@ -86,6 +86,10 @@ type Options struct {
 	Extractor Extractor
 	// Refresh re-captures articles that are already archived as ok.
 	Refresh bool
+	// LeaseWait bounds how long the end of a run waits for another run
+	// writing the same store to finish an article both want (see
+	// lease.go). Default DefaultLeaseWait.
+	LeaseWait time.Duration
 	// Capture configures the WARC and the page requisites (capture.go).
 	Capture CaptureOptions
 
@@ -118,6 +122,9 @@ func New(opts Options) (*Archiver, error) {
 	}
 	if opts.Extractor == nil {
 		opts.Extractor = extract.InProcess{}
+	}
+	if opts.LeaseWait <= 0 {
+		opts.LeaseWait = DefaultLeaseWait
 	}
 	if opts.ResolveChunk <= 0 {
 		opts.ResolveChunk = DefaultResolveChunk

@@ -20,14 +20,14 @@ import (
 // the store holds now (another run may have written since planning), so the
 // capture it replaces is the current one and goes to history whole. An
 // article leased by another run is deferred: the run goes on with the rest
-// of its batch and comes back to it at the end, waiting up to deferWait for
+// of its batch and comes back to it at the end, waiting up to LeaseWait for
 // the other run; by then the other run has usually captured it, and that
 // capture counts (no second request). See docs/storage.md, "Concurrent
 // writers".
 
-// deferWait bounds how long the end of a run waits for another run to
-// finish an article both want.
-const deferWait = 2 * record.DefaultLeaseTTL
+// DefaultLeaseWait is Options.LeaseWait's default: how long the end of a
+// run waits for another run to finish an article both want.
+const DefaultLeaseWait = 2 * record.DefaultLeaseTTL
 
 // leases is a run's lease state.
 type leases struct {
@@ -65,7 +65,7 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 	var lease *record.Lease
 	var err error
 	if wait {
-		lease, err = a.leases.leaser.AcquireWait(ctx, key, art.key, deferWait)
+		lease, err = a.leases.leaser.AcquireWait(ctx, key, art.key, a.opts.LeaseWait)
 	} else {
 		lease, err = a.leases.leaser.Acquire(ctx, key, art.key)
 	}
@@ -180,7 +180,7 @@ func (a *run) leaseRecord(ctx context.Context, key, subject string) (*record.Lea
 	if a.leases.leaser == nil {
 		return nil, nil
 	}
-	return a.leases.leaser.AcquireWait(ctx, key, subject, deferWait)
+	return a.leases.leaser.AcquireWait(ctx, key, subject, a.opts.LeaseWait)
 }
 
 // leaseUnresolvable takes the lease of an article whose link would not

@@ -202,6 +202,12 @@ func (r *Report) WriteSummary(w io.Writer) {
 			fmt.Fprintf(w, "  %s\n", u)
 		}
 	}
+	if len(r.Leased) > 0 {
+		fmt.Fprintf(w, "left to another run archiving into the same store (re-run to finish them):\n")
+		for _, l := range r.Leased {
+			fmt.Fprintf(w, "  %s\n", l)
+		}
+	}
 	if r.RateLimited {
 		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)
 	}

@@ -124,7 +124,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	w := record.Writer{Store: opts.Store}
 	leaser := record.NewLeaser(opts.Store) // nil: the store cannot write conditionally
-	changed := map[string][]string{} // digest slug -> articles whose verdict changed
+	changed := map[string][]string{}       // digest slug -> articles whose verdict changed
 	err = sel.Articles(ctx, func(m *record.ArticleMeta) error {
 		res, err := rebuild(ctx, opts.Store, w, leaser, m, ex)
 		if err != nil {
