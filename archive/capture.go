@@ -38,7 +38,10 @@ import (
 // per-page caps (requisite.Limits), each URL at most once per run: a
 // requisite met again, in this run or in the store's index
 // (record.RequisiteKey), becomes a revisit record referring to the
-// capture that holds it, with no request made.
+// capture that holds it, with no request made. The index entry names that
+// capture by slug and capture id, and the self-contained page finds the
+// originals of revisits through stored.OpenOriginal (current or in
+// history), or in the spill file of a capture of the run not stored yet.
 
 // AssetFetcher fetches page requisites. *fetch.Fetcher implements it; a
 // PageFetcher that does not gets no requisites fetched.
