@@ -234,11 +234,24 @@ func TestRevisitsAcrossHistory(t *testing.T) {
 	if got.HeadingColor != revisitColor {
 		t.Errorf("replayed heading colour %q: the stylesheet (a revisit of another capture) was not applied", got.HeadingColor)
 	}
+
+	// With the capture holding the originals gone, b still exports,
+	// its two revisits counted as without an original.
+	if err := w.store.Delete(ctx, history); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := stored.Select(ctx, w.store, stored.Filter{Digests: []string{digestOf(t, w.store, b.Slug)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := export.WriteWACZ(ctx, sel, io.Discard, export.WACZOptions{})
+	if err != nil || rep.Articles != 1 || rep.Originals != 0 || rep.MissingOriginals != 2 {
+		t.Errorf("export with the originals gone: %+v, %v; want 2 missing originals", rep, err)
+	}
 }
 
-// exportStory writes the WACZ of the digest listing one article and
-// checks that it holds the WARCs of the originals its revisits refer to.
-func exportStory(t *testing.T, st storage.Store, slug string, originals int) []byte {
+// digestOf is the slug of the digest listing an article.
+func digestOf(t *testing.T, st storage.Store, slug string) string {
 	t.Helper()
 	ctx := context.Background()
 	var digest string
@@ -259,7 +272,15 @@ func exportStory(t *testing.T, st storage.Store, slug string, originals int) []b
 	if err != nil || digest == "" {
 		t.Fatalf("no digest lists %s (%v)", slug, err)
 	}
-	sel, err := stored.Select(ctx, st, stored.Filter{Digests: []string{digest}})
+	return digest
+}
+
+// exportStory writes the WACZ of the digest listing one article and
+// checks that it holds the WARCs of the originals its revisits refer to.
+func exportStory(t *testing.T, st storage.Store, slug string, originals int) []byte {
+	t.Helper()
+	ctx := context.Background()
+	sel, err := stored.Select(ctx, st, stored.Filter{Digests: []string{digestOf(t, st, slug)}})
 	if err != nil {
 		t.Fatal(err)
 	}
