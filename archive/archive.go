@@ -526,7 +526,7 @@ func (a *run) store(ctx context.Context, f fetched) {
 	}
 	stored, err := a.writer.Write(ctx, snap, art.previous())
 	if err == nil {
-		err = a.capture.index(ctx, f.files)
+		err = a.capture.index(ctx, f.files, &snap.Meta)
 	}
 	if err != nil {
 		if ctx.Err() == nil {

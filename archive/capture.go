@@ -13,10 +13,12 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/archive/requisite"
 	"github.com/linkarc/linkarc/archive/singlepage"
+	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/internal/buildinfo"
 	"github.com/linkarc/linkarc/internal/weburl"
@@ -36,7 +38,10 @@ import (
 // per-page caps (requisite.Limits), each URL at most once per run: a
 // requisite met again, in this run or in the store's index
 // (record.RequisiteKey), becomes a revisit record referring to the
-// capture that holds it, with no request made.
+// capture that holds it, with no request made. The index entry names that
+// capture by slug and capture id, and the self-contained page finds the
+// originals of revisits through stored.OpenOriginal (current or in
+// history), or in the spill file of a capture of the run not stored yet.
 
 // AssetFetcher fetches page requisites. *fetch.Fetcher implements it; a
 // PageFetcher that does not gets no requisites fetched.
@@ -68,6 +73,13 @@ type CaptureOptions struct {
 	// NoPage builds no self-contained page (page.html) or thumbnail from
 	// the WARC.
 	NoPage bool
+	// RefreshRequisites fetches again (once in the run) every requisite
+	// whose index entry predates the run, instead of writing a revisit of
+	// the record the entry names; the entry is then replaced, keeping the
+	// records it named before (record.RequisiteEntry.Previous), which
+	// earlier captures' revisits still refer to. Without it a requisite
+	// in the index is never fetched again, --refresh or not.
+	RefreshRequisites bool
 }
 
 // capturer is a run's state for recording captures: the requisites met so
@@ -78,8 +90,16 @@ type capturer struct {
 	limits requisite.Limits
 	dedup  *warc.DedupIndex
 
+	// start is when the run began: with RefreshRequisites, index entries
+	// older than it are not reused.
+	start time.Time
+
 	mu    sync.Mutex
 	byURL map[string]*assetEntry
+	// captureIDs maps the WARC file name of each capture of the run to
+	// its capture id (record.CaptureID of its fetch time), so that index
+	// entries name the capture holding a record wherever it moves.
+	captureIDs map[string]string
 	// spills maps the WARC file name (warc.Options.Filename, the store
 	// key) of each capture of the run not stored yet to its spill file,
 	// where the self-contained page of a later capture finds the originals
@@ -121,6 +141,9 @@ type assetEntry struct {
 	ok       bool // orig is set: archived in full (here or in the store)
 	orig     warc.Original
 	children []requisite.Requisite
+	// stored is set when orig was found in the store's index: where its
+	// capture is (the WARC key in orig may be another capture's by now).
+	stored *stored.OriginalRef
 }
 
 func newCapturer(a *Archiver) *capturer {
@@ -128,7 +151,8 @@ func newCapturer(a *Archiver) *capturer {
 	if o.Hosts <= 0 {
 		o.Hosts = DefaultRequisiteHosts
 	}
-	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), byURL: map[string]*assetEntry{}, spills: map[string]string{},
+	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), start: time.Now(),
+		byURL: map[string]*assetEntry{}, spills: map[string]string{}, captureIDs: map[string]string{},
 		finishing: make(chan struct{}, a.opts.HostConcurrency)}
 }
 
@@ -216,46 +240,67 @@ func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageU
 // original in.
 const maxOriginalWARC = 1 << 30
 
-// openOriginal opens the WARC holding the original of a revisit: the file
-// the run's index (or the store's) names for the revisit's URL or payload,
-// from its spill file while its capture is not stored yet, else from the
-// store (copied to a temporary file, for random access). Not found is not
-// an error: the page is built without that resource.
+// openOriginal opens the WARC holding the original of a revisit: while
+// its capture is not stored yet, the spill file of the capture of the run
+// that fetched it; else the capture the store's index names
+// (stored.FindOriginal, stored.OpenOriginal: current or in history),
+// copied to a temporary file for random access. Not found is not an
+// error: the page is built without that resource.
 func (c *capturer) openOriginal(ctx context.Context, r singlepage.Revisit) (singlepage.Source, io.Closer, bool) {
-	name := ""
+	var (
+		name string
+		ref  *stored.OriginalRef
+	)
 	c.mu.Lock()
 	for _, u := range []string{r.URL, r.RefersToURI} {
-		if e, ok := c.byURL[u]; ok && name == "" {
+		if e, ok := c.byURL[u]; ok && name == "" && ref == nil {
 			select {
 			case <-e.done:
-				if e.ok {
+				if e.ok && e.stored != nil {
+					ref = e.stored
+				} else if e.ok {
 					name = e.orig.Filename
 				}
 			default:
 			}
 		}
 	}
-	path := c.spills[name]
 	c.mu.Unlock()
-	if name == "" {
+	if name == "" && ref == nil {
 		if o, ok := c.dedup.Lookup(r.PayloadDigest); ok {
 			name = o.Filename
-			c.mu.Lock()
-			path = c.spills[name]
-			c.mu.Unlock()
 		}
 	}
-	if name == "" {
-		return singlepage.Source{}, nil, false
-	}
-	if path != "" {
-		if src, f, err := singlepage.OpenFile(path); err == nil {
-			src.Name = name
-			return src, f, true
+	if name != "" {
+		// A capture of this run: its spill file while it is not stored,
+		// else the store.
+		c.mu.Lock()
+		path, id := c.spills[name], c.captureIDs[name]
+		c.mu.Unlock()
+		if path != "" {
+			if src, f, err := singlepage.OpenFile(path); err == nil {
+				src.Name = name
+				return src, f, true
+			}
+		}
+		ref = &stored.OriginalRef{RecordID: r.RefersTo, TargetURI: r.RefersToURI, PayloadDigest: r.PayloadDigest, WARC: name, CaptureID: id}
+		if slug, _ := c.slugOf(name); slug != "" {
+			ref.Slug = slug
 		}
 	}
-	rc, err := c.a.opts.Store.Get(ctx, name)
+	if ref == nil {
+		found, err := stored.FindOriginal(ctx, c.a.opts.Store, stored.Revisit{URL: r.URL, RefersTo: r.RefersTo,
+			RefersToURI: r.RefersToURI, RefersToDate: r.RefersToDate, PayloadDigest: r.PayloadDigest})
+		if err != nil {
+			return singlepage.Source{}, nil, false
+		}
+		ref = &found
+	}
+	rc, key, err := stored.OpenOriginal(ctx, c.a.opts.Store, *ref)
 	if err != nil {
+		if !errors.Is(err, stored.ErrNoOriginal) && ctx.Err() == nil {
+			c.a.log.Warn("capture: the original of a revisit not read", "url", r.URL, "err", err)
+		}
 		return singlepage.Source{}, nil, false
 	}
 	defer rc.Close()
@@ -269,7 +314,17 @@ func (c *capturer) openOriginal(ctx context.Context, r singlepage.Revisit) (sing
 		rm.Close()
 		return singlepage.Source{}, nil, false
 	}
-	return singlepage.Source{Name: name, R: tmp, Size: n}, rm, true
+	return singlepage.Source{Name: key, R: tmp, Size: n}, rm, true
+}
+
+// slugOf reads the article slug out of the WARC file name of a capture of
+// the run (record.ArticleKey(slug, record.WARCFile)).
+func (c *capturer) slugOf(name string) (string, bool) {
+	slug, ok := strings.CutSuffix(strings.TrimPrefix(name, record.ArticlesPrefix), "/"+record.WARCFile)
+	if !ok || !strings.HasPrefix(name, record.ArticlesPrefix) || !record.ValidSlug(slug) {
+		return "", false
+	}
+	return slug, true
 }
 
 // removeOnClose is a temporary file removed when closed.
@@ -345,6 +400,12 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 	}
 	r.rec = fetch.NewRecording(r.w)
 	cap, ferr := c.a.opts.Fetcher.Fetch(fetch.WithRecording(ctx, r.rec), art.url)
+	if cap != nil && !cap.FetchedAt.IsZero() {
+		// The capture's id, as the store will know it (fillCapture).
+		c.mu.Lock()
+		c.captureIDs[warcName] = record.CaptureID(cap.FetchedAt)
+		c.mu.Unlock()
+	}
 	c.provenance(r.w, art, cap)
 	return r, cap, ferr
 }
@@ -581,9 +642,16 @@ func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec
 	}
 	defer close(e.done)
 
-	if ent, ok := c.lookupStore(ctx, u); ok {
+	ent, inStore := c.lookupStore(ctx, u)
+	var prior *record.RequisiteEntry
+	if inStore && c.opts.RefreshRequisites && ent.Date.Before(c.start) {
+		prior, inStore = &ent, false // fetched again; its entry replaced
+	}
+	if inStore {
 		e.ok = true
 		e.orig = warc.Original{RecordID: ent.RecordID, TargetURI: ent.TargetURI, Date: ent.Date, PayloadDigest: ent.PayloadDigest, Filename: ent.WARC}
+		ref := ent.Origin()
+		e.stored = &ref
 		for _, ch := range ent.Children {
 			e.children = append(e.children, requisite.Requisite{URL: ch.URL, Kind: requisite.Kind(ch.Kind)})
 		}
@@ -641,14 +709,26 @@ func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec
 		e.orig = warc.Original{RecordID: wc.ResponseID, TargetURI: wc.URL, Date: wc.Date, PayloadDigest: wc.PayloadDigest, Filename: w.Filename()}
 	}
 	e.ok = true
-	ent := &record.RequisiteEntry{
+	learned := &record.RequisiteEntry{
 		URL: u, RecordID: e.orig.RecordID, TargetURI: e.orig.TargetURI, Date: e.orig.Date.UTC(),
 		PayloadDigest: e.orig.PayloadDigest, WARC: e.orig.Filename, ContentType: a.ContentType, Size: a.Size,
 	}
-	for _, ch := range e.children {
-		ent.Children = append(ent.Children, record.RequisiteChild{URL: ch.URL, Kind: string(ch.Kind)})
+	if slug, ok := c.slugOf(e.orig.Filename); ok {
+		c.mu.Lock()
+		learned.Slug, learned.CaptureID = slug, c.captureIDs[e.orig.Filename]
+		c.mu.Unlock()
 	}
-	return e.children, ent
+	if prior != nil {
+		for _, o := range prior.Origins() {
+			if o.RecordID != learned.RecordID && len(learned.Previous) < record.MaxRequisitePrevious {
+				learned.Previous = append(learned.Previous, o)
+			}
+		}
+	}
+	for _, ch := range e.children {
+		learned.Children = append(learned.Children, record.RequisiteChild{URL: ch.URL, Kind: string(ch.Kind)})
+	}
+	return e.children, learned
 }
 
 // revisit records a requisite archived earlier (in this run or the store)
@@ -670,28 +750,32 @@ func (c *capturer) revisit(w *warc.Writer, b *budget, u string, e *assetEntry) {
 
 // lookupStore finds a requisite in the store's index.
 func (c *capturer) lookupStore(ctx context.Context, u string) (record.RequisiteEntry, bool) {
-	rc, err := c.a.opts.Store.Get(ctx, record.RequisiteKey(u))
+	ent, err := record.ReadRequisite(ctx, c.a.opts.Store, u)
 	if err != nil {
-		if !storage.IsNotExist(err) && ctx.Err() == nil {
+		if !storage.IsNotExist(err) && !errors.Is(err, record.ErrUnreadable) && ctx.Err() == nil {
 			c.a.log.Warn("capture: requisite index not read", "url", u, "err", err)
 		}
-		return record.RequisiteEntry{}, false
-	}
-	defer rc.Close()
-	var ent record.RequisiteEntry
-	data, err := io.ReadAll(io.LimitReader(rc, 1<<20))
-	if err != nil || json.Unmarshal(data, &ent) != nil || ent.URL != u || ent.PayloadDigest == "" || ent.TargetURI == "" || ent.Date.IsZero() {
 		return record.RequisiteEntry{}, false
 	}
 	return ent, true
 }
 
-// index writes the index entries of a stored capture's requisites.
-func (c *capturer) index(ctx context.Context, files *captureFiles) error {
+// index writes the index entries of a stored capture's requisites; m is
+// the capture's meta.json as written, which names the capture (its id is
+// that of its fetch time, current or in history).
+func (c *capturer) index(ctx context.Context, files *captureFiles, m *record.ArticleMeta) error {
 	if files == nil || files.warcPath == "" {
 		return nil
 	}
+	own := record.ArticleKey(m.Slug, record.WARCFile)
 	for _, ent := range files.learned {
+		if ent.WARC == own {
+			ent.Slug, ent.CaptureID = m.Slug, record.CaptureID(m.FetchedAt)
+		} else if ent.Slug != "" && ent.CaptureID == "" {
+			c.mu.Lock()
+			ent.CaptureID = c.captureIDs[ent.WARC]
+			c.mu.Unlock()
+		}
 		data, err := json.Marshal(ent)
 		if err != nil {
 			return fmt.Errorf("requisite index entry for %s: %w", ent.URL, err)

@@ -448,6 +448,15 @@ func TestRequisitesEndToEnd(t *testing.T) {
 	if rep3.Requisites.Fetched != 0 || rep3.Requisites.Deduplicated != 13*len(w.pages) {
 		t.Errorf("refresh: requisites %+v, want all %d deduplicated", rep3.Requisites, 13*len(w.pages))
 	}
+	// The refreshed captures' pages still have every requisite: the
+	// originals are in the captures the refresh moved to history.
+	for _, u := range w.pages {
+		m := metaForURL(t, store, u)
+		if len(m.History) != 1 {
+			t.Errorf("refresh: %s history %+v, want the first capture", u, m.History)
+		}
+		checkSelfContained(t, u, string(readObject(t, store, record.ArticleKey(m.Slug, record.PageFile))))
+	}
 	all, perCapture = storedWARCs(t, store)
 	checkWarcio(t, all, perCapture)
 }

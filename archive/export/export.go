@@ -64,6 +64,12 @@ type Report struct {
 	Files    int   // files written (directory formats)
 	Bytes    int64 // bytes written
 	Skipped  []Skip
+	// Originals counts the WARCs of other captures a WACZ holds because
+	// the selected captures' revisits refer to records in them;
+	// MissingOriginals the revisits whose original is not in the store
+	// (they do not replay).
+	Originals        int
+	MissingOriginals int
 }
 
 // Skip is an article of the selection that an export left out.

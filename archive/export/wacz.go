@@ -3,8 +3,10 @@ package export
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"time"
 
@@ -40,14 +42,21 @@ const NoWARCReason = "no WARC for this capture (captured before WARC recording);
 // NoWARCReason (Report.Skipped). ErrNothing, and nothing written to w,
 // when no selected capture has a WARC.
 //
-// A WARC whose responses were deduplicated against another capture's
-// (revisit records) replays those resources only if that capture is
-// exported too.
+// A capture's requisites fetched first by another capture are revisit
+// records referring to that capture's WARC (archive/stored.FindOriginal,
+// OpenOriginal: current or in history). Each such WARC not in the package
+// already is added after the selected ones, as archive/<slug>.warc.gz for
+// an article's current capture or archive/<slug>-<capture-id>.warc.gz for
+// an earlier one, indexed like the others but with no page of its own
+// (Report.Originals), so that the package replays alone. A revisit whose
+// original is not in the store is counted in Report.MissingOriginals.
 func WriteWACZ(ctx context.Context, sel *stored.Selection, w io.Writer, opts WACZOptions) (Report, error) {
 	rep := Report{Format: FormatWACZ, Digests: len(sel.DigestSlugs())}
 	st := sel.View()
 	var zw *wacz.Writer
 	cw := &countingWriter{w: w}
+	inPkg := map[string]bool{} // store keys of the WARCs in the package
+	var revisits []stored.Revisit
 	err := sel.Articles(ctx, func(m *record.ArticleMeta) error {
 		key := stored.WARCKey(m.Slug, "")
 		rc, err := st.Get(ctx, key)
@@ -69,9 +78,12 @@ func WriteWACZ(ctx context.Context, sel *stored.Selection, w io.Writer, opts WAC
 				Software:    opts.Software,
 			})
 		}
-		if err := zw.AddWARC(m.Slug+".warc.gz", rc); err != nil {
+		revs, err := addWARC(zw, m.Slug+".warc.gz", rc)
+		if err != nil {
 			return fmt.Errorf("article %s: %w", m.Slug, err)
 		}
+		inPkg[key] = true
+		revisits = append(revisits, revs...)
 		rep.Articles++
 		if p, ok := pageOf(m, zw.LastWARC()); ok {
 			if err := zw.AddPage(p); err != nil {
@@ -88,9 +100,149 @@ func WriteWACZ(ctx context.Context, sel *stored.Selection, w io.Writer, opts WAC
 	if zw == nil {
 		return rep, fmt.Errorf("%w: no capture in the selection has a WARC (%d were captured before WARC recording; re-run archive --refresh)", ErrNothing, len(rep.Skipped))
 	}
+	if err := addOriginals(ctx, sel.Store(), zw, revisits, inPkg, &rep); err != nil {
+		return rep, err
+	}
 	err = zw.Close()
 	rep.Bytes = cw.n
 	return rep, err
+}
+
+// addWARC adds a WARC to the package and returns its revisit records,
+// read on the way (the WARC is read once).
+func addWARC(zw *wacz.Writer, name string, r io.Reader) ([]stored.Revisit, error) {
+	pr, pw := io.Pipe()
+	done := make(chan []stored.Revisit, 1)
+	go func() {
+		revs, _ := stored.ReadRevisits(pr, warc.ReaderOptions{}) // AddWARC reports a WARC that does not read
+		io.Copy(io.Discard, pr)
+		done <- revs
+	}()
+	err := zw.AddWARC(name, io.TeeReader(r, pw))
+	pw.CloseWithError(err) // nil: the reader sees the end of the file
+	revs := <-done
+	if err != nil {
+		return nil, err
+	}
+	return revs, nil
+}
+
+// addOriginals adds the WARCs holding the originals of revisits that the
+// package does not hold yet: each found through the requisite index in
+// the whole store (st), not only the selection.
+func addOriginals(ctx context.Context, st storage.Store, zw *wacz.Writer, revisits []stored.Revisit, inPkg map[string]bool, rep *Report) error {
+	if len(revisits) == 0 {
+		return nil
+	}
+	// Full responses already in the package, by URL and digest: a revisit
+	// of one of them (robots.txt, a requisite two selected captures share)
+	// needs nothing more.
+	held := map[string]bool{}
+	for _, e := range zw.Index() {
+		if e.Mime != "warc/revisit" && e.Digest != "" {
+			held[e.URL+" "+e.Digest] = true
+		}
+	}
+	asked := map[string]bool{}
+	names := map[string]bool{}
+	for _, e := range zw.Index() {
+		names[e.Filename] = true
+	}
+	for _, rv := range revisits {
+		target := cmp.Or(rv.RefersToURI, rv.URL)
+		if isRobots(target) {
+			// robots.txt, read by an earlier capture of the run: no reader
+			// of the package needs it, and the index does not hold it.
+			continue
+		}
+		if held[target+" "+unlabelled(rv.PayloadDigest)] {
+			continue
+		}
+		id := rv.RefersTo + " " + target + " " + rv.PayloadDigest
+		if asked[id] {
+			continue
+		}
+		asked[id] = true
+		ref, err := stored.FindOriginal(ctx, st, rv)
+		var key string
+		if err == nil {
+			key, err = stored.LocateOriginal(ctx, st, ref)
+		}
+		if errors.Is(err, stored.ErrNoOriginal) {
+			rep.MissingOriginals++
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("the original of %s: %w", rv.URL, err)
+		}
+		if inPkg[key] {
+			continue
+		}
+		name := originalName(key)
+		if name == "" || names[name] {
+			rep.MissingOriginals++
+			continue
+		}
+		rc, err := st.Get(ctx, key)
+		if storage.IsNotExist(err) {
+			rep.MissingOriginals++ // gone since it was located
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		_, err = addWARC(zw, name, rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("the original of %s (%s): %w", rv.URL, key, err)
+		}
+		inPkg[key], names[name] = true, true
+		rep.Originals++
+		for _, e := range zw.LastWARC() {
+			if e.Mime != "warc/revisit" && e.Digest != "" {
+				held[e.URL+" "+e.Digest] = true
+			}
+		}
+	}
+	return nil
+}
+
+// originalName is the package name of a WARC added for the originals of
+// revisits: <slug>.warc.gz for an article's current capture,
+// <slug>-<capture-id>.warc.gz for one in its history.
+func originalName(key string) string {
+	rest, ok := strings.CutPrefix(key, record.ArticlesPrefix)
+	if !ok {
+		return ""
+	}
+	rest, ok = strings.CutSuffix(rest, "/"+stored.WARCFile)
+	if !ok {
+		return ""
+	}
+	slug, hist, isHist := strings.Cut(rest, "/")
+	if !isHist {
+		return slug + ".warc.gz"
+	}
+	id, ok := strings.CutPrefix(hist, record.HistoryDir+"/")
+	if !ok || !record.ValidCaptureID(id) {
+		return ""
+	}
+	return slug + "-" + id + ".warc.gz"
+}
+
+// isRobots reports whether u is a site's robots.txt.
+func isRobots(u string) bool {
+	p, err := url.Parse(u)
+	return err == nil && p.Path == "/robots.txt"
+}
+
+// unlabelled is a payload digest without its algorithm label, as the CDXJ
+// index has it.
+func unlabelled(d string) string {
+	if _, v, ok := strings.Cut(d, ":"); ok {
+		return v
+	}
+	return d
 }
 
 // pageOf finds the page entry of an article among the index entries of

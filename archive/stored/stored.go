@@ -2,8 +2,10 @@
 // is already stored rather than on the web (`linkarc export`, `linkarc
 // reextract`): which digests and articles a Filter selects, streamed from
 // the store one record at a time, a read-only view of the store holding
-// only the selection, and the page a capture received, from its WARC or,
-// for captures made before WARC recording, from raw.html.
+// only the selection, the page a capture received, from its WARC or,
+// for captures made before WARC recording, from raw.html, and the WARC
+// holding the original of a revisit record, wherever its capture is now
+// (FindOriginal, OpenOriginal: the one resolver of revisits).
 //
 // It reads through storage/record only, and never writes.
 package stored
@@ -221,6 +223,12 @@ func DigestDate(d *record.DigestRecord) time.Time {
 	}
 	return d.ArchivedAt
 }
+
+// Store is the store the selection was made in, unfiltered: where the
+// originals of the selected captures' revisits are found
+// (OpenOriginal), which may be in captures the selection leaves out.
+// Read it only.
+func (s *Selection) Store() storage.Store { return s.st }
 
 // Filter is the filter the selection was made with.
 func (s *Selection) Filter() Filter { return s.filter }

@@ -73,6 +73,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	noneIfZero(cfg, "store-retry", storeRetry)
 	extractTimeout, extractMemory := cfg.extractFlags(fs)
 	refresh := fs.Bool("refresh", false, "capture again articles already archived as ok (earlier captures are kept in history)")
+	refreshRequisites := fs.Bool("refresh-requisites", false,
+		"fetch again (once in the run) page requisites archived by earlier runs, instead of recording them as revisits of the stored copy; --refresh alone never fetches them again")
 	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
 		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
 	reportPath := fs.String("report", "", "write the run's report as JSON to this file")
@@ -196,9 +198,10 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		HostConcurrency: *concurrency,
 		Refresh:         *refresh,
 		Capture: archive.CaptureOptions{
-			NoRequisites: !*requisites,
-			Scripts:      *requisiteScripts,
-			Limits:       requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes},
+			NoRequisites:      !*requisites,
+			Scripts:           *requisiteScripts,
+			RefreshRequisites: *refreshRequisites,
+			Limits:            requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes},
 		},
 		Progress: prog,
 		Logger:   logger,

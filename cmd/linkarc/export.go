@@ -141,6 +141,9 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 		where = "standard output"
 	}
 	fmt.Fprintf(io.err, "linkarc export: %s: %d digests, %d articles, %s to %s\n", f, rep.Digests, rep.Articles, written(rep), where)
+	if rep.Originals > 0 || rep.MissingOriginals > 0 {
+		fmt.Fprintf(io.err, "linkarc export: %d WARCs of other captures added for the originals of revisits; %d revisits without an original in the store\n", rep.Originals, rep.MissingOriginals)
+	}
 	if len(rep.Skipped) > 0 {
 		fmt.Fprintf(io.err, "linkarc export: %d articles left out\n", len(rep.Skipped))
 		return exitSomeFailed

@@ -121,6 +121,15 @@ func Replay(t testing.TB, pkg []byte, pageURL string, done func(Replayed) bool) 
 	// whose URL is the service worker's replay URL of the page.
 	var got Replayed
 	var frames []string
+	// ReplayWeb.page's service worker, installed on the first load, now
+	// and then never takes control on a loaded machine, and the replay
+	// frame never appears: the site is loaded again (as a reader would),
+	// at most reloads times, when no replay frame appeared for a while.
+	const (
+		reloads     = 2
+		reloadAfter = 15 * time.Second
+	)
+	reloaded, loaded, replaying := 0, time.Now(), false
 	for {
 		var seen []string
 		err := func() error {
@@ -132,6 +141,7 @@ func Replay(t testing.TB, pkg []byte, pageURL string, done func(Replayed) bool) 
 			visit = func(ft *page.FrameTree) error {
 				seen = append(seen, ft.Frame.URL)
 				if strings.Contains(ft.Frame.URL, "mp_/"+pageURL) {
+					replaying = true
 					if err := inspect(ctx, ft.Frame.ID, &got); err != nil {
 						return err
 					}
@@ -154,6 +164,14 @@ func Replay(t testing.TB, pkg []byte, pageURL string, done func(Replayed) bool) 
 		if ctx.Err() != nil {
 			mu.Lock()
 			t.Fatalf("ReplayWeb.page did not show the page within 60 s: last seen %+v (err %v)\nframes: %q\nnot found on the replay site: %q", got, err, frames, missing)
+		}
+		if !replaying && reloaded < reloads && time.Since(loaded) > reloadAfter {
+			reloaded++
+			t.Logf("no replay frame after %v; loading the replay site again (%d of %d)", reloadAfter, reloaded, reloads)
+			if err := chromedp.Do(ctx, chromedp.Reload()); err != nil && ctx.Err() == nil {
+				t.Logf("reload: %v", err)
+			}
+			loaded = time.Now()
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
