@@ -183,6 +183,13 @@ func (c *captureFiles) Close() {
 // capture's further objects are made. A page that cannot be built is
 // logged and left out: the capture is stored without it, and the viewer
 // shows raw.html.
+// MaxSelfContainedSource is the largest page (bytes as received) given a
+// self-contained copy. The copy is built in the archiver's own process, and
+// a parse tree costs many times its page; real articles are far below this
+// (the benchmark's largest is under 1 MiB), so only pages built to hurt
+// are left with raw.html, which the viewer shows inert.
+const MaxSelfContainedSource = 4 << 20
+
 func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page *fetch.Capture, leadImage string) []record.Object {
 	if files == nil || files.warcPath == "" {
 		return nil
@@ -195,6 +202,11 @@ func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page
 		Open:        func() (io.ReadCloser, error) { return os.Open(path) },
 	}}
 	if page == nil || c.opts.NoPage {
+		return objs
+	}
+	if len(page.Raw) > MaxSelfContainedSource {
+		c.a.log.Info("capture: page too large for a self-contained copy; the viewer will show raw.html",
+			"url", page.FinalURL, "bytes", len(page.Raw), "limit", MaxSelfContainedSource)
 		return objs
 	}
 	res, err := c.selfContained(ctx, files, page.FinalURL, leadImage)
