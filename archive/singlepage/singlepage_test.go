@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/internal/inert"
 	"github.com/linkarc/linkarc/internal/thumbnail"
@@ -365,8 +366,8 @@ func TestBuildRevisits(t *testing.T) {
 	if st.Missing == 0 {
 		t.Errorf("without the first WARC nothing should be missing? stats %+v", st)
 	}
-	var asked []Revisit
-	out, st, err := Build(context.Background(), pageURL, []Source{second}, Options{Originals: func(_ context.Context, r Revisit) (Source, bool, error) {
+	var asked []stored.Revisit
+	out, st, err := Build(context.Background(), pageURL, []Source{second}, Options{Originals: func(_ context.Context, r stored.Revisit) (Source, bool, error) {
 		asked = append(asked, r)
 		return first, true, nil
 	}})
