@@ -175,21 +175,20 @@ func (c *captureFiles) Close() {
 	}
 }
 
+// MaxSelfContainedSource is the largest page (bytes as received) given a
+// self-contained copy: singlepage.MaxSourceBytes, 4 MiB.
+const MaxSelfContainedSource = singlepage.MaxSourceBytes
+
 // captureObjects turns a finished capture (its WARC spill file and the
 // page) into the objects stored beside meta.json (record.Snapshot.Extra):
 // the WARC, and, derived from it (package singlepage), the self-contained
 // page and the thumbnail of its lead image (leadImage, the extraction's;
 // "" lets singlepage take the page's og:image). It is the one place a
-// capture's further objects are made. A page that cannot be built is
+// capture's further objects are made as it is stored (`linkarc reextract`
+// builds the page and thumbnail again from a stored WARC,
+// archive/reextract). A page that cannot be built is
 // logged and left out: the capture is stored without it, and the viewer
 // shows raw.html.
-// MaxSelfContainedSource is the largest page (bytes as received) given a
-// self-contained copy. The copy is built in the archiver's own process, and
-// a parse tree costs many times its page; real articles are far below this
-// (the benchmark's largest is under 1 MiB), so only pages built to hurt
-// are left with raw.html, which the viewer shows inert.
-const MaxSelfContainedSource = 4 << 20
-
 func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page *fetch.Capture, leadImage string) []record.Object {
 	if files == nil || files.warcPath == "" {
 		return nil

@@ -556,3 +556,17 @@ func TestBuildTooComplex(t *testing.T) {
 		}
 	}
 }
+
+// builtWithInert is the internal/inert rule version each Version of the
+// builder was made with.
+var builtWithInert = map[int]string{1: "inert2"}
+
+// TestVersionFollowsInert fails when internal/inert's rules change without
+// a new builder Version: pages made under the old rules would otherwise
+// never be built again by `linkarc reextract`.
+func TestVersionFollowsInert(t *testing.T) {
+	if got := builtWithInert[Version]; got != inert.Version {
+		t.Errorf("singlepage.Version %d was made with inert rules %q, the rules are now %q: bump Version and add it to builtWithInert",
+			Version, got, inert.Version)
+	}
+}
