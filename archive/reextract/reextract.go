@@ -109,7 +109,7 @@ func ParsePages(s string) (Pages, error) {
 	case PagesMissing, PagesAll, PagesNone:
 		return p, nil
 	}
-	return "", fmt.Errorf("pages %q: want %s, %s or %s", s, PagesMissing, PagesAll, PagesNone)
+	return "", fmt.Errorf("%q: want %s, %s or %s", s, PagesMissing, PagesAll, PagesNone)
 }
 
 // DefaultLeaseWait is Options.LeaseWait's default, the archiver's own
