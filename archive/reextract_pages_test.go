@@ -190,3 +190,45 @@ func TestReextractBuildsPages(t *testing.T) {
 	run(reextract.Options{})
 	check("after the lease")
 }
+
+// BenchmarkReextractPages measures what building the pages again adds to
+// a re-extraction: the 20 captures of newCapWorld(10) (each with 14
+// requisites, most of them revisits of another capture's), archived
+// without pages, re-extracted with reextract.PagesNone (text, metadata and
+// verdicts only: the baseline) and then with reextract.PagesAll (the same,
+// and page.html and thumb.jpg from each WARC), in the same run, in
+// process:
+//
+//	go test ./archive -run '^$' -bench ReextractPages -benchtime 3x
+func BenchmarkReextractPages(b *testing.B) {
+	w := newCapWorld(b, 10)
+	w.pageInterval, w.assetInterval = -1, -1
+	st := localStore(b)
+	rep, err := w.archiver(b, st, &sendTimes{}, CaptureOptions{NoPage: true}, false).Run(context.Background(), []string{w.dir})
+	if err != nil || rep.Counts[record.StatusOK] != len(w.pages) {
+		b.Fatalf("archive: %v, counts %v", err, rep.Counts)
+	}
+	var text, pages time.Duration
+	for range b.N {
+		for _, mode := range []reextract.Pages{reextract.PagesNone, reextract.PagesAll} {
+			start := time.Now()
+			rep, err := reextract.Run(context.Background(), reextract.Options{Store: st, Pages: mode, TempDir: b.TempDir()})
+			took := time.Since(start)
+			if err != nil || rep.Rebuilt != len(w.pages) {
+				b.Fatalf("%s: %v, %+v", mode, err, rep)
+			}
+			if mode == reextract.PagesAll {
+				if rep.Pages != len(w.pages) {
+					b.Fatalf("all: %d pages built", rep.Pages)
+				}
+				pages += took
+			} else {
+				text += took
+			}
+		}
+	}
+	n := float64(b.N * len(w.pages))
+	b.ReportMetric(float64(text.Milliseconds())/n, "text-ms/article")
+	b.ReportMetric(float64(pages.Milliseconds())/n, "text+pages-ms/article")
+	b.ReportMetric(float64(pages)/float64(text), "pages-ratio")
+}
