@@ -385,13 +385,17 @@ func rebuild(ctx context.Context, opts *Options, w record.Writer, leaser *record
 // pageDue says why the capture's page and thumbnail are to be built
 // again ("" when they are not): the capture has a WARC holding its page,
 // the verdict lets it have a page (as archive.run.store decides: not for
-// a page over the extraction's budget), the page is within
-// singlepage.MaxSourceBytes, and the mode asks for it.
+// a page over the extraction's budget), and the mode asks for it.
+//
+// Unlike the archiver, which builds pages beside other captures and
+// extractions and so leaves pages over archive.MaxSelfContainedSource (4
+// MiB as received) with raw.html, re-extraction builds one page at a
+// time, and builds those too: singlepage's own bounds (its node estimate,
+// the page's 64 MiB, each resource's 16 MiB) and stored.MaxPageBytes hold.
 func pageDue(mode Pages, m, next *record.ArticleMeta, page *stored.Page) string {
 	switch {
 	case mode == PagesNone, page.From != stored.FromWARC,
-		next.Extraction == record.ExtractionBounded, next.Reason == record.ReasonTooComplex, next.Reason == record.ReasonExtract,
-		len(page.Body) > singlepage.MaxSourceBytes:
+		next.Extraction == record.ExtractionBounded, next.Reason == record.ReasonTooComplex, next.Reason == record.ReasonExtract:
 		return ""
 	case mode == PagesAll:
 		return "asked for"

@@ -91,14 +91,6 @@ const (
 // the inert.Version each builder version was made with).
 const Version = 1
 
-// MaxSourceBytes is the largest page (bytes as received) given a
-// self-contained copy, by the archiver and by `linkarc reextract`. The
-// copy is built in the calling process, and a parse tree costs many times
-// its page; real articles are far below this (the extraction benchmark's
-// largest is under 1 MiB), so only pages built to hurt are left with
-// raw.html, which the viewer shows inert.
-const MaxSourceBytes = 4 << 20
-
 // Limits bound what Build does. Zero fields mean the defaults; negative
 // values are a usage error.
 type Limits struct {
