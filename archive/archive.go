@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/archive/fetch"
+	"github.com/linkarc/linkarc/archive/singlepage"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -517,6 +519,9 @@ func (a *run) store(ctx context.Context, f fetched) {
 	a.extracting <- struct{}{}
 	snap.Extra = a.capture.captureObjects(ctx, f.files, page, snap.Meta.Image)
 	<-a.extracting
+	if slices.ContainsFunc(snap.Extra, func(o record.Object) bool { return o.Name == record.PageFile }) {
+		snap.Meta.PageVersion = singlepage.Version
+	}
 	if err := a.checkLease(art); err != nil {
 		// Stalled past the lease: another run may be writing it now.
 		a.log.Warn("lease lost before the write; coming back to the article at the end", "slug", art.slug, "err", err)

@@ -175,21 +175,25 @@ func (c *captureFiles) Close() {
 	}
 }
 
+// MaxSelfContainedSource is the largest page (bytes as received) given a
+// self-contained copy as it is captured. The copy is built in the
+// archiver's own process, beside other captures and extractions, and a
+// parse tree costs many times its page; real articles are far below this
+// (the benchmark's largest is under 1 MiB), so only pages built to hurt
+// are left with raw.html, which the viewer shows inert. `linkarc
+// reextract`, which builds one page at a time, builds theirs later.
+const MaxSelfContainedSource = 4 << 20
+
 // captureObjects turns a finished capture (its WARC spill file and the
 // page) into the objects stored beside meta.json (record.Snapshot.Extra):
 // the WARC, and, derived from it (package singlepage), the self-contained
 // page and the thumbnail of its lead image (leadImage, the extraction's;
 // "" lets singlepage take the page's og:image). It is the one place a
-// capture's further objects are made. A page that cannot be built is
+// capture's further objects are made as it is stored (`linkarc reextract`
+// builds the page and thumbnail again from a stored WARC,
+// archive/reextract). A page that cannot be built is
 // logged and left out: the capture is stored without it, and the viewer
 // shows raw.html.
-// MaxSelfContainedSource is the largest page (bytes as received) given a
-// self-contained copy. The copy is built in the archiver's own process, and
-// a parse tree costs many times its page; real articles are far below this
-// (the benchmark's largest is under 1 MiB), so only pages built to hurt
-// are left with raw.html, which the viewer shows inert.
-const MaxSelfContainedSource = 4 << 20
-
 func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page *fetch.Capture, leadImage string) []record.Object {
 	if files == nil || files.warcPath == "" {
 		return nil
@@ -238,7 +242,7 @@ func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageU
 			o.Close()
 		}
 	}()
-	originals := func(ctx context.Context, r singlepage.Revisit) (singlepage.Source, bool, error) {
+	originals := func(ctx context.Context, r stored.Revisit) (singlepage.Source, bool, error) {
 		src, closer, ok := c.openOriginal(ctx, r)
 		if ok {
 			opened = append(opened, closer)
@@ -248,17 +252,14 @@ func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageU
 	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals})
 }
 
-// maxOriginalWARC bounds a WARC copied from the store to find a revisit's
-// original in.
-const maxOriginalWARC = 1 << 30
-
 // openOriginal opens the WARC holding the original of a revisit: while
 // its capture is not stored yet, the spill file of the capture of the run
 // that fetched it; else the capture the store's index names
 // (stored.FindOriginal, stored.OpenOriginal: current or in history),
-// copied to a temporary file for random access. Not found is not an
-// error: the page is built without that resource.
-func (c *capturer) openOriginal(ctx context.Context, r singlepage.Revisit) (singlepage.Source, io.Closer, bool) {
+// spilled to a temporary file for random access
+// (singlepage.OpenStoredOriginal). Not found is not an error: the page is
+// built without that resource.
+func (c *capturer) openOriginal(ctx context.Context, r stored.Revisit) (singlepage.Source, io.Closer, bool) {
 	var (
 		name string
 		ref  *stored.OriginalRef
@@ -301,32 +302,20 @@ func (c *capturer) openOriginal(ctx context.Context, r singlepage.Revisit) (sing
 		}
 	}
 	if ref == nil {
-		found, err := stored.FindOriginal(ctx, c.a.opts.Store, stored.Revisit{URL: r.URL, RefersTo: r.RefersTo,
-			RefersToURI: r.RefersToURI, RefersToDate: r.RefersToDate, PayloadDigest: r.PayloadDigest})
+		found, err := stored.FindOriginal(ctx, c.a.opts.Store, r)
 		if err != nil {
 			return singlepage.Source{}, nil, false
 		}
 		ref = &found
 	}
-	rc, key, err := stored.OpenOriginal(ctx, c.a.opts.Store, *ref)
+	src, rm, err := singlepage.OpenStoredOriginal(ctx, c.a.opts.Store, *ref, c.opts.TempDir)
 	if err != nil {
 		if !errors.Is(err, stored.ErrNoOriginal) && ctx.Err() == nil {
 			c.a.log.Warn("capture: the original of a revisit not read", "url", r.URL, "err", err)
 		}
 		return singlepage.Source{}, nil, false
 	}
-	defer rc.Close()
-	tmp, err := os.CreateTemp(c.opts.TempDir, "linkarc-original-*.warc.gz")
-	if err != nil {
-		return singlepage.Source{}, nil, false
-	}
-	rm := removeOnClose{tmp}
-	n, err := io.Copy(tmp, io.LimitReader(rc, maxOriginalWARC+1))
-	if err != nil || n > maxOriginalWARC {
-		rm.Close()
-		return singlepage.Source{}, nil, false
-	}
-	return singlepage.Source{Name: key, R: tmp, Size: n}, rm, true
+	return src, rm, true
 }
 
 // slugOf reads the article slug out of the WARC file name of a capture of
@@ -337,14 +326,6 @@ func (c *capturer) slugOf(name string) (string, bool) {
 		return "", false
 	}
 	return slug, true
-}
-
-// removeOnClose is a temporary file removed when closed.
-type removeOnClose struct{ f *os.File }
-
-func (r removeOnClose) Close() error {
-	r.f.Close()
-	return os.Remove(r.f.Name())
 }
 
 // gatedDedup is a capture's view of the run's payload index: the page

@@ -5,10 +5,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/linkarc/linkarc/archive/extract"
+	"github.com/linkarc/linkarc/archive/singlepage"
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/storage"
@@ -233,5 +236,71 @@ func TestRunFilter(t *testing.T) {
 	}
 	if len(rep.Failed) != 1 || rep.Failed[0].Slug != broken || !strings.Contains(rep.Failed[0].Err.Error(), stored.WARCFile) {
 		t.Errorf("failed %+v", rep.Failed)
+	}
+}
+
+// headExtractor extracts the first 64 KiB of a page in process: the full
+// extraction of a 5 MiB page takes most of a minute on a loaded machine,
+// and the page, not the text, is what TestRunBuildsLargePages is about.
+type headExtractor struct{}
+
+func (headExtractor) Extract(ctx context.Context, p extract.Page) (*extract.Result, error) {
+	p.Body = p.Body[:min(len(p.Body), 64<<10)]
+	return extract.InProcess{}.Extract(ctx, p)
+}
+
+// TestRunBuildsLargePages: a capture with a WARC whose page is over the
+// archiver's bound on self-contained pages (4 MiB as received, which the
+// archiver leaves with raw.html) gets its page.html from re-extraction,
+// which builds one page at a time; meta.json lists it with its sum and
+// the builder's version, and record.Verify finds nothing wrong.
+func TestRunBuildsLargePages(t *testing.T) {
+	ctx := testContext(t)
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const slug, pageURL = "a-long-story-the-herald", "http://publisher.example/long"
+	para := "<p>" + strings.Repeat("The council met again on Tuesday to argue about the bridge. ", 20) + "</p>\n"
+	page := "<!doctype html><html><head><meta charset=\"utf-8\"><title>A long story</title></head><body><article><h1>A long story</h1>" +
+		strings.Repeat(para, (5<<20)/len(para)+1) + "</article></body></html>"
+	if len(page) <= 4<<20 {
+		t.Fatalf("the page is %d bytes, not over 4 MiB", len(page))
+	}
+	warcWith(t, st, slug, pageURL, page)
+	w := record.Writer{Store: st}
+	m, err := w.Write(ctx, &record.Snapshot{
+		Meta: record.ArticleMeta{Slug: slug, Title: "A long story", Publisher: "The Herald", URL: pageURL, FinalURL: pageURL,
+			Status: record.StatusOK, FetchedAt: time.Date(2024, 1, 1, 9, 0, 0, 0, time.UTC), ContentType: "text/html; charset=utf-8"},
+		Raw: []byte(page), Readable: "<p>old</p>", Text: "old",
+	}, record.Prior{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The WARC was put beside it before the write; list it as the
+	// archiver would have.
+	m.Files = []string{record.WARCFile}
+	if err := w.PutMeta(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(ctx, Options{Store: st, TempDir: t.TempDir(), Extractor: headExtractor{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rebuilt != 1 || rep.FromWARC != 1 || rep.Pages != 1 || rep.PagesNotBuilt != 0 {
+		t.Errorf("report %+v", rep)
+	}
+	got, err := record.ReadMeta(ctx, st, slug)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Files, []string{record.WARCFile, record.PageFile}) || got.Sums[record.PageFile] == "" || got.PageVersion != singlepage.Version {
+		t.Errorf("files %q, sums %v, page version %d", got.Files, got.Sums, got.PageVersion)
+	}
+	if p := storagetest.ReadObject(t, st, record.ArticleKey(slug, record.PageFile)); !bytes.Contains(p, []byte("The council met again")) {
+		t.Errorf("page.html (%d bytes) lacks the story", len(p))
+	}
+	if problems, err := record.Verify(ctx, st, slug); err != nil || len(problems) > 0 {
+		t.Errorf("Verify: %q %v", problems, err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/archive/warc"
+	"github.com/linkarc/linkarc/storage"
 )
 
 // Source is one WARC file to read resources from, read at the offsets of
@@ -42,22 +43,16 @@ func OpenFile(path string) (Source, *os.File, error) {
 	return Source{Name: path, R: f, Size: info.Size()}, f, nil
 }
 
-// Revisit names the original a revisit record stands for (WARC 1.1
-// §6.7.2).
-type Revisit struct {
-	URL           string    // the revisit's own target URI
-	RefersTo      string    // WARC-Refers-To, the original's record id ("" if not given)
-	RefersToURI   string    // WARC-Refers-To-Target-URI
-	RefersToDate  time.Time // WARC-Refers-To-Date
-	PayloadDigest string    // WARC-Payload-Digest, the original's too
-}
-
 // OriginalFunc opens a WARC holding the original of a revisit that none of
 // the sources given holds: in a run that deduplicates across captures, the
 // WARC of the capture that fetched the payload first (warc.Original
 // names its file). ok false means it is not to be had. The WARC may still
 // be being written: records after the last whole one are ignored.
-type OriginalFunc func(ctx context.Context, r Revisit) (src Source, ok bool, err error)
+//
+// The revisit is as archive/stored reads it (stored.RevisitOf), and
+// StoreOriginals is the OriginalFunc that finds originals in a store the
+// one way archive/stored resolves them.
+type OriginalFunc func(ctx context.Context, r stored.Revisit) (src Source, ok bool, err error)
 
 // entry is one response or revisit record of a source.
 type entry struct {
@@ -69,7 +64,7 @@ type entry struct {
 	date     time.Time
 	digest   string
 	location string // Location of a redirect
-	refersTo Revisit
+	refersTo stored.Revisit
 }
 
 // Archive finds resources by URL in the response and revisit records of
@@ -145,15 +140,8 @@ func (a *Archive) add(ctx context.Context, s Source, tolerant bool) error {
 				e.location = resp.Header.Get("Location")
 			}
 		}
-		if e.revisit {
-			date, _ := time.Parse(time.RFC3339Nano, rec.Header.Get("WARC-Refers-To-Date"))
-			e.refersTo = Revisit{
-				URL:           rec.TargetURI(),
-				RefersTo:      strings.Trim(rec.Header.Get("WARC-Refers-To"), "<>"),
-				RefersToURI:   strings.Trim(rec.Header.Get("WARC-Refers-To-Target-URI"), "<>"),
-				RefersToDate:  date,
-				PayloadDigest: e.digest,
-			}
+		if rv, ok := stored.RevisitOf(rec); ok {
+			e.refersTo = rv
 		}
 		key := urlKey(rec.TargetURI())
 		if key == "" {
@@ -312,7 +300,7 @@ func (a *Archive) read(ctx context.Context, e entry, limit int64) (*Resource, er
 
 // original finds the full response a revisit stands for: by record id,
 // else by payload digest, in the sources, else from Archive.originals.
-func (a *Archive) original(ctx context.Context, r Revisit) (entry, bool, error) {
+func (a *Archive) original(ctx context.Context, r stored.Revisit) (entry, bool, error) {
 	find := func() (entry, bool) {
 		if e, ok := a.byID[r.RefersTo]; ok && r.RefersTo != "" && !e.revisit {
 			return e, true
@@ -342,4 +330,97 @@ func (a *Archive) original(ctx context.Context, r Revisit) (entry, bool, error) 
 	}
 	e, ok := find()
 	return e, ok, nil
+}
+
+// MaxSpillBytes bounds a WARC Spill copies: a capture's WARC holds one
+// page and its requisites, each under the fetcher's caps.
+const MaxSpillBytes = 1 << 30
+
+// Spill copies the WARC read from r to a temporary file in dir (""
+// means os.TempDir()) and opens it as a Source named name, for the random
+// access Archive needs: a WARC in a store is read as a stream. Close the
+// returned Closer to remove the file. A WARC over MaxSpillBytes is an
+// error, as is any failure to read r or write the file.
+func Spill(r io.Reader, name, dir string) (Source, io.Closer, error) {
+	tmp, err := os.CreateTemp(dir, "linkarc-warc-*.warc.gz")
+	if err != nil {
+		return Source{}, nil, fmt.Errorf("singlepage: spill %s: %w", name, err)
+	}
+	rm := removeOnClose{tmp}
+	n, err := io.Copy(tmp, io.LimitReader(r, MaxSpillBytes+1))
+	if err == nil && n > MaxSpillBytes {
+		err = fmt.Errorf("over %d MiB", MaxSpillBytes>>20)
+	}
+	if err != nil {
+		rm.Close()
+		return Source{}, nil, fmt.Errorf("singlepage: spill %s: %w", name, err)
+	}
+	return Source{Name: name, R: tmp, Size: n}, rm, nil
+}
+
+// removeOnClose is a temporary file removed when closed.
+type removeOnClose struct{ f *os.File }
+
+func (r removeOnClose) Close() error {
+	r.f.Close()
+	return os.Remove(r.f.Name())
+}
+
+// StoreOriginals is the OriginalFunc of a capture already stored: the
+// original of a revisit is found the one way archive/stored resolves it
+// (stored.FindOriginal: the requisite index; stored.OpenOriginal: the
+// capture the entry names, current or in history), and that WARC is
+// spilled to a temporary file in dir (Spill). Close the returned Closer
+// once the page is built: it removes the files. An original the store
+// does not have is not an error (ok false): the page is built without
+// that resource. Other errors are the store's.
+func StoreOriginals(st storage.Store, dir string) (OriginalFunc, io.Closer) {
+	o := &storeOriginals{st: st, dir: dir}
+	return o.open, o
+}
+
+type storeOriginals struct {
+	st     storage.Store
+	dir    string
+	opened []io.Closer
+}
+
+func (o *storeOriginals) open(ctx context.Context, r stored.Revisit) (Source, bool, error) {
+	ref, err := stored.FindOriginal(ctx, o.st, r)
+	if errors.Is(err, stored.ErrNoOriginal) {
+		return Source{}, false, nil
+	}
+	if err != nil {
+		return Source{}, false, err
+	}
+	src, closer, err := OpenStoredOriginal(ctx, o.st, ref, o.dir)
+	if errors.Is(err, stored.ErrNoOriginal) {
+		return Source{}, false, nil
+	}
+	if err != nil {
+		return Source{}, false, err
+	}
+	o.opened = append(o.opened, closer)
+	return src, true, nil
+}
+
+func (o *storeOriginals) Close() error {
+	for _, c := range o.opened {
+		c.Close()
+	}
+	o.opened = nil
+	return nil
+}
+
+// OpenStoredOriginal opens the WARC holding ref's record
+// (stored.OpenOriginal) as a Source spilled to a temporary file in dir,
+// named by its key. Close the Closer to remove the file. A record the
+// store does not have is stored.ErrNoOriginal.
+func OpenStoredOriginal(ctx context.Context, st storage.Store, ref stored.OriginalRef, dir string) (Source, io.Closer, error) {
+	rc, key, err := stored.OpenOriginal(ctx, st, ref)
+	if err != nil {
+		return Source{}, nil, err
+	}
+	defer rc.Close()
+	return Spill(rc, key, dir)
 }

@@ -84,6 +84,13 @@ const (
 	MaxPageBytes = 32 << 20
 )
 
+// Version is the version of the builder, recorded with each page it makes
+// (record.ArticleMeta.PageVersion) so that `linkarc reextract` builds again
+// the pages an older one made. Bump it when a change makes the pages
+// differ: what is embedded and how, or internal/inert's rules (a test pins
+// the inert.Version each builder version was made with).
+const Version = 1
+
 // Limits bound what Build does. Zero fields mean the defaults; negative
 // values are a usage error.
 type Limits struct {

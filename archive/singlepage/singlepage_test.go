@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/internal/inert"
 	"github.com/linkarc/linkarc/internal/thumbnail"
@@ -365,8 +366,8 @@ func TestBuildRevisits(t *testing.T) {
 	if st.Missing == 0 {
 		t.Errorf("without the first WARC nothing should be missing? stats %+v", st)
 	}
-	var asked []Revisit
-	out, st, err := Build(context.Background(), pageURL, []Source{second}, Options{Originals: func(_ context.Context, r Revisit) (Source, bool, error) {
+	var asked []stored.Revisit
+	out, st, err := Build(context.Background(), pageURL, []Source{second}, Options{Originals: func(_ context.Context, r stored.Revisit) (Source, bool, error) {
 		asked = append(asked, r)
 		return first, true, nil
 	}})
@@ -553,5 +554,19 @@ func TestBuildTooComplex(t *testing.T) {
 		if _, _, err := Build(context.Background(), pageURL, []Source{src}, Options{Limits: Limits{MaxNodes: 2000}}); !errors.Is(err, ErrPageTooComplex) {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// builtWithInert is the internal/inert rule version each Version of the
+// builder was made with.
+var builtWithInert = map[int]string{1: "inert2"}
+
+// TestVersionFollowsInert fails when internal/inert's rules change without
+// a new builder Version: pages made under the old rules would otherwise
+// never be built again by `linkarc reextract`.
+func TestVersionFollowsInert(t *testing.T) {
+	if got := builtWithInert[Version]; got != inert.Version {
+		t.Errorf("singlepage.Version %d was made with inert rules %q, the rules are now %q: bump Version and add it to builtWithInert",
+			Version, got, inert.Version)
 	}
 }

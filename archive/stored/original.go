@@ -23,8 +23,11 @@ import (
 // stay true wherever the capture's objects are —, and OpenOriginal finds
 // that capture's WARC, current or in history. Everything that resolves a
 // revisit from the store goes through FindOriginal and OpenOriginal: the
-// self-contained page built at capture time (archive) and the WACZ export
-// (archive/export).
+// self-contained page, built at capture time (archive) or again from a
+// stored capture (archive/reextract), through singlepage.StoreOriginals
+// and singlepage.OpenStoredOriginal, and the WACZ export (archive/export).
+// Revisit is the one reading of a revisit record's reference (RevisitOf),
+// singlepage's index included.
 
 // OriginalRef names the WARC record a revisit refers to and the capture
 // holding it (record.RequisiteOrigin).

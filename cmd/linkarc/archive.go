@@ -34,6 +34,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	noneIfZero(cfg, "host-interval", hostInterval)
 	requisites := fs.Bool("requisites", e.boolean("LINKARC_REQUISITES", true),
 		"fetch each page's requisites (stylesheets, fonts, images, favicon) into its WARC; --requisites=false keeps the page alone (env LINKARC_REQUISITES=0)")
+	pages := fs.Bool("pages", e.boolean("LINKARC_PAGES", true),
+		"build each capture's self-contained page (page.html) and lead-image thumbnail (thumb.jpg) from its WARC; --pages=false stores the WARC without them, and 'linkarc reextract' builds them later (env LINKARC_PAGES=0)")
 	requisiteScripts := fs.Bool("requisite-scripts", e.boolean("LINKARC_REQUISITE_SCRIPTS", false),
 		"record each page's scripts (<script src>) in its WARC too; they are never run (env LINKARC_REQUISITE_SCRIPTS=1)")
 	assetInterval := fs.Duration("asset-interval", e.dur("LINKARC_ASSET_INTERVAL", fetch.DefaultAssetInterval),
@@ -199,6 +201,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		Refresh:         *refresh,
 		Capture: archive.CaptureOptions{
 			NoRequisites:      !*requisites,
+			NoPage:            !*pages,
 			Scripts:           *requisiteScripts,
 			RefreshRequisites: *refreshRequisites,
 			Limits:            requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes},

@@ -34,6 +34,9 @@ func TestFlagErrors(t *testing.T) {
 		{[]string{"resolve", "---json"}, `linkarc resolve: bad flag syntax "---json": flags look like --name VALUE or --name=VALUE`},
 		{[]string{"export", "--format"}, `linkarc export: -format needs a value: digests, jsonl, site or wacz`},
 		{[]string{"reextract", "--bogus"}, `linkarc reextract: unknown flag -bogus`},
+		{[]string{"reextract", "--rebuild-pages", "some"}, `linkarc reextract: -rebuild-pages "some": want missing, all or none`},
+		{[]string{"reextract", "--rebuild-pages"}, `linkarc reextract: -rebuild-pages needs a value: missing, all or none`},
+		{[]string{"archive", "--pages=some", dir}, `linkarc archive: -pages="some": want true or false (or -pages alone for true)`},
 	} {
 		res := runLinkarc(t, nil, "", tc.args...)
 		lines := strings.Split(strings.TrimSuffix(res.stderr, "\n"), "\n")

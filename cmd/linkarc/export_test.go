@@ -1,15 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/archive/digest"
+	"github.com/linkarc/linkarc/archive/singlepage"
 	"github.com/linkarc/linkarc/internal/browsertest"
 	"github.com/linkarc/linkarc/internal/netguard/netguardtest"
 	"github.com/linkarc/linkarc/storage"
@@ -18,11 +21,11 @@ import (
 
 // archivedWorld archives a small world (2 digests, 6 articles on 2 hosts)
 // with `linkarc archive` and returns it with its store.
-func archivedWorld(t *testing.T) (*archivetest.World, string) {
+func archivedWorld(t *testing.T, extra ...string) (*archivetest.World, string) {
 	t.Helper()
 	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 2, Articles: 6, Digests: 2, Pages: loadPages(t, 6)})
 	store := filepath.Join(t.TempDir(), "archive")
-	if res := runLinkarc(t, nil, "", archiveArgs(w, store, time.Millisecond)...); res.code != exitOK {
+	if res := runLinkarc(t, nil, "", archiveArgs(w, store, time.Millisecond, extra...)...); res.code != exitOK {
 		t.Fatalf("archive exit %d\n%s", res.code, res.stderr)
 	}
 	return w, store
@@ -143,14 +146,17 @@ func TestExportCommand(t *testing.T) {
 	}
 }
 
-// TestReextractWithoutNetwork archives a world, spoils what was extracted,
-// and runs `linkarc reextract` as its own process in a network namespace
-// with nothing in it but traps: a DNS server that records every question,
-// and a TCP listener on every address the archive's pages came from (and
-// ports 80 and 443). Reextract rebuilds every article and exits 0; the
-// traps saw no question and no connection, and the publishers no request.
+// TestReextractWithoutNetwork archives a world with --pages=false (WARCs,
+// no page.html), spoils what was extracted, and runs `linkarc reextract`
+// as its own process in a network namespace with nothing in it but traps:
+// a DNS server that records every question, and a TCP listener on every
+// address the archive's pages came from (and ports 80 and 443). Reextract
+// rebuilds every article, builds every page.html from its WARC (listed,
+// summed and versioned in meta.json, record.Verify clean) and exits 0;
+// the traps saw no question and no connection, and the publishers no
+// request.
 func TestReextractWithoutNetwork(t *testing.T) {
-	w, store := archivedWorld(t)
+	w, store := archivedWorld(t, "--pages=false")
 	st, err := storage.NewLocal(store)
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +173,12 @@ func TestReextractWithoutNetwork(t *testing.T) {
 	}
 	for _, slug := range slugs {
 		m := readMeta(t, st, slug)
+		if slices.Contains(m.Files, record.PageFile) || !slices.Contains(m.Files, record.WARCFile) {
+			t.Fatalf("%s: archived with --pages=false, it has %q", slug, m.Files)
+		}
+		if _, err := os.Stat(filepath.Join(store, "articles", slug, record.PageFile)); !os.IsNotExist(err) {
+			t.Fatalf("%s: archived with --pages=false, it has a page.html (%v)", slug, err)
+		}
 		m.WordCount, m.ArticleTitle = 0, ""
 		if err := (record.Writer{Store: st}).Rederive(t.Context(), m, "<p>stale</p>", "stale"); err != nil {
 			t.Fatal(err)
@@ -203,7 +215,8 @@ func TestReextractWithoutNetwork(t *testing.T) {
 		t.Fatalf("reextract: %v\n%s", err, out)
 	}
 	t.Logf("linkarc reextract, in a namespace of traps:\n%s", out)
-	if !strings.Contains(string(out), "linkarc reextract: rebuilt 6 articles (6 from their WARC, 0 from raw.html)") {
+	if !strings.Contains(string(out), "linkarc reextract: rebuilt 6 articles (6 from their WARC, 0 from raw.html)") ||
+		!strings.Contains(string(out), "linkarc reextract: built 6 self-contained pages") {
 		t.Errorf("reextract said:\n%s", out)
 	}
 	for _, slug := range slugs {
@@ -211,6 +224,14 @@ func TestReextractWithoutNetwork(t *testing.T) {
 		text, _ := os.ReadFile(filepath.Join(store, "articles", slug, record.TextFile))
 		if m.WordCount == 0 || m.ArticleTitle == "" || string(text) == "stale" || m.Status != record.StatusOK {
 			t.Errorf("%s not rebuilt: %+v", slug, m)
+		}
+		page, err := os.ReadFile(filepath.Join(store, "articles", slug, record.PageFile))
+		if err != nil || !bytes.Contains(page, []byte(`<meta charset="utf-8"`)) || !slices.Contains(m.Files, record.PageFile) ||
+			m.Sums[record.PageFile] == "" || m.PageVersion != singlepage.Version {
+			t.Errorf("%s: page.html (%d bytes, %v) not built: files %q, page version %d", slug, len(page), err, m.Files, m.PageVersion)
+		}
+		if problems, err := record.Verify(t.Context(), st, slug); err != nil || len(problems) > 0 {
+			t.Errorf("%s: Verify: %q %v", slug, problems, err)
 		}
 	}
 	for i, trap := range traps {

@@ -18,14 +18,19 @@ import (
 func runReextract(ctx context.Context, args []string, io stdio) int {
 	fs, cfg := newFlagSet("reextract", "reextract [flags]\n\n"+
 		"Rebuilds the readable text, the metadata and the verdict (ok or blocked, and why) of stored captures\n"+
-		"from the page each kept: its WARC, or raw.html for captures made before WARC recording. It sends no\n"+
-		"request: improvements to extraction reach the whole archive without fetching anything again. The\n"+
+		"from the page each kept: its WARC, or raw.html for captures made before WARC recording. From a WARC it\n"+
+		"also builds the self-contained page (page.html) and the lead-image thumbnail (thumb.jpg) of a capture\n"+
+		"that has none, whose page an older builder made, or whose lead image changed (--rebuild-pages). It sends\n"+
+		"no request: improvements to extraction reach the whole archive without fetching anything again. The\n"+
 		"captures themselves are not changed; captures that failed to fetch are left as they are. Exit status:\n"+
 		"0 every selected capture rebuilt (or left as it is by rule), 1 some could not be read (named on\n"+
 		"stderr), 2 usage or configuration error, 130 interrupted (run it again: it is idempotent).", io)
 	cfg.storeFlags(fs)
 	sel := cfg.filterFlags(fs)
 	extractTimeout, extractMemory := cfg.extractFlags(fs)
+	pages := reextract.PagesMissing
+	fs.Var(pagesFlag{&pages}, "rebuild-pages",
+		"`WHICH` captures with a WARC get page.html and thumb.jpg built again: missing (none yet, an older builder's, or a new lead image), all, or none")
 	if err := cfg.parse(fs, args, io.err); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -65,6 +70,7 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 		Store:     store,
 		Filter:    filter,
 		Extractor: pool,
+		Pages:     pages,
 		Logger:    logger,
 		Progress: func(r reextract.Result) {
 			switch {
@@ -89,10 +95,32 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 	}
 	fmt.Fprintf(io.err, "linkarc reextract: rebuilt %d articles (%d from their WARC, %d from raw.html), %d with a new verdict; %d left as they are; %d could not be read; %d digest records updated\n",
 		rep.Rebuilt, rep.FromWARC, rep.FromRaw, rep.Changed, rep.Skipped, len(rep.Failed), rep.Digests)
+	fmt.Fprintf(io.err, "linkarc reextract: built %d self-contained pages (%d with a thumbnail); %d could not be built and keep what they had\n",
+		rep.Pages, rep.Thumbnails, rep.PagesNotBuilt)
 	if len(rep.Failed) > 0 {
 		return exitSomeFailed
 	}
 	return exitOK
+}
+
+// pagesFlag is --rebuild-pages: reextract.ParsePages checks the word as
+// it is parsed, so a wrong one is a flag error like any other.
+type pagesFlag struct{ p *reextract.Pages }
+
+func (f pagesFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return string(*f.p)
+}
+
+func (f pagesFlag) Set(s string) error {
+	p, err := reextract.ParsePages(s)
+	if err != nil {
+		return err
+	}
+	*f.p = p
+	return nil
 }
 
 // verdict shows a status and its reason: "blocked (consent_wall)".

@@ -34,6 +34,12 @@ const (
 	ThumbFile = "thumb.jpg"
 )
 
+// DerivedFile reports whether name is one of a capture's objects derived
+// from its WARC (PageFile, ThumbFile): made again from the capture without
+// changing it (Writer.RederiveCapture), unlike the WARC and raw.html, which
+// are what was received.
+func DerivedFile(name string) bool { return name == PageFile || name == ThumbFile }
+
 // ArticleKey is the key of one of an article's objects, e.g.
 // ArticleKey("some-slug", MetaFile) = "articles/some-slug/meta.json".
 func ArticleKey(slug, name string) string { return path.Join("articles", slug, name) }
@@ -122,6 +128,12 @@ type ArticleMeta struct {
 	// those in Files. They tie each object to this capture, so that a
 	// checker (Verify) can tell one capture's text from another's.
 	Sums map[string]string `json:"sums,omitempty"`
+	// PageVersion is the version of the builder that made PageFile
+	// (archive/singlepage.Version), so that a page built by an older
+	// builder can be found and built again (`linkarc reextract`); 0 when
+	// the capture has no page, or its page was made before builders were
+	// versioned (and is then taken for an old one).
+	PageVersion int `json:"page_version,omitempty"`
 	// Requisites is what the page's requisites came to; nil for captures
 	// that fetched none (made before requisites, or failed).
 	Requisites *RequisiteStats `json:"requisites,omitempty"`
