@@ -204,8 +204,8 @@ func TestStreamProvenance(t *testing.T) {
 // nothing stays on disk.
 func TestProvenanceOfFailures(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		opts gnewstest.Options
+		name     string
+		opts     gnewstest.Options
 		post     *gnewstest.PostOverride
 		resolved int
 	}{
