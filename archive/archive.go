@@ -174,6 +174,12 @@ type article struct {
 	reslugged bool                          // another run took its slug meanwhile (see lease.go)
 	reclaimed bool                          // it was given another slug (planner.reclaim)
 
+	// resolvedAt is when url was resolved (resolver.Result.ResolvedAt),
+	// and prov the exchanges with Google that resolved it, released once
+	// written into the capture's WARC (see provenance.go).
+	resolvedAt time.Time
+	prov       *resolver.Provenance
+
 	mu             sync.Mutex
 	digests        []string // slugs of digests listing it (sorted)
 	writtenDigests []string // what the stored meta.json says
@@ -290,6 +296,9 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	close(r.fetched)
 	storers.Wait()
 	r.runDeferred(ctx, p)
+	for _, art := range p.articles {
+		art.prov.Release() // those never captured (interrupted, leased elsewhere)
+	}
 	a.opts.Progress.Finish()
 	rep.Leased = r.leases.leased
 
