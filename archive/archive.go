@@ -174,16 +174,14 @@ type article struct {
 	reslugged bool                          // another run took its slug meanwhile (see lease.go)
 	reclaimed bool                          // it was given another slug (planner.reclaim)
 
-	// resolvedAt is when url was resolved (resolver.Result.ResolvedAt),
-	// and prov the exchanges with Google that resolved it, released once
-	// written into the capture's WARC (see provenance.go).
+	// resolvedAt is when url was resolved (resolver.Result.ResolvedAt).
 	resolvedAt time.Time
-	prov       *resolver.Provenance
 
 	mu             sync.Mutex
-	digests        []string // slugs of digests listing it (sorted)
-	writtenDigests []string // what the stored meta.json says
-	status         string   // final status; empty while unfinished
+	prov           *resolver.Provenance // the exchanges with Google that resolved url, until captured (provenance.go)
+	digests        []string             // slugs of digests listing it (sorted)
+	writtenDigests []string             // what the stored meta.json says
+	status         string               // final status; empty while unfinished
 	reason         record.Reason
 	stored         bool // meta.json in the store describes this article
 	queued         bool // handed to the host queues (counted as fetching)
@@ -297,7 +295,7 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	storers.Wait()
 	r.runDeferred(ctx, p)
 	for _, art := range p.articles {
-		art.prov.Release() // those never captured (interrupted, leased elsewhere)
+		art.dropProvenance() // those never captured (interrupted, leased elsewhere)
 	}
 	a.opts.Progress.Finish()
 	rep.Leased = r.leases.leased

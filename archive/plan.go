@@ -310,7 +310,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 			art.url, art.host = prev.Meta.URL, weburl.HostOf(prev.Meta.URL)
 		}
 		art.status, art.stored, art.writtenDigests = record.StatusOK, true, prev.Meta.Digests
-		art.prov.Release()
+		art.dropProvenance()
 		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: record.StatusOK, Unchanged: true})
 		return nil
 	}

@@ -34,18 +34,36 @@ const (
 	noteDirect       = "the digest links to the publisher itself"
 )
 
-// googleExchanges writes the article's exchanges with Google into w and
+// provenance returns the article's exchanges with Google, nil once
+// dropped.
+func (a *article) provenance() *resolver.Provenance {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.prov
+}
+
+// dropProvenance releases the article's exchanges with Google (once
+// captured, or at the end of the run for an article never captured).
+func (a *article) dropProvenance() {
+	a.mu.Lock()
+	p := a.prov
+	a.prov = nil
+	a.mu.Unlock()
+	p.Release()
+}
+
+// googleExchanges writes an article's exchanges with Google into w and
 // returns the record ids of their responses. One that cannot be written
 // is logged and left out.
-func (c *capturer) googleExchanges(w *warc.Writer, art *article) []string {
-	if art.prov == nil {
+func (c *capturer) googleExchanges(w *warc.Writer, prov *resolver.Provenance) []string {
+	if prov == nil {
 		return nil
 	}
 	var ids []string
-	for _, ex := range art.prov.Exchanges {
+	for _, ex := range prov.Exchanges {
 		capt, err := writeGoogleExchange(w, ex)
 		if err != nil {
-			c.a.log.Warn("capture: an exchange with Google not recorded", "url", art.url, "google", ex.URL, "err", err)
+			c.a.log.Warn("capture: an exchange with Google not recorded", "google", ex.URL, "err", err)
 			continue
 		}
 		ids = append(ids, capt.ResponseID)
