@@ -12,6 +12,9 @@
 // (google.com/url, the AMP viewer) are unwrapped offline. Other links (t.co,
 // bit.ly, feed proxies) are resolved by following their redirects through
 // the SSRF guard. Inputs may be links as people paste them (see Result.Note).
+// On request (Sink.Provenance), each result Google resolved carries the
+// exchanges that resolved it, as they crossed the wire, for a capture's
+// WARC (exchange.go).
 package resolver
 
 import (
