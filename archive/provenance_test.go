@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/url"
 	"os"
 	"path"
@@ -354,4 +355,57 @@ func checkWACZPages(t *testing.T, st storage.Store, want []string) {
 		}
 	}
 	t.Logf("WACZ: %d pages; the index holds %d entries for Google's exchanges", len(pages), google)
+}
+
+// TestProvenanceMetadata: the metadata record says how each kind of
+// resolution was made, and where its evidence is (or why there is none).
+func TestProvenanceMetadata(t *testing.T) {
+	at := time.Date(2026, 11, 30, 8, 15, 0, 0, time.UTC)
+	link := "https://news.google.com/rss/articles/CBMiXYZ?oc=5"
+	for _, tc := range []struct {
+		name    string
+		art     *article
+		records []string
+		want    map[string][]string // fields that must be exactly these; nil: absent
+		note    string              // in resolve-note
+	}{
+		{"batchexecute", &article{link: link, method: resolver.MethodBatchexecute, resolvedAt: at}, []string{"urn:uuid:a", "urn:uuid:b"},
+			map[string][]string{"resolve-method": {"batchexecute"}, "resolved-at": {"2026-11-30T08:15:00Z"}, "resolve-record": {"<urn:uuid:a>", "<urn:uuid:b>"}, "google-news-url": {link}},
+			"are the Google records of this WARC"},
+		{"batchexecute, exchanges not kept", &article{link: link, method: resolver.MethodBatchexecute, resolvedAt: at}, nil,
+			map[string][]string{"resolve-method": {"batchexecute"}, "resolve-record": nil}, "could not be kept"},
+		{"cache", &article{link: link, method: resolver.MethodCache, resolvedAt: at}, nil,
+			map[string][]string{"resolve-method": {"cache"}, "resolved-at": {"2026-11-30T08:15:00Z"}, "resolve-record": nil}, "earlier run"},
+		{"cache entry without its time", &article{link: link, method: resolver.MethodCache}, nil,
+			map[string][]string{"resolve-method": {"cache"}, "resolved-at": nil}, "when the cache knows"},
+		{"offline", &article{link: link, method: resolver.MethodOffline}, nil,
+			map[string][]string{"resolve-method": {"offline"}, "resolved-at": nil, "resolve-record": nil}, "no request was made"},
+		{"direct", &article{link: "https://pub.example/a", method: "direct"}, nil,
+			map[string][]string{"resolve-method": {"direct"}, "via": nil, "google-news-url": nil}, "publisher itself"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.art.url = "https://pub.example/a"
+			var buf bytes.Buffer
+			w, err := warc.NewWriter(&buf, warc.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &capturer{a: &Archiver{log: slog.New(slog.DiscardHandler)}}
+			c.provenance(w, tc.art, nil, tc.records)
+			w.Close()
+			recs := readWholeRecords(t, buf.Bytes())
+			if len(recs) != 2 || recs[1].Type != "metadata" || recs[1].URI != tc.art.url {
+				t.Fatalf("records %+v, want warcinfo and one metadata record", recs)
+			}
+			f := metadataFields(recs[1].Payload)
+			for name, want := range tc.want {
+				if !slices.Equal(f[name], want) {
+					t.Errorf("%s: %q, want %q", name, f[name], want)
+				}
+			}
+			if len(f["resolve-note"]) != 1 || !strings.Contains(f["resolve-note"][0], tc.note) {
+				t.Errorf("resolve-note %q, want one saying %q", f["resolve-note"], tc.note)
+			}
+		})
+	}
 }
