@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/resolver/gnewstest"
+	"github.com/linkarc/linkarc/storage"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // exchangeBody reads an exchange's body and undoes its gzip coding.
@@ -243,4 +245,37 @@ func TestProvenanceOfFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStoreCacheDates: a cache hit says when its entry was written; an
+// entry written without resolved_at (by hand, or by an older tool) is
+// still a hit, with no time.
+func TestStoreCacheDates(t *testing.T) {
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newFake(t, gnewstest.Options{})
+	dated := f.NewID("https://p.example/dated")
+	undated := f.NewID("https://p.example/undated")
+	cache := NewStoreCache(st)
+	before := time.Now().UTC()
+	if err := cache.Put(bg(), dated, "https://p.example/dated"); err != nil {
+		t.Fatal(err)
+	}
+	raw := fmt.Sprintf(`{"id":%q,"url":"https://p.example/undated"}`, undated)
+	if err := st.Put(bg(), record.GNewsCacheKey(undated), strings.NewReader(raw), int64(len(raw)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	r := newTestResolver(t, f, func(o *Options) { o.Cache = cache })
+	res := r.Resolve(bg(), []string{gnewstest.ArticleURL(dated), gnewstest.ArticleURL(undated)})
+	wantURL(t, res[0], "https://p.example/dated", MethodCache)
+	wantURL(t, res[1], "https://p.example/undated", MethodCache)
+	if at := res[0].ResolvedAt; at.Before(before.Truncate(time.Second)) || at.After(time.Now()) {
+		t.Errorf("dated entry: ResolvedAt %v, want when it was put (%v)", at, before)
+	}
+	if at := res[1].ResolvedAt; !at.IsZero() {
+		t.Errorf("entry without resolved_at: ResolvedAt %v, want none", at)
+	}
+	counts(t, f, 0, 0)
 }
