@@ -31,9 +31,10 @@ import (
 // exchange is its heads (bounded by net/http's MaxResponseHeaderBytes),
 // the POST's form (about 0.5 KB per id of the batch) and MemoryBodyBytes.
 // Each Provenance holds a reference on its exchanges; the last Release of
-// an exchange removes its file. A Provenance never released is removed
-// when the garbage collector finds it unreachable (a safety net, not the
-// contract).
+// an exchange removes its file. The file of an exchange that is never
+// released is removed once the garbage collector finds the exchange
+// unreachable (a safety net, not the contract; a process killed first
+// leaves its files in TempDir, named linkarc-gnews-*.body).
 
 // MemoryBodyBytes is the largest response body an Exchange keeps in
 // memory; a larger body is spilled to a temporary file.
