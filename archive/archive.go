@@ -176,10 +176,14 @@ type article struct {
 	reslugged bool                          // another run took its slug meanwhile (see lease.go)
 	reclaimed bool                          // it was given another slug (planner.reclaim)
 
+	// resolvedAt is when url was resolved (resolver.Result.ResolvedAt).
+	resolvedAt time.Time
+
 	mu             sync.Mutex
-	digests        []string // slugs of digests listing it (sorted)
-	writtenDigests []string // what the stored meta.json says
-	status         string   // final status; empty while unfinished
+	prov           *resolver.Provenance // the exchanges with Google that resolved url, until captured (provenance.go)
+	digests        []string             // slugs of digests listing it (sorted)
+	writtenDigests []string             // what the stored meta.json says
+	status         string               // final status; empty while unfinished
 	reason         record.Reason
 	stored         bool // meta.json in the store describes this article
 	queued         bool // handed to the host queues (counted as fetching)
@@ -292,6 +296,9 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 	close(r.fetched)
 	storers.Wait()
 	r.runDeferred(ctx, p)
+	for _, art := range p.articles {
+		art.dropProvenance() // those never captured (interrupted, leased elsewhere)
+	}
 	a.opts.Progress.Finish()
 	rep.Leased = r.leases.leased
 

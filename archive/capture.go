@@ -26,7 +26,8 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// A capture is recorded as it is fetched (capture.go): the page, its
+// A capture is recorded as it is fetched (capture.go): the exchanges with
+// Google that resolved its link (provenance.go), the page, its
 // redirect hops, the robots.txt obeyed and every page requisite go into
 // one WARC 1.1 file per capture (package warc, fed by fetch.Recording),
 // spilled to a temporary file as it is written, and stored as
@@ -357,6 +358,10 @@ type recording struct {
 // page fetches an article's page, recording it; the recording is nil when
 // no WARC is being written (CaptureOptions.NoWARC, or no temporary file).
 func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.Capture, error) {
+	// The article's exchanges with Google are written into its WARC
+	// below, or not at all: either way they are not needed after this,
+	// and the article (kept to the end of the run) lets go of them.
+	defer art.dropProvenance()
 	if c.opts.NoWARC {
 		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
 		return nil, cap, err
@@ -392,6 +397,9 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 		return nil, cap, err
 	}
 	r.rec = fetch.NewRecording(r.w)
+	// The exchanges with Google that found the URL come first: they
+	// happened first.
+	googleRecords := c.googleExchanges(r.w, art.provenance())
 	cap, ferr := c.a.opts.Fetcher.Fetch(fetch.WithRecording(ctx, r.rec), art.url)
 	if cap != nil && !cap.FetchedAt.IsZero() {
 		// The capture's id, as the store will know it (fillCapture).
@@ -399,7 +407,7 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 		c.captureIDs[warcName] = record.CaptureID(cap.FetchedAt)
 		c.mu.Unlock()
 	}
-	c.provenance(r.w, art, cap)
+	c.provenance(r.w, art, cap, googleRecords)
 	return r, cap, ferr
 }
 
@@ -430,33 +438,6 @@ func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *
 	}
 	files.warcSize = size
 	return files
-}
-
-// provenance records how the article's URL was found: the Google News
-// link it was resolved from and by what method. The resolver does not
-// hand over its exchanges with Google (it caches and batches them across
-// articles), so the resolution is recorded as a metadata record.
-func (c *capturer) provenance(w *warc.Writer, art *article, cap *fetch.Capture) {
-	var fields []warc.Field
-	if g := googleLink(art.link); g != "" {
-		fields = append(fields, warc.Field{Name: "via", Value: g}, warc.Field{Name: "google-news-url", Value: g})
-	} else if art.link != "" && art.link != art.url {
-		fields = append(fields, warc.Field{Name: "via", Value: art.link})
-	}
-	if art.method != "" {
-		fields = append(fields, warc.Field{Name: "resolve-method", Value: art.method})
-	}
-	if cap != nil {
-		for _, u := range cap.Chain {
-			fields = append(fields, warc.Field{Name: "redirect-chain", Value: u})
-		}
-	}
-	if len(fields) == 0 {
-		return
-	}
-	if _, err := w.WriteMetadata(warc.Metadata{TargetURI: art.url, Fields: fields}); err != nil {
-		c.a.log.Warn("capture: provenance not recorded", "url", art.url, "err", err)
-	}
 }
 
 // budget is one page's requisite caps.

@@ -84,7 +84,18 @@ func worldPages(t *testing.T, n int) []archivetest.Page {
 // and dial replacing the fetcher's dialer (may be nil).
 func newWorldArchiver(t *testing.T, w *archivetest.World, store storage.Store, opts Options, fetchOpts func(*fetch.Options), dial fetch.DialFunc) *Archiver {
 	t.Helper()
-	res, err := resolver.New(resolver.Options{GNewsBase: w.Google.NewsURL(), Interval: -1, AllowPrivate: true, Cache: resolver.NewStoreCache(store)})
+	return newWorldArchiverWith(t, w, store, opts, nil, fetchOpts, dial)
+}
+
+// newWorldArchiverWith is newWorldArchiver with the resolver's options
+// adjusted by resOpts (may be nil).
+func newWorldArchiverWith(t *testing.T, w *archivetest.World, store storage.Store, opts Options, resOpts func(*resolver.Options), fetchOpts func(*fetch.Options), dial fetch.DialFunc) *Archiver {
+	t.Helper()
+	ro := resolver.Options{GNewsBase: w.Google.NewsURL(), Interval: -1, AllowPrivate: true, Cache: resolver.NewStoreCache(store)}
+	if resOpts != nil {
+		resOpts(&ro)
+	}
+	res, err := resolver.New(ro)
 	if err != nil {
 		t.Fatal(err)
 	}

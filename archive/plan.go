@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
@@ -120,12 +121,15 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 		}
 		p.r.opts.Resolver.Stream(ctx, ask, resolver.Sink{
 			Result: func(i int, res resolver.Result) { answers <- answer{ask[i], res} },
+			// The exchanges with Google go into each capture's WARC.
+			Provenance: !p.r.opts.Capture.NoWARC,
 		})
 	}()
 	// After an interrupt or a store failure the answers still arriving
 	// (the signatures collected are posted, and cached) are not planned.
 	drain := func() {
-		for range answers {
+		for a := range answers {
+			a.res.Provenance.Release()
 		}
 	}
 
@@ -156,7 +160,7 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 			return nil
 		}
 		p.r.stages.update(func(s *Stages) { s.Resolved++ })
-		res := resolution{url: a.res.URL, method: a.res.Method}
+		res := resolution{url: a.res.URL, method: a.res.Method, resolvedAt: a.res.ResolvedAt, prov: a.res.Provenance}
 		if a.res.Err != nil {
 			res = resolution{err: a.res.Err}
 			var ue *resolver.UnreachableError
@@ -165,6 +169,7 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 			}
 		}
 		if err := p.planOne(ctx, a.link, res, enqueue); err != nil {
+			res.prov.Release()
 			drain()
 			return err
 		}
@@ -185,11 +190,15 @@ func (p *planner) planOne(ctx context.Context, link string, res resolution, enqu
 	return nil
 }
 
-// resolution is what the planner knows of a link's publisher URL.
+// resolution is what the planner knows of a link's publisher URL. prov,
+// when set, goes to the article planned (or is released when there is
+// none to capture).
 type resolution struct {
-	url    string
-	method string
-	err    *resolver.Error
+	url        string
+	method     string
+	resolvedAt time.Time
+	prov       *resolver.Provenance
+	err        *resolver.Error
 }
 
 // knownLink is a Google News link answered from the store.
@@ -270,7 +279,9 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		}
 	}
 	if art := p.byKey[key]; art != nil {
-		// Another link already led here: one article, listed by each digest.
+		// Another link already led here: one article, listed by each
+		// digest. Its capture records the first link's resolution.
+		res.prov.Release()
 		art.addDigests(digestSlugs)
 		p.attach(art, refs)
 		p.r.progressDone(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate"})
@@ -284,7 +295,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	}
 	art := &article{
 		slug: slug, title: first.Title, publisher: first.Publisher, link: link,
-		url: res.url, method: res.method, host: weburl.HostOf(res.url),
+		url: res.url, method: res.method, resolvedAt: res.resolvedAt, prov: res.prov, host: weburl.HostOf(res.url),
 		digests: record.MergeDigests(digestSlugs, nil),
 		key:     key, same: same,
 	}
@@ -299,6 +310,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 			art.url, art.host = prev.Meta.URL, weburl.HostOf(prev.Meta.URL)
 		}
 		art.status, art.stored, art.writtenDigests = record.StatusOK, true, prev.Meta.Digests
+		art.dropProvenance()
 		p.report(Event{Slug: slug, Link: link, URL: art.url, Host: art.host, Status: record.StatusOK, Unchanged: true})
 		return nil
 	}

@@ -28,27 +28,47 @@ type Cache interface {
 	Put(ctx context.Context, id, url string) error
 }
 
+// CacheDates is implemented by a Cache that knows when each entry was put.
+// A cache hit then says when its link was first resolved
+// (Result.ResolvedAt), which a capture records as its provenance. Both
+// caches of this package implement it; entries written before the time
+// was kept have none (zero).
+type CacheDates interface {
+	// GetDated is Get, with the time the entry was put (zero if unknown).
+	GetDated(ctx context.Context, id string) (url string, resolvedAt time.Time, ok bool, err error)
+}
+
 // NewMemoryCache returns a Cache that lives as long as the process: the
 // default of a Resolver with no Cache, and the right one for --no-cache runs
 // and tests.
-func NewMemoryCache() Cache { return &memoryCache{m: make(map[string]string)} }
+func NewMemoryCache() Cache { return &memoryCache{m: make(map[string]memoryEntry)} }
 
 type memoryCache struct {
 	mu sync.Mutex
-	m  map[string]string
+	m  map[string]memoryEntry
 }
 
-func (c *memoryCache) Get(_ context.Context, id string) (string, bool, error) {
+type memoryEntry struct {
+	url string
+	at  time.Time
+}
+
+func (c *memoryCache) Get(ctx context.Context, id string) (string, bool, error) {
+	u, _, ok, err := c.GetDated(ctx, id)
+	return u, ok, err
+}
+
+func (c *memoryCache) GetDated(_ context.Context, id string) (string, time.Time, bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	u, ok := c.m[id]
-	return u, ok, nil
+	e, ok := c.m[id]
+	return e.url, e.at, ok, nil
 }
 
 func (c *memoryCache) Put(_ context.Context, id, u string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.m[id] = u
+	c.m[id] = memoryEntry{url: u, at: time.Now().UTC()}
 	return nil
 }
 
@@ -63,25 +83,32 @@ type storeCache struct {
 }
 
 func (c *storeCache) Get(ctx context.Context, id string) (string, bool, error) {
+	u, _, ok, err := c.GetDated(ctx, id)
+	return u, ok, err
+}
+
+// GetDated reads the entry; its resolved_at is zero in entries that lack
+// it.
+func (c *storeCache) GetDated(ctx context.Context, id string) (string, time.Time, bool, error) {
 	key := record.GNewsCacheKey(id)
 	var e record.GNewsCacheEntry
 	err := record.ReadJSON(ctx, c.s, key, &e)
 	switch {
 	case storage.IsNotExist(err):
-		return "", false, nil
+		return "", time.Time{}, false, nil
 	case errors.Is(err, record.ErrUnreadable):
-		return "", false, fmt.Errorf("resolver cache %s: not a cache entry (delete it to resolve again)", key)
+		return "", time.Time{}, false, fmt.Errorf("resolver cache %s: not a cache entry (delete it to resolve again)", key)
 	case err != nil:
-		return "", false, fmt.Errorf("resolver cache: %w", err)
+		return "", time.Time{}, false, fmt.Errorf("resolver cache: %w", err)
 	}
 	if e.ID != id {
-		return "", false, nil // a hash collision, or a hand-edited object: not ours
+		return "", time.Time{}, false, nil // a hash collision, or a hand-edited object: not ours
 	}
 	u, ok := cleanURL(e.URL)
 	if !ok {
-		return "", false, fmt.Errorf("resolver cache %s: stored URL %q is not a usable http(s) URL (delete it to resolve again)", key, textnorm.Shorten(e.URL, 80))
+		return "", time.Time{}, false, fmt.Errorf("resolver cache %s: stored URL %q is not a usable http(s) URL (delete it to resolve again)", key, textnorm.Shorten(e.URL, 80))
 	}
-	return u, true, nil
+	return u, e.ResolvedAt, true, nil
 }
 
 func (c *storeCache) Put(ctx context.Context, id, u string) error {

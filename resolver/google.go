@@ -8,9 +8,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -27,7 +29,16 @@ import (
 // the EU consent redirect. A 429, a redirect to /sorry or a 200 CAPTCHA
 // page ("unusual traffic", which redirect-following proxies hand over)
 // stops the Resolver; the /sorry page itself is never requested.
-func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature, *Error) {
+//
+// With keep, it also returns the exchanges of every hop, in order, each
+// holding one reference (see Exchange); on an error they are released.
+func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput, keep bool) (sig signature, exs []*Exchange, rerr *Error) {
+	defer func() {
+		if rerr != nil {
+			releaseAll(exs)
+			exs = nil
+		}
+	}()
 	q := url.Values{}
 	q.Set("hl", cmp.Or(p.hl, r.opts.HL))
 	q.Set("gl", cmp.Or(p.gl, r.opts.GL))
@@ -40,28 +51,31 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 	chain := []string{cur.String()}
 	for {
 		if err := r.stopErr(ctx); err != nil {
-			return signature{}, err
+			return signature{}, exs, err
 		}
-		resp, body, err := r.googleDo(ctx, http.MethodGet, cur, "", "Google News article page")
+		resp, body, ex, err := r.googleDo(ctx, http.MethodGet, cur, "", "Google News article page", keep)
+		if ex != nil {
+			exs = append(exs, ex)
+		}
 		if err != nil {
-			return signature{}, err
+			return signature{}, exs, err
 		}
 		switch {
 		case resp.StatusCode == http.StatusTooManyRequests:
 			r.stop("HTTP 429 on " + cur.Path)
-			return signature{}, rateLimitedError(nil)
+			return signature{}, exs, rateLimitedError(nil)
 		case redirect.IsRedirect(resp.StatusCode):
 			next, err := r.nextGoogleHop(cur, resp.Header.Get("Location"))
 			if err != nil {
-				return signature{}, err
+				return signature{}, exs, err
 			}
 			switch err := policy.Next(chain, next); {
 			case errors.Is(err, redirect.ErrLoop):
-				return signature{}, errorf(record.ReasonRedirectLoop, "Google News redirected in a loop (back to %s); try again later", textnorm.Shorten(next.String(), 100))
+				return signature{}, exs, errorf(record.ReasonRedirectLoop, "Google News redirected in a loop (back to %s); try again later", textnorm.Shorten(next.String(), 100))
 			case errors.Is(err, redirect.ErrTooManyHops):
-				return signature{}, errorf(record.ReasonTooManyRedirects, "Google News redirected more than %d times; try again later", MaxGoogleRedirects)
+				return signature{}, exs, errorf(record.ReasonTooManyRedirects, "Google News redirected more than %d times; try again later", MaxGoogleRedirects)
 			case err != nil:
-				return signature{}, newError(record.ReasonBadRedirect, "Google News sent a redirect that cannot be followed", err)
+				return signature{}, exs, newError(record.ReasonBadRedirect, "Google News sent a redirect that cannot be followed", err)
 			}
 			chain = append(chain, next.String())
 			r.log.Debug("Google redirect", "from", cur.Redacted(), "to", next.Redacted(), "status", resp.StatusCode)
@@ -73,23 +87,23 @@ func (r *Resolver) fetchSignature(ctx context.Context, p parsedInput) (signature
 				if info.fallback {
 					r.log.Debug("signature element names another id; it is the page's only one, so it is used", "id", textnorm.Shorten(p.id, 24))
 				}
-				return info.sig, nil
+				return info.sig, exs, nil
 			case info.captcha:
 				r.stop("CAPTCHA page (unusual traffic) answered on " + cur.Path)
-				return signature{}, rateLimitedError(nil)
+				return signature{}, exs, rateLimitedError(nil)
 			case info.consent || sameOrigin(cur, r.consent):
-				return signature{}, errorf(record.ReasonConsent,
+				return signature{}, exs, errorf(record.ReasonConsent,
 					"Google News answered with its cookie-consent page (%q) instead of the article; linkarc never accepts consent on your behalf. Running from a non-EU address, or through a proxy via --gnews-base, avoids it", "Before you continue")
 			default:
-				return signature{}, info.noSignatureError()
+				return signature{}, exs, info.noSignatureError()
 			}
 		case isCaptchaPage(body):
 			// The CAPTCHA page with an error status (403, 503) is the
 			// same refusal as with 200.
 			r.stop(fmt.Sprintf("CAPTCHA page (unusual traffic) answered with HTTP %d on %s", resp.StatusCode, cur.Path))
-			return signature{}, rateLimitedError(nil)
+			return signature{}, exs, rateLimitedError(nil)
 		default:
-			return signature{}, httpStatusError("Google News article page", resp.StatusCode, "")
+			return signature{}, exs, httpStatusError("Google News article page", resp.StatusCode, "")
 		}
 	}
 }
@@ -117,42 +131,50 @@ func (r *Resolver) nextGoogleHop(cur *url.URL, loc string) (*url.URL, *Error) {
 
 // postBatch is Step 2 (spec §4, §5): one batchexecute POST for up to
 // BatchSize ids. It returns one answer per request, in request order,
-// or an error that applies to them all.
-func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResult, *Error) {
+// or an error that applies to them all. With keep, the exchange is
+// returned too, holding one reference (nil on an error: an id whose POST
+// failed was not resolved).
+func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest, keep bool) (_ []rpcResult, ex *Exchange, rerr *Error) {
+	defer func() {
+		if rerr != nil && ex != nil {
+			releaseAll([]*Exchange{ex})
+			ex = nil
+		}
+	}()
 	tags := batchTags(len(reqs))
 	form, err := buildBatchBody(reqs, tags)
 	if err != nil {
-		return nil, newError(record.ReasonParse, "could not encode the batchexecute request", err)
+		return nil, ex, newError(record.ReasonParse, "could not encode the batchexecute request", err)
 	}
 	u := r.news.JoinPath(batchexecutePath)
-	resp, body, rerr := r.googleDo(ctx, http.MethodPost, u, form, "Google News batchexecute")
+	resp, body, ex, rerr := r.googleDo(ctx, http.MethodPost, u, form, "Google News batchexecute", keep)
 	if rerr != nil {
-		return nil, rerr
+		return nil, nil, rerr
 	}
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		r.stopPosts("HTTP 429 on batchexecute")
-		return nil, rateLimitedError(nil)
+		return nil, ex, rateLimitedError(nil)
 	case redirect.IsRedirect(resp.StatusCode):
 		if next, err := u.Parse(resp.Header.Get("Location")); err == nil && strings.HasPrefix(next.Path, "/sorry") {
 			r.stopPosts("batchexecute redirected to /sorry")
-			return nil, rateLimitedError(nil)
+			return nil, ex, rateLimitedError(nil)
 		}
-		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, "unexpected redirect")
+		return nil, ex, httpStatusError("Google News batchexecute", resp.StatusCode, "unexpected redirect")
 	case resp.StatusCode != http.StatusOK && isCaptchaPage(body):
 		r.stopPosts(fmt.Sprintf("CAPTCHA page (unusual traffic) answered with HTTP %d on batchexecute", resp.StatusCode))
-		return nil, rateLimitedError(nil)
+		return nil, ex, rateLimitedError(nil)
 	case resp.StatusCode == http.StatusBadRequest:
 		detail := "Google rejected the request as malformed; Google may have changed the protocol, please report it"
 		if st, ok := transportErrorRow(body); ok {
 			detail = fmt.Sprintf("error row with status %d; %s", st, detail)
 		}
-		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, detail)
+		return nil, ex, httpStatusError("Google News batchexecute", resp.StatusCode, detail)
 	case resp.StatusCode != http.StatusOK:
-		return nil, httpStatusError("Google News batchexecute", resp.StatusCode, "")
+		return nil, ex, httpStatusError("Google News batchexecute", resp.StatusCode, "")
 	case !bytes.HasPrefix(bytes.TrimSpace(body), []byte(")]}'")) && isCaptchaPage(body):
 		r.stopPosts("CAPTCHA page (unusual traffic) answered on batchexecute")
-		return nil, rateLimitedError(nil)
+		return nil, ex, rateLimitedError(nil)
 	}
 	byTag, perr := parseBatchResponse(body, tags)
 	out := make([]rpcResult, len(reqs))
@@ -170,7 +192,7 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 	if perr != nil {
 		r.log.Warn("batchexecute answer damaged", "err", perr, "ids", len(reqs), "answered", len(byTag))
 	}
-	return out, nil
+	return out, ex, nil
 }
 
 // googleDo makes one request to Google in its turn at the gate, and reads
@@ -179,12 +201,18 @@ func (r *Resolver) postBatch(ctx context.Context, reqs []rpcRequest) ([]rpcResul
 // reached Google either way), and the next Google request is sent no
 // sooner than Interval after that; the debug log records when each turn
 // began, when its request was written and when it ended.
-func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form, what string) (*http.Response, []byte, *Error) {
+//
+// With keep, the exchange is returned too (see Exchange; nil when it
+// could not be kept, which is logged and costs nothing else): its body as
+// it crossed the wire, spooled as it is read. It holds one reference,
+// which the caller hands on or releases.
+func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form, what string, keep bool) (*http.Response, []byte, *Exchange, *Error) {
 	turn, err := r.gate.Acquire(ctx)
 	if err != nil {
-		return nil, nil, newError(record.ReasonCanceled, what+": canceled while waiting for its turn (--gnews-interval)", err)
+		return nil, nil, nil, newError(record.ReasonCanceled, what+": canceled while waiting for its turn (--gnews-interval)", err)
 	}
 	var sent atomic.Int64 // UnixNano when the request was written
+	var remote atomic.Value
 	defer func() {
 		end := r.now()
 		turn.End(end)
@@ -193,7 +221,16 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 				"ready", turn.Ready().Format(time.RFC3339Nano), "sent", time.Unix(0, sent.Load()).Format(time.RFC3339Nano), "ended", end.Format(time.RFC3339Nano))
 		}
 	}()
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { sent.Store(r.now().UnixNano()) }})
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		GotConn: func(ci httptrace.GotConnInfo) {
+			if ci.Conn != nil {
+				if host, _, err := net.SplitHostPort(ci.Conn.RemoteAddr().String()); err == nil {
+					remote.Store(host)
+				}
+			}
+		},
+		WroteRequest: func(httptrace.WroteRequestInfo) { sent.Store(r.now().UnixNano()) },
+	})
 	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	var rd io.Reader
@@ -202,7 +239,7 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 	}
 	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
 	if err != nil {
-		return nil, nil, newError(record.ReasonInvalidURL, what+": bad request URL", err)
+		return nil, nil, nil, newError(record.ReasonInvalidURL, what+": bad request URL", err)
 	}
 	req.Header.Set("User-Agent", r.opts.UserAgent)
 	req.Header.Set("Accept-Encoding", "gzip")
@@ -213,24 +250,89 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 	} else {
 		req.Header.Set("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
 	}
+	reqHeader := req.Header.Clone() // before the transport may add to it
 	resp, err := r.google.Do(req)
 	if err != nil {
-		return nil, nil, transportError(ctx, what, err)
+		return nil, nil, nil, transportError(ctx, what, err)
 	}
 	defer resp.Body.Close()
+	var wire *wireBody
+	if keep {
+		wire = &wireBody{rc: resp.Body, spool: &spoolWriter{dir: r.opts.TempDir, max: r.opts.MaxBody}}
+		resp.Body = wire
+		defer wire.spool.abandon() // a no-op once the exchange is kept
+	}
+	// exchange hands over what was recorded, when asked to keep it.
+	exchange := func() *Exchange {
+		if wire == nil {
+			return nil
+		}
+		sp, err := wire.spool.finish()
+		if err != nil {
+			r.log.Warn("a Google exchange was not kept for the captures' provenance", "url", u.Redacted(), "err", err)
+			return nil
+		}
+		ex := &Exchange{
+			Method: method, URL: u.String(), RequestHeader: reqHeader,
+			Proto: resp.Proto, Status: resp.Status, StatusCode: resp.StatusCode,
+			ResponseHeader: resp.Header.Clone(), TransferEncoding: slices.Clone(resp.TransferEncoding),
+			body: sp,
+		}
+		if method == http.MethodPost {
+			ex.RequestBody = []byte(form)
+		}
+		if ns := sent.Load(); ns != 0 {
+			ex.Sent = time.Unix(0, ns)
+		}
+		ex.RemoteIP, _ = remote.Load().(string)
+		switch {
+		case wire.spool.cut:
+			ex.Truncated = "length"
+		case wire.err != nil:
+			ex.Truncated = "disconnect"
+		case !wire.eof:
+			ex.Truncated = "unspecified"
+		}
+		return ex
+	}
 	if redirect.IsRedirect(resp.StatusCode) || resp.StatusCode == http.StatusTooManyRequests {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // lets the connection be reused
-		return resp, nil, nil
+		return resp, nil, exchange(), nil
 	}
 	body, rerr := readBody(resp, r.opts.MaxBody)
 	if rerr != nil {
 		if rerr.Kind == record.ReasonTooLarge {
-			return nil, nil, errorf(record.ReasonTooLarge, "%s: %s", what, rerr.Message)
+			return nil, nil, nil, errorf(record.ReasonTooLarge, "%s: %s", what, rerr.Message)
 		}
-		return nil, nil, transportError(ctx, what+": reading the answer", rerr.Err)
+		return nil, nil, nil, transportError(ctx, what+": reading the answer", rerr.Err)
 	}
-	return resp, body, nil
+	return resp, body, exchange(), nil
 }
+
+// wireBody is a response body whose bytes, as they cross the wire, are
+// also spooled for the exchange's record.
+type wireBody struct {
+	rc    io.ReadCloser
+	spool *spoolWriter
+	eof   bool
+	err   error
+}
+
+func (b *wireBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	if n > 0 {
+		b.spool.Write(p[:n])
+	}
+	switch {
+	case err == io.EOF:
+		b.eof = true
+	case err != nil && b.err == nil:
+		b.err = err
+	}
+	return n, err
+}
+
+func (b *wireBody) Close() error { return b.rc.Close() }
 
 // readBody reads a response body, gunzipping it if needed, and refuses one
 // larger than limit bytes once decompressed (a decompression bomb costs at

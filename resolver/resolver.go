@@ -12,6 +12,9 @@
 // (google.com/url, the AMP viewer) are unwrapped offline. Other links (t.co,
 // bit.ly, feed proxies) are resolved by following their redirects through
 // the SSRF guard. Inputs may be links as people paste them (see Result.Note).
+// On request (Sink.Provenance), each result Google resolved carries the
+// exchanges that resolved it, as they crossed the wire, for a capture's
+// WARC (exchange.go).
 package resolver
 
 import (
@@ -92,7 +95,11 @@ type Options struct {
 	// batch is posted".
 	BatchWait time.Duration
 	// MaxBody caps a response body after decompression (default 32 MiB).
+	// It also caps the bytes of a body kept as provenance (Exchange).
 	MaxBody int64
+	// TempDir holds the bodies of exchanges kept as provenance (see
+	// Exchange) until their results are released; "" means os.TempDir().
+	TempDir string
 	// Concurrency bounds how many generic redirect chains are followed at
 	// once (default 4). Google requests are always one at a time.
 	Concurrency int
@@ -147,6 +154,15 @@ type Result struct {
 	// than reading a URL: text around the link ignored, https:// assumed,
 	// a consent or click-through wrapper unwrapped. Empty otherwise.
 	Note string
+	// ResolvedAt is when the link was resolved: for MethodBatchexecute
+	// when the POST that answered was sent, for MethodCache when the
+	// cache entry was written (zero when the cache does not say, see
+	// CacheDates). Zero for the other methods.
+	ResolvedAt time.Time
+	// Provenance is the exchanges with Google that resolved the link
+	// (MethodBatchexecute only, and only when Sink.Provenance asked for
+	// them); nil otherwise. The receiver owns it and must Release it.
+	Provenance *Provenance
 }
 
 // Resolver resolves links. It is safe for concurrent use; its Google

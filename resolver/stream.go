@@ -58,6 +58,11 @@ type Sink struct {
 	// (several times: as the cache is read, and when a redirect chain ends
 	// on a Google News link).
 	Asking func(ids int)
+	// Provenance asks for the exchanges with Google behind each result
+	// resolved with Google (Result.Provenance, see Exchange). Each Result
+	// then carries references of its own, which the receiver must
+	// Release. Off, nothing is kept (linkarc resolve).
+	Provenance bool
 }
 
 // Stream resolves inputs as Resolve does and calls sink.Result for each
@@ -166,15 +171,21 @@ func (s *stream) emit(es []emission) {
 	for _, e := range es {
 		e.res.Input, e.res.Note = s.inputs[e.i], s.notes[e.i]
 		e.res.Chain = slices.Clone(e.res.Chain) // no aliasing between duplicates
+		e.res.Provenance = e.res.Provenance.clone()
 		s.sink.Result(e.i, e.res)
 	}
 }
 
 // finish files a job's result and emits it for every input that needs it,
-// the inputs whose redirect chains led to it included.
+// the inputs whose redirect chains led to it included. Each emission gets
+// references of its own on the result's Provenance, whose own are then
+// released: the job keeps none (a chain ending on it later gets the result
+// without its exchanges; its article is that of the first link anyway).
 func (s *stream) finish(j *job, res Result) {
+	defer res.Provenance.Release()
 	s.mu.Lock()
 	j.res, j.done = res, true
+	j.res.Provenance = nil
 	waiting := j.waiting
 	j.waiting = nil
 	s.mu.Unlock()
@@ -220,13 +231,23 @@ func (r *Resolver) answerWithout(ctx context.Context, p parsedInput) (Result, bo
 	if p.env.Format == formatOld {
 		return Result{URL: p.env.URL, Method: MethodOffline}, true
 	}
-	u, ok, err := r.opts.Cache.Get(ctx, p.id)
+	var (
+		u   string
+		at  time.Time
+		ok  bool
+		err error
+	)
+	if dc, dated := r.opts.Cache.(CacheDates); dated {
+		u, at, ok, err = dc.GetDated(ctx, p.id)
+	} else {
+		u, ok, err = r.opts.Cache.Get(ctx, p.id)
+	}
 	if err != nil {
 		r.log.Warn("resolver cache unreadable; resolving with Google instead", "id", textnorm.Shorten(p.id, 24), "err", err)
 	}
 	if ok {
 		if clean, good := cleanURL(u); good {
-			return Result{URL: clean, Method: MethodCache}, true
+			return Result{URL: clean, Method: MethodCache, ResolvedAt: at}, true
 		}
 	}
 	return Result{}, false
@@ -336,7 +357,7 @@ func (s *stream) askGoogle() {
 			continue
 		}
 		start := r.now()
-		sig, err := r.fetchSignature(s.ctx, j.p)
+		sig, exs, err := r.fetchSignature(s.ctx, j.p, s.sink.Provenance)
 		lastGet = r.now().Sub(start)
 		if err != nil {
 			r.googleFailed(err)
@@ -346,7 +367,7 @@ func (s *stream) askGoogle() {
 		}
 		r.googleAnswered()
 		r.log.Debug("signature fetched", "id", textnorm.Shorten(j.p.id, 24), "ts", sig.TS)
-		b.add(j, sig)
+		b.add(j, sig, exs)
 		if len(b.jobs) == r.opts.BatchSize {
 			b.post()
 		}
@@ -376,14 +397,15 @@ type batch struct {
 	s      *stream
 	jobs   []*job
 	sigs   []signature
+	gets   [][]*Exchange // per job, its signature GET's exchanges (with Sink.Provenance)
 	oldest time.Time
 }
 
-func (b *batch) add(j *job, sig signature) {
+func (b *batch) add(j *job, sig signature, exs []*Exchange) {
 	if len(b.jobs) == 0 {
 		b.oldest = b.s.r.now()
 	}
-	b.jobs, b.sigs = append(b.jobs, j), append(b.sigs, sig)
+	b.jobs, b.sigs, b.gets = append(b.jobs, j), append(b.sigs, sig), append(b.gets, exs)
 }
 
 // post sends the batch and files each id's answer, caching the successes.
@@ -392,8 +414,15 @@ func (b *batch) add(j *job, sig signature) {
 // those signatures cost Google requests already (spec §6.1).
 func (b *batch) post() {
 	s, r := b.s, b.s.r
-	jobs, sigs := b.jobs, b.sigs
-	b.jobs, b.sigs = nil, nil
+	jobs, sigs, gets := b.jobs, b.sigs, b.gets
+	b.jobs, b.sigs, b.gets = nil, nil, nil
+	// The GETs' references go to the results resolved; the rest are
+	// released here, as is the POST's own reference.
+	defer func() {
+		for _, exs := range gets {
+			releaseAll(exs)
+		}
+	}()
 	ctx, cancel := context.WithCancel(context.WithoutCancel(s.ctx))
 	defer cancel()
 	stopGrace := context.AfterFunc(s.ctx, func() {
@@ -411,7 +440,14 @@ func (b *batch) post() {
 		for i, j := range jobs {
 			reqs[i] = rpcRequest{ID: j.p.id, Sig: sigs[i]}
 		}
-		answers, err := r.postBatch(ctx, reqs)
+		sentAt := r.now()
+		answers, post, err := r.postBatch(ctx, reqs, s.sink.Provenance)
+		if post != nil && !post.Sent.IsZero() {
+			sentAt = post.Sent
+		}
+		if post != nil {
+			defer releaseAll([]*Exchange{post})
+		}
 		if err != nil {
 			r.googleFailed(err)
 		} else {
@@ -426,7 +462,10 @@ func (b *batch) post() {
 				results[i] = Result{Err: answers[i].Err}
 			default:
 				ok++
-				results[i] = Result{URL: answers[i].URL, Method: MethodBatchexecute}
+				results[i] = Result{URL: answers[i].URL, Method: MethodBatchexecute, ResolvedAt: sentAt}
+				if post != nil {
+					results[i].Provenance = newProvenance(append(slices.Clip(gets[i]), post)...)
+				}
 				if perr := r.opts.Cache.Put(ctx, j.p.id, answers[i].URL); perr != nil {
 					r.log.Warn("resolver cache not written; this link will cost Google requests again", "id", textnorm.Shorten(j.p.id, 24), "err", perr)
 				}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/resolver/gnewstest"
 )
 
 // BenchmarkArchiveThroughput measures how close `linkarc archive` comes to
@@ -72,13 +73,63 @@ func BenchmarkArchivePeakRSS(b *testing.B) {
 	b.ReportMetric(float64(tree.worker)/(1<<20), "worker-peak-RSS-MiB")
 }
 
+// BenchmarkArchiveProvenanceRSS archives 2,000 new Google News links whose
+// signature pages are as large on the wire as Google's (150 KiB, sent
+// uncompressed so that the padding stays that size), so that every
+// capture's WARC records a large exchange with Google, and reports the
+// child's peak RSS (target < 200 MiB) against the same batch with 1 KiB
+// pages, measured in the same run: the exchanges waiting to be captured
+// are spilled to files in TMPDIR, so memory must not grow with their size.
+// It also fails if a spilled body is left behind.
+//
+//	go test -run '^$' -bench ArchiveProvenanceRSS -benchtime 1x ./cmd/linkarc
+//
+// LINKARC_PROVENANCE_ARTICLES changes the batch (default 2000).
+func BenchmarkArchiveProvenanceRSS(b *testing.B) {
+	n := 2000
+	if v := os.Getenv("LINKARC_PROVENANCE_ARTICLES"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 20 {
+			b.Fatalf("LINKARC_PROVENANCE_ARTICLES=%q: want a number of at least 20", v)
+		}
+	}
+	const pageBytes = 150 << 10
+	pages := loadPages(b, 0)
+	run := func(google gnewstest.Options) int64 {
+		w := archivetest.NewWorld(b, archivetest.WorldOptions{Hosts: 20, Articles: n, Digests: max(n/50, 1), Pages: pages, Google: google})
+		var peak int64
+		for i := 0; i < b.N; i++ {
+			tmp := b.TempDir()
+			store := filepath.Join(b.TempDir(), "store")
+			p, _ := childPeaksEnv(b, []string{"TMPDIR=" + tmp}, archiveArgs(w, store, 5*time.Millisecond, "--progress", "none")...)
+			peak = max(peak, p)
+			if left, _ := filepath.Glob(filepath.Join(tmp, "linkarc-gnews-*")); len(left) != 0 {
+				b.Errorf("%d spilled Google bodies left in TMPDIR after the run", len(left))
+			}
+		}
+		return peak
+	}
+	baseline := run(gnewstest.Options{})
+	peak := run(gnewstest.Options{PagePadding: pageBytes, NoGzip: true})
+	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
+	b.ReportMetric(float64(baseline)/(1<<20), "small-pages-RSS-MiB")
+	b.ReportMetric(float64(peak)/float64(baseline), "x-small-pages")
+	b.ReportMetric(float64(n)*pageBytes/(1<<20), "Google-page-MiB")
+}
+
 // childPeaks runs linkarc as a child process and returns its peak RSS
 // (VmHWM, which the child reports as it exits) in bytes, and the peaks of
 // the child with its extraction workers, sampled every 20 ms (sampleTree).
 func childPeaks(b *testing.B, args ...string) (int64, treePeak) {
 	b.Helper()
+	return childPeaksEnv(b, nil, args...)
+}
+
+// childPeaksEnv is childPeaks with env added to the child's environment.
+func childPeaksEnv(b *testing.B, env []string, args ...string) (int64, treePeak) {
+	b.Helper()
 	hwm := filepath.Join(b.TempDir(), "status")
-	cmd := linkarcProcess([]string{hwmFileEnv + "=" + hwm}, args...)
+	cmd := linkarcProcess(append([]string{hwmFileEnv + "=" + hwm}, env...), args...)
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("linkarc %v: %v", args, err)
