@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -41,7 +42,9 @@ import (
 //
 //	go test -run '^$' -bench ArchiveRequisitesPeakRSS -benchtime 1x -timeout 60m ./cmd/linkarc
 //
-// LINKARC_REQUISITE_ARTICLES changes the number of articles (default 2000).
+// LINKARC_REQUISITE_ARTICLES changes the number of articles (default 2000);
+// with LINKARC_TEST_HEAP_PROFILE=FILE each run writes a heap profile taken
+// at its peak to FILE.requisites and FILE.norequisites (heapProfileEnv).
 func BenchmarkArchiveRequisitesPeakRSS(b *testing.B) {
 	n := 2000
 	if v := os.Getenv("LINKARC_REQUISITE_ARTICLES"); v != "" {
@@ -77,7 +80,11 @@ func BenchmarkArchiveRequisitesPeakRSS(b *testing.B) {
 			store, report := filepath.Join(dir, "store"), filepath.Join(dir, "report.json")
 			reqs, bytes := w.Served()
 			start := time.Now()
-			rss, tree := childPeaks(b, nil, archiveArgs(w, store, 5*time.Millisecond,
+			var env []string
+			if p := os.Getenv(heapProfileEnv); p != "" {
+				env = []string{heapProfileEnv + "=" + p + "." + strings.TrimSuffix(cmp.Or(r.name, "requisites-"), "-")}
+			}
+			rss, tree := childPeaks(b, env, archiveArgs(w, store, 5*time.Millisecond,
 				r.flag, "--asset-interval", "5ms", "--report", report, "--progress", "none")...)
 			r.took = time.Since(start)
 			r.rss, r.tree = rss, tree
