@@ -82,8 +82,9 @@ func readGzip(path string) ([]byte, error) {
 }
 
 // Publisher is a fake publisher site on its own loopback address. It serves
-// pages at /a/<n>, a robots.txt, and records when each request arrived, so
-// tests can measure politeness at the server.
+// what Add, Put and PutFunc give it and a robots.txt, and records when each
+// request arrived, so tests can measure politeness at the server. An asset
+// host of a world with requisites is a Publisher too.
 type Publisher struct {
 	Host string // "127.0.0.N:PORT"
 	srv  *http.Server
