@@ -82,17 +82,26 @@ func readGzip(path string) ([]byte, error) {
 }
 
 // Publisher is a fake publisher site on its own loopback address. It serves
-// pages at /a/<n>, a robots.txt, and records when each request arrived, so
-// tests can measure politeness at the server.
+// what Add, Put and PutFunc give it and a robots.txt, and records when each
+// request arrived, so tests can measure politeness at the server. An asset
+// host of a world with requisites is a Publisher too.
 type Publisher struct {
 	Host string // "127.0.0.N:PORT"
 	srv  *http.Server
 
 	mu       sync.Mutex
-	pages    map[string][]byte // path -> page
+	files    map[string]file // path -> what is served there
 	arrivals []Arrival
+	served   int64 // body bytes sent
 	robots   string
 	handler  http.HandlerFunc // optional override for misbehaviour tests
+}
+
+// file is one resource a publisher serves; body is called for each
+// request, so that large worlds need not hold every body at once.
+type file struct {
+	ctype string
+	body  func() []byte
 }
 
 // Arrival is one request as the publisher saw it.
@@ -109,7 +118,7 @@ func StartPublisher(tb testing.TB, n int) *Publisher {
 	if err != nil {
 		tb.Fatalf("publisher 127.0.0.%d: %v", n, err)
 	}
-	p := &Publisher{Host: ln.Addr().String(), pages: map[string][]byte{}, robots: "User-agent: *\nDisallow: /private/\n"}
+	p := &Publisher{Host: ln.Addr().String(), files: map[string]file{}, robots: "User-agent: *\nDisallow: /private/\n"}
 	p.srv = &http.Server{Handler: p, ReadHeaderTimeout: 5 * time.Second}
 	go p.srv.Serve(ln)
 	tb.Cleanup(func() { p.srv.Close() })
@@ -118,9 +127,21 @@ func StartPublisher(tb testing.TB, n int) *Publisher {
 
 // Add serves html at path and returns the page's absolute URL.
 func (p *Publisher) Add(path string, html []byte) string {
+	return p.Put(path, "text/html; charset=utf-8", html)
+}
+
+// Put serves body with the given Content-Type at path and returns its
+// absolute URL.
+func (p *Publisher) Put(path, ctype string, body []byte) string {
+	return p.PutFunc(path, ctype, func() []byte { return body })
+}
+
+// PutFunc serves what body returns (called once per request) with the
+// given Content-Type at path and returns its absolute URL.
+func (p *Publisher) PutFunc(path, ctype string, body func() []byte) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.pages[path] = html
+	p.files[path] = file{ctype, body}
 	return "http://" + p.Host + path
 }
 
@@ -143,7 +164,7 @@ func (p *Publisher) SetRobots(robots string) {
 func (p *Publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	p.arrivals = append(p.arrivals, Arrival{Path: r.URL.Path, At: time.Now()})
-	page, ok := p.pages[r.URL.Path]
+	f, ok := p.files[r.URL.Path]
 	robots, h := p.robots, p.handler
 	p.mu.Unlock()
 
@@ -156,9 +177,21 @@ func (p *Publisher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case !ok:
 		http.NotFound(w, r)
 	default:
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write(page)
+		body := f.body()
+		p.mu.Lock()
+		p.served += int64(len(body))
+		p.mu.Unlock()
+		w.Header().Set("Content-Type", f.ctype)
+		w.Write(body)
 	}
+}
+
+// ServedBytes is the number of body bytes served from Put, Add and PutFunc
+// paths (robots.txt and SetHandler responses are not counted).
+func (p *Publisher) ServedBytes() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.served
 }
 
 // Arrivals returns the requests seen so far, robots.txt excluded unless

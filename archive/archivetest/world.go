@@ -3,6 +3,7 @@ package archivetest
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -21,6 +22,15 @@ type WorldOptions struct {
 	Shared int
 	// Google configures the fake Google News.
 	Google gnewstest.Options
+	// Requisites serves every page with stylesheets, a web font and images
+	// on the world's own loopback hosts, after removing those the page
+	// names itself (see requisites.go): a CDN and ImageHosts image hosts
+	// (default 2), on the addresses after the publishers'.
+	Requisites bool
+	ImageHosts int
+	// Font is the web font the stylesheets of a world with Requisites name
+	// (the repository's testdata/capture/work-sans-300.woff2).
+	Font []byte
 }
 
 // WorldArticle is one article of a World and where it is served.
@@ -37,6 +47,9 @@ type WorldArticle struct {
 type World struct {
 	Google     *gnewstest.Server
 	Publishers []*Publisher
+	// AssetHosts serve only requisites (a world with Requisites): the CDN
+	// first, then the image hosts.
+	AssetHosts []*Publisher
 	Dir        string // the digest folder to archive
 	Articles   []WorldArticle
 }
@@ -56,19 +69,37 @@ func NewWorld(tb testing.TB, o WorldOptions) *World {
 	if len(o.Pages) == 0 {
 		tb.Fatal("archivetest: WorldOptions.Pages is empty; use LoadPages")
 	}
-	if o.Hosts > 250 {
-		tb.Fatal("archivetest: at most 250 hosts (127.0.0.2 to 127.0.0.251)")
+	if o.Requisites && o.ImageHosts <= 0 {
+		o.ImageHosts = 2
+	}
+	assetHosts := 0
+	if o.Requisites {
+		assetHosts = 1 + o.ImageHosts
+	}
+	if o.Hosts+assetHosts > 250 {
+		tb.Fatal("archivetest: at most 250 hosts, asset hosts included (127.0.0.2 to 127.0.0.251)")
 	}
 	w := &World{Google: gnewstest.NewServer(o.Google), Dir: filepath.Join(tb.TempDir(), "digests")}
 	tb.Cleanup(w.Google.Close)
 	for h := 0; h < o.Hosts; h++ {
 		w.Publishers = append(w.Publishers, StartPublisher(tb, 2+h))
 	}
+	var rw *requisiteWorld
+	if o.Requisites {
+		rw = startRequisites(tb, 2+o.Hosts, o.ImageHosts, w.Publishers, o.Font)
+		w.AssetHosts = append([]*Publisher{rw.cdn}, rw.images...)
+	}
 	for i := 0; i < o.Articles; i++ {
 		h := i % o.Hosts
 		pub := w.Publishers[h]
 		page := o.Pages[i%len(o.Pages)]
-		u := pub.Add(fmt.Sprintf("/news/%d/story-%d.html", 2026, i), page.HTML)
+		path := fmt.Sprintf("/news/%d/story-%d.html", 2026, i)
+		var u string
+		if rw != nil {
+			u = rw.addArticle(tb, pub, path, page, fmt.Sprint(i), i)
+		} else {
+			u = pub.Add(path, page.HTML)
+		}
 		w.Articles = append(w.Articles, WorldArticle{
 			Title:     fmt.Sprintf("Story %d: %s", i, page.ID[:8]),
 			Publisher: fmt.Sprintf("Publisher %d", h),
@@ -111,6 +142,16 @@ func (w *World) PublisherRequests() int {
 		n += p.Requests()
 	}
 	return n
+}
+
+// Served is the number of requests all hosts served, asset hosts included,
+// and the body bytes they sent (robots.txt aside).
+func (w *World) Served() (requests int, bytes int64) {
+	for _, p := range append(slices.Clone(w.Publishers), w.AssetHosts...) {
+		requests += p.Requests()
+		bytes += p.ServedBytes()
+	}
+	return requests, bytes
 }
 
 // PolitenessFloor is the least time a run must take with the given

@@ -87,8 +87,11 @@
 // A record block is assembled in a spill buffer: at most Options.MemoryLimit
 // bytes of it are held in memory, the rest in a temporary file that is
 // removed when the record is written. A 16 MiB body therefore costs about
-// MemoryLimit of memory however it arrives. A block larger than
-// Options.MaxBlockBytes is refused, and so are heads over
+// MemoryLimit of memory however it arrives. An open Writer holds no gzip
+// compressor between records (about 1 MiB each): it borrows one from a
+// pool shared by every Writer for each record, so the WARCs of the
+// captures in flight cost little while they wait on the network. A block
+// larger than Options.MaxBlockBytes is refused, and so are heads over
 // DefaultMaxHeaderBytes (256 KiB, Chromium's limit) and target URIs over
 // MaxTargetURIBytes (32 KiB). The Reader bounds every header it reads
 // (ReaderOptions.MaxWARCHeaderBytes, 64 KiB, and MaxHTTPHeadBytes, 256 KiB)

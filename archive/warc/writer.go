@@ -139,7 +139,7 @@ type Writer struct {
 
 	mu      sync.Mutex
 	out     countingWriter
-	gz      *gzip.Writer
+	gz      *sync.Pool // of *gzip.Writer at opts.GzipLevel (gzipWriters)
 	marshal gowarc.Marshaler
 	err     error
 	closed  bool
@@ -150,9 +150,9 @@ type Writer struct {
 // rest of the file. It never closes w.
 func NewWriter(w io.Writer, opts Options) (*Writer, error) {
 	opts = opts.withDefaults()
-	gz, err := gzip.NewWriterLevel(io.Discard, opts.GzipLevel)
+	gz, err := gzipWriters(opts.GzipLevel)
 	if err != nil {
-		return nil, fmt.Errorf("warc: %w", err)
+		return nil, err
 	}
 	wr := &Writer{
 		opts:    opts,
@@ -300,15 +300,42 @@ func (w *Writer) writeLocked(rec gowarc.WarcRecord) (offset, length int64, err e
 		return 0, 0, w.err
 	}
 	offset = w.out.n
-	w.gz.Reset(&w.out)
-	if _, _, err = w.marshal.Marshal(w.gz, rec, 0); err == nil {
-		err = w.gz.Close()
+	gz := w.gz.Get().(*gzip.Writer)
+	defer w.gz.Put(gz)
+	gz.Reset(&w.out)
+	if _, _, err = w.marshal.Marshal(gz, rec, 0); err == nil {
+		err = gz.Close()
 	}
 	if err != nil {
 		w.err = fmt.Errorf("warc: writing record %s: %w", rec.RecordId(), err)
 		return 0, 0, w.err
 	}
 	return offset, w.out.n - offset, nil
+}
+
+// gzipPools holds the idle gzip writers of every level used, by level.
+//
+// A gzip writer's compressor is about 0.9 MiB, allocated on its first
+// write and kept by Reset. A run holds one Writer open per capture in
+// flight (dozens while their requisites are fetched) but writes a record
+// to only a few at any instant, so Writers borrow a gzip writer for each
+// record instead of owning one. A pool keeps no state between records: a
+// writer is Reset before each member, as it would be if owned.
+var gzipPools sync.Map // int -> *sync.Pool
+
+// gzipWriters returns the pool of gzip writers at level, checking the level.
+func gzipWriters(level int) (*sync.Pool, error) {
+	if p, ok := gzipPools.Load(level); ok {
+		return p.(*sync.Pool), nil
+	}
+	if _, err := gzip.NewWriterLevel(io.Discard, level); err != nil {
+		return nil, fmt.Errorf("warc: %w", err)
+	}
+	p, _ := gzipPools.LoadOrStore(level, &sync.Pool{New: func() any {
+		gz, _ := gzip.NewWriterLevel(io.Discard, level) // the level was checked
+		return gz
+	}})
+	return p.(*sync.Pool), nil
 }
 
 // id returns a fresh record id.

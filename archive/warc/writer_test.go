@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -521,3 +522,36 @@ func iotestOneByte(r io.Reader) io.Reader {
 type readerFunc func([]byte) (int, error)
 
 func (f readerFunc) Read(p []byte) (int, error) { return f(p) }
+
+// TestOpenWritersHoldNoCompressor: a run keeps one Writer open per
+// capture in flight, so an open Writer must not keep a gzip compressor
+// (about 0.9 MiB) between records; writers borrow one per record.
+func TestOpenWritersHoldNoCompressor(t *testing.T) {
+	const open = 64
+	body := bytes.Repeat([]byte("<p>a paragraph of an article</p>\n"), 2000)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	writers := make([]*Writer, open)
+	for i := range writers {
+		w, err := NewWriter(io.Discard, testOptions(Options{}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.WriteExchange(exchange("http://example.org/", okHTML), bytes.NewReader(body)); err != nil {
+			t.Fatal(err)
+		}
+		writers[i] = w
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(writers)
+	per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / open
+	t.Logf("%d B held per open writer", per)
+	if per > 64<<10 {
+		t.Errorf("each open Writer holds %d KiB after a record, want at most 64 KiB (no compressor of its own)", per>>10)
+	}
+	if _, err := NewWriter(io.Discard, Options{GzipLevel: 42}); err == nil {
+		t.Error("NewWriter accepted gzip level 42")
+	}
+}

@@ -56,12 +56,12 @@ func benchmarkArchive(b *testing.B, interval time.Duration) {
 // baseline measured in the same run.
 func BenchmarkArchivePeakRSS(b *testing.B) {
 	w := archivetest.NewWorld(b, archivetest.WorldOptions{Hosts: 20, Articles: 2000, Digests: 40, Pages: loadPages(b, 0)})
-	baseline, _ := childPeaks(b, "version")
+	baseline, _ := childPeaks(b, nil, "version")
 	var peak int64
 	var tree treePeak
 	for i := 0; i < b.N; i++ {
 		store := filepath.Join(b.TempDir(), fmt.Sprint("store", i))
-		p, t := childPeaks(b, archiveArgs(w, store, 5*time.Millisecond, "--progress", "none")...)
+		p, t := childPeaks(b, nil, archiveArgs(w, store, 5*time.Millisecond, "--progress", "none")...)
 		peak, tree.total, tree.worker = max(peak, p), max(tree.total, t.total), max(tree.worker, t.worker)
 	}
 	b.ReportMetric(float64(peak)/(1<<20), "peak-RSS-MiB")
@@ -101,7 +101,7 @@ func BenchmarkArchiveProvenanceRSS(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			tmp := b.TempDir()
 			store := filepath.Join(b.TempDir(), "store")
-			p, _ := childPeaksEnv(b, []string{"TMPDIR=" + tmp}, archiveArgs(w, store, 5*time.Millisecond, "--progress", "none")...)
+			p, _ := childPeaks(b, []string{"TMPDIR=" + tmp}, archiveArgs(w, store, 5*time.Millisecond, "--progress", "none")...)
 			peak = max(peak, p)
 			if left, _ := filepath.Glob(filepath.Join(tmp, "linkarc-gnews-*")); len(left) != 0 {
 				b.Errorf("%d spilled Google bodies left in TMPDIR after the run", len(left))
@@ -117,20 +117,16 @@ func BenchmarkArchiveProvenanceRSS(b *testing.B) {
 	b.ReportMetric(float64(n)*pageBytes/(1<<20), "Google-page-MiB")
 }
 
-// childPeaks runs linkarc as a child process and returns its peak RSS
-// (VmHWM, which the child reports as it exits) in bytes, and the peaks of
-// the child with its extraction workers, sampled every 20 ms (sampleTree).
-func childPeaks(b *testing.B, args ...string) (int64, treePeak) {
-	b.Helper()
-	return childPeaksEnv(b, nil, args...)
-}
-
-// childPeaksEnv is childPeaks with env added to the child's environment.
-func childPeaksEnv(b *testing.B, env []string, args ...string) (int64, treePeak) {
+// childPeaks runs linkarc as a child process with the extra environment
+// env and returns its peak RSS (VmHWM, which the child reports as it exits)
+// in bytes, and the peaks of the child with its extraction workers, sampled
+// every 20 ms (sampleTree).
+func childPeaks(b *testing.B, env []string, args ...string) (int64, treePeak) {
 	b.Helper()
 	hwm := filepath.Join(b.TempDir(), "status")
 	cmd := linkarcProcess(append([]string{hwmFileEnv + "=" + hwm}, env...), args...)
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	var stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
 	if err := cmd.Start(); err != nil {
 		b.Fatalf("linkarc %v: %v", args, err)
 	}
@@ -138,7 +134,8 @@ func childPeaksEnv(b *testing.B, env []string, args ...string) (int64, treePeak)
 	err := cmd.Wait()
 	tree := peaks()
 	if err != nil {
-		b.Fatalf("linkarc %v: %v", args, err)
+		out := stderr.String()
+		b.Fatalf("linkarc %v: %v\n%s", args, err, out[max(0, len(out)-4000):])
 	}
 	return peakRSS(b, hwm), tree
 }

@@ -9,6 +9,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/metrics"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -36,6 +37,14 @@ const hwmFileEnv = "LINKARC_TEST_HWM_FILE"
 // in linkarc itself is instrumented for this.
 const samplesFileEnv = "LINKARC_TEST_SAMPLES_FILE"
 
+// heapProfileEnv names a file where the child writes a heap profile
+// (runtime/pprof, in-use and allocated space as of the last GC) taken
+// when its heap in use was largest, sampled every 20 ms: where the memory
+// of a benchmark's peak goes, with nothing in linkarc instrumented.
+//
+//	go tool pprof -sample_index=inuse_space -top FILE
+const heapProfileEnv = "LINKARC_TEST_HEAP_PROFILE"
+
 func TestMain(m *testing.M) {
 	// The extraction workers of in-process runs are this test binary too.
 	if isWorker(os.Args) {
@@ -46,12 +55,19 @@ func TestMain(m *testing.M) {
 		if os.Getenv(samplesFileEnv) != "" {
 			peaks = sample(time.Millisecond)
 		}
+		var heapAtPeak func() []byte
+		if os.Getenv(heapProfileEnv) != "" {
+			heapAtPeak = profileHeapAtPeak(20 * time.Millisecond)
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		code := run(ctx, os.Args[1:], stdio{in: os.Stdin, out: os.Stdout, err: os.Stderr, getenv: os.Getenv})
 		stop()
 		if path := os.Getenv(hwmFileEnv); path != "" {
 			status, _ := os.ReadFile("/proc/self/status")
 			os.WriteFile(path, status, 0o644)
+		}
+		if path := os.Getenv(heapProfileEnv); path != "" {
+			os.WriteFile(path, heapAtPeak(), 0o644)
 		}
 		if path := os.Getenv(samplesFileEnv); path != "" {
 			p := peaks()
@@ -60,6 +76,39 @@ func TestMain(m *testing.M) {
 		os.Exit(code)
 	}
 	storagetest.Main(m, func(s *storagetest.MinIO) { minioServer = s })
+}
+
+// profileHeapAtPeak reads the heap in use every interval and takes a heap
+// profile each time it is larger than ever by 2 MiB, until the returned
+// function is called, which gives the last profile taken.
+func profileHeapAtPeak(interval time.Duration) func() []byte {
+	var profile bytes.Buffer
+	done, stopped := make(chan struct{}), make(chan struct{})
+	inuse := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		var top uint64
+		for {
+			metrics.Read(inuse)
+			if v := inuse[0].Value.Uint64(); v > top+2<<20 {
+				top = v
+				profile.Reset()
+				pprof.Lookup("heap").WriteTo(&profile, 0)
+			}
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() []byte {
+		close(done)
+		<-stopped
+		return profile.Bytes()
+	}
 }
 
 // samples are the peaks the child's sampler saw.
