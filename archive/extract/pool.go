@@ -82,13 +82,15 @@ type wireResult struct {
 	TooComplex bool    `json:",omitempty"`
 }
 
-func encodeJob(page Page, body []byte) []byte {
-	in := make([]byte, 0, len(page.FinalURL)+len(page.URL)+2+len(body))
-	in = append(in, page.FinalURL...)
-	in = append(in, '\n')
-	in = append(in, page.URL...)
-	in = append(in, '\n')
-	return append(in, body...)
+// encodeJob is a job in that wire format, as two parts: the URLs, and
+// the page itself, which (up to --max-body) is never copied to be sent.
+func encodeJob(page Page, body []byte) [][]byte {
+	head := make([]byte, 0, len(page.FinalURL)+len(page.URL)+2)
+	head = append(head, page.FinalURL...)
+	head = append(head, '\n')
+	head = append(head, page.URL...)
+	head = append(head, '\n')
+	return [][]byte{head, body}
 }
 
 func serve(in []byte, x func([]byte, *url.URL) (*Extraction, error), bounded bool) ([]byte, error) {
@@ -232,7 +234,7 @@ func (p *Pool) Extract(ctx context.Context, page Page) (*Result, error) {
 
 // do runs one job and decodes its answer.
 func (p *Pool) do(ctx context.Context, job string, page Page, body []byte) (*Result, error) {
-	r, err := p.p.Do(ctx, job, encodeJob(page, body))
+	r, err := p.p.Do(ctx, job, encodeJob(page, body)...)
 	if err != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return nil, ctxErr

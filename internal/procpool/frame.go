@@ -33,15 +33,23 @@ var errFrameTooLarge = errors.New("frame over the size limit")
 // errProtocol is a frame that is not what the protocol allows.
 var errProtocol = errors.New("protocol")
 
-func writeFrame(w io.Writer, head, body []byte) error {
+func writeFrame(w io.Writer, head []byte, body ...[]byte) error {
+	size := len(head)
+	for _, part := range body {
+		size += len(part)
+	}
 	var n [4]byte
-	binary.BigEndian.PutUint32(n[:], uint32(len(head)+len(body)))
+	binary.BigEndian.PutUint32(n[:], uint32(size))
 	if _, err := w.Write(append(n[:], head...)); err != nil {
 		return err
 	}
-	if len(body) > 0 {
-		_, err := w.Write(body)
-		return err
+	for _, part := range body {
+		if len(part) == 0 {
+			continue
+		}
+		if _, err := w.Write(part); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -66,9 +74,9 @@ func readFrame(r io.Reader, limit int) ([]byte, error) {
 	return buf, nil
 }
 
-func writeRequest(w io.Writer, name string, in []byte) error {
+func writeRequest(w io.Writer, name string, in [][]byte) error {
 	head := binary.BigEndian.AppendUint16(nil, uint16(len(name)))
-	return writeFrame(w, append(head, name...), in)
+	return writeFrame(w, append(head, name...), in...)
 }
 
 func parseRequest(frame []byte) (name string, in []byte, err error) {

@@ -41,6 +41,35 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestParts: an input given in parts reaches the handler joined, empty
+// parts included, and the limit counts every part.
+func TestParts(t *testing.T) {
+	p := newPool(t, Options{Size: 1, MaxInput: 1 << 20})
+	big := bytes.Repeat([]byte("z"), 300<<10)
+	for _, tc := range []struct {
+		name  string
+		parts [][]byte
+	}{
+		{"none", nil},
+		{"one", [][]byte{[]byte("abc")}},
+		{"head and body", [][]byte{[]byte("https://a.example/\n"), big}},
+		{"empty parts between", [][]byte{{}, []byte("x"), nil, []byte("y"), {}}},
+		{"three large", [][]byte{big, big, big}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := p.Do(context.Background(), "echo", tc.parts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := bytes.Join(tc.parts, nil); !bytes.Equal(r.Out, want) {
+				t.Errorf("echo: %d bytes back, want %d", len(r.Out), len(want))
+			}
+		})
+	}
+	_, err := p.Do(context.Background(), "echo", big, big, big, big)
+	wantKind(t, err, KindRefused)
+}
+
 func TestDefaults(t *testing.T) {
 	p := newPool(t, Options{})
 	if p.Size() != runtime.GOMAXPROCS(0) {

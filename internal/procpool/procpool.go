@@ -161,7 +161,7 @@ type Result struct {
 type job struct {
 	ctx  context.Context
 	name string
-	in   []byte
+	in   [][]byte     // the input in parts, written to the worker one after another
 	done chan outcome // buffered; the slot sends exactly once
 }
 
@@ -189,15 +189,21 @@ func New(ctx context.Context, opts Options) *Pool {
 func (p *Pool) Size() int { return p.opts.Size }
 
 // Do runs the job name on in, in a worker, waiting for a free worker
-// first. The error is nil or an *Error: the job was over its time or
+// first. The handler gets the parts of in joined; they are written to the
+// worker one after another, so a caller can send a header and a large
+// body without first copying them into one slice. The error is nil or an *Error: the job was over its time or
 // memory budget, crashed its worker, failed in its handler, or was
 // canceled by ctx or by the pool's end. See OverBudget for when a caller
 // should fall back to a cheaper path.
-func (p *Pool) Do(ctx context.Context, name string, in []byte) (res Result, err error) {
+func (p *Pool) Do(ctx context.Context, name string, in ...[]byte) (res Result, err error) {
 	defer func() { p.count(err) }()
-	if len(in) > p.opts.MaxInput {
+	size := 0
+	for _, part := range in {
+		size += len(part)
+	}
+	if size > p.opts.MaxInput {
 		return Result{}, &Error{Job: name, Kind: KindRefused,
-			Detail: fmt.Sprintf("input of %d bytes is over the limit of %d", len(in), p.opts.MaxInput)}
+			Detail: fmt.Sprintf("input of %d bytes is over the limit of %d", size, p.opts.MaxInput)}
 	}
 	j := &job{ctx: ctx, name: name, in: in, done: make(chan outcome, 1)}
 	select {
