@@ -20,8 +20,9 @@ const maxNoscriptDepth = 1
 // resolved against its <base href> or else pageURL, each URL once:
 // stylesheets first, in document order, then images, the lead image and
 // the favicon, in document order. The second result reports whether a
-// bound (Limits.MaxCSSURLs in an inline style) cut the list short. The
-// caps on count and bytes are the fetcher's to apply (see Limits).
+// bound (Limits.MaxCSSURLs in an inline style) cut the list short. At
+// most MaxListed requisites are listed, whatever the page holds; the
+// caps on count and bytes are the pipeline's to apply (see Limits).
 func FromHTML(page []byte, pageURL string, lim Limits) ([]Requisite, bool) {
 	lim = lim.withDefaults()
 	base, err := url.Parse(pageURL)
@@ -30,7 +31,7 @@ func FromHTML(page []byte, pageURL string, lim Limits) ([]Requisite, bool) {
 	}
 	s := &scan{lim: lim, base: base, seen: map[string]bool{}}
 	s.tokens(page, 0)
-	return append(s.sheets, s.others...), s.capped
+	return append(s.sheets, s.others...)[:min(len(s.sheets)+len(s.others), MaxListed)], s.capped
 }
 
 type scan struct {
@@ -45,11 +46,20 @@ type scan struct {
 	picture    int               // depth of open <picture> elements
 	chosen     map[string]string // a <source> of the open picture matched: its srcset and sizes
 	pictureImg bool              // the open picture's <img> was seen
+	full       bool              // a list reached MaxListed
 	inStyle    bool              // inside <style>
 	styleBuf   []byte            // its text so far
 }
 
 func (s *scan) add(raw string, k Kind) {
+	list := &s.others
+	if k == Stylesheet {
+		list = &s.sheets
+	}
+	if len(*list) >= MaxListed {
+		s.full = true
+		return
+	}
 	u, ok := resolve(s.base, raw)
 	if !ok || s.seen[u] {
 		return
@@ -107,11 +117,13 @@ func (s *scan) tokens(page []byte, noscript int) {
 				k, v, hasAttr = z.TagAttr()
 				key := string(k)
 				if _, dup := attrs[key]; !dup {
-					attrs[key] = string(v)
+					// No URL, srcset or style worth reading is longer.
+					attrs[key] = string(v[:min(int64(len(v)), s.lim.MaxCSSBytes)])
 				}
 			}
-			if st, ok := attrs["style"]; ok && strings.Contains(strings.ToLower(st), "url(") {
-				s.css([]byte("x{" + st + "}"))
+			if st, ok := attrs["style"]; ok && !s.full && strings.Contains(strings.ToLower(st), "url(") {
+				rule := make([]byte, 0, len(st)+3)
+				s.css(append(append(append(rule, "x{"...), st...), '}'))
 			}
 			s.element(a, attrs, tt == html.SelfClosingTagToken)
 			if a == atom.Noscript && tt == html.StartTagToken {

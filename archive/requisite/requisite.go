@@ -35,7 +35,8 @@
 // # Bounds
 //
 // The HTML tokenizer makes one pass over the page, which the fetcher has
-// already capped. A stylesheet is read to at most Limits.MaxCSSBytes and
+// already capped, and lists at most MaxListed requisites (attribute
+// values are read to MaxCSSBytes). A stylesheet is read to at most Limits.MaxCSSBytes and
 // yields at most Limits.MaxCSSURLs references; the pipeline follows
 // @import to at most Limits.MaxImportDepth and fetches at most
 // Limits.MaxCount requisites and Limits.MaxBytes bytes per page. A
@@ -88,6 +89,12 @@ const (
 	DefaultMaxCSSURLs     = 500
 	DefaultMaxImportDepth = 4
 )
+
+// MaxListed bounds the requisites FromHTML lists for one page (its
+// stylesheets first): far more than any Limits.MaxCount worth fetching,
+// so that a page of a million distinct images costs a list of ten
+// thousand, and the count cap (reported) does the rest.
+const MaxListed = 10_000
 
 // Limits bound the requisites of one page. A zero field takes its Default.
 type Limits struct {
