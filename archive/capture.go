@@ -121,6 +121,12 @@ type capturer struct {
 	// of its revisits.
 	spills map[string]string
 
+	// building admits one self-contained page built at a time: a build
+	// holds up to twice singlepage's MaxBytes (its data: URIs and the
+	// page rendered), which the archiver's memory ceiling affords once,
+	// not once per store worker.
+	building chan struct{}
+
 	// finishing bounds the captures whose requisites are being fetched
 	// while their host's queue goes on (Options.HostConcurrency); wg
 	// counts them.
@@ -171,7 +177,7 @@ func newCapturer(a *Archiver) *capturer {
 	}
 	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), start: time.Now(),
 		byURL: map[string]*assetEntry{}, hostFails: map[string]int{}, spills: map[string]string{}, captureIDs: map[string]string{},
-		finishing: make(chan struct{}, a.opts.HostConcurrency)}
+		finishing: make(chan struct{}, a.opts.HostConcurrency), building: make(chan struct{}, 1)}
 }
 
 // captureFiles is a finished capture's recording: its WARC, spilled to a
@@ -245,6 +251,12 @@ func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page
 // WARC, opening the WARCs that hold the originals of its revisits as it
 // meets them.
 func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageURL, leadImage string) (singlepage.Result, error) {
+	select {
+	case c.building <- struct{}{}:
+		defer func() { <-c.building }()
+	case <-ctx.Done():
+		return singlepage.Result{}, ctx.Err()
+	}
 	src, f, err := singlepage.OpenFile(files.warcPath)
 	if err != nil {
 		return singlepage.Result{}, err

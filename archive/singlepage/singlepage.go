@@ -39,8 +39,10 @@
 //
 // Everything is bounded (Limits; DefaultLimits): the page's total size
 // (MaxBytes, 64 MiB), each resource (MaxResourceBytes, 16 MiB decoded,
-// the fetcher's default body cap), the number of distinct resources
-// embedded (MaxResources, 2,000), the references followed (MaxReferences,
+// the fetcher's default body cap), the bytes of data: URIs repeated for a
+// resource embedded already (MaxRepeatBytes, 8 MiB), the number of
+// distinct resources embedded (MaxResources, 2,000), the references
+// followed (MaxReferences,
 // 200,000 url()s and attributes: a stylesheet of a million url()s reads
 // through in a second and embeds nothing past the cap) and the nesting of
 // @import (MaxCSSDepth, 8 levels, cycles stopped). What is over a limit is
@@ -79,6 +81,7 @@ const (
 	DefaultMaxReferences    = 200_000
 	DefaultMaxCSSDepth      = 8
 	DefaultMaxNodes         = 250_000
+	DefaultMaxRepeatBytes   = 8 << 20
 	// MaxPageBytes bounds the archived page itself (decoded), as
 	// archive/stored reads it.
 	MaxPageBytes = 32 << 20
@@ -111,6 +114,11 @@ type Limits struct {
 	// parser's rules only roughly: the pipeline also keeps away pages
 	// that were over the extraction's own budget.
 	MaxNodes int
+	// MaxRepeatBytes bounds the bytes of data: URIs written again for a
+	// resource already embedded (a page has no other way to show one
+	// image twice): an icon used on every line is repeated, a 10 MiB
+	// image named 2,000 times is embedded once and then left out.
+	MaxRepeatBytes int64
 }
 
 // DefaultLimits are the limits Build uses for zero fields.
@@ -121,10 +129,11 @@ var DefaultLimits = Limits{
 	MaxReferences:    DefaultMaxReferences,
 	MaxCSSDepth:      DefaultMaxCSSDepth,
 	MaxNodes:         DefaultMaxNodes,
+	MaxRepeatBytes:   DefaultMaxRepeatBytes,
 }
 
 func (l Limits) withDefaults() (Limits, error) {
-	if l.MaxBytes < 0 || l.MaxResourceBytes < 0 || l.MaxResources < 0 || l.MaxReferences < 0 || l.MaxCSSDepth < 0 || l.MaxNodes < 0 {
+	if l.MaxBytes < 0 || l.MaxResourceBytes < 0 || l.MaxResources < 0 || l.MaxReferences < 0 || l.MaxCSSDepth < 0 || l.MaxNodes < 0 || l.MaxRepeatBytes < 0 {
 		return l, errors.New("singlepage: a limit is negative")
 	}
 	if l.MaxBytes == 0 {
@@ -144,6 +153,9 @@ func (l Limits) withDefaults() (Limits, error) {
 	}
 	if l.MaxNodes == 0 {
 		l.MaxNodes = DefaultMaxNodes
+	}
+	if l.MaxRepeatBytes == 0 {
+		l.MaxRepeatBytes = DefaultMaxRepeatBytes
 	}
 	return l, nil
 }
@@ -170,10 +182,12 @@ type Stats struct {
 	Missing     int
 	MissingURLs []string
 	// What was left out over a limit: references that would have taken
-	// the page over MaxBytes, resources over MaxResourceBytes or beyond
+	// the page over MaxBytes, repeats of embedded resources beyond
+	// MaxRepeatBytes, resources over MaxResourceBytes or beyond
 	// MaxResources, references beyond MaxReferences, @imports nested
 	// beyond MaxCSSDepth or in a cycle.
 	OverTotal      int
+	OverRepeat     int
 	OverSize       int
 	OverCount      int
 	OverReferences int
@@ -185,7 +199,7 @@ const maxMissingURLs = 20
 
 // LeftOut is the number of things left out over a limit.
 func (s Stats) LeftOut() int {
-	return s.OverTotal + s.OverSize + s.OverCount + s.OverReferences + s.OverDepth
+	return s.OverTotal + s.OverRepeat + s.OverSize + s.OverCount + s.OverReferences + s.OverDepth
 }
 
 // ErrPageTooLarge is returned (wrapped) by Build when the page is over
@@ -298,6 +312,7 @@ type builder struct {
 	limits  Limits
 	stats   Stats
 	spent   int64 // bytes of the page so far (its HTML and what was embedded)
+	repeats int64 // bytes of data: URIs written again (MaxRepeatBytes)
 	refs    int
 	fetched int
 	cache   map[string]*cached // by urlKey
@@ -312,10 +327,11 @@ type builder struct {
 
 // cached is a resource read (or found missing) once.
 type cached struct {
-	res     *Resource
-	text    string // a stylesheet's text, decoded (its Body dropped)
-	dataURI string
-	ok      bool
+	res      *Resource
+	text     string // a stylesheet's text, decoded (its Body dropped)
+	dataURI  string
+	embedded bool // dataURI was written once
+	ok       bool
 }
 
 func (b *builder) build(page *Resource) ([]byte, error) {
@@ -337,7 +353,10 @@ func (b *builder) build(page *Resource) ([]byte, error) {
 	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
+	// spent is about the size of the page rendered: one buffer of it,
+	// not the doublings of a growing one.
 	var out bytes.Buffer
+	out.Grow(int(min(b.spent, b.limits.MaxBytes)) + 64<<10)
 	if err := html.Render(&out, doc); err != nil {
 		return nil, fmt.Errorf("singlepage: render: %w", err)
 	}
@@ -513,9 +532,17 @@ func (b *builder) embed(base *url.URL, ref string, k kind) (string, bool) {
 	if i := strings.IndexByte(ref, '#'); i >= 0 && strings.HasPrefix(uri, "data:image/svg+xml;") && isFragment(ref[i+1:]) {
 		uri += ref[i:]
 	}
+	if c.embedded && b.repeats+int64(len(uri)) > b.limits.MaxRepeatBytes {
+		b.stats.OverRepeat++
+		return "", false
+	}
 	if !b.spend(len(uri)) {
 		return "", false
 	}
+	if c.embedded {
+		b.repeats += int64(len(uri))
+	}
+	c.embedded = true
 	return uri, true
 }
 
