@@ -692,6 +692,9 @@ func (c *capturer) one(ctx, run context.Context, af AssetFetcher, w *warc.Writer
 		select {
 		case <-e.done:
 		case <-ctx.Done():
+			b.mu.Lock()
+			b.st.Skipped++ // the page's time ran out waiting for another page's fetch
+			b.mu.Unlock()
 			return nil, nil
 		}
 		c.revisit(w, b, u, e)
