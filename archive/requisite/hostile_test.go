@@ -116,6 +116,14 @@ func TestHostilePages(t *testing.T) {
 				return fmt.Sprintf(`<picture><source srcset="/p/%d.webp" type=image/webp><img src=/p/%d.jpg></picture>`, i, i)
 			})
 		}, false, 0},
+		{"one tag of a million attributes", func() []byte {
+			return repeatTo(size, func(i int) string {
+				if i == 0 {
+					return "<img "
+				}
+				return fmt.Sprintf("a%d=1 ", i)
+			})
+		}, true, size},
 		{"a million links to stylesheets", func() []byte {
 			return repeatTo(size, func(i int) string { return fmt.Sprintf("<link rel=stylesheet href=/css/%d.css>", i) })
 		}, false, 0},
@@ -208,5 +216,38 @@ c{background:url(ftp://x.example/f.png)} e{background:url(//cdn.example/p.png)} 
 				t.Errorf("took %v", took)
 			}
 		})
+	}
+}
+
+// TestTagBomb: tagBomb finds a tag of more attributes than the bound,
+// however they are written, and leaves ordinary markup (long quoted
+// values, text, comments) alone.
+func TestTagBomb(t *testing.T) {
+	const max = 1000
+	attrs := func(f string) string {
+		var b strings.Builder
+		for i := range max + 1 {
+			fmt.Fprintf(&b, f, i)
+		}
+		return b.String()
+	}
+	for _, tc := range []struct {
+		name string
+		page string
+		at   int // -1: none
+	}{
+		{"ordinary", `<p class=a id="b">x</p><img src="/a.png" alt='a b c'>`, -1},
+		{"spaced", "<p>x</p><img " + attrs("a%d ") + ">", 8},
+		{"no whitespace after quoted values", `<p>x</p><img ` + attrs(`a%d="1"`) + ">", 8},
+		{"a quoted > first", `<p>x</p><img a=">" ` + attrs("a%d ") + ">", 8},
+		{"slashes", "<p>x</p><img " + attrs("a%d/") + ">", 8},
+		{"an end tag", "<p>x</p" + attrs(" a%d") + ">", 4},
+		{"words in a quoted value", `<img alt="` + attrs("w%d ") + `">`, -1},
+		{"words in text", "<p>" + attrs("w%d ") + "</p>", -1},
+		{"words in a comment", "<!-- " + attrs("w%d ") + " -->", -1},
+	} {
+		if got := tagBomb([]byte(tc.page), max); got != tc.at {
+			t.Errorf("%s: %d, want %d", tc.name, got, tc.at)
+		}
 	}
 }

@@ -30,6 +30,9 @@ func FromHTML(page []byte, pageURL string, lim Limits) ([]Requisite, bool) {
 		return nil, false
 	}
 	s := &scan{lim: lim, base: base, seen: map[string]bool{}}
+	if i := tagBomb(page, MaxTagAttributes); i >= 0 {
+		page = page[:i] // the tokenizer would hold every attribute of that tag at once
+	}
 	s.tokens(page, 0)
 	return append(s.sheets, s.others...)[:min(len(s.sheets)+len(s.others), MaxListed)], s.capped
 }
@@ -115,6 +118,9 @@ func (s *scan) tokens(page []byte, noscript int) {
 			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
+				if !wanted[string(k)] {
+					continue // a tag of a million attributes keeps a dozen
+				}
 				key := string(k)
 				if _, dup := attrs[key]; !dup {
 					// No URL, srcset or style worth reading is longer.
@@ -223,6 +229,108 @@ var (
 	srcsetAttrs = []string{"data-srcset", "data-lazy-srcset", "data-original-set", "srcset"}
 	sizesAttrs  = []string{"data-sizes", "sizes"}
 )
+
+// MaxTagAttributes bounds the attributes of one tag FromHTML reads: the
+// HTML tokenizer holds a tag's attributes all at once (a 16 MiB tag of a
+// million attributes took 245 MiB), so a page is read up to a tag that
+// may have more (tagBomb), and no further.
+const MaxTagAttributes = 100_000
+
+// tagBomb returns the offset of the first tag of page that may have more
+// than max attributes, or -1. It follows the HTML tokenizer's tag states
+// (HTML §13.2.5.6–§13.2.5.40: a tag opens at "<" or "</" before a letter,
+// attribute values may be quoted) and counts every place an attribute may
+// start, so that it never counts fewer than the tokenizer would make; the
+// contents of <script> and <style> are read as if they were markup, which
+// can only count more.
+func tagBomb(page []byte, max int) int {
+	const (
+		text = iota
+		name
+		between
+		attr
+		beforeValue
+		quoted
+		unquoted
+	)
+	state, start, n := text, 0, 0
+	var quote byte
+	isLetter := func(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+	for i := 0; i < len(page); i++ {
+		c := page[i]
+		switch state {
+		case text:
+			if c == '<' && i+1 < len(page) && (isLetter(page[i+1]) || page[i+1] == '/' && i+2 < len(page) && isLetter(page[i+2])) {
+				state, start, n = name, i, 0
+			}
+			continue
+		case name:
+			switch {
+			case c == '>':
+				state = text
+			case isSpace(c) || c == '/':
+				state = between
+			}
+			continue
+		case between:
+			switch {
+			case c == '>':
+				state = text
+			case c == '=':
+				state = beforeValue
+			case !isSpace(c) && c != '/':
+				state = attr
+				n++
+			}
+		case attr:
+			switch {
+			case c == '>':
+				state = text
+			case c == '=':
+				state = beforeValue
+			case isSpace(c) || c == '/':
+				state = between
+			}
+		case beforeValue:
+			switch {
+			case c == '>':
+				state = text
+			case c == '"' || c == '\'':
+				state, quote = quoted, c
+			case !isSpace(c):
+				state = unquoted
+			}
+		case quoted:
+			if c == quote {
+				state = between
+			}
+		case unquoted:
+			switch {
+			case c == '>':
+				state = text
+			case isSpace(c):
+				state = between
+			}
+		}
+		if n > max {
+			return start
+		}
+	}
+	return -1
+}
+
+// wanted are the attributes FromHTML reads; the others are not kept.
+var wanted = func() map[string]bool {
+	m := map[string]bool{"href": true, "rel": true, "disabled": true, "style": true, "property": true, "name": true,
+		"content": true, "media": true, "type": true}
+	for _, names := range [][]string{srcAttrs, srcsetAttrs, sizesAttrs} {
+		for _, n := range names {
+			m[n] = true
+		}
+	}
+	return m
+}()
 
 // lazyFirst is the first of names with a value ("auto" does not count for
 // sizes, placeholders (data: URIs) not for sources).

@@ -105,6 +105,7 @@ func TestBuildHostileReferences(t *testing.T) {
 		{"2000 distinct images", "<body>" + distinct.String(), many, false},
 		{"@import diamond", `<link rel=stylesheet href="/dia/0.css">`, append(diamond, bigRes), false},
 		{"inline svg 100000 deep", "<body><svg>" + strings.Repeat("<g>", 100_000) + `<image href="/big.png"/>`, []exchange{bigRes}, true},
+		{"a tag of 500,000 attributes", "<body><img " + manyAttrs(4<<20) + ">", nil, true},
 		{"style attribute of 4 MiB of url()s", `<div style="` + strings.Repeat("background:url(/missing.png);", (4<<20)/29) + `"></div>`, nil, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -142,4 +143,13 @@ func TestBuildHostileReferences(t *testing.T) {
 			}
 		})
 	}
+}
+
+// manyAttrs is distinct attributes (a0 a1 …) up to n bytes.
+func manyAttrs(n int) string {
+	var b strings.Builder
+	for i := 0; b.Len() < n; i++ {
+		fmt.Fprintf(&b, "a%d ", i)
+	}
+	return b.String()
 }

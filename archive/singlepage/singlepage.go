@@ -106,8 +106,8 @@ type Limits struct {
 	// links or holds, 2 one it imports, and so on.
 	MaxCSSDepth int
 	// MaxNodes bounds the nodes the page's parse tree may have, estimated
-	// by a tokenizer before the page is parsed: its elements, texts and
-	// comments, and the formatting elements (b, i, font…) the parser
+	// by a tokenizer before the page is parsed: its elements, attributes,
+	// texts and comments, and the formatting elements (b, i, font…) the parser
 	// reopens in every block while they are left open (a "formatting
 	// bomb" makes millions of nodes out of a few kilobytes). A page over
 	// it is not built (ErrPageTooComplex). The estimate follows the
@@ -372,7 +372,7 @@ var formatting = map[string]bool{"a": true, "b": true, "big": true, "code": true
 	"nobr": true, "s": true, "small": true, "strike": true, "strong": true, "tt": true, "u": true}
 
 // nodeEstimate estimates the nodes of page's parse tree, up to limit+1:
-// one per start tag, text and comment, plus, for each of those, the
+// one per start tag, attribute, text and comment, plus, for each of those, the
 // formatting elements left open that the parser would reopen (at most
 // three alike, its "Noah's Ark" rule).
 func nodeEstimate(page []byte, limit int) int {
@@ -386,8 +386,14 @@ func nodeEstimate(page []byte, limit int) int {
 		case html.ErrorToken:
 			return n
 		case html.StartTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
+			name, more := z.TagName()
 			n += 1 + reopen
+			for more && n <= limit {
+				// Every attribute is a node's worth of the tree: a tag of
+				// 500,000 attributes parsed to 160 MiB.
+				_, _, more = z.TagAttr()
+				n++
+			}
 			if tt == html.StartTagToken && formatting[string(name)] {
 				key := string(z.Raw())
 				if len(key) > 256 {
