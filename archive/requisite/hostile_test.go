@@ -219,7 +219,7 @@ c{background:url(ftp://x.example/f.png)} e{background:url(//cdn.example/p.png)} 
 	}
 }
 
-// TestTagBomb: tagBomb finds a tag of more attributes than the bound,
+// TestTagBomb: TagBomb finds a tag of more attributes than the bound,
 // however they are written, and leaves ordinary markup (long quoted
 // values, text, comments) alone.
 func TestTagBomb(t *testing.T) {
@@ -246,7 +246,7 @@ func TestTagBomb(t *testing.T) {
 		{"words in text", "<p>" + attrs("w%d ") + "</p>", -1},
 		{"words in a comment", "<!-- " + attrs("w%d ") + " -->", -1},
 	} {
-		if got := tagBomb([]byte(tc.page), max); got != tc.at {
+		if got := TagBomb([]byte(tc.page), max); got != tc.at {
 			t.Errorf("%s: %d, want %d", tc.name, got, tc.at)
 		}
 	}

@@ -30,7 +30,7 @@ func FromHTML(page []byte, pageURL string, lim Limits) ([]Requisite, bool) {
 		return nil, false
 	}
 	s := &scan{lim: lim, base: base, seen: map[string]bool{}}
-	if i := tagBomb(page, MaxTagAttributes); i >= 0 {
+	if i := TagBomb(page, MaxTagAttributes); i >= 0 {
 		page = page[:i] // the tokenizer would hold every attribute of that tag at once
 	}
 	s.tokens(page, 0)
@@ -233,17 +233,17 @@ var (
 // MaxTagAttributes bounds the attributes of one tag FromHTML reads: the
 // HTML tokenizer holds a tag's attributes all at once (a 16 MiB tag of a
 // million attributes took 245 MiB), so a page is read up to a tag that
-// may have more (tagBomb), and no further.
+// may have more (TagBomb), and no further.
 const MaxTagAttributes = 100_000
 
-// tagBomb returns the offset of the first tag of page that may have more
-// than max attributes, or -1. It follows the HTML tokenizer's tag states
+// TagBomb returns the offset of the first tag of page that may have more
+// than max attributes, or -1, in one pass that allocates nothing. It follows the HTML tokenizer's tag states
 // (HTML §13.2.5.6–§13.2.5.40: a tag opens at "<" or "</" before a letter,
 // attribute values may be quoted) and counts every place an attribute may
 // start, so that it never counts fewer than the tokenizer would make; the
 // contents of <script> and <style> are read as if they were markup, which
 // can only count more.
-func tagBomb(page []byte, max int) int {
+func TagBomb(page []byte, max int) int {
 	const (
 		text = iota
 		name

@@ -69,6 +69,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/archive/requisite"
 	"github.com/linkarc/linkarc/internal/thumbnail"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -336,6 +337,10 @@ type cached struct {
 
 func (b *builder) build(page *Resource) ([]byte, error) {
 	body, _ := charset.ToUTF8(page.Body, page.ContentType)
+	if requisite.TagBomb(body, b.limits.MaxNodes) >= 0 {
+		// Not even tokenized: the tokenizer holds a tag's attributes at once.
+		return nil, fmt.Errorf("%w: a tag of more than %d attributes", ErrPageTooComplex, b.limits.MaxNodes)
+	}
 	if n := nodeEstimate(body, b.limits.MaxNodes); n > b.limits.MaxNodes {
 		return nil, fmt.Errorf("%w: more than %d nodes", ErrPageTooComplex, b.limits.MaxNodes)
 	}
