@@ -54,6 +54,13 @@ type AssetFetcher interface {
 // fetched from at once (each host still one request at a time, spaced).
 const DefaultRequisiteHosts = 6
 
+// DefaultMaxHostFailures is how many requisites in a row one host may fail
+// to deliver at the transport level (timeout, network error, TLS, body cut
+// short; each after its retries) before the run gives the host up for
+// requisites: a host that trickles or drops every answer costs the run
+// three requisites' timeouts, not every page's.
+const DefaultMaxHostFailures = 3
+
 // CaptureOptions configures what a capture keeps besides the page.
 type CaptureOptions struct {
 	// NoWARC records no WARC.
@@ -69,6 +76,11 @@ type CaptureOptions struct {
 	// Hosts is how many hosts a page's requisites are fetched from at
 	// once. Default DefaultRequisiteHosts.
 	Hosts int
+	// MaxHostFailures is how many requisites in a row a host may fail to
+	// deliver (timeout, network, TLS, truncated) before no more are asked
+	// of it in the run; they are skipped, reported as capped
+	// "failing_host". Default DefaultMaxHostFailures; negative means never.
+	MaxHostFailures int
 	// TempDir holds the WARC spill files; "" means os.TempDir().
 	TempDir string
 	// NoPage builds no self-contained page (page.html) or thumbnail from
@@ -97,6 +109,9 @@ type capturer struct {
 
 	mu    sync.Mutex
 	byURL map[string]*assetEntry
+	// hostFails counts, per host, the requisites in a row it failed to
+	// deliver (CaptureOptions.MaxHostFailures).
+	hostFails map[string]int
 	// captureIDs maps the WARC file name of each capture of the run to
 	// its capture id (record.CaptureID of its fetch time), so that index
 	// entries name the capture holding a record wherever it moves.
@@ -106,6 +121,12 @@ type capturer struct {
 	// where the self-contained page of a later capture finds the originals
 	// of its revisits.
 	spills map[string]string
+
+	// building admits one self-contained page built at a time: a build
+	// holds up to twice singlepage's MaxBytes (its data: URIs and the
+	// page rendered), which the archiver's memory ceiling affords once,
+	// not once per store worker.
+	building chan struct{}
 
 	// finishing bounds the captures whose requisites are being fetched
 	// while their host's queue goes on (Options.HostConcurrency); wg
@@ -152,9 +173,12 @@ func newCapturer(a *Archiver) *capturer {
 	if o.Hosts <= 0 {
 		o.Hosts = DefaultRequisiteHosts
 	}
+	if o.MaxHostFailures == 0 {
+		o.MaxHostFailures = DefaultMaxHostFailures
+	}
 	return &capturer{a: a, opts: o, limits: o.Limits.WithDefaults(), dedup: warc.NewDedupIndex(), start: time.Now(),
-		byURL: map[string]*assetEntry{}, spills: map[string]string{}, captureIDs: map[string]string{},
-		finishing: make(chan struct{}, a.opts.HostConcurrency)}
+		byURL: map[string]*assetEntry{}, hostFails: map[string]int{}, spills: map[string]string{}, captureIDs: map[string]string{},
+		finishing: make(chan struct{}, a.opts.HostConcurrency), building: make(chan struct{}, 1)}
 }
 
 // captureFiles is a finished capture's recording: its WARC, spilled to a
@@ -232,6 +256,12 @@ func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page
 // WARC, opening the WARCs that hold the originals of its revisits as it
 // meets them.
 func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageURL, leadImage string) (singlepage.Result, error) {
+	select {
+	case c.building <- struct{}{}:
+		defer func() { <-c.building }()
+	case <-ctx.Done():
+		return singlepage.Result{}, ctx.Err()
+	}
 	src, f, err := singlepage.OpenFile(files.warcPath)
 	if err != nil {
 		return singlepage.Result{}, err
@@ -497,10 +527,17 @@ type job struct {
 }
 
 // requisites fetches (or revisits) the page's requisites, level by level:
-// the page's, then what its stylesheets name, to MaxImportDepth.
+// the page's, then what its stylesheets name, to MaxImportDepth, within
+// MaxTime: what is not done by then is skipped (capped "time").
 func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, page *fetch.Capture) (*record.RequisiteStats, []record.RequisiteEntry) {
 	if !strings.Contains(page.ContentType, "html") && page.ContentType != "" {
 		return nil, nil
+	}
+	run := ctx // the run's: its end is not this page's time running out
+	if c.limits.MaxTime > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.limits.MaxTime)
+		defer cancel()
 	}
 	found, cssCapped := requisite.FromHTML(page.Body, page.FinalURL, c.limits)
 	if !c.opts.Scripts {
@@ -558,9 +595,12 @@ func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writ
 				defer func() { <-sem; wg.Done() }()
 				for _, i := range idx {
 					if ctx.Err() != nil {
-						return
+						b.mu.Lock()
+						b.st.Skipped++
+						b.mu.Unlock()
+						continue
 					}
-					kids, entry := c.one(ctx, af, w, rec, b, admitted[i])
+					kids, entry := c.one(ctx, run, af, w, rec, b, admitted[i])
 					if entry != nil {
 						learnedMu.Lock()
 						learned = append(learned, *entry)
@@ -581,6 +621,10 @@ func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writ
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if ctx.Err() != nil && run.Err() == nil {
+		b.capped("time")
+		c.a.log.Info("capture: the page's requisites ran out of time", "url", page.FinalURL, "limit", c.limits.MaxTime)
+	}
 	st := b.st
 	st.Capped = strings.Join(b.caps, ",")
 	return &st, learned
@@ -595,8 +639,9 @@ func hostOf(raw string) string {
 }
 
 // one fetches or revisits one requisite and returns what it names (for a
-// stylesheet) and, when it was fetched in full, its index entry.
-func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, b *budget, j job) ([]requisite.Requisite, *record.RequisiteEntry) {
+// stylesheet) and, when it was fetched in full, its index entry. ctx ends
+// with the page's time for requisites, run with the run.
+func (c *capturer) one(ctx, run context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, b *budget, j job) ([]requisite.Requisite, *record.RequisiteEntry) {
 	u := j.req.URL
 	c.mu.Lock()
 	e, known := c.byURL[u]
@@ -609,6 +654,9 @@ func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec
 		select {
 		case <-e.done:
 		case <-ctx.Done():
+			b.mu.Lock()
+			b.st.Skipped++ // the page's time ran out waiting for another page's fetch
+			b.mu.Unlock()
 			return nil, nil
 		}
 		c.revisit(w, b, u, e)
@@ -633,11 +681,10 @@ func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec
 		return e.children, nil
 	}
 
-	if b.overBytes() {
+	host := hostOf(u)
+	if b.overBytes() || c.failingHost(b, host) {
 		// Not fetched: a later page (or run) may still fetch it.
-		c.mu.Lock()
-		delete(c.byURL, u)
-		c.mu.Unlock()
+		c.forget(u)
 		return nil, nil
 	}
 	keep := int64(0)
@@ -645,6 +692,16 @@ func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec
 		keep = c.limits.MaxCSSBytes
 	}
 	a, err := af.FetchAsset(ctx, u, fetch.AssetRequest{Referer: j.referer, Accept: j.req.Kind.Accept(), Keep: keep})
+	if ctx.Err() != nil && run.Err() == nil {
+		// The page's time ran out: not this requisite's fault, nor its
+		// host's; a later page may fetch it.
+		b.mu.Lock()
+		b.st.Skipped++
+		b.mu.Unlock()
+		c.forget(u)
+		return nil, nil
+	}
+	c.hostOutcome(host, err)
 	b.mu.Lock()
 	if a != nil {
 		b.bytes += a.Size
@@ -703,6 +760,53 @@ func (c *capturer) one(ctx context.Context, af AssetFetcher, w *warc.Writer, rec
 		learned.Children = append(learned.Children, record.RequisiteChild{URL: ch.URL, Kind: string(ch.Kind)})
 	}
 	return e.children, learned
+}
+
+// forget takes a requisite not fetched out of the run's outcomes, so that a
+// later page may fetch it.
+func (c *capturer) forget(u string) {
+	c.mu.Lock()
+	delete(c.byURL, u)
+	c.mu.Unlock()
+}
+
+// failingHost reports (and counts as skipped, capped "failing_host") a
+// requisite whose host failed MaxHostFailures requisites in a row.
+func (c *capturer) failingHost(b *budget, host string) bool {
+	if c.opts.MaxHostFailures < 0 {
+		return false
+	}
+	c.mu.Lock()
+	failing := c.hostFails[host] >= c.opts.MaxHostFailures
+	c.mu.Unlock()
+	if failing {
+		b.mu.Lock()
+		b.st.Skipped++
+		b.capped("failing_host")
+		b.mu.Unlock()
+	}
+	return failing
+}
+
+// hostOutcome counts a requisite the host failed to deliver at the
+// transport level, or clears the count when it answered.
+func (c *capturer) hostOutcome(host string, err error) {
+	var fe *fetch.Error
+	failed := errors.As(err, &fe) && slices.Contains([]record.Reason{
+		record.ReasonTimeout, record.ReasonNetwork, record.ReasonTLS, record.ReasonTruncated}, fe.Reason)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case failed:
+		c.hostFails[host]++
+		if c.hostFails[host] == c.opts.MaxHostFailures {
+			c.a.log.Warn("capture: a host failed requisites in a row; no more are asked of it in this run",
+				"host", host, "failures", c.hostFails[host], "last_err", err)
+		}
+	case err == nil || fe != nil && fe.StatusCode != 0:
+		delete(c.hostFails, host) // it answered
+
+	}
 }
 
 // revisit records a requisite archived earlier (in this run or the store)

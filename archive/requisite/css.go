@@ -15,31 +15,40 @@ import (
 // read and at most Limits.MaxCSSURLs references taken, so a hostile
 // stylesheet costs one bounded pass of the tokenizer
 // (github.com/tdewolff/parse/v2/css), whatever it holds. The second result
-// reports whether a bound cut the list short.
+// reports whether a bound cut the list short. A text of MaxCSSBytes or
+// more may have been cut (the pipeline keeps that much of a stylesheet):
+// a reference running into its end is not listed, as it may be cut short.
 func FromCSS(text []byte, base string, lim Limits) ([]Requisite, bool) {
 	lim = lim.withDefaults()
 	b, err := parseBase(base)
 	if err != nil {
 		return nil, false
 	}
-	capped := false
+	capped, cut := false, int64(len(text)) >= lim.MaxCSSBytes
 	if int64(len(text)) > lim.MaxCSSBytes {
 		text, capped = text[:lim.MaxCSSBytes], true
 	}
 	var out []Requisite
 	seen := map[string]bool{}
+	// asked holds the references met, as written: a sheet naming one
+	// URL a million times resolves it once.
+	asked := map[string]bool{}
 	add := func(raw string, k Kind) bool {
 		if len(out) >= lim.MaxCSSURLs {
 			capped = true
 			return false
 		}
-		if u, ok := resolve(b, raw); ok && !seen[u] {
-			seen[u] = true
-			out = append(out, Requisite{URL: u, Kind: k})
+		if key := string(k) + " " + raw; !asked[key] {
+			asked[key] = true
+			if u, ok := resolve(b, raw); ok && !seen[u] {
+				seen[u] = true
+				out = append(out, Requisite{URL: u, Kind: k})
+			}
 		}
 		return true
 	}
-	lx := css.NewLexer(parse.NewInputBytes(text))
+	in := parse.NewInputBytes(text)
+	lx := css.NewLexer(in)
 	var (
 		atRule   string // the at-rule whose prelude is being read, lower case
 		fontFace bool   // inside an @font-face block
@@ -50,6 +59,11 @@ func FromCSS(text []byte, base string, lim Limits) ([]Requisite, bool) {
 	)
 	for {
 		tt, data := lx.Next()
+		if cut && in.Offset() >= len(text) {
+			// The token runs into the cut: a URL cut short is not the
+			// one the sheet names.
+			return out, capped
+		}
 		switch tt {
 		case css.ErrorToken:
 			return out, capped

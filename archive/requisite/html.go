@@ -20,8 +20,9 @@ const maxNoscriptDepth = 1
 // resolved against its <base href> or else pageURL, each URL once:
 // stylesheets first, in document order, then images, the lead image and
 // the favicon, in document order. The second result reports whether a
-// bound (Limits.MaxCSSURLs in an inline style) cut the list short. The
-// caps on count and bytes are the fetcher's to apply (see Limits).
+// bound (Limits.MaxCSSURLs in an inline style) cut the list short. At
+// most MaxListed requisites are listed, whatever the page holds; the
+// caps on count and bytes are the pipeline's to apply (see Limits).
 func FromHTML(page []byte, pageURL string, lim Limits) ([]Requisite, bool) {
 	lim = lim.withDefaults()
 	base, err := url.Parse(pageURL)
@@ -29,8 +30,11 @@ func FromHTML(page []byte, pageURL string, lim Limits) ([]Requisite, bool) {
 		return nil, false
 	}
 	s := &scan{lim: lim, base: base, seen: map[string]bool{}}
+	if i := TagBomb(page, MaxTagAttributes); i >= 0 {
+		page = page[:i] // the tokenizer would hold every attribute of that tag at once
+	}
 	s.tokens(page, 0)
-	return append(s.sheets, s.others...), s.capped
+	return append(s.sheets, s.others...)[:min(len(s.sheets)+len(s.others), MaxListed)], s.capped
 }
 
 type scan struct {
@@ -45,11 +49,20 @@ type scan struct {
 	picture    int               // depth of open <picture> elements
 	chosen     map[string]string // a <source> of the open picture matched: its srcset and sizes
 	pictureImg bool              // the open picture's <img> was seen
+	full       bool              // a list reached MaxListed
 	inStyle    bool              // inside <style>
 	styleBuf   []byte            // its text so far
 }
 
 func (s *scan) add(raw string, k Kind) {
+	list := &s.others
+	if k == Stylesheet {
+		list = &s.sheets
+	}
+	if len(*list) >= MaxListed {
+		s.full = true
+		return
+	}
 	u, ok := resolve(s.base, raw)
 	if !ok || s.seen[u] {
 		return
@@ -105,13 +118,18 @@ func (s *scan) tokens(page []byte, noscript int) {
 			for hasAttr {
 				var k, v []byte
 				k, v, hasAttr = z.TagAttr()
+				if !wanted[string(k)] {
+					continue // a tag of a million attributes keeps a dozen
+				}
 				key := string(k)
 				if _, dup := attrs[key]; !dup {
-					attrs[key] = string(v)
+					// No URL, srcset or style worth reading is longer.
+					attrs[key] = string(v[:min(int64(len(v)), s.lim.MaxCSSBytes)])
 				}
 			}
-			if st, ok := attrs["style"]; ok && strings.Contains(strings.ToLower(st), "url(") {
-				s.css([]byte("x{" + st + "}"))
+			if st, ok := attrs["style"]; ok && !s.full && strings.Contains(strings.ToLower(st), "url(") {
+				rule := make([]byte, 0, len(st)+3)
+				s.css(append(append(append(rule, "x{"...), st...), '}'))
 			}
 			s.element(a, attrs, tt == html.SelfClosingTagToken)
 			if a == atom.Noscript && tt == html.StartTagToken {
@@ -211,6 +229,108 @@ var (
 	srcsetAttrs = []string{"data-srcset", "data-lazy-srcset", "data-original-set", "srcset"}
 	sizesAttrs  = []string{"data-sizes", "sizes"}
 )
+
+// MaxTagAttributes bounds the attributes of one tag FromHTML reads: the
+// HTML tokenizer holds a tag's attributes all at once (a 16 MiB tag of a
+// million attributes took 245 MiB), so a page is read up to a tag that
+// may have more (TagBomb), and no further.
+const MaxTagAttributes = 100_000
+
+// TagBomb returns the offset of the first tag of page that may have more
+// than max attributes, or -1, in one pass that allocates nothing. It follows the HTML tokenizer's tag states
+// (HTML §13.2.5.6–§13.2.5.40: a tag opens at "<" or "</" before a letter,
+// attribute values may be quoted) and counts every place an attribute may
+// start, so that it never counts fewer than the tokenizer would make; the
+// contents of <script> and <style> are read as if they were markup, which
+// can only count more.
+func TagBomb(page []byte, max int) int {
+	const (
+		text = iota
+		name
+		between
+		attr
+		beforeValue
+		quoted
+		unquoted
+	)
+	state, start, n := text, 0, 0
+	var quote byte
+	isLetter := func(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
+	for i := 0; i < len(page); i++ {
+		c := page[i]
+		switch state {
+		case text:
+			if c == '<' && i+1 < len(page) && (isLetter(page[i+1]) || page[i+1] == '/' && i+2 < len(page) && isLetter(page[i+2])) {
+				state, start, n = name, i, 0
+			}
+			continue
+		case name:
+			switch {
+			case c == '>':
+				state = text
+			case isSpace(c) || c == '/':
+				state = between
+			}
+			continue
+		case between:
+			switch {
+			case c == '>':
+				state = text
+			case c == '=':
+				state = beforeValue
+			case !isSpace(c) && c != '/':
+				state = attr
+				n++
+			}
+		case attr:
+			switch {
+			case c == '>':
+				state = text
+			case c == '=':
+				state = beforeValue
+			case isSpace(c) || c == '/':
+				state = between
+			}
+		case beforeValue:
+			switch {
+			case c == '>':
+				state = text
+			case c == '"' || c == '\'':
+				state, quote = quoted, c
+			case !isSpace(c):
+				state = unquoted
+			}
+		case quoted:
+			if c == quote {
+				state = between
+			}
+		case unquoted:
+			switch {
+			case c == '>':
+				state = text
+			case isSpace(c):
+				state = between
+			}
+		}
+		if n > max {
+			return start
+		}
+	}
+	return -1
+}
+
+// wanted are the attributes FromHTML reads; the others are not kept.
+var wanted = func() map[string]bool {
+	m := map[string]bool{"href": true, "rel": true, "disabled": true, "style": true, "property": true, "name": true,
+		"content": true, "media": true, "type": true}
+	for _, names := range [][]string{srcAttrs, srcsetAttrs, sizesAttrs} {
+		for _, n := range names {
+			m[n] = true
+		}
+	}
+	return m
+}()
 
 // lazyFirst is the first of names with a value ("auto" does not count for
 // sizes, placeholders (data: URIs) not for sources).

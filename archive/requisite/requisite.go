@@ -35,17 +35,20 @@
 // # Bounds
 //
 // The HTML tokenizer makes one pass over the page, which the fetcher has
-// already capped. A stylesheet is read to at most Limits.MaxCSSBytes and
+// already capped, and lists at most MaxListed requisites (attribute
+// values are read to MaxCSSBytes). A stylesheet is read to at most Limits.MaxCSSBytes and
 // yields at most Limits.MaxCSSURLs references; the pipeline follows
 // @import to at most Limits.MaxImportDepth and fetches at most
-// Limits.MaxCount requisites and Limits.MaxBytes bytes per page. A
-// stylesheet with a million url()s or an endless @import chain therefore
-// costs bounded time and memory.
+// Limits.MaxCount requisites and Limits.MaxBytes bytes per page, in
+// Limits.MaxTime. A stylesheet with a million url()s, an endless @import
+// chain or a host that trickles every answer therefore costs bounded time
+// and memory.
 package requisite
 
 import (
 	"net/url"
 	"strings"
+	"time"
 )
 
 // Kind is what a requisite is for.
@@ -87,7 +90,14 @@ const (
 	DefaultMaxCSSBytes    = 1 << 20
 	DefaultMaxCSSURLs     = 500
 	DefaultMaxImportDepth = 4
+	DefaultMaxTime        = 2 * time.Minute
 )
+
+// MaxListed bounds the requisites FromHTML lists for one page (its
+// stylesheets first): far more than any Limits.MaxCount worth fetching,
+// so that a page of a million distinct images costs a list of ten
+// thousand, and the count cap (reported) does the rest.
+const MaxListed = 10_000
 
 // Limits bound the requisites of one page. A zero field takes its Default.
 type Limits struct {
@@ -109,6 +119,12 @@ type Limits struct {
 	// the page's stylesheets only (with the fonts and images they name).
 	// Default DefaultMaxImportDepth.
 	MaxImportDepth int
+	// MaxTime is how long one page's requisites may take, waits for a
+	// host's turn included: a requisite not fetched by then is skipped
+	// (and may be fetched for a later page). Two minutes is a hundred
+	// requisites at the default one-second host interval with room to
+	// spare. Default DefaultMaxTime; negative means no bound.
+	MaxTime time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -126,6 +142,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxImportDepth <= 0 {
 		l.MaxImportDepth = DefaultMaxImportDepth
+	}
+	if l.MaxTime == 0 {
+		l.MaxTime = DefaultMaxTime
 	}
 	return l
 }

@@ -39,8 +39,10 @@
 //
 // Everything is bounded (Limits; DefaultLimits): the page's total size
 // (MaxBytes, 64 MiB), each resource (MaxResourceBytes, 16 MiB decoded,
-// the fetcher's default body cap), the number of distinct resources
-// embedded (MaxResources, 2,000), the references followed (MaxReferences,
+// the fetcher's default body cap), the bytes of data: URIs repeated for a
+// resource embedded already (MaxRepeatBytes, 8 MiB), the number of
+// distinct resources embedded (MaxResources, 2,000), the references
+// followed (MaxReferences,
 // 200,000 url()s and attributes: a stylesheet of a million url()s reads
 // through in a second and embeds nothing past the cap) and the nesting of
 // @import (MaxCSSDepth, 8 levels, cycles stopped). What is over a limit is
@@ -67,6 +69,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/linkarc/linkarc/archive/charset"
+	"github.com/linkarc/linkarc/archive/requisite"
 	"github.com/linkarc/linkarc/internal/thumbnail"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -79,6 +82,7 @@ const (
 	DefaultMaxReferences    = 200_000
 	DefaultMaxCSSDepth      = 8
 	DefaultMaxNodes         = 250_000
+	DefaultMaxRepeatBytes   = 8 << 20
 	// MaxPageBytes bounds the archived page itself (decoded), as
 	// archive/stored reads it.
 	MaxPageBytes = 32 << 20
@@ -110,14 +114,19 @@ type Limits struct {
 	// links or holds, 2 one it imports, and so on.
 	MaxCSSDepth int
 	// MaxNodes bounds the nodes the page's parse tree may have, estimated
-	// by a tokenizer before the page is parsed: its elements, texts and
-	// comments, and the formatting elements (b, i, font…) the parser
+	// by a tokenizer before the page is parsed: its elements, attributes,
+	// texts and comments, and the formatting elements (b, i, font…) the parser
 	// reopens in every block while they are left open (a "formatting
 	// bomb" makes millions of nodes out of a few kilobytes). A page over
 	// it is not built (ErrPageTooComplex). The estimate follows the
 	// parser's rules only roughly: the pipeline also keeps away pages
 	// that were over the extraction's own budget.
 	MaxNodes int
+	// MaxRepeatBytes bounds the bytes of data: URIs written again for a
+	// resource already embedded (a page has no other way to show one
+	// image twice): an icon used on every line is repeated, a 10 MiB
+	// image named 2,000 times is embedded once and then left out.
+	MaxRepeatBytes int64
 }
 
 // DefaultLimits are the limits Build uses for zero fields.
@@ -128,10 +137,11 @@ var DefaultLimits = Limits{
 	MaxReferences:    DefaultMaxReferences,
 	MaxCSSDepth:      DefaultMaxCSSDepth,
 	MaxNodes:         DefaultMaxNodes,
+	MaxRepeatBytes:   DefaultMaxRepeatBytes,
 }
 
 func (l Limits) withDefaults() (Limits, error) {
-	if l.MaxBytes < 0 || l.MaxResourceBytes < 0 || l.MaxResources < 0 || l.MaxReferences < 0 || l.MaxCSSDepth < 0 || l.MaxNodes < 0 {
+	if l.MaxBytes < 0 || l.MaxResourceBytes < 0 || l.MaxResources < 0 || l.MaxReferences < 0 || l.MaxCSSDepth < 0 || l.MaxNodes < 0 || l.MaxRepeatBytes < 0 {
 		return l, errors.New("singlepage: a limit is negative")
 	}
 	if l.MaxBytes == 0 {
@@ -151,6 +161,9 @@ func (l Limits) withDefaults() (Limits, error) {
 	}
 	if l.MaxNodes == 0 {
 		l.MaxNodes = DefaultMaxNodes
+	}
+	if l.MaxRepeatBytes == 0 {
+		l.MaxRepeatBytes = DefaultMaxRepeatBytes
 	}
 	return l, nil
 }
@@ -177,10 +190,12 @@ type Stats struct {
 	Missing     int
 	MissingURLs []string
 	// What was left out over a limit: references that would have taken
-	// the page over MaxBytes, resources over MaxResourceBytes or beyond
+	// the page over MaxBytes, repeats of embedded resources beyond
+	// MaxRepeatBytes, resources over MaxResourceBytes or beyond
 	// MaxResources, references beyond MaxReferences, @imports nested
 	// beyond MaxCSSDepth or in a cycle.
 	OverTotal      int
+	OverRepeat     int
 	OverSize       int
 	OverCount      int
 	OverReferences int
@@ -192,7 +207,7 @@ const maxMissingURLs = 20
 
 // LeftOut is the number of things left out over a limit.
 func (s Stats) LeftOut() int {
-	return s.OverTotal + s.OverSize + s.OverCount + s.OverReferences + s.OverDepth
+	return s.OverTotal + s.OverRepeat + s.OverSize + s.OverCount + s.OverReferences + s.OverDepth
 }
 
 // ErrPageTooLarge is returned (wrapped) by Build when the page is over
@@ -305,6 +320,7 @@ type builder struct {
 	limits  Limits
 	stats   Stats
 	spent   int64 // bytes of the page so far (its HTML and what was embedded)
+	repeats int64 // bytes of data: URIs written again (MaxRepeatBytes)
 	refs    int
 	fetched int
 	cache   map[string]*cached // by urlKey
@@ -319,14 +335,19 @@ type builder struct {
 
 // cached is a resource read (or found missing) once.
 type cached struct {
-	res     *Resource
-	text    string // a stylesheet's text, decoded (its Body dropped)
-	dataURI string
-	ok      bool
+	res      *Resource
+	text     string // a stylesheet's text, decoded (its Body dropped)
+	dataURI  string
+	embedded bool // dataURI was written once
+	ok       bool
 }
 
 func (b *builder) build(page *Resource) ([]byte, error) {
 	body, _ := charset.ToUTF8(page.Body, page.ContentType)
+	if requisite.TagBomb(body, b.limits.MaxNodes) >= 0 {
+		// Not even tokenized: the tokenizer holds a tag's attributes at once.
+		return nil, fmt.Errorf("%w: a tag of more than %d attributes", ErrPageTooComplex, b.limits.MaxNodes)
+	}
 	if n := nodeEstimate(body, b.limits.MaxNodes); n > b.limits.MaxNodes {
 		return nil, fmt.Errorf("%w: more than %d nodes", ErrPageTooComplex, b.limits.MaxNodes)
 	}
@@ -344,7 +365,10 @@ func (b *builder) build(page *Resource) ([]byte, error) {
 	if err := b.ctx.Err(); err != nil {
 		return nil, err
 	}
+	// spent is about the size of the page rendered: one buffer of it,
+	// not the doublings of a growing one.
 	var out bytes.Buffer
+	out.Grow(int(min(b.spent, b.limits.MaxBytes)) + 64<<10)
 	if err := html.Render(&out, doc); err != nil {
 		return nil, fmt.Errorf("singlepage: render: %w", err)
 	}
@@ -360,7 +384,7 @@ var formatting = map[string]bool{"a": true, "b": true, "big": true, "code": true
 	"nobr": true, "s": true, "small": true, "strike": true, "strong": true, "tt": true, "u": true}
 
 // nodeEstimate estimates the nodes of page's parse tree, up to limit+1:
-// one per start tag, text and comment, plus, for each of those, the
+// one per start tag, attribute, text and comment, plus, for each of those, the
 // formatting elements left open that the parser would reopen (at most
 // three alike, its "Noah's Ark" rule).
 func nodeEstimate(page []byte, limit int) int {
@@ -374,8 +398,14 @@ func nodeEstimate(page []byte, limit int) int {
 		case html.ErrorToken:
 			return n
 		case html.StartTagToken, html.SelfClosingTagToken:
-			name, _ := z.TagName()
+			name, more := z.TagName()
 			n += 1 + reopen
+			for more && n <= limit {
+				// Every attribute is a node's worth of the tree: a tag of
+				// 500,000 attributes parsed to 160 MiB.
+				_, _, more = z.TagAttr()
+				n++
+			}
 			if tt == html.StartTagToken && formatting[string(name)] {
 				key := string(z.Raw())
 				if len(key) > 256 {
@@ -520,9 +550,17 @@ func (b *builder) embed(base *url.URL, ref string, k kind) (string, bool) {
 	if i := strings.IndexByte(ref, '#'); i >= 0 && strings.HasPrefix(uri, "data:image/svg+xml;") && isFragment(ref[i+1:]) {
 		uri += ref[i:]
 	}
+	if c.embedded && b.repeats+int64(len(uri)) > b.limits.MaxRepeatBytes {
+		b.stats.OverRepeat++
+		return "", false
+	}
 	if !b.spend(len(uri)) {
 		return "", false
 	}
+	if c.embedded {
+		b.repeats += int64(len(uri))
+	}
+	c.embedded = true
 	return uri, true
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"strings"
 	"time"
 
 	gowarc "github.com/nlnwa/gowarc/v3"
@@ -353,10 +354,15 @@ func (w *Writer) buildRequest(id, responseID string, ex Exchange) (gowarc.WarcRe
 }
 
 // checkTargetURI requires an absolute URI (§5.14) of at most
-// MaxTargetURIBytes.
+// MaxTargetURIBytes, without whitespace or control characters (RFC 3986
+// §2 has none; a reader splitting header lines or index fields must not
+// be given one). Non-ASCII is kept, as IRIs are commonly written.
 func checkTargetURI(s string) error {
 	if len(s) > MaxTargetURIBytes {
 		return fmt.Errorf("warc: target URI of %d bytes, over the %d-byte limit", len(s), MaxTargetURIBytes)
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+		return fmt.Errorf("warc: target URI %q has whitespace or a control character at byte %d", truncate(s), i)
 	}
 	u, err := url.Parse(s)
 	if err != nil {

@@ -47,6 +47,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	maxRequisiteBytes := e.size("LINKARC_MAX_REQUISITE_BYTES", requisite.DefaultMaxBytes)
 	fs.Var(sizeFlag{&maxRequisiteBytes}, "max-requisite-bytes", "most bytes of requisites fetched for one page, e.g. 25MiB (env LINKARC_MAX_REQUISITE_BYTES)")
 	positive(cfg, "max-requisite-bytes", &maxRequisiteBytes)
+	requisiteTime := fs.Duration("requisite-time", e.dur("LINKARC_REQUISITE_TIME", requisite.DefaultMaxTime),
+		"longest time spent on one page's requisites, waits for a host's turn included; what is left is skipped; 0 means no bound (env LINKARC_REQUISITE_TIME)")
+	noneIfZero(cfg, "requisite-time", requisiteTime)
 	ignoreRobots := fs.Bool("ignore-robots", e.boolean("LINKARC_IGNORE_ROBOTS", false),
 		"fetch pages robots.txt disallows for linkarc (env LINKARC_IGNORE_ROBOTS=1)")
 	maxBody := e.size("LINKARC_MAX_BODY", fetch.DefaultMaxBody)
@@ -204,7 +207,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			NoPage:            !*pages,
 			Scripts:           *requisiteScripts,
 			RefreshRequisites: *refreshRequisites,
-			Limits:            requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes},
+			Limits:            requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes, MaxTime: *requisiteTime},
 		},
 		Progress: prog,
 		Logger:   logger,

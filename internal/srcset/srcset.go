@@ -9,10 +9,17 @@
 // attribute") closely enough for real pages; sizes and media conditions
 // are evaluated for the widths they name (min-width, max-width in px, em
 // or rem), and a condition this package cannot evaluate does not match.
-// Everything is bounded: at most MaxCandidates candidates are read.
+// Everything is bounded: at most MaxCandidates candidates are read, each
+// with at most two descriptors of 32 bytes (more make it invalid), and a
+// sizes or media list is read one entry at a time, so an attribute costs
+// one pass and a few hundred bytes whatever it holds (a million
+// candidates, descriptors or commas). Descriptors are numbers as HTML
+// reads them: "NaNx", "0x1p4x", "+2x" or an overflowing width drop their
+// candidate.
 package srcset
 
 import (
+	"iter"
 	"math"
 	"strconv"
 	"strings"
@@ -56,12 +63,30 @@ func Parse(s string) []Candidate {
 			i++
 		}
 		u := s[start:i]
-		var descs []string
+		var (
+			descs   [maxDescriptors]string
+			n       int  // descriptors read
+			invalid bool // too many, or too long
+		)
 		if strings.HasSuffix(u, ",") {
 			u = strings.TrimRight(u, ",")
 		} else {
-			// Descriptors up to a comma outside parentheses.
-			depth, d := 0, strings.Builder{}
+			// Descriptors up to a comma outside parentheses. Only the
+			// first maxDescriptors of at most maxDescriptorBytes are
+			// kept: more make the candidate invalid, whatever they say.
+			depth, d := 0, -1 // d: start of the descriptor being read
+			end := func(j int) {
+				if d < 0 {
+					return
+				}
+				if n == maxDescriptors || j-d > maxDescriptorBytes {
+					invalid = true
+				} else {
+					descs[n] = s[d:j]
+					n++
+				}
+				d = -1
+			}
 			for ; i < len(s); i++ {
 				c := s[i]
 				if c == '(' {
@@ -70,58 +95,107 @@ func Parse(s string) []Candidate {
 					depth--
 				}
 				if c == ',' && depth == 0 {
+					end(i)
 					i++
 					break
 				}
 				if isSpace(c) && depth == 0 {
-					if d.Len() > 0 {
-						descs = append(descs, d.String())
-						d.Reset()
-					}
+					end(i)
 					continue
 				}
-				d.WriteByte(c)
+				if d < 0 {
+					d = i
+				}
 			}
-			if d.Len() > 0 {
-				descs = append(descs, d.String())
-			}
+			end(i)
 		}
-		if u == "" {
+		if u == "" || invalid {
 			continue
 		}
-		c := Candidate{URL: u}
-		ok := true
-		for _, d := range descs {
-			if len(d) < 2 {
-				ok = false
-				break
-			}
-			num, unit := d[:len(d)-1], d[len(d)-1]
-			switch unit {
-			case 'w', 'W':
-				n, err := strconv.Atoi(num)
-				if err != nil || n <= 0 || c.Width != 0 || c.Density != 0 {
-					ok = false
-				}
-				c.Width = n
-			case 'x', 'X':
-				f, err := strconv.ParseFloat(num, 64)
-				if err != nil || f <= 0 || math.IsInf(f, 0) || c.Width != 0 || c.Density != 0 {
-					ok = false
-				}
-				c.Density = f
-			case 'h', 'H':
-				// A height descriptor is allowed (future-compatible) and
-				// ignored.
-			default:
-				ok = false
-			}
-		}
+		c, ok := candidate(u, descs[:n])
 		if ok {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// Bounds of one candidate's descriptors: a valid candidate has at most a
+// width or density and a height, each a short number.
+const (
+	maxDescriptors     = 2
+	maxDescriptorBytes = 32
+)
+
+// candidate checks a candidate's descriptors as HTML's "parse a srcset
+// attribute" does (step 13): at most one w (a valid non-negative integer,
+// not zero) or x (a valid floating-point number, here above zero), and an
+// h only beside a w (it is otherwise ignored).
+func candidate(u string, descs []string) (Candidate, bool) {
+	c := Candidate{URL: u}
+	height := false
+	for _, d := range descs {
+		if len(d) < 2 {
+			return c, false
+		}
+		num, unit := d[:len(d)-1], d[len(d)-1]
+		switch unit {
+		case 'w', 'W':
+			n, err := strconv.Atoi(num)
+			if !allDigits(num) || err != nil || n <= 0 || c.Width != 0 || c.Density != 0 {
+				return c, false
+			}
+			c.Width = n
+		case 'x', 'X':
+			if !validFloat(num) || c.Width != 0 || c.Density != 0 || height {
+				return c, false
+			}
+			f, err := strconv.ParseFloat(num, 64)
+			if err != nil || f <= 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+				return c, false
+			}
+			c.Density = f
+		case 'h', 'H':
+			if !allDigits(num) || height || c.Density != 0 {
+				return c, false
+			}
+			height = true
+		default:
+			return c, false
+		}
+	}
+	if height && c.Width == 0 {
+		return c, false
+	}
+	return c, true
+}
+
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// validFloat reports whether s is a valid floating-point number (HTML
+// §2.3.4.3): an optional "-", digits, or digits with a fraction, or a
+// fraction alone, then an optional exponent. ParseFloat alone would take
+// "NaN", "Inf", "0x1p4", "+1" and "1_0".
+func validFloat(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	mant, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
+	intPart, frac, hasFrac := strings.Cut(mant, ".")
+	if hasFrac && !allDigits(frac) || intPart != "" && !allDigits(intPart) || intPart == "" && !hasFrac {
+		return false
+	}
+	if hasExp {
+		exp = strings.TrimPrefix(strings.TrimPrefix(exp, "-"), "+")
+		return allDigits(exp)
+	}
+	return true
 }
 
 // Choose returns the candidate a browser with viewport v would load from
@@ -188,7 +262,7 @@ func Choose(cands []Candidate, sizes, fallback string, v Viewport) string {
 // has none), else 100vw. Lengths in px, em, rem (16 px) and vw are
 // understood; another length counts as 100vw.
 func SlotWidth(sizes string, v Viewport) float64 {
-	for _, entry := range splitTop(sizes, ',') {
+	for entry := range splitTop(sizes, ',') {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
@@ -249,7 +323,7 @@ func MediaMatches(q string, v Viewport) bool {
 	if q == "" {
 		return true
 	}
-	for _, alt := range splitTop(q, ',') {
+	for alt := range splitTop(q, ',') {
 		if queryMatches(strings.TrimSpace(alt), v) {
 			return true
 		}
@@ -262,7 +336,7 @@ func queryMatches(q string, v Viewport) bool {
 		return false
 	}
 	q = strings.TrimPrefix(q, "only ")
-	for _, part := range strings.Split(q, " and ") {
+	for part := range strings.SplitSeq(q, " and ") {
 		part = strings.TrimSpace(part)
 		switch part {
 		case "screen", "all":
@@ -316,26 +390,31 @@ func parseLength(s string, v Viewport) (float64, bool) {
 	return 0, false
 }
 
-// splitTop splits s at sep outside parentheses.
-func splitTop(s string, sep byte) []string {
-	var out []string
-	depth, start := 0, 0
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case '(':
-			depth++
-		case ')':
-			if depth > 0 {
-				depth--
-			}
-		case sep:
-			if depth == 0 {
-				out = append(out, s[start:i])
-				start = i + 1
+// splitTop yields the parts of s between seps outside parentheses, one
+// at a time (a sizes attribute of a million commas is never a million
+// strings at once).
+func splitTop(s string, sep byte) iter.Seq[string] {
+	return func(yield func(string) bool) {
+		depth, start := 0, 0
+		for i := 0; i < len(s); i++ {
+			switch s[i] {
+			case '(':
+				depth++
+			case ')':
+				if depth > 0 {
+					depth--
+				}
+			case sep:
+				if depth == 0 {
+					if !yield(s[start:i]) {
+						return
+					}
+					start = i + 1
+				}
 			}
 		}
+		yield(s[start:])
 	}
-	return append(out, s[start:])
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }

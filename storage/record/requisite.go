@@ -134,7 +134,9 @@ type RequisiteStats struct {
 	Skipped      int   `json:"skipped"`      // not fetched: over a cap
 	Bytes        int64 `json:"bytes"`        // bytes fetched
 	// Capped names the per-page cap that was hit: "count", "bytes",
-	// "css" (a stylesheet over its parse bounds) or "import_depth";
-	// several are joined by commas. Empty when none was.
+	// "css" (a stylesheet over its parse bounds), "import_depth", "time"
+	// (the page's time for requisites ran out) or "failing_host" (a host
+	// given up for the run after failing requisites in a row); several
+	// are joined by commas. Empty when none was.
 	Capped string `json:"capped,omitempty"`
 }
