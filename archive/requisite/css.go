@@ -3,6 +3,7 @@ package requisite
 import (
 	"bytes"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tdewolff/parse/v2"
 	"github.com/tdewolff/parse/v2/css"
@@ -98,13 +99,13 @@ func FromCSS(text []byte, base string, lim Limits) ([]Requisite, bool) {
 			if imageSet > 0 {
 				// image-set("a.png" 1x, "b.png" 2x): every candidate, as
 				// the self-contained page inlines them all.
-				if !add(unquote(data), Image) {
+				if !add(StringTokenValue(data), Image) {
 					return out, capped
 				}
 				continue
 			}
 			if atRule == "@import" {
-				if !add(unquote(data), Stylesheet) {
+				if !add(StringTokenValue(data), Stylesheet) {
 					return out, capped
 				}
 				atRule = "@import-done"
@@ -119,30 +120,34 @@ func FromCSS(text []byte, base string, lim Limits) ([]Requisite, bool) {
 			case fontFace:
 				k = Font
 			}
-			if !add(urlValue(data), k) {
+			if !add(URLTokenValue(data), k) {
 				return out, capped
 			}
 		}
 	}
 }
 
-// urlValue is the URL inside a url(…) token.
-func urlValue(tok []byte) string {
+// URLTokenValue is the URL inside a url(…) token (CSS Syntax §4.3.6),
+// quoted or not, with its escapes undone. The singlepage builder reads
+// tokens with it too: one reading of CSS references for both.
+func URLTokenValue(tok []byte) string {
 	i := bytes.IndexByte(tok, '(')
 	if i < 0 {
 		return ""
 	}
 	v := bytes.TrimSpace(tok[i+1:])
 	v = bytes.TrimSuffix(v, []byte(")"))
-	v = bytes.TrimSpace(v)
+	v = bytes.Trim(v, " \t\n\r\f")
 	if len(v) > 0 && (v[0] == '"' || v[0] == '\'') {
-		return unquote(v)
+		return StringTokenValue(v)
 	}
 	return unescape(string(v))
 }
 
-// unquote strips a CSS string's quotes and undoes its escapes.
-func unquote(s []byte) string {
+// StringTokenValue is the value of a string token (CSS Syntax §4.3.5):
+// its quotes stripped (an unterminated string has only the first) and
+// its escapes undone.
+func StringTokenValue(s []byte) string {
 	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
 		s = s[1 : len(s)-1]
 	} else if len(s) >= 1 && (s[0] == '"' || s[0] == '\'') {
@@ -151,9 +156,11 @@ func unquote(s []byte) string {
 	return unescape(string(s))
 }
 
-// unescape undoes CSS escapes (CSS Syntax §4.3.7): a backslash before a
-// character is the character, before up to six hex digits and a space the
-// code point, before a newline nothing.
+// unescape undoes CSS escapes (CSS Syntax §4.3.7): a backslash and up to
+// six hex digits (and one whitespace after them) is that code point, or
+// U+FFFD for zero, a surrogate or one past Unicode; a backslash and a
+// newline is nothing; a backslash and any other character is that
+// character.
 func unescape(s string) string {
 	if !strings.Contains(s, `\`) {
 		return s
@@ -166,29 +173,31 @@ func unescape(s string) string {
 			continue
 		}
 		i++
-		if s[i] == '\n' {
-			continue
-		}
 		j, r := i, rune(0)
 		for j < len(s) && j-i < 6 && isHex(s[j]) {
 			r = r*16 + rune(hexVal(s[j]))
 			j++
 		}
-		if j == i {
-			b.WriteByte(s[i])
+		if j > i {
+			if r == 0 || r > utf8.MaxRune || (r >= 0xD800 && r <= 0xDFFF) {
+				r = utf8.RuneError
+			}
+			b.WriteRune(r)
+			if j < len(s) && isSpace(s[j]) {
+				j++
+			}
+			i = j - 1
 			continue
 		}
-		if r == 0 || r > 0x10FFFF || (r >= 0xD800 && r <= 0xDFFF) {
-			r = '\uFFFD'
+		if s[i] == '\n' || s[i] == '\f' || s[i] == '\r' {
+			continue
 		}
-		b.WriteRune(r)
-		if j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n') {
-			j++
-		}
-		i = j - 1
+		b.WriteByte(s[i])
 	}
 	return b.String()
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' }
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'

@@ -156,3 +156,43 @@ func TestMediaMatches(t *testing.T) {
 		}
 	}
 }
+
+// TestTokenValues: the values of url() and string tokens, escapes undone
+// (CSS Syntax §4.3.5–4.3.7), as both the requisite listing and the
+// self-contained page read them.
+func TestTokenValues(t *testing.T) {
+	for _, tc := range []struct {
+		url  bool
+		in   string
+		want string
+	}{
+		{true, `url(a.png)`, "a.png"},
+		{true, `url( "a b.png" )`, "a b.png"},
+		{true, `url('a\'b.png')`, "a'b.png"},
+		{true, `url(a\ b.png)`, "a b.png"},
+		{true, `URL(\61 .png)`, "a.png"},
+		{true, `url(\000061.png)`, "a.png"},
+		{true, `url(\61` + "\t" + `.png)`, "a.png"},
+		{true, `url("a\` + "\n" + `b")`, "ab"},
+		{true, `url("a\` + "\r" + `b")`, "ab"},
+		{true, `url("a\` + "\f" + `b")`, "ab"},
+		{true, `url(\0.png)`, "\uFFFD.png"},
+		{true, `url(\D800.png)`, "\uFFFD.png"},
+		{true, `url(\110000.png)`, "\uFFFD.png"},
+		{true, `url(`, ""},
+		{true, `nourl`, ""},
+		{false, `"a.css"`, "a.css"},
+		{false, `'a\"b.css'`, `a"b.css`},
+		{false, `"unterminated.css`, "unterminated.css"},
+		{false, `"ends in a backslash\`, `ends in a backslash\`},
+		{false, `""`, ""},
+	} {
+		got := StringTokenValue([]byte(tc.in))
+		if tc.url {
+			got = URLTokenValue([]byte(tc.in))
+		}
+		if got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/linkarc/linkarc/archive/requisite"
 	"github.com/tdewolff/parse/v2"
 	"github.com/tdewolff/parse/v2/css"
 	"golang.org/x/text/encoding/htmlindex"
@@ -34,7 +35,7 @@ func (b *builder) rewriteCSS(text string, base *url.URL, depth int, inline bool,
 		}
 		switch tt {
 		case css.URLToken:
-			out.WriteString(b.cssURL(unescapeURLToken(data), base))
+			out.WriteString(b.cssURL(requisite.URLTokenValue(data), base))
 			continue
 		case css.FunctionToken:
 			parens++
@@ -53,7 +54,7 @@ func (b *builder) rewriteCSS(text string, base *url.URL, depth int, inline bool,
 			}
 		case css.StringToken:
 			if imageSet > 0 {
-				out.WriteString(b.cssURL(unescapeString(data), base))
+				out.WriteString(b.cssURL(requisite.StringTokenValue(data), base))
 				continue
 			}
 		case css.AtKeywordToken:
@@ -132,9 +133,9 @@ func (b *builder) importRule(prelude []token, base *url.URL, depth int, chain []
 	var ref string
 	switch prelude[i].tt {
 	case css.URLToken:
-		ref = unescapeURLToken([]byte(prelude[i].data))
+		ref = requisite.URLTokenValue([]byte(prelude[i].data))
 	case css.StringToken:
-		ref = unescapeString([]byte(prelude[i].data))
+		ref = requisite.StringTokenValue([]byte(prelude[i].data))
 	default:
 		return ""
 	}
@@ -315,75 +316,6 @@ func toValidUTF8(b []byte) string {
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }
-
-// unescapeURLToken returns the URL of a url() token.
-func unescapeURLToken(tok []byte) string {
-	s := string(tok)
-	if i := strings.IndexByte(s, '('); i >= 0 {
-		s = s[i+1:]
-	}
-	s = strings.TrimSuffix(s, ")")
-	s = strings.Trim(s, " \t\n\r\f")
-	if len(s) > 0 && (s[0] == '"' || s[0] == '\'') {
-		return unescapeString([]byte(s))
-	}
-	return unescapeCSS(s)
-}
-
-// unescapeString returns the value of a string token.
-func unescapeString(tok []byte) string {
-	s := string(tok)
-	if len(s) > 0 && (s[0] == '"' || s[0] == '\'') {
-		q := s[0]
-		s = s[1:]
-		if len(s) > 0 && s[len(s)-1] == q {
-			s = s[:len(s)-1]
-		}
-	}
-	return unescapeCSS(s)
-}
-
-// unescapeCSS undoes CSS escapes (CSS Syntax §4.3.7): a backslash and up
-// to six hex digits (and one whitespace), a backslash and a newline
-// (nothing), a backslash and any other character (that character).
-func unescapeCSS(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var out strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			out.WriteByte(c)
-			continue
-		}
-		i++
-		j := i
-		for j < len(s) && j-i < 6 && isHex(s[j]) {
-			j++
-		}
-		if j > i {
-			n, _ := strconv.ParseUint(s[i:j], 16, 32)
-			r := rune(n)
-			if r == 0 || r > utf8.MaxRune || (r >= 0xd800 && r <= 0xdfff) {
-				r = utf8.RuneError
-			}
-			out.WriteRune(r)
-			if j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r' || s[j] == '\f') {
-				j++
-			}
-			i = j - 1
-			continue
-		}
-		if s[i] == '\n' || s[i] == '\f' || s[i] == '\r' {
-			continue
-		}
-		out.WriteByte(s[i])
-	}
-	return out.String()
-}
-
-func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
 
 // quoteCSS quotes s as a CSS string, escaping what would end it or the
 // <style> element it is in.

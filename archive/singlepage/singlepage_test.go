@@ -466,21 +466,6 @@ func TestBuildHostileCSS(t *testing.T) {
 	}
 }
 
-func TestUnescapeURLToken(t *testing.T) {
-	for in, want := range map[string]string{
-		`url(a.png)`:             "a.png",
-		`url( "a b.png" )`:       "a b.png",
-		`url('a\'b.png')`:        "a'b.png",
-		`url(a\ b.png)`:          "a b.png",
-		`URL(\61 .png)`:          "a.png",
-		`url("a\` + "\n" + `b")`: "ab",
-	} {
-		if got := unescapeURLToken([]byte(in)); got != want {
-			t.Errorf("%s: %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestCaptureThumbnail: the lead image (og:image, or the one the caller
 // names) becomes a thumbnail; one the archive does not hold, or that is not
 // an image, gives none and says why.
