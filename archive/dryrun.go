@@ -39,6 +39,11 @@ type DryRun struct {
 	PublisherTime time.Duration `json:"publisher_time"`
 	BusiestHost   string        `json:"busiest_host,omitempty"`
 	BusiestPages  int           `json:"busiest_pages"`
+
+	// Requisites says each page's requisites would be fetched too: they
+	// are not counted above (what a page names is known only once it is
+	// fetched), and they make the run longer than the times above.
+	Requisites bool `json:"requisites"`
 }
 
 // DryRun says what RunBatch would do with b, without a request to Google
@@ -49,7 +54,8 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 	digests := a.loadDigests(b, rep)
 	r := &run{Archiver: a, rep: rep}
 	p := newPlanner(r, digests)
-	d := &DryRun{Digests: len(digests), DigestErrors: len(rep.DigestErrors) - len(b.Feeds), Feeds: len(b.Feeds), Links: p.total()}
+	d := &DryRun{Digests: len(digests), DigestErrors: len(rep.DigestErrors) - len(b.Feeds), Feeds: len(b.Feeds), Links: p.total(),
+		Requisites: !a.opts.Capture.NoRequisites}
 
 	perHost := map[string]int{}
 	seen := map[string]bool{} // canonical URL -> counted
@@ -153,4 +159,9 @@ func (d *DryRun) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "  skip:     %d already archived ok\n", d.Skip)
 	fmt.Fprintf(w, "  expected: ~%s (Google and the publishers are asked side by side; the longer part sets the pace)\n",
 		max(d.GoogleTime, d.PublisherTime).Round(time.Second))
+	if d.Requisites && d.Fetch > 0 {
+		fmt.Fprintln(w, "  requisites: not counted: each page's stylesheets, images and fonts are fetched after it, spaced by")
+		fmt.Fprintln(w, "            --host-interval on the page's own host and --asset-interval on others, so the run takes longer")
+		fmt.Fprintln(w, "            (--requisites=false: the pages alone)")
+	}
 }

@@ -170,6 +170,9 @@ func TestSiteArchivedPage(t *testing.T) {
 	defer site.Close()
 	files := map[string][]byte{}
 	if _, err := site.Write(testContext(t), func(name string, body []byte) error {
+		if _, dup := files[name]; dup {
+			t.Errorf("%s written twice", name)
+		}
 		files[name] = bytes.Clone(body)
 		return nil
 	}); err != nil {
@@ -184,10 +187,15 @@ func TestSiteArchivedPage(t *testing.T) {
 		"articles/older/raw/index.html":                         `src="../raw.html"`,
 		"digests/pages/index.html":                              `src="../../articles/with-page/thumb.jpg"`,
 		"articles/with-page/history/20300101T000000Z/page.html": "old self-contained",
+		// "Download page" is the site's page.html, not a dead button.
+		"articles/with-page/index.html": `download="" href="page.html"`,
 	} {
 		if !strings.Contains(string(files[name]), want) {
 			t.Errorf("%s lacks %s:\n%.600s", name, want, files[name])
 		}
+	}
+	if want := `download="" href="../page.html"`; !strings.Contains(string(files["articles/with-page/raw/index.html"]), want) {
+		t.Errorf("articles/with-page/raw/index.html lacks %s", want)
 	}
 	if strings.Contains(string(files["articles/with-page/page.html"]), "<script") {
 		t.Error("the site's page.html has a script")

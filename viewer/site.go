@@ -38,9 +38,10 @@ import (
 //     shown in the viewer's sandboxed <iframe> and rewritten to be inert
 //     (inert.go), as the viewer serves them;
 //   - what needs a server is left out: the search box, the filter form,
-//     the JSON API, the download of an archived page's bytes. A link to a
-//     page the site does not have (an article an export left out, a
-//     download) is kept as text, without its href.
+//     the JSON API, the download of an archived page's bytes as received
+//     (the self-contained page's download is its file). A link to a page
+//     the site does not have (an article an export left out, a download)
+//     is kept as text, without its href.
 //
 // The site holds what its store holds: give it a store that shows only
 // part of an archive to write only that part.
@@ -300,7 +301,8 @@ func (s *Site) relink(ctx context.Context, doc *html.Node, file string) ([]strin
 						rel += "#" + frag
 					}
 					c.Attr[i].Val = rel
-					links = append(links, target)
+					// page.html's download is page.html: one file, written once.
+					links = append(links, strings.TrimSuffix(target, "?download=1"))
 					continue
 				}
 				if c.DataAtom == atom.Link {
@@ -450,14 +452,22 @@ func (s *Site) exists(ctx context.Context, p string) (bool, error) {
 // A path segment that is not a plain file name (a tag with spaces, slashes
 // or letters beyond ASCII) is written as a plain name followed by a hash
 // of the segment, so names are portable and never collide. The search, the
-// API, downloads and any other query have no file.
+// API, downloads (but page.html's, which is page.html) and any other query
+// have no file.
 func SiteFile(p string) (string, bool) {
 	u, err := url.Parse(p)
 	if err != nil || u.Path == "" || u.Path[0] != '/' || u.Host != "" || u.Scheme != "" {
 		return "", false
 	}
 	page := 1
-	for k, v := range u.Query() {
+	q := u.Query()
+	if q.Get("download") == "1" && len(q) == 1 && path.Base(u.Path) == record.PageFile {
+		// The self-contained page is one file of the site already: its
+		// download is that file. (raw.html's download, the bytes as
+		// received, has none: the site's raw.html is the inert rewrite.)
+		delete(q, "download")
+	}
+	for k, v := range q {
 		n, err := strconv.Atoi(v[0])
 		if k != "page" || len(v) != 1 || err != nil || n < 1 || n > maxPage {
 			return "", false

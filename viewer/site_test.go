@@ -37,6 +37,12 @@ func TestSiteFile(t *testing.T) {
 		{"/search?q=x", ""},
 		{"/api/digests", ""},
 		{"/articles/a-b/raw.html?download=1", ""},
+		// The self-contained page is a file of the site: its download is
+		// that file (the viewer's "Download page").
+		{"/articles/a-b/page.html?download=1", "articles/a-b/page.html"},
+		{"/articles/a-b/history/20240101T080000Z/page.html?download=1", "articles/a-b/history/20240101T080000Z/page.html"},
+		{"/articles/a-b/page.html?download=1&page=2", ""},
+		{"/articles/a-b/text.txt?download=1", ""},
 		{"/?sort=oldest", ""},
 		{"/digests/x?page=2", ""},
 		{"/healthz", ""},

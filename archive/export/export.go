@@ -70,6 +70,10 @@ type Report struct {
 	// (they do not replay).
 	Originals        int
 	MissingOriginals int
+	// NoPage lists the articles a WACZ holds without a page entry: their
+	// WARC has no 2xx response for the page (a capture that failed with
+	// an HTTP error, a 404 say). They are in the package, not left out.
+	NoPage []string
 }
 
 // Skip is an article of the selection that an export left out.

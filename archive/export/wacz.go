@@ -33,14 +33,23 @@ type WACZOptions struct {
 // a WACZ.
 const NoWARCReason = "no WARC for this capture (captured before WARC recording); re-run archive --refresh"
 
+// failedNoWARCReason is why a capture that failed before anything was
+// recorded (a refused connection, a timeout) is left out of a WACZ.
+func failedNoWARCReason(m *record.ArticleMeta) string {
+	return fmt.Sprintf("no WARC: its capture failed (%s) with nothing recorded; 'linkarc archive' tries failed articles again", m.Reason)
+}
+
 // WriteWACZ writes the selected articles' current captures to w as one
 // WACZ package (archive/wacz): each capture's WARC (stored.WARCKey),
 // copied from the store as it is read, as archive/<slug>.warc.gz, and one
 // page per article in pages/pages.jsonl, at the URL and time of its page's
 // response in that WARC, titled as the viewer titles it, with its excerpt
 // as text. An article whose capture has no WARC is left out, with
-// NoWARCReason (Report.Skipped). ErrNothing, and nothing written to w,
-// when no selected capture has a WARC.
+// NoWARCReason, or for a failed capture a reason that says so
+// (Report.Skipped); one whose WARC has no 2xx response for its page (it
+// failed with an HTTP error) is packaged without a page entry
+// (Report.NoPage). ErrNothing, and nothing written to w, when no selected
+// capture has a WARC.
 //
 // A capture's requisites fetched first by another capture are revisit
 // records referring to that capture's WARC (archive/stored.FindOriginal,
@@ -61,7 +70,11 @@ func WriteWACZ(ctx context.Context, sel *stored.Selection, w io.Writer, opts WAC
 		key := stored.WARCKey(m.Slug, "")
 		rc, err := st.Get(ctx, key)
 		if storage.IsNotExist(err) {
-			rep.Skipped = append(rep.Skipped, Skip{Slug: m.Slug, Reason: NoWARCReason})
+			reason := NoWARCReason
+			if m.Status == record.StatusFailed {
+				reason = failedNoWARCReason(m)
+			}
+			rep.Skipped = append(rep.Skipped, Skip{Slug: m.Slug, Reason: reason})
 			return nil
 		}
 		if err != nil {
@@ -90,7 +103,7 @@ func WriteWACZ(ctx context.Context, sel *stored.Selection, w io.Writer, opts WAC
 				return fmt.Errorf("article %s: %w", m.Slug, err)
 			}
 		} else {
-			rep.Skipped = append(rep.Skipped, Skip{Slug: m.Slug, Reason: "its WARC has no response for the page; packaged without a page entry"})
+			rep.NoPage = append(rep.NoPage, m.Slug)
 		}
 		return nil
 	})
@@ -98,7 +111,7 @@ func WriteWACZ(ctx context.Context, sel *stored.Selection, w io.Writer, opts WAC
 		return rep, err
 	}
 	if zw == nil {
-		return rep, fmt.Errorf("%w: no capture in the selection has a WARC (%d were captured before WARC recording; re-run archive --refresh)", ErrNothing, len(rep.Skipped))
+		return rep, fmt.Errorf("%w: no capture in the selection has a WARC (%d have none: captured before WARC recording, for which archive --refresh makes one, or failed with nothing recorded)", ErrNothing, len(rep.Skipped))
 	}
 	if err := addOriginals(ctx, sel.Store(), zw, revisits, inPkg, &rep); err != nil {
 		return rep, err

@@ -9,12 +9,17 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/archive/wacz/wacztest"
+	"github.com/linkarc/linkarc/archive/warc"
+	"github.com/linkarc/linkarc/archive/warc/warctest"
+	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -111,5 +116,79 @@ func TestWriteWACZ(t *testing.T) {
 	_, err = WriteWACZ(ctx, f.sel(t, stored.Filter{Status: record.StatusBlocked}), &empty, WACZOptions{})
 	if !errors.Is(err, ErrNothing) || empty.Len() != 0 {
 		t.Errorf("no WARC: %v, %d bytes written", err, empty.Len())
+	}
+}
+
+// TestWriteWACZFailedCaptures: a capture that failed is not "captured
+// before WARC recording". One whose fetch got an answer (a 404) has a WARC
+// recording it: the package holds that WARC, with no page entry, and the
+// article is not reported as left out. One whose fetch got no answer (a
+// refused connection) has none: it is left out with its own reason.
+func TestWriteWACZFailedCaptures(t *testing.T) {
+	f := newArchive(t, 8)
+	ctx := testContext(t)
+	withWARC := f.recordWARCs(t, 1)
+	// Two articles without a WARC become failed captures: one answered
+	// 404 (its WARC is recorded below), one refused the connection.
+	var failed []string
+	for _, slug := range f.gen.Articles {
+		if len(failed) < 2 && !slices.Contains(withWARC, slug) {
+			failed = append(failed, slug)
+		}
+	}
+	answered, refused := failed[0], failed[1]
+	for _, slug := range failed {
+		m, err := record.ReadMeta(ctx, f.st, slug)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Status, m.Reason, m.HTTPStatus = record.StatusFailed, "network", 0
+		if slug == answered {
+			m.Reason, m.HTTPStatus = "http_404", 404
+		}
+		if err := (record.Writer{Store: f.st}).PutMeta(ctx, *m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	gone := httptest.NewServer(http.NotFoundHandler())
+	var file bytes.Buffer
+	w, err := warc.NewWriter(&file, warc.Options{Filename: stored.WARCKey(answered, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	warctest.Get(t, warctest.Client(), w, gone.URL+"/news/gone")
+	gone.Close()
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.st.Put(ctx, stored.WARCKey(answered, ""), bytes.NewReader(file.Bytes()), int64(file.Len()), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	var pkg bytes.Buffer
+	rep, err := WriteWACZ(ctx, f.sel(t, stored.Filter{}), &pkg, WACZOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Articles != 2 || !slices.Equal(rep.NoPage, []string{answered}) {
+		t.Errorf("articles %d, without a page entry %q; want 2 and [%s]", rep.Articles, rep.NoPage, answered)
+	}
+	for _, s := range rep.Skipped {
+		switch s.Slug {
+		case answered:
+			t.Errorf("%s is in the package yet reported left out: %q", s.Slug, s.Reason)
+		case refused:
+			if s.Reason == NoWARCReason || !strings.Contains(s.Reason, "failed") {
+				t.Errorf("%s (failed, nothing recorded) left out as %q", s.Slug, s.Reason)
+			}
+		}
+	}
+	zr, err := zip.NewReader(bytes.NewReader(pkg.Bytes()), int64(pkg.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(zr.File, func(zf *zip.File) bool { return zf.Name == "archive/"+answered+".warc.gz" }) {
+		t.Errorf("the package lacks the failed capture's WARC")
 	}
 }

@@ -163,7 +163,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	}
 	defer fetcher.Close()
 	if *dryRun {
-		arch, err := archive.New(archive.Options{Store: store, Resolver: res, Fetcher: fetcher, Refresh: *refresh, Logger: logger})
+		arch, err := archive.New(archive.Options{Store: store, Resolver: res, Fetcher: fetcher, Refresh: *refresh, Logger: logger,
+			Capture: archive.CaptureOptions{NoRequisites: !*requisites}})
 		if err != nil {
 			fmt.Fprintln(io.err, "linkarc archive:", err)
 			return exitUsage

@@ -141,6 +141,13 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 		where = "standard output"
 	}
 	fmt.Fprintf(io.err, "linkarc export: %s: %d digests, %d articles, %s to %s\n", f, rep.Digests, rep.Articles, written(rep), where)
+	for i, slug := range rep.NoPage {
+		if i == maxSkipLines {
+			fmt.Fprintf(io.err, "linkarc export: … and %d more without a page entry\n", len(rep.NoPage)-maxSkipLines)
+			break
+		}
+		fmt.Fprintf(io.err, "linkarc export: %s: packaged without a page entry: its WARC holds no 2xx response for the page (the capture failed)\n", slug)
+	}
 	if rep.Originals > 0 || rep.MissingOriginals > 0 {
 		fmt.Fprintf(io.err, "linkarc export: %d WARCs of other captures added for the originals of revisits; %d revisits without an original in the store\n", rep.Originals, rep.MissingOriginals)
 	}

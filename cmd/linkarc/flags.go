@@ -163,6 +163,7 @@ func (c *config) parse(fs *flag.FlagSet, args []string, w goio.Writer) error {
 	if len(errs) > 0 {
 		err := errors.Join(errs...)
 		fmt.Fprintf(w, "linkarc %s: %v\n", c.name, err)
+		fmt.Fprintf(w, "Run 'linkarc help %s' for its flags.\n", c.name)
 		return err
 	}
 	return nil

@@ -59,6 +59,31 @@ func TestZeroMeans(t *testing.T) {
 		if res.code != tc.code || !strings.Contains(res.stderr, tc.msg) {
 			t.Errorf("%q: exit %d, want %d; stderr %q lacks %q", tc.args, res.code, tc.code, res.stderr, tc.msg)
 		}
+		// A value out of range is a flag error like any other: it says
+		// where the help is (docs/configuration.md).
+		if help := "Run 'linkarc help " + tc.args[0] + "' for its flags."; tc.code == exitUsage && !strings.Contains(res.stderr, help) {
+			t.Errorf("%q: stderr %q lacks %q", tc.args, res.stderr, help)
+		}
+	}
+}
+
+// TestEnvErrorsPointToHelp: a bad environment value is reported with its
+// name, exit status 2, and where the help (which names every variable) is.
+func TestEnvErrorsPointToHelp(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		env []string
+		msg string
+	}{
+		{[]string{"LINKARC_PAGES=maybe"}, `LINKARC_PAGES="maybe": want 1, 0, true or false`},
+		{[]string{"LINKARC_MAX_REQUISITE_BYTES=lots"}, `LINKARC_MAX_REQUISITE_BYTES="lots": not a size`},
+		{[]string{"LINKARC_ASSET_INTERVAL=-1s"}, "-asset-interval must not be negative"},
+	} {
+		res := runLinkarc(t, tc.env, "", "archive", "--store", dir, "--dry-run", linklessDigest(t))
+		if res.code != exitUsage || !strings.Contains(res.stderr, tc.msg) ||
+			!strings.Contains(res.stderr, "Run 'linkarc help archive' for its flags.") {
+			t.Errorf("%q: exit %d, want %d; stderr %q, want %q and the help pointer", tc.env, res.code, exitUsage, res.stderr, tc.msg)
+		}
 	}
 }
 

@@ -610,6 +610,30 @@ func TestArchiveDryRun(t *testing.T) {
 		"expected: ~14s")
 }
 
+// TestDryRunSaysRequisitesAreNotCounted: the dry run's expected time
+// counts pages only. With requisites on (the default) each page costs
+// more requests than that, at its host's spacing, so the summary says the
+// estimate leaves them out; with --requisites=false it has nothing to add.
+// The link is never requested (the port is closed).
+func TestDryRunSaysRequisitesAreNotCounted(t *testing.T) {
+	for _, tc := range []struct {
+		flags []string
+		want  bool
+	}{
+		{[]string{"--requisites"}, true}, // the default, which the tests' environment turns off
+		{[]string{"--requisites=false"}, false},
+	} {
+		args := append([]string{"archive", "--store", t.TempDir(), "--dry-run", "--allow-private"}, tc.flags...)
+		res := runLinkarc(t, nil, "", append(args, "http://127.0.0.1:9/story")...)
+		if res.code != exitOK {
+			t.Fatalf("%q: exit %d\n%s", tc.flags, res.code, res.stderr)
+		}
+		if got := strings.Contains(res.stdout, "requisites: not counted"); got != tc.want {
+			t.Errorf("%q: the summary says requisites are not counted: %v, want %v\n%s", tc.flags, got, tc.want, res.stdout)
+		}
+	}
+}
+
 // syncBuffer is a stdout that tests may read while the run writes.
 type syncBuffer struct {
 	mu sync.Mutex
