@@ -3,51 +3,12 @@ package requisite
 import (
 	"bytes"
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// measure runs f and returns how far the heap in use grew above where it
-// was before, sampled every 2 ms with the collector made eager (so that
-// the peak is what f holds, not garbage awaiting collection), and how
-// long f took.
-func measure(f func()) (uint64, time.Duration) {
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var peak atomic.Uint64
-	stop, sampled := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			peak.Store(max(peak.Load(), m.HeapInuse))
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	start := time.Now()
-	f()
-	took := time.Since(start)
-	close(stop)
-	<-sampled
-	var after runtime.MemStats
-	runtime.ReadMemStats(&after)
-	p := max(peak.Load(), after.HeapInuse)
-	if p < before.HeapInuse {
-		return 0, took
-	}
-	return p - before.HeapInuse, took
-}
+	"github.com/linkarc/linkarc/internal/usage"
+)
 
 // repeatTo repeats the element made by f(i) until the page reaches size.
 func repeatTo(size int, f func(i int) string) []byte {
@@ -135,8 +96,8 @@ func TestHostilePages(t *testing.T) {
 				got    []Requisite
 				capped bool
 			)
-			alloc, took := measure(func() { got, capped = FromHTML(page, "https://x.example/a/", Limits{}) })
-			t.Logf("%d bytes: %d requisites, capped %v, %v, heap +%d MiB", len(page), len(got), capped, took.Round(time.Millisecond), alloc>>20)
+			u := usage.Measure(func() { got, capped = FromHTML(page, "https://x.example/a/", Limits{}) })
+			t.Logf("%d bytes: %d requisites, capped %v, %v (%v of CPU), heap +%d MiB", len(page), len(got), capped, u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), u.Heap>>20)
 			if len(got) > MaxListed {
 				t.Errorf("%d requisites listed, over %d", len(got), MaxListed)
 			}
@@ -146,11 +107,11 @@ func TestHostilePages(t *testing.T) {
 			if len(page) >= size && len(got) < MaxListed && !tc.few {
 				t.Errorf("%d listed (capped %v), want MaxListed", len(got), capped)
 			}
-			if alloc > uint64(32<<20+4*tc.tag) {
-				t.Errorf("the heap grew by %d MiB for a page of %d MiB", alloc>>20, len(page)>>20)
+			if u.Heap > uint64(32<<20+4*tc.tag) {
+				t.Errorf("the heap grew by %d MiB for a page of %d MiB", u.Heap>>20, len(page)>>20)
 			}
-			if took > 5*time.Second {
-				t.Errorf("took %v", took)
+			if u.CPU > 5*time.Second {
+				t.Errorf("took %v of CPU", u.CPU)
 			}
 		})
 	}
@@ -201,19 +162,19 @@ c{background:url(ftp://x.example/f.png)} e{background:url(//cdn.example/p.png)} 
 				got    []Requisite
 				capped bool
 			)
-			alloc, took := measure(func() { got, capped = FromCSS(tc.css, "https://x.example/css/site.css", Limits{}) })
-			t.Logf("%d references, capped %v, %v, heap +%d KiB", len(got), capped, took.Round(time.Millisecond), alloc>>10)
+			u := usage.Measure(func() { got, capped = FromCSS(tc.css, "https://x.example/css/site.css", Limits{}) })
+			t.Logf("%d references, capped %v, %v (%v of CPU), heap +%d KiB", len(got), capped, u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), u.Heap>>10)
 			if len(got) > DefaultMaxCSSURLs || capped != tc.capped {
 				t.Errorf("%d references, capped %v; want at most %d, capped %v", len(got), capped, DefaultMaxCSSURLs, tc.capped)
 			}
 			if tc.want != "" && list(got) != tc.want {
 				t.Errorf("got\n%swant\n%s", list(got), tc.want)
 			}
-			if alloc > 8<<20 {
-				t.Errorf("the heap grew by %d MiB", alloc>>20)
+			if u.Heap > 8<<20 {
+				t.Errorf("the heap grew by %d MiB", u.Heap>>20)
 			}
-			if took > 2*time.Second {
-				t.Errorf("took %v", took)
+			if u.CPU > 2*time.Second {
+				t.Errorf("took %v of CPU", u.CPU)
 			}
 		})
 	}

@@ -5,45 +5,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
-)
 
-// heapPeak runs f and returns how far the heap in use grew above where it
-// was before, sampled every 2 ms with the collector made eager (so that
-// the peak is what f holds, not garbage awaiting collection).
-func heapPeak(f func()) uint64 {
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var peak atomic.Uint64
-	stop, sampled := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			peak.Store(max(peak.Load(), m.HeapInuse))
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	f()
-	close(stop)
-	<-sampled
-	if p := peak.Load(); p > before.HeapInuse {
-		return p - before.HeapInuse
-	}
-	return 0
-}
+	"github.com/linkarc/linkarc/internal/usage"
+)
 
 // fakePNG is a PNG signature followed by n bytes: a 10 MiB "image" the
 // builder embeds by its declared type.
@@ -115,11 +82,9 @@ func TestBuildHostileReferences(t *testing.T) {
 				st  Stats
 				err error
 			)
-			start := time.Now()
-			grew := heapPeak(func() { out, st, err = Build(context.Background(), pageURL, []Source{src}, Options{}) })
-			took := time.Since(start)
-			t.Logf("%v, heap +%d MiB, page %d MiB, %d resources, left out %d (over total %d), err %v",
-				took.Round(time.Millisecond), grew>>20, len(out)>>20, st.Resources, st.LeftOut(), st.OverTotal, err)
+			u := usage.Measure(func() { out, st, err = Build(context.Background(), pageURL, []Source{src}, Options{}) })
+			t.Logf("%v (%v of CPU), heap +%d MiB, page %d MiB, %d resources, left out %d (over total %d), err %v",
+				u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), u.Heap>>20, len(out)>>20, st.Resources, st.LeftOut(), st.OverTotal, err)
 			if tc.complex {
 				if !errors.Is(err, ErrPageTooComplex) {
 					t.Errorf("err %v, want ErrPageTooComplex", err)
@@ -130,11 +95,11 @@ func TestBuildHostileReferences(t *testing.T) {
 			if int64(len(out)) > DefaultMaxBytes {
 				t.Errorf("page of %d MiB, over MaxBytes", len(out)>>20)
 			}
-			if grew > hostileRefsHeap {
-				t.Errorf("the heap grew by %d MiB, over %d MiB", grew>>20, hostileRefsHeap>>20)
+			if u.Heap > hostileRefsHeap {
+				t.Errorf("the heap grew by %d MiB, over %d MiB", u.Heap>>20, hostileRefsHeap>>20)
 			}
-			if took > 10*time.Second {
-				t.Errorf("took %v", took)
+			if u.CPU > 10*time.Second {
+				t.Errorf("took %v of CPU", u.CPU)
 			}
 			if len(tc.assets) == 1 && tc.assets[0].url == bigRes.url && !tc.complex &&
 				(st.OverRepeat == 0 || bytes.Count(out, []byte("data:image/png;base64,")) != 1) {

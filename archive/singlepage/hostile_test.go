@@ -3,18 +3,21 @@ package singlepage
 import (
 	"context"
 	"errors"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/linkarc/linkarc/internal/hostile"
+	"github.com/linkarc/linkarc/internal/usage"
 )
 
 // hostileHeapCeiling bounds the heap one Build of an 8 MiB hostile page
-// may take, sampled every 5 ms: what a page costs the pipeline's process,
+// may take (usage.Measure): what a page costs the pipeline's process,
 // where pages are built outside the extraction's worker budget.
 const hostileHeapCeiling = 128 << 20
+
+// hostileCPUCeiling bounds the CPU time of one such Build: "a few
+// seconds", in CPU time so that a loaded machine cannot fail it.
+const hostileCPUCeiling = 10 * time.Second
 
 // TestBuildHostilePages builds every hostile page shape (8 MiB, or 600
 // levels deep): each is built or refused as too complex within a few
@@ -28,38 +31,21 @@ func TestBuildHostilePages(t *testing.T) {
 				n = 600
 			}
 			src := writeWARC(t, "h.warc.gz", nil, []exchange{htmlPage(string(p.Gen(n)))})
-			runtime.GC()
-			var before runtime.MemStats
-			runtime.ReadMemStats(&before)
-			var peak atomic.Uint64
-			stop := make(chan struct{})
-			sampled := make(chan struct{})
-			go func() {
-				defer close(sampled)
-				for {
-					var m runtime.MemStats
-					runtime.ReadMemStats(&m)
-					if m.HeapInuse > peak.Load() {
-						peak.Store(m.HeapInuse)
-					}
-					select {
-					case <-stop:
-						return
-					case <-time.After(5 * time.Millisecond):
-					}
-				}
-			}()
-			start := time.Now()
-			_, st, err := Build(context.Background(), pageURL, []Source{src}, Options{})
-			close(stop)
-			<-sampled
-			grew := int64(peak.Load()) - int64(before.HeapInuse)
-			t.Logf("%v, heap +%d MiB, %d bytes built, err %v", time.Since(start).Round(time.Millisecond), grew>>20, st.Bytes, err)
+			var (
+				st  Stats
+				err error
+			)
+			u := usage.Measure(func() { _, st, err = Build(context.Background(), pageURL, []Source{src}, Options{}) })
+			grew := u.Heap
+			t.Logf("%v (%v of CPU), heap +%d MiB, %d bytes built, err %v", u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), grew>>20, st.Bytes, err)
 			if err != nil && !errors.Is(err, ErrPageTooComplex) {
 				t.Errorf("Build: %v", err)
 			}
 			if grew > hostileHeapCeiling {
 				t.Errorf("heap grew by %d MiB, over %d MiB", grew>>20, hostileHeapCeiling>>20)
+			}
+			if u.CPU > hostileCPUCeiling {
+				t.Errorf("took %v of CPU, over %v", u.CPU, hostileCPUCeiling)
 			}
 			if (p.Name == "formatting-bomb" || p.Name == "formatting-bomb-attrs") && !errors.Is(err, ErrPageTooComplex) {
 				t.Errorf("a formatting bomb was parsed")

@@ -7,12 +7,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/linkarc/linkarc/internal/usage"
 )
 
 // zeros reads n zero bytes without holding them.
@@ -26,37 +24,6 @@ func (z *zeros) Read(p []byte) (int, error) {
 	clear(p[:k])
 	z.n -= int64(k)
 	return k, nil
-}
-
-// peakHeap runs f and returns how far the heap in use grew, sampled every
-// 2 ms with the collector made eager.
-func peakHeap(f func()) uint64 {
-	defer debug.SetGCPercent(debug.SetGCPercent(10))
-	runtime.GC()
-	var before runtime.MemStats
-	runtime.ReadMemStats(&before)
-	var peak atomic.Uint64
-	stop, sampled := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(sampled)
-		for {
-			var m runtime.MemStats
-			runtime.ReadMemStats(&m)
-			peak.Store(max(peak.Load(), m.HeapInuse))
-			select {
-			case <-stop:
-				return
-			case <-time.After(2 * time.Millisecond):
-			}
-		}
-	}()
-	f()
-	close(stop)
-	<-sampled
-	if p := peak.Load(); p > before.HeapInuse {
-		return p - before.HeapInuse
-	}
-	return 0
 }
 
 // TestWriteHostileExchanges: what a hostile server or page can put in an
@@ -114,10 +81,10 @@ func TestWriteHostileExchanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			var werr error
-			grew := peakHeap(func() {
+			grew := usage.Measure(func() {
 				_, werr = w.WriteExchange(Exchange{URL: tc.url, RequestHead: []byte("GET / HTTP/1.1\r\nHost: x.example\r\n\r\n"), ResponseHead: tc.head},
 					&zeros{tc.body})
-			})
+			}).Heap
 			w.Close()
 			if tc.refused {
 				if werr == nil {

@@ -2,23 +2,12 @@ package srcset
 
 import (
 	"fmt"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
-)
 
-// allocOf runs f and returns the bytes it allocated and how long it took.
-func allocOf(f func()) (uint64, time.Duration) {
-	runtime.GC()
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	start := time.Now()
-	f()
-	took := time.Since(start)
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc, took
-}
+	"github.com/linkarc/linkarc/internal/usage"
+)
 
 // TestHostileAttributes: srcset, sizes and media attributes of 8 MiB built
 // to hurt (a million candidates, one candidate with a million descriptors,
@@ -50,16 +39,17 @@ func TestHostileAttributes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var got string
-			alloc, took := allocOf(func() {
+			u := usage.Measure(func() {
 				got = Choose(Parse(tc.srcset), tc.sizes, "fallback.jpg", Desktop)
 				MediaMatches(tc.media, Desktop)
 			})
-			t.Logf("chose %.40q, %v, allocated %d KiB", got, took.Round(time.Millisecond), alloc>>10)
+			alloc := u.Allocated
+			t.Logf("chose %.40q, %v (%v of CPU), allocated %d KiB", got, u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), alloc>>10)
 			if limit := uint64(3 * size); alloc > limit {
 				t.Errorf("allocated %d MiB for an attribute of %d MiB", alloc>>20, size>>20)
 			}
-			if took > 2*time.Second {
-				t.Errorf("took %v", took)
+			if u.CPU > 2*time.Second {
+				t.Errorf("took %v of CPU", u.CPU)
 			}
 		})
 	}

@@ -11,9 +11,10 @@ import (
 	"image/color/palette"
 	"image/gif"
 	"image/jpeg"
-	"runtime"
 	"testing"
 	"time"
+
+	"github.com/linkarc/linkarc/internal/usage"
 )
 
 // pngChunk is one PNG chunk: length, type, data, CRC (PNG §5.3).
@@ -165,15 +166,13 @@ func TestMakeHostileImages(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			start := time.Now()
-			out, err := Make(tc.body, tc.ctype)
-			took := time.Since(start)
-			runtime.ReadMemStats(&after)
-			alloc := after.TotalAlloc - before.TotalAlloc
-			t.Logf("%v, allocated %d KiB, err %v", took.Round(time.Millisecond), alloc>>10, err)
+			var (
+				out []byte
+				err error
+			)
+			u := usage.Measure(func() { out, err = Make(tc.body, tc.ctype) })
+			alloc := u.Allocated
+			t.Logf("%v (%v of CPU), allocated %d KiB, err %v", u.Wall.Round(time.Millisecond), u.CPU.Round(time.Millisecond), alloc>>10, err)
 			if tc.ok {
 				if err != nil {
 					t.Fatalf("no thumbnail: %v", err)
@@ -187,8 +186,8 @@ func TestMakeHostileImages(t *testing.T) {
 			if alloc > MaxDecodeBytes+(16<<20) {
 				t.Errorf("allocated %d MiB, over MaxDecodeBytes (%d MiB) and 16 MiB", alloc>>20, MaxDecodeBytes>>20)
 			}
-			if took > 3*time.Second {
-				t.Errorf("took %v", took)
+			if u.CPU > 3*time.Second {
+				t.Errorf("took %v of CPU", u.CPU)
 			}
 		})
 	}
