@@ -203,7 +203,7 @@ func TestBuildImages(t *testing.T) {
 // when that source is selected; a source without them leaves the img's.
 func TestBuildPictureDimensions(t *testing.T) {
 	for _, tc := range []struct {
-		name, body string
+		name, body   string
 		want, absent []string
 	}{
 		{"the source's", `<picture><source srcset="/m.png" width="400" height="100"><img src="/s.png" width="40" height="40"></picture>`,
