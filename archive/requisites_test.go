@@ -463,11 +463,12 @@ func TestRequisitesEndToEnd(t *testing.T) {
 
 // checkSelfContained checks a capture's page.html: no script, no
 // stylesheet link, every image a data: URI (but the one at an internal
-// address, which the capture refused), the web font and the background
-// images embedded, the lazy image in place.
+// address, which the capture refused), the srcset's 1280w pick a
+// one-candidate srcset that keeps its descriptor, the web font and the
+// background images embedded, the lazy image in place.
 func checkSelfContained(t *testing.T, u, page string) {
 	t.Helper()
-	for _, bad := range []string{"<script", `rel="stylesheet"`, "url(http", "data-src", "<noscript", "srcset"} {
+	for _, bad := range []string{"<script", `rel="stylesheet"`, "url(http", "data-src", "<noscript"} {
 		if strings.Contains(page, bad) {
 			t.Errorf("%s: page.html has %s", u, bad)
 		}
@@ -484,8 +485,13 @@ func checkSelfContained(t *testing.T, u, page string) {
 			embedded++
 		}
 	}
-	if len(srcs) != 3 || embedded != 3 { // the 1280w candidate, the lazy image, the logo
+	if len(srcs) != 2 || embedded != 2 { // the lazy image, the logo
 		t.Errorf("%s: %d images with a src, %d embedded: %q", u, len(srcs), embedded, srcs)
+	}
+	sets := regexp.MustCompile(`srcset="([^"]*)"`).FindAllStringSubmatch(page, -1)
+	if len(sets) != 1 || !strings.HasPrefix(sets[0][1], "data:image/") || !strings.HasSuffix(sets[0][1], " 1280w") ||
+		strings.Count(sets[0][1], " ") != 1 {
+		t.Errorf("%s: srcsets %.200q, want the 1280w candidate alone, embedded", u, sets)
 	}
 }
 

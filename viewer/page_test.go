@@ -95,6 +95,7 @@ func TestArchivedPage(t *testing.T) {
 	t.Cleanup(ts.Close)
 	client := ts.Client()
 	page, stored := selfContained, string(thumb)
+	str := func(s string) *string { return &s }
 	for _, c := range []handlerCase{
 		{name: "wrapper shows page.html", path: "/articles/with-page/raw", status: 200,
 			contains: []string{`src="/articles/with-page/page.html"`, `href="/articles/with-page/page.html?download=1"`, `href="/articles/with-page/raw.html?download=1"`, "from the archive"}},
@@ -108,8 +109,17 @@ func TestArchivedPage(t *testing.T) {
 		{name: "page.html conditional", path: "/articles/with-page/page.html", status: 304,
 			header: map[string]string{"If-None-Match": `"` + sha256Hex(selfContained) + "-" + inertVersion + `"`}},
 		{name: "page.html download: as stored", path: "/articles/with-page/page.html?download=1", status: 200,
+			ctype:   "text/html; charset=utf-8",
 			headers: map[string]string{"Content-Disposition": `attachment; filename=with-page.html`, "Content-Security-Policy": snapshotCSP},
 			body:    &page},
+		{name: "page.html download: HEAD", method: "HEAD", path: "/articles/with-page/page.html?download=1", status: 200,
+			ctype: "text/html; charset=utf-8", body: str("")},
+		{name: "page.html download conditional", path: "/articles/with-page/page.html?download=1", status: 304,
+			header: map[string]string{"If-None-Match": `"` + sha256Hex(selfContained) + `"`}},
+		{name: "history page.html download", path: "/articles/with-page/history/20300101T000000Z/page.html?download=1", status: 200,
+			ctype: "text/html; charset=utf-8", body: str(`<p class="old-page">old self-contained</p>`)},
+		{name: "history page.html HEAD", method: "HEAD", path: "/articles/with-page/history/20300101T000000Z/page.html", status: 200,
+			ctype: "text/html; charset=utf-8"},
 		{name: "history capture's page.html", path: "/articles/with-page/history/20300101T000000Z/raw", status: 200,
 			contains: []string{`src="/articles/with-page/history/20300101T000000Z/page.html"`}},
 		{name: "history page.html", path: "/articles/with-page/history/20300101T000000Z/page.html", status: 200,

@@ -84,8 +84,10 @@ func (s *Server) snapshot(w http.ResponseWriter, r *http.Request, name string) {
 		}
 	}
 	if name == record.PageFile {
-		// page.html is UTF-8 and says so; its sum in meta.json makes the
-		// ETag, when the capture's meta.json has one.
+		// page.html is UTF-8 and says so (archive/singlepage writes it so),
+		// in its header too, downloaded or shown; its sum in meta.json
+		// makes the ETag, when the capture's meta.json has one.
+		contentType, label = "text/html; charset=utf-8", "utf-8"
 		ctx, cancel := s.storeContext(r)
 		m, err := record.ReadMetaKey(ctx, s.store, snapshotKey(slug, capture, record.MetaFile))
 		cancel()

@@ -204,6 +204,12 @@ func (s *scan) element(a atom.Atom, attrs map[string]string, selfClosing bool) {
 				if v := s.chosen["sizes"]; v != "" {
 					a["sizes"] = v
 				}
+				// The browser chooses from the source alone: the img's
+				// src is no candidate beside it (only a fallback).
+				if u := srcset.Choose(srcset.Parse(a["srcset"]), a["sizes"], "", srcset.Desktop); u != "" && !isData(u) {
+					s.add(u, Image)
+					return
+				}
 				attrs = a
 			}
 		}

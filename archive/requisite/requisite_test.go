@@ -38,6 +38,8 @@ func TestFromHTML(t *testing.T) {
 		{"picture: the first matching source", `<picture><source media="(max-width: 600px)" srcset="m.jpg"><source type="image/jxl" srcset="j.jxl">
 <source type="image/webp" srcset="w-1x.webp 1x, w-2x.webp 2x"><img src="fallback.jpg"></picture><img src="after.jpg">`,
 			"image https://news.example/world/w-1x.webp\nimage https://news.example/world/after.jpg\n"},
+		{"picture: the source's candidates alone, not the img's src", `<picture><source srcset="hi.jpg 2x"><img src="fallback.jpg"></picture>`,
+			"image https://news.example/world/hi.jpg\n"},
 		{"noscript fallback and inline styles", `<div style="background-image: url('/bg.png')"></div>
 <noscript><img src="/ns.jpg"><link rel=stylesheet href="/ns.css"></noscript>
 <style>@import url(/imp.css); .h { background: url("hero.webp") }</style>`,

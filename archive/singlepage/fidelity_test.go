@@ -301,6 +301,38 @@ const lazyJS = `document.addEventListener("DOMContentLoaded", function () {
   document.querySelectorAll("img.lazy").forEach(function (img) { img.src = img.dataset.src; });
 });`
 
+// stripes is a colour with a darker vertical stripe every 40 pixels.
+func stripes(r, g, b uint8) func(x, y int) color.RGBA {
+	return func(x, y int) color.RGBA {
+		if x/40%2 == 1 {
+			return color.RGBA{r / 2, g / 2, b / 2, 255}
+		}
+		return color.RGBA{r, g, b, 255}
+	}
+}
+
+// srcsetPage is a page of responsive images whose size depends on the
+// candidate's descriptor, not only on its pixels: at 1280 px, an 800w
+// candidate in a 50vw slot shows 640 px wide (its natural 800 divided by
+// its density, 800/640), a 2x one at half its width, and a <picture>'s
+// selected source brings its sizes and dimensions. No CSS sets a size:
+// the text under each image moves when an image's size changes.
+const srcsetPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Plans for the new quay</title>
+<style>body { margin: 0; padding: 16px 40px; font: 18px/1.4 serif; color: #1d2a3a; background: #fbf7ef; } img { display: block; } p { margin: 8px 0; }</style>
+</head><body>
+<h1 id="title">Plans for the new quay</h1>
+<img id="widths" srcset="/img/w400.png 400w, /img/w800.png 800w, /img/w1600.png 1600w" sizes="50vw" alt="">
+<p id="after-widths">The council showed the plans for the new quay on Monday.</p>
+<img id="density" srcset="{{CDN}}/img/d2.png 2x" alt="">
+<p id="after-density">Work begins in the spring.</p>
+<picture><source media="(min-width: 900px)" srcset="/img/p400.png 400w, /img/p800.png 800w" sizes="(min-width: 1000px) 30vw, 100vw"><img id="picture-widths" src="/img/w400.png" alt=""></picture>
+<p id="after-picture-widths">The old sheds make way for a market hall.</p>
+<picture><source media="(min-width: 900px)" srcset="/img/p800.png" width="320" height="80"><img id="picture-dims" src="/img/w400.png" width="100" height="100" alt=""></picture>
+<p id="after-picture-dims">The harbour master approves.</p>
+</body></html>`
+
 // pngOf draws a w×h image with f.
 func pngOf(w, h int, f func(x, y int) color.RGBA) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, w, h))
@@ -344,6 +376,15 @@ func publishers(t *testing.T, w *world) (news, cdn *httptest.Server, newsURL, cd
 		"/img/lead.jpg":        {"image/jpeg", jpegOf(800, 400, gradient(120, 60, 30))},
 		"/fonts/gomono.ttf":    {"font/ttf", gomono.TTF},
 		"/js/lazy.js":          {"text/javascript", []byte(lazyJS)},
+		// The responsive images of srcsetPage: each candidate its own
+		// colour, striped every 40 of its pixels, so that a candidate
+		// shown at another size or in its neighbour's place is seen.
+		"/img/w400.png":  {"image/png", pngOf(400, 100, stripes(200, 40, 40))},
+		"/img/w800.png":  {"image/png", pngOf(800, 200, stripes(40, 160, 60))},
+		"/img/w1600.png": {"image/png", pngOf(1600, 400, stripes(40, 60, 200))},
+		"/img/d2.png":    {"image/png", pngOf(600, 150, stripes(160, 60, 160))},
+		"/img/p400.png":  {"image/png", pngOf(400, 100, stripes(200, 140, 20))},
+		"/img/p800.png":  {"image/png", pngOf(800, 200, stripes(20, 150, 150))},
 	}
 	var cdnBase string
 	handler := func(w http.ResponseWriter, r *http.Request) {
@@ -355,6 +396,9 @@ func publishers(t *testing.T, w *world) (news, cdn *httptest.Server, newsURL, cd
 		case "/css/site.css":
 			w.Header().Set("Content-Type", "text/css")
 			w.Write([]byte(strings.ReplaceAll(siteCSS, "{{CDN}}", cdnBase)))
+		case "/2031/plans.html":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte(strings.ReplaceAll(srcsetPage, "{{CDN}}", cdnBase)))
 		case "/css/theme/colors.css":
 			w.Header().Set("Content-Type", "text/css; charset=utf-8")
 			w.Write([]byte(colorsCSS))
@@ -410,69 +454,9 @@ func TestFidelity(t *testing.T) {
 
 	// 2. The capture: the page and its requisites, recorded as the
 	// archiver's fetcher records them.
-	warcPath := filepath.Join(t.TempDir(), record.WARCFile)
-	f, err := os.Create(warcPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ww, err := warc.NewWriter(f, warc.Options{Filename: record.WARCFile})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// What to fetch is what the capture finds (package requisite): the
-	// page's requisites, then what its stylesheets name, level by level.
-	client := w.client()
-	get := func(u string) []byte {
-		c := warctest.Get(t, client, ww, u)
-		if c.Status != 200 {
-			t.Fatalf("%s: %d", u, c.Status)
-		}
-		resp, err := client.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var b bytes.Buffer
-		b.ReadFrom(resp.Body)
-		return b.Bytes()
-	}
-	raw := get(pageURL)
-	level, _ := requisite.FromHTML(raw, pageURL, requisite.Limits{})
-	seen := map[string]bool{}
-	var fetched []string
-	for len(level) > 0 {
-		var next []requisite.Requisite
-		for _, r := range level {
-			if seen[r.URL] {
-				continue
-			}
-			seen[r.URL] = true
-			body := get(r.URL)
-			fetched = append(fetched, r.URL)
-			if r.Kind == requisite.Stylesheet {
-				more, _ := requisite.FromCSS(body, r.URL, requisite.Limits{})
-				next = append(next, more...)
-			}
-		}
-		level = next
-	}
-	t.Logf("the capture fetched %d requisites: %q", len(fetched), fetched)
-	if err := ww.Close(); err != nil {
-		t.Fatal(err)
-	}
-	f.Close()
-	src, wf, err := singlepage.OpenFile(warcPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wf.Close()
-	res, err := singlepage.Capture(context.Background(), pageURL, "", []singlepage.Source{src}, singlepage.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("page.html: %d bytes, stats %+v, lead image %s, thumbnail %d bytes (%v)", len(res.Page), res.Stats, res.LeadImage, len(res.Thumbnail), res.ThumbnailError)
-	if res.Stats.Missing != 0 || res.Stats.LeftOut() != 0 || res.Thumbnail == nil {
-		t.Fatalf("the capture is incomplete: %+v, thumbnail error %v", res.Stats, res.ThumbnailError)
+	raw, warcBytes, res := capture(t, w, pageURL)
+	if res.Thumbnail == nil {
+		t.Fatalf("no thumbnail: %v", res.ThumbnailError)
 	}
 
 	// 3. The publishers stop.
@@ -481,50 +465,8 @@ func TestFidelity(t *testing.T) {
 	stopped := hits.Load()
 
 	// 4. The archived page in the viewer, in a new browser.
-	st, err := storage.NewLocal(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	warcBytes, err := os.ReadFile(warcPath)
-	if err != nil {
-		t.Fatal(err)
-	}
 	const slug = "harbour-lights-return-to-the-old-town"
-	at := time.Date(2031, 3, 4, 12, 0, 0, 0, time.UTC)
-	files := []viewertest.File{{Name: record.WARCFile, Body: warcBytes}}
-	for _, o := range res.Objects() {
-		rc, _ := o.Open()
-		var b bytes.Buffer
-		b.ReadFrom(rc)
-		rc.Close()
-		files = append(files, viewertest.File{Name: o.Name, Body: b.Bytes()})
-	}
-	ctx := context.Background()
-	if err := viewertest.PutArticle(ctx, st, viewertest.Article{
-		Meta: record.ArticleMeta{Slug: slug, Title: "Harbour lights return to the old town", Publisher: "The Clearwater Herald",
-			URL: pageURL, FinalURL: pageURL, Status: record.StatusOK, HTTPStatus: 200, FetchedAt: at, Charset: "utf-8",
-			ContentType: "text/html; charset=utf-8", Image: res.LeadImage, Digests: []string{"harbour"}},
-		Raw: string(raw), Text: "After eleven dark winters the harbour lamps were lit again.",
-		Readable: "<p>After eleven dark winters the harbour lamps were lit again.</p>",
-		Files:    files,
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if err := viewertest.PutDigest(ctx, st, record.DigestRecord{Slug: "harbour", ArchivedAt: at,
-		FrontMatter: record.FrontMatter{Title: "Coastal towns, March 2031", Date: "2031-03-04"},
-		Articles: []record.DigestArticle{{Slug: slug, Title: "Harbour lights return to the old town", Publisher: "The Clearwater Herald",
-			URL: pageURL, Status: record.StatusOK}}}); err != nil {
-		t.Fatal(err)
-	}
-	v, err := viewer.New(viewer.Options{Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { v.Close() })
-	if err := v.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	vs := w.serve(t, v)
+	vs := w.serveArchived(t, slug, "Harbour lights return to the old town", pageURL, raw, warcBytes, res)
 
 	w.startBrowser(t)
 	questions := len(w.dns.Questions())
@@ -594,5 +536,204 @@ func TestFidelity(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+	}
+}
+
+// capture records the page at pageURL and the requisites the capture finds
+// in it (package requisite: the page's, then what its stylesheets name,
+// level by level) from the live publishers in a WARC, as the archiver's
+// fetcher records them, and builds the capture's self-contained page from
+// it. It returns the page as received, the WARC and what Capture made,
+// which must lack nothing.
+func capture(t *testing.T, w *world, pageURL string) (raw, warcBytes []byte, res singlepage.Result) {
+	t.Helper()
+	warcPath := filepath.Join(t.TempDir(), record.WARCFile)
+	f, err := os.Create(warcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ww, err := warc.NewWriter(f, warc.Options{Filename: record.WARCFile})
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := w.client()
+	get := func(u string) []byte {
+		c := warctest.Get(t, client, ww, u)
+		if c.Status != 200 {
+			t.Fatalf("%s: %d", u, c.Status)
+		}
+		resp, err := client.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var b bytes.Buffer
+		b.ReadFrom(resp.Body)
+		return b.Bytes()
+	}
+	raw = get(pageURL)
+	level, _ := requisite.FromHTML(raw, pageURL, requisite.Limits{})
+	seen := map[string]bool{}
+	var fetched []string
+	for len(level) > 0 {
+		var next []requisite.Requisite
+		for _, r := range level {
+			if seen[r.URL] {
+				continue
+			}
+			seen[r.URL] = true
+			body := get(r.URL)
+			fetched = append(fetched, r.URL)
+			if r.Kind == requisite.Stylesheet {
+				more, _ := requisite.FromCSS(body, r.URL, requisite.Limits{})
+				next = append(next, more...)
+			}
+		}
+		level = next
+	}
+	t.Logf("the capture fetched %d requisites: %q", len(fetched), fetched)
+	if err := ww.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	src, wf, err := singlepage.OpenFile(warcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wf.Close()
+	res, err = singlepage.Capture(context.Background(), pageURL, "", []singlepage.Source{src}, singlepage.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("page.html: %d bytes, stats %+v, lead image %s, thumbnail %d bytes (%v)", len(res.Page), res.Stats, res.LeadImage, len(res.Thumbnail), res.ThumbnailError)
+	if res.Stats.Missing != 0 || res.Stats.LeftOut() != 0 {
+		t.Fatalf("the capture is incomplete: %+v", res.Stats)
+	}
+	warcBytes, err = os.ReadFile(warcPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw, warcBytes, res
+}
+
+// serveArchived serves, inside the namespace, a viewer whose store holds
+// the capture of pageURL (raw, its WARC and what Capture made) as the
+// article slug, listed in a digest.
+func (w *world) serveArchived(t *testing.T, slug, title, pageURL string, raw, warcBytes []byte, res singlepage.Result) *httptest.Server {
+	t.Helper()
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2031, 3, 4, 12, 0, 0, 0, time.UTC)
+	files := []viewertest.File{{Name: record.WARCFile, Body: warcBytes}}
+	for _, o := range res.Objects() {
+		rc, _ := o.Open()
+		var b bytes.Buffer
+		b.ReadFrom(rc)
+		rc.Close()
+		files = append(files, viewertest.File{Name: o.Name, Body: b.Bytes()})
+	}
+	ctx := context.Background()
+	if err := viewertest.PutArticle(ctx, st, viewertest.Article{
+		Meta: record.ArticleMeta{Slug: slug, Title: title, Publisher: "The Clearwater Herald",
+			URL: pageURL, FinalURL: pageURL, Status: record.StatusOK, HTTPStatus: 200, FetchedAt: at, Charset: "utf-8",
+			ContentType: "text/html; charset=utf-8", Image: res.LeadImage, Digests: []string{"harbour"}},
+		Raw: string(raw), Text: "After eleven dark winters the harbour lamps were lit again.",
+		Readable: "<p>After eleven dark winters the harbour lamps were lit again.</p>",
+		Files:    files,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := viewertest.PutDigest(ctx, st, record.DigestRecord{Slug: "harbour", ArchivedAt: at,
+		FrontMatter: record.FrontMatter{Title: "Coastal towns, March 2031", Date: "2031-03-04"},
+		Articles: []record.DigestArticle{{Slug: slug, Title: title, Publisher: "The Clearwater Herald",
+			URL: pageURL, Status: record.StatusOK}}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := viewer.New(viewer.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { v.Close() })
+	if err := v.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return w.serve(t, v)
+}
+
+// boxes returns the box (x, y, width, height in CSS pixels, from
+// getBoundingClientRect) of every element with an id on the page the
+// browser shows, by id.
+func (w *world) boxes(t *testing.T) map[string][4]float64 {
+	t.Helper()
+	out, err := chromedp.Run(w.ctx, chromedp.Evaluate[map[string][4]float64](`Object.fromEntries([...document.querySelectorAll("[id]")].map(e => {
+		const r = e.getBoundingClientRect(); return [e.id, [r.x, r.y, r.width, r.height]]; }))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestFidelitySrcset: responsive images keep their live size in the
+// self-contained page. The live page (srcsetPage) and page.html in the
+// viewer are opened in headless Chromium at 1280×900; every image and
+// the text under it must have the same box (getBoundingClientRect,
+// within half a pixel), and the screenshots must match on at least
+// srcsetMinMatch of their pixels: the page has no web font and its
+// images are lossless, so the two render alike but for what moved.
+func TestFidelitySrcset(t *testing.T) {
+	const srcsetMinMatch = 0.99
+	w := newWorld(t)
+	news, cdn, newsURL, _, _ := publishers(t, w)
+	pageURL := newsURL + "/2031/plans.html"
+
+	w.startBrowser(t)
+	live := w.screenshot(t, pageURL)
+	liveBoxes := w.boxes(t)
+	w.stop()
+	w.stop = nil
+	want := map[string][4]float64{ // what the page is live, as worked out by hand
+		"widths":         {40, 0, 640, 160},
+		"density":        {40, 0, 300, 75},
+		"picture-widths": {40, 0, 384, 96},
+		"picture-dims":   {40, 0, 320, 80},
+	}
+	for id, b := range want {
+		got := liveBoxes[id]
+		if got[0] != b[0] || got[2] != b[2] || got[3] != b[3] {
+			t.Fatalf("live, #%s is %v, want x %v, %v×%v: the test page is not what it claims", id, got, b[0], b[2], b[3])
+		}
+	}
+
+	raw, warcBytes, res := capture(t, w, pageURL)
+	news.Close()
+	cdn.Close()
+	const slug = "plans-for-the-new-quay"
+	vs := w.serveArchived(t, slug, "Plans for the new quay", pageURL, raw, warcBytes, res)
+
+	w.startBrowser(t)
+	archived := w.screenshot(t, vs.URL+"/articles/"+slug+"/page.html")
+	archivedBoxes := w.boxes(t)
+	if len(archivedBoxes) != len(liveBoxes) {
+		t.Errorf("the archived page has %d elements with an id, the live one %d", len(archivedBoxes), len(liveBoxes))
+	}
+	for id, l := range liveBoxes {
+		a, ok := archivedBoxes[id]
+		if !ok {
+			t.Errorf("#%s is missing from the archived page", id)
+			continue
+		}
+		for i := range l {
+			if d := a[i] - l[i]; d > 0.5 || d < -0.5 {
+				t.Errorf("#%s: live box %v, archived %v", id, l, a)
+				break
+			}
+		}
+	}
+	got := match(t, live, archived)
+	t.Logf("pixels within %d of the live page: page.html %.2f%% (threshold %.0f%%)", pixelTolerance, 100*got, 100*srcsetMinMatch)
+	if got < srcsetMinMatch {
+		t.Errorf("the archived page matches the live page on %.2f%% of its pixels, want at least %.0f%%", 100*got, 100*srcsetMinMatch)
 	}
 }

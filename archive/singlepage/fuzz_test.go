@@ -37,7 +37,7 @@ func FuzzRewriteCSS(f *testing.F) {
 	base, _ := url.Parse("https://news.example/")
 	f.Fuzz(func(t *testing.T, css string, inline bool) {
 		limits, _ := Limits{MaxBytes: 1 << 20}.withDefaults()
-		b := &builder{ctx: context.Background(), archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}}
+		b := &builder{ctx: context.Background(), archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}, fromSource: map[*html.Node]bool{}}
 		out := b.rewriteCSS(css, base, 1, inline, nil)
 		if int64(len(out)) > int64(len(css))+b.spent+int64(64*b.refs)+64 {
 			t.Errorf("%d bytes in, %d out, %d spent", len(css), len(out), b.spent)

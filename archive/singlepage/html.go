@@ -3,6 +3,7 @@ package singlepage
 import (
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -340,7 +341,8 @@ func (b *builder) styleAttr(n *html.Node) {
 
 // picture reduces a <picture> to its <img>, with the source a 1280-px
 // desktop would load (the first <source> whose media matches and whose
-// type an image decoder knows) as its srcset.
+// type an image decoder knows) as its srcset and sizes, and its width and
+// height when it has them.
 func (b *builder) picture(n *html.Node) {
 	var img *html.Node
 	var chosen *html.Node
@@ -367,10 +369,26 @@ func (b *builder) picture(n *html.Node) {
 	if img != nil && chosen != nil {
 		set, _ := inert.Attr(chosen, "srcset")
 		inert.SetAttr(img, "srcset", set)
+		b.fromSource[img] = true
 		if sizes, ok := inert.Attr(chosen, "sizes"); ok {
 			inert.SetAttr(img, "sizes", sizes)
 		} else {
 			removeAttr(img, "sizes")
+		}
+		// The selected source's width and height, when it has either, are
+		// the image's dimension attributes (HTML "dimension attribute
+		// source").
+		w, hasW := inert.Attr(chosen, "width")
+		h, hasH := inert.Attr(chosen, "height")
+		if hasW || hasH {
+			removeAttr(img, "width")
+			removeAttr(img, "height")
+			if hasW {
+				inert.SetAttr(img, "width", w)
+			}
+			if hasH {
+				inert.SetAttr(img, "height", h)
+			}
 		}
 	}
 	for c := n.FirstChild; c != nil; {
@@ -399,44 +417,98 @@ func knownImageType(t string) bool {
 // img gives an <img> the data: URI of the candidate a 1280-px desktop
 // loads, or, when the archive does not hold that one, of another candidate
 // it holds; without any, the image loses its source.
+//
+// A candidate keeps its descriptor, so that the image renders at the size
+// it did live: a browser divides an image's natural width by the density
+// of the candidate it picked (HTML "update the source set", "density-
+// corrected natural width"), so an 800w candidate in a 640-px slot
+// (sizes="50vw" at 1280 px) shows 640 px wide, and a 2x candidate at half
+// its width. Such a candidate becomes a one-candidate srcset (srcset="data:…
+// 800w" with the sizes kept, or srcset="data:… 2x"), with no src: the data:
+// URI is written once. A candidate of density 1 (a plain src, a 1x, a
+// descriptor-less one) becomes the src.
 func (b *builder) img(n *html.Node) {
 	src, _ := inert.Attr(n, "src")
 	set, _ := inert.Attr(n, "srcset")
-	sizes, _ := inert.Attr(n, "sizes")
+	sizes, hasSizes := inert.Attr(n, "sizes")
 	cands := srcset.Parse(set)
 	src = strings.TrimSpace(src)
-	var order []string
-	if best := srcset.Choose(cands, sizes, src, srcset.Desktop); best != "" {
-		order = append(order, best)
+	// The references to try, in order, each with the candidate it is (nil
+	// for a src that is none, which is a 1x).
+	type try struct {
+		ref  string
+		cand *srcset.Candidate
+	}
+	byURL := func(u string) *srcset.Candidate {
+		for i := range cands {
+			if cands[i].URL == u {
+				return &cands[i]
+			}
+		}
+		return nil
+	}
+	// The src is a candidate of its own unless a <picture>'s source gave
+	// the srcset (a browser then chooses from that source alone); it stays
+	// a fallback either way.
+	fallback := src
+	if b.fromSource[n] {
+		fallback = ""
+	}
+	var order []try
+	if best := srcset.Choose(cands, sizes, fallback, srcset.Desktop); best != "" {
+		order = append(order, try{best, byURL(best)})
 	}
 	if src != "" {
-		order = append(order, src)
+		order = append(order, try{src, byURL(src)})
 	}
 	for i := len(cands) - 1; i >= 0; i-- { // then the largest first
-		order = append(order, cands[i].URL)
+		order = append(order, try{cands[i].URL, &cands[i]})
 	}
+	removeAttr(n, "src")
 	removeAttr(n, "srcset")
 	removeAttr(n, "sizes")
 	removeAttr(n, "loading")
 	seen := map[string]bool{}
-	for _, ref := range order {
-		if seen[ref] {
+	for _, t := range order {
+		if seen[t.ref] {
 			continue
 		}
-		seen[ref] = true
-		if hasScheme(ref, "data") {
-			inert.SetAttr(n, "src", ref)
-			return
+		seen[t.ref] = true
+		uri, ok := t.ref, true
+		if !hasScheme(t.ref, "data") {
+			uri, ok = b.embed(b.base, t.ref, kindImage)
 		}
-		if uri, ok := b.embed(b.base, ref, kindImage); ok {
-			inert.SetAttr(n, "src", uri)
+		if ok {
+			setImageSource(n, uri, t.cand, sizes, hasSizes)
 			return
 		}
 		if len(seen) >= 4 {
 			break
 		}
 	}
-	removeAttr(n, "src")
+}
+
+// setImageSource gives img n the image uri, a candidate cand of its srcset
+// (nil for its src) whose sizes attribute was sizes: as a one-candidate
+// srcset keeping the candidate's descriptor, or as its src when the
+// candidate is of density 1 (see img).
+func setImageSource(n *html.Node, uri string, cand *srcset.Candidate, sizes string, hasSizes bool) {
+	// A srcset URL ends at whitespace, and loses trailing commas: a data:
+	// URI with either (a page's own, an SVG fragment "…#a,") is a src.
+	plain := strings.ContainsFunc(uri, inert.IsHTMLSpace) || strings.HasSuffix(uri, ",")
+	switch {
+	case cand == nil || plain:
+	case cand.Width > 0:
+		inert.SetAttr(n, "srcset", uri+" "+strconv.Itoa(cand.Width)+"w")
+		if hasSizes {
+			inert.SetAttr(n, "sizes", sizes)
+		}
+		return
+	case cand.Density > 0 && cand.Density != 1:
+		inert.SetAttr(n, "srcset", uri+" "+strconv.FormatFloat(cand.Density, 'g', -1, 64)+"x")
+		return
+	}
+	inert.SetAttr(n, "src", uri)
 }
 
 // imageAttr replaces the URL in attribute key by the data: URI of the

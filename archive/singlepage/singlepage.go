@@ -23,7 +23,9 @@
 //     <noscript> content gone;
 //   - srcset and <picture> are reduced to the candidate a 1280-px desktop
 //     loads (internal/srcset; the capture fetched that one), falling back
-//     to another candidate the WARC holds;
+//     to another candidate the WARC holds; a w or x candidate stays a
+//     one-candidate srcset with its descriptor (and its sizes), so that
+//     the image renders at the size it did live;
 //   - scripts, event handlers, script URLs, <base>, meta refresh, resource
 //     hints and the like go by the viewer's own rules (internal/inert), and
 //     frames are removed;
@@ -93,7 +95,10 @@ const (
 // the pages an older one made. Bump it when a change makes the pages
 // differ: what is embedded and how, or internal/inert's rules (a test pins
 // the inert.Version each builder version was made with).
-const Version = 1
+//
+// Version 2 keeps a srcset candidate's descriptor (version 1 made it a
+// plain src, which changed the image's rendered size).
+const Version = 2
 
 // Limits bound what Build does. Zero fields mean the defaults; negative
 // values are a usage error.
@@ -269,7 +274,7 @@ func Capture(ctx context.Context, pageURL, leadImage string, sources []Source, o
 	if err != nil {
 		return Result{}, fmt.Errorf("singlepage: the page: %w", err)
 	}
-	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}}
+	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}, fromSource: map[*html.Node]bool{}}
 	out, err := b.build(page)
 	if err != nil {
 		return Result{Stats: b.stats}, err
@@ -331,6 +336,9 @@ type builder struct {
 	// unlazied are the images whose lazy-loading attributes named their
 	// real source.
 	unlazied map[*html.Node]bool
+	// fromSource are the <picture> images whose srcset is their selected
+	// <source>'s.
+	fromSource map[*html.Node]bool
 }
 
 // cached is a resource read (or found missing) once.

@@ -105,7 +105,8 @@ func build(t *testing.T, exs []exchange, opts Options) (string, Stats) {
 	return string(out), st
 }
 
-// images lists the src of every <img> of a page.
+// images lists the source of every <img> of a page: its src, or its
+// srcset followed by " sizes=" and its sizes when it has them.
 func images(t *testing.T, page string) []string {
 	t.Helper()
 	doc, err := html.Parse(strings.NewReader(page))
@@ -116,7 +117,18 @@ func images(t *testing.T, page string) []string {
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode && n.Data == "img" {
-			src, _ := inert.Attr(n, "src")
+			src, hasSrc := inert.Attr(n, "src")
+			set, hasSet := inert.Attr(n, "srcset")
+			sizes, hasSizes := inert.Attr(n, "sizes")
+			switch {
+			case hasSrc && hasSet:
+				t.Errorf("an image has both a src and a srcset (its data: URI written twice?): %.200s", set)
+			case hasSet:
+				src = set
+			}
+			if hasSizes {
+				src += " sizes=" + sizes
+			}
 			out = append(out, src)
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -147,17 +159,27 @@ func TestBuildImages(t *testing.T) {
 		{"base href", `<base href="https://cdn.example/img/"><img src="real.png">`, []string{png(pngReal)}},
 		{"lazy data-src over a data: placeholder", `<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" data-src="/real.png" class="lazyload">`, []string{png(pngReal)}},
 		{"lazy data-src over a placeholder file", `<img src="/ph.gif" data-lazy-src="/real.png" loading="lazy">`, []string{png(pngReal)}},
-		{"lazy data-srcset", `<img src="/ph.gif" data-srcset="/s.png 320w, /m.png 1280w, /l.png 2400w" data-sizes="auto">`, []string{png(pngMid)}},
+		{"lazy data-srcset", `<img src="/ph.gif" data-srcset="/s.png 320w, /m.png 1280w, /l.png 2400w" data-sizes="auto">`, []string{png(pngMid) + " 1280w"}},
 		{"noscript fallback replaces a bare placeholder", `<img src="/ph.gif" class="lazy"><noscript><img src="/real.png"></noscript>`, []string{png(pngReal)}},
 		{"noscript dropped after a data-src image", `<img data-src="/real.png"><noscript><img src="/real.png"></noscript>`, []string{png(pngReal)}},
 		{"noscript image alone is shown", `<div><noscript><img src="/real.png"></noscript></div>`, []string{png(pngReal)}},
 		{"noscript text is dropped", `<p>text</p><noscript><p>Enable JavaScript</p><img src="/real.png"></noscript>`, nil},
-		{"srcset widths: the 1280-px pick", `<img src="/s.png" srcset="/s.png 320w, /m.png 1280w, /l.png 2400w">`, []string{png(pngMid)}},
-		{"srcset with sizes", `<img srcset="/s.png 320w, /m.png 800w, /l.png 2400w" sizes="(min-width: 1000px) 300px, 100vw">`, []string{png(pngSmall)}},
-		{"srcset densities", `<img src="/s.png" srcset="/m.png 2x">`, []string{png(pngSmall)}},
-		{"srcset pick missing: another candidate", `<img src="/s.png" srcset="/s.png 320w, /gone.png 1280w">`, []string{png(pngSmall)}},
+		// A w or x candidate keeps its descriptor (and a w one its sizes),
+		// so that it renders at its live size.
+		{"srcset widths: the 1280-px pick", `<img src="/s.png" srcset="/s.png 320w, /m.png 1280w, /l.png 2400w">`, []string{png(pngMid) + " 1280w"}},
+		{"srcset with sizes", `<img srcset="/s.png 320w, /m.png 800w, /l.png 2400w" sizes="(min-width: 1000px) 300px, 100vw">`, []string{png(pngSmall) + " 320w sizes=(min-width: 1000px) 300px, 100vw"}},
+		{"srcset in a half-width slot", `<img srcset="/s.png 400w, /m.png 800w, /l.png 1600w" sizes="50vw">`, []string{png(pngMid) + " 800w sizes=50vw"}},
+		{"srcset densities: the 1x src", `<img src="/s.png" srcset="/m.png 2x">`, []string{png(pngSmall)}},
+		{"srcset densities: a 1x candidate is a src", `<img srcset="/s.png 1x, /m.png 2x" sizes="50vw">`, []string{png(pngSmall)}},
+		{"srcset densities: a 2x candidate keeps its density", `<img srcset="/m.png 2x, /l.png 3x">`, []string{png(pngMid) + " 2x"}},
+		{"srcset densities: fractions", `<img srcset="/m.png 1.5e0x">`, []string{png(pngMid) + " 1.5x"}},
+		{"srcset pick missing: another candidate", `<img src="/s.png" srcset="/s.png 320w, /gone.png 1280w">`, []string{png(pngSmall) + " 320w"}},
+		{"srcset pick missing: the src", `<img src="/real.png" srcset="/gone.png 1280w">`, []string{png(pngReal)}},
 		{"picture: the matching source", `<picture><source media="(max-width: 600px)" srcset="/s.png"><source media="(min-width: 601px)" srcset="/l.png"><img src="/m.png"></picture>`, []string{png(pngLarge)}},
 		{"picture: unknown type skipped", `<picture><source type="image/jxl" srcset="/l.png"><img src="/m.png"></picture>`, []string{png(pngMid)}},
+		{"picture: the source's widths and sizes", `<picture><source media="(min-width: 900px)" srcset="/s.png 400w, /m.png 800w" sizes="50vw"><img src="/l.png" sizes="10vw"></picture>`, []string{png(pngMid) + " 800w sizes=50vw"}},
+		{"picture: the source's densities, the img's src not among them", `<picture><source srcset="/l.png 2x"><img src="/m.png"></picture>`, []string{png(pngLarge) + " 2x"}},
+		{"picture: the source's pick missing, the img's src", `<picture><source srcset="/gone.png 2x"><img src="/m.png"></picture>`, []string{png(pngMid)}},
 		{"missing image loses its src", `<img src="/nowhere.png" alt="gone" width="10">`, []string{""}},
 		{"a data: image stays", `<img src="data:image/png;base64,AAAA">`, []string{"data:image/png;base64,AAAA"}},
 	} {
@@ -167,9 +189,43 @@ func TestBuildImages(t *testing.T) {
 			if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
 				t.Errorf("images:\n got %q\nwant %q\npage: %s", got, tc.want, out)
 			}
-			for _, attr := range []string{"srcset=", "data-src=", "<source", "<noscript", "loading="} {
+			for _, attr := range []string{"data-src=", "data-srcset=", "<source", "<noscript", "loading="} {
 				if strings.Contains(out, attr) {
 					t.Errorf("page still has %s: %s", attr, out)
+				}
+			}
+		})
+	}
+}
+
+// TestBuildPictureDimensions: the <source> a <picture> is reduced to
+// brings its width and height, which browsers use in place of the img's
+// when that source is selected; a source without them leaves the img's.
+func TestBuildPictureDimensions(t *testing.T) {
+	for _, tc := range []struct {
+		name, body   string
+		want, absent []string
+	}{
+		{"the source's", `<picture><source srcset="/m.png" width="400" height="100"><img src="/s.png" width="40" height="40"></picture>`,
+			[]string{`width="400"`, `height="100"`}, []string{`"40"`}},
+		{"the source's width alone", `<picture><source srcset="/m.png" width="400"><img src="/s.png" width="40" height="40"></picture>`,
+			[]string{`width="400"`}, []string{`"40"`, "height="}},
+		{"the img's", `<picture><source srcset="/m.png"><img src="/s.png" width="40" height="30"></picture>`,
+			[]string{`width="40"`, `height="30"`}, nil},
+		{"a source not selected", `<picture><source media="(max-width: 600px)" srcset="/m.png" width="400" height="100"><img src="/s.png" width="40" height="30"></picture>`,
+			[]string{`width="40"`, `height="30"`}, []string{`"400"`, `"100"`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _ := build(t, []exchange{htmlPage("<!doctype html><title>t</title>" + tc.body),
+				res("/s.png", "image/png", pngSmall), res("/m.png", "image/png", pngMid)}, Options{})
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("page lacks %s: %s", w, out)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(out, a) {
+					t.Errorf("page has %s: %s", a, out)
 				}
 			}
 		})
@@ -544,7 +600,7 @@ func TestBuildTooComplex(t *testing.T) {
 
 // builtWithInert is the internal/inert rule version each Version of the
 // builder was made with.
-var builtWithInert = map[int]string{1: "inert2"}
+var builtWithInert = map[int]string{1: "inert2", 2: "inert2"}
 
 // TestVersionFollowsInert fails when internal/inert's rules change without
 // a new builder Version: pages made under the old rules would otherwise

@@ -42,3 +42,25 @@ func TestNeutraliseScriptURLs(t *testing.T) {
 		t.Errorf("rewrite: %s", out.String())
 	}
 }
+
+// TestNeutraliseKeepsImages: what archive/singlepage writes for an image
+// (a data: src, or a one-candidate data: srcset with its descriptor and
+// sizes, which sets the size it renders at) comes through as it is.
+func TestNeutraliseKeepsImages(t *testing.T) {
+	for _, img := range []string{
+		`<img src="data:image/png;base64,iVBORw0KGgo=" alt="a"/>`,
+		`<img srcset="data:image/png;base64,iVBORw0KGgo= 800w" sizes="(min-width: 900px) 50vw, 100vw" alt="b"/>`,
+		`<img srcset="data:image/png;base64,iVBORw0KGgo= 2x" width="10" height="5"/>`,
+	} {
+		doc, err := html.Parse(strings.NewReader("<!doctype html><p>" + img))
+		if err != nil {
+			t.Fatal(err)
+		}
+		Neutralise(doc)
+		var out strings.Builder
+		html.Render(&out, doc)
+		if !strings.Contains(out.String(), img) {
+			t.Errorf("%s became %s", img, out.String())
+		}
+	}
+}
