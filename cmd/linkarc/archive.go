@@ -129,13 +129,25 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 
 	// Once --store-retry is spent on one call, the run stops (see
 	// archive.Archiver.Run).
-	store, err := cfg.openStore(ctx, io.getenv, storage.RetryOptions{MaxElapsed: *storeRetry}, logger)
-	if err != nil {
+	// A dry run creates and writes nothing: a store that does not exist
+	// yet reads as empty.
+	open, note := cfg.openStore, ""
+	if *dryRun {
+		open = cfg.openExistingStore
+	}
+	store, err := open(ctx, io.getenv, storage.RetryOptions{MaxElapsed: *storeRetry}, logger)
+	switch {
+	case *dryRun && errors.Is(err, storage.ErrNoStore):
+		store, err, note = nil, nil, " (does not exist yet: a dry run reads it as empty and creates nothing)"
+	case err != nil:
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
+	if *dryRun {
+		store = storage.ReadOnly(store)
+	}
 	spec, _ := cfg.storeSpec()
-	fmt.Fprintln(io.err, "linkarc archive: store", spec)
+	fmt.Fprintln(io.err, "linkarc archive: store", spec+note)
 	res, err := resolver.New(cfg.resolverOptions(store, logger))
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
