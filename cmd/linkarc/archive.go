@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	goio "io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -193,6 +194,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			return exitSomeFailed
 		}
 		d.WriteSummary(io.out)
+		if *refreshRequisites && !*refresh {
+			refreshRequisitesNote(io.err, d.Skip)
+		}
 		return exitOK
 	}
 	// Pages are extracted in worker processes, each under the budget of
@@ -239,6 +243,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	}
 	rep, runErr := arch.RunBatch(ctx, batch)
 	rep.WriteSummary(io.err)
+	if *refreshRequisites && !*refresh {
+		refreshRequisitesNote(io.err, rep.Unchanged)
+	}
 	if *reportPath != "" {
 		if err := writeReport(*reportPath, rep); err != nil {
 			fmt.Fprintln(io.err, "linkarc archive:", err)
@@ -292,4 +299,20 @@ func dropGoogleFeeds(batch *digest.Batch) {
 		batch.Errors = append(batch.Errors, &digest.Error{Path: f.URL, Reason: "not fetched: a Google News feed, and --no-google forbids contacting Google"})
 		return true
 	})
+}
+
+// refreshRequisitesNote says what --refresh-requisites without --refresh
+// left alone: requisites are fetched again only for pages captured in the
+// run, and articles already archived ok (unchanged of them) are not
+// captured again without --refresh. Nothing is said when there are none.
+func refreshRequisitesNote(w goio.Writer, unchanged int) {
+	if unchanged == 0 {
+		return
+	}
+	what := "1 article already archived ok was"
+	if unchanged > 1 {
+		what = fmt.Sprintf("%d articles already archived ok were", unchanged)
+	}
+	fmt.Fprintf(w, "linkarc archive: --refresh-requisites: %s not captured again, so their requisites were not fetched again; "+
+		"add --refresh to capture them again with fresh requisites\n", what)
 }

@@ -116,3 +116,42 @@ func TestDryRunCreatesNothing(t *testing.T) {
 		t.Errorf("the dry run created the bucket %s", bucket)
 	}
 }
+
+// TestRefreshRequisitesAlone: --refresh-requisites without --refresh
+// recaptures nothing that is already archived ok, and says so, with the
+// flag that would; with --refresh too, the page is captured again and
+// nothing is said.
+func TestRefreshRequisitesAlone(t *testing.T) {
+	pub := archivetest.StartPublisher(t, 212)
+	page := pub.Add("/heron.html", fetchFaultArticle("Herons nest early"))
+	store := filepath.Join(t.TempDir(), "store")
+	archive := func(flags ...string) result {
+		t.Helper()
+		args := append([]string{"archive", "--store", store, "--allow-private", "--host-interval", "5ms", "--progress", "none"}, flags...)
+		res := runLinkarc(t, nil, "", append(args, page)...)
+		if res.code != exitOK {
+			t.Fatalf("%q: exit %d\n%s", flags, res.code, res.stderr)
+		}
+		return res
+	}
+	archive()
+	const note = "--refresh-requisites: 1 article already archived ok was not captured again, so their requisites were not fetched again; add --refresh"
+	for _, tc := range []struct {
+		flags    []string
+		note     bool
+		requests bool
+	}{
+		{[]string{"--refresh-requisites"}, true, false},
+		{[]string{"--refresh-requisites", "--dry-run"}, true, false},
+		{[]string{"--refresh-requisites", "--refresh"}, false, true},
+	} {
+		before := pub.Requests()
+		res := archive(tc.flags...)
+		if got := strings.Contains(res.stderr, note); got != tc.note {
+			t.Errorf("%q: note said %v, want %v\n%s", tc.flags, got, tc.note, res.stderr)
+		}
+		if got := pub.Requests() > before; got != tc.requests {
+			t.Errorf("%q: requests made %v, want %v", tc.flags, got, tc.requests)
+		}
+	}
+}
