@@ -3,9 +3,11 @@ package archive
 import (
 	"context"
 	"fmt"
+	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/storage"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -165,5 +167,54 @@ func TestOneArticlePerURLRunsAtOnce(t *testing.T) {
 			t.Errorf("try %d: digests list %s and %s; stored %v", try, sa, sb, urls)
 		}
 		checkConsistent(t, store)
+	}
+}
+
+// TestOneArticlePerURLGoogleLinks: a Google News link that resolves to a
+// page archived from a publisher link under another title, or the other
+// way round, in a later run, is that article: no second fetch, one slug in
+// both digest records.
+func TestOneArticlePerURLGoogleLinks(t *testing.T) {
+	sw := newSlugWorld(t, "/birds.html")
+	page := "http://" + sw.pub.Host + "/birds.html"
+	google := sw.w.Google.NewArticle(page + "?utm_source=gnews")
+	direct := archivetest.DigestItem{Title: "Rare birds return to the marsh", Publisher: "Paper", Link: page}
+	viaGoogle := archivetest.DigestItem{Title: "Birds", Publisher: "Paper", Link: google}
+	for _, tt := range []struct {
+		name string
+		runs []archivetest.DigestItem
+	}{
+		{"publisher link, then Google link", []archivetest.DigestItem{direct, viaGoogle}},
+		{"Google link, then publisher link", []archivetest.DigestItem{viaGoogle, direct}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			store := localStore(t)
+			dir := t.TempDir()
+			var paths []string
+			for i, it := range tt.runs {
+				path, err := archivetest.WriteDigest(dir, fmt.Sprintf("run%d/d.md", i), "Run", time.Date(2026, 1, 4+i, 0, 0, 0, 0, time.UTC), []archivetest.DigestItem{it})
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := sw.pub.Requests()
+				rep := sw.run(t, store, path)
+				if rep.Counts[record.StatusOK] != 1 {
+					t.Fatalf("run %d: %+v", i, rep.Counts)
+				}
+				if i > 0 && sw.pub.Requests() != before {
+					t.Errorf("run %d: %d requests to the publisher", i, sw.pub.Requests()-before)
+				}
+				paths = append(paths, path)
+			}
+			urls := storedURLs(t, store)
+			if len(urls) != 1 {
+				t.Fatalf("stored %v", urls)
+			}
+			for _, p := range paths {
+				if slug := readDigest(t, store, digestKeysOf(t, store, p)).Articles[0].Slug; urls[slug] == "" {
+					t.Errorf("digest %s lists %s; stored %v", p, slug, urls)
+				}
+			}
+		})
 	}
 }
