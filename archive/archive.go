@@ -271,6 +271,8 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 		leases: leases{leaser: record.NewLeaser(a.opts.Store)}}
 	if err := r.assignDigestKeys(ctx, digests); err != nil {
 		r.storeFailed(err)
+	} else if err := r.prepareURLIndex(ctx, true); err != nil {
+		r.storeFailed(err)
 	}
 	p := newPlanner(r, digests)
 	r.stages = newTracker(a.opts.Progress, a.opts.Resolver.ExpectedTime)
@@ -419,6 +421,7 @@ type run struct {
 	stop       context.CancelCauseFunc // ends the run early; see storeFailed
 	capture    *capturer               // WARC and requisites (capture.go)
 	leases     leases                  // see lease.go
+	urls       urlIndex                // see urlindex.go
 }
 
 // storeFailed stops the run because the store failed: every later write
@@ -539,6 +542,9 @@ func (a *run) store(ctx context.Context, f fetched) {
 	stored, err := a.writer.Write(ctx, snap, art.previous())
 	if err == nil {
 		err = a.capture.index(ctx, f.files, &snap.Meta)
+	}
+	if err == nil {
+		err = a.indexURL(ctx, art)
 	}
 	if err != nil {
 		if ctx.Err() == nil {

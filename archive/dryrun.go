@@ -53,6 +53,9 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 	rep := newReport(a.opts.Now())
 	digests := a.loadDigests(b, rep)
 	r := &run{Archiver: a, rep: rep}
+	if err := r.prepareURLIndex(ctx, false); err != nil {
+		return nil, err
+	}
 	p := newPlanner(r, digests)
 	d := &DryRun{Digests: len(digests), DigestErrors: len(rep.DigestErrors) - len(b.Feeds), Feeds: len(b.Feeds), Links: p.total(),
 		Requisites: !a.opts.Capture.NoRequisites}
@@ -65,7 +68,15 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 			return nil // merged with another link
 		}
 		seen[c] = true
-		e, err := a.writer.LoadMeta(ctx, p.baseSlug(link))
+		// Where the store holds the URL, else where its title would go.
+		slug, err := r.indexedSlug(ctx, c)
+		if err != nil {
+			return err
+		}
+		if slug == "" {
+			slug = p.baseSlug(link)
+		}
+		e, err := a.writer.LoadMeta(ctx, slug)
 		if err != nil {
 			return err
 		}

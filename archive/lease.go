@@ -111,6 +111,15 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 		}
 		return false
 	}
+	if !a.opts.Refresh {
+		if elsewhere, err := a.urlTakenElsewhere(ctx, art, wait); err != nil || elsewhere {
+			a.release(ctx, art)
+			if err != nil && ctx.Err() == nil {
+				a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
+			}
+			return false
+		}
+	}
 	planned := art.previous()
 	if prior.Exists && prior.Meta.Status == record.StatusOK && art.url != "" &&
 		weburl.Canonical(prior.Meta.URL) == weburl.Canonical(art.url) &&

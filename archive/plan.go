@@ -269,8 +269,9 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 	}
 
 	key, same := "link:"+link, func(m record.ArticleMeta) bool { return m.GoogleNewsURL == link }
+	var u string // canonical publisher URL, when resolved
 	if res.err == nil {
-		u := weburl.Canonical(res.url)
+		u = weburl.Canonical(res.url)
 		key = "url:" + u
 		same = func(m record.ArticleMeta) bool {
 			// A failure with neither URL is of no article in particular
@@ -288,10 +289,23 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		return nil
 	}
 
+	// An article the store holds at this URL keeps its slug, whatever
+	// title this digest gives it; otherwise the title gives the slug.
 	first := refs[0].ds.d.Items[refs[0].i]
-	slug, prev, err := p.claim(ctx, first.Title, first.Publisher, key, same)
-	if err != nil {
-		return err
+	var slug string
+	var prev metaEntry
+	found := false
+	if u != "" {
+		var err error
+		if slug, prev, found, err = p.indexed(ctx, u, key); err != nil {
+			return err
+		}
+	}
+	if !found {
+		var err error
+		if slug, prev, err = p.claim(ctx, first.Title, first.Publisher, key, same); err != nil {
+			return err
+		}
 	}
 	art := &article{
 		slug: slug, title: first.Title, publisher: first.Publisher, link: link,

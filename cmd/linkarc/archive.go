@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	goio "io"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -129,13 +130,25 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 
 	// Once --store-retry is spent on one call, the run stops (see
 	// archive.Archiver.Run).
-	store, err := cfg.openStore(ctx, io.getenv, storage.RetryOptions{MaxElapsed: *storeRetry}, logger)
-	if err != nil {
+	// A dry run creates and writes nothing: a store that does not exist
+	// yet reads as empty.
+	open, note := cfg.openStore, ""
+	if *dryRun {
+		open = cfg.openExistingStore
+	}
+	store, err := open(ctx, io.getenv, storage.RetryOptions{MaxElapsed: *storeRetry}, logger)
+	switch {
+	case *dryRun && errors.Is(err, storage.ErrNoStore):
+		store, err, note = nil, nil, " (does not exist yet: a dry run reads it as empty and creates nothing)"
+	case err != nil:
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
+	if *dryRun {
+		store = storage.ReadOnly(store)
+	}
 	spec, _ := cfg.storeSpec()
-	fmt.Fprintln(io.err, "linkarc archive: store", spec)
+	fmt.Fprintln(io.err, "linkarc archive: store", spec+note)
 	res, err := resolver.New(cfg.resolverOptions(store, logger))
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
@@ -181,6 +194,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			return exitSomeFailed
 		}
 		d.WriteSummary(io.out)
+		if *refreshRequisites && !*refresh {
+			refreshRequisitesNote(io.err, d.Skip)
+		}
 		return exitOK
 	}
 	// Pages are extracted in worker processes, each under the budget of
@@ -227,6 +243,9 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	}
 	rep, runErr := arch.RunBatch(ctx, batch)
 	rep.WriteSummary(io.err)
+	if *refreshRequisites && !*refresh {
+		refreshRequisitesNote(io.err, rep.Unchanged)
+	}
 	if *reportPath != "" {
 		if err := writeReport(*reportPath, rep); err != nil {
 			fmt.Fprintln(io.err, "linkarc archive:", err)
@@ -280,4 +299,20 @@ func dropGoogleFeeds(batch *digest.Batch) {
 		batch.Errors = append(batch.Errors, &digest.Error{Path: f.URL, Reason: "not fetched: a Google News feed, and --no-google forbids contacting Google"})
 		return true
 	})
+}
+
+// refreshRequisitesNote says what --refresh-requisites without --refresh
+// left alone: requisites are fetched again only for pages captured in the
+// run, and articles already archived ok (unchanged of them) are not
+// captured again without --refresh. Nothing is said when there are none.
+func refreshRequisitesNote(w goio.Writer, unchanged int) {
+	if unchanged == 0 {
+		return
+	}
+	what := "1 article already archived ok was"
+	if unchanged > 1 {
+		what = fmt.Sprintf("%d articles already archived ok were", unchanged)
+	}
+	fmt.Fprintf(w, "linkarc archive: --refresh-requisites: %s not captured again, so their requisites were not fetched again; "+
+		"add --refresh to capture them again with fresh requisites\n", what)
 }

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	goio "io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -124,6 +125,9 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 		}
 		var pathErr *os.PathError
 		if errors.As(err, &pathErr) && !errors.Is(err, context.Canceled) {
+			if pathErr.Path == *out {
+				err = pathErr.Err // the path is said once
+			}
 			fmt.Fprintf(io.err, "linkarc export: --out %s: %v\n", *out, err)
 			return exitUsage
 		}
@@ -201,19 +205,45 @@ func writeOutput(path string, stdout goio.Writer, write func(goio.Writer) (expor
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return export.Report{}, &os.PathError{Op: "write", Path: path, Err: errors.New("is a directory; name a file")}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return export.Report{}, err
+		return export.Report{}, outPathError(path, err)
 	}
 	rep, err := write(tmp)
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), path)
+		if err = os.Rename(tmp.Name(), path); err != nil {
+			err = outPathError(path, err)
+		}
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
 	}
 	return rep, err
+}
+
+// outPathError words a failure to create or rename the output file in the
+// terms of the path the user gave (never the temporary file beside it):
+// its folder does not exist, is not a folder, or the system's reason.
+func outPathError(path string, err error) error {
+	dir := filepath.Dir(path)
+	fi, serr := os.Stat(dir)
+	switch {
+	case errors.Is(serr, fs.ErrNotExist):
+		err = fmt.Errorf("the folder %s does not exist; create it first or name another", dir)
+	case serr == nil && !fi.IsDir():
+		err = fmt.Errorf("%s is not a folder", dir)
+	default:
+		var pe *os.PathError
+		var le *os.LinkError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		} else if errors.As(err, &le) {
+			err = le.Err
+		}
+	}
+	return &os.PathError{Op: "write", Path: path, Err: err}
 }

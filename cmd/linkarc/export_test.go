@@ -128,7 +128,14 @@ func TestExportCommand(t *testing.T) {
 		{[]string{"--format", "jsonl", "--out", "-", "--from", "2024-13-01"}, `linkarc export: -from "2024-13-01": want a date like 2024-03-31`},
 		{[]string{"--format", "jsonl", "--out", "-", "--from", "2024-03-02", "--to", "2024-03-01"}, "linkarc export: -to 2024-03-01 is before -from 2024-03-02"},
 		{[]string{"--format", "site", "--out", full}, "linkarc export: " + full + ": the output directory is not empty (it holds no earlier site export); give a new or empty directory"},
-		{[]string{"--format", "jsonl", "--out", tmp}, "linkarc export: --out " + tmp + ": write " + tmp + ": is a directory; name a file"},
+		{[]string{"--format", "jsonl", "--out", tmp}, "linkarc export: --out " + tmp + ": is a directory; name a file\n"},
+		// The user's path, never the temporary file written beside it.
+		{[]string{"--format", "jsonl", "--out", filepath.Join(tmp, "missing", "x.jsonl")},
+			"linkarc export: --out " + filepath.Join(tmp, "missing", "x.jsonl") + ": the folder " + filepath.Join(tmp, "missing") + " does not exist; create it first or name another\n"},
+		{[]string{"--format", "wacz", "--out", filepath.Join(tmp, "missing", "x.wacz")},
+			"linkarc export: --out " + filepath.Join(tmp, "missing", "x.wacz") + ": the folder " + filepath.Join(tmp, "missing") + " does not exist; create it first or name another\n"},
+		{[]string{"--format", "jsonl", "--out", filepath.Join(tmp, "full", "mine.txt", "x.jsonl")},
+			"linkarc export: --out " + filepath.Join(tmp, "full", "mine.txt", "x.jsonl") + ": " + filepath.Join(tmp, "full", "mine.txt") + " is not a folder\n"},
 		{[]string{"--format", "jsonl", "--out", "-", "extra"}, `linkarc export: unexpected arguments ["extra"]`},
 	} {
 		res := runLinkarc(t, nil, "", append([]string{"export", "--store", store}, tc.args...)...)

@@ -16,7 +16,7 @@ import (
 // wording and said again in these terms.
 var (
 	reUndefined = regexp.MustCompile(`^flag provided but not defined: -(.+)$`)
-	reInvalid   = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+): `)
+	reInvalid   = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+): (.*)$`)
 	reBool      = regexp.MustCompile(`^invalid boolean value "(.*)" for -(\S+): `)
 	reNoValue   = regexp.MustCompile(`^flag needs an argument: -(.+)$`)
 	reSyntax    = regexp.MustCompile(`^bad flag syntax: (.*)$`)
@@ -91,6 +91,9 @@ func flagError(name string, fs *flag.FlagSet, err error) string {
 		return out
 	}
 	if m := reInvalid.FindStringSubmatch(msg); m != nil {
+		if m[3] == errNegativeSize.Error() {
+			return fmt.Sprintf("-%s %q: must not be negative", m[2], m[1])
+		}
 		return fmt.Sprintf("-%s %q: want %s", m[2], m[1], form(fs, m[2]))
 	}
 	if m := reBool.FindStringSubmatch(msg); m != nil {

@@ -72,7 +72,7 @@ func newFlagSet(name, synopsis string, io stdio) (*flag.FlagSet, *config) {
 			fmt.Fprintf(io.err, "Run 'linkarc help %s' for its usage and flags.\n", name)
 		}
 	}
-	c.env = envReader{getenv: io.getenv, errs: &c.envErrs}
+	c.env = envReader{getenv: io.getenv, errs: &c.envErrs, used: map[string]string{}}
 	return fs, c
 }
 
@@ -155,16 +155,19 @@ func (c *config) parse(fs *flag.FlagSet, args []string, w goio.Writer) error {
 		return err
 	}
 	errs := c.envErrs
-	var n num
+	n := num{set: map[string]bool{}, env: c.env.used}
+	fs.Visit(func(f *flag.Flag) { n.set[f.Name] = true })
 	for _, check := range c.checks {
 		check(&n)
 	}
 	errs = append(errs, n.errs...)
 	if len(errs) > 0 {
-		err := errors.Join(errs...)
-		fmt.Fprintf(w, "linkarc %s: %v\n", c.name, err)
+		// One line per error, each saying which command it is of.
+		for _, e := range errs {
+			fmt.Fprintf(w, "linkarc %s: %v\n", c.name, e)
+		}
 		fmt.Fprintf(w, "Run 'linkarc help %s' for its flags.\n", c.name)
-		return err
+		return errors.Join(errs...)
 	}
 	return nil
 }
@@ -178,8 +181,34 @@ func (c *config) parse(fs *flag.FlagSet, args []string, w goio.Writer) error {
 // mapping from the first convention to the second, applied in place after
 // parsing.
 
-// num collects the violations of the convention.
-type num struct{ errs []error }
+// num collects the violations of the convention. A value is named as the
+// user gave it: the flag when it was on the command line, else the
+// environment variable it came from.
+type num struct {
+	errs []error
+	set  map[string]bool   // flags given on the command line
+	env  map[string]string // environment variables read -> their values
+}
+
+// fail records that flag name's value breaks the rule what ("must not be
+// negative"), naming the value as the user gave it: `-name must ...` for
+// the command line, `LINKARC_NAME="-1s": must ...` for the environment.
+func (n *num) fail(name, what string) {
+	if !n.set[name] {
+		v := envName(name)
+		if val, ok := n.env[v]; ok {
+			n.errs = append(n.errs, fmt.Errorf("%s=%q: %s", v, val, what))
+			return
+		}
+	}
+	n.errs = append(n.errs, fmt.Errorf("-%s %s", name, what))
+}
+
+// envName is the environment variable of flag name: LINKARC_ and the name
+// in upper case with "_" for "-" (every numeric flag has one).
+func envName(name string) string {
+	return "LINKARC_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
 
 // noneIfZero registers a flag whose 0 means none: it becomes -1.
 func noneIfZero[T int | int64 | time.Duration](c *config, name string, v *T) {
@@ -196,11 +225,11 @@ func positive[T int | int64 | time.Duration](c *config, name string, v *T) {
 func toOption[T int | int64 | time.Duration](n *num, name string, v T, zeroIsNone bool) T {
 	switch {
 	case v < 0:
-		n.errs = append(n.errs, fmt.Errorf("-%s must not be negative", name))
+		n.fail(name, "must not be negative")
 	case v == 0 && zeroIsNone:
 		return -1
 	case v == 0:
-		n.errs = append(n.errs, fmt.Errorf("-%s must be greater than 0", name))
+		n.fail(name, "must be greater than 0")
 	}
 	return v
 }
@@ -335,17 +364,27 @@ func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resol
 type envReader struct {
 	getenv func(string) string
 	errs   *[]error
+	used   map[string]string // variables read with a value, for messages
+}
+
+// get reads one variable, remembering it when set.
+func (e envReader) get(name string) string {
+	v := e.getenv(name)
+	if v != "" && e.used != nil {
+		e.used[name] = v
+	}
+	return v
 }
 
 func (e envReader) str(name, def string) string {
-	if v := e.getenv(name); v != "" {
+	if v := e.get(name); v != "" {
 		return v
 	}
 	return def
 }
 
 func (e envReader) dur(name string, def time.Duration) time.Duration {
-	v := e.getenv(name)
+	v := e.get(name)
 	if v == "" {
 		return def
 	}
@@ -358,7 +397,7 @@ func (e envReader) dur(name string, def time.Duration) time.Duration {
 }
 
 func (e envReader) boolean(name string, def bool) bool {
-	v := strings.TrimSpace(e.getenv(name))
+	v := strings.TrimSpace(e.get(name))
 	if v == "" {
 		return def
 	}
@@ -371,7 +410,7 @@ func (e envReader) boolean(name string, def bool) bool {
 }
 
 func (e envReader) integer(name string, def int) int {
-	v := e.getenv(name)
+	v := e.get(name)
 	if v == "" {
 		return def
 	}
@@ -384,7 +423,7 @@ func (e envReader) integer(name string, def int) int {
 }
 
 func (e envReader) size(name string, def int64) int64 {
-	v := e.getenv(name)
+	v := e.get(name)
 	if v == "" {
 		return def
 	}
@@ -395,6 +434,9 @@ func (e envReader) size(name string, def int64) int64 {
 	}
 	return n
 }
+
+// errNegativeSize is parseSize's error for a size below 0.
+var errNegativeSize = errors.New("must not be negative")
 
 // parseSize reads sizes like 16MiB, 512KiB, 1GB or a plain byte count.
 func parseSize(s string) (int64, error) {
@@ -411,8 +453,11 @@ func parseSize(s string) (int64, error) {
 		}
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
+	if err != nil {
 		return 0, errors.New("not a size like 16MiB or 1048576")
+	}
+	if n < 0 {
+		return 0, errNegativeSize
 	}
 	return n * mult, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +48,8 @@ func TestZeroMeans(t *testing.T) {
 		{[]string{"archive", "--store", dir, "--asset-interval", "-1s", dir}, exitUsage, "-asset-interval must not be negative"},
 		{[]string{"archive", "--store", dir, "--max-requisites", "0", dir}, exitUsage, "-max-requisites must be greater than 0"},
 		{[]string{"archive", "--store", dir, "--max-requisite-bytes", "0", dir}, exitUsage, "-max-requisite-bytes must be greater than 0"},
+		{[]string{"archive", "--store", dir, "--max-requisite-bytes", "-5", dir}, exitUsage, `-max-requisite-bytes "-5": must not be negative`},
+		{[]string{"archive", "--store", dir, "--extract-memory", "-1MiB", dir}, exitUsage, `-extract-memory "-1MiB": must not be negative`},
 		{[]string{"archive", "--store", dir, "--requisites=maybe", dir}, exitUsage, `-requisites="maybe": want true or false`},
 		{[]string{"resolve", "--no-cache", "--timeout", "0s", "x"}, exitUsage, "-timeout must be greater than 0"},
 		{[]string{"serve", "--store", dir, "--refresh-interval", "0s"}, exitUsage, "-refresh-interval must be greater than 0"},
@@ -77,7 +80,10 @@ func TestEnvErrorsPointToHelp(t *testing.T) {
 	}{
 		{[]string{"LINKARC_PAGES=maybe"}, `LINKARC_PAGES="maybe": want 1, 0, true or false`},
 		{[]string{"LINKARC_MAX_REQUISITE_BYTES=lots"}, `LINKARC_MAX_REQUISITE_BYTES="lots": not a size`},
-		{[]string{"LINKARC_ASSET_INTERVAL=-1s"}, "-asset-interval must not be negative"},
+		{[]string{"LINKARC_ASSET_INTERVAL=-1s"}, `LINKARC_ASSET_INTERVAL="-1s": must not be negative`},
+		{[]string{"LINKARC_MAX_RETRIES=-2"}, `LINKARC_MAX_RETRIES="-2": must not be negative`},
+		{[]string{"LINKARC_CONCURRENCY=0"}, `LINKARC_CONCURRENCY="0": must be greater than 0`},
+		{[]string{"LINKARC_MAX_REQUISITE_BYTES=-5"}, `LINKARC_MAX_REQUISITE_BYTES="-5": must not be negative`},
 	} {
 		res := runLinkarc(t, tc.env, "", "archive", "--store", dir, "--dry-run", linklessDigest(t))
 		if res.code != exitUsage || !strings.Contains(res.stderr, tc.msg) ||
@@ -137,4 +143,26 @@ func linklessDigest(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestFlagErrorsEachLine: several flag and environment errors at once are
+// all reported, one line each, every line with the command's prefix, and
+// a flag on the command line is named as the flag even when its variable
+// is set too.
+func TestFlagErrorsEachLine(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"LINKARC_ASSET_INTERVAL=-1s", "LINKARC_MAX_RETRIES=-3"}
+	res := runLinkarc(t, env, "", "archive", "--store", dir, "--dry-run", "--max-retries", "-1", "--connect-timeout", "0", linklessDigest(t))
+	want := []string{
+		`linkarc archive: LINKARC_ASSET_INTERVAL="-1s": must not be negative`,
+		"linkarc archive: -connect-timeout must be greater than 0",
+		"linkarc archive: -max-retries must not be negative",
+		"Run 'linkarc help archive' for its flags.",
+	}
+	got := strings.Split(strings.TrimSpace(res.stderr), "\n")
+	slices.Sort(got[:len(got)-1])
+	slices.Sort(want[:len(want)-1])
+	if res.code != exitUsage || strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("exit %d, stderr:\n%s\nwant (any order but the last):\n%s", res.code, res.stderr, strings.Join(want, "\n"))
+	}
 }
