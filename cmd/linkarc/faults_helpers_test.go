@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -130,4 +132,28 @@ func summaryOf(stderr string) string {
 		return stderr[i:]
 	}
 	return stderr
+}
+
+// runWithin starts cmd (stderr captured), waits at most limit for it to
+// exit, and fails the test, killing it, when it runs longer: a run that
+// hangs is the failure these tests exist to catch. It returns stderr and
+// how long the run took.
+func runWithin(t *testing.T, cmd *exec.Cmd, limit time.Duration) (*bytes.Buffer, time.Duration) {
+	t.Helper()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case <-exited:
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		<-exited
+		t.Fatalf("linkarc still running after %v:\n%s", limit, stderr.String())
+	}
+	return &stderr, time.Since(start)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"os"
@@ -116,21 +115,7 @@ func hostileRun(t *testing.T, n int, pages []archivetest.Page) (int64, time.Dura
 	hwm := filepath.Join(t.TempDir(), "status")
 	cmd := linkarcProcess([]string{hwmFileEnv + "=" + hwm, "GOGC="}, "archive", "--store", store, "--allow-private",
 		"--concurrency", "4", "--host-interval", "10ms", "--progress", "none", "--max-retries", "0", dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case <-exited:
-	case <-time.After(5 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("linkarc archive still running after 5 minutes:\n%s", stderr.String())
-	}
-	took := time.Since(start)
+	stderr, took := runWithin(t, cmd, 5*time.Minute)
 	peak := peakRSS(t, hwm)
 	t.Logf("%d hostile pages on %d hosts beside %d ordinary: %v, peak RSS %d MiB", n, len(hosts), len(good), took.Round(time.Millisecond), peak>>20)
 	if code := cmd.ProcessState.ExitCode(); code != exitSomeFailed {

@@ -212,21 +212,7 @@ func TestArchiveHostileRequisites(t *testing.T) {
 	cmd := linkarcProcess([]string{hwmFileEnv + "=" + hwm, "GOGC="}, "archive", "--store", store, "--allow-private", "--requisites",
 		"--concurrency", "8", "--host-interval", "10ms", "--asset-interval", "1ms", "--progress", "none",
 		"--max-retries", "0", "--timeout", "5s", "--read-timeout", "5s", dir)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case <-exited:
-	case <-time.After(4 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("linkarc archive still running after 4 minutes:\n%s", stderr.String())
-	}
-	took := time.Since(start)
+	stderr, took := runWithin(t, cmd, 4*time.Minute)
 	peak := peakRSS(t, hwm)
 	t.Logf("%d hostile pages beside %d ordinary: %v, peak RSS %d MiB", len(shapes), len(good), took.Round(time.Millisecond), peak>>20)
 	if code := cmd.ProcessState.ExitCode(); code != 0 {

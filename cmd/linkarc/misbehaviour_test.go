@@ -253,21 +253,8 @@ func TestArchivePublisherMisbehaviour(t *testing.T) {
 		"--read-timeout", mbReadTimeout.String(), "--timeout", mbTimeout.String(), "--connect-timeout", "1s",
 		"--max-body", fmt.Sprint(mbMaxBody), "--max-retries", fmt.Sprint(mbRetries),
 		"--max-retry-after", "3s", "--max-redirects", "5", "--log-level", "debug")...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	select {
-	case <-exited:
-	case <-time.After(2 * time.Minute):
-		cmd.Process.Kill()
-		t.Fatalf("linkarc archive still running after 2 minutes:\n%s", stderr.String())
-	}
-	t.Logf("run took %v; peak RSS %d MiB", time.Since(start).Round(time.Millisecond), peakRSS(t, hwm)>>20)
+	stderr, took := runWithin(t, cmd, 2*time.Minute)
+	t.Logf("run took %v; peak RSS %d MiB", took.Round(time.Millisecond), peakRSS(t, hwm)>>20)
 	if code := cmd.ProcessState.ExitCode(); code != exitSomeFailed {
 		t.Fatalf("exit %d, want %d (some articles failed)\n%s", code, exitSomeFailed, stderr.String())
 	}
