@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"archive/zip"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -19,6 +18,7 @@ import (
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/archive/export"
 	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/archive/wacz/wacztest"
 	"github.com/linkarc/linkarc/archive/warc"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
@@ -301,19 +301,7 @@ func checkWACZPages(t *testing.T, st storage.Store, want []string) {
 	if _, err := export.WriteWACZ(ctx, sel, &pkg, export.WACZOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	zr, err := zip.NewReader(bytes.NewReader(pkg.Bytes()), int64(pkg.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, zf := range zr.File {
-		rc, err := zf.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[zf.Name], _ = io.ReadAll(rc)
-		rc.Close()
-	}
+	files := wacztest.Files(t, pkg.Bytes())
 	var pages []string
 	for _, line := range strings.Split(strings.TrimSpace(string(files["pages/pages.jsonl"])), "\n") {
 		var p struct {

@@ -1,7 +1,6 @@
 package archive
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -301,19 +300,7 @@ func exportStory(t *testing.T, st storage.Store, slug string, originals int) []b
 // shared stylesheet and image, in a WARC the package holds.
 func checkWACZ(t *testing.T, pkg []byte) {
 	t.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, zf := range zr.File {
-		rc, err := zf.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[zf.Name], _ = io.ReadAll(rc)
-		rc.Close()
-	}
+	files := wacztest.Files(t, pkg)
 	var manifest struct {
 		Resources []struct {
 			Path, Hash string

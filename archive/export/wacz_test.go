@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -49,19 +48,7 @@ func TestWriteWACZ(t *testing.T) {
 		}
 	}
 
-	zr, err := zip.NewReader(bytes.NewReader(pkg.Bytes()), int64(pkg.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, zf := range zr.File {
-		rc, err := zf.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		files[zf.Name], _ = io.ReadAll(rc)
-		rc.Close()
-	}
+	files := wacztest.Files(t, pkg.Bytes())
 	for _, slug := range withWARC {
 		if files["archive/"+slug+".warc.gz"] == nil {
 			t.Errorf("the package lacks archive/%s.warc.gz", slug)

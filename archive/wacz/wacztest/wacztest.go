@@ -7,10 +7,12 @@
 package wacztest
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -215,4 +217,28 @@ func inspect(ctx context.Context, id cdp.FrameID, out *Replayed) error {
 		return err
 	}
 	return json.Unmarshal([]byte(s), out)
+}
+
+// Files unpacks a WACZ (a ZIP) into its files' contents by path, failing
+// the test when it is not a readable ZIP.
+func Files(t testing.TB, pkg []byte) map[string][]byte {
+	t.Helper()
+	zr, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := map[string][]byte{}
+	for _, zf := range zr.File {
+		rc, err := zf.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s in the WACZ: %v", zf.Name, err)
+		}
+		files[zf.Name] = b
+	}
+	return files
 }
