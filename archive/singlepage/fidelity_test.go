@@ -194,6 +194,13 @@ func (w *world) screenshot(t *testing.T, u string) []byte {
 	if err := chromedp.Do(ctx, chromedp.Navigate(u), chromedp.WaitReady(chromedp.CSS("body"))); err != nil {
 		t.Fatalf("open %s: %v", u, err)
 	}
+	// Equal screenshots alone can mistake a stall for the end: on a busy
+	// machine an image may still be on its way after two of them. So the
+	// page's own state decides first: loaded, every image fetched and
+	// decoded, every font ready.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](renderedJS, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		t.Fatalf("%s did not finish loading its images and fonts: %v", u, err)
+	}
 	var last []byte
 	for range 30 {
 		if err := chromedp.Do(ctx, chromedp.Sleep(400*time.Millisecond)); err != nil {
@@ -212,6 +219,18 @@ func (w *world) screenshot(t *testing.T, u string) []byte {
 	return last
 }
 
+// renderedJS is true once the document has loaded and each of its
+// images and fonts is ready to paint; decode() makes the first paint of an
+// image wait for nothing more.
+const renderedJS = `(async () => {
+	if (document.readyState !== "complete") return false;
+	const imgs = Array.from(document.images);
+	if (!imgs.every(i => i.complete)) return false;
+	await Promise.all(imgs.map(i => i.decode().catch(() => {})));
+	await document.fonts.ready;
+	return true;
+})()`
+
 func (w *world) requests() []tabRequest {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -226,6 +245,24 @@ func (w *world) requests() []tabRequest {
 // whose channels all differ by at most pixelTolerance.
 func match(t *testing.T, a, b []byte) float64 {
 	t.Helper()
+	ia, ib := decodePair(t, a, b)
+	return shareNear(ia, ib, ia.Bounds())
+}
+
+// matchBox is match within one element's box (x, y, width, height in CSS
+// pixels, which are device pixels at the tests' scale of 1).
+func matchBox(t *testing.T, a, b []byte, box [4]float64) float64 {
+	t.Helper()
+	ia, ib := decodePair(t, a, b)
+	r := image.Rect(int(box[0]), int(box[1]), int(box[0]+box[2]), int(box[1]+box[3])).Intersect(ia.Bounds())
+	if r.Empty() {
+		return 1
+	}
+	return shareNear(ia, ib, r)
+}
+
+func decodePair(t *testing.T, a, b []byte) (image.Image, image.Image) {
+	t.Helper()
 	ia, err := png.Decode(bytes.NewReader(a))
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +274,10 @@ func match(t *testing.T, a, b []byte) float64 {
 	if ia.Bounds() != ib.Bounds() {
 		t.Fatalf("screenshots of %v and %v", ia.Bounds(), ib.Bounds())
 	}
-	r := ia.Bounds()
+	return ia, ib
+}
+
+func shareNear(ia, ib image.Image, r image.Rectangle) float64 {
 	same := 0
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		for x := r.Min.X; x < r.Max.X; x++ {
@@ -329,7 +369,7 @@ const srcsetPage = `<!doctype html>
 <p id="after-density">Work begins in the spring.</p>
 <picture><source media="(min-width: 900px)" srcset="/img/p400.png 400w, /img/p800.png 800w" sizes="(min-width: 1000px) 30vw, 100vw"><img id="picture-widths" src="/img/w400.png" alt=""></picture>
 <p id="after-picture-widths">The old sheds make way for a market hall.</p>
-<picture><source media="(min-width: 900px)" srcset="/img/p800.png" width="320" height="80"><img id="picture-dims" src="/img/w400.png" width="100" height="100" alt=""></picture>
+<picture><source media="(min-width: 900px)" srcset="/img/q800.png" width="320" height="80"><img id="picture-dims" src="/img/w400.png" width="100" height="100" alt=""></picture>
 <p id="after-picture-dims">The harbour master approves.</p>
 </body></html>`
 
@@ -385,6 +425,10 @@ func publishers(t *testing.T, w *world) (news, cdn *httptest.Server, newsURL, cd
 		"/img/d2.png":    {"image/png", pngOf(600, 150, stripes(160, 60, 160))},
 		"/img/p400.png":  {"image/png", pngOf(400, 100, stripes(200, 140, 20))},
 		"/img/p800.png":  {"image/png", pngOf(800, 200, stripes(20, 150, 150))},
+		// Its own image, not p800: a browser may show any candidate it
+		// has cached, so an image two elements shared would let the live
+		// page pick either.
+		"/img/q800.png": {"image/png", pngOf(800, 200, stripes(150, 20, 150))},
 	}
 	var cdnBase string
 	handler := func(w http.ResponseWriter, r *http.Request) {
@@ -735,5 +779,10 @@ func TestFidelitySrcset(t *testing.T) {
 	t.Logf("pixels within %d of the live page: page.html %.2f%% (threshold %.0f%%)", pixelTolerance, 100*got, 100*srcsetMinMatch)
 	if got < srcsetMinMatch {
 		t.Errorf("the archived page matches the live page on %.2f%% of its pixels, want at least %.0f%%", 100*got, 100*srcsetMinMatch)
+		for id, box := range liveBoxes {
+			if m := matchBox(t, live, archived, box); m < srcsetMinMatch {
+				t.Errorf("#%s differs: %.2f%% of the pixels in its box %v match", id, 100*m, box)
+			}
+		}
 	}
 }
