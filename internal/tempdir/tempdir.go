@@ -1,0 +1,333 @@
+// Package tempdir gives a process a directory of its own for its
+// temporary files (WARC spill files, spilled Google responses, WARCs
+// copied from the store for random access), and removes what processes
+// killed before they could clean up left behind.
+//
+// The directories live in one base directory per user under the system's
+// temporary directory (TMPDIR, else /tmp on Unix):
+//
+//	$TMPDIR/linkarc-<uid>/            mode 0700, this user's only
+//	$TMPDIR/linkarc-<uid>/<pid>-<n>/  one process's files
+//
+// A process holds an exclusive flock(2) on its directory (the directory
+// itself, opened read-only) for as long as it lives. The kernel drops the
+// lock when the process ends, however it ends: SIGKILL, OOM kill or power
+// cut (after which the lock is gone with the machine's memory). So a
+// directory whose lock can be taken belongs to a process that is gone,
+// and Open, before making the caller's directory, removes every such
+// directory; a directory whose lock is held belongs to a live process
+// (another run, a run of another command) and is never touched. Close
+// removes the caller's own directory on the normal way out.
+//
+// The rules Open cleans by:
+//   - only entries of the base directory named like a process's directory
+//     (digits, a dash, the rest) are considered; other files there and
+//     everything in TMPDIR outside the base directory are left alone;
+//   - an entry that is not a directory (a symlink to one included) is
+//     left alone, and a directory is opened without following symlinks;
+//   - a directory is removed only while its lock is held by the cleaner,
+//     and only if the path still names the directory that was locked;
+//   - symlinks inside a removed directory are removed, never followed.
+//
+// A process making its directory races with a cleaner that may take the
+// lock of the new, still unlocked directory and remove it: the maker
+// locks, then checks that its path still names the directory it locked,
+// and starts again with a new one when not.
+//
+// On systems without flock (Windows) each process still gets its own
+// directory, removed by Close, but the directories of dead processes are
+// not cleaned: whether their owner lives cannot be told.
+package tempdir
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/dustin/go-humanize"
+)
+
+// Options configures Open. The zero value is the default.
+type Options struct {
+	// Root is the directory the base directory is made in; "" means
+	// os.TempDir() (TMPDIR). Tests set it.
+	Root string
+	// Logger receives the one line that says what was cleaned; nil
+	// discards it.
+	Logger *slog.Logger
+}
+
+// Dir is a process's own temporary directory, locked while it is open.
+type Dir struct {
+	path string
+	lock *os.File
+	// Cleaned is what Open removed of dead processes' directories.
+	Cleaned Cleaned
+}
+
+// Cleaned says what one cleaning of the base directory did.
+type Cleaned struct {
+	// Base is the base directory cleaned.
+	Base string
+	// Dirs, Files and Bytes count the directories of dead processes
+	// removed, the regular files in them and their sizes.
+	Dirs  int
+	Files int
+	Bytes int64
+	// InUse counts the directories left alone because their lock is held
+	// (live processes).
+	InUse int
+	// Errors holds one error per directory that could not be removed,
+	// each naming its path. Such a directory is tried again by the next
+	// process.
+	Errors []error
+}
+
+// maxAttempts bounds how many directories Open makes before it gives up:
+// it makes another only when a cleaner took the one it made before it
+// could lock it, which takes a second process cleaning at that instant.
+const maxAttempts = 16
+
+// Open cleans the base directory of the directories of dead processes,
+// then makes and locks the caller's own directory in it. Close the Dir
+// when the process is done with its temporary files.
+//
+// An error means no directory could be made: the base directory or the
+// process's directory cannot be created (TMPDIR not a writable
+// directory), or the base directory is not this user's; the message names
+// the path and says to set TMPDIR. Failing to clean a dead process's
+// directory is no error: it is in Dir.Cleaned.Errors and logged.
+func Open(opts Options) (*Dir, error) {
+	root := opts.Root
+	if root == "" {
+		root = os.TempDir()
+	}
+	base := filepath.Join(root, baseName())
+	if err := ensureBase(base); err != nil {
+		return nil, err
+	}
+	d := &Dir{}
+	d.Cleaned = clean(base)
+	d.Cleaned.log(opts.Logger)
+	prefix := strconv.Itoa(os.Getpid()) + "-"
+	for range maxAttempts {
+		p, err := os.MkdirTemp(base, prefix)
+		if err != nil {
+			return nil, unwritable(filepath.Join(base, prefix+"*"), err)
+		}
+		f, err := lockDir(p)
+		if err != nil {
+			// Taken by a cleaner between the mkdir and the lock, or gone
+			// already: that cleaner removes it.
+			if errors.Is(err, errBusy) || errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			os.Remove(p)
+			return nil, fmt.Errorf("temporary files: lock %s: %w", p, err)
+		}
+		if !sameDir(f, p) {
+			f.Close()
+			continue
+		}
+		d.path, d.lock = p, f
+		return d, nil
+	}
+	return nil, fmt.Errorf("temporary files: no directory of this process's own in %s after %d attempts: each was removed before it could be locked", base, maxAttempts)
+}
+
+// Path is the directory to create temporary files in.
+func (d *Dir) Path() string { return d.path }
+
+// Close removes the directory and everything in it, then releases its
+// lock. It is safe to call more than once; later calls do nothing.
+func (d *Dir) Close() error {
+	if d == nil || d.lock == nil {
+		return nil
+	}
+	err := os.RemoveAll(d.path)
+	d.lock.Close()
+	d.lock = nil
+	if err != nil {
+		return fmt.Errorf("temporary files: remove %s: %w", d.path, err)
+	}
+	return nil
+}
+
+// baseName is the base directory's name: one per user, so that users
+// sharing /tmp neither share nor block each other's directories.
+func baseName() string {
+	if uid := os.Getuid(); uid >= 0 {
+		return "linkarc-" + strconv.Itoa(uid)
+	}
+	return "linkarc"
+}
+
+// ensureBase makes the base directory, or checks that the one there is a
+// directory of this user's that nobody else may write to: in a shared
+// /tmp another user could have made it first, to read or plant files.
+func ensureBase(base string) error {
+	err := os.Mkdir(base, 0o700)
+	if err == nil || !errors.Is(err, fs.ErrExist) {
+		if err != nil {
+			return unwritable(base, err)
+		}
+		return nil
+	}
+	fi, err := os.Lstat(base)
+	if err != nil {
+		return unwritable(base, err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("temporary files: %s is not a directory (a %s); remove it, or set TMPDIR to another directory", base, kind(fi.Mode()))
+	}
+	if !ownedByMe(fi) {
+		return fmt.Errorf("temporary files: %s belongs to another user; remove it, or set TMPDIR to a directory of your own", base)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(base, 0o700); err != nil {
+			return fmt.Errorf("temporary files: %s: make it private (mode 0700): %w", base, err)
+		}
+	}
+	return nil
+}
+
+// unwritable words a failure to create in the base directory: what the
+// user can do about it is to point TMPDIR elsewhere.
+func unwritable(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("temporary files: cannot create %s: %w; set TMPDIR to a writable directory (now %s)", path, err, tmpdirNow())
+}
+
+// tmpdirNow says what TMPDIR is, for an error message.
+func tmpdirNow() string {
+	if v, ok := os.LookupEnv("TMPDIR"); ok {
+		return "TMPDIR=" + v
+	}
+	return "unset, so " + os.TempDir() + " is used"
+}
+
+// kind names a non-directory file mode for a message.
+func kind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m.IsRegular():
+		return "file"
+	}
+	return strings.TrimPrefix(m.Type().String(), "-")
+}
+
+// isProcessDir reports whether name is what Open names a process's
+// directory: the pid in decimal, a dash, and MkdirTemp's random part.
+func isProcessDir(name string) bool {
+	pid, rest, ok := strings.Cut(name, "-")
+	if !ok || pid == "" || rest == "" {
+		return false
+	}
+	for _, c := range pid {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// clean removes the directories of dead processes in base.
+func clean(base string) Cleaned {
+	c := Cleaned{Base: base}
+	if !canLock {
+		return c
+	}
+	entries, err := os.ReadDir(base)
+	if err != nil {
+		c.Errors = append(c.Errors, fmt.Errorf("list %s: %w", base, err))
+		return c
+	}
+	for _, e := range entries {
+		name := e.Name()
+		// ReadDir reports a symlink as a symlink: it is not followed.
+		if !isProcessDir(name) || !e.IsDir() {
+			continue
+		}
+		c.cleanOne(filepath.Join(base, name))
+	}
+	return c
+}
+
+// cleanOne removes the directory at path if its owner is dead.
+func (c *Cleaned) cleanOne(path string) {
+	f, err := lockDir(path)
+	switch {
+	case errors.Is(err, errBusy):
+		c.InUse++
+		return
+	case errors.Is(err, fs.ErrNotExist):
+		return // removed meanwhile by another process cleaning
+	case err != nil:
+		c.Errors = append(c.Errors, fmt.Errorf("%s: %w", path, err))
+		return
+	}
+	defer f.Close() // after the removal: the lock keeps others out until then
+	if !sameDir(f, path) {
+		return // removed, and perhaps made again, by others meanwhile
+	}
+	files, size := usage(path)
+	if err := os.RemoveAll(path); err != nil {
+		c.Errors = append(c.Errors, fmt.Errorf("remove %s: %w", path, err))
+		return
+	}
+	c.Dirs++
+	c.Files += files
+	c.Bytes += size
+}
+
+// usage counts the regular files under path and their sizes, following
+// no symlink.
+func usage(path string) (files int, size int64) {
+	filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if fi, err := d.Info(); err == nil {
+			files++
+			size += fi.Size()
+		}
+		return nil
+	})
+	return files, size
+}
+
+// sameDir reports whether path still names the directory f has open.
+func sameDir(f *os.File, path string) bool {
+	a, err := f.Stat()
+	if err != nil {
+		return false
+	}
+	b, err := os.Lstat(path)
+	return err == nil && os.SameFile(a, b)
+}
+
+// log says in one line what was cleaned: at info level when something
+// was removed, at warn when something could not be, else at debug.
+func (c Cleaned) log(l *slog.Logger) {
+	if l == nil {
+		return
+	}
+	attrs := []any{"dirs", c.Dirs, "files", c.Files, "size", humanize.IBytes(uint64(c.Bytes)), "in_use", c.InUse, "base", c.Base}
+	switch {
+	case len(c.Errors) > 0:
+		l.Warn("temporary files of dead runs: some could not be removed", append(attrs, "err", errors.Join(c.Errors...))...)
+	case c.Dirs > 0:
+		l.Info("temporary files of dead runs removed", attrs...)
+	default:
+		l.Debug("no temporary files of dead runs", attrs...)
+	}
+}
