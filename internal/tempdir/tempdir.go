@@ -315,19 +315,21 @@ func sameDir(f *os.File, path string) bool {
 	return err == nil && os.SameFile(a, b)
 }
 
-// log says in one line what was cleaned: at info level when something
-// was removed, at warn when something could not be, else at debug.
+// log says in one line what was cleaned. Something to clean means runs
+// ended without cleaning up (killed, crashed, a power cut), which is worth
+// a warning (the commands' default level); nothing to clean is said at
+// debug level.
 func (c Cleaned) log(l *slog.Logger) {
 	if l == nil {
 		return
 	}
-	attrs := []any{"dirs", c.Dirs, "files", c.Files, "size", humanize.IBytes(uint64(c.Bytes)), "in_use", c.InUse, "base", c.Base}
+	attrs := []any{"runs", c.Dirs, "files", c.Files, "size", humanize.IBytes(uint64(c.Bytes)), "in_use", c.InUse, "base", c.Base}
 	switch {
 	case len(c.Errors) > 0:
-		l.Warn("temporary files of dead runs: some could not be removed", append(attrs, "err", errors.Join(c.Errors...))...)
+		l.Warn("temporary files of runs that were killed or crashed: some could not be removed", append(attrs, "err", errors.Join(c.Errors...))...)
 	case c.Dirs > 0:
-		l.Info("temporary files of dead runs removed", attrs...)
+		l.Warn("removed the temporary files of runs that were killed or crashed", attrs...)
 	default:
-		l.Debug("no temporary files of dead runs", attrs...)
+		l.Debug("no temporary files of killed runs to remove", attrs...)
 	}
 }

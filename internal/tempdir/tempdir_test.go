@@ -422,15 +422,16 @@ func TestBaseDirectory(t *testing.T) {
 	}
 }
 
-// TestLogLine: what was cleaned is said in one line, at info level when
-// something was removed and at debug level when nothing was.
+// TestLogLine: what was cleaned is said in one line, at warn level (the
+// commands' default) when something was removed, at debug level when
+// nothing was.
 func TestLogLine(t *testing.T) {
 	root := t.TempDir()
 	base := filepath.Join(root, baseName())
 	os.MkdirAll(filepath.Join(base, "9-9"), 0o700)
 	os.WriteFile(filepath.Join(base, "9-9", "spill"), make([]byte, 3<<20), 0o600)
 	var buf bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	d, err := Open(Options{Root: root, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
@@ -440,7 +441,7 @@ func TestLogLine(t *testing.T) {
 	if len(lines) != 1 {
 		t.Fatalf("%d lines, want 1:\n%s", len(lines), buf.String())
 	}
-	for _, w := range []string{"level=INFO", `msg="temporary files of dead runs removed"`, "dirs=1", "files=1", `size="3.0 MiB"`, "in_use=0", "base=" + base} {
+	for _, w := range []string{"level=WARN", `msg="removed the temporary files of runs that were killed or crashed"`, "runs=1", "files=1", `size="3.0 MiB"`, "in_use=0", "base=" + base} {
 		if !strings.Contains(lines[0], w) {
 			t.Errorf("log line %q does not say %q", lines[0], w)
 		}
@@ -452,6 +453,6 @@ func TestLogLine(t *testing.T) {
 	}
 	d.Close()
 	if buf.Len() != 0 {
-		t.Errorf("nothing to clean, yet at info level: %s", buf.String())
+		t.Errorf("nothing to clean, yet at warn level: %s", buf.String())
 	}
 }
