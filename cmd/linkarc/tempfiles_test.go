@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/linkarc/linkarc/archive/archivetest"
 )
 
@@ -200,4 +202,58 @@ func logField(line, key string) string {
 		return ""
 	}
 	return m[1]
+}
+
+// TestExportPartialOutputs: `linkarc export --out FILE` removes the
+// partial files killed exports of FILE left beside it (a killed process's
+// lock is free: one planted without a lock is what it leaves) and says
+// so, and leaves the one a live export holds.
+func TestExportPartialOutputs(t *testing.T) {
+	_, store := archivedWorld(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "archive.wacz")
+	killed := filepath.Join(dir, ".archive.wacz.1234.tmp")
+	live := filepath.Join(dir, ".archive.wacz.5678.tmp")
+	for _, p := range []string{killed, live} {
+		if err := os.WriteFile(p, make([]byte, 1<<20), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := linkarcProcess(nil, "export", "--store", store, "--format", "wacz", "--out", out)
+	stderr, _ := runWithin(t, cmd, 2*time.Minute)
+	if code := cmd.ProcessState.ExitCode(); code != exitOK {
+		t.Fatalf("export: exit %d\n%s", code, stderr)
+	}
+	line := ""
+	for _, l := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(l, "removed the partial outputs of runs that were killed or crashed") {
+			line = l
+		}
+	}
+	for field, want := range map[string]string{"runs": "1", "files": "1", "size": `"1.0 MiB"`, "in_use": "1", "dir": dir} {
+		if got := logField(line, field); got != want {
+			t.Errorf("%s=%s, want %s: %q\n%s", field, got, want, line, stderr)
+		}
+	}
+	if _, err := os.Lstat(killed); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the killed export's partial output is still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the live export's partial output was removed: %v", err)
+	}
+	if _, err := os.Stat(out); err != nil {
+		t.Errorf("no output: %v", err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".archive.wacz.*.tmp")); len(left) != 1 {
+		t.Errorf("partial outputs after the export: %q, want the live one alone", left)
+	}
 }

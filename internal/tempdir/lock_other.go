@@ -8,14 +8,18 @@ import (
 	"os"
 )
 
-// canLock is false: without flock, whether a directory's owner lives
-// cannot be told, so no directory but the caller's own is ever removed.
+// canLock is false: without flock, whether the owner of a file lives
+// cannot be told, so nothing but the caller's own files is ever removed.
 const canLock = false
+
+const openDir = 0
 
 var errBusy = errors.New("locked by a live process")
 
-// lockDir opens the directory at path; nothing is locked.
-func lockDir(path string) (*os.File, error) { return os.Open(path) }
+func openLocked(path string, _ bool) (*os.File, error) { return os.Open(path) }
+
+// lockFile locks nothing here.
+func lockFile(*os.File) error { return nil }
 
 // ownedByMe cannot be told here; the base directory is trusted.
 func ownedByMe(fs.FileInfo) bool { return true }

@@ -1,7 +1,8 @@
 // Package tempdir gives a process a directory of its own for its
 // temporary files (WARC spill files, spilled Google responses, WARCs
 // copied from the store for random access), and removes what processes
-// killed before they could clean up left behind.
+// killed before they could clean up left behind, there and beside the
+// outputs they were writing.
 //
 // The directories live in one base directory per user under the system's
 // temporary directory (TMPDIR, else /tmp on Unix):
@@ -34,6 +35,11 @@
 // locks, then checks that its path still names the directory it locked,
 // and starts again with a new one when not.
 //
+// A command that writes an output file beside its place, to rename it
+// into place when it is whole (`linkarc export --out FILE`), makes that
+// partial file with Beside: locked the same way, so the next run of the
+// command removes what killed runs left beside the same output.
+//
 // On systems without flock (Windows) each process still gets its own
 // directory, removed by Close, but the directories of dead processes are
 // not cleaned: whether their owner lives cannot be told.
@@ -48,8 +54,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-
-	"github.com/dustin/go-humanize"
 )
 
 // Options configures Open. The zero value is the default.
@@ -70,29 +74,6 @@ type Dir struct {
 	Cleaned Cleaned
 }
 
-// Cleaned says what one cleaning of the base directory did.
-type Cleaned struct {
-	// Base is the base directory cleaned.
-	Base string
-	// Dirs, Files and Bytes count the directories of dead processes
-	// removed, the regular files in them and their sizes.
-	Dirs  int
-	Files int
-	Bytes int64
-	// InUse counts the directories left alone because their lock is held
-	// (live processes).
-	InUse int
-	// Errors holds one error per directory that could not be removed,
-	// each naming its path. Such a directory is tried again by the next
-	// process.
-	Errors []error
-}
-
-// maxAttempts bounds how many directories Open makes before it gives up:
-// it makes another only when a cleaner took the one it made before it
-// could lock it, which takes a second process cleaning at that instant.
-const maxAttempts = 16
-
 // Open cleans the base directory of the directories of dead processes,
 // then makes and locks the caller's own directory in it. Close the Dir
 // when the process is done with its temporary files.
@@ -112,32 +93,67 @@ func Open(opts Options) (*Dir, error) {
 		return nil, err
 	}
 	d := &Dir{}
-	d.Cleaned = clean(base)
-	d.Cleaned.log(opts.Logger)
+	d.Cleaned = clean(base, true, isProcessDir)
+	d.Cleaned.log(opts.Logger, "temporary files")
 	prefix := strconv.Itoa(os.Getpid()) + "-"
-	for range maxAttempts {
+	f, err := makeLocked(func() (*os.File, error) {
 		p, err := os.MkdirTemp(base, prefix)
 		if err != nil {
 			return nil, unwritable(filepath.Join(base, prefix+"*"), err)
 		}
-		f, err := lockDir(p)
-		if err != nil {
-			// Taken by a cleaner between the mkdir and the lock, or gone
-			// already: that cleaner removes it.
-			if errors.Is(err, errBusy) || errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			os.Remove(p)
-			return nil, fmt.Errorf("temporary files: lock %s: %w", p, err)
+		f, err := os.OpenFile(p, os.O_RDONLY|openDir, 0)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errTaken
 		}
-		if !sameDir(f, p) {
-			f.Close()
+		if err != nil {
+			os.Remove(p)
+			return nil, fmt.Errorf("temporary files: %w", err)
+		}
+		return f, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	d.path, d.lock = f.Name(), f
+	return d, nil
+}
+
+// maxAttempts bounds how many files or directories makeLocked makes
+// before it gives up: it makes another only when a cleaner took the one
+// it made before it could lock it, which takes a second process cleaning
+// that very directory at that instant.
+const maxAttempts = 16
+
+// errTaken is mk's error (see makeLocked) for what it made that was
+// removed before it could open it.
+var errTaken = errors.New("removed by another process")
+
+// makeLocked makes a new file or directory with mk, which returns it
+// open, and locks it. A process cleaning may take the lock of what was
+// just made before its maker could, and remove it: then mk fails with
+// errTaken, the lock is refused, or the name no longer names what was
+// locked, and makeLocked makes another.
+func makeLocked(mk func() (*os.File, error)) (*os.File, error) {
+	for range maxAttempts {
+		f, err := mk()
+		if errors.Is(err, errTaken) {
 			continue
 		}
-		d.path, d.lock = p, f
-		return d, nil
+		if err != nil {
+			return nil, err
+		}
+		err = lockFile(f)
+		if err == nil && sameFile(f, f.Name()) {
+			return f, nil
+		}
+		f.Close()
+		if err != nil && !errors.Is(err, errBusy) {
+			os.Remove(f.Name())
+			return nil, fmt.Errorf("temporary files: lock %s: %w", f.Name(), err)
+		}
+		// What was made is the cleaner's now; it removes it.
 	}
-	return nil, fmt.Errorf("temporary files: no directory of this process's own in %s after %d attempts: each was removed before it could be locked", base, maxAttempts)
+	return nil, fmt.Errorf("temporary files: each of %d new temporary files was removed by another process before it could be locked", maxAttempts)
 }
 
 // Path is the directory to create temporary files in.
@@ -223,113 +239,4 @@ func kind(m fs.FileMode) string {
 		return "file"
 	}
 	return strings.TrimPrefix(m.Type().String(), "-")
-}
-
-// isProcessDir reports whether name is what Open names a process's
-// directory: the pid in decimal, a dash, and MkdirTemp's random part.
-func isProcessDir(name string) bool {
-	pid, rest, ok := strings.Cut(name, "-")
-	if !ok || pid == "" || rest == "" {
-		return false
-	}
-	for _, c := range pid {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// clean removes the directories of dead processes in base.
-func clean(base string) Cleaned {
-	c := Cleaned{Base: base}
-	if !canLock {
-		return c
-	}
-	entries, err := os.ReadDir(base)
-	if err != nil {
-		c.Errors = append(c.Errors, fmt.Errorf("list %s: %w", base, err))
-		return c
-	}
-	for _, e := range entries {
-		name := e.Name()
-		// ReadDir reports a symlink as a symlink: it is not followed.
-		if !isProcessDir(name) || !e.IsDir() {
-			continue
-		}
-		c.cleanOne(filepath.Join(base, name))
-	}
-	return c
-}
-
-// cleanOne removes the directory at path if its owner is dead.
-func (c *Cleaned) cleanOne(path string) {
-	f, err := lockDir(path)
-	switch {
-	case errors.Is(err, errBusy):
-		c.InUse++
-		return
-	case errors.Is(err, fs.ErrNotExist):
-		return // removed meanwhile by another process cleaning
-	case err != nil:
-		c.Errors = append(c.Errors, fmt.Errorf("%s: %w", path, err))
-		return
-	}
-	defer f.Close() // after the removal: the lock keeps others out until then
-	if !sameDir(f, path) {
-		return // removed, and perhaps made again, by others meanwhile
-	}
-	files, size := usage(path)
-	if err := os.RemoveAll(path); err != nil {
-		c.Errors = append(c.Errors, fmt.Errorf("remove %s: %w", path, err))
-		return
-	}
-	c.Dirs++
-	c.Files += files
-	c.Bytes += size
-}
-
-// usage counts the regular files under path and their sizes, following
-// no symlink.
-func usage(path string) (files int, size int64) {
-	filepath.WalkDir(path, func(_ string, d fs.DirEntry, err error) error {
-		if err != nil || !d.Type().IsRegular() {
-			return nil
-		}
-		if fi, err := d.Info(); err == nil {
-			files++
-			size += fi.Size()
-		}
-		return nil
-	})
-	return files, size
-}
-
-// sameDir reports whether path still names the directory f has open.
-func sameDir(f *os.File, path string) bool {
-	a, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	b, err := os.Lstat(path)
-	return err == nil && os.SameFile(a, b)
-}
-
-// log says in one line what was cleaned. Something to clean means runs
-// ended without cleaning up (killed, crashed, a power cut), which is worth
-// a warning (the commands' default level); nothing to clean is said at
-// debug level.
-func (c Cleaned) log(l *slog.Logger) {
-	if l == nil {
-		return
-	}
-	attrs := []any{"runs", c.Dirs, "files", c.Files, "size", humanize.IBytes(uint64(c.Bytes)), "in_use", c.InUse, "base", c.Base}
-	switch {
-	case len(c.Errors) > 0:
-		l.Warn("temporary files of runs that were killed or crashed: some could not be removed", append(attrs, "err", errors.Join(c.Errors...))...)
-	case c.Dirs > 0:
-		l.Warn("removed the temporary files of runs that were killed or crashed", attrs...)
-	default:
-		l.Debug("no temporary files of killed runs to remove", attrs...)
-	}
 }

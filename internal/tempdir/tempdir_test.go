@@ -65,13 +65,13 @@ func TestCleaningRules(t *testing.T) {
 				files: map[string]int{"$base/4242-17/linkarc-capture-1.warc.gz": 3000, "$base/4242-17/sub/tmp-diskbuffer-1": 1000},
 			},
 			gone: []string{"$base/4242-17"},
-			want: Cleaned{Dirs: 1, Files: 2, Bytes: 4000},
+			want: Cleaned{Runs: 1, Files: 2, Bytes: 4000},
 		},
 		{
 			name:  "an empty dead directory is removed",
 			setup: setup{dirs: []string{"$base/1-1"}},
 			gone:  []string{"$base/1-1"},
-			want:  Cleaned{Dirs: 1},
+			want:  Cleaned{Runs: 1},
 		},
 		{
 			name: "a live process's directory is left intact",
@@ -92,7 +92,7 @@ func TestCleaningRules(t *testing.T) {
 			},
 			gone: []string{"$base/10-1", "$base/12-1"},
 			kept: []string{"$base/11-1/b"},
-			want: Cleaned{Dirs: 2, Files: 2, Bytes: 40, InUse: 1},
+			want: Cleaned{Runs: 2, Files: 2, Bytes: 40, InUse: 1},
 		},
 		{
 			name: "unrelated files in TMPDIR are left alone",
@@ -134,7 +134,7 @@ func TestCleaningRules(t *testing.T) {
 			},
 			gone: []string{"$base/4242-17"},
 			kept: []string{"outside/keep.txt", "outside/deep/keep2.txt"},
-			want: Cleaned{Dirs: 1, Files: 1, Bytes: 3},
+			want: Cleaned{Runs: 1, Files: 1, Bytes: 3},
 		},
 		{
 			name: "a symlink in the base directory named like a process's directory is not followed",
@@ -178,7 +178,7 @@ func TestCleaningRules(t *testing.T) {
 				// A lock taken through another open file is refused as
 				// one another process holds (flock locks belong to open
 				// files); TestKilledHolder shows it with a process.
-				f, err := lockDir(at(p))
+				f, err := openLocked(at(p), true)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -194,12 +194,12 @@ func TestCleaningRules(t *testing.T) {
 				t.Errorf("cleaning error: %v", e)
 			}
 			got := d.Cleaned
-			got.Base, got.Errors = "", nil
+			got.Where, got.Errors = "", nil
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("cleaned %+v, want %+v", got, tt.want)
 			}
-			if d.Cleaned.Base != base {
-				t.Errorf("base %s, want %s", d.Cleaned.Base, base)
+			if d.Cleaned.Where != base {
+				t.Errorf("base %s, want %s", d.Cleaned.Where, base)
 			}
 			for _, p := range tt.gone {
 				if _, err := os.Lstat(at(p)); !errors.Is(err, fs.ErrNotExist) {
@@ -250,7 +250,7 @@ func TestKilledHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Cleaned.InUse != 1 || d.Cleaned.Dirs != 0 {
+	if d.Cleaned.InUse != 1 || d.Cleaned.Runs != 0 {
 		t.Errorf("with the holder alive: %+v, want 1 in use, none removed", d.Cleaned)
 	}
 	if _, err := os.Stat(filepath.Join(held, "spill.warc.gz")); err != nil {
@@ -270,7 +270,7 @@ func TestKilledHolder(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	if want := (Cleaned{Base: filepath.Join(root, baseName()), Dirs: 1, Files: 1, Bytes: 4096}); !reflect.DeepEqual(d.Cleaned, want) {
+	if want := (Cleaned{Where: filepath.Join(root, baseName()), Runs: 1, Files: 1, Bytes: 4096}); !reflect.DeepEqual(d.Cleaned, want) {
 		t.Errorf("after the holder was killed: %+v, want %+v", d.Cleaned, want)
 	}
 	if _, err := os.Lstat(held); !errors.Is(err, fs.ErrNotExist) {
@@ -297,7 +297,7 @@ func TestOpenClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.Path() == a.Path() || b.Cleaned.InUse != 1 || b.Cleaned.Dirs != 0 {
+	if b.Path() == a.Path() || b.Cleaned.InUse != 1 || b.Cleaned.Runs != 0 {
 		t.Errorf("second Open: %s (first %s), %+v; want its own directory and the first in use", b.Path(), a.Path(), b.Cleaned)
 	}
 	if err := a.Close(); err != nil {
@@ -441,7 +441,7 @@ func TestLogLine(t *testing.T) {
 	if len(lines) != 1 {
 		t.Fatalf("%d lines, want 1:\n%s", len(lines), buf.String())
 	}
-	for _, w := range []string{"level=WARN", `msg="removed the temporary files of runs that were killed or crashed"`, "runs=1", "files=1", `size="3.0 MiB"`, "in_use=0", "base=" + base} {
+	for _, w := range []string{"level=WARN", `msg="removed the temporary files of runs that were killed or crashed"`, "runs=1", "files=1", `size="3.0 MiB"`, "in_use=0", "dir=" + base} {
 		if !strings.Contains(lines[0], w) {
 			t.Errorf("log line %q does not say %q", lines[0], w)
 		}
@@ -454,5 +454,80 @@ func TestLogLine(t *testing.T) {
 	d.Close()
 	if buf.Len() != 0 {
 		t.Errorf("nothing to clean, yet at warn level: %s", buf.String())
+	}
+}
+
+// TestBeside: the partial output Beside makes is in the output's
+// directory, named for it and locked; it removes the partial outputs of
+// killed runs of the same output only, leaves those whose lock is held,
+// and follows no symlink.
+func TestBeside(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(t.TempDir(), "keep.txt")
+	files := map[string]int{
+		".out.wacz.123.tmp":   3000, // a killed export's
+		".out.wacz.456.tmp":   500,  // another killed export's
+		".out.wacz.789.tmp":   100,  // a live export's: held below
+		"out.wacz":            10,   // the output itself
+		".other.wacz.123.tmp": 10,   // another output's
+		".out.wacz.tmp":       10,   // not named as Beside names
+		".out.wacz.12a.tmp":   10,
+		"out.wacz.123.tmp":    10,
+	}
+	for name, n := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), make([]byte, n), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(outside, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, ".out.wacz.111.tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, ".out.wacz.222.tmp"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	held, err := openLocked(filepath.Join(dir, ".out.wacz.789.tmp"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+
+	var buf bytes.Buffer
+	f, c, err := Beside(filepath.Join(dir, "out.wacz"), slog.New(slog.NewTextHandler(&buf, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c.Errors = nil
+	if want := (Cleaned{Where: dir, Runs: 2, Files: 2, Bytes: 3500, InUse: 1}); !reflect.DeepEqual(c, want) {
+		t.Errorf("cleaned %+v, want %+v", c, want)
+	}
+	if !strings.Contains(buf.String(), `msg="removed the partial outputs of runs that were killed or crashed" runs=2 files=2 size="3.4 KiB" in_use=1`) {
+		t.Errorf("log: %s", buf.String())
+	}
+	for _, name := range []string{".out.wacz.123.tmp", ".out.wacz.456.tmp"} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s: %v, want it removed", name, err)
+		}
+	}
+	for _, name := range []string{".out.wacz.789.tmp", "out.wacz", ".other.wacz.123.tmp", ".out.wacz.tmp", ".out.wacz.12a.tmp", "out.wacz.123.tmp", ".out.wacz.111.tmp", ".out.wacz.222.tmp"} {
+		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("%s was removed: %v", name, err)
+		}
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("the symlink's target was removed: %v", err)
+	}
+	if d, n := filepath.Split(f.Name()); d != dir+string(filepath.Separator) || !strings.HasPrefix(n, ".out.wacz.") || !strings.HasSuffix(n, ".tmp") {
+		t.Errorf("partial output %s: want .out.wacz.*.tmp in %s", f.Name(), dir)
+	}
+	if _, err := openLocked(f.Name(), false); !errors.Is(err, errBusy) {
+		t.Errorf("the partial output is not locked: %v", err)
+	}
+	f.Close()
+	if _, err := openLocked(f.Name(), false); err != nil {
+		t.Errorf("closed, the partial output is still locked: %v", err)
 	}
 }
