@@ -62,7 +62,7 @@ func TestTempFilesOfKilledRuns(t *testing.T) {
 	if code := next.ProcessState.ExitCode(); code != exitOK {
 		t.Fatalf("the run after the kill: exit %d, want 0\n%s", code, stderr)
 	}
-	line := cleanedLine(t, stderr.String())
+	line := cleanedLine(t, stderr.String(), "temporary files")
 	if got := logField(line, "runs"); got != "1" {
 		t.Errorf("runs=%s, want 1 (the killed run's): %s", got, line)
 	}
@@ -92,7 +92,7 @@ func TestTempFilesOfKilledRuns(t *testing.T) {
 	if !strings.Contains(stderr.String(), "built 6 self-contained pages") {
 		t.Errorf("reextract did not rebuild the 6 pages:\n%s", stderr)
 	}
-	line = cleanedLine(t, stderr.String())
+	line = cleanedLine(t, stderr.String(), "temporary files")
 	for field, want := range map[string]string{"runs": "1", "files": "1", "size": `"2.0 MiB"`, "in_use": "1"} {
 		if got := logField(line, field); got != want {
 			t.Errorf("reextract: %s=%s, want %s: %s", field, got, want, line)
@@ -183,15 +183,16 @@ func checkTempDirs(t *testing.T, tmp, base, alive string) {
 	}
 }
 
-// cleanedLine is the log line that says what was removed of killed runs.
-func cleanedLine(t *testing.T, stderr string) string {
+// cleanedLine is the log line that says what was removed of killed runs:
+// of their temporary files, or of their partial outputs (what).
+func cleanedLine(t *testing.T, stderr, what string) string {
 	t.Helper()
 	for _, l := range strings.Split(stderr, "\n") {
-		if strings.Contains(l, "removed the temporary files of runs that were killed or crashed") {
+		if strings.Contains(l, "removed the "+what+" of runs that were killed or crashed") {
 			return l
 		}
 	}
-	t.Fatalf("no line says what was removed of killed runs:\n%s", stderr)
+	t.Fatalf("no line says what was removed of killed runs' %s:\n%s", what, stderr)
 	return ""
 }
 
@@ -233,12 +234,7 @@ func TestExportPartialOutputs(t *testing.T) {
 	if code := cmd.ProcessState.ExitCode(); code != exitOK {
 		t.Fatalf("export: exit %d\n%s", code, stderr)
 	}
-	line := ""
-	for _, l := range strings.Split(stderr.String(), "\n") {
-		if strings.Contains(l, "removed the partial outputs of runs that were killed or crashed") {
-			line = l
-		}
-	}
+	line := cleanedLine(t, stderr.String(), "partial outputs")
 	for field, want := range map[string]string{"runs": "1", "files": "1", "size": `"1.0 MiB"`, "in_use": "1", "dir": dir} {
 		if got := logField(line, field); got != want {
 			t.Errorf("%s=%s, want %s: %q\n%s", field, got, want, line, stderr)

@@ -188,11 +188,11 @@ func baseName() string {
 // /tmp another user could have made it first, to read or plant files.
 func ensureBase(base string) error {
 	err := os.Mkdir(base, 0o700)
-	if err == nil || !errors.Is(err, fs.ErrExist) {
-		if err != nil {
-			return unwritable(base, err)
-		}
+	switch {
+	case err == nil:
 		return nil
+	case !errors.Is(err, fs.ErrExist):
+		return unwritable(base, err)
 	}
 	fi, err := os.Lstat(base)
 	if err != nil {
