@@ -81,7 +81,9 @@ type CaptureOptions struct {
 	// of it in the run; they are skipped, reported as capped
 	// "failing_host". Default DefaultMaxHostFailures; negative means never.
 	MaxHostFailures int
-	// TempDir holds the WARC spill files; "" means os.TempDir().
+	// TempDir holds the WARC spill files, the WARCs of originals copied
+	// from the store and the spill files of records read back from them;
+	// "" means os.TempDir().
 	TempDir string
 	// NoPage builds no self-contained page (page.html) or thumbnail from
 	// the WARC.
@@ -280,7 +282,7 @@ func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageU
 		}
 		return src, ok, nil
 	}
-	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals})
+	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals, TempDir: c.opts.TempDir})
 }
 
 // openOriginal opens the WARC holding the original of a revisit: while

@@ -179,6 +179,9 @@ type Options struct {
 	// Originals opens the WARC holding the original of a revisit that the
 	// sources do not hold (see OriginalFunc); nil means none.
 	Originals OriginalFunc
+	// TempDir holds the spill file of a record whose block is over
+	// warc.DefaultMemoryLimit while it is read; "" means os.TempDir().
+	TempDir string
 }
 
 // Stats says what Build embedded and what it left out.
@@ -270,6 +273,7 @@ func Capture(ctx context.Context, pageURL, leadImage string, sources []Source, o
 	if err != nil {
 		return Result{}, err
 	}
+	a.tempDir = opts.TempDir
 	page, err := a.Get(ctx, pageURL, MaxPageBytes)
 	if err != nil {
 		return Result{}, fmt.Errorf("singlepage: the page: %w", err)

@@ -149,7 +149,17 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	}
 	spec, _ := cfg.storeSpec()
 	fmt.Fprintln(io.err, "linkarc archive: store", spec+note)
-	res, err := resolver.New(cfg.resolverOptions(store, logger))
+	ropts := cfg.resolverOptions(store, logger)
+	if !*dryRun { // a dry run writes nothing, temporary files included
+		dir, closeDir, err := openTempDir(logger)
+		if err != nil {
+			fmt.Fprintln(io.err, "linkarc archive:", err)
+			return exitUsage
+		}
+		defer closeDir()
+		ropts.TempDir = dir
+	}
+	res, err := resolver.New(ropts)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
@@ -225,6 +235,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			Scripts:           *requisiteScripts,
 			RefreshRequisites: *refreshRequisites,
 			Limits:            requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes, MaxTime: *requisiteTime},
+			TempDir:           ropts.TempDir,
 		},
 		Progress: prog,
 		Logger:   logger,

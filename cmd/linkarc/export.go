@@ -7,12 +7,14 @@ import (
 	"fmt"
 	goio "io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/linkarc/linkarc/archive/export"
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/internal/tempdir"
 	"github.com/linkarc/linkarc/storage"
 )
 
@@ -108,7 +110,7 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 			rep, err = export.WriteSite(ctx, selection, *out, logger)
 		}
 	} else {
-		rep, err = writeOutput(*out, io.out, func(w goio.Writer) (export.Report, error) {
+		rep, err = writeOutput(*out, io.out, logger, func(w goio.Writer) (export.Report, error) {
 			if f == export.FormatJSONL {
 				return export.WriteJSONL(ctx, selection, w)
 			}
@@ -196,23 +198,25 @@ func exportFailed(ctx context.Context, io stdio, err error) int {
 }
 
 // writeOutput runs write into the file path, or into stdout for "-". A
-// file is written beside its place and renamed when write succeeds, so a
-// failed or interrupted export leaves no half file behind.
-func writeOutput(path string, stdout goio.Writer, write func(goio.Writer) (export.Report, error)) (export.Report, error) {
+// file is written beside its place (tempdir.Beside, which first removes
+// what killed exports of path left there) and renamed when write
+// succeeds, so a failed or interrupted export leaves no half file behind.
+func writeOutput(path string, stdout goio.Writer, logger *slog.Logger, write func(goio.Writer) (export.Report, error)) (export.Report, error) {
 	if path == "-" {
 		return write(stdout)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return export.Report{}, &os.PathError{Op: "write", Path: path, Err: errors.New("is a directory; name a file")}
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	tmp, _, err := tempdir.Beside(path, logger)
 	if err != nil {
 		return export.Report{}, outPathError(path, err)
 	}
+	// The file stays open, and so locked, until it is renamed or removed.
+	defer tmp.Close()
 	rep, err := write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = tmp.Sync()
 	}
 	if err == nil {
 		if err = os.Rename(tmp.Name(), path); err != nil {

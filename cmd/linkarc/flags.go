@@ -15,6 +15,7 @@ import (
 	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/internal/tempdir"
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
@@ -357,6 +358,21 @@ func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resol
 		opts.Cache = resolver.NewStoreCache(store)
 	}
 	return opts
+}
+
+// openTempDir gives the command its own directory for temporary files
+// (package internal/tempdir), once the directories of killed runs are
+// removed. closeDir removes it: defer it first, so that it runs last.
+func openTempDir(logger *slog.Logger) (dir string, closeDir func(), err error) {
+	d, err := tempdir.Open(tempdir.Options{Logger: logger})
+	if err != nil {
+		return "", nil, err
+	}
+	return d.Path(), func() {
+		if err := d.Close(); err != nil {
+			logger.Warn("temporary files left behind; the next run removes them", "err", err)
+		}
+	}, nil
 }
 
 // envReader reads defaults from the environment, collecting parse errors

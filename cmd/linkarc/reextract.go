@@ -60,6 +60,12 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 	}
 	spec, _ := cfg.storeSpec()
 	fmt.Fprintln(io.err, "linkarc reextract: store", spec)
+	tempDir, closeDir, err := openTempDir(logger)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc reextract:", err)
+		return exitUsage
+	}
+	defer closeDir()
 	pool, err := cfg.extractPool(ctx, 1, *extractTimeout, *extractMemory, logger)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc reextract:", err)
@@ -71,6 +77,7 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 		Filter:    filter,
 		Extractor: pool,
 		Pages:     pages,
+		TempDir:   tempDir,
 		Logger:    logger,
 		Progress: func(r reextract.Result) {
 			switch {
