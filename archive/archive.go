@@ -540,23 +540,27 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	stored, err := a.writer.Write(ctx, snap, art.previous())
-	if err == nil {
-		err = a.capture.index(ctx, f.files, &snap.Meta)
-	}
-	if err == nil {
-		err = a.indexURL(ctx, art)
-	}
 	if err != nil {
 		if ctx.Err() == nil {
 			a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
 		}
 		return
 	}
+	err = a.capture.index(ctx, f.files, &snap.Meta)
+	if err == nil {
+		err = a.indexURL(ctx, art)
+	}
+	// Once its meta.json is written the article is stored, and the report
+	// says so even when the indexes after it fail or the run is stopped
+	// meanwhile by another article's store failure.
 	a.rep.addRequisites(snap.Meta.Requisites)
 	a.done(art, stored, Event{
 		Slug: art.slug, Link: art.link, URL: art.url, Host: art.host,
 		Status: snap.Meta.Status, Reason: snap.Meta.Reason, Error: snap.Meta.Error, Took: time.Since(start),
 	})
+	if err != nil && ctx.Err() == nil {
+		a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
+	}
 }
 
 // extractInto runs extraction and the junk check on a fetched page. When
