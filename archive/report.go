@@ -123,6 +123,7 @@ func (r *Report) addRequisites(st *record.RequisiteStats) {
 	t.Found += st.Found
 	t.Fetched += st.Fetched
 	t.Deduplicated += st.Deduplicated
+	t.FromStore += st.FromStore
 	t.Failed += st.Failed
 	t.Skipped += st.Skipped
 	t.Bytes += st.Bytes
@@ -178,8 +179,8 @@ func (r *Report) WriteSummary(w io.Writer) {
 		textnorm.Count(r.Digests, "digest", "digests"), textnorm.Count(r.Articles, "article", "articles"), took, r.Counts[record.StatusOK], r.Unchanged,
 		r.Counts[record.StatusBlocked], r.Counts[record.StatusFailed])
 	if q := r.Requisites; q.Found > 0 {
-		fmt.Fprintf(w, "page requisites: %d fetched (%s), %d already archived, %d failed, %d skipped over a cap",
-			q.Fetched, formatBytes(q.Bytes), q.Deduplicated, q.Failed, q.Skipped)
+		fmt.Fprintf(w, "page requisites: %d fetched (%s), %d reused within this run, %d already archived by earlier runs, %d failed, %d skipped over a cap",
+			q.Fetched, formatBytes(q.Bytes), q.InRun(), q.FromStore, q.Failed, q.Skipped)
 		if r.CappedPages > 0 {
 			fmt.Fprintf(w, " (%s a cap: see \"requisites\" in %s meta.json)", textnorm.Count(r.CappedPages, "page hit", "pages hit"), textnorm.Plural(r.CappedPages, "its", "their"))
 		}
