@@ -812,7 +812,9 @@ func (c *capturer) hostOutcome(host string, err error) {
 }
 
 // revisit records a requisite archived earlier (in this run or the store)
-// without fetching it.
+// without fetching it. The summary tells the two apart (e.stored: the copy
+// is an earlier run's), for "already archived" reads as "by an earlier
+// run" to users.
 func (c *capturer) revisit(w *warc.Writer, b *budget, u string, e *assetEntry) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -826,6 +828,9 @@ func (c *capturer) revisit(w *warc.Writer, b *budget, u string, e *assetEntry) {
 		return
 	}
 	b.st.Deduplicated++
+	if e.stored != nil {
+		b.st.FromStore++
+	}
 }
 
 // lookupStore finds a requisite in the store's index.

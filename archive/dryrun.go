@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/archive/digest"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage/record"
@@ -141,16 +142,16 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 
 // WriteSummary writes the dry run for people.
 func (d *DryRun) WriteSummary(w io.Writer) {
-	fmt.Fprintf(w, "linkarc: dry run, nothing was requested: %d digests, %d links", d.Digests, d.Links)
+	fmt.Fprintf(w, "linkarc: dry run, nothing was requested: %s, %s", textnorm.Count(d.Digests, "digest", "digests"), textnorm.Count(d.Links, "link", "links"))
 	if d.DigestErrors > 0 {
-		fmt.Fprintf(w, " (%d inputs would be skipped)", d.DigestErrors)
+		fmt.Fprintf(w, " (%s would be skipped)", textnorm.Count(d.DigestErrors, "input", "inputs"))
 	}
 	fmt.Fprintln(w)
 	if d.Feeds > 0 {
-		fmt.Fprintf(w, "  feeds:    %d feed URLs would be fetched first (their items are not counted here)\n", d.Feeds)
+		fmt.Fprintf(w, "  feeds:    %s would be fetched first (their items are not counted here)\n", textnorm.Count(d.Feeds, "feed URL", "feed URLs"))
 	}
-	fmt.Fprintf(w, "  resolve:  %d publisher links need none; Google News links: %d offline (from the id), %d from the cache or the store, %d with Google",
-		d.Direct, d.Offline, d.Cache, d.Google)
+	fmt.Fprintf(w, "  resolve:  %s none; Google News links: %d offline (from the id), %d from the cache or the store, %d with Google",
+		textnorm.Count(d.Direct, "publisher link needs", "publisher links need"), d.Offline, d.Cache, d.Google)
 	if d.Invalid > 0 {
 		fmt.Fprintf(w, ", %d cannot be resolved (invalid, or only Google could and --no-google is set)", d.Invalid)
 	}
@@ -158,11 +159,11 @@ func (d *DryRun) WriteSummary(w io.Writer) {
 	if d.Google > 0 {
 		fmt.Fprintf(w, "            Google: ~%s at its spacing (a GET per id, a POST per batch)\n", d.GoogleTime.Round(time.Second))
 	}
-	fmt.Fprintf(w, "  fetch:    %d articles", d.Fetch)
+	fmt.Fprintf(w, "  fetch:    %s", textnorm.Count(d.Fetch, "article", "articles"))
 	if d.Google > 0 {
 		fmt.Fprintf(w, " (%d of them once Google has resolved them)", d.Google)
 	}
-	fmt.Fprintf(w, " on %d known hosts", d.Hosts)
+	fmt.Fprintf(w, " on %s", textnorm.Count(d.Hosts, "known host", "known hosts"))
 	if d.BusiestHost != "" {
 		fmt.Fprintf(w, "; the busiest, %s, has %d (~%s at its spacing)", d.BusiestHost, d.BusiestPages, d.PublisherTime.Round(time.Second))
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/archive/requisite"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 )
@@ -320,10 +321,8 @@ func refreshRequisitesNote(w goio.Writer, unchanged int) {
 	if unchanged == 0 {
 		return
 	}
-	what := "1 article already archived ok was"
-	if unchanged > 1 {
-		what = fmt.Sprintf("%d articles already archived ok were", unchanged)
-	}
-	fmt.Fprintf(w, "linkarc archive: --refresh-requisites: %s not captured again, so their requisites were not fetched again; "+
-		"add --refresh to capture them again with fresh requisites\n", what)
+	fmt.Fprintf(w, "linkarc archive: --refresh-requisites: %s not captured again, so %s requisites were not fetched again; "+
+		"add --refresh to capture %s again with fresh requisites\n",
+		textnorm.Count(unchanged, "article already archived ok was", "articles already archived ok were"),
+		textnorm.Plural(unchanged, "its", "their"), textnorm.Plural(unchanged, "it", "them"))
 }

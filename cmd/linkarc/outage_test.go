@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/linkarc/linkarc/archive/archivetest"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -76,7 +76,7 @@ func TestArchiveStoreOutage(t *testing.T) {
 		if rep.Stopped == "" || rep.Unfinished == 0 || rep.Interrupted {
 			t.Errorf("report: stopped %q, %d unfinished, interrupted %v; want stopped by the store with articles unfinished", rep.Stopped, rep.Unfinished, rep.Interrupted)
 		}
-		contains(t, res.stderr, "summary", "stopped: the store failed", fmt.Sprintf("%d articles unfinished", rep.Unfinished), "re-run")
+		contains(t, res.stderr, "summary", "stopped: the store failed", textnorm.Count(rep.Unfinished, "article", "articles")+" unfinished", "re-run")
 		// Every failing S3 call was logged, at debug level, and none of the
 		// messages carries the credentials.
 		report, _ := os.ReadFile(reportPath)
