@@ -81,9 +81,10 @@ type CaptureOptions struct {
 	// of it in the run; they are skipped, reported as capped
 	// "failing_host". Default DefaultMaxHostFailures; negative means never.
 	MaxHostFailures int
-	// TempDir holds the WARC spill files, the WARCs of originals copied
-	// from the store and the spill files of records read back from them;
-	// "" means os.TempDir().
+	// TempDir holds the WARC spill files, the bodies of fetched pages
+	// waiting for their extraction turn (pagespill.go), the WARCs of
+	// originals copied from the store and the spill files of records read
+	// back from them; "" means os.TempDir().
 	TempDir string
 	// NoPage builds no self-contained page (page.html) or thumbnail from
 	// the WARC.
