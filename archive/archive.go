@@ -449,6 +449,7 @@ type fetched struct {
 	err   error
 	start time.Time
 	files *captureFiles // the capture's WARC; nil when none was recorded
+	spill *spilledPage  // cap's body while it waits; nil when it is in cap
 }
 
 // fetch fetches one article on its host queue and hands the page on, so
@@ -461,23 +462,30 @@ func (a *run) fetch(ctx context.Context, art *article) {
 	start := time.Now()
 	rec, cap, err := a.capture.page(ctx, art)
 	if err != nil && ctx.Err() != nil {
-		a.capture.finish(ctx, rec, art, cap, err).Close()
+		a.capture.finish(ctx, rec, art, cap, nil, err).Close()
 		a.release(ctx, art)
 		return // interrupted: leave it for the next run
+	}
+	// From here the page waits for its store worker: its body waits on
+	// disk (pagespill.go).
+	spill, serr := spillPage(a.opts.Capture.TempDir, cap)
+	if serr != nil {
+		a.log.Warn("capture: the fetched page waits in memory", "url", art.url, "err", serr)
 	}
 	// The page's requisites are fetched while the host's queue moves on to
 	// its next page (capture.go).
 	a.capture.requisitesDone(ctx, func() {
-		files := a.capture.finish(ctx, rec, art, cap, err)
+		files := a.capture.finish(ctx, rec, art, cap, spill, err)
 		if ctx.Err() != nil {
 			// Interrupted while the requisites were fetched: the capture
 			// is incomplete, so it is left for the next run. Captures
 			// complete before the interrupt are still stored (keep).
 			files.Close()
+			spill.Close()
 			a.release(ctx, art)
 			return
 		}
-		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files}
+		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files, spill: spill}
 	})
 }
 
@@ -485,6 +493,7 @@ func (a *run) fetch(ctx context.Context, art *article) {
 func (a *run) store(ctx context.Context, f fetched) {
 	defer a.release(ctx, f.art)
 	defer f.files.Close()
+	defer f.spill.Close()
 	if ctx.Err() != nil {
 		return
 	}
@@ -496,13 +505,20 @@ func (a *run) store(ctx context.Context, f fetched) {
 	}
 	if err != nil {
 		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, fetchReason(err), err.Error()
-		if cap != nil {
+		if cap != nil && f.spill.load(cap) == nil {
 			snap.Raw = cap.Raw
 		}
 	} else {
-		snap.Raw = cap.Raw
+		// The page is read back when its extraction's turn comes, not
+		// before: the store workers waiting for one hold no page.
 		a.extracting <- struct{}{}
-		a.extractInto(ctx, snap, cap)
+		if lerr := f.spill.load(cap); lerr != nil {
+			snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, record.ReasonExtract, lerr.Error()
+			a.log.Warn("capture: the fetched page is lost", "url", cap.FinalURL, "err", lerr)
+		} else {
+			snap.Raw = cap.Raw
+			a.extractInto(ctx, snap, cap)
+		}
 		<-a.extracting
 		if a.ctx.Err() != nil && (snap.Meta.Reason == record.ReasonExtract || snap.Meta.Reason == record.ReasonCanceled) {
 			// Interrupted, and the extraction failed: most likely the
