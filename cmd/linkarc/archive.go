@@ -122,6 +122,14 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			mode = "bar"
 		}
 	}
+	// An unwritable --report is found now, like export's --out, not
+	// after the run.
+	if *reportPath != "" && !*dryRun {
+		if err := checkReportPath(*reportPath); err != nil {
+			fmt.Fprintln(io.err, "linkarc archive:", err)
+			return exitUsage
+		}
+	}
 	prog, err := archive.NewProgress(mode, io.err)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
@@ -144,10 +152,13 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
+	spec, _ := cfg.storeSpec()
 	if *dryRun {
 		store = storage.ReadOnly(store)
+	} else if err := writableStore(ctx, store, spec); err != nil {
+		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
 	}
-	spec, _ := cfg.storeSpec()
 	fmt.Fprintln(io.err, "linkarc archive: store", spec+note)
 	res, err := resolver.New(cfg.resolverOptions(store, logger))
 	if err != nil {
@@ -250,7 +261,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		if err := writeReport(*reportPath, rep); err != nil {
 			fmt.Fprintln(io.err, "linkarc archive:", err)
 			if runErr == nil {
-				runErr = err
+				return exitSomeFailed // said once, just now
 			}
 		}
 	}
@@ -268,6 +279,36 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitSomeFailed
 	}
 	return exitOK
+}
+
+// writableStore proves that store takes writes before anything is
+// fetched, so that a read-only store is an error naming the remedy rather
+// than a lease failure after the first fetch.
+func writableStore(ctx context.Context, store storage.Store, spec string) error {
+	err := storage.CheckWritable(ctx, store)
+	if reason := storage.NotWritableReason(err); reason != "" {
+		return fmt.Errorf("store %s is read-only (%s): pass a writable --store, or use --dry-run", spec, reason)
+	}
+	if err != nil {
+		return fmt.Errorf("store %s: %w", spec, err)
+	}
+	return nil
+}
+
+// checkReportPath proves that the --report file can be written (its
+// directory exists and takes new files) by creating and removing the
+// temporary file writeReport uses.
+func checkReportPath(path string) error {
+	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err // the path is said once
+		}
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
+	f.Close()
+	return os.Remove(path + ".tmp")
 }
 
 // writeReport writes the JSON report atomically, so a reader never sees half.
