@@ -83,6 +83,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		"fetch again (once in the run) page requisites archived by earlier runs, instead of recording them as revisits of the stored copy; --refresh alone never fetches them again")
 	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
 		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
+	oneOf(cfg, "progress", progress)
 	reportPath := fs.String("report", "", "write the run's report as JSON to this file")
 	dryRun := fs.Bool("dry-run", false,
 		"say what would be resolved (offline, from the cache, with Google), fetched and skipped, and the expected time at the configured spacings, without a request to Google or any publisher (the store is read)")
