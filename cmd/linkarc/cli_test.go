@@ -89,6 +89,10 @@ func TestCommandErrors(t *testing.T) {
 		{[]string{"completion"}, exitUsage, "linkarc completion: name one shell: bash, zsh or fish"},
 		{[]string{"version", "extra"}, exitUsage, "linkarc version: takes no arguments"},
 		{[]string{"healthcheck"}, exitUsage, "linkarc healthcheck: name one URL"},
+		{[]string{"help", "serv"}, exitUsage, `linkarc help: unknown command "serv"; did you mean "serve"?`},
+		{[]string{"healthcheck", "notaurl"}, exitUsage, `linkarc healthcheck: "notaurl" is not an http or https URL`},
+		{[]string{"healthcheck", "ftp://localhost/healthz"}, exitUsage, `is not an http or https URL`},
+		{[]string{"healthcheck", "http://127.0.0.1:1/healthz"}, exitSomeFailed, `linkarc healthcheck: Get "http://127.0.0.1:1/healthz"`},
 	} {
 		res := runLinkarc(t, nil, "", tc.args...)
 		if res.code != tc.code || !strings.Contains(res.stderr, tc.want) {
