@@ -189,7 +189,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	defer fetcher.Close()
 	if *dryRun {
 		arch, err := archive.New(archive.Options{Store: store, Resolver: res, Fetcher: fetcher, Refresh: *refresh, Logger: logger,
-			Capture: archive.CaptureOptions{NoRequisites: !*requisites}})
+			HostConcurrency: *concurrency, Capture: archive.CaptureOptions{NoRequisites: !*requisites}})
 		if err != nil {
 			fmt.Fprintln(io.err, "linkarc archive:", err)
 			return exitUsage
