@@ -33,19 +33,31 @@ type DryRun struct {
 	Hosts int `json:"hosts"` // publisher hosts of the URLs known now
 
 	// GoogleTime is the expected time of Google's part at its spacing;
-	// PublisherTime the busiest known host's pages at its spacing. They
-	// run side by side: a run takes about the longer of the two (plus a
-	// last batch's pages after its answer).
+	// PublisherTime that of the pages: the longer of the busiest known
+	// host's pages one after the other (each at least its spacing, and at
+	// least ExpectedFetchTime) and every page's ExpectedFetchTime shared
+	// among the workers (Concurrency, but no more than there are hosts,
+	// since a host is worked one article at a time). The two parts run
+	// side by side: a run takes about the longer of the two (plus a last
+	// batch's pages after its answer). The busiest host is the one whose
+	// pages take longest, the first by name among equals.
 	GoogleTime    time.Duration `json:"google_time"`
 	PublisherTime time.Duration `json:"publisher_time"`
 	BusiestHost   string        `json:"busiest_host,omitempty"`
 	BusiestPages  int           `json:"busiest_pages"`
+	BusiestTime   time.Duration `json:"busiest_time"`
+	Concurrency   int           `json:"concurrency"` // articles in flight at once (Options.HostConcurrency)
 
 	// Requisites says each page's requisites would be fetched too: they
 	// are not counted above (what a page names is known only once it is
 	// fetched), and they make the run longer than the times above.
 	Requisites bool `json:"requisites"`
 }
+
+// ExpectedFetchTime is what a dry run counts for one page beyond its
+// host's spacing: connecting, the answer, extraction and storing, without
+// requisites. It is a rule of thumb for publishers on the open web.
+const ExpectedFetchTime = time.Second
 
 // DryRun says what RunBatch would do with b, without a request to Google
 // or any publisher (it reads the store). hostInterval gives a host's
@@ -130,12 +142,19 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 		}
 	}
 	d.Hosts = len(perHost)
+	d.Concurrency = a.opts.HostConcurrency
 	for h, n := range perHost {
-		t := time.Duration(n) * hostInterval(h) // robots.txt, then n pages
-		if t > d.PublisherTime || (t == d.PublisherTime && n > d.BusiestPages) {
-			d.PublisherTime, d.BusiestHost, d.BusiestPages = t, h, n
+		t := time.Duration(n) * max(hostInterval(h), ExpectedFetchTime) // robots.txt, then n pages
+		if t > d.BusiestTime || (t == d.BusiestTime && n > d.BusiestPages) ||
+			(t == d.BusiestTime && n == d.BusiestPages && h < d.BusiestHost) {
+			d.BusiestTime, d.BusiestHost, d.BusiestPages = t, h, n
 		}
 	}
+	// Google's articles land on hosts not known yet: counted as hosts of
+	// their own for the workers.
+	workers := min(d.Concurrency, max(d.Hosts+d.Google, 1))
+	shared := time.Duration(d.Fetch) * ExpectedFetchTime / time.Duration(workers)
+	d.PublisherTime = max(d.BusiestTime, shared)
 	d.GoogleTime = a.opts.Resolver.ExpectedTime(d.Google)
 	return d, nil
 }
@@ -165,9 +184,13 @@ func (d *DryRun) WriteSummary(w io.Writer) {
 	}
 	fmt.Fprintf(w, " on %s", textnorm.Count(d.Hosts, "known host", "known hosts"))
 	if d.BusiestHost != "" {
-		fmt.Fprintf(w, "; the busiest, %s, has %d (~%s at its spacing)", d.BusiestHost, d.BusiestPages, d.PublisherTime.Round(time.Second))
+		fmt.Fprintf(w, "; the busiest, %s, has %d (~%s at its spacing)", d.BusiestHost, d.BusiestPages, d.BusiestTime.Round(time.Second))
 	}
 	fmt.Fprintln(w)
+	if d.Fetch > 0 {
+		fmt.Fprintf(w, "            pages: ~%s at ~%s a page, %d at once (--concurrency)\n",
+			d.PublisherTime.Round(time.Second), ExpectedFetchTime, d.Concurrency)
+	}
 	fmt.Fprintf(w, "  skip:     %d already archived ok\n", d.Skip)
 	fmt.Fprintf(w, "  expected: ~%s (Google and the publishers are asked side by side; the longer part sets the pace)\n",
 		max(d.GoogleTime, d.PublisherTime).Round(time.Second))

@@ -168,7 +168,11 @@ func runHelp(ctx context.Context, args []string, io stdio) int {
 	}
 	c, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(io.err, "linkarc help: unknown command %q; the commands are %s\n", args[0], strings.Join(commandNames(), ", "))
+		msg := fmt.Sprintf("linkarc help: unknown command %q", args[0])
+		if s := closest(args[0], commandNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		fmt.Fprintf(io.err, "%s; the commands are %s\n", msg, strings.Join(commandNames(), ", "))
 		return exitUsage
 	}
 	if c.help != nil {

@@ -45,7 +45,13 @@ func TestArchiveStoreOutage(t *testing.T) {
 		}
 		// Which call meets the outage first (a put, or a list of an
 		// article's history) is down to timing; each is retried alike.
-		contains(t, res.stderr, "log", `msg="storage retrying"`)
+		// The outage is told once as it starts and once as it ends;
+		// each retry only at debug level.
+		contains(t, res.stderr, "log", `msg="storage unavailable; retrying"`)
+		contains(t, res.stderr, "log", `msg="storage recovered"`)
+		if strings.Contains(res.stderr, `msg="storage retrying"`) {
+			t.Errorf("every retry was logged at the default level:\n%s", res.stderr)
+		}
 		checkAllOnce(t, openS3(t, spec), w)
 		if n := pageRequests(w); n != len(w.Articles) {
 			t.Errorf("publishers served %d pages for %d articles; each should be fetched once", n, len(w.Articles))
