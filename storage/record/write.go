@@ -136,7 +136,7 @@ func (w Writer) Write(ctx context.Context, s *Snapshot, prior Prior) (ArticleMet
 				return prev, err
 			}
 		}
-		h, err := w.historyRefs(ctx, slug)
+		h, err := w.HistoryRefs(ctx, slug)
 		if err != nil {
 			return prev, err
 		}
@@ -153,9 +153,9 @@ func (w Writer) Write(ctx context.Context, s *Snapshot, prior Prior) (ArticleMet
 	return s.Meta, w.putJSON(ctx, metaKey, s.Meta)
 }
 
-// historyRefs lists the captures kept in an article's history, from the
+// HistoryRefs lists the captures kept in an article's history, from the
 // meta.json each has there, oldest first.
-func (w Writer) historyRefs(ctx context.Context, slug string) ([]CaptureRef, error) {
+func (w Writer) HistoryRefs(ctx context.Context, slug string) ([]CaptureRef, error) {
 	prefix := ArticleKey(slug, HistoryDir) + "/"
 	var ids []string
 	err := w.Store.List(ctx, prefix, func(info storage.Info) error {
@@ -478,10 +478,11 @@ func (w Writer) putJSON(ctx context.Context, key string, v any) error {
 // captureRef names a capture by its fetch time (see CaptureID).
 func captureRef(m ArticleMeta) CaptureRef {
 	return CaptureRef{
-		CaptureID: CaptureID(m.FetchedAt),
-		Status:    m.Status,
-		FetchedAt: m.FetchedAt,
-		SHA256:    m.SHA256,
+		CaptureID:  CaptureID(m.FetchedAt),
+		Status:     m.Status,
+		FetchedAt:  m.FetchedAt,
+		SHA256:     m.SHA256,
+		MergedFrom: m.MergedFrom,
 	}
 }
 
