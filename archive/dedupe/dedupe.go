@@ -137,8 +137,8 @@ type runner struct {
 	log    *slog.Logger
 	rep    *Report
 	// final maps every old slug (merged now or by an earlier run) to the
-	// article its aliases end at; changed holds keepers whose current
-	// capture changed (promoted), whose listings need their status.
+	// article its aliases end at; changed holds the keepers, whose
+	// listings take their status (a promotion changes it).
 	final   map[string]string
 	changed map[string]bool
 	// held are the leases of the group being merged: checked before
@@ -315,7 +315,7 @@ func (r *runner) groups(ctx context.Context, inv *inventory) ([]*group, error) {
 		if err != nil {
 			return nil, err
 		}
-		if newest := m.newest(ctx, r.st); newest != nil && newest.URL != "" {
+		if newest := m.newest(ctx, r.st, false); newest != nil && newest.URL != "" {
 			u := weburl.Canonical(newest.URL)
 			byURL[u] = append(byURL[u], slug)
 		}
@@ -355,9 +355,13 @@ func (r *runner) load(ctx context.Context, slug string) (*member, error) {
 }
 
 // newest is the meta.json of an article without a current one: its newest
-// capture in history, nil when none reads.
-func (m *member) newest(ctx context.Context, st storage.Store) *record.ArticleMeta {
+// capture in history (with own, the newest of its own, not merged in),
+// nil when none reads.
+func (m *member) newest(ctx context.Context, st storage.Store, own bool) *record.ArticleMeta {
 	for _, h := range slices.Backward(m.history) {
+		if own && h.MergedFrom != "" {
+			continue
+		}
 		if got, err := record.ReadMetaKey(ctx, st, record.HistoryKey(m.slug, h.CaptureID, record.MetaFile)); err == nil {
 			return got
 		}

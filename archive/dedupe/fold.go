@@ -160,12 +160,13 @@ func keeperDigests(keeper *member, others []*member) []string {
 }
 
 // named is the meta.json that gives the keeper its title and publisher:
-// its current one, else its newest in history.
+// its current one, else the newest of its own captures in history (a
+// merge cut short in Promote leaves it without a current one).
 func (m *member) named(ctx context.Context, st storage.Store) *record.ArticleMeta {
 	if c := m.current(); c != nil {
 		return c
 	}
-	return m.newest(ctx, st)
+	return m.newest(ctx, st, true)
 }
 
 // place copies a capture of another article (src, m; m nil when its

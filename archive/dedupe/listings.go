@@ -50,6 +50,9 @@ func (r *runner) aliases(ctx context.Context, inv *inventory) error {
 			return err
 		}
 		r.final[slug] = end
+		// Its digest items name the keeper with the keeper's status: a
+		// run cut short after a promotion leaves some that do not.
+		r.changed[end] = true
 		a := chain[0]
 		stale := end != a.Target
 		clear := inv.objects[slug]

@@ -92,7 +92,11 @@ func (w Writer) Write(ctx context.Context, s *Snapshot, prior Prior) (ArticleMet
 		s.Meta.Size = int64(len(s.Raw))
 	}
 	if hasPrev {
+		// A new capture is listed by every digest that listed the old
+		// one: a run over some of them (--refresh) does not unlist it
+		// from the others.
 		s.Meta.History = prev.History
+		s.Meta.Digests = MergeDigests(prev.Digests, s.Meta.Digests)
 	}
 
 	if hasPrev && prev.Status == StatusOK && s.Meta.Status != StatusOK {
