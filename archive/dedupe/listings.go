@@ -20,17 +20,16 @@ import (
 // digest records.
 func (r *runner) aliases(ctx context.Context, inv *inventory) error {
 	slugs := slices.Clone(inv.aliases)
-	for s := range r.final {
+	merged := maps.Clone(r.final) // merged by this run (Retire cleared them)
+	for s := range merged {
 		if !slices.Contains(slugs, s) {
 			slugs = append(slugs, s)
 		}
 	}
 	slices.Sort(slugs)
 	for _, slug := range slugs {
-		if r.opts.DryRun {
-			if _, planned := r.final[slug]; planned {
-				continue // merged by this run, were it not a dry run
-			}
+		if _, planned := merged[slug]; planned && r.opts.DryRun {
+			continue // merged by this run, were it not a dry run
 		}
 		if _, err := r.st.Stat(ctx, record.ArticleKey(slug, record.MetaFile)); err == nil {
 			// An article again, or a merge cut short before its meta.json
@@ -55,7 +54,10 @@ func (r *runner) aliases(ctx context.Context, inv *inventory) error {
 		r.changed[end] = true
 		a := chain[0]
 		stale := end != a.Target
-		clear := inv.objects[slug]
+		// Current objects beside an alias found by the scan: a merge cut
+		// short between removing the meta.json and them.
+		_, mergedNow := merged[slug]
+		clear := inv.objects[slug] && !mergedNow
 		u := a.URL
 		if r.opts.DryRun {
 			if stale {
