@@ -121,7 +121,10 @@ func FindOriginal(ctx context.Context, st storage.Store, rv Revisit) (OriginalRe
 // the article was captured again since, else its current one. A ref
 // without them (an index entry of an earlier version) is located by the
 // key it was written to (ref.WARC): that article's current WARC, then its
-// earlier ones, newest first, the first holding the record. Not found is
+// earlier ones, newest first, the first holding the record. An article
+// merged into another by `linkarc dedupe` keeps its captures in its own
+// history, its last current one under the id its alias names
+// (record.Alias.Current), where they are found too. Not found is
 // ErrNoOriginal; err is otherwise the store's.
 func LocateOriginal(ctx context.Context, st storage.Store, ref OriginalRef) (string, error) {
 	slug, id := refCapture(ref)
