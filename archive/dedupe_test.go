@@ -278,27 +278,12 @@ func TestDedupeWhileArchiving(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the pipeline and the merge at once, many times")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	m, err := storagetest.StartMinIO(ctx, storagetest.MinIOOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
 	paths := []string{"/birds.html", "/fish.html", "/moths.html", "/newts.html"}
-	for _, sto := range []struct {
-		name   string
-		rounds int
-		open   func(t *testing.T) storage.Store
-	}{
-		{"local", 6, func(t *testing.T) storage.Store { return localStore(t) }},
-		{"minio", 3, func(t *testing.T) storage.Store {
-			return storage.NewRetrying(m.NewBucketStore(t), storage.RetryOptions{})
-		}},
-	} {
+	rounds := map[string]int{"local": 6, "minio": 3}
+	for _, sto := range sharedStores(t) {
 		t.Run(sto.name, func(t *testing.T) {
 			sw := newSlugWorld(t, paths...)
-			for round := range sto.rounds {
+			for round := range rounds[sto.name] {
 				st := sto.open(t)
 				dir := t.TempDir()
 				// Each page under two titles, by two runs without the URL
@@ -443,7 +428,7 @@ func TestArchiveMeetsMergeMeanwhile(t *testing.T) {
 			forgetURLIndex(t, st)
 			// A third digest, new to the store, gives the old title again.
 			third := writeSlugDigest(t, dir, "three/d.md", "", "2026-01-06", sw.pub, []slugItem{{"Birds again", "Paper", "/birds.html"}})
-			ms := &mergeAt{Store: st, cond: mustCond(t, st), at: tt.at}
+			ms := &mergeAt{Store: st, cond: storagetest.MustConditional(t, st), at: tt.at}
 			logs := &says{what: tt.says}
 			a := newWorldArchiver(t, sw.w, ms, Options{Refresh: tt.refresh, Logger: slog.New(logs)}, nil, nil)
 			rep, err := a.Run(context.Background(), []string{third})
@@ -500,13 +485,4 @@ func (s *says) Handle(_ context.Context, r slog.Record) error {
 		s.n.Add(1)
 	}
 	return nil
-}
-
-func mustCond(t *testing.T, st storage.Store) storage.Conditional {
-	t.Helper()
-	c, ok := storage.AsConditional(st)
-	if !ok {
-		t.Fatal("the store cannot write conditionally")
-	}
-	return c
 }

@@ -687,7 +687,7 @@ func TestInterruptedMerge(t *testing.T) {
 		t.Run(sto.name, func(t *testing.T) {
 			ref := sto.open(t)
 			setup(t, ref)
-			counter := &cutStore{Store: ref, cond: mustCond(t, ref)}
+			counter := &cutStore{Store: ref, cond: storagetest.MustConditional(t, ref)}
 			run(t, counter, Options{})
 			want := listing(t, ref)
 			consistent(t, ref)
@@ -698,7 +698,7 @@ func TestInterruptedMerge(t *testing.T) {
 			for cut := 1; cut <= counter.writes; cut += step {
 				st := sto.open(t)
 				setup(t, st)
-				cs := &cutStore{Store: st, cond: mustCond(t, st), cut: cut}
+				cs := &cutStore{Store: st, cond: storagetest.MustConditional(t, st), cut: cut}
 				opts := Options{Store: cs, Now: func() time.Time { return day.Add(30 * 24 * time.Hour) }}
 				if _, err := Run(testContext(t), opts); err == nil {
 					// Cut at a write the run can do without (a lease, the
@@ -727,13 +727,4 @@ func TestInterruptedMerge(t *testing.T) {
 			t.Logf("a merge of %d writes, cut short at each and run again", counter.writes)
 		})
 	}
-}
-
-func mustCond(t *testing.T, st storage.Store) storage.Conditional {
-	t.Helper()
-	c, ok := storage.AsConditional(st)
-	if !ok {
-		t.Fatal("the store cannot write conditionally")
-	}
-	return c
 }

@@ -69,7 +69,7 @@ func (r *runner) aliases(ctx context.Context, inv *inventory) error {
 			continue
 		}
 		if stale || clear {
-			if err := r.underLease(ctx, slug, func() error {
+			if err := r.underArticle(ctx, slug, func() error {
 				if stale {
 					a.Target = end
 					for i := range a.Captures {
@@ -111,16 +111,18 @@ func (r *runner) aliases(ctx context.Context, inv *inventory) error {
 	return nil
 }
 
-// underLease runs fn under the article lease of slug; another run holding
-// it past LeaseWait leaves it for a later run (logged).
-func (r *runner) underLease(ctx context.Context, slug string, fn func() error) error {
+// under runs fn holding the lease at leaseKey (record.ArticleLeaseKey or
+// DigestLeaseKey), as the archiver writes what it guards; another run
+// holding it past LeaseWait leaves what, the record it guards, for a
+// later run (Report.Left).
+func (r *runner) under(ctx context.Context, leaseKey, what string, fn func() error) error {
 	if r.leaser == nil {
 		return fn()
 	}
-	l, err := r.leaser.AcquireWait(ctx, record.ArticleLeaseKey(slug), "dedupe "+slug, r.opts.LeaseWait)
+	l, err := r.leaser.AcquireWait(ctx, leaseKey, "dedupe "+what, r.opts.LeaseWait)
 	if le := (*record.LeasedError)(nil); errors.As(err, &le) {
-		r.log.Warn("dedupe: left for a later run", "slug", slug, "err", err)
-		r.rep.Left = append(r.rep.Left, record.ArticleKey(slug, ""))
+		r.log.Warn("dedupe: left for a later run", "record", what, "err", err)
+		r.rep.Left = append(r.rep.Left, what)
 		return nil
 	}
 	if err != nil {
@@ -128,6 +130,11 @@ func (r *runner) underLease(ctx context.Context, slug string, fn func() error) e
 	}
 	defer l.Release(ctx)
 	return fn()
+}
+
+// underArticle runs fn under the lease of article slug (under).
+func (r *runner) underArticle(ctx context.Context, slug string, fn func() error) error {
+	return r.under(ctx, record.ArticleLeaseKey(slug), record.ArticleKey(slug, ""), fn)
 }
 
 // digests points every digest record item that names an old slug at the
@@ -170,7 +177,7 @@ func (r *runner) digests(ctx context.Context) error {
 			r.rep.Entries += n
 			continue
 		}
-		if err := r.underDigestLease(ctx, ds, func() error {
+		if err := r.under(ctx, record.DigestLeaseKey(ds), record.DigestKey(ds), func() error {
 			rec, err := r.readDigest(ctx, ds)
 			if err != nil || rec == nil {
 				return err
@@ -190,7 +197,7 @@ func (r *runner) digests(ctx context.Context) error {
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(listed)) {
-		if err := r.underLease(ctx, k, func() error {
+		if err := r.underArticle(ctx, k, func() error {
 			p, err := r.w.LoadMeta(ctx, k)
 			if err != nil || !p.Exists {
 				return err
@@ -271,23 +278,4 @@ func (r *runner) repoint(ctx context.Context, rec *record.DigestRecord, targets 
 		}
 	}
 	return n, nil
-}
-
-// underDigestLease runs fn under the lease of digest record slug, as the
-// archiver writes it.
-func (r *runner) underDigestLease(ctx context.Context, slug string, fn func() error) error {
-	if r.leaser == nil {
-		return fn()
-	}
-	l, err := r.leaser.AcquireWait(ctx, record.DigestLeaseKey(slug), "dedupe digest "+slug, r.opts.LeaseWait)
-	if le := (*record.LeasedError)(nil); errors.As(err, &le) {
-		r.log.Warn("dedupe: digest record left for a later run", "digest", slug, "err", err)
-		r.rep.Left = append(r.rep.Left, record.DigestKey(slug))
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	defer l.Release(ctx)
-	return fn()
 }
