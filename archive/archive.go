@@ -273,6 +273,8 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 		r.storeFailed(err)
 	} else if err := r.prepareURLIndex(ctx, true); err != nil {
 		r.storeFailed(err)
+	} else if err := r.loadAliases(ctx); err != nil {
+		r.storeFailed(err)
 	}
 	p := newPlanner(r, digests)
 	r.stages = newTracker(a.opts.Progress, a.opts.Resolver.ExpectedTime)
@@ -422,6 +424,7 @@ type run struct {
 	capture    *capturer               // WARC and requisites (capture.go)
 	leases     leases                  // see lease.go
 	urls       urlIndex                // see urlindex.go
+	aliased    map[string]bool         // slugs merged away by linkarc dedupe, when the run started (aliases.go)
 }
 
 // storeFailed stops the run because the store failed: every later write

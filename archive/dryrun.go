@@ -69,6 +69,9 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 	if err := r.prepareURLIndex(ctx, false); err != nil {
 		return nil, err
 	}
+	if err := r.loadAliases(ctx); err != nil {
+		return nil, err
+	}
 	p := newPlanner(r, digests)
 	d := &DryRun{Digests: len(digests), DigestErrors: len(rep.DigestErrors) - len(b.Feeds), Feeds: len(b.Feeds), Links: p.total(),
 		Requisites: !a.opts.Capture.NoRequisites}
