@@ -16,7 +16,8 @@
 //	digests/<digest-slug>/<n>.json                DigestPart: the rest of a digest too large for one record
 //	leases/articles/<slug>.json                   the lease of the run writing the article (Leaser)
 //	leases/digests/<digest-slug>.json             the lease of the run writing the digest record
-//	cache/gnews/<sha256 of the id>.json           the resolver's cache (GNewsCacheKey)
+//	cache/gnews/<sha256 of the id>.json           the resolver's cache of Google News ids (GNewsCacheKey)
+//	cache/links/<sha256 of the link>.json         the resolver's cache of short links (LinkCacheKey)
 //
 // Every record is bounded (bounds.go) so that none is larger than its
 // readers accept (MaxRecordSize), and Verify checks that each meta.json
