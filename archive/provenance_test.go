@@ -32,6 +32,7 @@ type wholeRecord struct {
 	Type, ID, URI string
 	Date          time.Time
 	Header        warc.Fields
+	HTTPHead      []byte
 	Status        int
 	Payload       []byte
 }
@@ -48,7 +49,7 @@ func readWholeRecords(t *testing.T, data []byte) []wholeRecord {
 		if err != nil {
 			t.Fatal(err) // a *warc.DigestError too
 		}
-		r := wholeRecord{Type: rec.Type, ID: rec.ID, URI: rec.TargetURI(), Date: rec.Date, Header: rec.Header, Status: rec.Status}
+		r := wholeRecord{Type: rec.Type, ID: rec.ID, URI: rec.TargetURI(), Date: rec.Date, Header: rec.Header, HTTPHead: rec.HTTPHead, Status: rec.Status}
 		if p, err := rec.Payload(); err == nil {
 			r.Payload, _ = io.ReadAll(p)
 		}
@@ -289,8 +290,8 @@ func worldURLs(w *archivetest.World) []string {
 
 // checkWACZPages exports the whole store as a WACZ: its pages are the
 // articles' pages, no Google record among them, and its CDXJ index finds
-// a full response for each.
-func checkWACZPages(t *testing.T, st storage.Store, want []string) {
+// a full response for each. It returns every URL the index names.
+func checkWACZPages(t *testing.T, st storage.Store, want []string) map[string]bool {
 	t.Helper()
 	ctx := context.Background()
 	sel, err := stored.Select(ctx, st, stored.Filter{})
@@ -320,7 +321,7 @@ func checkWACZPages(t *testing.T, st storage.Store, want []string) {
 	if !slices.Equal(pages, want) {
 		t.Errorf("pages.jsonl lists %v, want the articles %v", pages, want)
 	}
-	indexed := map[string]bool{}
+	indexed, all := map[string]bool{}, map[string]bool{}
 	google := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(files["indexes/index.cdxj"])), "\n") {
 		_, js, _ := strings.Cut(line, " {")
@@ -330,6 +331,7 @@ func checkWACZPages(t *testing.T, st storage.Store, want []string) {
 		if err := json.Unmarshal([]byte("{"+js), &e); err != nil {
 			t.Fatalf("index line %q: %v", line, err)
 		}
+		all[e.URL] = true
 		if e.Mime != "warc/revisit" && e.Status == "200" {
 			indexed[e.URL] = true
 		}
@@ -343,6 +345,7 @@ func checkWACZPages(t *testing.T, st storage.Store, want []string) {
 		}
 	}
 	t.Logf("WACZ: %d pages; the index holds %d entries for Google's exchanges", len(pages), google)
+	return all
 }
 
 // TestProvenanceMetadata: the metadata record says how each kind of
@@ -368,6 +371,13 @@ func TestProvenanceMetadata(t *testing.T) {
 			map[string][]string{"resolve-method": {"cache"}, "resolved-at": nil}, "when the cache knows"},
 		{"offline", &article{link: link, method: resolver.MethodOffline}, nil,
 			map[string][]string{"resolve-method": {"offline"}, "resolved-at": nil, "resolve-record": nil}, "no request was made"},
+		{"short link", &article{link: "https://t.co/x", method: resolver.MethodRedirect, resolvedAt: at}, []string{"urn:uuid:a", "urn:uuid:b"},
+			map[string][]string{"resolve-method": {"redirect"}, "via": {"https://t.co/x"}, "google-news-url": nil, "resolved-at": {"2026-11-30T08:15:00Z"}, "resolve-record": {"<urn:uuid:a>", "<urn:uuid:b>"}},
+			"each hop is a request/response pair of this WARC"},
+		{"short link, exchanges not kept", &article{link: "https://t.co/x", method: resolver.MethodRedirect, resolvedAt: at}, nil,
+			map[string][]string{"resolve-method": {"redirect"}, "resolve-record": nil}, "could not be kept"},
+		{"short link from the cache", &article{link: "https://t.co/x", method: resolver.MethodCache, resolvedAt: at}, nil,
+			map[string][]string{"resolve-method": {"cache"}, "via": {"https://t.co/x"}, "resolved-at": {"2026-11-30T08:15:00Z"}, "resolve-record": nil}, "no exchange with the shortener"},
 		{"direct", &article{link: "https://pub.example/a", method: "direct"}, nil,
 			map[string][]string{"resolve-method": {"direct"}, "via": nil, "google-news-url": nil}, "publisher itself"},
 	} {
