@@ -149,7 +149,10 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	}
 	spec, _ := cfg.storeSpec()
 	fmt.Fprintln(io.err, "linkarc archive: store", spec+note)
-	res, err := resolver.New(cfg.resolverOptions(store, logger))
+	resOpts := cfg.resolverOptions(store, logger)
+	// A short link's hops are spaced per host as the fetcher spaces pages.
+	resOpts.HostInterval = *hostInterval
+	res, err := resolver.New(resOpts)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
