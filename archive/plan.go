@@ -183,7 +183,11 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 			drain()
 			return nil
 		}
-		p.r.stages.update(func(s *Stages) { s.Resolved++ })
+		if !short[a.link] {
+			// The stages count Google's work; a short link shows once
+			// it is fetched.
+			p.r.stages.update(func(s *Stages) { s.Resolved++ })
+		}
 		res := resolution{url: a.res.URL, method: a.res.Method, resolvedAt: a.res.ResolvedAt, prov: a.res.Provenance}
 		if a.res.Err != nil {
 			res = resolution{err: a.res.Err}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -84,9 +85,13 @@ func TestShortLinkProvenanceEndToEnd(t *testing.T) {
 		o.ShortenerHosts, o.TempDir, o.HostInterval = []string{"127.0.0.200"}, spool, interval
 	}
 	begin := time.Now()
-	rep, err := newWorldArchiverWith(t, w, store, Options{}, resOpts, nil, nil).Run(ctx, []string{w.Dir})
+	stages := &lastStages{}
+	rep, err := newWorldArchiverWith(t, w, store, Options{Progress: stages}, resOpts, nil, nil).Run(ctx, []string{w.Dir})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if s := stages.last; s.Google != 1 || s.Resolved != 1 || s.Total != 5 {
+		t.Errorf("stages at the end: %+v, want the one Google link resolved of 5 links", s)
 	}
 	if rep.Counts[record.StatusOK] != 4 {
 		t.Fatalf("counts %v, failures %+v; want the world's article and A, B, C", rep.Counts, rep.Failures)
@@ -257,6 +262,22 @@ func TestShortLinkProvenanceEndToEnd(t *testing.T) {
 	all, per = storedWARCs(t, store)
 	checkWarcio(t, all, per)
 }
+
+// lastStages is a Progress that keeps the last stages reported.
+type lastStages struct {
+	mu   sync.Mutex
+	last Stages
+}
+
+func (p *lastStages) Start(int) {}
+func (p *lastStages) Stage(s Stages) {
+	p.mu.Lock()
+	p.last = s
+	p.mu.Unlock()
+}
+func (p *lastStages) Notice(string) {}
+func (p *lastStages) Done(Event)    {}
+func (p *lastStages) Finish()       {}
 
 // checkArrival asserts that a record's WARC-Date is when the server logged
 // the request it records: not before the request before it in the chain
