@@ -131,49 +131,15 @@ func TestGoogleProvenanceEndToEnd(t *testing.T) {
 
 	for _, art := range w.Articles {
 		id := googleID(t, art.Link)
-		m := metaForURL(t, store, art.URL)
-		recs := readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile)))
-		byID := map[string]wholeRecord{}
-		var page *wholeRecord
-		var meta map[string][]string
-		for i, r := range recs {
-			byID[r.ID] = r
-			switch {
-			case r.Type == "response" && r.URI == art.URL:
-				page = &recs[i]
-			case r.Type == "metadata" && r.URI == art.URL:
-				meta = metadataFields(r.Payload)
-			}
-		}
-		if page == nil || meta == nil {
-			t.Fatalf("%s: no page response or no metadata record", art.URL)
-		}
+		_, meta, pairs := captureProvenance(t, store, art.URL, google)
 		var get, post *wholeRecord
 		var googleResponses []string
-		for i, r := range recs {
-			if r.Type != "response" || !strings.HasPrefix(r.URI, google) {
-				continue
-			}
+		for i, pr := range pairs {
+			r, req := pr.resp, pr.req
 			googleResponses = append(googleResponses, "<"+r.ID+">")
-			// The pair, linked both ways.
-			reqID := strings.Trim(r.Header.Get("WARC-Concurrent-To"), "<>")
-			req, ok := byID[reqID]
-			if !ok || req.Type != "request" || req.URI != r.URI || !req.Date.Equal(r.Date) || strings.Trim(req.Header.Get("WARC-Concurrent-To"), "<>") != r.ID {
-				t.Errorf("%s: Google response %s has no request record linked back to it", art.URL, r.URI)
-				continue
-			}
-			if ip := r.Header.Get("WARC-IP-Address"); !strings.HasPrefix(ip, "127.") || req.Header.Get("WARC-IP-Address") != ip {
-				t.Errorf("%s: Google records of %s have WARC-IP-Address %q and %q", art.URL, r.URI, ip, req.Header.Get("WARC-IP-Address"))
-			}
-			if r.Header.Get("WARC-Payload-Digest") == "" || r.Header.Get("WARC-Block-Digest") == "" || req.Header.Get("WARC-Block-Digest") == "" {
-				t.Errorf("%s: Google records of %s without digests", art.URL, r.URI)
-			}
-			if !r.Date.Before(page.Date) {
-				t.Errorf("%s: Google exchange %s dated %v, not before the page's %v", art.URL, r.URI, r.Date, page.Date)
-			}
 			switch {
 			case strings.Contains(r.URI, "/rss/articles/"+id) && r.Status == 200:
-				get = &recs[i]
+				get = &pairs[i].resp
 				if !bytes.Contains(gunzipped(r.Payload), []byte(`data-n-a-id="`+id+`"`)) {
 					t.Errorf("%s: the signature page recorded is not the one for its id", art.URL)
 				}
@@ -181,7 +147,7 @@ func TestGoogleProvenanceEndToEnd(t *testing.T) {
 					return q.Kind == gnewstest.KindArticle && strings.HasSuffix(q.Path, "/"+id)
 				})
 			case strings.HasSuffix(r.URI, "/batchexecute") && r.Status == 200 && bytes.Contains(gunzipped(r.Payload), []byte(art.URL)):
-				post = &recs[i]
+				post = &pairs[i].resp
 				if !bytes.Contains(req.Payload, []byte(id)) {
 					t.Errorf("%s: the POST request recorded does not carry its id", art.URL)
 				}
@@ -239,30 +205,93 @@ func TestGoogleProvenanceEndToEnd(t *testing.T) {
 		if err := record.ReadJSON(ctx, store, record.GNewsCacheKey(googleID(t, art.Link)), &entry); err != nil {
 			t.Fatal(err)
 		}
-		m := metaForURL(t, store, art.URL)
-		if len(m.History) != 1 {
-			t.Errorf("refresh: %s history %+v, want the first capture", art.URL, m.History)
-		}
-		var meta map[string][]string
-		for _, r := range readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile))) {
-			if strings.HasPrefix(r.URI, google) {
-				t.Errorf("refresh: %s: a Google record %s %s in a capture resolved from the cache", art.URL, r.Type, r.URI)
-			}
-			if r.Type == "metadata" && r.URI == art.URL {
-				meta = metadataFields(r.Payload)
-			}
-		}
-		switch {
-		case !slices.Equal(meta["resolve-method"], []string{resolver.MethodCache}):
-			t.Errorf("refresh: %s: resolve-method %v", art.URL, meta["resolve-method"])
-		case !slices.Equal(meta["resolved-at"], []string{entry.ResolvedAt.UTC().Format(time.RFC3339)}):
-			t.Errorf("refresh: %s: resolved-at %v, want the cache entry's %v", art.URL, meta["resolved-at"], entry.ResolvedAt)
-		case len(meta["resolve-record"]) != 0 || len(meta["resolve-note"]) != 1 || !strings.Contains(meta["resolve-note"][0], "cache"):
-			t.Errorf("refresh: %s: metadata %v", art.URL, meta)
-		}
+		checkFromCache(t, store, art.URL, google, entry.ResolvedAt, "cache/gnews/")
 	}
 	all, per = storedWARCs(t, store)
 	checkWarcio(t, all, per)
+}
+
+// pair is a response record and the request record linked to it.
+type pair struct{ resp, req wholeRecord }
+
+// captureProvenance reads the capture of the article at url and returns
+// its page's response, its metadata record's fields, and the responses
+// whose target URI starts with prefix (the exchanges that resolved its
+// link), in order, with their requests. Each pair is checked: linked both
+// ways by WARC-Concurrent-To, one target URI and date, one loopback
+// WARC-IP-Address, digests (which our reader verified), dated before the
+// page.
+func captureProvenance(t *testing.T, store storage.Store, url, prefix string) (page wholeRecord, meta map[string][]string, pairs []pair) {
+	t.Helper()
+	m := metaForURL(t, store, url)
+	recs := readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile)))
+	byID := map[string]wholeRecord{}
+	found := false
+	for _, r := range recs {
+		byID[r.ID] = r
+		switch {
+		case r.Type == "response" && r.URI == url:
+			page, found = r, true
+		case r.Type == "metadata" && r.URI == url:
+			meta = metadataFields(r.Payload)
+		}
+	}
+	if !found || meta == nil {
+		t.Fatalf("%s: no page response or no metadata record", url)
+	}
+	for _, r := range recs {
+		if r.Type != "response" || !strings.HasPrefix(r.URI, prefix) {
+			continue
+		}
+		req, ok := byID[strings.Trim(r.Header.Get("WARC-Concurrent-To"), "<>")]
+		if !ok || req.Type != "request" || req.URI != r.URI || !req.Date.Equal(r.Date) || strings.Trim(req.Header.Get("WARC-Concurrent-To"), "<>") != r.ID {
+			t.Errorf("%s: response %s has no request record linked back to it", url, r.URI)
+			continue
+		}
+		if ip := r.Header.Get("WARC-IP-Address"); !strings.HasPrefix(ip, "127.") || req.Header.Get("WARC-IP-Address") != ip {
+			t.Errorf("%s: records of %s have WARC-IP-Address %q and %q", url, r.URI, ip, req.Header.Get("WARC-IP-Address"))
+		}
+		if r.Header.Get("WARC-Payload-Digest") == "" || r.Header.Get("WARC-Block-Digest") == "" || req.Header.Get("WARC-Block-Digest") == "" {
+			t.Errorf("%s: records of %s without digests", url, r.URI)
+		}
+		if !r.Date.Before(page.Date) {
+			t.Errorf("%s: exchange %s dated %v, not before the page's %v", url, r.URI, r.Date, page.Date)
+		}
+		pairs = append(pairs, pair{r, req})
+	}
+	return page, meta, pairs
+}
+
+// checkFromCache asserts that the article at url, captured again with its
+// link resolved from the cache, has a history of one capture, no record
+// of the exchanges that resolved it (those under provenance), and a
+// metadata record saying so: method cache, resolved-at the cache entry's
+// time, no resolve-record, a note naming the cache. It returns the
+// metadata fields.
+func checkFromCache(t *testing.T, store storage.Store, url, provenance string, resolvedAt time.Time, cache string) map[string][]string {
+	t.Helper()
+	m := metaForURL(t, store, url)
+	if m.ResolveMethod != resolver.MethodCache || len(m.History) != 1 {
+		t.Errorf("refresh: %s: resolve_method %q, history %+v; want cache, after the first capture", url, m.ResolveMethod, m.History)
+	}
+	var meta map[string][]string
+	for _, r := range readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile))) {
+		if strings.HasPrefix(r.URI, provenance) {
+			t.Errorf("refresh: %s: a record %s %s of the resolution in a capture resolved from the cache", url, r.Type, r.URI)
+		}
+		if r.Type == "metadata" && r.URI == url {
+			meta = metadataFields(r.Payload)
+		}
+	}
+	switch {
+	case !slices.Equal(meta["resolve-method"], []string{resolver.MethodCache}):
+		t.Errorf("refresh: %s: resolve-method %v", url, meta["resolve-method"])
+	case !slices.Equal(meta["resolved-at"], []string{resolvedAt.UTC().Format(time.RFC3339)}):
+		t.Errorf("refresh: %s: resolved-at %v, want the cache entry's %v", url, meta["resolved-at"], resolvedAt)
+	case len(meta["resolve-record"]) != 0 || len(meta["resolve-note"]) != 1 || !strings.Contains(meta["resolve-note"][0], cache):
+		t.Errorf("refresh: %s: metadata %v", url, meta)
+	}
+	return meta
 }
 
 // checkLogged asserts that a record's WARC-Date is when the fake Google

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"net/http"
 	"os"
 	"slices"
@@ -46,23 +45,10 @@ func TestShortLinkProvenanceEndToEnd(t *testing.T) {
 	storyB := pub.Add("/news/short-b.html", pages[1].HTML)
 	storyC := pub.Add("/news/short-c.html", pages[2].HTML)
 	padding := strings.Repeat("<!-- a hop page padded past what stays in memory -->", 200)
-	short := archivetest.StartPublisher(t, 200)
-	short.SetHandler(func(rw http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/a":
-			http.Redirect(rw, r, "/a2", http.StatusMovedPermanently)
-		case "/a2":
-			http.Redirect(rw, r, storyA, http.StatusFound)
-		case "/b":
-			http.Redirect(rw, r, "/b2", http.StatusFound)
-		case "/b2":
-			rw.Header().Set("Content-Type", "text/html; charset=utf-8")
-			fmt.Fprintf(rw, `<html><head><meta http-equiv="refresh" content="0; url=%s"></head><body>%s</body></html>`, storyB, padding)
-		case "/c":
-			http.Redirect(rw, r, storyC, http.StatusMovedPermanently)
-		default:
-			http.NotFound(rw, r)
-		}
+	short := archivetest.StartShortener(t, 200, map[string]archivetest.Hop{
+		"/a": {Status: http.StatusMovedPermanently, To: "/a2"}, "/a2": {Status: http.StatusFound, To: storyA},
+		"/b": {Status: http.StatusFound, To: "/b2"}, "/b2": {Status: http.StatusOK, To: storyB, Body: padding},
+		"/c": {Status: http.StatusMovedPermanently, To: storyC},
 	})
 	base := "http://" + short.Host
 	linkA, linkB, linkC := base+"/a", base+"/b", base+"/c"
@@ -129,32 +115,14 @@ func TestShortLinkProvenanceEndToEnd(t *testing.T) {
 		if m.ResolveMethod != resolver.MethodRedirect || m.GoogleNewsURL != "" {
 			t.Errorf("%s: meta.json resolve_method %q google_news_url %q", tc.link, m.ResolveMethod, m.GoogleNewsURL)
 		}
-		recs := readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile)))
-		byID := map[string]wholeRecord{}
-		var page *wholeRecord
-		var meta map[string][]string
-		var hops []wholeRecord
-		for i, r := range recs {
-			byID[r.ID] = r
-			switch {
-			case r.Type == "response" && r.URI == tc.url:
-				page = &recs[i]
-			case r.Type == "metadata" && r.URI == tc.url:
-				meta = metadataFields(r.Payload)
-			case r.Type == "response" && strings.HasPrefix(r.URI, base):
-				hops = append(hops, r)
-			}
-		}
-		if page == nil || meta == nil {
-			t.Fatalf("%s: no page response or no metadata record", tc.link)
-		}
+		_, meta, hops := captureProvenance(t, store, tc.url, base)
 		if len(hops) != len(tc.hops) {
 			t.Fatalf("%s: %d shortener responses recorded, want %d", tc.link, len(hops), len(tc.hops))
 		}
 		after := begin
 		var ids []string
 		for k, want := range tc.hops {
-			r := hops[k]
+			r, req := hops[k].resp, hops[k].req
 			ids = append(ids, "<"+r.ID+">")
 			if r.URI != base+want.path || r.Status != want.status || headField(r.HTTPHead, "Location") != want.location {
 				t.Errorf("%s hop %d: %s %d Location %q; want %+v", tc.link, k, r.URI, r.Status, headField(r.HTTPHead, "Location"), want)
@@ -162,20 +130,11 @@ func TestShortLinkProvenanceEndToEnd(t *testing.T) {
 			if want.body != "" && !bytes.Contains(r.Payload, []byte(want.body)) {
 				t.Errorf("%s hop %d: the body received is not recorded (%d bytes)", tc.link, k, len(r.Payload))
 			}
-			req, ok := byID[strings.Trim(r.Header.Get("WARC-Concurrent-To"), "<>")]
-			if !ok || req.Type != "request" || req.URI != r.URI || !req.Date.Equal(r.Date) || strings.Trim(req.Header.Get("WARC-Concurrent-To"), "<>") != r.ID {
-				t.Errorf("%s hop %d: no request record linked back to its response", tc.link, k)
-			} else if !bytes.HasPrefix(req.HTTPHead, []byte("GET "+want.path+" HTTP/1.1\r\n")) || headField(req.HTTPHead, "User-Agent") == "" {
+			if !bytes.HasPrefix(req.HTTPHead, []byte("GET "+want.path+" HTTP/1.1\r\n")) || headField(req.HTTPHead, "User-Agent") == "" {
 				t.Errorf("%s hop %d: request recorded %q", tc.link, k, req.HTTPHead)
 			}
-			if ip := r.Header.Get("WARC-IP-Address"); ip != "127.0.0.200" || req.Header.Get("WARC-IP-Address") != ip {
-				t.Errorf("%s hop %d: WARC-IP-Address %q and %q", tc.link, k, ip, req.Header.Get("WARC-IP-Address"))
-			}
-			if r.Header.Get("WARC-Payload-Digest") == "" || r.Header.Get("WARC-Block-Digest") == "" || req.Header.Get("WARC-Block-Digest") == "" {
-				t.Errorf("%s hop %d: records without digests", tc.link, k)
-			}
-			if !r.Date.Before(page.Date) {
-				t.Errorf("%s hop %d: dated %v, not before the page's %v", tc.link, k, r.Date, page.Date)
+			if ip := r.Header.Get("WARC-IP-Address"); ip != "127.0.0.200" {
+				t.Errorf("%s hop %d: WARC-IP-Address %q, want the shortener's", tc.link, k, ip)
 			}
 			after = checkArrival(t, served, want.path, r.Date, after)
 		}
@@ -188,8 +147,8 @@ func TestShortLinkProvenanceEndToEnd(t *testing.T) {
 		if got := meta["resolve-record"]; !slices.Equal(got, ids) {
 			t.Errorf("%s: resolve-record %v, want the hops' responses %v", tc.link, got, ids)
 		}
-		if got := meta["resolved-at"]; len(got) != 1 || got[0] != hops[len(hops)-1].Date.UTC().Format(time.RFC3339) {
-			t.Errorf("%s: resolved-at %v, want the last hop's %v", tc.link, got, hops[len(hops)-1].Date)
+		if last := hops[len(hops)-1].resp; !slices.Equal(meta["resolved-at"], []string{last.Date.UTC().Format(time.RFC3339)}) {
+			t.Errorf("%s: resolved-at %v, want the last hop's %v", tc.link, meta["resolved-at"], last.Date)
 		}
 		if n := meta["resolve-note"]; len(n) != 1 || !strings.Contains(n[0], "short link's redirects in this run") {
 			t.Errorf("%s: resolve-note %q", tc.link, n)
@@ -237,26 +196,8 @@ func TestShortLinkProvenanceEndToEnd(t *testing.T) {
 		if err := record.ReadJSON(ctx, store, record.LinkCacheKey(tc.link), &entry); err != nil || entry.URL != tc.url {
 			t.Fatalf("refresh: cache entry of %s: %+v, %v", tc.link, entry, err)
 		}
-		m := metaForURL(t, store, tc.url)
-		if m.ResolveMethod != resolver.MethodCache || len(m.History) != 1 {
-			t.Errorf("refresh: %s: resolve_method %q, history %+v", tc.link, m.ResolveMethod, m.History)
-		}
-		var meta map[string][]string
-		for _, r := range readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile))) {
-			if strings.HasPrefix(r.URI, base) {
-				t.Errorf("refresh: %s: a shortener record %s %s in a capture resolved from the cache", tc.link, r.Type, r.URI)
-			}
-			if r.Type == "metadata" && r.URI == tc.url {
-				meta = metadataFields(r.Payload)
-			}
-		}
-		switch {
-		case !slices.Equal(meta["resolve-method"], []string{resolver.MethodCache}) || !slices.Equal(meta["via"], []string{tc.link}):
-			t.Errorf("refresh: %s: metadata %v", tc.link, meta)
-		case !slices.Equal(meta["resolved-at"], []string{entry.ResolvedAt.UTC().Format(time.RFC3339)}):
-			t.Errorf("refresh: %s: resolved-at %v, want the cache entry's %v", tc.link, meta["resolved-at"], entry.ResolvedAt)
-		case len(meta["resolve-record"]) != 0 || len(meta["resolve-note"]) != 1 || !strings.Contains(meta["resolve-note"][0], "cache/links/"):
-			t.Errorf("refresh: %s: metadata %v", tc.link, meta)
+		if meta := checkFromCache(t, store, tc.url, base, entry.ResolvedAt, "cache/links/"); !slices.Equal(meta["via"], []string{tc.link}) {
+			t.Errorf("refresh: %s: via %v", tc.link, meta["via"])
 		}
 	}
 	all, per = storedWARCs(t, store)

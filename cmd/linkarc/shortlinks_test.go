@@ -26,16 +26,8 @@ func TestArchiveShortLinks(t *testing.T) {
 	const interval = 40 * time.Millisecond
 	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 1, Articles: 1, Digests: 1, Pages: smallPages(t, 2)})
 	story := w.Publishers[0].Add("/news/short.html", smallPages(t, 2)[1].HTML)
-	short := archivetest.StartPublisher(t, 202)
-	short.SetHandler(func(rw http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/s":
-			http.Redirect(rw, r, "/s2", http.StatusMovedPermanently)
-		case "/s2":
-			http.Redirect(rw, r, story, http.StatusFound)
-		default:
-			http.NotFound(rw, r)
-		}
+	short := archivetest.StartShortener(t, 202, map[string]archivetest.Hop{
+		"/s": {Status: http.StatusMovedPermanently, To: "/s2"}, "/s2": {Status: http.StatusFound, To: story},
 	})
 	link := "http://" + short.Host + "/s"
 	if _, err := archivetest.WriteDigest(w.Dir, "900_short.md", "Short", time.Date(2026, 1, 9, 0, 0, 0, 0, time.UTC),

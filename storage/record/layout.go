@@ -60,8 +60,14 @@ const gnewsCacheDir = CachePrefix + "gnews/"
 // are up to 8 KiB of base64, too long for some file systems' names, hence
 // the hash.
 func GNewsCacheKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return gnewsCacheDir + hex.EncodeToString(sum[:]) + ".json"
+	return hashedKey(gnewsCacheDir, id)
+}
+
+// hashedKey is the key of s's JSON object under dir, named by the SHA-256
+// of s in hex: names of one length whatever s holds.
+func hashedKey(dir, s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return dir + hex.EncodeToString(sum[:]) + ".json"
 }
 
 // GNewsCacheEntry is the resolver's cache entry for one Google News
@@ -78,8 +84,7 @@ const linkCacheDir = CachePrefix + "links/"
 // LinkCacheKey returns the store key of the resolver's cache entry for a
 // short link (t.co, bit.ly…): "cache/links/<sha256 hex of the link>.json".
 func LinkCacheKey(link string) string {
-	sum := sha256.Sum256([]byte(link))
-	return linkCacheDir + hex.EncodeToString(sum[:]) + ".json"
+	return hashedKey(linkCacheDir, link)
 }
 
 // LinkCacheEntry is the resolver's cache entry for one short link, at
