@@ -19,9 +19,13 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// Resolver turns Google News links into publisher URLs. *resolver.Resolver
-// implements it.
+// Resolver turns Google News links and short links into publisher URLs.
+// *resolver.Resolver implements it.
 type Resolver interface {
+	// IsShortLink reports whether a link that is not a Google News link
+	// is a short link (t.co, bit.ly…), resolved before it is fetched;
+	// other links are fetched as they are.
+	IsShortLink(link string) bool
 	// Stream resolves links, handing each result to sink as soon as it is
 	// known (see resolver.Resolver.Stream).
 	Stream(ctx context.Context, links []string, sink resolver.Sink)
@@ -180,7 +184,7 @@ type article struct {
 	resolvedAt time.Time
 
 	mu             sync.Mutex
-	prov           *resolver.Provenance // the exchanges with Google that resolved url, until captured (provenance.go)
+	prov           *resolver.Provenance // the exchanges that resolved url (Google's, a short link's hops), until captured (provenance.go)
 	digests        []string             // slugs of digests listing it (sorted)
 	writtenDigests []string             // what the stored meta.json says
 	status         string               // final status; empty while unfinished
@@ -683,6 +687,15 @@ func fetchReason(err error) record.Reason {
 		return fe.Reason
 	}
 	return record.ReasonFetch
+}
+
+// shortLink returns link when it is not a Google News link: the URL of an
+// article whose short link did not resolve.
+func shortLink(link string) string {
+	if resolver.IsGoogleNews(link) {
+		return ""
+	}
+	return link
 }
 
 // googleLink returns link when it is a Google News link, for meta.json's

@@ -26,8 +26,9 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// A capture is recorded as it is fetched (capture.go): the exchanges with
-// Google that resolved its link (provenance.go), the page, its
+// A capture is recorded as it is fetched (capture.go): the exchanges that
+// resolved its link (provenance.go: Google's, a short link's hops), the
+// page, its
 // redirect hops, the robots.txt obeyed and every page requisite go into
 // one WARC 1.1 file per capture (package warc, fed by fetch.Recording),
 // spilled to a temporary file as it is written, and stored as
@@ -391,9 +392,9 @@ type recording struct {
 // page fetches an article's page, recording it; the recording is nil when
 // no WARC is being written (CaptureOptions.NoWARC, or no temporary file).
 func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.Capture, error) {
-	// The article's exchanges with Google are written into its WARC
-	// below, or not at all: either way they are not needed after this,
-	// and the article (kept to the end of the run) lets go of them.
+	// The exchanges that resolved the article's link are written into
+	// its WARC below, or not at all: either way they are not needed after
+	// this, and the article (kept to the end of the run) lets go of them.
 	defer art.dropProvenance()
 	if c.opts.NoWARC {
 		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
@@ -430,9 +431,8 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 		return nil, cap, err
 	}
 	r.rec = fetch.NewRecording(r.w)
-	// The exchanges with Google that found the URL come first: they
-	// happened first.
-	googleRecords := c.googleExchanges(r.w, art.provenance())
+	// The exchanges that found the URL come first: they happened first.
+	resolveRecords := c.resolveExchanges(r.w, art.provenance())
 	cap, ferr := c.a.opts.Fetcher.Fetch(fetch.WithRecording(ctx, r.rec), art.url)
 	if cap != nil && !cap.FetchedAt.IsZero() {
 		// The capture's id, as the store will know it (fillCapture).
@@ -440,7 +440,7 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 		c.captureIDs[warcName] = record.CaptureID(cap.FetchedAt)
 		c.mu.Unlock()
 	}
-	c.provenance(r.w, art, cap, googleRecords)
+	c.provenance(r.w, art, cap, resolveRecords)
 	return r, cap, ferr
 }
 

@@ -27,6 +27,10 @@ type DryRun struct {
 	Cache   int `json:"cache"`   // Google News ids in the resolution cache
 	Google  int `json:"google"`  // Google News ids Google must resolve
 	Invalid int `json:"invalid"` // Google News links that cannot be resolved (invalid, or only Google could and it may not be asked)
+	// Short links (t.co, bit.ly…): in the resolution cache, or to be
+	// followed up to the publisher URL they name (on hosts not known yet).
+	ShortCached int `json:"short_cached"`
+	ShortFollow int `json:"short_follow"`
 
 	Skip  int `json:"skip"`  // already archived ok: nothing requested
 	Fetch int `json:"fetch"` // articles that would be fetched (Google's included, once resolved)
@@ -105,21 +109,25 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 		return nil
 	}
 
-	var google []string
+	var google, short []string
 	for _, link := range p.links {
-		if !resolver.IsGoogleNews(link) {
+		switch {
+		case resolver.IsGoogleNews(link):
+			google = append(google, link)
+		case a.opts.Resolver.IsShortLink(link):
+			short = append(short, link)
+		default:
 			d.Direct++
 			if err := known(link, link); err != nil {
 				return nil, err
 			}
-			continue
 		}
-		google = append(google, link)
 	}
 	stored, ask, err := p.storeKnown(ctx, google)
 	if err != nil {
 		return nil, err
 	}
+	ask = append(ask, short...)
 	for _, k := range stored {
 		d.Cache++ // the store answers it, as the cache would
 		if err := known(k.link, k.res.url); err != nil {
@@ -129,16 +137,22 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 	for i, c := range a.opts.Resolver.Classify(ctx, ask) {
 		switch c.Route {
 		case resolver.RouteOffline, resolver.RouteCache:
-			if c.Route == resolver.RouteOffline {
+			switch {
+			case c.Route == resolver.RouteOffline:
 				d.Offline++
-			} else {
+			case resolver.IsGoogleNews(ask[i]):
 				d.Cache++
+			default:
+				d.ShortCached++
 			}
 			if err := known(ask[i], c.URL); err != nil {
 				return nil, err
 			}
 		case resolver.RouteGoogle:
 			d.Google++
+			d.Fetch++ // unless it turns out to be stored or merged
+		case resolver.RouteRedirect:
+			d.ShortFollow++
 			d.Fetch++ // unless it turns out to be stored or merged
 		default:
 			d.Invalid++
@@ -177,12 +191,18 @@ func (d *DryRun) WriteSummary(w io.Writer) {
 	if d.Invalid > 0 {
 		fmt.Fprintf(w, ", %d cannot be resolved (invalid, or only Google could and --no-google is set)", d.Invalid)
 	}
+	if d.ShortCached+d.ShortFollow > 0 {
+		fmt.Fprintf(w, "; short links: %d from the cache, %d to follow", d.ShortCached, d.ShortFollow)
+	}
 	fmt.Fprintln(w)
 	if d.Google > 0 {
 		fmt.Fprintf(w, "            Google: ~%s at its spacing (a GET per id, a POST per batch)\n", d.GoogleTime.Round(time.Second))
 	}
 	fmt.Fprintf(w, "  fetch:    %s", textnorm.Count(d.Fetch, "article", "articles"))
-	if d.Google > 0 {
+	switch {
+	case d.ShortFollow > 0:
+		fmt.Fprintf(w, " (%d of them once Google has resolved them, %d once their short links are followed)", d.Google, d.ShortFollow)
+	case d.Google > 0:
 		fmt.Fprintf(w, " (%d of them once Google has resolved them)", d.Google)
 	}
 	fmt.Fprintf(w, " on %s", textnorm.Count(d.Hosts, "known host", "known hosts"))

@@ -163,6 +163,8 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	}
 	fmt.Fprintln(io.err, "linkarc archive: store", spec+note)
 	ropts := cfg.resolverOptions(store, logger)
+	// A short link's hops are spaced per host as the fetcher spaces pages.
+	ropts.HostInterval = *hostInterval
 	if !*dryRun { // a dry run writes nothing, temporary files included
 		dir, closeDir, err := openTempDir(logger)
 		if err != nil {

@@ -47,6 +47,7 @@ type config struct {
 	gnewsInterval time.Duration
 	hl, gl, ceid  string
 	noGoogle      bool
+	shorteners    string // comma-separated extra shortener hosts
 
 	env       envReader
 	envErrs   []error      // environment values that did not parse
@@ -110,7 +111,8 @@ func (c *config) networkFlags(fs *flag.FlagSet) {
 		"allow requests to loopback and private addresses; off by default because links come from untrusted feeds (env LINKARC_ALLOW_PRIVATE=1)")
 }
 
-// googleFlags registers how Google News is asked.
+// googleFlags registers how Google News is asked, and which links are
+// short links.
 func (c *config) googleFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.gnewsBase, "gnews-base", c.env.str("LINKARC_GNEWS_BASE", resolver.DefaultGNewsBase),
 		"base URL of Google News; point it at a proxy or a test server (env LINKARC_GNEWS_BASE)")
@@ -120,6 +122,9 @@ func (c *config) googleFlags(fs *flag.FlagSet) {
 	noneIfZero(c, "gnews-interval", &c.gnewsInterval)
 	fs.BoolVar(&c.noGoogle, "no-google", c.env.boolean("LINKARC_NO_GOOGLE", false),
 		"never contact Google: links only Google can resolve fail with google_disabled; old ids, cached links and other links still resolve (env LINKARC_NO_GOOGLE=1)")
+	fs.StringVar(&c.shorteners, "shortener", c.env.str("LINKARC_SHORTENERS", ""),
+		"more URL shortener hosts, comma-separated (e.g. lnk.example.com): their links are resolved to the publisher URL they name before it is fetched, "+
+			"as t.co, bit.ly and the other well-known shorteners are (env LINKARC_SHORTENERS)")
 	fs.StringVar(&c.hl, "hl", c.env.str("LINKARC_HL", resolver.DefaultHL), "Google News UI language when the link has none (env LINKARC_HL)")
 	fs.StringVar(&c.gl, "gl", c.env.str("LINKARC_GL", resolver.DefaultGL), "Google News country when the link has none (env LINKARC_GL)")
 	fs.StringVar(&c.ceid, "ceid", c.env.str("LINKARC_CEID", resolver.DefaultCEID), "Google News edition when the link has none (env LINKARC_CEID)")
@@ -382,6 +387,11 @@ func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resol
 		AllowPrivate: c.allowPrivate,
 		NoGoogle:     c.noGoogle,
 		Logger:       logger,
+	}
+	for _, h := range strings.Split(c.shorteners, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			opts.ShortenerHosts = append(opts.ShortenerHosts, h)
+		}
 	}
 	if store != nil {
 		opts.Cache = resolver.NewStoreCache(store)

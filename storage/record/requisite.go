@@ -2,8 +2,6 @@ package record
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,8 +17,7 @@ const requisiteCacheDir = CachePrefix + "requisites/"
 // requisite (a stylesheet, image or font some capture fetched in full):
 // "cache/requisites/<sha256 hex of the URL>.json".
 func RequisiteKey(url string) string {
-	sum := sha256.Sum256([]byte(url))
-	return requisiteCacheDir + hex.EncodeToString(sum[:]) + ".json"
+	return hashedKey(requisiteCacheDir, url)
 }
 
 // RequisiteEntry is the index entry of a page requisite archived in full,
