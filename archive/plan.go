@@ -268,6 +268,17 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		digestSlugs = append(digestSlugs, ref.ds.slug)
 	}
 
+	if res.err == nil {
+		// Each item keeps its own link's resolution: another link to the
+		// same article may carry other tracking parameters.
+		for _, ref := range refs {
+			if ref.ds.urls == nil {
+				ref.ds.urls = make([]string, len(ref.ds.d.Items))
+			}
+			ref.ds.urls[ref.i] = res.url
+		}
+	}
+
 	key, same := "link:"+link, func(m record.ArticleMeta) bool { return m.GoogleNewsURL == link }
 	var u string // canonical publisher URL, when resolved
 	if res.err == nil {

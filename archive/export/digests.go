@@ -101,8 +101,8 @@ func rewriteDigest(ctx context.Context, sel *stored.Selection, d *record.DigestR
 	fm := d.FrontMatter
 	resolved := map[string]string{} // Google News link -> publisher URL
 	for _, a := range d.Articles {
-		if a.GoogleNewsURL != "" && a.URL != "" {
-			resolved[a.GoogleNewsURL] = a.URL
+		if link, google := a.Listed(); google && a.URL != "" {
+			resolved[link] = a.URL
 		}
 	}
 	if u, ok := resolved[fm.Link]; ok {
@@ -121,10 +121,7 @@ func rewriteDigest(ctx context.Context, sel *stored.Selection, d *record.DigestR
 	}
 	b.WriteString("---\n<ol>\n")
 	for _, a := range d.Articles {
-		href := a.URL
-		if href == "" {
-			href = a.GoogleNewsURL // never resolved: the link as it was
-		}
+		href := itemHref(a)
 		if href == "" {
 			continue
 		}
@@ -151,6 +148,23 @@ func rewriteDigest(ctx context.Context, sel *stored.Selection, d *record.DigestR
 	}
 	b.WriteString("</ol>\n")
 	return b.Bytes(), n, nil
+}
+
+// itemHref is the link a rewritten digest gives an item: the publisher
+// URL its own link resolved to, or its link as listed when that was not
+// a Google News link (it is its own publisher URL; in records written
+// before DigestArticle.Link, url could be another item's spelling of the
+// article's URL, with that item's tracking parameters), or, for a Google
+// News link never resolved, that link.
+func itemHref(a record.DigestArticle) string {
+	link, google := a.Listed()
+	if link != "" && !google {
+		return link
+	}
+	if a.URL != "" {
+		return a.URL
+	}
+	return link
 }
 
 // archived reports whether an item gets an archived link: its article is

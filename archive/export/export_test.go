@@ -11,9 +11,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -201,5 +203,67 @@ func TestPrepareDir(t *testing.T) {
 	os.WriteFile(filepath.Join(home, "notes.txt"), []byte("mine"), 0o644)
 	if err := PrepareDir(home, FormatSite); !errors.Is(err, ErrOutNotEmpty) || !regexp.MustCompile(`give a new or empty directory`).MatchString(err.Error()) {
 		t.Errorf("a directory of other files: %v", err)
+	}
+}
+
+// TestWriteDigestsOwnLinks: two digests list one article, one with a
+// tracking parameter. Each rewritten digest links what its own item
+// listed, never the other's tracking parameters: records written now
+// (link, url per item) and records written before DigestArticle.Link,
+// whose google_news_url held a publisher link and whose url could be the
+// other item's.
+func TestWriteDigestsOwnLinks(t *testing.T) {
+	ctx := testContext(t)
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		tracked = "https://paper.example/bridge.html?utm_source=x"
+		plain   = "https://paper.example/bridge.html"
+		gnews   = "https://news.google.com/rss/articles/CBMiAbc?oc=5"
+	)
+	item := record.DigestArticle{Slug: "bridge-reopens-paper", Title: "Bridge reopens", Publisher: "Paper", Status: record.StatusOK}
+	w := record.Writer{Store: st}
+	put := func(slug string, items ...record.DigestArticle) {
+		t.Helper()
+		d := record.DigestRecord{Slug: slug, FrontMatter: record.FrontMatter{Title: slug, Date: "2026-01-04"}, Articles: items,
+			ArchivedAt: time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC), Counts: map[string]int{record.StatusOK: len(items)}}
+		if err := w.PutDigest(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withLinks := func(link, gn, u string) record.DigestArticle {
+		a := item
+		a.Link, a.GoogleNewsURL, a.URL = link, gn, u
+		return a
+	}
+	put("a", withLinks(tracked, "", tracked))
+	put("b", withLinks(plain, "", plain))
+	put("b-old", withLinks("", plain, tracked)) // as written before: the link in google_news_url, the other item's url
+	put("c", withLinks("", gnews, plain))
+	dir := filepath.Join(t.TempDir(), "digests")
+	if err := PrepareDir(dir, FormatDigests); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := stored.Select(ctx, st, stored.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteDigests(ctx, sel, dir, Links{}); err != nil {
+		t.Fatal(err)
+	}
+	for slug, want := range map[string]string{"a": tracked, "b": plain, "b-old": plain, "c": plain} {
+		data, err := os.ReadFile(filepath.Join(dir, slug+".md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := digest.Parse(slug+".md", data)
+		if err != nil || len(d.Items) != 1 {
+			t.Fatalf("%s: %v\n%s", slug, err, data)
+		}
+		if d.Items[0].URL != want {
+			t.Errorf("%s links %q, want %q:\n%s", slug, d.Items[0].URL, want, data)
+		}
 	}
 }
