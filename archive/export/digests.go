@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net/url"
@@ -56,15 +57,18 @@ func (l Links) Article(slug string) string {
 // publisher URL. Item titles and publishers are kept as archived, so a
 // rewritten digest parses to the same articles (the same slugs).
 //
-// dir must be ready (PrepareDir). ErrNothing when no digest is selected.
+// dir must be ready (PrepareDir); what an earlier export there wrote and
+// this one does not is removed (Report.Removed). ErrNothing when no digest
+// is selected.
 func WriteDigests(ctx context.Context, sel *stored.Selection, dir string, links Links) (Report, error) {
 	rep := Report{Format: FormatDigests}
+	out := newDirOut(dir, FormatDigests)
 	err := sel.Digests(ctx, func(d *record.DigestRecord) error {
 		body, n, err := rewriteDigest(ctx, sel, d, links)
 		if err != nil {
 			return err
 		}
-		if err := writeFile(dir, d.Slug+".md", body); err != nil {
+		if err := out.write(d.Slug+".md", body); err != nil {
 			return err
 		}
 		rep.Digests++
@@ -74,9 +78,11 @@ func WriteDigests(ctx context.Context, sel *stored.Selection, dir string, links 
 		return nil
 	})
 	if err == nil && rep.Digests == 0 {
-		err = fmt.Errorf("%w: the selection holds no digest", ErrNothing)
+		return rep, fmt.Errorf("%w: the selection holds no digest", ErrNothing)
 	}
-	return rep, err
+	removed, ferr := out.finish(err == nil)
+	rep.Removed = removed
+	return rep, errors.Join(err, ferr)
 }
 
 // frontMatter is record.FrontMatter as a rewritten digest writes it:

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -265,5 +266,157 @@ func TestWriteDigestsOwnLinks(t *testing.T) {
 		if d.Items[0].URL != want {
 			t.Errorf("%s links %q, want %q:\n%s", slug, d.Items[0].URL, want, data)
 		}
+	}
+}
+
+// TestExportAgainReplaces: exporting again into the directory of an
+// earlier export of the same format replaces it: a narrower selection
+// leaves none of the earlier export's pages behind (articles, digests,
+// tags), while files the exports did not write (a note of the user's,
+// beside them or inside their folders) stay.
+func TestExportAgainReplaces(t *testing.T) {
+	f := newArchive(t, 12)
+	ctx := testContext(t)
+	one := f.gen.Digests[0]
+	rec, err := record.ReadDigest(ctx, f.st, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := func(dir string) map[string]bool {
+		t.Helper()
+		got := map[string]bool{}
+		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(dir, p)
+				got[filepath.ToSlash(rel)] = true
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	folders := func(dir string) []string {
+		entries, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	for _, format := range []Format{FormatSite, FormatDigests} {
+		t.Run(string(format), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			write := func(filter stored.Filter) Report {
+				t.Helper()
+				if err := PrepareDir(dir, format); err != nil {
+					t.Fatal(err)
+				}
+				var rep Report
+				var err error
+				if format == FormatSite {
+					rep, err = WriteSite(ctx, f.sel(t, filter), dir, nil)
+				} else {
+					rep, err = WriteDigests(ctx, f.sel(t, filter), dir, Links{})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rep
+			}
+			write(stored.Filter{})
+			mine := []string{"notes.txt"}
+			if format == FormatSite {
+				mine = append(mine, "articles/my-notes.txt")
+			}
+			for _, m := range mine {
+				if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(m)), []byte("mine"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := files(dir)
+			rep := write(stored.Filter{Digests: []string{one}})
+			after := files(dir)
+			for _, m := range mine {
+				if !after[m] {
+					t.Errorf("%s, not written by an export, was removed", m)
+				}
+			}
+			if rep.Removed == 0 || rep.Removed != len(before)-len(after) {
+				t.Errorf("report says %d removed; %d files before, %d after", rep.Removed, len(before), len(after))
+			}
+			if format == FormatDigests {
+				if want := map[string]bool{one + ".md": true, markerFile: true, "notes.txt": true}; !maps.Equal(after, want) {
+					t.Errorf("files %v, want %v", slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(want)))
+				}
+				return
+			}
+			var want []string
+			for _, a := range rec.Articles {
+				want = append(want, a.Slug)
+			}
+			want = append(want, "my-notes.txt")
+			slices.Sort(want)
+			if got := folders(filepath.Join(dir, "articles")); !slices.Equal(got, want) {
+				t.Errorf("articles/ holds %v, want %v", got, want)
+			}
+			if got := folders(filepath.Join(dir, "digests")); !slices.Equal(got, []string{one}) {
+				t.Errorf("digests/ holds %v, want %s alone", got, one)
+			}
+			// Nothing else: every file is one the second export wrote
+			// (its manifest), or the user's.
+			_, listed, err := readManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want2 := map[string]bool{markerFile: true}
+			for _, n := range append(listed, mine...) {
+				want2[n] = true
+			}
+			if !maps.Equal(after, want2) {
+				for n := range after {
+					if !want2[n] {
+						t.Errorf("%s is left from the earlier export", n)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDirOutFinish: an interrupted export removes nothing and keeps the
+// earlier export's files in its manifest, and a manifest naming a path
+// outside the directory (edited by hand) never makes an export remove it.
+func TestDirOutFinish(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "out")
+	if err := PrepareDir(dir, FormatDigests); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(root, "outside.md")
+	os.WriteFile(outside, []byte("mine"), 0o644)
+	os.WriteFile(filepath.Join(dir, "old.md"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(dir, markerFile), []byte("digests\nold.md\n../outside.md\n"+outside+"\n"), 0o644)
+	o := newDirOut(dir, FormatDigests)
+	if err := o.write("new.md", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := o.finish(false); err != nil || n != 0 {
+		t.Fatalf("interrupted: removed %d, %v", n, err)
+	}
+	if _, listed, _ := readManifest(dir); !slices.Contains(listed, "old.md") || !slices.Contains(listed, "new.md") {
+		t.Errorf("interrupted export's manifest lists %v", listed)
+	}
+	o = newDirOut(dir, FormatDigests)
+	o.write("new.md", []byte("new"))
+	if n, err := o.finish(true); err != nil || n != 1 {
+		t.Fatalf("completed: removed %d, %v", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old.md")); err == nil {
+		t.Error("old.md of the earlier export stays")
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("a file outside the directory was removed: %v", err)
 	}
 }

@@ -145,6 +145,9 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 		where = "standard output"
 	}
 	fmt.Fprintf(io.err, "linkarc export: %s: %d digests, %d articles, %s to %s\n", f, rep.Digests, rep.Articles, written(rep), where)
+	if rep.Removed > 0 {
+		fmt.Fprintf(io.err, "linkarc export: removed %d files of the earlier export in %s that this one no longer holds\n", rep.Removed, *out)
+	}
 	for i, slug := range rep.NoPage {
 		if i == maxSkipLines {
 			fmt.Fprintf(io.err, "linkarc export: … and %d more without a page entry\n", len(rep.NoPage)-maxSkipLines)
