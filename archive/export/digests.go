@@ -28,6 +28,42 @@ type Links struct {
 	Site string
 }
 
+// Check reports a base that would not make a link: Viewer must be an
+// absolute http or https URL; Site may be one, or a path ("../site",
+// "/archive"). Anything else (javascript:, data:, a scheme-relative
+// "//host", a URL with a user name) is refused, since every link of the
+// export would carry it.
+func (l Links) Check() error {
+	if l.Viewer != "" {
+		if err := checkBase(l.Viewer, false); err != nil {
+			return fmt.Errorf("--base-url %q: %w", l.Viewer, err)
+		}
+	}
+	if l.Site != "" {
+		if err := checkBase(l.Site, true); err != nil {
+			return fmt.Errorf("--site-url %q: %w", l.Site, err)
+		}
+	}
+	return nil
+}
+
+func checkBase(s string, pathOK bool) error {
+	want := "want an http or https URL such as http://127.0.0.1:8080"
+	if pathOK {
+		want += ", or a path such as ../site"
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || strings.TrimSpace(s) != s:
+		return errors.New(want)
+	case u.Scheme == "" && pathOK && u.Host == "" && !strings.HasPrefix(s, "//") && u.Path != "":
+		return nil
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "":
+		return errors.New(want)
+	}
+	return nil
+}
+
 // DefaultViewer is the viewer base Links uses when given neither: where
 // `linkarc serve` listens by default.
 const DefaultViewer = "http://" + viewer.DefaultAddr

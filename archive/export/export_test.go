@@ -420,3 +420,33 @@ func TestDirOutFinish(t *testing.T) {
 		t.Errorf("a file outside the directory was removed: %v", err)
 	}
 }
+
+// TestLinksCheck: a base every exported link carries is an http(s) URL, or
+// for a site export also a path; nothing that would run or lead elsewhere.
+func TestLinksCheck(t *testing.T) {
+	for _, tt := range []struct {
+		links Links
+		ok    bool
+	}{
+		{Links{}, true},
+		{Links{Viewer: "http://127.0.0.1:8080"}, true},
+		{Links{Viewer: "https://archive.example/viewer/"}, true},
+		{Links{Site: "../site"}, true},
+		{Links{Site: "/archive"}, true},
+		{Links{Site: "https://news.example/archive"}, true},
+		{Links{Viewer: "javascript:alert(1)"}, false},
+		{Links{Viewer: "JavaScript:alert(1)"}, false},
+		{Links{Viewer: "/viewer"}, false},
+		{Links{Viewer: "http://user:pw@host.example"}, false},
+		{Links{Viewer: "http:///nohost"}, false},
+		{Links{Viewer: " http://x.example"}, false},
+		{Links{Site: "javascript:alert(1)"}, false},
+		{Links{Site: "data:text/html,<b>x</b>"}, false},
+		{Links{Site: "//evil.example/site"}, false},
+		{Links{Site: "ftp://host.example/site"}, false},
+	} {
+		if err := tt.links.Check(); (err == nil) != tt.ok {
+			t.Errorf("%+v: %v, want ok %v", tt.links, err, tt.ok)
+		}
+	}
+}

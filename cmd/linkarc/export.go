@@ -68,6 +68,9 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 	if f != export.FormatDigests && (*baseURL != "" || *siteURL != "") {
 		return usage("--base-url and --site-url are for --format digests")
 	}
+	if err := (export.Links{Viewer: *baseURL, Site: *siteURL}).Check(); err != nil {
+		return usage("%v", err)
+	}
 	filter, err := sel.filter()
 	if err != nil {
 		return usage("%v", err)
