@@ -110,19 +110,26 @@ func TestBuildLeavesOutWhatBrowsersRefuse(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, st := build(t, append([]exchange{htmlPage(tc.doctype + "<html><head>" + tc.page)}, tc.assets...), Options{})
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("page lacks %s\npage: %s", w, out)
-				}
-			}
-			for _, a := range tc.absent {
-				if strings.Contains(out, a) {
-					t.Errorf("page has %s\npage: %s", a, out)
-				}
-			}
+			checkPage(t, out, tc.want, tc.absent)
 			if st.NotUsable != tc.notUsable {
 				t.Errorf("%d not usable, want %d (%+v)", st.NotUsable, tc.notUsable, st)
 			}
 		})
+	}
+}
+
+// checkPage fails a test whose page built lacks one of want or has one of
+// absent.
+func checkPage(t *testing.T, out string, want, absent []string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("page lacks %s\npage: %s", w, out)
+		}
+	}
+	for _, a := range absent {
+		if strings.Contains(out, a) {
+			t.Errorf("page has %s\npage: %s", a, out)
+		}
 	}
 }
