@@ -339,7 +339,7 @@ func (s *Site) relink(ctx context.Context, doc *html.Node, file string) ([]strin
 // as received, offered as a download): the site leaves it out, rather
 // than keep its text as if it were something to read.
 func serverOnly(a *html.Node, target string) bool {
-	if strings.HasPrefix(target, "/api/") {
+	if strings.HasPrefix(target, "/api/") || strings.HasSuffix(target, "?download=1") {
 		return true
 	}
 	return slices.ContainsFunc(a.Attr, func(at html.Attribute) bool { return at.Namespace == "" && at.Key == "download" })
