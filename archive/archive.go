@@ -224,6 +224,7 @@ type digestState struct {
 	slug     string     // its key: digests/<slug>.json (see assignDigestKeys)
 	source   string     // record.DigestRecord.Source
 	articles []*article // parallel to d.Items; nil where the item was not planned
+	urls     []string   // parallel to d.Items once planned: the publisher URL each item's own link resolved to
 }
 
 // Run archives what roots name, as digest.Open reads them (digest files

@@ -249,9 +249,9 @@ func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page
 		}
 		return objs
 	}
-	if res.Stats.LeftOut() > 0 || res.Stats.Missing > 0 {
+	if res.Stats.LeftOut() > 0 || res.Stats.Missing > 0 || res.Stats.NotUsable > 0 {
 		c.a.log.Debug("capture: self-contained page without some resources", "url", page.FinalURL,
-			"missing", res.Stats.Missing, "left_out", res.Stats.LeftOut(), "first_missing", res.Stats.MissingURLs)
+			"missing", res.Stats.Missing, "left_out", res.Stats.LeftOut(), "not_usable", res.Stats.NotUsable, "first_missing", res.Stats.MissingURLs)
 	}
 	return append(objs, res.Objects()...)
 }

@@ -296,6 +296,17 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		digestSlugs = append(digestSlugs, ref.ds.slug)
 	}
 
+	if res.err == nil {
+		// Each item keeps its own link's resolution: another link to the
+		// same article may carry other tracking parameters.
+		for _, ref := range refs {
+			if ref.ds.urls == nil {
+				ref.ds.urls = make([]string, len(ref.ds.d.Items))
+			}
+			ref.ds.urls[ref.i] = res.url
+		}
+	}
+
 	// A link that failed to resolve is recorded by its Google News URL, or,
 	// a short link, as its URL (unresolvable).
 	key, same := "link:"+link, func(m record.ArticleMeta) bool { return m.GoogleNewsURL == link || m.URL == link }

@@ -102,8 +102,11 @@ const (
 // plain src, which changed the image's rendered size). Version 3 reads
 // sizes="auto" (version 2 took it for 100vw, embedding a larger candidate
 // than a lazy image showed, and dropped the attribute from images of a
-// plain src or an x candidate, which changed their box).
-const Version = 3
+// plain src or an x candidate, which changed their box). Version 4 leaves
+// out what a browser would not use: a stylesheet not served as text/css
+// (in standards mode, or cross-origin), an image whose bytes are text, an
+// HTML page where a url() wanted an image or a font.
+const Version = 4
 
 // Limits bound what Build does. Zero fields mean the defaults; negative
 // values are a usage error.
@@ -213,6 +216,13 @@ type Stats struct {
 	OverCount      int
 	OverReferences int
 	OverDepth      int
+	// NotUsable counts the distinct resources the WARC holds that a
+	// browser would not use for what refers to them, and the page built
+	// leaves out: a stylesheet not served as text/css (the browser rule,
+	// usableStylesheet), an image whose bytes are text, a url() in a
+	// stylesheet whose bytes are an HTML page (an error page where an
+	// image or a font was wanted).
+	NotUsable int
 }
 
 // maxMissingURLs bounds Stats.MissingURLs.
@@ -352,6 +362,11 @@ type builder struct {
 	// the selected source's replaced, gave them size containment
 	// (srcset.SizeContained): that attribute, kept for their box.
 	autoSized map[*html.Node]string
+	// page is the page's URL, its origin the document's; quirks is whether
+	// the document is in quirks mode (its doctype, HTML §13.2.6.4.1), which
+	// lets a same-origin stylesheet of another type apply.
+	page   *url.URL
+	quirks bool
 }
 
 // cached is a resource read (or found missing) once.
@@ -361,6 +376,15 @@ type cached struct {
 	dataURI  string
 	embedded bool // dataURI was written once
 	ok       bool
+	unusable bool // counted in Stats.NotUsable
+}
+
+// notUsable counts c, once, as a resource a browser would not use.
+func (b *builder) notUsable(c *cached) {
+	if !c.unusable {
+		c.unusable = true
+		b.stats.NotUsable++
+	}
 }
 
 func (b *builder) build(page *Resource) ([]byte, error) {
@@ -381,6 +405,7 @@ func (b *builder) build(page *Resource) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("singlepage: the page's URL: %w", err)
 	}
+	b.page, b.quirks = pageBase, quirksMode(doc)
 	b.base = documentBase(doc, pageBase)
 	b.rewriteDocument(doc)
 	if err := b.ctx.Err(); err != nil {
@@ -560,6 +585,7 @@ func (b *builder) embed(base *url.URL, ref string, k kind) (string, bool) {
 		}
 		mt := mediaType(res, k)
 		if mt == "" {
+			b.notUsable(c)
 			return "", false
 		}
 		c.dataURI = "data:" + mt + ";base64," + base64.StdEncoding.EncodeToString(res.Body)
@@ -614,20 +640,29 @@ func (b *builder) spend(n int) bool {
 
 // mediaType is the media type a data: URI carries for res: its declared
 // type when it is a plain type/subtype, else what its bytes sniff as. An
-// image reference wants an image: anything else is "".
+// image reference wants an image, and no reference an HTML page: for
+// those it is "".
 func mediaType(res *Resource, k kind) string {
 	declared, _, _ := mime.ParseMediaType(res.ContentType)
 	if !plainMediaType(declared) {
 		declared = ""
 	}
 	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(res.Body))
+	svg := isSVG(res.Body)
+	// Browsers decode an image by its bytes, whatever its type says: text
+	// (an HTML error page, a JSON answer) is no image, and an HTML page no
+	// font either (HTML §2.x "image sniffing"; fonts are checked by their
+	// format, CSS Fonts §4.3).
+	if !svg && (sniffed == "text/html" || (k == kindImage && strings.HasPrefix(sniffed, "text/"))) {
+		return ""
+	}
 	if k == kindImage {
 		switch {
 		case strings.HasPrefix(declared, "image/"):
 			return declared
 		case strings.HasPrefix(sniffed, "image/"):
 			return sniffed
-		case isSVG(res.Body):
+		case svg:
 			return "image/svg+xml"
 		}
 		return ""
@@ -635,7 +670,7 @@ func mediaType(res *Resource, k kind) string {
 	if declared != "" && declared != "application/octet-stream" && declared != "text/plain" {
 		return declared
 	}
-	if isSVG(res.Body) {
+	if svg {
 		return "image/svg+xml"
 	}
 	if plainMediaType(sniffed) {

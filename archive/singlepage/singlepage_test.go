@@ -234,16 +234,7 @@ func TestBuildPictureDimensions(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _ := build(t, []exchange{htmlPage("<!doctype html><title>t</title>" + tc.body),
 				res("/s.png", "image/png", pngSmall), res("/m.png", "image/png", pngMid)}, Options{})
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("page lacks %s: %s", w, out)
-				}
-			}
-			for _, a := range tc.absent {
-				if strings.Contains(out, a) {
-					t.Errorf("page has %s: %s", a, out)
-				}
-			}
+			checkPage(t, out, tc.want, tc.absent)
 		})
 	}
 }
@@ -346,16 +337,7 @@ func TestBuildStylesheets(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, _ := build(t, append([]exchange{htmlPage("<!doctype html><head>" + tc.page)}, tc.assets...), Options{})
-			for _, w := range tc.want {
-				if !strings.Contains(out, w) {
-					t.Errorf("page lacks %s\npage: %s", w, out)
-				}
-			}
-			for _, a := range tc.absent {
-				if strings.Contains(out, a) {
-					t.Errorf("page has %s\npage: %s", a, out)
-				}
-			}
+			checkPage(t, out, tc.want, tc.absent)
 		})
 	}
 }

@@ -71,6 +71,9 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 	if f != export.FormatDigests && (*baseURL != "" || *siteURL != "") {
 		return usage("--base-url and --site-url are for --format digests")
 	}
+	if err := (export.Links{Viewer: *baseURL, Site: *siteURL}).Check(); err != nil {
+		return usage("%v", err)
+	}
 	filter, err := sel.filter()
 	if err != nil {
 		return usage("%v", err)
@@ -148,6 +151,9 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 		where = "standard output"
 	}
 	fmt.Fprintf(io.err, "linkarc export: %s: %s, %s, %s to %s\n", f, textnorm.Count(rep.Digests, "digest", "digests"), textnorm.Count(rep.Articles, "article", "articles"), written(rep), where)
+	if rep.Removed > 0 {
+		fmt.Fprintf(io.err, "linkarc export: removed %s of the earlier export in %s that this one no longer holds\n", textnorm.Count(rep.Removed, "file", "files"), *out)
+	}
 	for i, slug := range rep.NoPage {
 		if i == maxSkipLines {
 			fmt.Fprintf(io.err, "linkarc export: … and %d more without a page entry\n", len(rep.NoPage)-maxSkipLines)

@@ -97,7 +97,7 @@ func (d *DigestRecord) Bound() {
 	for i := range d.Articles {
 		a := &d.Articles[i]
 		a.Title, a.Publisher = cut(a.Title, MaxTitleLen), cut(a.Publisher, MaxTitleLen)
-		a.GoogleNewsURL, a.URL = cut(a.GoogleNewsURL, MaxURLLen), cut(a.URL, MaxURLLen)
+		a.GoogleNewsURL, a.Link, a.URL = cut(a.GoogleNewsURL, MaxURLLen), cut(a.Link, MaxURLLen), cut(a.URL, MaxURLLen)
 		if a.Tags != nil {
 			a.Tags = cutList(a.Tags, MaxListLen, MaxShortFieldLen)
 		}

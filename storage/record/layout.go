@@ -3,6 +3,7 @@ package record
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -261,13 +262,23 @@ type FrontMatter struct {
 
 // DigestArticle is one list item of a digest as archived.
 type DigestArticle struct {
-	Slug          string `json:"slug"`
-	Title         string `json:"title"`
-	Publisher     string `json:"publisher"`
+	Slug      string `json:"slug"`
+	Title     string `json:"title"`
+	Publisher string `json:"publisher"`
+	// GoogleNewsURL is the item's link as listed when it is a Google News
+	// link; Link is the item's link as listed when it is not (a publisher
+	// link, a shortener). Exactly one of them is set. Records written
+	// before Link existed hold every link in GoogleNewsURL: read the
+	// listed link through Listed, which tells them apart.
 	GoogleNewsURL string `json:"google_news_url,omitempty"`
-	URL           string `json:"url,omitempty"` // publisher URL once resolved
-	Status        string `json:"status"`
-	Reason        Reason `json:"reason,omitempty"`
+	Link          string `json:"link,omitempty"`
+	// URL is the publisher URL this item's own link resolved to (a
+	// publisher link is its own), which may differ from the article's
+	// meta.json url when two items with different tracking parameters
+	// lead to one article.
+	URL    string `json:"url,omitempty"`
+	Status string `json:"status"`
+	Reason Reason `json:"reason,omitempty"`
 	// Tags are the item's own tags or categories, where its source gives
 	// them (a bookmark's tags, a feed item's categories); the digest's own
 	// are in its front matter. The viewer shows and filters by both.
@@ -275,4 +286,34 @@ type DigestArticle struct {
 	// MergedFrom is the slug the item named before `linkarc dedupe`
 	// pointed it at the article it was merged into (Slug); empty otherwise.
 	MergedFrom string `json:"merged_from,omitempty"`
+}
+
+// Listed is the item's link as the digest listed it, and whether it is a
+// Google News link. In records written before DigestArticle.Link existed
+// GoogleNewsURL held every link; there the host decides: news.google.com,
+// consent.google.com, and Google's own redirect hosts (google.com,
+// www.google.com), the hosts resolver.IsGoogleNews accepts.
+func (a DigestArticle) Listed() (link string, google bool) {
+	if a.Link != "" {
+		return a.Link, false
+	}
+	if a.GoogleNewsURL == "" {
+		return "", false
+	}
+	return a.GoogleNewsURL, GoogleHost(a.GoogleNewsURL)
+}
+
+// GoogleHost reports whether rawURL is an http(s) URL on a host Google
+// News links are given on (news.google.com, consent.google.com, and the
+// google.com hosts of its redirect links), by host alone.
+func GoogleHost(rawURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	switch strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") {
+	case "news.google.com", "consent.google.com", "google.com", "www.google.com":
+		return true
+	}
+	return false
 }
