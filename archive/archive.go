@@ -351,6 +351,7 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 	// file): assignDigestKeys gives each its own key before planning.
 	var out []*digestState
 	for _, d := range b.Digests {
+		a.noteSkipped(rep, d)
 		out = append(out, &digestState{d: d, slug: d.Slug, source: digestSource(d.Path), articles: make([]*article, len(d.Items))})
 	}
 	return out
