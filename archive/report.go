@@ -90,7 +90,7 @@ const maxSkippedLines = 20
 // noteSkipped puts the links d could not use into the report and the log.
 func (a *Archiver) noteSkipped(rep *Report, d *digest.Digest) {
 	for _, s := range d.Skipped {
-		a.log.Warn("link skipped", "digest", d.Path, "url", s.URL, "text", s.Title, "reason", s.Reason)
+		a.log.Info("link skipped", "digest", d.Path, "url", s.URL, "text", s.Title, "reason", s.Reason)
 		rep.SkippedLinks = append(rep.SkippedLinks, SkippedLink{Digest: d.Path, SkippedLink: s})
 	}
 }
