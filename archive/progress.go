@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -186,23 +187,38 @@ func (p *plainProgress) Done(ev Event) {
 		line += " " + ev.URL
 	}
 	if ev.Reason != "" {
+		// Plain lines go to logs and pipes: the whole message, never cut.
 		line += " (" + string(ev.Reason)
-		if ev.Error != "" {
-			line += ": " + shortError(ev.Error)
+		if d := detail(ev); d != "" {
+			line += ": " + d
 		}
 		line += ")"
 	}
 	fmt.Fprintln(p.w, line)
 }
 
+// detail says why an article is not ok, for people: the error, or, when
+// the error only names the reason again ("the page is not the article:
+// paywall_stub"), the reason's meaning (record.Reason.Meaning, the phrase
+// the viewer shows too).
+func detail(ev Event) string {
+	if ev.Error == "" || strings.HasSuffix(ev.Error, string(ev.Reason)) {
+		if m := ev.Reason.Meaning(); m != "" {
+			return m
+		}
+	}
+	return ev.Error
+}
+
 // quotedURL is a URL as net/http quotes it in its errors.
 var quotedURL = regexp.MustCompile(`"(https?://[^"/]+)[^"]*"`)
 
-// shortError is an error message as a progress line shows it: URLs that
-// net/http quotes cut to their scheme and host, and at most 200 bytes.
-// The report and meta.json keep the whole message.
+// shortError is an error message as the terminal's bar prints it: URLs
+// that net/http quotes cut to their scheme and host, and at most 200 bytes,
+// cut between words. Plain lines, the report and meta.json keep the whole
+// message.
 func shortError(msg string) string {
-	return textnorm.Shorten(quotedURL.ReplaceAllString(msg, `"$1/…"`), 200)
+	return textnorm.ShortenWords(quotedURL.ReplaceAllString(msg, `"$1/…"`), 200)
 }
 
 func (p *plainProgress) Finish() {}
@@ -290,7 +306,7 @@ func (p *barProgress) Done(ev Event) {
 	}
 	if ev.Status != "ok" && ev.Status != "duplicate" {
 		p.bar.Clear()
-		fmt.Fprintf(p.w, "%-7s %s %s (%s: %s)\n", ev.Status, ev.Slug, ev.URL, ev.Reason, shortError(ev.Error))
+		fmt.Fprintf(p.w, "%-7s %s %s (%s: %s)\n", ev.Status, ev.Slug, ev.URL, ev.Reason, shortError(detail(ev)))
 	}
 	p.done++
 	p.bar.Describe(p.stages.String())

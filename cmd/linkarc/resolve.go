@@ -13,7 +13,6 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -160,7 +159,7 @@ func (p *resolvePrinter) result(i int, r resolver.Result) {
 				fmt.Fprintf(p.errw, "linkarc resolve: %s; the links that need Google are left unresolved\n", ue.Error())
 			}
 		case r.Err.Kind != record.ReasonCanceled:
-			fmt.Fprintf(p.errw, "linkarc resolve: %s: %s [%s]\n", textnorm.Shorten(r.Input, 120), r.Err.Short(), r.Err.Kind)
+			fmt.Fprintf(p.errw, "linkarc resolve: %s: %s [%s]\n", r.Input, r.Err.Short(), r.Err.Kind)
 		}
 	}
 	p.print(p.index[i], r)
