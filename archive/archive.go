@@ -456,6 +456,7 @@ type fetched struct {
 // that the host's next request waits only for the politeness interval, not
 // for extraction and storage of this one.
 func (a *run) fetch(ctx context.Context, art *article) {
+	a.stages.update(func(s *Stages) { s.Waiting-- }) // its host's turn has come
 	if !a.acquire(ctx, art, false) {
 		return // another run has it; or done meanwhile
 	}

@@ -335,7 +335,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		return p.unresolvable(ctx, art, res.err)
 	}
 	art.queued = true
-	p.r.stages.update(func(s *Stages) { s.Fetching++ })
+	p.r.stages.update(func(s *Stages) { s.Fetching++; s.Waiting++ })
 	enqueue(art)
 	return nil
 }

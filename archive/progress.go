@@ -56,12 +56,16 @@ type Stages struct {
 	GoogleLeft time.Duration
 	At         time.Time
 	Fetching   int // articles queued for their host or being fetched and stored
+	Waiting    int // of Fetching, those still in their host's queue behind another page of the host
 	Stored     int // links done: stored, already archived, merged or failed
 }
 
 // String is the stages in one line, GoogleLeft counted down to now.
 func (s Stages) String() string {
 	line := ""
+	// Under --no-google most Google News links are answered at once (from
+	// the id, the cache or the store) and GoogleLeft is 0: no time is
+	// shown.
 	if s.Google > 0 {
 		line = fmt.Sprintf("resolving %d/%d", s.Resolved, s.Google)
 		if s.Resolved < s.Google {
@@ -71,7 +75,11 @@ func (s Stages) String() string {
 		}
 		line += ", "
 	}
-	return line + fmt.Sprintf("fetching %d, stored %d/%d", s.Fetching, s.Stored, s.Total)
+	line += fmt.Sprintf("fetching %d", s.Fetching-s.Waiting)
+	if s.Waiting > 0 {
+		line += fmt.Sprintf(" (%d more waiting for their host's turn)", s.Waiting)
+	}
+	return line + fmt.Sprintf(", stored %d/%d", s.Stored, s.Total)
 }
 
 // roughly rounds an estimate to what is worth reading: tenths of a second

@@ -118,3 +118,19 @@ func TestProgressReasonWording(t *testing.T) {
 		t.Errorf("bar output does not cut the long message between words:\n%s", bar)
 	}
 }
+
+// TestStagesWaiting: the stages line tells the pages being fetched from
+// those queued behind another page of their host.
+func TestStagesWaiting(t *testing.T) {
+	for _, tt := range []struct {
+		s    Stages
+		want string
+	}{
+		{Stages{Total: 14, Fetching: 5, Waiting: 3, Stored: 2}, "fetching 2 (3 more waiting for their host's turn), stored 2/14"},
+		{Stages{Total: 14, Fetching: 2, Stored: 9}, "fetching 2, stored 9/14"},
+	} {
+		if got := tt.s.String(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.s, got, tt.want)
+		}
+	}
+}
