@@ -285,7 +285,10 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		res.prov.Release()
 		art.addDigests(digestSlugs)
 		p.attach(art, refs)
-		p.r.progressDone(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate"})
+		art.mu.Lock()
+		pending := art.status == ""
+		art.mu.Unlock()
+		p.r.progressDone(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate", Pending: pending})
 		return nil
 	}
 

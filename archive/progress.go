@@ -24,7 +24,10 @@ type Event struct {
 	Reason    record.Reason // machine reason when not ok
 	Error     string        // human message when not ok
 	Unchanged bool          // already archived: nothing was requested
-	Took      time.Duration
+	// Pending is set on a duplicate (another link to an article of the
+	// run) whose article is not done yet: its own line comes later.
+	Pending bool
+	Took    time.Duration
 }
 
 // Progress receives the run's progress. Implementations must be safe for
@@ -193,6 +196,15 @@ func (p *plainProgress) Done(ev Event) {
 	line := fmt.Sprintf("[%d/%d] %-7s %s", p.n, p.total, status, ev.Slug)
 	if ev.URL != "" {
 		line += " " + ev.URL
+	}
+	if ev.Status == "duplicate" {
+		// Printed when the link is planned, which may be before the
+		// article it leads to is archived.
+		if ev.Pending {
+			line += " (another link to this article; archived once, its own line follows)"
+		} else {
+			line += " (another link to this article, archived once above)"
+		}
 	}
 	if ev.Reason != "" {
 		// Plain lines go to logs and pipes: the whole message, never cut.

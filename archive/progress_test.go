@@ -134,3 +134,24 @@ func TestStagesWaiting(t *testing.T) {
 		}
 	}
 }
+
+// TestProgressDuplicateOrder: a duplicate line printed before its
+// article's own line says that line follows; one printed after says it is
+// above.
+func TestProgressDuplicateOrder(t *testing.T) {
+	var out bytes.Buffer
+	p, err := NewProgress("plain", &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start(3)
+	p.Done(Event{Slug: "a-story", URL: "https://example.com/a", Status: "duplicate", Pending: true})
+	p.Done(Event{Slug: "a-story", URL: "https://example.com/a", Status: record.StatusOK})
+	p.Done(Event{Slug: "a-story", URL: "https://example.com/a", Status: "duplicate"})
+	want := "[1/3] duplicate a-story https://example.com/a (another link to this article; archived once, its own line follows)\n" +
+		"[2/3] ok      a-story https://example.com/a\n" +
+		"[3/3] duplicate a-story https://example.com/a (another link to this article, archived once above)\n"
+	if got := out.String(); got != want {
+		t.Errorf("output\n%s\nwant\n%s", got, want)
+	}
+}
