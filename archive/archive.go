@@ -358,6 +358,7 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 	// file): assignDigestKeys gives each its own key before planning.
 	var out []*digestState
 	for _, d := range b.Digests {
+		a.noteSkipped(rep, d)
 		out = append(out, &digestState{d: d, slug: d.Slug, source: digestSource(d.Path), articles: make([]*article, len(d.Items))})
 	}
 	return out
@@ -464,6 +465,7 @@ type fetched struct {
 // that the host's next request waits only for the politeness interval, not
 // for extraction and storage of this one.
 func (a *run) fetch(ctx context.Context, art *article) {
+	a.stages.update(func(s *Stages) { s.Waiting-- }) // its host's turn has come
 	if !a.acquire(ctx, art, false) {
 		return // another run has it; or done meanwhile
 	}

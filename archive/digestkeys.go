@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -180,6 +181,12 @@ func (a *run) digestRecord(ds *digestState, key string, now time.Time) record.Di
 		}
 		rec.Counts[da.Status]++
 		rec.Articles = append(rec.Articles, da)
+	}
+	if n := len(ds.d.Skipped); n > 0 {
+		rec.Skipped = slices.Clone(ds.d.Skipped[:min(n, record.MaxSkippedLinks)])
+		if n > record.MaxSkippedLinks {
+			rec.SkippedTotal = n
+		}
 	}
 	return rec
 }

@@ -21,6 +21,9 @@ type DryRun struct {
 	DigestErrors int `json:"digest_errors"` // inputs that would be skipped
 	Feeds        int `json:"feeds"`         // feed URLs that would be fetched first
 	Links        int `json:"links"`         // distinct links
+	// SkippedLinks are the digests' links that would not be archived,
+	// with why (as in Report).
+	SkippedLinks []SkippedLink `json:"skipped_links"`
 
 	Direct  int `json:"direct"`  // publisher links, fetched as they are
 	Offline int `json:"offline"` // Google News ids that embed their URL
@@ -78,7 +81,7 @@ func (a *Archiver) DryRun(ctx context.Context, b *digest.Batch, hostInterval fun
 	}
 	p := newPlanner(r, digests)
 	d := &DryRun{Digests: len(digests), DigestErrors: len(rep.DigestErrors) - len(b.Feeds), Feeds: len(b.Feeds), Links: p.total(),
-		Requisites: !a.opts.Capture.NoRequisites}
+		Requisites: !a.opts.Capture.NoRequisites, SkippedLinks: rep.SkippedLinks}
 
 	perHost := map[string]int{}
 	seen := map[string]bool{} // canonical URL -> counted
@@ -222,4 +225,5 @@ func (d *DryRun) WriteSummary(w io.Writer) {
 		fmt.Fprintln(w, "            --host-interval on the page's own host and --asset-interval on others, so the run takes longer")
 		fmt.Fprintln(w, "            (--requisites=false: the pages alone)")
 	}
+	writeSkipped(w, d.SkippedLinks)
 }

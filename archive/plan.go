@@ -327,7 +327,10 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		res.prov.Release()
 		art.addDigests(digestSlugs)
 		p.attach(art, refs)
-		p.r.progressDone(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate"})
+		art.mu.Lock()
+		pending := art.status == ""
+		art.mu.Unlock()
+		p.r.progressDone(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate", Pending: pending})
 		return nil
 	}
 
@@ -377,7 +380,7 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		return p.unresolvable(ctx, art, res.err)
 	}
 	art.queued = true
-	p.r.stages.update(func(s *Stages) { s.Fetching++ })
+	p.r.stages.update(func(s *Stages) { s.Fetching++; s.Waiting++ })
 	enqueue(art)
 	return nil
 }

@@ -1,15 +1,18 @@
 package archive
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -22,6 +25,10 @@ type Report struct {
 
 	Digests      int             `json:"digests"`       // digests archived
 	DigestErrors []DigestFailure `json:"digest_errors"` // digests skipped, with the reason
+	// SkippedLinks lists the links of the digests that were not archived
+	// (not http(s), repeated, a line of a URL list without a usable link),
+	// in input order, each with its digest and why.
+	SkippedLinks []SkippedLink `json:"skipped_links"`
 
 	Articles  int                       `json:"articles"`  // distinct articles in the input
 	Unchanged int                       `json:"unchanged"` // already ok in the store: no request made
@@ -67,6 +74,74 @@ type Report struct {
 type DigestFailure struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+}
+
+// SkippedLink is a link of a digest that was not archived: its input's
+// path ("-" for standard input, "" for URL arguments) and the link, the
+// line or the text, with why (record.SkippedLink).
+type SkippedLink struct {
+	Digest string `json:"digest"`
+	record.SkippedLink
+}
+
+// maxSkippedLines bounds the skipped links a summary lists; the rest are
+// counted (and all are in the JSON report).
+const maxSkippedLines = 20
+
+// noteSkipped puts the links d could not use into the report and the log.
+func (a *Archiver) noteSkipped(rep *Report, d *digest.Digest) {
+	for _, s := range d.Skipped {
+		a.log.Info("link skipped", "digest", d.Path, "url", s.URL, "text", s.Title, "reason", s.Reason)
+		rep.SkippedLinks = append(rep.SkippedLinks, SkippedLink{Digest: d.Path, SkippedLink: s})
+	}
+}
+
+// writeSkipped lists skipped links for people: where, what, why.
+func writeSkipped(w io.Writer, links []SkippedLink) {
+	if len(links) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "skipped links (not archived; correct the input and re-run to archive them):\n")
+	for i, s := range links {
+		if i == maxSkippedLines {
+			fmt.Fprintf(w, "  … and %d more (every one is in --report's skipped_links and in the digest's record)\n", len(links)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s: %s\n", skippedWhere(s), skippedWhat(s))
+	}
+}
+
+// skippedWhere names the input of a skipped link, and its line when the
+// reason gives one ("links.txt line 2").
+func skippedWhere(s SkippedLink) string {
+	where := cmp.Or(s.Digest, "(arguments)")
+	if where == "-" {
+		where = "(standard input)"
+	}
+	if rest, ok := strings.CutPrefix(s.Reason, "line "); ok {
+		if n, _, ok := strings.Cut(rest, ": "); ok {
+			where += " line " + n
+		}
+	}
+	return where
+}
+
+// skippedWhat is the link (or the line) and why it was skipped.
+func skippedWhat(s SkippedLink) string {
+	reason := s.Reason
+	if rest, ok := strings.CutPrefix(reason, "line "); ok {
+		if _, why, ok := strings.Cut(rest, ": "); ok {
+			reason = why
+		}
+	}
+	what := s.URL
+	switch {
+	case what == "":
+		what = strconv.Quote(s.Title)
+	case s.Title != "" && s.Title != s.URL:
+		what = fmt.Sprintf("%s (%q)", s.URL, s.Title)
+	}
+	return what + ": " + reason
 }
 
 // ArticleFailure names an article that was not stored as ok and why.
@@ -186,6 +261,7 @@ func (r *Report) WriteSummary(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
+	writeSkipped(w, r.SkippedLinks)
 	if len(r.DigestErrors) > 0 {
 		fmt.Fprintf(w, "skipped digests:\n")
 		for _, d := range r.DigestErrors {

@@ -609,9 +609,10 @@ func canceledError(ctx context.Context) *Error {
 	return newError(record.ReasonCanceled, "canceled before this link was resolved", ctx.Err())
 }
 
-// Short is the error in one short line, for progress displays: the
-// message and the innermost cause, without the URL a net/http error
-// repeats (the full text stays in Error, for reports and records).
+// Short is the error in one line, for people: the message and the
+// innermost cause, without the URL a net/http error repeats (the full text
+// stays in Error, for reports and records). It is never cut: a display
+// of fixed width cuts it between words itself.
 func (e *Error) Short() string {
 	s := e.Message
 	if e.Err != nil {
@@ -622,7 +623,7 @@ func (e *Error) Short() string {
 		}
 		s += ": " + cause.Error()
 	}
-	return textnorm.Shorten(s, 160)
+	return s
 }
 
 // Route says how an input would be resolved, as Classify finds it without
@@ -680,9 +681,9 @@ func (r *Resolver) Classify(ctx context.Context, inputs []string) []Classified {
 // ExpectedTime is how long resolving ids new ids with Google takes at the
 // Interval spacing: a GET each and a POST per batch, batches as large as
 // BatchWait lets them grow, one Interval per request (the answers' own
-// latency comes on top).
+// latency comes on top). It is 0 when Google may not be asked (NoGoogle).
 func (r *Resolver) ExpectedTime(ids int) time.Duration {
-	if ids <= 0 || r.opts.Interval <= 0 {
+	if ids <= 0 || r.opts.Interval <= 0 || r.opts.NoGoogle {
 		return 0
 	}
 	per := r.opts.BatchSize

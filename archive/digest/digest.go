@@ -77,12 +77,9 @@ type Item struct {
 // Slug is the article slug of the item: record.ArticleSlug(Title, Publisher).
 func (it Item) Slug() string { return record.ArticleSlug(it.Title, it.Publisher) }
 
-// SkippedItem is a link in a digest that was not turned into an Item.
-type SkippedItem struct {
-	Title  string `json:"title,omitempty"`
-	URL    string `json:"url"`
-	Reason string `json:"reason"`
-}
+// SkippedItem is a link in a digest that was not turned into an Item; the
+// run reports it and the digest record keeps it.
+type SkippedItem = record.SkippedLink
 
 // Error reports a digest file that cannot be used at all, and why.
 // The batch records it and goes on with the other digests.
@@ -206,7 +203,7 @@ func hrefProblem(href string) string {
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 	case "":
-		return "not an absolute URL"
+		return "not an absolute URL: write the whole link, from http:// or https://"
 	default:
 		return fmt.Sprintf("scheme %q is not http or https", u.Scheme)
 	}

@@ -174,7 +174,7 @@ link: https://a.example/1`, ""),
 				li("https://a.example/1", "Again", "P")+li("http://", "No host", "P")+"</ol>"),
 			items:   []Item{{"Good", "P", "https://a.example/1", nil}},
 			slug:    "my-digest",
-			skipped: []string{`scheme "javascript" is not http or https`, "empty href", "not an absolute URL", `scheme "mailto" is not http or https`, "duplicate of item 1", "URL has no host"},
+			skipped: []string{`scheme "javascript" is not http or https`, "empty href", "not an absolute URL: write the whole link, from http:// or https://", `scheme "mailto" is not http or https`, "duplicate of item 1", "URL has no host"},
 		},
 		{
 			name:  "entities, nested markup and white space in titles",

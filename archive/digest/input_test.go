@@ -261,7 +261,7 @@ func TestParseInputSamples(t *testing.T) {
 				{bbc, "bbc.com", bbc, nil}, // <autolink>
 				{"Ukraine-Krieg: Welches Ziel verfolgt Putin?", "t-online", tonline, nil},
 			},
-			skipped: []string{"not an absolute URL", "not the first link of its list item"},
+			skipped: []string{"not an absolute URL: write the whole link, from http:// or https://", "not the first link of its list item"},
 		}}},
 		{"to-read.txt", []want{{
 			kind: KindURLList, title: "to-read", slug: "to-read",
@@ -458,6 +458,9 @@ func TestURLListLines(t *testing.T) {
 		{"mail me at someone@example.com/x", nil, "no link"},
 		{"example.com", nil, `"example.com" is a host name without a scheme or path; write https://example.com/ to archive it`},
 		{"Node.js is nice", nil, "no link"},
+		{"127.0.0.1:8701/news/latin1.html", nil, "no scheme: https:// is assumed only before a host name, not an IP address, localhost or a port; write http://127.0.0.1:8701/news/latin1.html or https://127.0.0.1:8701/news/latin1.html"},
+		{"localhost/x", nil, "no scheme: https:// is assumed only before a host name, not an IP address, localhost or a port; write http://localhost/x or https://localhost/x"},
+		{"v1.2", nil, "no link"},
 		{"v1.2/3 release notes", nil, "no link"},
 		{"https://a.example/1 and https://b.example/2", []link{{href: "https://a.example/1"}, {href: "https://b.example/2"}},
 			"2 links on one line: the text around them is not used as a title"},

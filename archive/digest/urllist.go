@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -98,8 +100,12 @@ func lineLinks(line string) ([]link, string) {
 	}
 	switch len(links) {
 	case 0:
-		if tok := strings.Trim(line, "()<>[],;!?\"'"); weburl.IsHostName(tok) && !strings.HasSuffix(tok, ".") {
+		tok := strings.Trim(line, "()<>[],;!?\"'")
+		if weburl.IsHostName(tok) && !strings.HasSuffix(tok, ".") {
 			return nil, fmt.Sprintf("%q is a host name without a scheme or path; write https://%s/ to archive it", tok, tok)
+		}
+		if schemelessAddress(tok) {
+			return nil, fmt.Sprintf("no scheme: https:// is assumed only before a host name, not an IP address, localhost or a port; write http://%s or https://%s", tok, tok)
 		}
 		return nil, "no link"
 	case 1:
@@ -135,6 +141,22 @@ func lineLinks(line string) ([]link, string) {
 		return links, fmt.Sprintf("%d links on one line: the text around them is not used as a title", len(links))
 	}
 	return links, ""
+}
+
+// schemelessAddress reports whether tok is a link without its scheme
+// whose host FindLinks does not take for one: an IP address, localhost,
+// or a host with a port ("127.0.0.1:8080/news/x.html").
+func schemelessAddress(tok string) bool {
+	if strings.ContainsAny(tok, " \t") || strings.Contains(tok, "://") {
+		return false
+	}
+	u, err := url.Parse("http://" + tok)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	host := u.Hostname()
+	_, ipErr := netip.ParseAddr(host)
+	return ipErr == nil || strings.EqualFold(host, "localhost") || (u.Port() != "" && strings.Contains(host, "."))
 }
 
 // quoteNote shortens a line for a note.

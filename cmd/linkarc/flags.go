@@ -81,7 +81,7 @@ func newFlagSet(name, synopsis string, io stdio) (*flag.FlagSet, *config) {
 
 // writeHelp prints the command's usage, description and flags to w.
 func (c *config) writeHelp(fs *flag.FlagSet, w goio.Writer) {
-	fmt.Fprintf(w, "Usage: linkarc %s\n\nFlags:\n", c.synopsis)
+	fmt.Fprintf(w, "Usage: linkarc %s\n\nFlags (before or after the arguments; after a bare --, all are arguments):\n", c.synopsis)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(goio.Discard)
@@ -151,7 +151,7 @@ func (c *config) parse(fs *flag.FlagSet, args []string, w goio.Writer) error {
 		return flag.ErrHelp
 	}
 	c.parsing = true
-	err := fs.Parse(args)
+	err := parseInterspersed(fs, args)
 	c.parsing = false
 	if errors.Is(err, flag.ErrHelp) {
 		c.writeHelp(fs, c.io.out)
@@ -178,6 +178,59 @@ func (c *config) parse(fs *flag.FlagSet, args []string, w goio.Writer) error {
 		return errors.Join(errs...)
 	}
 	return nil
+}
+
+// parseInterspersed parses args as fs.Parse does, but takes flags
+// anywhere before a bare "--", as git does: "archive digests --dry-run"
+// is a dry run of digests, and "archive -- --dry-run" archives the file
+// named --dry-run. The flag package stops at the first argument that is
+// not a flag, so each such argument is set aside and parsing goes on
+// after it; at the end fs.Args() holds them all, in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if consumed := args[:len(args)-len(rest)]; endsWithTerminator(fs, consumed) {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	// Parsing "--" and the positional arguments sets no flag and leaves
+	// exactly them in fs.Args().
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// endsWithTerminator reports whether the flag package, having consumed
+// the flags in consumed, stopped at a bare "--" rather than taking a "--"
+// as the value of a flag ("--user-agent --"): it walks the flags as the
+// flag package does.
+func endsWithTerminator(fs *flag.FlagSet, consumed []string) bool {
+	for i := 0; i < len(consumed); i++ {
+		arg := consumed[i]
+		if arg == "--" {
+			return true
+		}
+		name := strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		i++ // its value
+	}
+	return false
 }
 
 // The "0 means" convention of every numeric flag: on the command line 0

@@ -91,6 +91,8 @@ func writeUsage(w io.Writer) {
 		fmt.Fprintf(w, "  linkarc %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun 'linkarc help COMMAND' (or 'linkarc COMMAND -help') for the flags of a command.\n"+
+		"Flags may come before or after the inputs; every argument after a bare -- is an input, even one\n"+
+		"spelled like a flag (linkarc archive -- --odd-name.md).\n"+
 		"Every flag can also be set by the environment variable named in its help.\n")
 }
 

@@ -45,3 +45,18 @@ func Shorten(s string, n int) string {
 	}
 	return s[:cut] + "…"
 }
+
+// ShortenWords is Shorten cut at a word boundary: s when it is at most n
+// bytes, else its longest prefix of whole words within n bytes followed by
+// " …"; a first word longer than n is cut as Shorten cuts it. It is for
+// displays of a fixed width (a terminal's progress bar); logs, reports and
+// piped output keep the whole text.
+func ShortenWords(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	if i := strings.LastIndexByte(s[:max(n, 0)+1], ' '); i > 0 {
+		return strings.TrimRight(s[:i], " ,;:") + " …"
+	}
+	return Shorten(s, n)
+}

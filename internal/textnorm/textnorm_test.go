@@ -65,3 +65,24 @@ func TestCount(t *testing.T) {
 		t.Errorf("Plural: %q", got)
 	}
 }
+
+func TestShortenWords(t *testing.T) {
+	tests := []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"},
+		{"connection refused: robots.txt http://127.0.0.1:8701/robots.txt", 40, "connection refused: robots.txt …"},
+		{"run without --no-google to resolve", 20, "run without …"},
+		{"one two", 4, "one …"},                      // the space at n counts
+		{"abcdefghijk lmn", 10, "abcdefghij…"},       // no space within n: cut as Shorten does
+		{"новости дня сегодня", 21, "новости дня …"}, // whole words only
+	}
+	for _, tt := range tests {
+		got := ShortenWords(tt.in, tt.n)
+		if got != tt.want || !utf8.ValidString(got) {
+			t.Errorf("ShortenWords(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
+		}
+	}
+}

@@ -33,6 +33,9 @@ const (
 	// MaxArticleDigests bounds the digests an article's meta.json lists
 	// (the first, in sorted order).
 	MaxArticleDigests = 1000
+	// MaxSkippedLinks bounds the skipped links a digest record lists (the
+	// first, in input order; SkippedTotal counts them all).
+	MaxSkippedLinks = 100
 )
 
 // cut returns s cut to at most n bytes at a character boundary.
@@ -101,6 +104,13 @@ func (d *DigestRecord) Bound() {
 		if a.Tags != nil {
 			a.Tags = cutList(a.Tags, MaxListLen, MaxShortFieldLen)
 		}
+	}
+	if len(d.Skipped) > MaxSkippedLinks {
+		d.Skipped = d.Skipped[:MaxSkippedLinks]
+	}
+	for i := range d.Skipped {
+		s := &d.Skipped[i]
+		s.Title, s.URL, s.Reason = cut(s.Title, MaxTitleLen), cut(s.URL, MaxURLLen), cut(s.Reason, MaxTitleLen)
 	}
 }
 

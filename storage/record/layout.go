@@ -211,6 +211,18 @@ type DigestRecord struct {
 	// MaxRecordSize (see Writer.PutDigest, ReadDigestPart); Counts counts
 	// them all.
 	Parts int `json:"parts,omitempty"`
+	// Skipped lists the links of the input that were not archived, with
+	// why (the first MaxSkippedLinks); SkippedTotal counts them all.
+	Skipped      []SkippedLink `json:"skipped,omitempty"`
+	SkippedTotal int           `json:"skipped_total,omitempty"`
+}
+
+// SkippedLink is a link (or a line of a URL list) of a digest that was
+// not archived: not an http(s) URL, a repeat, a line without a link.
+type SkippedLink struct {
+	Title  string `json:"title,omitempty"` // the link's text, or the line as written
+	URL    string `json:"url,omitempty"`   // the link as written; empty for a line without one
+	Reason string `json:"reason"`          // why, and what to write instead ("line 2: …" in line-based inputs)
 }
 
 // DigestPart is a continuation part of a digest record, at
