@@ -79,7 +79,10 @@ func refusal(err error) string {
 		}
 		return "permission denied"
 	case errors.Is(err, ErrAccessDenied):
-		return "S3 refused the write: " + err.Error()
+		if code := errorResponse(err).Code; code != "" {
+			return "S3 refused the write: " + code
+		}
+		return "S3 refused the write"
 	}
 	return ""
 }
