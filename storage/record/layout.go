@@ -22,8 +22,8 @@ const (
 	HistoryDir   = "history"
 
 	// WARCFile is the capture's WARC 1.1 file, one gzip member per record:
-	// the page, its redirects, robots.txt, its requisites and the Google
-	// News exchanges that resolved its link.
+	// the page, its redirects, robots.txt, its requisites and the exchanges
+	// that resolved its link (with Google News, or a short link's hops).
 	WARCFile = "capture.warc.gz"
 	// PageFile is the self-contained page derived from the WARC: one HTML
 	// file, stylesheets inlined, images and fonts as data: URIs, no script.
@@ -60,8 +60,14 @@ const gnewsCacheDir = CachePrefix + "gnews/"
 // are up to 8 KiB of base64, too long for some file systems' names, hence
 // the hash.
 func GNewsCacheKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return gnewsCacheDir + hex.EncodeToString(sum[:]) + ".json"
+	return hashedKey(gnewsCacheDir, id)
+}
+
+// hashedKey is the key of s's JSON object under dir, named by the SHA-256
+// of s in hex: names of one length whatever s holds.
+func hashedKey(dir, s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return dir + hex.EncodeToString(sum[:]) + ".json"
 }
 
 // GNewsCacheEntry is the resolver's cache entry for one Google News
@@ -69,6 +75,24 @@ func GNewsCacheKey(id string) string {
 type GNewsCacheEntry struct {
 	ID         string    `json:"id"`
 	URL        string    `json:"url"` // the publisher URL the id resolved to
+	ResolvedAt time.Time `json:"resolved_at"`
+}
+
+// linkCacheDir is where the resolver's entries for short links live.
+const linkCacheDir = CachePrefix + "links/"
+
+// LinkCacheKey returns the store key of the resolver's cache entry for a
+// short link (t.co, bit.ly…): "cache/links/<sha256 hex of the link>.json".
+func LinkCacheKey(link string) string {
+	return hashedKey(linkCacheDir, link)
+}
+
+// LinkCacheEntry is the resolver's cache entry for one short link, at
+// LinkCacheKey(Link): the publisher URL its redirects named, and when
+// they were followed.
+type LinkCacheEntry struct {
+	Link       string    `json:"link"`
+	URL        string    `json:"url"`
 	ResolvedAt time.Time `json:"resolved_at"`
 }
 
@@ -140,6 +164,11 @@ type ArticleMeta struct {
 
 	Digests []string `json:"digests"` // slugs of the digests that list this article
 
+	// MergedFrom is the slug this capture was archived under before
+	// `linkarc dedupe` merged that article into this one (Alias); empty
+	// for the article's own captures.
+	MergedFrom string `json:"merged_from,omitempty"`
+
 	// History lists earlier captures, oldest first; their objects are under
 	// articles/<slug>/history/<CaptureID>/.
 	History []CaptureRef `json:"history,omitempty"`
@@ -151,6 +180,10 @@ type CaptureRef struct {
 	Status    string    `json:"status"`
 	FetchedAt time.Time `json:"fetched_at"`
 	SHA256    string    `json:"sha256,omitempty"`
+	// MergedFrom is the slug of the article the capture was archived
+	// under, when `linkarc dedupe` folded it into this article's history
+	// (ArticleMeta.MergedFrom of its meta.json).
+	MergedFrom string `json:"merged_from,omitempty"`
 }
 
 // DigestRecord is digests/<digest-slug>.json.
@@ -251,4 +284,7 @@ type DigestArticle struct {
 	// them (a bookmark's tags, a feed item's categories); the digest's own
 	// are in its front matter. The viewer shows and filters by both.
 	Tags []string `json:"tags,omitempty"`
+	// MergedFrom is the slug the item named before `linkarc dedupe`
+	// pointed it at the article it was merged into (Slug); empty otherwise.
+	MergedFrom string `json:"merged_from,omitempty"`
 }
