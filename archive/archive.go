@@ -274,6 +274,8 @@ func (a *Archiver) RunBatch(parent context.Context, b *digest.Batch) (*Report, e
 		r.storeFailed(err)
 	} else if err := r.prepareURLIndex(ctx, true); err != nil {
 		r.storeFailed(err)
+	} else if err := r.loadAliases(ctx); err != nil {
+		r.storeFailed(err)
 	}
 	p := newPlanner(r, digests)
 	r.stages = newTracker(a.opts.Progress, a.opts.Resolver.ExpectedTime)
@@ -423,6 +425,7 @@ type run struct {
 	capture    *capturer               // WARC and requisites (capture.go)
 	leases     leases                  // see lease.go
 	urls       urlIndex                // see urlindex.go
+	aliased    map[string]bool         // slugs merged away by linkarc dedupe, when the run started (aliases.go)
 }
 
 // storeFailed stops the run because the store failed: every later write
@@ -450,6 +453,7 @@ type fetched struct {
 	err   error
 	start time.Time
 	files *captureFiles // the capture's WARC; nil when none was recorded
+	spill *spilledPage  // cap's body while it waits; nil when it is in cap
 }
 
 // fetch fetches one article on its host queue and hands the page on, so
@@ -462,23 +466,30 @@ func (a *run) fetch(ctx context.Context, art *article) {
 	start := time.Now()
 	rec, cap, err := a.capture.page(ctx, art)
 	if err != nil && ctx.Err() != nil {
-		a.capture.finish(ctx, rec, art, cap, err).Close()
+		a.capture.finish(ctx, rec, art, cap, nil, err).Close()
 		a.release(ctx, art)
 		return // interrupted: leave it for the next run
+	}
+	// From here the page waits for its store worker: its body waits on
+	// disk (pagespill.go).
+	spill, serr := spillPage(a.opts.Capture.TempDir, cap)
+	if serr != nil {
+		a.log.Warn("capture: the fetched page waits in memory", "url", art.url, "err", serr)
 	}
 	// The page's requisites are fetched while the host's queue moves on to
 	// its next page (capture.go).
 	a.capture.requisitesDone(ctx, func() {
-		files := a.capture.finish(ctx, rec, art, cap, err)
+		files := a.capture.finish(ctx, rec, art, cap, spill, err)
 		if ctx.Err() != nil {
 			// Interrupted while the requisites were fetched: the capture
 			// is incomplete, so it is left for the next run. Captures
 			// complete before the interrupt are still stored (keep).
 			files.Close()
+			spill.Close()
 			a.release(ctx, art)
 			return
 		}
-		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files}
+		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files, spill: spill}
 	})
 }
 
@@ -486,6 +497,7 @@ func (a *run) fetch(ctx context.Context, art *article) {
 func (a *run) store(ctx context.Context, f fetched) {
 	defer a.release(ctx, f.art)
 	defer f.files.Close()
+	defer f.spill.Close()
 	if ctx.Err() != nil {
 		return
 	}
@@ -497,13 +509,20 @@ func (a *run) store(ctx context.Context, f fetched) {
 	}
 	if err != nil {
 		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, fetchReason(err), err.Error()
-		if cap != nil {
+		if cap != nil && f.spill.load(cap) == nil {
 			snap.Raw = cap.Raw
 		}
 	} else {
-		snap.Raw = cap.Raw
+		// The page is read back when its extraction's turn comes, not
+		// before: the store workers waiting for one hold no page.
 		a.extracting <- struct{}{}
-		a.extractInto(ctx, snap, cap)
+		if lerr := f.spill.load(cap); lerr != nil {
+			snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, record.ReasonExtract, lerr.Error()
+			a.log.Warn("capture: the fetched page is lost", "url", cap.FinalURL, "err", lerr)
+		} else {
+			snap.Raw = cap.Raw
+			a.extractInto(ctx, snap, cap)
+		}
 		<-a.extracting
 		if a.ctx.Err() != nil && (snap.Meta.Reason == record.ReasonExtract || snap.Meta.Reason == record.ReasonCanceled) {
 			// Interrupted, and the extraction failed: most likely the
@@ -541,23 +560,27 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	stored, err := a.writer.Write(ctx, snap, art.previous())
-	if err == nil {
-		err = a.capture.index(ctx, f.files, &snap.Meta)
-	}
-	if err == nil {
-		err = a.indexURL(ctx, art)
-	}
 	if err != nil {
 		if ctx.Err() == nil {
 			a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
 		}
 		return
 	}
+	err = a.capture.index(ctx, f.files, &snap.Meta)
+	if err == nil {
+		err = a.indexURL(ctx, art)
+	}
+	// Once its meta.json is written the article is stored, and the report
+	// says so even when the indexes after it fail or the run is stopped
+	// meanwhile by another article's store failure.
 	a.rep.addRequisites(snap.Meta.Requisites)
 	a.done(art, stored, Event{
 		Slug: art.slug, Link: art.link, URL: art.url, Host: art.host,
 		Status: snap.Meta.Status, Reason: snap.Meta.Reason, Error: snap.Meta.Error, Took: time.Since(start),
 	})
+	if err != nil && ctx.Err() == nil {
+		a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
+	}
 }
 
 // extractInto runs extraction and the junk check on a fetched page. When

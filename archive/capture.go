@@ -81,7 +81,10 @@ type CaptureOptions struct {
 	// of it in the run; they are skipped, reported as capped
 	// "failing_host". Default DefaultMaxHostFailures; negative means never.
 	MaxHostFailures int
-	// TempDir holds the WARC spill files; "" means os.TempDir().
+	// TempDir holds the WARC spill files, the bodies of fetched pages
+	// waiting for their extraction turn (pagespill.go), the WARCs of
+	// originals copied from the store and the spill files of records read
+	// back from them; "" means os.TempDir().
 	TempDir string
 	// NoPage builds no self-contained page (page.html) or thumbnail from
 	// the WARC.
@@ -280,7 +283,7 @@ func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageU
 		}
 		return src, ok, nil
 	}
-	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals})
+	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals, TempDir: c.opts.TempDir})
 }
 
 // openOriginal opens the WARC holding the original of a revisit: while
@@ -443,7 +446,7 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 
 // finish fetches the page's requisites into the recording and closes it.
 // The files are nil when nothing was recorded.
-func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *fetch.Capture, ferr error) *captureFiles {
+func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *fetch.Capture, spill *spilledPage, ferr error) *captureFiles {
 	if r == nil {
 		return nil
 	}
@@ -451,7 +454,11 @@ func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *
 	if ferr == nil && cap != nil && !c.opts.NoRequisites {
 		if af, ok := c.a.opts.Fetcher.(AssetFetcher); ok {
 			r.dd.on.Store(true)
-			files.stats, files.learned = c.requisites(fetch.WithRecording(ctx, r.rec), af, r.w, r.rec, cap)
+			if found, cssCapped, html, err := c.named(cap, spill); err != nil {
+				c.a.log.Warn("capture: no requisites", "url", art.url, "err", err)
+			} else if html {
+				files.stats, files.learned = c.requisites(fetch.WithRecording(ctx, r.rec), af, r.w, r.rec, cap, found, cssCapped)
+			}
 		}
 	}
 	r.w.Close()
@@ -526,22 +533,38 @@ type job struct {
 	referer string // the page or stylesheet naming it
 }
 
-// requisites fetches (or revisits) the page's requisites, level by level:
-// the page's, then what its stylesheets name, to MaxImportDepth, within
-// MaxTime: what is not done by then is skipped (capped "time").
-func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, page *fetch.Capture) (*record.RequisiteStats, []record.RequisiteEntry) {
+// named returns the requisites an HTML page names (requisite.FromHTML,
+// scripts left out unless CaptureOptions.Scripts), reading its body back
+// from spill when it waits there: the body is let go of again while the
+// requisites are fetched. html is false, and nothing is read, for a page
+// that is not HTML.
+func (c *capturer) named(page *fetch.Capture, spill *spilledPage) (found []requisite.Requisite, cssCapped, html bool, err error) {
 	if !strings.Contains(page.ContentType, "html") && page.ContentType != "" {
-		return nil, nil
+		return nil, false, false, nil
 	}
+	body := page.Body
+	if spill != nil {
+		if _, body, err = spill.read(); err != nil {
+			return nil, false, true, err
+		}
+	}
+	found, cssCapped = requisite.FromHTML(body, page.FinalURL, c.limits)
+	if !c.opts.Scripts {
+		found = slices.DeleteFunc(found, func(r requisite.Requisite) bool { return r.Kind == requisite.Script })
+	}
+	return found, cssCapped, true, nil
+}
+
+// requisites fetches (or revisits) the requisites a page names (found, in
+// document order), level by level: the page's, then what its stylesheets
+// name, to MaxImportDepth, within MaxTime: what is not done by then is
+// skipped (capped "time"). Of page only its URL is used.
+func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, page *fetch.Capture, found []requisite.Requisite, cssCapped bool) (*record.RequisiteStats, []record.RequisiteEntry) {
 	run := ctx // the run's: its end is not this page's time running out
 	if c.limits.MaxTime > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.limits.MaxTime)
 		defer cancel()
-	}
-	found, cssCapped := requisite.FromHTML(page.Body, page.FinalURL, c.limits)
-	if !c.opts.Scripts {
-		found = slices.DeleteFunc(found, func(r requisite.Requisite) bool { return r.Kind == requisite.Script })
 	}
 	b := &budget{lim: c.limits, seen: map[string]bool{}}
 	if cssCapped {
@@ -810,7 +833,9 @@ func (c *capturer) hostOutcome(host string, err error) {
 }
 
 // revisit records a requisite archived earlier (in this run or the store)
-// without fetching it.
+// without fetching it. The summary tells the two apart (e.stored: the copy
+// is an earlier run's), for "already archived" reads as "by an earlier
+// run" to users.
 func (c *capturer) revisit(w *warc.Writer, b *budget, u string, e *assetEntry) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -824,6 +849,9 @@ func (c *capturer) revisit(w *warc.Writer, b *budget, u string, e *assetEntry) {
 		return
 	}
 	b.st.Deduplicated++
+	if e.stored != nil {
+		b.st.FromStore++
+	}
 }
 
 // lookupStore finds a requisite in the store's index.

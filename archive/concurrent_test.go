@@ -31,22 +31,7 @@ func TestConcurrentRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the pipeline 24 times against two stores")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	m, err := storagetest.StartMinIO(ctx, storagetest.MinIOOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	stores := []struct {
-		name string
-		open func(t *testing.T) storage.Store
-	}{
-		{"local", func(t *testing.T) storage.Store { return localStore(t) }},
-		{"minio", func(t *testing.T) storage.Store {
-			return storage.NewRetrying(m.NewBucketStore(t), storage.RetryOptions{})
-		}},
-	}
+	stores := sharedStores(t)
 	pages := worldPages(t, 8)
 	for _, st := range stores {
 		for _, runs := range []int{2, 3} {
@@ -74,6 +59,33 @@ func TestConcurrentRuns(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// sharedStore is a kind of store the tests of runs at once share: a
+// directory, or a bucket of a real MinIO behind the retrying wrapper, as
+// linkarc opens an s3:// store.
+type sharedStore struct {
+	name string
+	open func(t *testing.T) storage.Store
+}
+
+// sharedStores starts a MinIO for the test (stopped when it ends) and
+// returns both kinds, the directory first.
+func sharedStores(t *testing.T) []sharedStore {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	m, err := storagetest.StartMinIO(ctx, storagetest.MinIOOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	return []sharedStore{
+		{"local", func(t *testing.T) storage.Store { return localStore(t) }},
+		{"minio", func(t *testing.T) storage.Store {
+			return storage.NewRetrying(m.NewBucketStore(t), storage.RetryOptions{})
+		}},
 	}
 }
 

@@ -134,6 +134,10 @@ func (a *run) writeDigest(ctx context.Context, ds *digestState, now time.Time) e
 			continue
 		}
 		rec := a.digestRecord(ds, key, now)
+		if err := a.listedSlugs(ctx, &rec); err != nil {
+			lease.Release(ctx)
+			return fmt.Errorf("digest %s: %w", key, err)
+		}
 		if prev != nil && !prev.ArchivedAt.IsZero() {
 			rec.ArchivedAt, rec.UpdatedAt = prev.ArchivedAt, now
 		}

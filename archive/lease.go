@@ -96,6 +96,20 @@ func (a *run) acquire(ctx context.Context, art *article, wait bool) bool {
 	if prior.Unreadable != nil {
 		a.unreadable(art.slug, prior.Unreadable)
 	}
+	if !prior.Exists && prior.Unreadable == nil {
+		// Merged into another article meanwhile (linkarc dedupe)?
+		if moved, err := a.followAlias(ctx, art); err != nil || moved {
+			a.release(ctx, art)
+			switch {
+			case err == nil, ctx.Err() != nil:
+			case errors.Is(err, record.ErrUnreadable), errors.Is(err, record.ErrAliasLoop):
+				a.leftToOther(art, err.Error())
+			default:
+				a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
+			}
+			return false
+		}
+	}
 	if prior.Exists && art.same != nil && !art.same(prior.Meta) {
 		// Another run stored another article under this slug since it was
 		// planned; it is never overwritten. A re-run gives this one a
@@ -195,7 +209,7 @@ func (a *run) runDeferred(ctx context.Context, p *planner) {
 			}
 			start := time.Now()
 			rec, cap, err := a.capture.page(ctx, art)
-			files := a.capture.finish(ctx, rec, art, cap, err)
+			files := a.capture.finish(ctx, rec, art, cap, nil, err)
 			if err != nil && ctx.Err() != nil {
 				files.Close()
 				a.release(ctx, art)
@@ -242,6 +256,17 @@ func (a *run) leaseUnresolvable(ctx context.Context, art *article) (bool, error)
 		a.leftToOther(art, slugTakenMeanwhile)
 		return false, nil
 	}
+	if !prior.Exists && prior.Unreadable == nil {
+		end, err := a.aliasOf(ctx, art.slug)
+		if err != nil || end != "" {
+			a.release(ctx, art)
+			if err == nil {
+				err = fmt.Errorf("merged into %s by linkarc dedupe meanwhile; a re-run records it under a slug of its own", end)
+			}
+			a.leftToOther(art, err.Error())
+			return false, nil
+		}
+	}
 	art.prior = nil
 	if prior.Exists || prior.Unreadable != nil {
 		art.prior = &prior
@@ -250,28 +275,58 @@ func (a *run) leaseUnresolvable(ctx context.Context, art *article) (bool, error)
 }
 
 // addDigests adds the digests of this run to a stored article's meta.json,
-// under its lease, to the meta.json the store holds now.
+// under its lease, to the meta.json the store holds now: the meta.json of
+// the article it was merged into, when `linkarc dedupe` merged it away
+// meanwhile (art moves there).
 func (a *run) addDigests(ctx context.Context, art *article) error {
+	for range record.MaxAliasHops {
+		moved, err := a.addDigestsAt(ctx, art)
+		if err != nil || !moved {
+			return err
+		}
+	}
+	return nil
+}
+
+// addDigestsAt is addDigests at art's slug; moved says art moved to the
+// article its slug was merged into, where it is to be done again.
+func (a *run) addDigestsAt(ctx context.Context, art *article) (moved bool, err error) {
 	lease, err := a.leaseRecord(ctx, record.ArticleLeaseKey(art.slug), art.key)
 	if le := (*record.LeasedError)(nil); errors.As(err, &le) {
 		a.log.Warn("digest list of an article not updated: another run holds it", "slug", art.slug, "err", err)
-		return nil
+		return false, nil
 	}
 	if err != nil {
-		return fmt.Errorf("article %s: lease: %w", art.slug, err)
+		return false, fmt.Errorf("article %s: lease: %w", art.slug, err)
 	}
 	defer lease.Release(ctx)
 	prior, err := a.writer.LoadMeta(ctx, art.slug)
-	if err != nil || !prior.Exists {
-		return err
+	if err != nil {
+		return false, err
+	}
+	if !prior.Exists {
+		if prior.Unreadable != nil {
+			return false, nil
+		}
+		end, err := a.aliasOf(ctx, art.slug)
+		if errors.Is(err, record.ErrUnreadable) || errors.Is(err, record.ErrAliasLoop) {
+			a.log.Warn("digest list of an article not updated: its alias cannot be followed", "slug", art.slug, "err", err)
+			return false, nil
+		}
+		if err != nil || end == "" {
+			return false, err
+		}
+		a.log.Info("article merged into another by linkarc dedupe meanwhile; adding the digests there", "slug", art.slug, "as", end)
+		art.slug = end
+		return true, nil
 	}
 	if art.same != nil && !art.same(prior.Meta) {
-		return nil
+		return false, nil
 	}
 	m := prior.Meta
 	m.Digests = record.MergeDigests(m.Digests, art.digests)
 	if record.SameDigests(m.Digests, prior.Meta.Digests) {
-		return nil
+		return false, nil
 	}
-	return a.writer.PutMeta(ctx, m)
+	return false, a.writer.PutMeta(ctx, m)
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -122,6 +123,7 @@ func (r *Report) addRequisites(st *record.RequisiteStats) {
 	t.Found += st.Found
 	t.Fetched += st.Fetched
 	t.Deduplicated += st.Deduplicated
+	t.FromStore += st.FromStore
 	t.Failed += st.Failed
 	t.Skipped += st.Skipped
 	t.Bytes += st.Bytes
@@ -173,14 +175,14 @@ func (r *Report) WriteSummary(w io.Writer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	took := r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
-	fmt.Fprintf(w, "\nlinkarc: %d digests, %d articles in %s: %d ok (%d already archived), %d blocked, %d failed\n",
-		r.Digests, r.Articles, took, r.Counts[record.StatusOK], r.Unchanged,
+	fmt.Fprintf(w, "\nlinkarc: %s, %s in %s: %d ok (%d already archived), %d blocked, %d failed\n",
+		textnorm.Count(r.Digests, "digest", "digests"), textnorm.Count(r.Articles, "article", "articles"), took, r.Counts[record.StatusOK], r.Unchanged,
 		r.Counts[record.StatusBlocked], r.Counts[record.StatusFailed])
 	if q := r.Requisites; q.Found > 0 {
-		fmt.Fprintf(w, "page requisites: %d fetched (%s), %d already archived, %d failed, %d skipped over a cap",
-			q.Fetched, formatBytes(q.Bytes), q.Deduplicated, q.Failed, q.Skipped)
+		fmt.Fprintf(w, "page requisites: %d fetched (%s), %d reused within this run, %d already archived by earlier runs, %d failed, %d skipped over a cap",
+			q.Fetched, formatBytes(q.Bytes), q.InRun(), q.FromStore, q.Failed, q.Skipped)
 		if r.CappedPages > 0 {
-			fmt.Fprintf(w, " (%d pages hit a cap: see \"requisites\" in their meta.json)", r.CappedPages)
+			fmt.Fprintf(w, " (%s a cap: see \"requisites\" in %s meta.json)", textnorm.Count(r.CappedPages, "page hit", "pages hit"), textnorm.Plural(r.CappedPages, "its", "their"))
 		}
 		fmt.Fprintln(w)
 	}
@@ -222,16 +224,16 @@ func (r *Report) WriteSummary(w io.Writer) {
 		}
 	}
 	if r.RateLimited {
-		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)
+		fmt.Fprintf(w, "Google rate-limited this run: %s still unresolved. Re-run the same command later to resume; resolved links are cached.\n", textnorm.Count(r.Unresolved, "link is", "links are"))
 	}
 	if n := r.ByReason[record.ReasonGoogleDisabled]; n > 0 {
-		fmt.Fprintf(w, "%d links need Google, which --no-google forbade asking; run once without --no-google to resolve them (resolved links are cached).\n", n)
+		fmt.Fprintf(w, "%s Google, which --no-google forbade asking; run once without --no-google to resolve %s (resolved links are cached).\n", textnorm.Count(n, "link needs", "links need"), textnorm.Plural(n, "it", "them"))
 	}
 	if r.Interrupted {
-		fmt.Fprintf(w, "interrupted: %d articles unfinished; re-run the same command to resume.\n", r.Unfinished)
+		fmt.Fprintf(w, "interrupted: %s unfinished; re-run the same command to resume.\n", textnorm.Count(r.Unfinished, "article", "articles"))
 	}
 	if r.Stopped != "" {
-		fmt.Fprintf(w, "%s\n%d articles unfinished; once the store works again, re-run the same command to resume.\n", r.Stopped, r.Unfinished)
+		fmt.Fprintf(w, "%s\n%s unfinished; once the store works again, re-run the same command to resume.\n", r.Stopped, textnorm.Count(r.Unfinished, "article", "articles"))
 	}
 }
 

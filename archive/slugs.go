@@ -47,6 +47,16 @@ func (p *planner) claim(ctx context.Context, title, publisher, key string, same 
 		}
 		return p.own(base, key, e)
 	}
+	if p.mergedAway(base, e) {
+		// Merged into another article by linkarc dedupe: that one, if it
+		// is this article.
+		if slug, te, err := p.aliasTarget(ctx, base, key, same); err != nil || slug != "" {
+			if err != nil {
+				return "", metaEntry{}, err
+			}
+			return p.own(slug, key, te)
+		}
+	}
 	if legacy := record.LegacyCollisionSlug(base, key); legacy != base {
 		if le, found, err := p.heldBy(ctx, legacy, key, same); err != nil {
 			return "", metaEntry{}, err
@@ -82,7 +92,7 @@ func (p *planner) slugState(ctx context.Context, slug, key string, same func(rec
 	if err != nil {
 		return false, metaEntry{}, err
 	}
-	return !e.Exists || same(e.Meta), e, nil
+	return (!e.Exists || same(e.Meta)) && !p.mergedAway(slug, e), e, nil
 }
 
 // heldBy reports whether the store has this article at slug (and the run

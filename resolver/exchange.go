@@ -34,7 +34,9 @@ import (
 // an exchange removes its file. The file of an exchange that is never
 // released is removed once the garbage collector finds the exchange
 // unreachable (a safety net, not the contract; a process killed first
-// leaves its files in TempDir, named linkarc-gnews-*.body).
+// leaves its files in TempDir, named linkarc-gnews-*.body: the commands
+// give each process a TempDir of its own that the next run removes, see
+// internal/tempdir).
 
 // MemoryBodyBytes is the largest response body an Exchange keeps in
 // memory; a larger body is spilled to a temporary file.

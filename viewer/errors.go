@@ -42,6 +42,8 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 // The error itself goes to the log only: it may name the store's endpoint.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
 	switch {
+	case storage.IsNotExist(err) && s.redirectMerged(w, r):
+		// An article merged into another: redirected there.
 	case storage.IsNotExist(err):
 		s.errorPage(w, r, http.StatusNotFound, "No "+what+" by that name is in the archive.")
 	case errors.Is(err, errBadQuery):

@@ -52,6 +52,9 @@ func (s *Server) requestedArticleOrLead(ctx context.Context, w http.ResponseWrit
 	}
 	m, err := record.ReadMeta(ctx, s.store, slug)
 	if storage.IsNotExist(err) {
+		if s.redirectMerged(w, r) {
+			return nil, false
+		}
 		if lead, ok := s.leadArticle(ctx, slug); ok {
 			http.Redirect(w, r, prefix+url.PathEscape(lead), http.StatusFound)
 			return nil, false

@@ -18,6 +18,8 @@ import "net/http"
 //	/articles/{slug}/text.txt                extracted text
 //	/articles/{slug}/thumb.jpg               thumbnail of the lead image, from the capture's WARC
 //	/articles/{slug}/history/{capture}/...   the same (but the thumbnail) for an earlier capture
+//	                                         (an article merged into another, linkarc dedupe: every
+//	                                         address of it redirects to that one; see alias.go)
 //	/search?q=                               search results
 //	/api/...                                 JSON API (see api.go)
 //	/healthz                                 store and index health
@@ -33,10 +35,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /articles/{slug}/raw.html", s.rawSnapshot)
 	mux.HandleFunc("GET /articles/{slug}/thumb.jpg", s.thumbnail)
 	mux.HandleFunc("GET /articles/{slug}/text.txt", s.textSnapshot)
-	mux.HandleFunc("GET /articles/{slug}/history/{capture}/raw", s.rawPage)
-	mux.HandleFunc("GET /articles/{slug}/history/{capture}/page.html", s.pageSnapshot)
-	mux.HandleFunc("GET /articles/{slug}/history/{capture}/raw.html", s.rawSnapshot)
-	mux.HandleFunc("GET /articles/{slug}/history/{capture}/text.txt", s.textSnapshot)
+	mux.HandleFunc("GET /articles/{slug}/history/{capture}/raw", s.unlessMerged(s.rawPage))
+	mux.HandleFunc("GET /articles/{slug}/history/{capture}/page.html", s.unlessMerged(s.pageSnapshot))
+	mux.HandleFunc("GET /articles/{slug}/history/{capture}/raw.html", s.unlessMerged(s.rawSnapshot))
+	mux.HandleFunc("GET /articles/{slug}/history/{capture}/text.txt", s.unlessMerged(s.textSnapshot))
 	mux.HandleFunc("GET /search", s.searchPage)
 	mux.HandleFunc("GET /static/{file}", s.static.serve)
 	mux.HandleFunc("GET /favicon.ico", s.static.favicon)

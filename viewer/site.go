@@ -184,7 +184,11 @@ func (s *Site) Write(ctx context.Context, put func(name string, body []byte) err
 		st.Articles++
 		return nil
 	})
-	return st, err
+	if err != nil {
+		return st, err
+	}
+	// The old addresses of articles merged into others.
+	return st, s.writeAliases(ctx, emit)
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {

@@ -66,11 +66,11 @@ func parseURLList(name string, data []byte, now time.Time) (*Digest, error) {
 		if lines == 0 {
 			return nil, &Error{Path: name, Reason: "no links: only blank lines and # comments"}
 		}
-		return nil, &Error{Path: name, Reason: fmt.Sprintf("no links: not a digest (no --- front matter), feed, bookmark export or Markdown, and none of its %d lines holds a link (%s: %q)",
-			lines, d.Skipped[0].Reason, d.Skipped[0].Title)}
+		return nil, &Error{Path: name, Reason: fmt.Sprintf("no links: not a digest (no --- front matter), feed, bookmark export or Markdown, and none of its %s holds a link (%s: %q)",
+			textnorm.Count(lines, "line", "lines"), d.Skipped[0].Reason, d.Skipped[0].Title)}
 	}
 	if 2*linkLines < lines {
-		return nil, &Error{Path: name, Reason: fmt.Sprintf("not a list of links: only %d of its %d lines hold a link (a URL list has one link per line)", linkLines, lines)}
+		return nil, &Error{Path: name, Reason: fmt.Sprintf("not a list of links: only %d of its %d lines %s a link (a URL list has one link per line)", linkLines, lines, textnorm.Plural(linkLines, "holds", "hold"))}
 	}
 	if len(d.Items) == 0 {
 		return nil, noUsable(name, d)

@@ -25,7 +25,9 @@
 //     loads (internal/srcset; the capture fetched that one), falling back
 //     to another candidate the WARC holds; a w or x candidate stays a
 //     one-candidate srcset with its descriptor (and its sizes), so that
-//     the image renders at the size it did live;
+//     the image renders at the size it did live; sizes="auto" (a lazy
+//     image's laid-out width) is read from the image's markup, and an
+//     image keeps a sizes attribute that gave it size containment;
 //   - scripts, event handlers, script URLs, <base>, meta refresh, resource
 //     hints and the like go by the viewer's own rules (internal/inert), and
 //     frames are removed;
@@ -97,11 +99,14 @@ const (
 // the inert.Version each builder version was made with).
 //
 // Version 2 keeps a srcset candidate's descriptor (version 1 made it a
-// plain src, which changed the image's rendered size). Version 3 leaves
+// plain src, which changed the image's rendered size). Version 3 reads
+// sizes="auto" (version 2 took it for 100vw, embedding a larger candidate
+// than a lazy image showed, and dropped the attribute from images of a
+// plain src or an x candidate, which changed their box). Version 4 leaves
 // out what a browser would not use: a stylesheet not served as text/css
 // (in standards mode, or cross-origin), an image whose bytes are text, an
 // HTML page where a url() wanted an image or a font.
-const Version = 3
+const Version = 4
 
 // Limits bound what Build does. Zero fields mean the defaults; negative
 // values are a usage error.
@@ -182,6 +187,9 @@ type Options struct {
 	// Originals opens the WARC holding the original of a revisit that the
 	// sources do not hold (see OriginalFunc); nil means none.
 	Originals OriginalFunc
+	// TempDir holds the spill file of a record whose block is over
+	// warc.DefaultMemoryLimit while it is read; "" means os.TempDir().
+	TempDir string
 }
 
 // Stats says what Build embedded and what it left out.
@@ -280,11 +288,12 @@ func Capture(ctx context.Context, pageURL, leadImage string, sources []Source, o
 	if err != nil {
 		return Result{}, err
 	}
+	a.tempDir = opts.TempDir
 	page, err := a.Get(ctx, pageURL, MaxPageBytes)
 	if err != nil {
 		return Result{}, fmt.Errorf("singlepage: the page: %w", err)
 	}
-	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}, fromSource: map[*html.Node]bool{}}
+	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}, fromSource: map[*html.Node]bool{}, autoSized: map[*html.Node]string{}}
 	out, err := b.build(page)
 	if err != nil {
 		return Result{Stats: b.stats}, err
@@ -349,6 +358,10 @@ type builder struct {
 	// fromSource are the <picture> images whose srcset is their selected
 	// <source>'s.
 	fromSource map[*html.Node]bool
+	// autoSized are the <picture> images whose own sizes attribute, which
+	// the selected source's replaced, gave them size containment
+	// (srcset.SizeContained): that attribute, kept for their box.
+	autoSized map[*html.Node]string
 	// page is the page's URL, its origin the document's; quirks is whether
 	// the document is in quirks mode (its doctype, HTML §13.2.6.4.1), which
 	// lets a same-origin stylesheet of another type apply.

@@ -121,7 +121,10 @@ func FindOriginal(ctx context.Context, st storage.Store, rv Revisit) (OriginalRe
 // the article was captured again since, else its current one. A ref
 // without them (an index entry of an earlier version) is located by the
 // key it was written to (ref.WARC): that article's current WARC, then its
-// earlier ones, newest first, the first holding the record. Not found is
+// earlier ones, newest first, the first holding the record. An article
+// merged into another by `linkarc dedupe` keeps its captures in its own
+// history, its last current one under the id its alias names
+// (record.Alias.Current), where they are found too. Not found is
 // ErrNoOriginal; err is otherwise the store's.
 func LocateOriginal(ctx context.Context, st storage.Store, ref OriginalRef) (string, error) {
 	slug, id := refCapture(ref)
@@ -137,7 +140,12 @@ func LocateOriginal(ctx context.Context, st storage.Store, ref OriginalRef) (str
 		}
 		m, err := record.ReadMeta(ctx, st, slug)
 		switch {
-		case storage.IsNotExist(err), errors.Is(err, record.ErrUnreadable):
+		case storage.IsNotExist(err):
+			if key, err := retiredCurrent(ctx, st, slug, id); key != "" || err != nil {
+				return key, err
+			}
+			return "", fmt.Errorf("%s: %w (article %s has no capture %s)", ref.TargetURI, ErrNoOriginal, slug, id)
+		case errors.Is(err, record.ErrUnreadable):
 			return "", fmt.Errorf("%s: %w (article %s has no capture %s)", ref.TargetURI, ErrNoOriginal, slug, id)
 		case err != nil:
 			return "", err
@@ -156,7 +164,20 @@ func LocateOriginal(ctx context.Context, st storage.Store, ref OriginalRef) (str
 				keys = append(keys, WARCKey(slug, h.CaptureID))
 			}
 		}
-	} else if !storage.IsNotExist(err) && !errors.Is(err, record.ErrUnreadable) {
+	} else if storage.IsNotExist(err) {
+		// Merged away by linkarc dedupe: its captures are in its history.
+		a, err := record.ReadAlias(ctx, st, slug)
+		if err != nil && !storage.IsNotExist(err) && !errors.Is(err, record.ErrUnreadable) {
+			return "", err
+		}
+		if err == nil {
+			for _, c := range slices.Backward(a.Captures) {
+				if record.ValidCaptureID(c.CaptureID) {
+					keys = append(keys, WARCKey(slug, c.CaptureID))
+				}
+			}
+		}
+	} else if !errors.Is(err, record.ErrUnreadable) {
 		return "", err
 	}
 	for _, key := range keys {
@@ -169,6 +190,33 @@ func LocateOriginal(ctx context.Context, st storage.Store, ref OriginalRef) (str
 		}
 	}
 	return "", fmt.Errorf("%s: %w (not in the WARCs of article %s)", ref.TargetURI, ErrNoOriginal, slug)
+}
+
+// retiredCurrent is the key of the WARC of capture id of an article that
+// `linkarc dedupe` merged away, when id was its current capture then: the
+// merge kept that capture in the article's own history, under the id its
+// alias names (record.Alias.Current), which differs from id only when
+// another capture had it. "" when slug has no alias or the capture is not
+// that one.
+func retiredCurrent(ctx context.Context, st storage.Store, slug, id string) (string, error) {
+	a, err := record.ReadAlias(ctx, st, slug)
+	if storage.IsNotExist(err) || errors.Is(err, record.ErrUnreadable) || err == nil && !record.ValidCaptureID(a.Current) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	m, err := record.ReadMetaKey(ctx, st, record.HistoryKey(slug, a.Current, record.MetaFile))
+	switch {
+	case storage.IsNotExist(err), errors.Is(err, record.ErrUnreadable):
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	if record.CaptureID(m.FetchedAt) != id || !slices.Contains(m.Files, WARCFile) {
+		return "", nil
+	}
+	return WARCKey(slug, a.Current), nil
 }
 
 // OpenOriginal opens the WARC holding ref's record (LocateOriginal) and

@@ -43,7 +43,7 @@ func TestCompletionBash(t *testing.T) {
 		want string // COMPREPLY, space-separated
 	}{
 		{"linkarc re", "resolve reextract"},
-		{"linkarc ", "archive resolve serve export reextract healthcheck completion version help"},
+		{"linkarc ", "archive resolve serve export reextract dedupe healthcheck completion version help"},
 		{"linkarc archive --pro", "--progress"},
 		{"linkarc archive --progress ", "auto bar plain none"},
 		{"linkarc archive --progress = p", "plain"},

@@ -8,6 +8,7 @@ import (
 	goio "io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/internal/tempdir"
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
@@ -94,6 +96,7 @@ func (c *config) storeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.store, "store", c.env.str("LINKARC_STORE", def),
 		"where the archive lives: a directory, or s3://BUCKET[/PREFIX] (endpoint from AWS_ENDPOINT_URL); default $XDG_DATA_HOME/linkarc, or ~/.local/share/linkarc (env LINKARC_STORE)")
 	fs.StringVar(&c.logLevel, "log-level", c.env.str("LINKARC_LOG_LEVEL", "warn"), "debug, info, warn or error (env LINKARC_LOG_LEVEL)")
+	oneOf(c, "log-level", &c.logLevel)
 }
 
 // networkFlags registers what every request to the web shares.
@@ -202,6 +205,33 @@ func (n *num) fail(name, what string) {
 		}
 	}
 	n.errs = append(n.errs, fmt.Errorf("-%s %s", name, what))
+}
+
+// failValue is fail for a value that is not one the flag accepts: it is
+// quoted, `-name "v": what` or `LINKARC_NAME="v": what`.
+func (n *num) failValue(name, value, what string) {
+	if !n.set[name] {
+		v := envName(name)
+		if val, ok := n.env[v]; ok {
+			n.errs = append(n.errs, fmt.Errorf("%s=%q: %s", v, val, what))
+			return
+		}
+	}
+	n.errs = append(n.errs, fmt.Errorf("-%s %q: %s", name, value, what))
+}
+
+// oneOf registers a flag whose value must be one of the words valueFlags
+// lists for it (its completions): anything else is a usage error naming
+// the flag or its environment variable, like every other flag error.
+func oneOf(c *config, name string, v *string) {
+	words := strings.Fields(valueFlags[name].complete)
+	c.checks = append(c.checks, func(n *num) {
+		if lower := strings.ToLower(*v); slices.Contains(words, lower) {
+			*v = lower
+		} else {
+			n.failValue(name, *v, "want "+valueFlags[name].form)
+		}
+	})
 }
 
 // envName is the environment variable of flag name: LINKARC_ and the name
@@ -357,6 +387,21 @@ func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resol
 		opts.Cache = resolver.NewStoreCache(store)
 	}
 	return opts
+}
+
+// openTempDir gives the command its own directory for temporary files
+// (package internal/tempdir), once the directories of killed runs are
+// removed. closeDir removes it: defer it first, so that it runs last.
+func openTempDir(logger *slog.Logger) (dir string, closeDir func(), err error) {
+	d, err := tempdir.Open(tempdir.Options{Logger: logger})
+	if err != nil {
+		return "", nil, err
+	}
+	return d.Path(), func() {
+		if err := d.Close(); err != nil {
+			logger.Warn("temporary files left behind; the next run removes them", "err", err)
+		}
+	}, nil
 }
 
 // envReader reads defaults from the environment, collecting parse errors

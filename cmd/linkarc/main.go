@@ -3,7 +3,7 @@
 // them in a local directory or S3, and serves them in a read-only viewer.
 //
 // This package holds flags and wiring only, one file per subcommand
-// (archive.go, resolve.go, serve.go, export.go, reextract.go,
+// (archive.go, resolve.go, serve.go, export.go, reextract.go, dedupe.go,
 // healthcheck.go, completion.go, and worker.go for the hidden one
 // extraction workers run), the table of commands and the help (main.go),
 // and the flag groups they share (flags.go); every behaviour, and every
@@ -61,6 +61,8 @@ func commands() []command {
 			run: runExport},
 		{name: "reextract", args: "[flags]", summary: "rebuild readable text, metadata and verdicts of stored captures, without a request",
 			run: runReextract},
+		{name: "dedupe", args: "[--dry-run] [flags]", summary: "merge the articles that hold one publisher URL (archived twice by older versions)",
+			run: runDedupe},
 		{name: "healthcheck", args: "URL", summary: "exit 0 if URL answers 200 (for container health checks)",
 			run: runHealthcheck, help: healthcheckHelp},
 		{name: "completion", args: "bash|zsh|fish", summary: "print a shell completion script",
@@ -168,7 +170,11 @@ func runHelp(ctx context.Context, args []string, io stdio) int {
 	}
 	c, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(io.err, "linkarc help: unknown command %q; the commands are %s\n", args[0], strings.Join(commandNames(), ", "))
+		msg := fmt.Sprintf("linkarc help: unknown command %q", args[0])
+		if s := closest(args[0], commandNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		fmt.Fprintf(io.err, "%s; the commands are %s\n", msg, strings.Join(commandNames(), ", "))
 		return exitUsage
 	}
 	if c.help != nil {

@@ -98,7 +98,7 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 
 	switch {
 	case ctx.Err() != nil:
-		fmt.Fprintf(io.err, "linkarc resolve: interrupted; %d of %d inputs were not resolved\n", failed, len(results))
+		fmt.Fprintf(io.err, "linkarc resolve: interrupted; %d of %s %s not resolved\n", failed, textnorm.Count(len(results), "input", "inputs"), textnorm.Plural(failed, "was", "were"))
 		return exitInterrupted
 	case res.RateLimited():
 		spec, _ := cfg.storeSpec()
@@ -106,11 +106,11 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 		if *noCache {
 			resume = "re-run later; without --no-cache, resolved links would be cached and a re-run would resume where this run stopped"
 		}
-		fmt.Fprintf(io.err, "linkarc resolve: Google News rate-limited this run; %d of %d inputs are left unresolved (error_kind rate_limited). No further requests were sent to Google. To continue, %s.\n",
-			limited, len(results), resume)
+		fmt.Fprintf(io.err, "linkarc resolve: Google News rate-limited this run; %d of %s %s left unresolved (error_kind rate_limited). No further requests were sent to Google. To continue, %s.\n",
+			limited, textnorm.Count(len(results), "input", "inputs"), textnorm.Plural(limited, "is", "are"), resume)
 		return exitRateLimited
 	case failed > 0:
-		fmt.Fprintf(io.err, "linkarc resolve: %d of %d inputs failed\n", failed, len(results))
+		fmt.Fprintf(io.err, "linkarc resolve: %d of %s failed\n", failed, textnorm.Count(len(results), "input", "inputs"))
 		return exitSomeFailed
 	}
 	return exitOK

@@ -46,6 +46,8 @@ var arrows = []rule{
 	{"archive/export", []string{"archive/stored", "archive/wacz", "archive/warc", "archive/digest", "viewer", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
 	// reextract builds pages again with singlepage, as the pipeline does.
 	{"archive/reextract", []string{"archive/stored", "archive/extract", "archive/charset", "archive/warc", "archive/singlepage", "viewer/viewertest", "storage/record", "storage", "internal/..."}},
+	// dedupe merges articles of one URL: the format and the store only.
+	{"archive/dedupe", []string{"storage/record", "storage", "internal/..."}},
 	// singlepage's browser test shows the page it builds in the viewer.
 	{"archive/singlepage", []string{"archive/requisite", "archive/stored", "archive/warc", "archive/charset", "storage/record", "storage", "viewer", "viewer/viewertest", "internal/..."}},
 	// The pipeline finds the originals of revisits with archive/stored
@@ -74,7 +76,7 @@ var arrows = []rule{
 // built again by re-extraction. Re-extraction's test of a store made by
 // the previous release shows every article in the viewer.
 var testArrows = map[string][]string{
-	"archive":           {"archive/export", "archive/wacz/wacztest", "archive/reextract"},
+	"archive":           {"archive/export", "archive/wacz/wacztest", "archive/reextract", "archive/dedupe"},
 	"archive/reextract": {"viewer"},
 	// The test worlds' pages are checked with the pipeline's own reader of
 	// requisites (a package below the pipeline).

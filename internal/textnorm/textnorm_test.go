@@ -41,3 +41,27 @@ func TestShorten(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n         int
+		one, many string
+		want      string
+	}{
+		{0, "digest", "digests", "0 digests"},
+		{1, "digest", "digests", "1 digest"},
+		{2, "digest", "digests", "2 digests"},
+		{-1, "digest", "digests", "-1 digests"},
+		{1, "link needs", "links need", "1 link needs"},
+		{21, "link needs", "links need", "21 links need"},
+		{1, "summary", "summaries", "1 summary"},
+		{11, "summary", "summaries", "11 summaries"},
+	} {
+		if got := Count(tc.n, tc.one, tc.many); got != tc.want {
+			t.Errorf("Count(%d, %q, %q) = %q, want %q", tc.n, tc.one, tc.many, got, tc.want)
+		}
+	}
+	if got := Plural(1, "was", "were") + "/" + Plural(0, "was", "were"); got != "was/were" {
+		t.Errorf("Plural: %q", got)
+	}
+}

@@ -14,6 +14,8 @@
 //	articles/<slug>/history/<capture-id>/...      earlier captures, same four names
 //	digests/<digest-slug>.json                    DigestRecord, one per listing (SameListing)
 //	digests/<digest-slug>/<n>.json                DigestPart: the rest of a digest too large for one record
+//	aliases/<old-slug>.json                       Alias: an article merged into another (linkarc dedupe)
+//	index/urls/<sha256 of the URL>.json           URLIndexEntry: the article holding a canonical URL
 //	leases/articles/<slug>.json                   the lease of the run writing the article (Leaser)
 //	leases/digests/<digest-slug>.json             the lease of the run writing the digest record
 //	cache/gnews/<sha256 of the id>.json           the resolver's cache (GNewsCacheKey)

@@ -141,6 +141,11 @@ type ArticleMeta struct {
 
 	Digests []string `json:"digests"` // slugs of the digests that list this article
 
+	// MergedFrom is the slug this capture was archived under before
+	// `linkarc dedupe` merged that article into this one (Alias); empty
+	// for the article's own captures.
+	MergedFrom string `json:"merged_from,omitempty"`
+
 	// History lists earlier captures, oldest first; their objects are under
 	// articles/<slug>/history/<CaptureID>/.
 	History []CaptureRef `json:"history,omitempty"`
@@ -152,6 +157,10 @@ type CaptureRef struct {
 	Status    string    `json:"status"`
 	FetchedAt time.Time `json:"fetched_at"`
 	SHA256    string    `json:"sha256,omitempty"`
+	// MergedFrom is the slug of the article the capture was archived
+	// under, when `linkarc dedupe` folded it into this article's history
+	// (ArticleMeta.MergedFrom of its meta.json).
+	MergedFrom string `json:"merged_from,omitempty"`
 }
 
 // DigestRecord is digests/<digest-slug>.json.
@@ -250,6 +259,9 @@ type DigestArticle struct {
 	// them (a bookmark's tags, a feed item's categories); the digest's own
 	// are in its front matter. The viewer shows and filters by both.
 	Tags []string `json:"tags,omitempty"`
+	// MergedFrom is the slug the item named before `linkarc dedupe`
+	// pointed it at the article it was merged into (Slug); empty otherwise.
+	MergedFrom string `json:"merged_from,omitempty"`
 }
 
 // Listed is the item's link as the digest listed it, and whether it is a

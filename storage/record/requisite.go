@@ -130,6 +130,7 @@ type RequisiteStats struct {
 	Found        int   `json:"found"`        // distinct requisites named by the page and its stylesheets
 	Fetched      int   `json:"fetched"`      // fetched in full
 	Deduplicated int   `json:"deduplicated"` // not fetched: met earlier in the run or in the store (a WARC revisit)
+	FromStore    int   `json:"from_store"`   // of Deduplicated, those an earlier run archived (the store's requisite index); see InRun
 	Failed       int   `json:"failed"`       // not fetched: an error (404, robots.txt, SSRF guard, too large…)
 	Skipped      int   `json:"skipped"`      // not fetched: over a cap
 	Bytes        int64 `json:"bytes"`        // bytes fetched
@@ -140,3 +141,8 @@ type RequisiteStats struct {
 	// are joined by commas. Empty when none was.
 	Capped string `json:"capped,omitempty"`
 }
+
+// InRun is the revisits of requisites fetched earlier in the same run, for
+// another page: Deduplicated less FromStore. Records made before
+// FromStore existed count every revisit here.
+func (s RequisiteStats) InRun() int { return s.Deduplicated - s.FromStore }

@@ -92,7 +92,11 @@ func (w Writer) Write(ctx context.Context, s *Snapshot, prior Prior) (ArticleMet
 		s.Meta.Size = int64(len(s.Raw))
 	}
 	if hasPrev {
+		// A new capture is listed by every digest that listed the old
+		// one: a run over some of them (--refresh) does not unlist it
+		// from the others.
 		s.Meta.History = prev.History
+		s.Meta.Digests = MergeDigests(prev.Digests, s.Meta.Digests)
 	}
 
 	if hasPrev && prev.Status == StatusOK && s.Meta.Status != StatusOK {
@@ -136,7 +140,7 @@ func (w Writer) Write(ctx context.Context, s *Snapshot, prior Prior) (ArticleMet
 				return prev, err
 			}
 		}
-		h, err := w.historyRefs(ctx, slug)
+		h, err := w.HistoryRefs(ctx, slug)
 		if err != nil {
 			return prev, err
 		}
@@ -153,9 +157,9 @@ func (w Writer) Write(ctx context.Context, s *Snapshot, prior Prior) (ArticleMet
 	return s.Meta, w.putJSON(ctx, metaKey, s.Meta)
 }
 
-// historyRefs lists the captures kept in an article's history, from the
+// HistoryRefs lists the captures kept in an article's history, from the
 // meta.json each has there, oldest first.
-func (w Writer) historyRefs(ctx context.Context, slug string) ([]CaptureRef, error) {
+func (w Writer) HistoryRefs(ctx context.Context, slug string) ([]CaptureRef, error) {
 	prefix := ArticleKey(slug, HistoryDir) + "/"
 	var ids []string
 	err := w.Store.List(ctx, prefix, func(info storage.Info) error {
@@ -478,10 +482,11 @@ func (w Writer) putJSON(ctx context.Context, key string, v any) error {
 // captureRef names a capture by its fetch time (see CaptureID).
 func captureRef(m ArticleMeta) CaptureRef {
 	return CaptureRef{
-		CaptureID: CaptureID(m.FetchedAt),
-		Status:    m.Status,
-		FetchedAt: m.FetchedAt,
-		SHA256:    m.SHA256,
+		CaptureID:  CaptureID(m.FetchedAt),
+		Status:     m.Status,
+		FetchedAt:  m.FetchedAt,
+		SHA256:     m.SHA256,
+		MergedFrom: m.MergedFrom,
 	}
 }
 

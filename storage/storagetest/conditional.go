@@ -22,6 +22,18 @@ func conditional(t *testing.T, s storage.Store) storage.Conditional {
 	return c
 }
 
+// MustConditional returns s as a storage.Conditional, failing the test
+// for a store that cannot write conditionally: for tests that wrap a
+// store and must pass its conditional writes on.
+func MustConditional(tb testing.TB, s storage.Store) storage.Conditional {
+	tb.Helper()
+	c, ok := storage.AsConditional(s)
+	if !ok {
+		tb.Fatal("the store cannot write conditionally")
+	}
+	return c
+}
+
 func putIf(t *testing.T, c storage.Conditional, key, ifMatch string, data []byte) (string, error) {
 	t.Helper()
 	return c.PutIf(ctxFor(t), key, bytes.NewReader(data), int64(len(data)), ifMatch, storage.PutOptions{ContentType: "application/json"})
