@@ -19,9 +19,13 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// Resolver turns Google News links into publisher URLs. *resolver.Resolver
-// implements it.
+// Resolver turns Google News links and short links into publisher URLs.
+// *resolver.Resolver implements it.
 type Resolver interface {
+	// IsShortLink reports whether a link that is not a Google News link
+	// is a short link (t.co, bit.ly…), resolved before it is fetched;
+	// other links are fetched as they are.
+	IsShortLink(link string) bool
 	// Stream resolves links, handing each result to sink as soon as it is
 	// known (see resolver.Resolver.Stream).
 	Stream(ctx context.Context, links []string, sink resolver.Sink)
@@ -180,7 +184,7 @@ type article struct {
 	resolvedAt time.Time
 
 	mu             sync.Mutex
-	prov           *resolver.Provenance // the exchanges with Google that resolved url, until captured (provenance.go)
+	prov           *resolver.Provenance // the exchanges that resolved url (Google's, a short link's hops), until captured (provenance.go)
 	digests        []string             // slugs of digests listing it (sorted)
 	writtenDigests []string             // what the stored meta.json says
 	status         string               // final status; empty while unfinished
@@ -220,6 +224,7 @@ type digestState struct {
 	slug     string     // its key: digests/<slug>.json (see assignDigestKeys)
 	source   string     // record.DigestRecord.Source
 	articles []*article // parallel to d.Items; nil where the item was not planned
+	urls     []string   // parallel to d.Items once planned: the publisher URL each item's own link resolved to
 }
 
 // Run archives what roots name, as digest.Open reads them (digest files
@@ -353,6 +358,7 @@ func (a *Archiver) loadDigests(b *digest.Batch, rep *Report) []*digestState {
 	// file): assignDigestKeys gives each its own key before planning.
 	var out []*digestState
 	for _, d := range b.Digests {
+		a.noteSkipped(rep, d)
 		out = append(out, &digestState{d: d, slug: d.Slug, source: digestSource(d.Path), articles: make([]*article, len(d.Items))})
 	}
 	return out
@@ -452,35 +458,44 @@ type fetched struct {
 	err   error
 	start time.Time
 	files *captureFiles // the capture's WARC; nil when none was recorded
+	spill *spilledPage  // cap's body while it waits; nil when it is in cap
 }
 
 // fetch fetches one article on its host queue and hands the page on, so
 // that the host's next request waits only for the politeness interval, not
 // for extraction and storage of this one.
 func (a *run) fetch(ctx context.Context, art *article) {
+	a.stages.update(func(s *Stages) { s.Waiting-- }) // its host's turn has come
 	if !a.acquire(ctx, art, false) {
 		return // another run has it; or done meanwhile
 	}
 	start := time.Now()
 	rec, cap, err := a.capture.page(ctx, art)
 	if err != nil && ctx.Err() != nil {
-		a.capture.finish(ctx, rec, art, cap, err).Close()
+		a.capture.finish(ctx, rec, art, cap, nil, err).Close()
 		a.release(ctx, art)
 		return // interrupted: leave it for the next run
+	}
+	// From here the page waits for its store worker: its body waits on
+	// disk (pagespill.go).
+	spill, serr := spillPage(a.opts.Capture.TempDir, cap)
+	if serr != nil {
+		a.log.Warn("capture: the fetched page waits in memory", "url", art.url, "err", serr)
 	}
 	// The page's requisites are fetched while the host's queue moves on to
 	// its next page (capture.go).
 	a.capture.requisitesDone(ctx, func() {
-		files := a.capture.finish(ctx, rec, art, cap, err)
+		files := a.capture.finish(ctx, rec, art, cap, spill, err)
 		if ctx.Err() != nil {
 			// Interrupted while the requisites were fetched: the capture
 			// is incomplete, so it is left for the next run. Captures
 			// complete before the interrupt are still stored (keep).
 			files.Close()
+			spill.Close()
 			a.release(ctx, art)
 			return
 		}
-		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files}
+		a.fetched <- fetched{art: art, cap: cap, err: err, start: start, files: files, spill: spill}
 	})
 }
 
@@ -488,6 +503,7 @@ func (a *run) fetch(ctx context.Context, art *article) {
 func (a *run) store(ctx context.Context, f fetched) {
 	defer a.release(ctx, f.art)
 	defer f.files.Close()
+	defer f.spill.Close()
 	if ctx.Err() != nil {
 		return
 	}
@@ -499,13 +515,20 @@ func (a *run) store(ctx context.Context, f fetched) {
 	}
 	if err != nil {
 		snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, fetchReason(err), err.Error()
-		if cap != nil {
+		if cap != nil && f.spill.load(cap) == nil {
 			snap.Raw = cap.Raw
 		}
 	} else {
-		snap.Raw = cap.Raw
+		// The page is read back when its extraction's turn comes, not
+		// before: the store workers waiting for one hold no page.
 		a.extracting <- struct{}{}
-		a.extractInto(ctx, snap, cap)
+		if lerr := f.spill.load(cap); lerr != nil {
+			snap.Meta.Status, snap.Meta.Reason, snap.Meta.Error = record.StatusFailed, record.ReasonExtract, lerr.Error()
+			a.log.Warn("capture: the fetched page is lost", "url", cap.FinalURL, "err", lerr)
+		} else {
+			snap.Raw = cap.Raw
+			a.extractInto(ctx, snap, cap)
+		}
 		<-a.extracting
 		if a.ctx.Err() != nil && (snap.Meta.Reason == record.ReasonExtract || snap.Meta.Reason == record.ReasonCanceled) {
 			// Interrupted, and the extraction failed: most likely the
@@ -543,23 +566,27 @@ func (a *run) store(ctx context.Context, f fetched) {
 		return
 	}
 	stored, err := a.writer.Write(ctx, snap, art.previous())
-	if err == nil {
-		err = a.capture.index(ctx, f.files, &snap.Meta)
-	}
-	if err == nil {
-		err = a.indexURL(ctx, art)
-	}
 	if err != nil {
 		if ctx.Err() == nil {
 			a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
 		}
 		return
 	}
+	err = a.capture.index(ctx, f.files, &snap.Meta)
+	if err == nil {
+		err = a.indexURL(ctx, art)
+	}
+	// Once its meta.json is written the article is stored, and the report
+	// says so even when the indexes after it fail or the run is stopped
+	// meanwhile by another article's store failure.
 	a.rep.addRequisites(snap.Meta.Requisites)
 	a.done(art, stored, Event{
 		Slug: art.slug, Link: art.link, URL: art.url, Host: art.host,
 		Status: snap.Meta.Status, Reason: snap.Meta.Reason, Error: snap.Meta.Error, Took: time.Since(start),
 	})
+	if err != nil && ctx.Err() == nil {
+		a.storeFailed(fmt.Errorf("article %s: %w", art.slug, err))
+	}
 }
 
 // extractInto runs extraction and the junk check on a fetched page. When
@@ -663,6 +690,15 @@ func fetchReason(err error) record.Reason {
 		return fe.Reason
 	}
 	return record.ReasonFetch
+}
+
+// shortLink returns link when it is not a Google News link: the URL of an
+// article whose short link did not resolve.
+func shortLink(link string) string {
+	if resolver.IsGoogleNews(link) {
+		return ""
+	}
+	return link
 }
 
 // googleLink returns link when it is a Google News link, for meta.json's

@@ -26,8 +26,9 @@ import (
 	"github.com/linkarc/linkarc/storage/record"
 )
 
-// A capture is recorded as it is fetched (capture.go): the exchanges with
-// Google that resolved its link (provenance.go), the page, its
+// A capture is recorded as it is fetched (capture.go): the exchanges that
+// resolved its link (provenance.go: Google's, a short link's hops), the
+// page, its
 // redirect hops, the robots.txt obeyed and every page requisite go into
 // one WARC 1.1 file per capture (package warc, fed by fetch.Recording),
 // spilled to a temporary file as it is written, and stored as
@@ -81,7 +82,10 @@ type CaptureOptions struct {
 	// of it in the run; they are skipped, reported as capped
 	// "failing_host". Default DefaultMaxHostFailures; negative means never.
 	MaxHostFailures int
-	// TempDir holds the WARC spill files; "" means os.TempDir().
+	// TempDir holds the WARC spill files, the bodies of fetched pages
+	// waiting for their extraction turn (pagespill.go), the WARCs of
+	// originals copied from the store and the spill files of records read
+	// back from them; "" means os.TempDir().
 	TempDir string
 	// NoPage builds no self-contained page (page.html) or thumbnail from
 	// the WARC.
@@ -245,9 +249,9 @@ func (c *capturer) captureObjects(ctx context.Context, files *captureFiles, page
 		}
 		return objs
 	}
-	if res.Stats.LeftOut() > 0 || res.Stats.Missing > 0 {
+	if res.Stats.LeftOut() > 0 || res.Stats.Missing > 0 || res.Stats.NotUsable > 0 {
 		c.a.log.Debug("capture: self-contained page without some resources", "url", page.FinalURL,
-			"missing", res.Stats.Missing, "left_out", res.Stats.LeftOut(), "first_missing", res.Stats.MissingURLs)
+			"missing", res.Stats.Missing, "left_out", res.Stats.LeftOut(), "not_usable", res.Stats.NotUsable, "first_missing", res.Stats.MissingURLs)
 	}
 	return append(objs, res.Objects()...)
 }
@@ -280,7 +284,7 @@ func (c *capturer) selfContained(ctx context.Context, files *captureFiles, pageU
 		}
 		return src, ok, nil
 	}
-	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals})
+	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals, TempDir: c.opts.TempDir})
 }
 
 // openOriginal opens the WARC holding the original of a revisit: while
@@ -388,9 +392,9 @@ type recording struct {
 // page fetches an article's page, recording it; the recording is nil when
 // no WARC is being written (CaptureOptions.NoWARC, or no temporary file).
 func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.Capture, error) {
-	// The article's exchanges with Google are written into its WARC
-	// below, or not at all: either way they are not needed after this,
-	// and the article (kept to the end of the run) lets go of them.
+	// The exchanges that resolved the article's link are written into
+	// its WARC below, or not at all: either way they are not needed after
+	// this, and the article (kept to the end of the run) lets go of them.
 	defer art.dropProvenance()
 	if c.opts.NoWARC {
 		cap, err := c.a.opts.Fetcher.Fetch(ctx, art.url)
@@ -427,9 +431,8 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 		return nil, cap, err
 	}
 	r.rec = fetch.NewRecording(r.w)
-	// The exchanges with Google that found the URL come first: they
-	// happened first.
-	googleRecords := c.googleExchanges(r.w, art.provenance())
+	// The exchanges that found the URL come first: they happened first.
+	resolveRecords := c.resolveExchanges(r.w, art.provenance())
 	cap, ferr := c.a.opts.Fetcher.Fetch(fetch.WithRecording(ctx, r.rec), art.url)
 	if cap != nil && !cap.FetchedAt.IsZero() {
 		// The capture's id, as the store will know it (fillCapture).
@@ -437,13 +440,13 @@ func (c *capturer) page(ctx context.Context, art *article) (*recording, *fetch.C
 		c.captureIDs[warcName] = record.CaptureID(cap.FetchedAt)
 		c.mu.Unlock()
 	}
-	c.provenance(r.w, art, cap, googleRecords)
+	c.provenance(r.w, art, cap, resolveRecords)
 	return r, cap, ferr
 }
 
 // finish fetches the page's requisites into the recording and closes it.
 // The files are nil when nothing was recorded.
-func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *fetch.Capture, ferr error) *captureFiles {
+func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *fetch.Capture, spill *spilledPage, ferr error) *captureFiles {
 	if r == nil {
 		return nil
 	}
@@ -451,7 +454,11 @@ func (c *capturer) finish(ctx context.Context, r *recording, art *article, cap *
 	if ferr == nil && cap != nil && !c.opts.NoRequisites {
 		if af, ok := c.a.opts.Fetcher.(AssetFetcher); ok {
 			r.dd.on.Store(true)
-			files.stats, files.learned = c.requisites(fetch.WithRecording(ctx, r.rec), af, r.w, r.rec, cap)
+			if found, cssCapped, html, err := c.named(cap, spill); err != nil {
+				c.a.log.Warn("capture: no requisites", "url", art.url, "err", err)
+			} else if html {
+				files.stats, files.learned = c.requisites(fetch.WithRecording(ctx, r.rec), af, r.w, r.rec, cap, found, cssCapped)
+			}
 		}
 	}
 	r.w.Close()
@@ -526,22 +533,38 @@ type job struct {
 	referer string // the page or stylesheet naming it
 }
 
-// requisites fetches (or revisits) the page's requisites, level by level:
-// the page's, then what its stylesheets name, to MaxImportDepth, within
-// MaxTime: what is not done by then is skipped (capped "time").
-func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, page *fetch.Capture) (*record.RequisiteStats, []record.RequisiteEntry) {
+// named returns the requisites an HTML page names (requisite.FromHTML,
+// scripts left out unless CaptureOptions.Scripts), reading its body back
+// from spill when it waits there: the body is let go of again while the
+// requisites are fetched. html is false, and nothing is read, for a page
+// that is not HTML.
+func (c *capturer) named(page *fetch.Capture, spill *spilledPage) (found []requisite.Requisite, cssCapped, html bool, err error) {
 	if !strings.Contains(page.ContentType, "html") && page.ContentType != "" {
-		return nil, nil
+		return nil, false, false, nil
 	}
+	body := page.Body
+	if spill != nil {
+		if _, body, err = spill.read(); err != nil {
+			return nil, false, true, err
+		}
+	}
+	found, cssCapped = requisite.FromHTML(body, page.FinalURL, c.limits)
+	if !c.opts.Scripts {
+		found = slices.DeleteFunc(found, func(r requisite.Requisite) bool { return r.Kind == requisite.Script })
+	}
+	return found, cssCapped, true, nil
+}
+
+// requisites fetches (or revisits) the requisites a page names (found, in
+// document order), level by level: the page's, then what its stylesheets
+// name, to MaxImportDepth, within MaxTime: what is not done by then is
+// skipped (capped "time"). Of page only its URL is used.
+func (c *capturer) requisites(ctx context.Context, af AssetFetcher, w *warc.Writer, rec *fetch.Recording, page *fetch.Capture, found []requisite.Requisite, cssCapped bool) (*record.RequisiteStats, []record.RequisiteEntry) {
 	run := ctx // the run's: its end is not this page's time running out
 	if c.limits.MaxTime > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, c.limits.MaxTime)
 		defer cancel()
-	}
-	found, cssCapped := requisite.FromHTML(page.Body, page.FinalURL, c.limits)
-	if !c.opts.Scripts {
-		found = slices.DeleteFunc(found, func(r requisite.Requisite) bool { return r.Kind == requisite.Script })
 	}
 	b := &budget{lim: c.limits, seen: map[string]bool{}}
 	if cssCapped {
@@ -810,7 +833,9 @@ func (c *capturer) hostOutcome(host string, err error) {
 }
 
 // revisit records a requisite archived earlier (in this run or the store)
-// without fetching it.
+// without fetching it. The summary tells the two apart (e.stored: the copy
+// is an earlier run's), for "already archived" reads as "by an earlier
+// run" to users.
 func (c *capturer) revisit(w *warc.Writer, b *budget, u string, e *assetEntry) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -824,6 +849,9 @@ func (c *capturer) revisit(w *warc.Writer, b *budget, u string, e *assetEntry) {
 		return
 	}
 	b.st.Deduplicated++
+	if e.stored != nil {
+		b.st.FromStore++
+	}
 }
 
 // lookupStore finds a requisite in the store's index.

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -161,9 +163,17 @@ func (a *run) digestRecord(ds *digestState, key string, now time.Time) record.Di
 		Counts:      map[string]int{},
 	}
 	for i, it := range ds.d.Items {
-		da := record.DigestArticle{Title: it.Title, Publisher: it.Publisher, GoogleNewsURL: it.URL, Tags: it.Tags}
+		da := record.DigestArticle{Title: it.Title, Publisher: it.Publisher, Tags: it.Tags}
+		if link := strings.TrimSpace(it.URL); resolver.IsGoogleNews(link) {
+			da.GoogleNewsURL = link
+		} else {
+			da.Link = link
+		}
 		if art := ds.articles[i]; art != nil {
 			da.Slug, da.URL, da.Status, da.Reason = art.slug, art.url, art.status, art.reason
+			if i < len(ds.urls) && ds.urls[i] != "" {
+				da.URL = ds.urls[i]
+			}
 		}
 		if da.Status == "" {
 			da.Status = record.StatusFailed
@@ -171,6 +181,12 @@ func (a *run) digestRecord(ds *digestState, key string, now time.Time) record.Di
 		}
 		rec.Counts[da.Status]++
 		rec.Articles = append(rec.Articles, da)
+	}
+	if n := len(ds.d.Skipped); n > 0 {
+		rec.Skipped = slices.Clone(ds.d.Skipped[:min(n, record.MaxSkippedLinks)])
+		if n > record.MaxSkippedLinks {
+			rec.SkippedTotal = n
+		}
 	}
 	return rec
 }

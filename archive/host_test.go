@@ -23,6 +23,7 @@ func (noResolver) Classify(_ context.Context, links []string) []resolver.Classif
 }
 func (noResolver) ExpectedTime(int) time.Duration { return 0 }
 func (noResolver) RateLimited() bool              { return false }
+func (noResolver) IsShortLink(string) bool        { return false }
 
 // overlapFetcher records whether two fetches were ever in flight at once.
 // The first fetch waits a while for a second to start, so that two queues

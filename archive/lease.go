@@ -209,7 +209,7 @@ func (a *run) runDeferred(ctx context.Context, p *planner) {
 			}
 			start := time.Now()
 			rec, cap, err := a.capture.page(ctx, art)
-			files := a.capture.finish(ctx, rec, art, cap, err)
+			files := a.capture.finish(ctx, rec, art, cap, nil, err)
 			if err != nil && ctx.Err() != nil {
 				files.Close()
 				a.release(ctx, art)

@@ -17,16 +17,23 @@ import (
 // merges links that lead to the same publisher URL, gives each article its
 // slug, skips what the store already holds as ok, and hands the rest to
 // the host queues. Fetching starts with the first link whose publisher URL
-// is known, and goes on as Google's answers arrive (resolver.Stream).
+// is known, and goes on as the resolver's answers arrive (resolver.Stream):
+// Google's, and those of short links (t.co, bit.ly…), whose redirects are
+// followed up to the publisher URL they name.
 //
-// It runs on one goroutine, in an order that does not depend on timing, so
-// slug assignment is deterministic: first every link that needs no
-// resolving (publisher links), in digest order; then the Google News links
-// the store already holds as ok, in digest order; then Google's answers as
+// It runs on one goroutine, in an order that does not depend on timing
+// except for short links followed in this run, so slug assignment is
+// deterministic: first every link that needs no resolving (publisher
+// links), in digest order; then the Google News links the store already
+// holds as ok, in digest order; then the resolver's answers as
 // resolver.Stream hands them on (those from the id or the cache first, in
-// digest order, then Google's, in digest order). A resumed run keeps the
-// same order: Google answers ids in digest order, so what an earlier run
-// cached is a prefix of what it would have asked.
+// digest order, then Google's, in digest order, with the short links
+// followed as their chains end). A resumed run keeps the same order:
+// Google answers ids in digest order, so what an earlier run cached is a
+// prefix of what it would have asked, and short links followed before
+// come from the cache. (Where two articles of one run want one slug, the
+// one planned first gets it; across runs the URL index keeps each
+// article's slug.)
 type planner struct {
 	r        *run
 	digests  []*digestState
@@ -90,10 +97,14 @@ func (p *planner) total() int { return len(p.links) }
 // caches the answers (see resolver.Stream).
 func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 	var direct, google []string
+	short := map[string]bool{}
 	for _, link := range p.links {
-		if resolver.IsGoogleNews(link) {
+		switch {
+		case resolver.IsGoogleNews(link):
 			google = append(google, link)
-		} else {
+		case p.r.opts.Resolver.IsShortLink(link):
+			short[link] = true
+		default:
 			direct = append(direct, link)
 		}
 	}
@@ -101,9 +112,21 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 	// Google News links whose article the store already holds as ok are
 	// answered from the store, so a re-run asks Google nothing even if the
 	// resolver cache was lost.
-	known, ask, err := p.storeKnown(ctx, google)
+	known, askGoogle, err := p.storeKnown(ctx, google)
 	if err != nil {
 		return err
+	}
+	// The resolver is asked about those and the short links, in digest
+	// order.
+	var ask []string
+	asked := map[string]bool{}
+	for _, link := range askGoogle {
+		asked[link] = true
+	}
+	for _, link := range p.links {
+		if asked[link] || short[link] {
+			ask = append(ask, link)
+		}
 	}
 
 	// The resolver starts at once; its answers wait in answers (one per
@@ -121,7 +144,8 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 		}
 		p.r.opts.Resolver.Stream(ctx, ask, resolver.Sink{
 			Result: func(i int, res resolver.Result) { answers <- answer{ask[i], res} },
-			// The exchanges with Google go into each capture's WARC.
+			// The exchanges that resolved each link (Google's, a short
+			// link's hops) go into its capture's WARC.
 			Provenance: !p.r.opts.Capture.NoWARC,
 		})
 	}()
@@ -159,7 +183,11 @@ func (p *planner) run(ctx context.Context, enqueue func(*article)) error {
 			drain()
 			return nil
 		}
-		p.r.stages.update(func(s *Stages) { s.Resolved++ })
+		if !short[a.link] {
+			// The stages count Google's work; a short link shows once
+			// it is fetched.
+			p.r.stages.update(func(s *Stages) { s.Resolved++ })
+		}
 		res := resolution{url: a.res.URL, method: a.res.Method, resolvedAt: a.res.ResolvedAt, prov: a.res.Provenance}
 		if a.res.Err != nil {
 			res = resolution{err: a.res.Err}
@@ -268,7 +296,20 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		digestSlugs = append(digestSlugs, ref.ds.slug)
 	}
 
-	key, same := "link:"+link, func(m record.ArticleMeta) bool { return m.GoogleNewsURL == link }
+	if res.err == nil {
+		// Each item keeps its own link's resolution: another link to the
+		// same article may carry other tracking parameters.
+		for _, ref := range refs {
+			if ref.ds.urls == nil {
+				ref.ds.urls = make([]string, len(ref.ds.d.Items))
+			}
+			ref.ds.urls[ref.i] = res.url
+		}
+	}
+
+	// A link that failed to resolve is recorded by its Google News URL, or,
+	// a short link, as its URL (unresolvable).
+	key, same := "link:"+link, func(m record.ArticleMeta) bool { return m.GoogleNewsURL == link || m.URL == link }
 	var u string // canonical publisher URL, when resolved
 	if res.err == nil {
 		u = weburl.Canonical(res.url)
@@ -276,7 +317,8 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		same = func(m record.ArticleMeta) bool {
 			// A failure with neither URL is of no article in particular
 			// (no link was recorded): this one may take its place.
-			return weburl.Canonical(m.URL) == u || m.GoogleNewsURL == link || (m.Status == record.StatusFailed && m.URL == "" && m.GoogleNewsURL == "")
+			return weburl.Canonical(m.URL) == u || m.GoogleNewsURL == link || m.URL == link ||
+				(m.Status == record.StatusFailed && m.URL == "" && m.GoogleNewsURL == "")
 		}
 	}
 	if art := p.byKey[key]; art != nil {
@@ -285,7 +327,10 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		res.prov.Release()
 		art.addDigests(digestSlugs)
 		p.attach(art, refs)
-		p.r.progressDone(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate"})
+		art.mu.Lock()
+		pending := art.status == ""
+		art.mu.Unlock()
+		p.r.progressDone(Event{Slug: art.slug, Link: link, URL: art.url, Host: art.host, Status: "duplicate", Pending: pending})
 		return nil
 	}
 
@@ -335,13 +380,15 @@ func (p *planner) plan(ctx context.Context, link string, res resolution, enqueue
 		return p.unresolvable(ctx, art, res.err)
 	}
 	art.queued = true
-	p.r.stages.update(func(s *Stages) { s.Fetching++ })
+	p.r.stages.update(func(s *Stages) { s.Fetching++; s.Waiting++ })
 	enqueue(art)
 	return nil
 }
 
-// unresolvable stores a failed capture for a link Google would not resolve,
-// so the digest and the viewer say why; a re-run retries it.
+// unresolvable stores a failed capture for a link that could not be
+// resolved (Google would not, a short link's redirects went nowhere), so
+// the digest and the viewer say why; a re-run retries it. A short link is
+// recorded as the article's URL: there is no other.
 func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver.Error) error {
 	if ok, err := p.r.leaseUnresolvable(ctx, art); !ok || err != nil {
 		return err
@@ -353,8 +400,8 @@ func (p *planner) unresolvable(ctx context.Context, art *article, rerr *resolver
 	}
 	snap := &record.Snapshot{Meta: record.ArticleMeta{
 		Slug: art.slug, Title: art.title, Publisher: art.publisher,
-		GoogleNewsURL: googleLink(art.link),
-		Status:        record.StatusFailed, Reason: kind, Error: rerr.Error(),
+		GoogleNewsURL: googleLink(art.link), URL: shortLink(art.link),
+		Status: record.StatusFailed, Reason: kind, Error: rerr.Error(),
 		FetchedAt: p.r.opts.Now().UTC(),
 		Digests:   art.snapshotDigests(),
 	}}

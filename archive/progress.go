@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +24,10 @@ type Event struct {
 	Reason    record.Reason // machine reason when not ok
 	Error     string        // human message when not ok
 	Unchanged bool          // already archived: nothing was requested
-	Took      time.Duration
+	// Pending is set on a duplicate (another link to an article of the
+	// run) whose article is not done yet: its own line comes later.
+	Pending bool
+	Took    time.Duration
 }
 
 // Progress receives the run's progress. Implementations must be safe for
@@ -55,12 +59,16 @@ type Stages struct {
 	GoogleLeft time.Duration
 	At         time.Time
 	Fetching   int // articles queued for their host or being fetched and stored
+	Waiting    int // of Fetching, those still in their host's queue behind another page of the host
 	Stored     int // links done: stored, already archived, merged or failed
 }
 
 // String is the stages in one line, GoogleLeft counted down to now.
 func (s Stages) String() string {
 	line := ""
+	// Under --no-google most Google News links are answered at once (from
+	// the id, the cache or the store) and GoogleLeft is 0: no time is
+	// shown.
 	if s.Google > 0 {
 		line = fmt.Sprintf("resolving %d/%d", s.Resolved, s.Google)
 		if s.Resolved < s.Google {
@@ -70,7 +78,11 @@ func (s Stages) String() string {
 		}
 		line += ", "
 	}
-	return line + fmt.Sprintf("fetching %d, stored %d/%d", s.Fetching, s.Stored, s.Total)
+	line += fmt.Sprintf("fetching %d", s.Fetching-s.Waiting)
+	if s.Waiting > 0 {
+		line += fmt.Sprintf(" (%d more waiting for their host's turn)", s.Waiting)
+	}
+	return line + fmt.Sprintf(", stored %d/%d", s.Stored, s.Total)
 }
 
 // roughly rounds an estimate to what is worth reading: tenths of a second
@@ -185,24 +197,48 @@ func (p *plainProgress) Done(ev Event) {
 	if ev.URL != "" {
 		line += " " + ev.URL
 	}
+	if ev.Status == "duplicate" {
+		// Printed when the link is planned, which may be before the
+		// article it leads to is archived.
+		if ev.Pending {
+			line += " (another link to this article; archived once, its own line follows)"
+		} else {
+			line += " (another link to this article, archived once above)"
+		}
+	}
 	if ev.Reason != "" {
+		// Plain lines go to logs and pipes: the whole message, never cut.
 		line += " (" + string(ev.Reason)
-		if ev.Error != "" {
-			line += ": " + shortError(ev.Error)
+		if d := detail(ev); d != "" {
+			line += ": " + d
 		}
 		line += ")"
 	}
 	fmt.Fprintln(p.w, line)
 }
 
+// detail says why an article is not ok, for people: the error, or, when
+// the error only names the reason again ("the page is not the article:
+// paywall_stub"), the reason's meaning (record.Reason.Meaning, the phrase
+// the viewer shows too).
+func detail(ev Event) string {
+	if ev.Error == "" || strings.HasSuffix(ev.Error, string(ev.Reason)) {
+		if m := ev.Reason.Meaning(); m != "" {
+			return m
+		}
+	}
+	return ev.Error
+}
+
 // quotedURL is a URL as net/http quotes it in its errors.
 var quotedURL = regexp.MustCompile(`"(https?://[^"/]+)[^"]*"`)
 
-// shortError is an error message as a progress line shows it: URLs that
-// net/http quotes cut to their scheme and host, and at most 200 bytes.
-// The report and meta.json keep the whole message.
+// shortError is an error message as the terminal's bar prints it: URLs
+// that net/http quotes cut to their scheme and host, and at most 200 bytes,
+// cut between words. Plain lines, the report and meta.json keep the whole
+// message.
 func shortError(msg string) string {
-	return textnorm.Shorten(quotedURL.ReplaceAllString(msg, `"$1/…"`), 200)
+	return textnorm.ShortenWords(quotedURL.ReplaceAllString(msg, `"$1/…"`), 200)
 }
 
 func (p *plainProgress) Finish() {}
@@ -290,7 +326,7 @@ func (p *barProgress) Done(ev Event) {
 	}
 	if ev.Status != "ok" && ev.Status != "duplicate" {
 		p.bar.Clear()
-		fmt.Fprintf(p.w, "%-7s %s %s (%s: %s)\n", ev.Status, ev.Slug, ev.URL, ev.Reason, shortError(ev.Error))
+		fmt.Fprintf(p.w, "%-7s %s %s (%s: %s)\n", ev.Status, ev.Slug, ev.URL, ev.Reason, shortError(detail(ev)))
 	}
 	p.done++
 	p.bar.Describe(p.stages.String())

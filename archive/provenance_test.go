@@ -32,6 +32,7 @@ type wholeRecord struct {
 	Type, ID, URI string
 	Date          time.Time
 	Header        warc.Fields
+	HTTPHead      []byte
 	Status        int
 	Payload       []byte
 }
@@ -48,7 +49,7 @@ func readWholeRecords(t *testing.T, data []byte) []wholeRecord {
 		if err != nil {
 			t.Fatal(err) // a *warc.DigestError too
 		}
-		r := wholeRecord{Type: rec.Type, ID: rec.ID, URI: rec.TargetURI(), Date: rec.Date, Header: rec.Header, Status: rec.Status}
+		r := wholeRecord{Type: rec.Type, ID: rec.ID, URI: rec.TargetURI(), Date: rec.Date, Header: rec.Header, HTTPHead: rec.HTTPHead, Status: rec.Status}
 		if p, err := rec.Payload(); err == nil {
 			r.Payload, _ = io.ReadAll(p)
 		}
@@ -130,49 +131,15 @@ func TestGoogleProvenanceEndToEnd(t *testing.T) {
 
 	for _, art := range w.Articles {
 		id := googleID(t, art.Link)
-		m := metaForURL(t, store, art.URL)
-		recs := readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile)))
-		byID := map[string]wholeRecord{}
-		var page *wholeRecord
-		var meta map[string][]string
-		for i, r := range recs {
-			byID[r.ID] = r
-			switch {
-			case r.Type == "response" && r.URI == art.URL:
-				page = &recs[i]
-			case r.Type == "metadata" && r.URI == art.URL:
-				meta = metadataFields(r.Payload)
-			}
-		}
-		if page == nil || meta == nil {
-			t.Fatalf("%s: no page response or no metadata record", art.URL)
-		}
+		_, meta, pairs := captureProvenance(t, store, art.URL, google)
 		var get, post *wholeRecord
 		var googleResponses []string
-		for i, r := range recs {
-			if r.Type != "response" || !strings.HasPrefix(r.URI, google) {
-				continue
-			}
+		for i, pr := range pairs {
+			r, req := pr.resp, pr.req
 			googleResponses = append(googleResponses, "<"+r.ID+">")
-			// The pair, linked both ways.
-			reqID := strings.Trim(r.Header.Get("WARC-Concurrent-To"), "<>")
-			req, ok := byID[reqID]
-			if !ok || req.Type != "request" || req.URI != r.URI || !req.Date.Equal(r.Date) || strings.Trim(req.Header.Get("WARC-Concurrent-To"), "<>") != r.ID {
-				t.Errorf("%s: Google response %s has no request record linked back to it", art.URL, r.URI)
-				continue
-			}
-			if ip := r.Header.Get("WARC-IP-Address"); !strings.HasPrefix(ip, "127.") || req.Header.Get("WARC-IP-Address") != ip {
-				t.Errorf("%s: Google records of %s have WARC-IP-Address %q and %q", art.URL, r.URI, ip, req.Header.Get("WARC-IP-Address"))
-			}
-			if r.Header.Get("WARC-Payload-Digest") == "" || r.Header.Get("WARC-Block-Digest") == "" || req.Header.Get("WARC-Block-Digest") == "" {
-				t.Errorf("%s: Google records of %s without digests", art.URL, r.URI)
-			}
-			if !r.Date.Before(page.Date) {
-				t.Errorf("%s: Google exchange %s dated %v, not before the page's %v", art.URL, r.URI, r.Date, page.Date)
-			}
 			switch {
 			case strings.Contains(r.URI, "/rss/articles/"+id) && r.Status == 200:
-				get = &recs[i]
+				get = &pairs[i].resp
 				if !bytes.Contains(gunzipped(r.Payload), []byte(`data-n-a-id="`+id+`"`)) {
 					t.Errorf("%s: the signature page recorded is not the one for its id", art.URL)
 				}
@@ -180,7 +147,7 @@ func TestGoogleProvenanceEndToEnd(t *testing.T) {
 					return q.Kind == gnewstest.KindArticle && strings.HasSuffix(q.Path, "/"+id)
 				})
 			case strings.HasSuffix(r.URI, "/batchexecute") && r.Status == 200 && bytes.Contains(gunzipped(r.Payload), []byte(art.URL)):
-				post = &recs[i]
+				post = &pairs[i].resp
 				if !bytes.Contains(req.Payload, []byte(id)) {
 					t.Errorf("%s: the POST request recorded does not carry its id", art.URL)
 				}
@@ -238,30 +205,93 @@ func TestGoogleProvenanceEndToEnd(t *testing.T) {
 		if err := record.ReadJSON(ctx, store, record.GNewsCacheKey(googleID(t, art.Link)), &entry); err != nil {
 			t.Fatal(err)
 		}
-		m := metaForURL(t, store, art.URL)
-		if len(m.History) != 1 {
-			t.Errorf("refresh: %s history %+v, want the first capture", art.URL, m.History)
-		}
-		var meta map[string][]string
-		for _, r := range readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile))) {
-			if strings.HasPrefix(r.URI, google) {
-				t.Errorf("refresh: %s: a Google record %s %s in a capture resolved from the cache", art.URL, r.Type, r.URI)
-			}
-			if r.Type == "metadata" && r.URI == art.URL {
-				meta = metadataFields(r.Payload)
-			}
-		}
-		switch {
-		case !slices.Equal(meta["resolve-method"], []string{resolver.MethodCache}):
-			t.Errorf("refresh: %s: resolve-method %v", art.URL, meta["resolve-method"])
-		case !slices.Equal(meta["resolved-at"], []string{entry.ResolvedAt.UTC().Format(time.RFC3339)}):
-			t.Errorf("refresh: %s: resolved-at %v, want the cache entry's %v", art.URL, meta["resolved-at"], entry.ResolvedAt)
-		case len(meta["resolve-record"]) != 0 || len(meta["resolve-note"]) != 1 || !strings.Contains(meta["resolve-note"][0], "cache"):
-			t.Errorf("refresh: %s: metadata %v", art.URL, meta)
-		}
+		checkFromCache(t, store, art.URL, google, entry.ResolvedAt, "cache/gnews/")
 	}
 	all, per = storedWARCs(t, store)
 	checkWarcio(t, all, per)
+}
+
+// pair is a response record and the request record linked to it.
+type pair struct{ resp, req wholeRecord }
+
+// captureProvenance reads the capture of the article at url and returns
+// its page's response, its metadata record's fields, and the responses
+// whose target URI starts with prefix (the exchanges that resolved its
+// link), in order, with their requests. Each pair is checked: linked both
+// ways by WARC-Concurrent-To, one target URI and date, one loopback
+// WARC-IP-Address, digests (which our reader verified), dated before the
+// page.
+func captureProvenance(t *testing.T, store storage.Store, url, prefix string) (page wholeRecord, meta map[string][]string, pairs []pair) {
+	t.Helper()
+	m := metaForURL(t, store, url)
+	recs := readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile)))
+	byID := map[string]wholeRecord{}
+	found := false
+	for _, r := range recs {
+		byID[r.ID] = r
+		switch {
+		case r.Type == "response" && r.URI == url:
+			page, found = r, true
+		case r.Type == "metadata" && r.URI == url:
+			meta = metadataFields(r.Payload)
+		}
+	}
+	if !found || meta == nil {
+		t.Fatalf("%s: no page response or no metadata record", url)
+	}
+	for _, r := range recs {
+		if r.Type != "response" || !strings.HasPrefix(r.URI, prefix) {
+			continue
+		}
+		req, ok := byID[strings.Trim(r.Header.Get("WARC-Concurrent-To"), "<>")]
+		if !ok || req.Type != "request" || req.URI != r.URI || !req.Date.Equal(r.Date) || strings.Trim(req.Header.Get("WARC-Concurrent-To"), "<>") != r.ID {
+			t.Errorf("%s: response %s has no request record linked back to it", url, r.URI)
+			continue
+		}
+		if ip := r.Header.Get("WARC-IP-Address"); !strings.HasPrefix(ip, "127.") || req.Header.Get("WARC-IP-Address") != ip {
+			t.Errorf("%s: records of %s have WARC-IP-Address %q and %q", url, r.URI, ip, req.Header.Get("WARC-IP-Address"))
+		}
+		if r.Header.Get("WARC-Payload-Digest") == "" || r.Header.Get("WARC-Block-Digest") == "" || req.Header.Get("WARC-Block-Digest") == "" {
+			t.Errorf("%s: records of %s without digests", url, r.URI)
+		}
+		if !r.Date.Before(page.Date) {
+			t.Errorf("%s: exchange %s dated %v, not before the page's %v", url, r.URI, r.Date, page.Date)
+		}
+		pairs = append(pairs, pair{r, req})
+	}
+	return page, meta, pairs
+}
+
+// checkFromCache asserts that the article at url, captured again with its
+// link resolved from the cache, has a history of one capture, no record
+// of the exchanges that resolved it (those under provenance), and a
+// metadata record saying so: method cache, resolved-at the cache entry's
+// time, no resolve-record, a note naming the cache. It returns the
+// metadata fields.
+func checkFromCache(t *testing.T, store storage.Store, url, provenance string, resolvedAt time.Time, cache string) map[string][]string {
+	t.Helper()
+	m := metaForURL(t, store, url)
+	if m.ResolveMethod != resolver.MethodCache || len(m.History) != 1 {
+		t.Errorf("refresh: %s: resolve_method %q, history %+v; want cache, after the first capture", url, m.ResolveMethod, m.History)
+	}
+	var meta map[string][]string
+	for _, r := range readWholeRecords(t, readObject(t, store, record.ArticleKey(m.Slug, record.WARCFile))) {
+		if strings.HasPrefix(r.URI, provenance) {
+			t.Errorf("refresh: %s: a record %s %s of the resolution in a capture resolved from the cache", url, r.Type, r.URI)
+		}
+		if r.Type == "metadata" && r.URI == url {
+			meta = metadataFields(r.Payload)
+		}
+	}
+	switch {
+	case !slices.Equal(meta["resolve-method"], []string{resolver.MethodCache}):
+		t.Errorf("refresh: %s: resolve-method %v", url, meta["resolve-method"])
+	case !slices.Equal(meta["resolved-at"], []string{resolvedAt.UTC().Format(time.RFC3339)}):
+		t.Errorf("refresh: %s: resolved-at %v, want the cache entry's %v", url, meta["resolved-at"], resolvedAt)
+	case len(meta["resolve-record"]) != 0 || len(meta["resolve-note"]) != 1 || !strings.Contains(meta["resolve-note"][0], cache):
+		t.Errorf("refresh: %s: metadata %v", url, meta)
+	}
+	return meta
 }
 
 // checkLogged asserts that a record's WARC-Date is when the fake Google
@@ -289,8 +319,8 @@ func worldURLs(w *archivetest.World) []string {
 
 // checkWACZPages exports the whole store as a WACZ: its pages are the
 // articles' pages, no Google record among them, and its CDXJ index finds
-// a full response for each.
-func checkWACZPages(t *testing.T, st storage.Store, want []string) {
+// a full response for each. It returns every URL the index names.
+func checkWACZPages(t *testing.T, st storage.Store, want []string) map[string]bool {
 	t.Helper()
 	ctx := context.Background()
 	sel, err := stored.Select(ctx, st, stored.Filter{})
@@ -320,7 +350,7 @@ func checkWACZPages(t *testing.T, st storage.Store, want []string) {
 	if !slices.Equal(pages, want) {
 		t.Errorf("pages.jsonl lists %v, want the articles %v", pages, want)
 	}
-	indexed := map[string]bool{}
+	indexed, all := map[string]bool{}, map[string]bool{}
 	google := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(files["indexes/index.cdxj"])), "\n") {
 		_, js, _ := strings.Cut(line, " {")
@@ -330,6 +360,7 @@ func checkWACZPages(t *testing.T, st storage.Store, want []string) {
 		if err := json.Unmarshal([]byte("{"+js), &e); err != nil {
 			t.Fatalf("index line %q: %v", line, err)
 		}
+		all[e.URL] = true
 		if e.Mime != "warc/revisit" && e.Status == "200" {
 			indexed[e.URL] = true
 		}
@@ -343,6 +374,7 @@ func checkWACZPages(t *testing.T, st storage.Store, want []string) {
 		}
 	}
 	t.Logf("WACZ: %d pages; the index holds %d entries for Google's exchanges", len(pages), google)
+	return all
 }
 
 // TestProvenanceMetadata: the metadata record says how each kind of
@@ -368,6 +400,13 @@ func TestProvenanceMetadata(t *testing.T) {
 			map[string][]string{"resolve-method": {"cache"}, "resolved-at": nil}, "when the cache knows"},
 		{"offline", &article{link: link, method: resolver.MethodOffline}, nil,
 			map[string][]string{"resolve-method": {"offline"}, "resolved-at": nil, "resolve-record": nil}, "no request was made"},
+		{"short link", &article{link: "https://t.co/x", method: resolver.MethodRedirect, resolvedAt: at}, []string{"urn:uuid:a", "urn:uuid:b"},
+			map[string][]string{"resolve-method": {"redirect"}, "via": {"https://t.co/x"}, "google-news-url": nil, "resolved-at": {"2026-11-30T08:15:00Z"}, "resolve-record": {"<urn:uuid:a>", "<urn:uuid:b>"}},
+			"each hop is a request/response pair of this WARC"},
+		{"short link, exchanges not kept", &article{link: "https://t.co/x", method: resolver.MethodRedirect, resolvedAt: at}, nil,
+			map[string][]string{"resolve-method": {"redirect"}, "resolve-record": nil}, "could not be kept"},
+		{"short link from the cache", &article{link: "https://t.co/x", method: resolver.MethodCache, resolvedAt: at}, nil,
+			map[string][]string{"resolve-method": {"cache"}, "via": {"https://t.co/x"}, "resolved-at": {"2026-11-30T08:15:00Z"}, "resolve-record": nil}, "no exchange with the shortener"},
 		{"direct", &article{link: "https://pub.example/a", method: "direct"}, nil,
 			map[string][]string{"resolve-method": {"direct"}, "via": nil, "google-news-url": nil}, "publisher itself"},
 	} {

@@ -1,15 +1,19 @@
 package archive
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/linkarc/linkarc/archive/digest"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -21,6 +25,10 @@ type Report struct {
 
 	Digests      int             `json:"digests"`       // digests archived
 	DigestErrors []DigestFailure `json:"digest_errors"` // digests skipped, with the reason
+	// SkippedLinks lists the links of the digests that were not archived
+	// (not http(s), repeated, a line of a URL list without a usable link),
+	// in input order, each with its digest and why.
+	SkippedLinks []SkippedLink `json:"skipped_links"`
 
 	Articles  int                       `json:"articles"`  // distinct articles in the input
 	Unchanged int                       `json:"unchanged"` // already ok in the store: no request made
@@ -66,6 +74,74 @@ type Report struct {
 type DigestFailure struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
+}
+
+// SkippedLink is a link of a digest that was not archived: its input's
+// path ("-" for standard input, "" for URL arguments) and the link, the
+// line or the text, with why (record.SkippedLink).
+type SkippedLink struct {
+	Digest string `json:"digest"`
+	record.SkippedLink
+}
+
+// maxSkippedLines bounds the skipped links a summary lists; the rest are
+// counted (and all are in the JSON report).
+const maxSkippedLines = 20
+
+// noteSkipped puts the links d could not use into the report and the log.
+func (a *Archiver) noteSkipped(rep *Report, d *digest.Digest) {
+	for _, s := range d.Skipped {
+		a.log.Info("link skipped", "digest", d.Path, "url", s.URL, "text", s.Title, "reason", s.Reason)
+		rep.SkippedLinks = append(rep.SkippedLinks, SkippedLink{Digest: d.Path, SkippedLink: s})
+	}
+}
+
+// writeSkipped lists skipped links for people: where, what, why.
+func writeSkipped(w io.Writer, links []SkippedLink) {
+	if len(links) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "skipped links (not archived; correct the input and re-run to archive them):\n")
+	for i, s := range links {
+		if i == maxSkippedLines {
+			fmt.Fprintf(w, "  … and %d more (every one is in --report's skipped_links and in the digest's record)\n", len(links)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s: %s\n", skippedWhere(s), skippedWhat(s))
+	}
+}
+
+// skippedWhere names the input of a skipped link, and its line when the
+// reason gives one ("links.txt line 2").
+func skippedWhere(s SkippedLink) string {
+	where := cmp.Or(s.Digest, "(arguments)")
+	if where == "-" {
+		where = "(standard input)"
+	}
+	if rest, ok := strings.CutPrefix(s.Reason, "line "); ok {
+		if n, _, ok := strings.Cut(rest, ": "); ok {
+			where += " line " + n
+		}
+	}
+	return where
+}
+
+// skippedWhat is the link (or the line) and why it was skipped.
+func skippedWhat(s SkippedLink) string {
+	reason := s.Reason
+	if rest, ok := strings.CutPrefix(reason, "line "); ok {
+		if _, why, ok := strings.Cut(rest, ": "); ok {
+			reason = why
+		}
+	}
+	what := s.URL
+	switch {
+	case what == "":
+		what = strconv.Quote(s.Title)
+	case s.Title != "" && s.Title != s.URL:
+		what = fmt.Sprintf("%s (%q)", s.URL, s.Title)
+	}
+	return what + ": " + reason
 }
 
 // ArticleFailure names an article that was not stored as ok and why.
@@ -122,6 +198,7 @@ func (r *Report) addRequisites(st *record.RequisiteStats) {
 	t.Found += st.Found
 	t.Fetched += st.Fetched
 	t.Deduplicated += st.Deduplicated
+	t.FromStore += st.FromStore
 	t.Failed += st.Failed
 	t.Skipped += st.Skipped
 	t.Bytes += st.Bytes
@@ -173,17 +250,18 @@ func (r *Report) WriteSummary(w io.Writer) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	took := r.FinishedAt.Sub(r.StartedAt).Round(time.Millisecond)
-	fmt.Fprintf(w, "\nlinkarc: %d digests, %d articles in %s: %d ok (%d already archived), %d blocked, %d failed\n",
-		r.Digests, r.Articles, took, r.Counts[record.StatusOK], r.Unchanged,
+	fmt.Fprintf(w, "\nlinkarc: %s, %s in %s: %d ok (%d already archived), %d blocked, %d failed\n",
+		textnorm.Count(r.Digests, "digest", "digests"), textnorm.Count(r.Articles, "article", "articles"), took, r.Counts[record.StatusOK], r.Unchanged,
 		r.Counts[record.StatusBlocked], r.Counts[record.StatusFailed])
 	if q := r.Requisites; q.Found > 0 {
-		fmt.Fprintf(w, "page requisites: %d fetched (%s), %d already archived, %d failed, %d skipped over a cap",
-			q.Fetched, formatBytes(q.Bytes), q.Deduplicated, q.Failed, q.Skipped)
+		fmt.Fprintf(w, "page requisites: %d fetched (%s), %d reused within this run, %d already archived by earlier runs, %d failed, %d skipped over a cap",
+			q.Fetched, formatBytes(q.Bytes), q.InRun(), q.FromStore, q.Failed, q.Skipped)
 		if r.CappedPages > 0 {
-			fmt.Fprintf(w, " (%d pages hit a cap: see \"requisites\" in their meta.json)", r.CappedPages)
+			fmt.Fprintf(w, " (%s a cap: see \"requisites\" in %s meta.json)", textnorm.Count(r.CappedPages, "page hit", "pages hit"), textnorm.Plural(r.CappedPages, "its", "their"))
 		}
 		fmt.Fprintln(w)
 	}
+	writeSkipped(w, r.SkippedLinks)
 	if len(r.DigestErrors) > 0 {
 		fmt.Fprintf(w, "skipped digests:\n")
 		for _, d := range r.DigestErrors {
@@ -222,16 +300,16 @@ func (r *Report) WriteSummary(w io.Writer) {
 		}
 	}
 	if r.RateLimited {
-		fmt.Fprintf(w, "Google rate-limited this run: %d links are still unresolved. Re-run the same command later to resume; resolved links are cached.\n", r.Unresolved)
+		fmt.Fprintf(w, "Google rate-limited this run: %s still unresolved. Re-run the same command later to resume; resolved links are cached.\n", textnorm.Count(r.Unresolved, "link is", "links are"))
 	}
 	if n := r.ByReason[record.ReasonGoogleDisabled]; n > 0 {
-		fmt.Fprintf(w, "%d links need Google, which --no-google forbade asking; run once without --no-google to resolve them (resolved links are cached).\n", n)
+		fmt.Fprintf(w, "%s Google, which --no-google forbade asking; run once without --no-google to resolve %s (resolved links are cached).\n", textnorm.Count(n, "link needs", "links need"), textnorm.Plural(n, "it", "them"))
 	}
 	if r.Interrupted {
-		fmt.Fprintf(w, "interrupted: %d articles unfinished; re-run the same command to resume.\n", r.Unfinished)
+		fmt.Fprintf(w, "interrupted: %s unfinished; re-run the same command to resume.\n", textnorm.Count(r.Unfinished, "article", "articles"))
 	}
 	if r.Stopped != "" {
-		fmt.Fprintf(w, "%s\n%d articles unfinished; once the store works again, re-run the same command to resume.\n", r.Stopped, r.Unfinished)
+		fmt.Fprintf(w, "%s\n%s unfinished; once the store works again, re-run the same command to resume.\n", r.Stopped, textnorm.Count(r.Unfinished, "article", "articles"))
 	}
 }
 

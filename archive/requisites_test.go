@@ -391,10 +391,17 @@ func TestRequisitesEndToEnd(t *testing.T) {
 		}
 		total.Fetched += st.Fetched
 		total.Deduplicated += st.Deduplicated
+		total.FromStore += st.FromStore
 	}
 	if rep.Requisites.Fetched != total.Fetched || rep.Requisites.Failed != len(w.pages) {
 		t.Errorf("report requisites %+v, meta.json totals %+v", rep.Requisites, total)
 	}
+	// The store was empty: every revisit is of a requisite another page of
+	// this run fetched, and the summary says so, not "already archived".
+	if total.Deduplicated == 0 || total.FromStore != 0 || rep.Requisites.InRun() != total.Deduplicated || rep.Requisites.FromStore != 0 {
+		t.Errorf("first run: requisites %+v, meta.json totals %+v; want every revisit within the run", rep.Requisites, total)
+	}
+	checkSummary(t, rep, fmt.Sprintf("%d reused within this run, 0 already archived by earlier runs,", total.Deduplicated))
 
 	// Every capture's self-contained page and thumbnail, its requisites
 	// embedded: those another capture fetched first from that capture's
@@ -445,9 +452,12 @@ func TestRequisitesEndToEnd(t *testing.T) {
 			t.Errorf("refresh: publisher %s served %d more requests, want robots.txt and 3 pages", pub.host, got)
 		}
 	}
-	if rep3.Requisites.Fetched != 0 || rep3.Requisites.Deduplicated != 13*len(w.pages) {
-		t.Errorf("refresh: requisites %+v, want all %d deduplicated", rep3.Requisites, 13*len(w.pages))
+	if rep3.Requisites.Fetched != 0 || rep3.Requisites.Deduplicated != 13*len(w.pages) || rep3.Requisites.FromStore != 13*len(w.pages) {
+		t.Errorf("refresh: requisites %+v, want all %d deduplicated, from the store", rep3.Requisites, 13*len(w.pages))
 	}
+	// Pages after the first name the same requisites: still the first
+	// run's copies, not this run's.
+	checkSummary(t, rep3, fmt.Sprintf("0 reused within this run, %d already archived by earlier runs,", 13*len(w.pages)))
 	// The refreshed captures' pages still have every requisite: the
 	// originals are in the captures the refresh moved to history.
 	for _, u := range w.pages {
@@ -459,6 +469,16 @@ func TestRequisitesEndToEnd(t *testing.T) {
 	}
 	all, perCapture = storedWARCs(t, store)
 	checkWarcio(t, all, perCapture)
+}
+
+// checkSummary checks that the run's summary says want.
+func checkSummary(t *testing.T, rep *Report, want string) {
+	t.Helper()
+	var sum strings.Builder
+	rep.WriteSummary(&sum)
+	if !strings.Contains(sum.String(), "page requisites: ") || !strings.Contains(sum.String(), want) {
+		t.Errorf("the summary does not say %q:\n%s", want, sum.String())
+	}
 }
 
 // checkSelfContained checks a capture's page.html: no script, no

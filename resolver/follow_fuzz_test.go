@@ -89,7 +89,16 @@ func FuzzFollow(f *testing.F) {
 		mu.Unlock()
 		before := len(dials.All())
 
-		res := r.follow(bg(), start)
+		res := r.follow(bg(), start, true)
+		defer res.Provenance.Release()
+		if res.Provenance != nil {
+			// One exchange per URL requested, in chain order.
+			for i, ex := range res.Provenance.Exchanges {
+				if i >= len(res.Chain) || ex.URL != res.Chain[i] {
+					t.Fatalf("exchange %d is of %s, chain %q", i, ex.URL, res.Chain)
+				}
+			}
+		}
 
 		if (res.URL == "") == (res.Err == nil) {
 			t.Fatalf("URL %q and error %v", res.URL, res.Err)

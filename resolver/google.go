@@ -8,13 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
-	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/linkarc/linkarc/internal/redirect"
@@ -211,31 +207,22 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 	if err != nil {
 		return nil, nil, nil, newError(record.ReasonCanceled, what+": canceled while waiting for its turn (--gnews-interval)", err)
 	}
-	var sent atomic.Int64 // UnixNano when the request was written
-	var remote atomic.Value
+	tp := &tap{now: r.now}
 	defer func() {
 		end := r.now()
 		turn.End(end)
 		if r.gate.Interval() > 0 {
 			r.log.Debug("Google request", "method", method, "path", u.Path,
-				"ready", turn.Ready().Format(time.RFC3339Nano), "sent", time.Unix(0, sent.Load()).Format(time.RFC3339Nano), "ended", end.Format(time.RFC3339Nano))
+				"ready", turn.Ready().Format(time.RFC3339Nano), "sent", tp.sentAt().Format(time.RFC3339Nano), "ended", end.Format(time.RFC3339Nano))
 		}
 	}()
-	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
-		GotConn: func(ci httptrace.GotConnInfo) {
-			if ci.Conn != nil {
-				if host, _, err := net.SplitHostPort(ci.Conn.RemoteAddr().String()); err == nil {
-					remote.Store(host)
-				}
-			}
-		},
-		WroteRequest: func(httptrace.WroteRequestInfo) { sent.Store(r.now().UnixNano()) },
-	})
+	ctx = tp.traced(ctx)
 	rctx, cancel := context.WithTimeout(ctx, r.opts.Timeout)
 	defer cancel()
 	var rd io.Reader
+	var reqBody []byte
 	if method == http.MethodPost {
-		rd = strings.NewReader(form)
+		rd, reqBody = strings.NewReader(form), []byte(form)
 	}
 	req, err := http.NewRequestWithContext(rctx, method, u.String(), rd)
 	if err != nil {
@@ -256,42 +243,15 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 		return nil, nil, nil, transportError(ctx, what, err)
 	}
 	defer resp.Body.Close()
-	var wire *wireBody
 	if keep {
-		wire = &wireBody{rc: resp.Body, spool: &spoolWriter{dir: r.opts.TempDir, max: r.opts.MaxBody}}
-		resp.Body = wire
-		defer wire.spool.abandon() // a no-op once the exchange is kept
+		tp.keep(resp, r.opts.TempDir, r.opts.MaxBody)
+		defer tp.abandon() // a no-op once the exchange is kept
 	}
 	// exchange hands over what was recorded, when asked to keep it.
 	exchange := func() *Exchange {
-		if wire == nil {
-			return nil
-		}
-		sp, err := wire.spool.finish()
+		ex, err := tp.exchange(req, reqHeader, reqBody, resp)
 		if err != nil {
 			r.log.Warn("a Google exchange was not kept for the captures' provenance", "url", u.Redacted(), "err", err)
-			return nil
-		}
-		ex := &Exchange{
-			Method: method, URL: u.String(), RequestHeader: reqHeader,
-			Proto: resp.Proto, Status: resp.Status, StatusCode: resp.StatusCode,
-			ResponseHeader: resp.Header.Clone(), TransferEncoding: slices.Clone(resp.TransferEncoding),
-			body: sp,
-		}
-		if method == http.MethodPost {
-			ex.RequestBody = []byte(form)
-		}
-		if ns := sent.Load(); ns != 0 {
-			ex.Sent = time.Unix(0, ns)
-		}
-		ex.RemoteIP, _ = remote.Load().(string)
-		switch {
-		case wire.spool.cut:
-			ex.Truncated = "length"
-		case wire.err != nil:
-			ex.Truncated = "disconnect"
-		case !wire.eof:
-			ex.Truncated = "unspecified"
 		}
 		return ex
 	}
@@ -308,31 +268,6 @@ func (r *Resolver) googleDo(ctx context.Context, method string, u *url.URL, form
 	}
 	return resp, body, exchange(), nil
 }
-
-// wireBody is a response body whose bytes, as they cross the wire, are
-// also spooled for the exchange's record.
-type wireBody struct {
-	rc    io.ReadCloser
-	spool *spoolWriter
-	eof   bool
-	err   error
-}
-
-func (b *wireBody) Read(p []byte) (int, error) {
-	n, err := b.rc.Read(p)
-	if n > 0 {
-		b.spool.Write(p[:n])
-	}
-	switch {
-	case err == io.EOF:
-		b.eof = true
-	case err != nil && b.err == nil:
-		b.err = err
-	}
-	return n, err
-}
-
-func (b *wireBody) Close() error { return b.rc.Close() }
 
 // readBody reads a response body, gunzipping it if needed, and refuses one
 // larger than limit bytes once decompressed (a decompression bomb costs at

@@ -9,12 +9,14 @@
 // /sorry or Google's CAPTCHA page) stops all further Google requests, and
 // results are cached so that a link costs requests once; Options.NoGoogle
 // forbids Google requests altogether. Links Google wraps around another
-// (google.com/url, the AMP viewer) are unwrapped offline. Other links (t.co,
-// bit.ly, feed proxies) are resolved by following their redirects through
-// the SSRF guard. Inputs may be links as people paste them (see Result.Note).
-// On request (Sink.Provenance), each result Google resolved carries the
-// exchanges that resolved it, as they crossed the wire, for a capture's
-// WARC (exchange.go).
+// (google.com/url, the AMP viewer) are unwrapped offline. Short links (t.co,
+// bit.ly, see IsShortLink) are resolved by following their redirects
+// through the SSRF guard up to the first URL off a shortener's host, and
+// cached (shortlinks.go); other links (feed proxies, publishers' pages) are
+// followed to their last page. Inputs may be links as people paste them
+// (see Result.Note). On request (Sink.Provenance), each result resolved
+// with requests carries the exchanges that resolved it, as they crossed
+// the wire, for a capture's WARC (exchange.go).
 package resolver
 
 import (
@@ -49,6 +51,9 @@ const (
 	DefaultGL          = "US"
 	DefaultCEID        = "US:en"
 	DefaultConcurrency = 4
+	// DefaultHostInterval spaces the requests to one shortener host, as
+	// the fetcher spaces a publisher's (fetch.DefaultHostInterval).
+	DefaultHostInterval = time.Second
 
 	// MaxGoogleRedirects bounds the redirects followed for one Google
 	// request: locale and consent hops need at most three.
@@ -103,6 +108,17 @@ type Options struct {
 	// Concurrency bounds how many generic redirect chains are followed at
 	// once (default 4). Google requests are always one at a time.
 	Concurrency int
+	// ShortenerHosts are hosts whose links are short links too, beside the
+	// well-known shorteners (ShortenerHosts()): host names without scheme
+	// or port, such as lnk.example.com. A short link resolves to the
+	// first URL off the shorteners' hosts, which is not requested.
+	ShortenerHosts []string
+	// HostInterval is the minimum spacing between two requests to one
+	// shortener host (each hop of a short link's chain waits its host's
+	// turn; internal/sendgate), from the end of one to the moment the next
+	// is sent. Zero means DefaultHostInterval (1s); negative, none.
+	// linkarc archive passes its --host-interval.
+	HostInterval time.Duration
 
 	// Cache keeps resolutions across runs; nil means an in-memory cache
 	// that lives as long as the Resolver. See NewStoreCache.
@@ -148,20 +164,24 @@ type Result struct {
 	Input  string   // the input, as given
 	URL    string   // the publisher URL
 	Method string   // one of the Method… constants
-	Chain  []string // generic redirects: every URL visited, input first
+	Chain  []string // generic redirects: every URL visited, input first (a short link's last URL, the answer, is not requested)
 	Err    *Error
 	// Note says what was made of the input as given, when that was more
 	// than reading a URL: text around the link ignored, https:// assumed,
 	// a consent or click-through wrapper unwrapped. Empty otherwise.
 	Note string
 	// ResolvedAt is when the link was resolved: for MethodBatchexecute
-	// when the POST that answered was sent, for MethodCache when the
-	// cache entry was written (zero when the cache does not say, see
-	// CacheDates). Zero for the other methods.
+	// when the POST that answered was sent, for MethodRedirect when the
+	// request whose answer named the URL was sent, for MethodCache when
+	// the cache entry was written (zero when the cache does not say, see
+	// CacheDates). Zero for MethodOffline.
 	ResolvedAt time.Time
-	// Provenance is the exchanges with Google that resolved the link
-	// (MethodBatchexecute only, and only when Sink.Provenance asked for
-	// them); nil otherwise. The receiver owns it and must Release it.
+	// Provenance is the exchanges that resolved the link, in the order
+	// they were made: a redirect chain's hops, then Google's (see
+	// Exchange). Set only when Sink.Provenance asked for them, and only
+	// for results that took requests (MethodRedirect, MethodBatchexecute;
+	// an offline answer reached through a redirect chain has the chain's);
+	// nil otherwise. The receiver owns it and must Release it.
 	Provenance *Provenance
 }
 
@@ -175,6 +195,10 @@ type Resolver struct {
 	web     *http.Client // generic redirects: guarded dialer, no proxy
 	gate    *sendgate.Gate
 	log     *slog.Logger
+
+	shorteners map[string]bool // hosts whose links are short links (shortlinks.go)
+	gatesMu    sync.Mutex
+	hostGates  map[string]*sendgate.Gate // per shortener host, spaced by HostInterval
 
 	// now and sleep are the gate's clock; tests replace them.
 	now   func() time.Time
@@ -214,6 +238,16 @@ func New(opts Options) (*Resolver, error) {
 		opts.Interval = DefaultInterval
 	case opts.Interval < 0:
 		opts.Interval = 0
+	}
+	switch {
+	case opts.HostInterval == 0:
+		opts.HostInterval = DefaultHostInterval
+	case opts.HostInterval < 0:
+		opts.HostInterval = 0
+	}
+	shorteners, err := shortenerSet(opts.ShortenerHosts)
+	if err != nil {
+		return nil, err
 	}
 	if opts.Timeout < 0 || opts.BatchSize < 0 || opts.MaxBody < 0 || opts.Concurrency < 0 {
 		return nil, errors.New("resolver: Timeout, BatchSize, MaxBody and Concurrency must not be negative")
@@ -256,6 +290,9 @@ func New(opts Options) (*Resolver, error) {
 		log:     log,
 		now:     time.Now,
 		sleep:   sleepCtx,
+
+		shorteners: shorteners,
+		hostGates:  map[string]*sendgate.Gate{},
 	}
 	r.gate = sendgate.New(opts.Interval, sendgate.Clock{
 		Now:   func() time.Time { return r.now() },
@@ -303,8 +340,9 @@ type job struct {
 	idx     []int
 	res     Result
 	done    bool
-	waiting []*job   // generic chains that ended on this Google News link
-	chain   []string // generic chain, kept when it hands over to a Google job
+	waiting []*job      // generic chains that ended on this Google News link
+	chain   []string    // generic chain, kept when it hands over to a Google job
+	prov    *Provenance // that chain's exchanges, until the Google job's result joins them
 }
 
 // Resolve resolves a batch of inputs and returns one Result per input, in

@@ -166,8 +166,8 @@ func (info *pageInfo) noSignatureError() *Error {
 			named = " (they name " + strings.Join(ids, ", ") + ")"
 		}
 		return errorf(record.ReasonNoSignature,
-			"the Google News page carries %d signature elements and none is for this link's id%s; linkarc does not guess which to use. "+
-				"Re-running retries it; if it keeps happening, Google has changed its page: please report it", info.elements, named)
+			"the Google News page carries %s and none is for this link's id%s; linkarc does not guess which to use. "+
+				"Re-running retries it; if it keeps happening, Google has changed its page: please report it", textnorm.Count(info.elements, "signature element", "signature elements"), named)
 	case info.malformed > 0:
 		return errorf(record.ReasonNoSignature,
 			"the Google News page has a signature element, but its data-n-a-ts/data-n-a-sg pair is incomplete or malformed; "+

@@ -107,8 +107,19 @@ func (r *Resolver) Stream(ctx context.Context, inputs []string, sink Sink) {
 		j.idx = append(j.idx, i)
 	}
 
+	// Short links already followed in an earlier run are answered by the
+	// cache, with the other results that need no request.
+	follow := generic[:0:0]
+	for _, g := range generic {
+		if res, ok := r.cachedShortLink(ctx, g.p); ok {
+			s.finish(g, res)
+			continue
+		}
+		follow = append(follow, g)
+	}
+
 	var wg sync.WaitGroup
-	if len(google) > 0 || len(generic) > 0 {
+	if len(google) > 0 || len(follow) > 0 {
 		wg.Add(1)
 		go func() { defer wg.Done(); s.askGoogle() }()
 	}
@@ -116,16 +127,16 @@ func (r *Resolver) Stream(ctx context.Context, inputs []string, sink Sink) {
 	// News link hands it over (shared with a duplicate, if any).
 	sem := make(chan struct{}, r.opts.Concurrency)
 	s.mu.Lock()
-	s.producers += len(generic)
+	s.producers += len(follow)
 	s.mu.Unlock()
-	for _, g := range generic {
+	for _, g := range follow {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			defer s.produced()
 			select {
 			case sem <- struct{}{}:
-				g.res = r.follow(ctx, g.p.url)
+				g.res = r.follow(ctx, g.p.url, s.sink.Provenance)
 				<-sem
 			case <-ctx.Done():
 				g.res = Result{Err: canceledError(ctx)}
@@ -177,10 +188,12 @@ func (s *stream) emit(es []emission) {
 }
 
 // finish files a job's result and emits it for every input that needs it,
-// the inputs whose redirect chains led to it included. Each emission gets
-// references of its own on the result's Provenance, whose own are then
-// released: the job keeps none (a chain ending on it later gets the result
-// without its exchanges; its article is that of the first link anyway).
+// the inputs whose redirect chains led to it included (each with its
+// chain, and its chain's exchanges before the job's; a short link's answer
+// is cached). Each emission gets references of its own on the result's
+// Provenance, whose own are then released: the job keeps none (a chain
+// ending on it later gets the result without its exchanges; its article
+// is that of the first link anyway).
 func (s *stream) finish(j *job, res Result) {
 	defer res.Provenance.Release()
 	s.mu.Lock()
@@ -193,14 +206,48 @@ func (s *stream) finish(j *job, res Result) {
 	for _, i := range j.idx {
 		es = append(es, emission{i, res})
 	}
+	var joined []*Provenance
 	for _, g := range waiting {
-		gr := res
-		gr.Chain = g.chain
+		gr := s.chainResult(g, res)
+		joined = append(joined, gr.Provenance)
 		for _, i := range g.idx {
 			es = append(es, emission{i, gr})
 		}
 	}
 	s.emit(es)
+	for _, p := range joined {
+		p.Release()
+	}
+}
+
+// chainResult is the result of generic chain g, which ended on a link
+// that resolved to res: res with g's chain and, when res is a success,
+// g's exchanges followed by res's, in a Provenance with references of its
+// own (g's are released). A short link's answer is cached.
+func (s *stream) chainResult(g *job, res Result) Result {
+	chainExs := g.prov
+	g.prov = nil
+	defer chainExs.Release()
+	out := res
+	out.Chain, out.Provenance = g.chain, nil
+	if res.Err != nil {
+		return out
+	}
+	var exs []*Exchange
+	for _, p := range []*Provenance{chainExs, res.Provenance} {
+		if p != nil {
+			exs = append(exs, p.Exchanges...)
+		}
+	}
+	if len(exs) > 0 {
+		out.Provenance = newProvenance(exs...)
+	}
+	if s.r.onShortener(g.p.url) {
+		if err := s.r.opts.Cache.Put(s.ctx, g.p.url, res.URL); err != nil {
+			s.r.log.Warn("resolver cache not written; this short link will cost requests again", "link", textnorm.Shorten(g.p.url, 80), "err", err)
+		}
+	}
+	return out
 }
 
 // classify answers a Google job offline or from the cache, or queues it
@@ -231,6 +278,27 @@ func (r *Resolver) answerWithout(ctx context.Context, p parsedInput) (Result, bo
 	if p.env.Format == formatOld {
 		return Result{URL: p.env.URL, Method: MethodOffline}, true
 	}
+	if u, at, ok := r.cached(ctx, p.id); ok {
+		return Result{URL: u, Method: MethodCache, ResolvedAt: at}, true
+	}
+	return Result{}, false
+}
+
+// cachedShortLink answers a short link from the cache, if it can.
+func (r *Resolver) cachedShortLink(ctx context.Context, p parsedInput) (Result, bool) {
+	if !r.onShortener(p.url) {
+		return Result{}, false
+	}
+	if u, at, ok := r.cached(ctx, p.url); ok {
+		return Result{URL: u, Method: MethodCache, ResolvedAt: at}, true
+	}
+	return Result{}, false
+}
+
+// cached reads the cache entry of key (an id, or a short link), with when
+// it was put when the cache says; an unreadable entry is logged and a
+// miss.
+func (r *Resolver) cached(ctx context.Context, key string) (string, time.Time, bool) {
 	var (
 		u   string
 		at  time.Time
@@ -238,36 +306,37 @@ func (r *Resolver) answerWithout(ctx context.Context, p parsedInput) (Result, bo
 		err error
 	)
 	if dc, dated := r.opts.Cache.(CacheDates); dated {
-		u, at, ok, err = dc.GetDated(ctx, p.id)
+		u, at, ok, err = dc.GetDated(ctx, key)
 	} else {
-		u, ok, err = r.opts.Cache.Get(ctx, p.id)
+		u, ok, err = r.opts.Cache.Get(ctx, key)
 	}
 	if err != nil {
-		r.log.Warn("resolver cache unreadable; resolving with Google instead", "id", textnorm.Shorten(p.id, 24), "err", err)
+		r.log.Warn("resolver cache unreadable; resolving with requests instead", "key", textnorm.Shorten(key, 40), "err", err)
 	}
-	if ok {
-		if clean, good := cleanURL(u); good {
-			return Result{URL: clean, Method: MethodCache, ResolvedAt: at}, true
-		}
+	if !ok {
+		return "", time.Time{}, false
 	}
-	return Result{}, false
+	clean, good := cleanURL(u)
+	return clean, at, good
 }
 
 // chainEnded files a generic chain's result, or hands it to the Google
-// job of the Google News link it ended on.
+// job of the Google News link it ended on (with its exchanges, which go
+// before Google's).
 func (s *stream) chainEnded(g *job) {
 	if g.res.Err != nil || g.res.URL == "" || !IsGoogleNews(g.res.URL) {
 		s.finish(g, g.res)
 		return
 	}
 	p := parseInput(g.res.URL)
-	g.chain = g.res.Chain
+	g.chain, g.prov = g.res.Chain, g.res.Provenance
+	g.res.Provenance = nil
 	switch p.kind {
 	case inputInvalid:
-		s.finish(g, Result{Chain: g.chain, Err: p.err})
+		s.finish(g, s.chainResult(g, Result{Err: p.err}))
 		return
 	case inputUnwrapped:
-		s.finish(g, Result{URL: p.url, Method: MethodOffline, Chain: g.chain})
+		s.finish(g, s.chainResult(g, Result{URL: p.url, Method: MethodOffline}))
 		return
 	}
 	s.mu.Lock()
@@ -284,12 +353,13 @@ func (s *stream) chainEnded(g *job) {
 	default:
 		res := j.res
 		s.mu.Unlock()
-		res.Chain = g.chain
+		res = s.chainResult(g, res)
 		var es []emission
 		for _, i := range g.idx {
 			es = append(es, emission{i, res})
 		}
 		s.emit(es)
+		res.Provenance.Release()
 	}
 }
 
@@ -539,9 +609,10 @@ func canceledError(ctx context.Context) *Error {
 	return newError(record.ReasonCanceled, "canceled before this link was resolved", ctx.Err())
 }
 
-// Short is the error in one short line, for progress displays: the
-// message and the innermost cause, without the URL a net/http error
-// repeats (the full text stays in Error, for reports and records).
+// Short is the error in one line, for people: the message and the
+// innermost cause, without the URL a net/http error repeats (the full text
+// stays in Error, for reports and records). It is never cut: a display
+// of fixed width cuts it between words itself.
 func (e *Error) Short() string {
 	s := e.Message
 	if e.Err != nil {
@@ -552,7 +623,7 @@ func (e *Error) Short() string {
 		}
 		s += ": " + cause.Error()
 	}
-	return textnorm.Shorten(s, 160)
+	return s
 }
 
 // Route says how an input would be resolved, as Classify finds it without
@@ -588,7 +659,11 @@ func (r *Resolver) Classify(ctx context.Context, inputs []string) []Classified {
 		case p.kind == inputUnwrapped:
 			out[i] = Classified{Route: RouteOffline, URL: p.url}
 		case p.kind == inputGeneric:
-			out[i] = Classified{Route: RouteRedirect}
+			if res, ok := r.cachedShortLink(ctx, p); ok {
+				out[i] = Classified{Route: RouteCache, URL: res.URL}
+			} else {
+				out[i] = Classified{Route: RouteRedirect}
+			}
 		default:
 			switch res, ok := r.answerWithout(ctx, p); {
 			case ok:
@@ -606,9 +681,9 @@ func (r *Resolver) Classify(ctx context.Context, inputs []string) []Classified {
 // ExpectedTime is how long resolving ids new ids with Google takes at the
 // Interval spacing: a GET each and a POST per batch, batches as large as
 // BatchWait lets them grow, one Interval per request (the answers' own
-// latency comes on top).
+// latency comes on top). It is 0 when Google may not be asked (NoGoogle).
 func (r *Resolver) ExpectedTime(ids int) time.Duration {
-	if ids <= 0 || r.opts.Interval <= 0 {
+	if ids <= 0 || r.opts.Interval <= 0 || r.opts.NoGoogle {
 		return 0
 	}
 	per := r.opts.BatchSize

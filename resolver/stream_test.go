@@ -133,6 +133,14 @@ func TestStreamEmitsAsKnown(t *testing.T) {
 	if got, want := r.ExpectedTime(12), 15*time.Second; got != want {
 		t.Errorf("ExpectedTime(12) = %v, want %v (12 GETs and 3 POSTs)", got, want)
 	}
+	// Told not to ask Google, it expects no time with Google at all.
+	ng, err := New(Options{GNewsBase: f.NewsURL(), Interval: time.Second, NoGoogle: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ng.ExpectedTime(12); got != 0 {
+		t.Errorf("NoGoogle: ExpectedTime(12) = %v, want 0", got)
+	}
 }
 
 // TestStreamBatchWaitDefault: at the default, a batch holds

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -35,11 +36,22 @@ type RetryOptions struct {
 	// together.
 	InitialInterval, MaxInterval time.Duration
 
-	// Logger, if set, gets a warning for every retry and for giving up.
+	// Logger, if set, is told of outages without being flooded by them:
+	// one warning when calls start failing ("storage unavailable"), one
+	// when a call succeeds again ("storage recovered", with how many
+	// attempts failed in between), a warning for each call that gives up,
+	// and every single retry, with the full error, at debug level.
 	Logger *slog.Logger
+
+	// outage is shared by the copies of these options that one store's
+	// calls use, so that an outage seen by many calls is told once.
+	outage *outage
 }
 
 func (o RetryOptions) withDefaults() RetryOptions {
+	if o.outage == nil {
+		o.outage = &outage{}
+	}
 	if o.MaxElapsed == 0 {
 		o.MaxElapsed = DefaultRetryMaxElapsed
 	}
@@ -132,16 +144,18 @@ func (r *retrying) Delete(ctx context.Context, key string) error {
 	return retry(ctx, r.opts, "delete", key, func() error { return r.s.Delete(ctx, key) })
 }
 
-// retry calls f until it succeeds, fails for good, or time runs out.
+// retry calls f until it succeeds, fails for good, or time runs out:
+// attempts go on, with backoff, until opts.MaxElapsed has been spent (the
+// last wait is cut short so that the last attempt falls at the end of the
+// budget), so that a budget of 5s means five seconds of trying, not as
+// many attempts as fit before the next wait would overrun it.
 func retry(ctx context.Context, opts RetryOptions, op, key string, f func() error) error {
 	start := time.Now()
 	wait := opts.InitialInterval
 	for attempt := 1; ; attempt++ {
 		err := f()
 		if err == nil {
-			if attempt > 1 && opts.Logger != nil {
-				opts.Logger.Info("storage recovered", "op", op, "key", key, "attempts", attempt)
-			}
+			opts.outage.ok(opts.Logger)
 			return nil
 		}
 		if perm := (*permanentError)(nil); errors.As(err, &perm) {
@@ -153,15 +167,18 @@ func retry(ctx context.Context, opts RetryOptions, op, key string, f func() erro
 		if opts.MaxElapsed < 0 {
 			return err
 		}
-		d := time.Duration(float64(wait) * (0.5 + rand.Float64()))
-		if time.Since(start)+d > opts.MaxElapsed {
+		elapsed := time.Since(start)
+		if elapsed >= opts.MaxElapsed {
 			if opts.Logger != nil {
-				opts.Logger.Warn("storage giving up", "op", op, "key", key, "attempts", attempt, "err", err)
+				opts.Logger.Warn("storage giving up", "op", op, "key", key, "attempts", attempt,
+					"elapsed", elapsed.Round(time.Millisecond), "err", err)
 			}
-			return fmt.Errorf("%w (gave up after %d attempts in %s)", err, attempt, time.Since(start).Round(time.Millisecond))
+			return fmt.Errorf("%w (gave up after %d attempts in %s)", err, attempt, elapsed.Round(time.Millisecond))
 		}
+		d := min(time.Duration(float64(wait)*(0.5+rand.Float64())), opts.MaxElapsed-elapsed)
+		opts.outage.failed(opts.Logger, op, opts.MaxElapsed, err)
 		if opts.Logger != nil {
-			opts.Logger.Warn("storage retrying", "op", op, "key", key, "attempt", attempt, "wait", d.Round(time.Millisecond), "err", err)
+			opts.Logger.Debug("storage retrying", "op", op, "key", key, "attempt", attempt, "wait", d.Round(time.Millisecond), "err", err)
 		}
 		t := time.NewTimer(d)
 		select {
@@ -172,6 +189,51 @@ func retry(ctx context.Context, opts RetryOptions, op, key string, f func() erro
 		}
 		wait = min(2*wait, opts.MaxInterval)
 	}
+}
+
+// outage aggregates the retries of one store's calls, so that an outage
+// is logged when it starts and when it ends, not at every retry of every
+// call in flight.
+type outage struct {
+	mu    sync.Mutex
+	down  bool
+	since time.Time
+	fails int // attempts that failed since the outage started
+}
+
+// failed notes a failed attempt that will be retried; the first of an
+// outage is logged as a warning, short: the cause without the request URL.
+func (o *outage) failed(log *slog.Logger, op string, budget time.Duration, err error) {
+	o.mu.Lock()
+	first := !o.down
+	if first {
+		o.down, o.since, o.fails = true, time.Now(), 0
+	}
+	o.fails++
+	o.mu.Unlock()
+	if first && log != nil {
+		log.Warn("storage unavailable; retrying", "op", op, "budget", budget, "err", shortError(err))
+	}
+}
+
+// ok notes a call that succeeded; if an outage was on, it is over.
+func (o *outage) ok(log *slog.Logger) {
+	o.mu.Lock()
+	was, failed, since := o.down, o.fails, o.since
+	o.down = false
+	o.mu.Unlock()
+	if was && log != nil {
+		log.Warn("storage recovered", "failed_attempts", failed, "after", time.Since(since).Round(time.Millisecond))
+	}
+}
+
+// shortError is err without the request URL an HTTP client error begins
+// with: "dial tcp 127.0.0.1:9000: connect: connection refused".
+func shortError(err error) string {
+	if urlErr := (*url.Error)(nil); errors.As(err, &urlErr) {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
 }
 
 // transientError marks an error the backend knows may pass, such as an S3

@@ -336,20 +336,31 @@ func TestRetryStopsOnCancel(t *testing.T) {
 	}
 }
 
-// recordingHandler is a slog.Handler that keeps the messages logged, and
-// calls onRetry (once) on the next retry.
+// recordingHandler is a slog.Handler that keeps the records logged, with
+// their times, levels and attributes, and calls onRetry (once) on the next
+// retry.
 type recordingHandler struct {
 	mu      sync.Mutex
-	msgs    []string
+	recs    []logRecord
 	onRetry func()
+}
+
+// logRecord is one record a recordingHandler kept.
+type logRecord struct {
+	time  time.Time
+	level slog.Level
+	msg   string
+	attrs map[string]string
 }
 
 func (h *recordingHandler) Enabled(context.Context, slog.Level) bool { return true }
 func (h *recordingHandler) WithAttrs([]slog.Attr) slog.Handler       { return h }
 func (h *recordingHandler) WithGroup(string) slog.Handler            { return h }
 func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
+	rec := logRecord{time: r.Time, level: r.Level, msg: r.Message, attrs: map[string]string{}}
+	r.Attrs(func(a slog.Attr) bool { rec.attrs[a.Key] = a.Value.String(); return true })
 	h.mu.Lock()
-	h.msgs = append(h.msgs, r.Message)
+	h.recs = append(h.recs, rec)
 	var f func()
 	if r.Message == "storage retrying" {
 		f, h.onRetry = h.onRetry, nil
@@ -365,13 +376,17 @@ func (h *recordingHandler) Handle(_ context.Context, r slog.Record) error {
 func (h *recordingHandler) arm(f func()) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.msgs, h.onRetry = nil, f
+	h.recs, h.onRetry = nil, f
 }
 
 func (h *recordingHandler) messages() []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return slices.Clone(h.msgs)
+	msgs := make([]string, len(h.recs))
+	for i, r := range h.recs {
+		msgs[i] = r.msg
+	}
+	return msgs
 }
 
 func (h *recordingHandler) count(msg string) int {
@@ -484,16 +499,21 @@ func hangUp(w http.ResponseWriter) {
 
 // The real thing: MinIO goes down in the middle of the work and comes back;
 // the retrying store rides it out.
-func TestRetryMinIORestart(t *testing.T) {
+// ownMinIO starts a MinIO of the test's own, which it may stop and start
+// again, with a bucket; both end with the test, as does ctx (3 minutes).
+func ownMinIO(t *testing.T) (context.Context, *storagetest.MinIO, string) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
-	defer cancel()
+	t.Cleanup(cancel)
 	srv, err := storagetest.StartMinIO(ctx, storagetest.MinIOOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
+	t.Cleanup(func() { srv.Close() })
+	return ctx, srv, srv.NewBucket(t)
+}
 
-	bucket := srv.NewBucket(t)
+func TestRetryMinIORestart(t *testing.T) {
+	ctx, srv, bucket := ownMinIO(t)
 	logs := &recordingHandler{}
 	cfg := srv.S3Config()
 	cfg.Retry = storage.RetryOptions{MaxElapsed: 2 * time.Minute, InitialInterval: 50 * time.Millisecond, MaxInterval: 500 * time.Millisecond, Logger: slog.New(logs)}
@@ -569,5 +589,94 @@ func TestRetryMinIORestart(t *testing.T) {
 	}
 	if got := get(t, s, "articles/b/raw.html"); got != string(during) {
 		t.Errorf("object written during the outage: got %d bytes, want %d", len(got), len(during))
+	}
+}
+
+// records returns the records kept with message msg.
+func (h *recordingHandler) records(msg string) []logRecord {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []logRecord
+	for _, r := range h.recs {
+		if r.msg == msg {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// TestRetryOutageAgainstMinIO: with MinIO stopped, calls are retried for
+// the whole of MaxElapsed, not as many attempts as fit before the next
+// wait would overrun it (the times the client logged prove it), and the
+// outage is logged once at its start and once at its end, however many
+// calls retried, each retry only at debug level.
+func TestRetryOutageAgainstMinIO(t *testing.T) {
+	ctx, srv, bucket := ownMinIO(t)
+	logs := &recordingHandler{}
+	const budget = 2 * time.Second
+	cfg := srv.S3Config()
+	cfg.Retry = storage.RetryOptions{MaxElapsed: budget, InitialInterval: 50 * time.Millisecond, MaxInterval: 700 * time.Millisecond, Logger: slog.New(logs)}
+	s, err := storage.Open(ctx, "s3://"+bucket, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(ctx, "k", strings.NewReader("x"), 1, storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	srv.Stop()
+	const calls = 4
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, calls)
+	for i := range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = s.Stat(ctx, "k")
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "gave up after") {
+			t.Errorf("call %d: %v, want it to give up", i, err)
+		}
+	}
+	gaveUp := logs.records("storage giving up")
+	if len(gaveUp) != calls {
+		t.Fatalf("%d give-ups logged, want %d", len(gaveUp), calls)
+	}
+	for _, r := range gaveUp {
+		if spent := r.time.Sub(start); spent < budget {
+			t.Errorf("a call gave up %s after the outage began, before its %s budget was spent (attempts %s)", spent, budget, r.attrs["attempts"])
+		}
+	}
+	retries := logs.records("storage retrying")
+	for _, r := range retries {
+		if r.level != slog.LevelDebug {
+			t.Errorf("a retry logged at %s, want debug", r.level)
+		}
+	}
+	if n := len(logs.records("storage unavailable; retrying")); n != 1 {
+		t.Errorf("the outage start logged %d times for %d calls, want once", n, calls)
+	}
+	if u := logs.records("storage unavailable; retrying"); len(u) == 1 && strings.Contains(u[0].attrs["err"], "http://") {
+		t.Errorf("the outage warning carries the request URL: %q", u[0].attrs["err"])
+	}
+
+	if err := srv.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(ctx, "k"); err != nil {
+		t.Fatalf("after the restart: %v", err)
+	}
+	rec := logs.records("storage recovered")
+	if len(rec) != 1 {
+		t.Fatalf("recovery logged %d times, want once", len(rec))
+	}
+	// Every attempt that was retried, the restarted server's first
+	// answers included if it was still starting.
+	if got, want := rec[0].attrs["failed_attempts"], fmt.Sprint(len(logs.records("storage retrying"))); got != want {
+		t.Errorf("recovery counts %s failed attempts, want the %s retried", got, want)
 	}
 }

@@ -132,6 +132,11 @@ func writeFixture(t testing.TB, st storage.Store) *fixture {
 		Slug:        xssDigest,
 		FrontMatter: record.FrontMatter{Title: f.payloads[2] + " digest", Date: f.payloads[8], Description: f.payloads[3], Link: f.urls[0]},
 		ArchivedAt:  at,
+		Skipped: []record.SkippedLink{
+			{Title: f.payloads[4], URL: "javascript:alert(1)", Reason: `scheme "javascript" is not http or https`},
+			{Title: "127.0.0.1:8701/news/latin1.html", Reason: f.payloads[5]},
+		},
+		SkippedTotal: 250,
 	}
 	for i, u := range f.urls {
 		xd.Articles = append(xd.Articles, record.DigestArticle{

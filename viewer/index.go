@@ -15,10 +15,17 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/char/asciifolding"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/porter"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/index/scorch"
 	"github.com/blevesearch/bleve/v2/mapping"
+	"github.com/blevesearch/bleve/v2/registry"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/linkarc/linkarc/storage"
@@ -26,9 +33,9 @@ import (
 )
 
 // indexVersion names the index layout. Bump it when the mapping or the
-// indexed document changes: an index of another version is rebuilt from the
-// store (it is only a cache of it).
-const indexVersion = "2"
+// indexed document changes (3: accents folded, textAnalyzer): an index of
+// another version is rebuilt from the store (it is only a cache of it).
+const indexVersion = "3"
 
 const (
 	// fingerprintsKey is the index-internal key under which the index
@@ -64,10 +71,45 @@ type indexDoc struct {
 // store reads.
 func storedFields() []string { return []string{"title", "publisher", "status", "host", "fetched_at"} }
 
+// textAnalyzer is the analyzer of the text fields and of queries on them:
+// bleve's English analyzer (possessives, lower case, stop words, Porter
+// stems) with accents folded after lower-casing, so that "cafe" finds
+// "Café" and "café" finds "cafe". The folding is bleve's asciifolding (the
+// Lucene ASCIIFoldingFilter table), applied to each term: it maps Latin
+// letters with diacritics, ligatures and the like to ASCII and leaves other
+// scripts (Cyrillic, Greek, CJK) as they are. Used as a character filter it
+// would shift the terms' offsets on the text and so the highlights; here
+// each term keeps the offsets of the word as written.
+const textAnalyzer = "linkarc_en_folded"
+
+// foldFilter is the token filter that folds each term (textAnalyzer).
+const foldFilter = "linkarc_ascii_fold"
+
+func init() {
+	// bleve names the parts of an analyzer through its registry, so that
+	// an index on disk can name them in its mapping.
+	err := registry.RegisterTokenFilter(foldFilter, func(map[string]any, *registry.Cache) (analysis.TokenFilter, error) {
+		return termFolder{asciifolding.New()}, nil
+	})
+	if err != nil {
+		panic(err)
+	}
+}
+
+// termFolder applies a character filter to each term of a token stream.
+type termFolder struct{ f analysis.CharFilter }
+
+func (t termFolder) Filter(in analysis.TokenStream) analysis.TokenStream {
+	for _, tok := range in {
+		tok.Term = t.f.Filter(tok.Term)
+	}
+	return in
+}
+
 func newIndexMapping() mapping.IndexMapping {
 	text := func() *mapping.FieldMapping {
 		f := bleve.NewTextFieldMapping()
-		f.Analyzer = en.AnalyzerName
+		f.Analyzer = textAnalyzer
 		f.Store = true
 		f.IncludeTermVectors = true // positions for phrases and highlighting
 		return f
@@ -100,8 +142,15 @@ func newIndexMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt("fetched_at", date)
 
 	m := bleve.NewIndexMapping()
+	if err := m.AddCustomAnalyzer(textAnalyzer, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []any{en.PossessiveName, lowercase.Name, foldFilter, en.StopName, porter.Name},
+	}); err != nil {
+		panic(fmt.Sprintf("search index analyzer: %v", err)) // the parts are linked in: cannot happen
+	}
 	m.DefaultMapping = doc
-	m.DefaultAnalyzer = en.AnalyzerName // used for the composite _all field
+	m.DefaultAnalyzer = textAnalyzer // used for the composite _all field
 	m.StoreDynamic = false
 	m.IndexDynamic = false
 	return m

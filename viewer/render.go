@@ -113,6 +113,7 @@ func templateFuncs() template.FuncMap {
 		"int":       func(n uint64) int { return int(min(n, 1<<31)) },
 		"shorturl":  shortURL,
 		"itemtags":  itemTags,
+		"listed":    listedLink,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/linkarc/linkarc/internal/weburl"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // maxLinkBytes bounds URLs rendered as links; longer ones are shown as text.
@@ -102,4 +103,31 @@ func linkOf(raw string) sourceLink {
 		text = "a Google News story"
 	}
 	return sourceLink{URL: u, Label: "Source:", Text: text}
+}
+
+// itemLink is a digest item's link as the digest listed it, labelled for
+// what it is.
+type itemLink struct {
+	URL   string // "" when there is nothing to show
+	Label string // "Google News link", "Original link"
+}
+
+// listedLink labels a digest item's own link: a Google News link, or the
+// link as listed when it was something else (a shortener, another
+// spelling of the publisher URL). A publisher link that is the item's url
+// is already shown as the publisher's link and gets no second one.
+// Records written before record.DigestArticle.Link held every link in
+// google_news_url; Listed tells them apart by host.
+func listedLink(a record.DigestArticle) itemLink {
+	raw, google := a.Listed()
+	u := externalURL(raw)
+	switch {
+	case u == "":
+		return itemLink{}
+	case google:
+		return itemLink{URL: u, Label: "Google News link"}
+	case u == externalURL(a.URL):
+		return itemLink{}
+	}
+	return itemLink{URL: u, Label: "Original link"}
 }

@@ -39,9 +39,10 @@ import (
 //     (inert.go), as the viewer serves them;
 //   - what needs a server is left out: the search box, the filter form,
 //     the JSON API, the download of an archived page's bytes as received
-//     (the self-contained page's download is its file). A link to a page
-//     the site does not have (an article an export left out, a download)
-//     is kept as text, without its href.
+//     (the self-contained page's download is its file): their links are
+//     removed. A link to a page the site does not have (an article an
+//     export left out) is kept as text, a <span>, not an <a> without an
+//     href that looks like a link.
 //
 // The site holds what its store holds: give it a store that shows only
 // part of an archive to write only that part.
@@ -309,14 +310,20 @@ func (s *Site) relink(ctx context.Context, doc *html.Node, file string) ([]strin
 					links = append(links, strings.TrimSuffix(target, "?download=1"))
 					continue
 				}
-				if c.DataAtom == atom.Link {
+				if c.DataAtom == atom.Link || (c.DataAtom == atom.A && serverOnly(c, target)) {
 					keep = false
 					break
 				}
 				c.Attr = slices.Delete(c.Attr, i, i+1)
 				i--
+				if c.DataAtom == atom.A {
+					asText(c)
+				}
 			}
 			if !keep {
+				if c.DataAtom == atom.A {
+					dropSeparator(c)
+				}
 				n.RemoveChild(c)
 				c = next
 				continue
@@ -329,6 +336,47 @@ func (s *Site) relink(ctx context.Context, doc *html.Node, file string) ([]strin
 		return nil
 	}
 	return links, walk(doc)
+}
+
+// serverOnly reports whether a link the site cannot have leads to
+// something only a server gives (the JSON API, an archived page's bytes
+// as received, offered as a download): the site leaves it out, rather
+// than keep its text as if it were something to read.
+func serverOnly(a *html.Node, target string) bool {
+	if strings.HasPrefix(target, "/api/") || strings.HasSuffix(target, "?download=1") {
+		return true
+	}
+	return slices.ContainsFunc(a.Attr, func(at html.Attribute) bool { return at.Namespace == "" && at.Key == "download" })
+}
+
+// asText makes an <a> whose page the site lacks a <span>: its text stays
+// (an article's title), and nothing about it looks like a link.
+func asText(a *html.Node) {
+	a.DataAtom, a.Data = atom.Span, "span"
+	a.Attr = slices.DeleteFunc(a.Attr, func(at html.Attribute) bool {
+		switch at.Key {
+		case "href", "download", "rel", "target", "hreflang", "type", "ping", "referrerpolicy":
+			return true
+		}
+		return false
+	})
+}
+
+// dropSeparator removes the " · " that joins a link about to be removed
+// to its neighbours in a line of links: the one before it, or else the
+// one after.
+func dropSeparator(a *html.Node) {
+	if p := a.PrevSibling; p != nil && p.Type == html.TextNode {
+		if t := strings.TrimRight(p.Data, " \t\n"); strings.HasSuffix(t, "·") {
+			p.Data = strings.TrimSuffix(t, "·")
+			return
+		}
+	}
+	if nx := a.NextSibling; nx != nil && nx.Type == html.TextNode {
+		if t := strings.TrimLeft(nx.Data, " \t\n"); strings.HasPrefix(t, "·") {
+			nx.Data = strings.TrimLeft(strings.TrimPrefix(t, "·"), " ")
+		}
+	}
 }
 
 // cspMeta is <meta http-equiv="Content-Security-Policy" content=policy>.

@@ -75,6 +75,10 @@ func TestSiteFile(t *testing.T) {
 // every page back: each has the viewer's policy as its first <meta> after
 // the charset, no script and no form, and every link between pages leads
 // to a file the site has; archived pages carry the snapshot policy.
+//
+// No page has an <a> without an href (a link that looks like one and
+// leads nowhere): links to what needs a server (the JSON API, the bytes as
+// received) are removed, and those to pages left out become text.
 func TestSiteWrite(t *testing.T) {
 	st, err := storage.NewLocal(t.TempDir())
 	if err != nil {
@@ -136,6 +140,13 @@ func TestSiteWrite(t *testing.T) {
 			t.Errorf("%s: the head does not start with <meta charset=utf-8>", name)
 			continue
 		}
+		if !snapshot {
+			for _, gone := range []string{">JSON API<", ">The HTML as received<", ">Download the HTML<"} {
+				if bytes.Contains(body, []byte(gone)) {
+					t.Errorf("%s offers %s, which needs a server", name, gone)
+				}
+			}
+		}
 		second := nextElement(first.NextSibling)
 		if v, _ := nodeAttr(second, "content"); second == nil || second.DataAtom != atom.Meta || v != want {
 			t.Errorf("%s: the second element of the head is not the policy %q", name, want)
@@ -152,6 +163,11 @@ func TestSiteWrite(t *testing.T) {
 			}
 			if n.DataAtom == atom.Form {
 				t.Errorf("%s has a <form>", name)
+			}
+			if _, ok := nodeAttr(n, "href"); n.DataAtom == atom.A && !ok {
+				var b bytes.Buffer
+				html.Render(&b, n)
+				t.Errorf("%s: %s looks like a link and leads nowhere", name, b.String())
 			}
 			for _, a := range n.Attr {
 				if a.Key != "href" && a.Key != "src" {

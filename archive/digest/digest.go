@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,12 +77,9 @@ type Item struct {
 // Slug is the article slug of the item: record.ArticleSlug(Title, Publisher).
 func (it Item) Slug() string { return record.ArticleSlug(it.Title, it.Publisher) }
 
-// SkippedItem is a link in a digest that was not turned into an Item.
-type SkippedItem struct {
-	Title  string `json:"title,omitempty"`
-	URL    string `json:"url"`
-	Reason string `json:"reason"`
-}
+// SkippedItem is a link in a digest that was not turned into an Item; the
+// run reports it and the digest record keeps it.
+type SkippedItem = record.SkippedLink
 
 // Error reports a digest file that cannot be used at all, and why.
 // The batch records it and goes on with the other digests.
@@ -205,7 +203,7 @@ func hrefProblem(href string) string {
 	switch strings.ToLower(u.Scheme) {
 	case "http", "https":
 	case "":
-		return "not an absolute URL"
+		return "not an absolute URL: write the whole link, from http:// or https://"
 	default:
 		return fmt.Sprintf("scheme %q is not http or https", u.Scheme)
 	}
@@ -305,6 +303,39 @@ func splitFrontMatter(data []byte) (fm, body []byte, err error) {
 	return nil, nil, errors.New("no front matter: the file is empty")
 }
 
+// yamlLineRE matches the line yaml.v3 puts in a syntax error.
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// yamlParserProblems are the problems yaml.v3's parser (not its scanner)
+// reports. For these it gives the line of the construct being parsed
+// counted from 0 (yaml.v3 decode.go, parser.fail, adds 1 for scanner
+// errors only): "tags: [a, b" left open on line 4 is "line 3".
+var yamlParserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// fileLine corrects the line of a yaml.v3 syntax error to the file's line
+// (the front matter is parsed with the lines before it blanked out, so the
+// rest of its numbering already is the file's).
+func fileLine(err error) error {
+	m := yamlLineRE.FindStringSubmatch(err.Error())
+	if m == nil || !yamlParserProblems[m[2]] {
+		return err
+	}
+	n, _ := strconv.Atoi(m[1])
+	return fmt.Errorf("yaml: line %d: %s", n+1, m[2])
+}
+
 // parseFrontMatter decodes the YAML front matter tolerantly: keys match
 // case-insensitively, unknown keys are ignored, date is kept as written
 // (YAML date or string), tags and categories may be one string or a list.
@@ -312,7 +343,7 @@ func parseFrontMatter(text []byte) (record.FrontMatter, error) {
 	var fm record.FrontMatter
 	var doc yaml.Node
 	if err := yaml.Unmarshal(text, &doc); err != nil {
-		return fm, fmt.Errorf("invalid YAML: %w", err)
+		return fm, fmt.Errorf("invalid YAML: %w", fileLine(err))
 	}
 	if doc.Kind == 0 { // empty front matter
 		return fm, nil

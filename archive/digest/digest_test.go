@@ -174,7 +174,7 @@ link: https://a.example/1`, ""),
 				li("https://a.example/1", "Again", "P")+li("http://", "No host", "P")+"</ol>"),
 			items:   []Item{{"Good", "P", "https://a.example/1", nil}},
 			slug:    "my-digest",
-			skipped: []string{`scheme "javascript" is not http or https`, "empty href", "not an absolute URL", `scheme "mailto" is not http or https`, "duplicate of item 1", "URL has no host"},
+			skipped: []string{`scheme "javascript" is not http or https`, "empty href", "not an absolute URL: write the whole link, from http:// or https://", `scheme "mailto" is not http or https`, "duplicate of item 1", "URL has no host"},
 		},
 		{
 			name:  "entities, nested markup and white space in titles",
@@ -251,6 +251,32 @@ link: https://a.example/1`, ""),
 			}
 			if tt.check != nil {
 				tt.check(t, d.FrontMatter)
+			}
+		})
+	}
+}
+
+// TestFrontMatterErrorLines: a YAML error in the front matter names the
+// line of the file, whatever kind of error it is and however many blank
+// lines come before the front matter.
+func TestFrontMatterErrorLines(t *testing.T) {
+	tests := []struct {
+		name, data, want string
+	}{
+		{"unclosed flow sequence", "---\ntitle: x\ndate: 2024-01-01\ntags: [a, b\nlink: https://a.example/\n---\n", "yaml: line 4: did not find expected ',' or ']'"},
+		{"after blank lines", "\n\n---\ntitle: x\ndate: 2024-01-01\ntags: [a, b\n---\n", "yaml: line 6: did not find expected ',' or ']'"},
+		{"unclosed flow mapping", "---\ntitle: x\nextra: {a: b\n---\n", "yaml: line 3: did not find expected ',' or '}'"},
+		// The line of the construct left unfinished: the list started on
+		// line 4 and the mapping on line 2.
+		{"sequence item expected", "---\ntitle: x\nlist:\n  - a\n  b: 2\n---\n", "yaml: line 4: did not find expected '-' indicator"},
+		{"key expected", "---\ntitle: x\n- a\n---\n", "yaml: line 2: did not find expected key"},
+		{"bad indentation", "---\ntitle: x\n  bad: indent\n---\n", "yaml: line 3: mapping values are not allowed in this context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("broken.md", []byte(tt.data))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Parse: %v, want %q", err, tt.want)
 			}
 		})
 	}

@@ -261,7 +261,7 @@ func TestParseInputSamples(t *testing.T) {
 				{bbc, "bbc.com", bbc, nil}, // <autolink>
 				{"Ukraine-Krieg: Welches Ziel verfolgt Putin?", "t-online", tonline, nil},
 			},
-			skipped: []string{"not an absolute URL", "not the first link of its list item"},
+			skipped: []string{"not an absolute URL: write the whole link, from http:// or https://", "not the first link of its list item"},
 		}}},
 		{"to-read.txt", []want{{
 			kind: KindURLList, title: "to-read", slug: "to-read",
@@ -348,7 +348,8 @@ func TestParseInputBroken(t *testing.T) {
 		{name: "empty", data: nil, reason: "empty: no links"},
 		{name: "only comments", data: []byte("# nothing yet\n\n# still nothing\n"), reason: "no links: only blank lines and # comments"},
 		{name: "prose", data: []byte("Dear diary,\ntoday I read the news.\n"), reason: `none of its 2 lines holds a link (line 1: no link: "Dear diary,")`},
-		{name: "prose with one link", data: []byte("Notes\nwritten on the train\nabout https://a.example/x\nand other things\nthat matter\n"), reason: "not a list of links: only 1 of its 5 lines hold a link"},
+		{name: "a line of prose", data: []byte("Dear diary,\n"), reason: `none of its 1 line holds a link (line 1: no link: "Dear diary,")`},
+		{name: "prose with one link", data: []byte("Notes\nwritten on the train\nabout https://a.example/x\nand other things\nthat matter\n"), reason: "not a list of links: only 1 of its 5 lines holds a link"},
 		{name: "markdown without usable links", data: []byte("# Notes\n\n[home](/index.html) and [mail](mailto:a@b.example)\n"), reason: "no usable links: 2 skipped, the first because not an absolute URL"},
 		{name: "bookmarks without bookmarks", data: []byte("<!DOCTYPE NETSCAPE-Bookmark-file-1>\n<H1>Bookmarks</H1>\n<DL><p>\n</DL><p>\n"), reason: "a bookmark export without bookmarks"},
 		{name: "CSV without urls", data: []byte("title,url\nA,\nB,\n"), reason: "no usable links: 2 skipped, the first because line 2: empty url"},
@@ -457,6 +458,9 @@ func TestURLListLines(t *testing.T) {
 		{"mail me at someone@example.com/x", nil, "no link"},
 		{"example.com", nil, `"example.com" is a host name without a scheme or path; write https://example.com/ to archive it`},
 		{"Node.js is nice", nil, "no link"},
+		{"127.0.0.1:8701/news/latin1.html", nil, "no scheme: https:// is assumed only before a host name, not an IP address, localhost or a port; write http://127.0.0.1:8701/news/latin1.html or https://127.0.0.1:8701/news/latin1.html"},
+		{"localhost/x", nil, "no scheme: https:// is assumed only before a host name, not an IP address, localhost or a port; write http://localhost/x or https://localhost/x"},
+		{"v1.2", nil, "no link"},
 		{"v1.2/3 release notes", nil, "no link"},
 		{"https://a.example/1 and https://b.example/2", []link{{href: "https://a.example/1"}, {href: "https://b.example/2"}},
 			"2 links on one line: the text around them is not used as a title"},

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -66,11 +68,11 @@ func parseURLList(name string, data []byte, now time.Time) (*Digest, error) {
 		if lines == 0 {
 			return nil, &Error{Path: name, Reason: "no links: only blank lines and # comments"}
 		}
-		return nil, &Error{Path: name, Reason: fmt.Sprintf("no links: not a digest (no --- front matter), feed, bookmark export or Markdown, and none of its %d lines holds a link (%s: %q)",
-			lines, d.Skipped[0].Reason, d.Skipped[0].Title)}
+		return nil, &Error{Path: name, Reason: fmt.Sprintf("no links: not a digest (no --- front matter), feed, bookmark export or Markdown, and none of its %s holds a link (%s: %q)",
+			textnorm.Count(lines, "line", "lines"), d.Skipped[0].Reason, d.Skipped[0].Title)}
 	}
 	if 2*linkLines < lines {
-		return nil, &Error{Path: name, Reason: fmt.Sprintf("not a list of links: only %d of its %d lines hold a link (a URL list has one link per line)", linkLines, lines)}
+		return nil, &Error{Path: name, Reason: fmt.Sprintf("not a list of links: only %d of its %d lines %s a link (a URL list has one link per line)", linkLines, lines, textnorm.Plural(linkLines, "holds", "hold"))}
 	}
 	if len(d.Items) == 0 {
 		return nil, noUsable(name, d)
@@ -98,8 +100,12 @@ func lineLinks(line string) ([]link, string) {
 	}
 	switch len(links) {
 	case 0:
-		if tok := strings.Trim(line, "()<>[],;!?\"'"); weburl.IsHostName(tok) && !strings.HasSuffix(tok, ".") {
+		tok := strings.Trim(line, "()<>[],;!?\"'")
+		if weburl.IsHostName(tok) && !strings.HasSuffix(tok, ".") {
 			return nil, fmt.Sprintf("%q is a host name without a scheme or path; write https://%s/ to archive it", tok, tok)
+		}
+		if schemelessAddress(tok) {
+			return nil, fmt.Sprintf("no scheme: https:// is assumed only before a host name, not an IP address, localhost or a port; write http://%s or https://%s", tok, tok)
 		}
 		return nil, "no link"
 	case 1:
@@ -135,6 +141,22 @@ func lineLinks(line string) ([]link, string) {
 		return links, fmt.Sprintf("%d links on one line: the text around them is not used as a title", len(links))
 	}
 	return links, ""
+}
+
+// schemelessAddress reports whether tok is a link without its scheme
+// whose host FindLinks does not take for one: an IP address, localhost,
+// or a host with a port ("127.0.0.1:8080/news/x.html").
+func schemelessAddress(tok string) bool {
+	if strings.ContainsAny(tok, " \t") || strings.Contains(tok, "://") {
+		return false
+	}
+	u, err := url.Parse("http://" + tok)
+	if err != nil || u.Host == "" || u.User != nil {
+		return false
+	}
+	host := u.Hostname()
+	_, ipErr := netip.ParseAddr(host)
+	return ipErr == nil || strings.EqualFold(host, "localhost") || (u.Port() != "" && strings.Contains(host, "."))
 }
 
 // quoteNote shortens a line for a note.

@@ -3,6 +3,7 @@ package export
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html"
 	"net/url"
@@ -25,6 +26,42 @@ type Links struct {
 	// "../site": an article is at Site + "/articles/SLUG/index.html".
 	// When set, it wins over Viewer.
 	Site string
+}
+
+// Check reports a base that would not make a link: Viewer must be an
+// absolute http or https URL; Site may be one, or a path ("../site",
+// "/archive"). Anything else (javascript:, data:, a scheme-relative
+// "//host", a URL with a user name) is refused, since every link of the
+// export would carry it.
+func (l Links) Check() error {
+	if l.Viewer != "" {
+		if err := checkBase(l.Viewer, false); err != nil {
+			return fmt.Errorf("--base-url %q: %w", l.Viewer, err)
+		}
+	}
+	if l.Site != "" {
+		if err := checkBase(l.Site, true); err != nil {
+			return fmt.Errorf("--site-url %q: %w", l.Site, err)
+		}
+	}
+	return nil
+}
+
+func checkBase(s string, pathOK bool) error {
+	want := "want an http or https URL such as http://127.0.0.1:8080"
+	if pathOK {
+		want += ", or a path such as ../site"
+	}
+	u, err := url.Parse(s)
+	switch {
+	case err != nil || strings.TrimSpace(s) != s:
+		return errors.New(want)
+	case u.Scheme == "" && pathOK && u.Host == "" && !strings.HasPrefix(s, "//") && u.Path != "":
+		return nil
+	case (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "":
+		return errors.New(want)
+	}
+	return nil
 }
 
 // DefaultViewer is the viewer base Links uses when given neither: where
@@ -56,15 +93,18 @@ func (l Links) Article(slug string) string {
 // publisher URL. Item titles and publishers are kept as archived, so a
 // rewritten digest parses to the same articles (the same slugs).
 //
-// dir must be ready (PrepareDir). ErrNothing when no digest is selected.
+// dir must be ready (PrepareDir); what an earlier export there wrote and
+// this one does not is removed (Report.Removed). ErrNothing when no digest
+// is selected.
 func WriteDigests(ctx context.Context, sel *stored.Selection, dir string, links Links) (Report, error) {
 	rep := Report{Format: FormatDigests}
+	out := newDirOut(dir, FormatDigests)
 	err := sel.Digests(ctx, func(d *record.DigestRecord) error {
 		body, n, err := rewriteDigest(ctx, sel, d, links)
 		if err != nil {
 			return err
 		}
-		if err := writeFile(dir, d.Slug+".md", body); err != nil {
+		if err := out.write(d.Slug+".md", body); err != nil {
 			return err
 		}
 		rep.Digests++
@@ -74,9 +114,11 @@ func WriteDigests(ctx context.Context, sel *stored.Selection, dir string, links 
 		return nil
 	})
 	if err == nil && rep.Digests == 0 {
-		err = fmt.Errorf("%w: the selection holds no digest", ErrNothing)
+		return rep, fmt.Errorf("%w: the selection holds no digest", ErrNothing)
 	}
-	return rep, err
+	removed, ferr := out.finish(err == nil)
+	rep.Removed = removed
+	return rep, errors.Join(err, ferr)
 }
 
 // frontMatter is record.FrontMatter as a rewritten digest writes it:
@@ -101,8 +143,8 @@ func rewriteDigest(ctx context.Context, sel *stored.Selection, d *record.DigestR
 	fm := d.FrontMatter
 	resolved := map[string]string{} // Google News link -> publisher URL
 	for _, a := range d.Articles {
-		if a.GoogleNewsURL != "" && a.URL != "" {
-			resolved[a.GoogleNewsURL] = a.URL
+		if link, google := a.Listed(); google && a.URL != "" {
+			resolved[link] = a.URL
 		}
 	}
 	if u, ok := resolved[fm.Link]; ok {
@@ -121,10 +163,7 @@ func rewriteDigest(ctx context.Context, sel *stored.Selection, d *record.DigestR
 	}
 	b.WriteString("---\n<ol>\n")
 	for _, a := range d.Articles {
-		href := a.URL
-		if href == "" {
-			href = a.GoogleNewsURL // never resolved: the link as it was
-		}
+		href := itemHref(a)
 		if href == "" {
 			continue
 		}
@@ -151,6 +190,23 @@ func rewriteDigest(ctx context.Context, sel *stored.Selection, d *record.DigestR
 	}
 	b.WriteString("</ol>\n")
 	return b.Bytes(), n, nil
+}
+
+// itemHref is the link a rewritten digest gives an item: the publisher
+// URL its own link resolved to, or its link as listed when that was not
+// a Google News link (it is its own publisher URL; in records written
+// before DigestArticle.Link, url could be another item's spelling of the
+// article's URL, with that item's tracking parameters), or, for a Google
+// News link never resolved, that link.
+func itemHref(a record.DigestArticle) string {
+	link, google := a.Listed()
+	if link != "" && !google {
+		return link
+	}
+	if a.URL != "" {
+		return a.URL
+	}
+	return link
 }
 
 // archived reports whether an item gets an archived link: its article is

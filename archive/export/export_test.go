@@ -5,15 +5,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
 
@@ -201,5 +204,249 @@ func TestPrepareDir(t *testing.T) {
 	os.WriteFile(filepath.Join(home, "notes.txt"), []byte("mine"), 0o644)
 	if err := PrepareDir(home, FormatSite); !errors.Is(err, ErrOutNotEmpty) || !regexp.MustCompile(`give a new or empty directory`).MatchString(err.Error()) {
 		t.Errorf("a directory of other files: %v", err)
+	}
+}
+
+// TestWriteDigestsOwnLinks: two digests list one article, one with a
+// tracking parameter. Each rewritten digest links what its own item
+// listed, never the other's tracking parameters: records written now
+// (link, url per item) and records written before DigestArticle.Link,
+// whose google_news_url held a publisher link and whose url could be the
+// other item's.
+func TestWriteDigestsOwnLinks(t *testing.T) {
+	ctx := testContext(t)
+	st, err := storage.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	const (
+		tracked = "https://paper.example/bridge.html?utm_source=x"
+		plain   = "https://paper.example/bridge.html"
+		gnews   = "https://news.google.com/rss/articles/CBMiAbc?oc=5"
+	)
+	item := record.DigestArticle{Slug: "bridge-reopens-paper", Title: "Bridge reopens", Publisher: "Paper", Status: record.StatusOK}
+	w := record.Writer{Store: st}
+	put := func(slug string, items ...record.DigestArticle) {
+		t.Helper()
+		d := record.DigestRecord{Slug: slug, FrontMatter: record.FrontMatter{Title: slug, Date: "2026-01-04"}, Articles: items,
+			ArchivedAt: time.Date(2026, 1, 4, 0, 0, 0, 0, time.UTC), Counts: map[string]int{record.StatusOK: len(items)}}
+		if err := w.PutDigest(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	withLinks := func(link, gn, u string) record.DigestArticle {
+		a := item
+		a.Link, a.GoogleNewsURL, a.URL = link, gn, u
+		return a
+	}
+	put("a", withLinks(tracked, "", tracked))
+	put("b", withLinks(plain, "", plain))
+	put("b-old", withLinks("", plain, tracked)) // as written before: the link in google_news_url, the other item's url
+	put("c", withLinks("", gnews, plain))
+	dir := filepath.Join(t.TempDir(), "digests")
+	if err := PrepareDir(dir, FormatDigests); err != nil {
+		t.Fatal(err)
+	}
+	sel, err := stored.Select(ctx, st, stored.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := WriteDigests(ctx, sel, dir, Links{}); err != nil {
+		t.Fatal(err)
+	}
+	for slug, want := range map[string]string{"a": tracked, "b": plain, "b-old": plain, "c": plain} {
+		data, err := os.ReadFile(filepath.Join(dir, slug+".md"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := digest.Parse(slug+".md", data)
+		if err != nil || len(d.Items) != 1 {
+			t.Fatalf("%s: %v\n%s", slug, err, data)
+		}
+		if d.Items[0].URL != want {
+			t.Errorf("%s links %q, want %q:\n%s", slug, d.Items[0].URL, want, data)
+		}
+	}
+}
+
+// TestExportAgainReplaces: exporting again into the directory of an
+// earlier export of the same format replaces it: a narrower selection
+// leaves none of the earlier export's pages behind (articles, digests,
+// tags), while files the exports did not write (a note of the user's,
+// beside them or inside their folders) stay.
+func TestExportAgainReplaces(t *testing.T) {
+	f := newArchive(t, 12)
+	ctx := testContext(t)
+	one := f.gen.Digests[0]
+	rec, err := record.ReadDigest(ctx, f.st, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := func(dir string) map[string]bool {
+		t.Helper()
+		got := map[string]bool{}
+		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				rel, _ := filepath.Rel(dir, p)
+				got[filepath.ToSlash(rel)] = true
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	folders := func(dir string) []string {
+		entries, _ := os.ReadDir(dir)
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		return names
+	}
+	for _, format := range []Format{FormatSite, FormatDigests} {
+		t.Run(string(format), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "out")
+			write := func(filter stored.Filter) Report {
+				t.Helper()
+				if err := PrepareDir(dir, format); err != nil {
+					t.Fatal(err)
+				}
+				var rep Report
+				var err error
+				if format == FormatSite {
+					rep, err = WriteSite(ctx, f.sel(t, filter), dir, nil)
+				} else {
+					rep, err = WriteDigests(ctx, f.sel(t, filter), dir, Links{})
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return rep
+			}
+			write(stored.Filter{})
+			mine := []string{"notes.txt"}
+			if format == FormatSite {
+				mine = append(mine, "articles/my-notes.txt")
+			}
+			for _, m := range mine {
+				if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(m)), []byte("mine"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			before := files(dir)
+			rep := write(stored.Filter{Digests: []string{one}})
+			after := files(dir)
+			for _, m := range mine {
+				if !after[m] {
+					t.Errorf("%s, not written by an export, was removed", m)
+				}
+			}
+			if rep.Removed == 0 || rep.Removed != len(before)-len(after) {
+				t.Errorf("report says %d removed; %d files before, %d after", rep.Removed, len(before), len(after))
+			}
+			if format == FormatDigests {
+				if want := map[string]bool{one + ".md": true, markerFile: true, "notes.txt": true}; !maps.Equal(after, want) {
+					t.Errorf("files %v, want %v", slices.Sorted(maps.Keys(after)), slices.Sorted(maps.Keys(want)))
+				}
+				return
+			}
+			var want []string
+			for _, a := range rec.Articles {
+				want = append(want, a.Slug)
+			}
+			want = append(want, "my-notes.txt")
+			slices.Sort(want)
+			if got := folders(filepath.Join(dir, "articles")); !slices.Equal(got, want) {
+				t.Errorf("articles/ holds %v, want %v", got, want)
+			}
+			if got := folders(filepath.Join(dir, "digests")); !slices.Equal(got, []string{one}) {
+				t.Errorf("digests/ holds %v, want %s alone", got, one)
+			}
+			// Nothing else: every file is one the second export wrote
+			// (its manifest), or the user's.
+			_, listed, err := readManifest(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want2 := map[string]bool{markerFile: true}
+			for _, n := range append(listed, mine...) {
+				want2[n] = true
+			}
+			if !maps.Equal(after, want2) {
+				for n := range after {
+					if !want2[n] {
+						t.Errorf("%s is left from the earlier export", n)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDirOutFinish: an interrupted export removes nothing and keeps the
+// earlier export's files in its manifest, and a manifest naming a path
+// outside the directory (edited by hand) never makes an export remove it.
+func TestDirOutFinish(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "out")
+	if err := PrepareDir(dir, FormatDigests); err != nil {
+		t.Fatal(err)
+	}
+	outside := filepath.Join(root, "outside.md")
+	os.WriteFile(outside, []byte("mine"), 0o644)
+	os.WriteFile(filepath.Join(dir, "old.md"), []byte("old"), 0o644)
+	os.WriteFile(filepath.Join(dir, markerFile), []byte("digests\nold.md\n../outside.md\n"+outside+"\n"), 0o644)
+	o := newDirOut(dir, FormatDigests)
+	if err := o.write("new.md", []byte("new")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := o.finish(false); err != nil || n != 0 {
+		t.Fatalf("interrupted: removed %d, %v", n, err)
+	}
+	if _, listed, _ := readManifest(dir); !slices.Contains(listed, "old.md") || !slices.Contains(listed, "new.md") {
+		t.Errorf("interrupted export's manifest lists %v", listed)
+	}
+	o = newDirOut(dir, FormatDigests)
+	o.write("new.md", []byte("new"))
+	if n, err := o.finish(true); err != nil || n != 1 {
+		t.Fatalf("completed: removed %d, %v", n, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "old.md")); err == nil {
+		t.Error("old.md of the earlier export stays")
+	}
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("a file outside the directory was removed: %v", err)
+	}
+}
+
+// TestLinksCheck: a base every exported link carries is an http(s) URL, or
+// for a site export also a path; nothing that would run or lead elsewhere.
+func TestLinksCheck(t *testing.T) {
+	for _, tt := range []struct {
+		links Links
+		ok    bool
+	}{
+		{Links{}, true},
+		{Links{Viewer: "http://127.0.0.1:8080"}, true},
+		{Links{Viewer: "https://archive.example/viewer/"}, true},
+		{Links{Site: "../site"}, true},
+		{Links{Site: "/archive"}, true},
+		{Links{Site: "https://news.example/archive"}, true},
+		{Links{Viewer: "javascript:alert(1)"}, false},
+		{Links{Viewer: "JavaScript:alert(1)"}, false},
+		{Links{Viewer: "/viewer"}, false},
+		{Links{Viewer: "http://user:pw@host.example"}, false},
+		{Links{Viewer: "http:///nohost"}, false},
+		{Links{Viewer: " http://x.example"}, false},
+		{Links{Site: "javascript:alert(1)"}, false},
+		{Links{Site: "data:text/html,<b>x</b>"}, false},
+		{Links{Site: "//evil.example/site"}, false},
+		{Links{Site: "ftp://host.example/site"}, false},
+	} {
+		if err := tt.links.Check(); (err == nil) != tt.ok {
+			t.Errorf("%+v: %v, want ok %v", tt.links, err, tt.ok)
+		}
 	}
 }

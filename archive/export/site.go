@@ -2,6 +2,7 @@ package export
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 
@@ -18,7 +19,9 @@ import (
 // index.html is its home. Links to articles the selection leaves out are
 // kept as text.
 //
-// dir must be ready (PrepareDir). ErrNothing when no digest is selected.
+// dir must be ready (PrepareDir); what an earlier export there wrote and
+// this one does not is removed (Report.Removed). ErrNothing when no digest
+// is selected.
 func WriteSite(ctx context.Context, sel *stored.Selection, dir string, logger *slog.Logger) (Report, error) {
 	rep := Report{Format: FormatSite, Digests: len(sel.DigestSlugs())}
 	if rep.Digests == 0 {
@@ -29,7 +32,10 @@ func WriteSite(ctx context.Context, sel *stored.Selection, dir string, logger *s
 		return rep, err
 	}
 	defer site.Close()
-	st, err := site.Write(ctx, func(name string, body []byte) error { return writeFile(dir, name, body) })
+	out := newDirOut(dir, FormatSite)
+	st, err := site.Write(ctx, out.write)
 	rep.Articles, rep.Files, rep.Bytes = st.Articles, st.Files, st.Bytes
-	return rep, err
+	removed, ferr := out.finish(err == nil)
+	rep.Removed = removed
+	return rep, errors.Join(err, ferr)
 }

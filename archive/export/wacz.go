@@ -13,6 +13,7 @@ import (
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/archive/wacz"
 	"github.com/linkarc/linkarc/archive/warc"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
 )
@@ -111,7 +112,8 @@ func WriteWACZ(ctx context.Context, sel *stored.Selection, w io.Writer, opts WAC
 		return rep, err
 	}
 	if zw == nil {
-		return rep, fmt.Errorf("%w: no capture in the selection has a WARC (%d have none: captured before WARC recording, for which archive --refresh makes one, or failed with nothing recorded)", ErrNothing, len(rep.Skipped))
+		return rep, fmt.Errorf("%w: no capture in the selection has a WARC (%d %s none: captured before WARC recording, for which archive --refresh makes one, or failed with nothing recorded)",
+			ErrNothing, len(rep.Skipped), textnorm.Plural(len(rep.Skipped), "has", "have"))
 	}
 	if err := addOriginals(ctx, sel.Store(), zw, revisits, inPkg, &rep); err != nil {
 		return rep, err

@@ -91,8 +91,8 @@ func (f *Fetcher) FetchAsset(ctx context.Context, rawURL string, ar AssetRequest
 			return a, nil
 		}
 		fe.Attempts = n
-		if fe.Reason == record.ReasonCanceled || !fe.retryable {
-			return a, fe
+		if fe.Reason == record.ReasonCanceled || !fe.retryable || fe.final {
+			return a, f.settle(fe)
 		}
 		wait := f.backoff(n)
 		if fe.retryAfterSet {
@@ -102,7 +102,7 @@ func (f *Fetcher) FetchAsset(ctx context.Context, rawURL string, ar AssetRequest
 			wait = fe.RetryAfter
 		}
 		if n >= attempts {
-			return a, fe
+			return a, f.settle(fe)
 		}
 		t := time.NewTimer(wait)
 		select {

@@ -201,6 +201,7 @@ type Fetcher struct {
 
 	robotsMu sync.Mutex
 	robots   map[string]*robotsEntry // origin -> its robots.txt
+	down     map[string]downHost     // origin -> why it could not be reached, for the rest of the run
 }
 
 // New returns a Fetcher configured by opts.
@@ -228,6 +229,7 @@ func newFetcher(opts Options, dial DialFunc) (*Fetcher, error) {
 		gates:       make(map[string]*sendgate.Gate),
 		pageHosts:   make(map[string]bool),
 		robots:      make(map[string]*robotsEntry),
+		down:        make(map[string]downHost),
 	}
 	f.base = netguard.NewTransport(netguard.TransportOptions{
 		Policy:                opts.policy(),
@@ -319,8 +321,8 @@ func (f *Fetcher) fetch(ctx context.Context, rawURL string, kind requestKind) (*
 			return c, nil
 		}
 		fe.Attempts = n
-		if fe.Reason == record.ReasonCanceled || !fe.retryable {
-			return c, fe
+		if fe.Reason == record.ReasonCanceled || !fe.retryable || fe.final {
+			return c, f.settle(fe)
 		}
 		wait := f.backoff(n)
 		if fe.retryAfterSet {
@@ -331,7 +333,7 @@ func (f *Fetcher) fetch(ctx context.Context, rawURL string, kind requestKind) (*
 			wait = fe.RetryAfter
 		}
 		if n >= attempts {
-			return c, fe
+			return c, f.settle(fe)
 		}
 		f.log.Info("fetch: retrying", "url", rawURL, "reason", fe.Reason, "attempt", n, "wait", wait, "err", fe.Err)
 		t := time.NewTimer(wait)

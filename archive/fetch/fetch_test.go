@@ -328,6 +328,16 @@ func TestFetchHostInterval(t *testing.T) {
 			t.Fatalf("host %s: the server saw %d requests and the client logged %d sends, want 7", name, n, m)
 		}
 		checkSpacing(t, sends[host], interval)
+		// Each line names the request it times.
+		urls := map[string]bool{}
+		for _, s := range sends[host] {
+			urls[s.url] = true
+		}
+		for _, want := range []string{pub.URL + "/robots.txt", pub.URL + "/p/0", pub.URL + "/p/4"} {
+			if !urls[want] {
+				t.Errorf("host %s: no send logged for %s (logged %v)", name, want, urls)
+			}
+		}
 	}
 	// The hosts were worked side by side: most of B's requests began while
 	// A's were still going out, rather than after them.

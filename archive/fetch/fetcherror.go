@@ -31,6 +31,12 @@ type Error struct {
 
 	retryable     bool
 	retryAfterSet bool // the server sent a usable Retry-After
+	final         bool // not retried within this fetch (its host is down for the run)
+	// downOrigin is the origin whose robots.txt could not be asked
+	// because the host could not be reached; once the fetch gives up,
+	// the origin is down for the rest of the run (Fetcher.settle).
+	downOrigin string
+	downWhy    string
 }
 
 // Error implements error.
@@ -66,6 +72,7 @@ func (e *redirectError) Unwrap() error { return e.err }
 // URL, or it is unreachable (a 5xx or 429 status, or a request that failed:
 // cause), which RFC 9309 §2.3.1.4 treats as disallowing everything.
 type robotsError struct {
+	origin string // scheme://host[:port]
 	url    string // the robots.txt URL
 	status int    // HTTP status when robots.txt was unreachable, else 0
 	cause  error  // why robots.txt could not be fetched, else nil
@@ -90,18 +97,19 @@ func (e *robotsError) Error() string {
 func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *request) *Error {
 	fe := &Error{URL: rawURL, Err: err}
 	var (
-		re  *redirectError
-		rb  *robotsError
-		nh  *notHTMLError
-		nf  *notFeedError
-		ce  *codingsError
-		ht  *headerTooLargeError
-		se  *stillEncodedError
-		de  *decodeError
-		ne  net.Error
-		dns *net.DNSError
-		op  *net.OpError
-		ex  *Error
+		re   *redirectError
+		rb   *robotsError
+		down *downError
+		nh   *notHTMLError
+		nf   *notFeedError
+		ce   *codingsError
+		ht   *headerTooLargeError
+		se   *stillEncodedError
+		de   *decodeError
+		ne   net.Error
+		dns  *net.DNSError
+		op   *net.OpError
+		ex   *Error
 	)
 	switch {
 	case errors.As(err, &ex):
@@ -112,8 +120,18 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *re
 		// Named by what kept robots.txt away (network, timeout, tls,
 		// too_large…), and retried like it.
 		inner := f.classify(ctx, rawURL, rb.cause, nil)
+		if why := unreachable(rb.cause); why != "" && inner.Reason != record.ReasonCanceled {
+			// Nothing answered at all: the host is down, which is not
+			// robots.txt's doing.
+			inner.Err = fmt.Errorf("the host %s is unreachable (%s; robots.txt, asked first, got no answer): %w", hostOf(rb.origin), why, rb.cause)
+			inner.downOrigin, inner.downWhy = rb.origin, why
+			return inner
+		}
 		inner.Err = fmt.Errorf("%s could not be fetched, and until it can be, RFC 9309 treats the site as disallowed: %w", rb.url, inner.Err)
 		return inner
+	case errors.As(err, &down):
+		fe.Reason, fe.retryable, fe.final = down.reason, true, true
+		fe.Err = fmt.Errorf("the host %s was unreachable earlier in this run (%s) and is not asked again until the next run", hostOf(down.origin), down.why)
 	case errors.As(err, &rb):
 		fe.Reason, fe.StatusCode, fe.retryable = record.ReasonRobots, rb.status, rb.status != 0
 	case errors.As(err, &ce):
@@ -174,6 +192,43 @@ func (f *Fetcher) classify(ctx context.Context, rawURL string, err error, st *re
 		}
 	}
 	return fe
+}
+
+// unreachable says why err shows that a host could not be reached at all
+// (its name does not resolve, the connection was refused or timed out),
+// or "" when something answered or the address was refused by the SSRF
+// guard.
+func unreachable(err error) string {
+	var (
+		dns *net.DNSError
+		op  *net.OpError
+	)
+	switch {
+	case netguard.IsForbidden(err):
+		return ""
+	case errors.As(err, &dns):
+		if dns.IsNotFound {
+			return "its name does not resolve"
+		}
+		return "its name could not be resolved"
+	case !errors.As(err, &op) || op.Op != "dial":
+		return ""
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case op.Timeout():
+		return "connecting timed out"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to it"
+	}
+	return "cannot connect"
+}
+
+// hostOf returns the host[:port] of an origin.
+func hostOf(origin string) string {
+	if _, h, ok := strings.Cut(origin, "://"); ok {
+		return h
+	}
+	return origin
 }
 
 func isTLSError(err error) bool {

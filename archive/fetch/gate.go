@@ -25,7 +25,7 @@ type ticket struct {
 	turn     *sendgate.Turn
 	host     string
 	once     sync.Once
-	onSent   func(host string, ready, sent time.Time)
+	onSent   func(host, url string, ready, sent time.Time)
 	interval time.Duration
 }
 
@@ -72,12 +72,12 @@ func (f *Fetcher) acquire(ctx context.Context, host string) (*ticket, error) {
 	return &ticket{turn: turn, host: host, interval: iv, onSent: f.logSent}, nil
 }
 
-// sent ends the turn: the request was written to the connection at the
-// time given, from which the next request's interval counts.
-func (t *ticket) sent(at time.Time) {
+// sent ends the turn: the request for url was written to the connection
+// at the time given, from which the next request's interval counts.
+func (t *ticket) sent(at time.Time, url string) {
 	t.once.Do(func() {
 		if t.onSent != nil {
-			t.onSent(t.host, t.turn.Ready(), at)
+			t.onSent(t.host, url, t.turn.Ready(), at)
 		}
 		t.turn.End(at)
 	})
@@ -97,13 +97,14 @@ func (t *ticket) release(used bool) {
 	})
 }
 
-// logSent logs each request's turn at debug level: when the turn began
+// logSent logs each request's turn at debug level: its URL (credentials
+// redacted), when the turn began
 // (ready) and when the request was written (sent). A request's bytes are
 // on the wire between the two, so the gap between one request and the
 // next to the same host is at least next.ready - previous.sent; the
 // politeness tests read these lines to prove the spacing from what the
 // client did.
-func (f *Fetcher) logSent(host string, ready, sent time.Time) {
+func (f *Fetcher) logSent(host, url string, ready, sent time.Time) {
 	f.log.Debug("fetch: request sent", "host", host,
-		"ready", ready.Format(time.RFC3339Nano), "sent", sent.Format(time.RFC3339Nano))
+		"ready", ready.Format(time.RFC3339Nano), "sent", sent.Format(time.RFC3339Nano), "url", url)
 }

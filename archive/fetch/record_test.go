@@ -211,7 +211,9 @@ func TestFetchAssetSSRF(t *testing.T) {
 		start := time.Now()
 		_, err := f.FetchAsset(ctx, u, AssetRequest{})
 		fe := fetchErr(t, err, record.ReasonForbiddenAddress)
-		if fe.Attempts > 1 || time.Since(start) > time.Second {
+		// The reason proves the guard refused it and one attempt that it
+		// was not retried; the time bound is only a backstop against a hang.
+		if fe.Attempts > 1 || time.Since(start) > 10*time.Second {
 			t.Errorf("%s: %d attempts in %v; a refusal is immediate and final", u, fe.Attempts, time.Since(start))
 		}
 	}

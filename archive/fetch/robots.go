@@ -12,13 +12,16 @@ import (
 	"github.com/linkarc/linkarc/archive/fetch/robotstxt"
 	"github.com/linkarc/linkarc/internal/redirect"
 	"github.com/linkarc/linkarc/internal/weburl"
+	"github.com/linkarc/linkarc/storage/record"
 )
 
 // robotsTTL is how long an answer for /robots.txt is cached: RFC 9309 §2.4
 // says not to use a cached copy for more than 24 hours. Only answers that
 // hold (rules, or "no rules" after a 4xx or too many redirects) are
 // cached; "unreachable" (5xx, 429, a network failure) is asked again by the
-// next attempt, as §2.3.1.4 means it to be transient.
+// next attempt, as §2.3.1.4 means it to be transient, except for a host
+// that could not be reached at all once a fetch has spent its retries
+// (Fetcher.settle).
 const robotsTTL = 24 * time.Hour
 
 // robotsEntry is one origin's robots.txt, fetched once and shared by every
@@ -40,6 +43,9 @@ func (f *Fetcher) checkRobots(ctx context.Context, u *url.URL) error {
 		return nil
 	}
 	origin := weburl.Origin(u)
+	if err := f.downErr(origin); err != nil {
+		return err
+	}
 	robotsURL := origin + "/robots.txt"
 	rules, recs, err := f.robotsFor(ctx, origin)
 	if rec := recordingFrom(ctx); rec != nil && err == nil {
@@ -50,11 +56,58 @@ func (f *Fetcher) checkRobots(ctx context.Context, u *url.URL) error {
 		if errors.As(err, &rb) || ctx.Err() != nil {
 			return err
 		}
-		return &robotsError{url: robotsURL, cause: err}
+		return &robotsError{origin: origin, url: robotsURL, cause: err}
 	}
 	if !rules.AllowedURL(f.robotsAgent, u) {
 		f.log.Info("fetch: robots.txt disallows", "url", u.String(), "agent", f.robotsAgent)
 		return &robotsError{url: robotsURL, agent: f.robotsAgent}
+	}
+	return nil
+}
+
+// downHost is why an origin could not be reached.
+type downHost struct {
+	reason record.Reason // network, timeout
+	why    string        // "connection refused"
+}
+
+// downError is checkRobots' answer for an origin found unreachable
+// earlier in the run: no request is made.
+type downError struct {
+	origin string
+	downHost
+}
+
+func (e *downError) Error() string {
+	return fmt.Sprintf("%s was unreachable earlier in this run (%s)", e.origin, e.why)
+}
+
+// settle is what a fetch returns once it gives up with fe. When robots.txt
+// could not be asked because the host could not be reached even after the
+// fetch's retries, the origin is remembered as down for the rest of the
+// run (the Fetcher's life): every later page and requisite of it fails at
+// once instead of paying the same connect attempts and backoff again. RFC
+// 9309 §2.3.1.4 lets a crawler assume disallow-all while robots.txt is
+// unreachable; a later run asks again.
+func (f *Fetcher) settle(fe *Error) *Error {
+	if fe.downOrigin != "" {
+		f.robotsMu.Lock()
+		if _, ok := f.down[fe.downOrigin]; !ok {
+			f.down[fe.downOrigin] = downHost{reason: fe.Reason, why: fe.downWhy}
+			f.log.Info("fetch: host unreachable; not asked again in this run", "origin", fe.downOrigin, "why", fe.downWhy)
+		}
+		f.robotsMu.Unlock()
+	}
+	return fe
+}
+
+// downErr returns a *downError when origin was found unreachable earlier
+// in the run, else nil.
+func (f *Fetcher) downErr(origin string) error {
+	f.robotsMu.Lock()
+	defer f.robotsMu.Unlock()
+	if d, ok := f.down[origin]; ok {
+		return &downError{origin: origin, downHost: d}
 	}
 	return nil
 }

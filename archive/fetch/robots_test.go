@@ -198,3 +198,54 @@ func TestFetchRobotsUnreachable(t *testing.T) {
 		t.Errorf("%d attempts, want 2: unreachable is not cached", fe.Attempts)
 	}
 }
+
+// TestFetchHostUnreachable: a host that refuses connections is reported
+// as unreachable, not as a robots.txt problem, and once a fetch has given
+// up on it, later pages and requisites of the host fail without a dial.
+// The proof is the dial count, not the time.
+func TestFetchHostUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens: every connection is refused
+
+	var dials atomic.Int32
+	opts := testOptions()
+	opts.IgnoreRobots = false
+	opts.MaxRetries = 2
+	opts.DialContext = func(ctx context.Context, network, a string) (net.Conn, error) {
+		if a == addr {
+			dials.Add(1)
+		}
+		var d net.Dialer
+		return d.DialContext(ctx, network, a)
+	}
+	f := newTestFetcher(t, opts)
+	ctx := context.Background()
+
+	_, err = f.Fetch(ctx, "http://"+addr+"/first")
+	fe := fetchErr(t, err, record.ReasonNetwork)
+	msg := err.Error()
+	if !strings.Contains(msg, "the host "+addr+" is unreachable (connection refused") || strings.Contains(msg, "RFC 9309") {
+		t.Errorf("message %q: want the host named unreachable, not robots.txt blamed", msg)
+	}
+	if fe.Attempts != 3 || dials.Load() != 3 {
+		t.Errorf("first page: %d attempts, %d dials; want 3 of each (retried as usual)", fe.Attempts, dials.Load())
+	}
+
+	_, err = f.Fetch(ctx, "http://"+addr+"/second")
+	fe = fetchErr(t, err, record.ReasonNetwork)
+	if fe.Attempts != 1 || !strings.Contains(err.Error(), "unreachable earlier in this run (connection refused)") {
+		t.Errorf("second page: %d attempts, %q", fe.Attempts, err)
+	}
+	_, err = f.FetchAsset(ctx, "http://"+addr+"/tracker.js", AssetRequest{})
+	fe = fetchErr(t, err, record.ReasonNetwork)
+	if fe.Attempts != 1 {
+		t.Errorf("requisite: %d attempts, want 1", fe.Attempts)
+	}
+	if n := dials.Load(); n != 3 {
+		t.Errorf("%d dials in all, want the first page's 3: the host down was not remembered", n)
+	}
+}

@@ -170,7 +170,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		WroteRequest: func(httptrace.WroteRequestInfo) {
 			now := time.Now()
 			wt.wrote(now)
-			turn.sent(now)
+			turn.sent(now, req.URL.Redacted())
 		},
 	}
 	resp, err := t.base.RoundTrip(req.WithContext(httptrace.WithClientTrace(req.Context(), trace)))

@@ -74,7 +74,8 @@ type Options struct {
 	// thumbnail built again; "" means PagesMissing.
 	Pages Pages
 	// TempDir holds the WARCs copied from the store while pages are
-	// built (random access); "" means os.TempDir().
+	// built (random access) and the spill files of WARC records read;
+	// "" means os.TempDir().
 	TempDir string
 	// LeaseWait is how long an article another run is writing is waited
 	// for before it is left as it is (Result.Skipped); 0 means
@@ -280,7 +281,7 @@ func rebuild(ctx context.Context, opts *Options, w record.Writer, leaser *record
 		res.Skipped = fmt.Sprintf("not fetched (%s): nothing extraction decided", cmp.Or(string(m.Reason), m.Status))
 		return res, nil
 	}
-	page, err := stored.ReadPage(ctx, st, m)
+	page, err := stored.ReadPage(ctx, st, m, opts.TempDir)
 	switch {
 	case errors.Is(err, stored.ErrNoPage):
 		res.Skipped = "the capture kept no page"
@@ -434,7 +435,7 @@ func buildPage(ctx context.Context, opts *Options, m *record.ArticleMeta, pageUR
 	}
 	originals, closeOriginals := singlepage.StoreOriginals(opts.Store, opts.TempDir)
 	defer closeOriginals.Close()
-	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals})
+	return singlepage.Capture(ctx, pageURL, leadImage, []singlepage.Source{src}, singlepage.Options{Originals: originals, TempDir: opts.TempDir})
 }
 
 // updateDigest brings the statuses of a digest's articles that changed up

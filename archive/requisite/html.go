@@ -47,7 +47,7 @@ type scan struct {
 	capped  bool
 
 	picture    int               // depth of open <picture> elements
-	chosen     map[string]string // a <source> of the open picture matched: its srcset and sizes
+	chosen     map[string]string // a <source> of the open picture matched: its srcset, sizes, width and height
 	pictureImg bool              // the open picture's <img> was seen
 	full       bool              // a list reached MaxListed
 	inStyle    bool              // inside <style>
@@ -186,13 +186,24 @@ func (s *scan) element(a atom.Atom, attrs map[string]string, selfClosing bool) {
 		if set == "" || !MediaMatches(attrs["media"]) || !supportedImage(attrs["type"]) {
 			return
 		}
-		s.chosen = map[string]string{"srcset": set, "sizes": lazyFirst(attrs, sizesAttrs)}
+		s.chosen = map[string]string{"srcset": set}
+		for _, k := range []string{"sizes", "width", "height"} {
+			if v, ok := attrs[k]; ok {
+				s.chosen[k] = v
+			}
+		}
+		if v := lazyFirst(attrs, sizesAttrs); v != "" {
+			s.chosen["sizes"] = v
+		}
 	case atom.Img:
 		if s.picture > 0 {
 			s.pictureImg = true
 			if s.chosen != nil {
 				// The <img> takes the chosen source's srcset and sizes, as
-				// the self-contained page shows it.
+				// the self-contained page shows it, and its width and
+				// height when it has either (HTML "dimension attribute
+				// source"). A source without sizes takes the img's when
+				// those allow auto-sizes (HTML "parse a sizes attribute").
 				a := map[string]string{}
 				for k, v := range attrs {
 					a[k] = v
@@ -201,12 +212,19 @@ func (s *scan) element(a atom.Atom, attrs map[string]string, selfClosing bool) {
 					delete(a, k)
 				}
 				a["srcset"] = s.chosen["srcset"]
-				if v := s.chosen["sizes"]; v != "" {
+				if v, ok := s.chosen["sizes"]; ok {
 					a["sizes"] = v
+				} else if own := attrs["sizes"]; srcset.SizeContained(own) {
+					a["sizes"] = own
+				}
+				_, hasW := s.chosen["width"]
+				_, hasH := s.chosen["height"]
+				if hasW || hasH {
+					a["width"] = s.chosen["width"]
 				}
 				// The browser chooses from the source alone: the img's
 				// src is no candidate beside it (only a fallback).
-				if u := srcset.Choose(srcset.Parse(a["srcset"]), a["sizes"], "", srcset.Desktop); u != "" && !isData(u) {
+				if u := srcset.Choose(srcset.Parse(a["srcset"]), a["sizes"], imageOf(a), "", srcset.Desktop); u != "" && !isData(u) {
 					s.add(u, Image)
 					return
 				}
@@ -329,7 +347,7 @@ func TagBomb(page []byte, max int) int {
 // wanted are the attributes FromHTML reads; the others are not kept.
 var wanted = func() map[string]bool {
 	m := map[string]bool{"href": true, "rel": true, "disabled": true, "style": true, "property": true, "name": true,
-		"content": true, "media": true, "type": true}
+		"content": true, "media": true, "type": true, "loading": true, "width": true, "height": true}
 	for _, names := range [][]string{srcAttrs, srcsetAttrs, sizesAttrs} {
 		for _, n := range names {
 			m[n] = true
@@ -338,12 +356,14 @@ var wanted = func() map[string]bool {
 	return m
 }()
 
-// lazyFirst is the first of names with a value ("auto" does not count for
-// sizes, placeholders (data: URIs) not for sources).
+// lazyFirst is the first of names with a value (placeholders, data: URIs,
+// do not count for sources, nor does data-sizes="auto": lazysizes' own
+// keyword, which its script turns into a width; sizes="auto" is HTML's,
+// read by internal/srcset).
 func lazyFirst(attrs map[string]string, names []string) string {
 	for _, k := range names {
 		v := strings.TrimSpace(attrs[k])
-		if v == "" || strings.EqualFold(v, "auto") && strings.HasSuffix(k, "sizes") || isData(v) {
+		if v == "" || strings.EqualFold(v, "auto") && k != "sizes" || isData(v) {
 			continue
 		}
 		return v
@@ -355,15 +375,21 @@ func lazyFirst(attrs map[string]string, names []string) string {
 // whose browser runs the page's lazy-loading script, on the reference
 // display: the lazy attributes (data-src, data-srcset, data-sizes and the
 // like) in place of src, srcset and sizes, then the srcset candidate
-// chosen with src as its 1x fallback (internal/srcset). Placeholders
+// chosen with src as its 1x fallback (internal/srcset; sizes="auto" of a
+// lazy image is its width attribute or inline style width). Placeholders
 // (data: URIs) are never chosen.
 func ImageURL(attrs map[string]string) string {
 	src := lazyFirst(attrs, srcAttrs)
 	set := lazyFirst(attrs, srcsetAttrs)
-	if u := srcset.Choose(srcset.Parse(set), lazyFirst(attrs, sizesAttrs), src, srcset.Desktop); u != "" && !isData(u) {
+	if u := srcset.Choose(srcset.Parse(set), lazyFirst(attrs, sizesAttrs), imageOf(attrs), src, srcset.Desktop); u != "" && !isData(u) {
 		return u
 	}
 	return src
+}
+
+// imageOf is what sizes="auto" needs of an img with these attributes.
+func imageOf(attrs map[string]string) srcset.Image {
+	return srcset.ImageOf(attrs["loading"], attrs["style"], attrs["width"], srcset.Desktop)
 }
 
 func isData(u string) bool {

@@ -13,7 +13,9 @@
 //     reference through @import and url();
 //   - images: <img src>, or the candidate of its srcset (or of the first
 //     matching <source> of its <picture>) that a desktop browser with a
-//     1280-pixel-wide window at device pixel ratio 1 would pick (Choose);
+//     1280-pixel-wide window at device pixel ratio 1 would pick (Choose;
+//     sizes="auto" of a lazy image is its width attribute or inline style
+//     width, as internal/srcset reads it);
 //     the lazy-loading attributes news sites use (data-src, data-lazy-src,
 //     data-original, data-srcset, data-sizes and the like), which take the
 //     place of src, srcset and sizes since they are what a reader with

@@ -35,6 +35,21 @@ func TestFromHTML(t *testing.T) {
 		{"srcset candidate for a 1280px desktop", `<img src="s.jpg" srcset="a-640.jpg 640w, a-1280.jpg 1280w, a-2560.jpg 2560w">
 <img src="x1.jpg" srcset="x1.jpg 1x, x2.jpg 2x"><img data-srcset="l-400.jpg 400w, l-800.jpg 800w" sizes="(min-width: 1000px) 700px, 100vw" src="data:,">`,
 			"image https://news.example/world/a-1280.jpg\nimage https://news.example/world/x1.jpg\nimage https://news.example/world/l-800.jpg\n"},
+		// sizes="auto" is a lazy image's width (as Chromium reads it;
+		// internal/srcset): its width attribute or inline style width,
+		// else the entries after auto, else 100vw; an image that is not
+		// lazy is 100vw.
+		{"sizes=auto", `<img loading="lazy" sizes="auto" width="300" srcset="a-200.jpg 200w, a-400.jpg 400w, a-1600.jpg 1600w">
+<img loading="lazy" sizes="auto" width="300" style="width: 500px" srcset="b-400.jpg 400w, b-800.jpg 800w, b-1600.jpg 1600w">
+<img loading="lazy" sizes="auto, 50vw" srcset="c-400.jpg 400w, c-800.jpg 800w, c-1600.jpg 1600w">
+<img loading="lazy" sizes="auto" srcset="d-400.jpg 400w, d-800.jpg 800w, d-1600.jpg 1600w">
+<img sizes="auto, 50vw" width="300" srcset="e-400.jpg 400w, e-800.jpg 800w, e-1600.jpg 1600w">
+<picture><source srcset="f-400.jpg 400w, f-1600.jpg 1600w"><img loading="lazy" sizes="auto" width="300"></picture>
+<picture><source srcset="g-400.jpg 400w, g-1600.jpg 1600w" width="600" height="150"><img loading="lazy" sizes="auto" width="300"></picture>
+<picture><source srcset="h-400.jpg 400w, h-1600.jpg 1600w" sizes="auto"><img loading="lazy" width="300"></picture>`,
+			"image https://news.example/world/a-400.jpg\nimage https://news.example/world/b-800.jpg\nimage https://news.example/world/c-800.jpg\n" +
+				"image https://news.example/world/d-1600.jpg\nimage https://news.example/world/e-1600.jpg\nimage https://news.example/world/f-400.jpg\n" +
+				"image https://news.example/world/g-1600.jpg\nimage https://news.example/world/h-400.jpg\n"},
 		{"picture: the first matching source", `<picture><source media="(max-width: 600px)" srcset="m.jpg"><source type="image/jxl" srcset="j.jxl">
 <source type="image/webp" srcset="w-1x.webp 1x, w-2x.webp 2x"><img src="fallback.jpg"></picture><img src="after.jpg">`,
 			"image https://news.example/world/w-1x.webp\nimage https://news.example/world/after.jpg\n"},

@@ -78,6 +78,7 @@ type Archive struct {
 	byDigest  map[string]entry // full responses, by payload digest
 	originals OriginalFunc
 	asked     map[string]bool // revisit originals asked of originals
+	tempDir   string          // Options.TempDir
 }
 
 // maxIndexRecords bounds the records indexed per source: a capture's WARC
@@ -267,7 +268,7 @@ func (a *Archive) read(ctx context.Context, e entry, limit int64) (*Resource, er
 		e = orig
 	}
 	s := a.sources[e.src]
-	r := warc.NewReader(io.NewSectionReader(s.R, e.offset, s.Size-e.offset), warc.ReaderOptions{MaxBlockBytes: limit + warc.DefaultMaxHeaderBytes})
+	r := warc.NewReader(io.NewSectionReader(s.R, e.offset, s.Size-e.offset), warc.ReaderOptions{MaxBlockBytes: limit + warc.DefaultMaxHeaderBytes, TempDir: a.tempDir})
 	rec, err := r.Next()
 	if err != nil {
 		if strings.Contains(err.Error(), "over the") {

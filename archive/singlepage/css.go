@@ -2,6 +2,7 @@ package singlepage
 
 import (
 	"bytes"
+	"mime"
 	"net/url"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"github.com/linkarc/linkarc/archive/requisite"
 	"github.com/tdewolff/parse/v2"
 	"github.com/tdewolff/parse/v2/css"
+	"golang.org/x/net/html"
 	"golang.org/x/text/encoding/htmlindex"
 )
 
@@ -248,11 +250,15 @@ func (b *builder) stylesheet(abs string, depth int, chain []string) (string, boo
 	if !ok {
 		return "", false
 	}
+	c := b.cache[key]
+	if !b.usableStylesheet(abs, res) {
+		b.notUsable(c)
+		return "", false
+	}
 	base, err := url.Parse(res.URL)
 	if err != nil {
 		return "", false
 	}
-	c := b.cache[key]
 	if c.text == "" && res.Body != nil {
 		c.text = decodeCSS(res.Body, res.ContentType)
 		res.Body = nil
@@ -263,6 +269,155 @@ func (b *builder) stylesheet(abs string, depth int, chain []string) (string, boo
 	}
 	out := b.rewriteCSS(text, base, depth, false, append(chain, key))
 	return out, true
+}
+
+// usableStylesheet reports whether a browser applies the stylesheet res,
+// fetched for abs (a <link rel=stylesheet> or an @import), as Chromium
+// and Firefox do: a sheet served with a Content-Type other than text/css
+// is refused (HTML §4.6.7.21 "link type stylesheet": "If the resource's
+// Content-Type metadata is not text/css, then set success to false"),
+// unless the document is in quirks mode and the sheet is same-origin with
+// it (HTML §2.2.1 quirks, "the Content-Type metadata of a same-origin
+// stylesheet is ignored"). A response without a Content-Type is taken as
+// text/css, the default type of the stylesheet keyword, and so is
+// Chromium's "application/x-unknown-content-type".
+func (b *builder) usableStylesheet(abs string, res *Resource) bool {
+	mt, _, err := mime.ParseMediaType(res.ContentType)
+	switch {
+	case strings.TrimSpace(res.ContentType) == "", err == nil && (mt == "text/css" || mt == "application/x-unknown-content-type"):
+		return true
+	case !b.quirks || b.page == nil:
+		return false
+	}
+	// Same origin all the way: as asked, and where redirects led.
+	for _, s := range []string{abs, res.URL} {
+		u, err := url.Parse(s)
+		if err != nil || !sameOrigin(u, b.page) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameOrigin compares the origins of two http(s) URLs (scheme, host,
+// port, the port defaulting by scheme).
+func sameOrigin(a, b *url.URL) bool {
+	port := func(u *url.URL) string {
+		if p := u.Port(); p != "" {
+			return p
+		}
+		if strings.EqualFold(u.Scheme, "https") {
+			return "443"
+		}
+		return "80"
+	}
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
+}
+
+// quirksMode reports whether a parsed document is in quirks mode, by its
+// doctype as HTML's parser decides it (HTML §13.2.6.4.1, the "initial"
+// insertion mode): no doctype, a name other than html, or a legacy public
+// identifier (quirkyPublicIDs).
+func quirksMode(doc *html.Node) bool {
+	var dt *html.Node
+	for c := doc.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type == html.DoctypeNode {
+			dt = c
+			break
+		}
+		if c.Type == html.ElementNode {
+			break
+		}
+	}
+	if dt == nil || !strings.EqualFold(dt.Data, "html") {
+		return true
+	}
+	var public, system string
+	hasSystem := false
+	for _, a := range dt.Attr {
+		switch a.Key {
+		case "public":
+			public = strings.ToLower(a.Val)
+		case "system":
+			system, hasSystem = strings.ToLower(a.Val), true
+		}
+	}
+	switch public {
+	case "-//w3o//dtd w3 html strict 3.0//en//", "-/w3c/dtd html 4.0 transitional/en", "html":
+		return true
+	}
+	if system == "http://www.ibm.com/data/dtd/v11/ibmxhtml1-transitional.dtd" {
+		return true
+	}
+	for _, p := range quirkyPublicIDs {
+		if strings.HasPrefix(public, p) {
+			return true
+		}
+	}
+	if !hasSystem && (strings.HasPrefix(public, "-//w3c//dtd html 4.01 frameset//") || strings.HasPrefix(public, "-//w3c//dtd html 4.01 transitional//")) {
+		return true
+	}
+	return false
+}
+
+// quirkyPublicIDs are the public identifier prefixes that put a document
+// in quirks mode (HTML §13.2.6.4.1), in lower case.
+var quirkyPublicIDs = []string{
+	"+//silmaril//dtd html pro v0r11 19970101//",
+	"-//as//dtd html 3.0 aswedit + extensions//",
+	"-//advasoft ltd//dtd html 3.0 aswedit + extensions//",
+	"-//ietf//dtd html 2.0 level 1//",
+	"-//ietf//dtd html 2.0 level 2//",
+	"-//ietf//dtd html 2.0 strict level 1//",
+	"-//ietf//dtd html 2.0 strict level 2//",
+	"-//ietf//dtd html 2.0 strict//",
+	"-//ietf//dtd html 2.0//",
+	"-//ietf//dtd html 2.1e//",
+	"-//ietf//dtd html 3.0//",
+	"-//ietf//dtd html 3.2 final//",
+	"-//ietf//dtd html 3.2//",
+	"-//ietf//dtd html 3//",
+	"-//ietf//dtd html level 0//",
+	"-//ietf//dtd html level 1//",
+	"-//ietf//dtd html level 2//",
+	"-//ietf//dtd html level 3//",
+	"-//ietf//dtd html strict level 0//",
+	"-//ietf//dtd html strict level 1//",
+	"-//ietf//dtd html strict level 2//",
+	"-//ietf//dtd html strict level 3//",
+	"-//ietf//dtd html strict//",
+	"-//ietf//dtd html//",
+	"-//metrius//dtd metrius presentational//",
+	"-//microsoft//dtd internet explorer 2.0 html strict//",
+	"-//microsoft//dtd internet explorer 2.0 html//",
+	"-//microsoft//dtd internet explorer 2.0 tables//",
+	"-//microsoft//dtd internet explorer 3.0 html strict//",
+	"-//microsoft//dtd internet explorer 3.0 html//",
+	"-//microsoft//dtd internet explorer 3.0 tables//",
+	"-//netscape comm. corp.//dtd html//",
+	"-//netscape comm. corp.//dtd strict html//",
+	"-//o'reilly and associates//dtd html 2.0//",
+	"-//o'reilly and associates//dtd html extended 1.0//",
+	"-//o'reilly and associates//dtd html extended relaxed 1.0//",
+	"-//sq//dtd html 2.0 hotmetal + extensions//",
+	"-//softquad software//dtd hotmetal pro 6.0::19990601::extensions to html 4.0//",
+	"-//softquad//dtd hotmetal pro 4.0::19971010::extensions to html 4.0//",
+	"-//spyglass//dtd html 2.0 extended//",
+	"-//sun microsystems corp.//dtd hotjava html//",
+	"-//sun microsystems corp.//dtd hotjava strict html//",
+	"-//w3c//dtd html 3 1995-03-24//",
+	"-//w3c//dtd html 3.2 draft//",
+	"-//w3c//dtd html 3.2 final//",
+	"-//w3c//dtd html 3.2//",
+	"-//w3c//dtd html 3.2s draft//",
+	"-//w3c//dtd html 4.0 frameset//",
+	"-//w3c//dtd html 4.0 transitional//",
+	"-//w3c//dtd html experimental 19960712//",
+	"-//w3c//dtd html experimental 970421//",
+	"-//w3c//dtd w3 html//",
+	"-//w3o//dtd w3 html 3.0//",
+	"-//webtechs//dtd mozilla html 2.0//",
+	"-//webtechs//dtd mozilla html//",
 }
 
 // decodeCSS decodes a stylesheet as a browser does (CSS Syntax §3.2): a

@@ -90,10 +90,7 @@ func unlazy(n *html.Node) bool {
 			break
 		}
 	}
-	if found {
-		removeAttr(n, "loading")
-	}
-	return found
+	return found // loading stays until img reads it (sizes="auto")
 }
 
 // noscript decides what becomes of a <noscript> (parsed as markup: the
@@ -370,9 +367,18 @@ func (b *builder) picture(n *html.Node) {
 		set, _ := inert.Attr(chosen, "srcset")
 		inert.SetAttr(img, "srcset", set)
 		b.fromSource[img] = true
+		// The img's own sizes, when it gives size containment, stays
+		// for img to write back: the containment follows the img's
+		// attribute, whatever sizes the source brings.
+		own, hasOwn := inert.Attr(img, "sizes")
+		if hasOwn && srcset.SizeContained(own) {
+			b.autoSized[img] = own
+		}
+		// A source without sizes takes the img's when those allow
+		// auto-sizes (HTML "parse a sizes attribute"; so does Chromium).
 		if sizes, ok := inert.Attr(chosen, "sizes"); ok {
 			inert.SetAttr(img, "sizes", sizes)
-		} else {
+		} else if !hasOwn || !srcset.SizeContained(own) {
 			removeAttr(img, "sizes")
 		}
 		// The selected source's width and height, when it has either, are
@@ -427,10 +433,38 @@ func knownImageType(t string) bool {
 // 800w" with the sizes kept, or srcset="data:… 2x"), with no src: the data:
 // URI is written once. A candidate of density 1 (a plain src, a 1x, a
 // descriptor-less one) becomes the src.
+//
+// sizes="auto" takes a lazy image's width from its markup
+// (internal/srcset). The page loses loading="lazy" (a lazy image out of
+// view would not load until scrolled to, data: URI or not), and Chromium
+// reads auto on an image that is not lazy as 100vw, so what is written is
+// chosen for the box: a sizes attribute that gave the image size
+// containment (srcset.SizeContained: a 300×150 box unless its width and
+// height are set, whatever image it shows) stays as it was, on every
+// image, since without it the box would change; any other sizes that
+// names auto becomes the slot width worked out here ("300px"), which
+// gives the candidate the density it had live.
 func (b *builder) img(n *html.Node) {
 	src, _ := inert.Attr(n, "src")
 	set, _ := inert.Attr(n, "srcset")
 	sizes, hasSizes := inert.Attr(n, "sizes")
+	loading, _ := inert.Attr(n, "loading")
+	style, _ := inert.Attr(n, "style")
+	width, _ := inert.Attr(n, "width")
+	image := srcset.ImageOf(loading, style, width, srcset.Desktop)
+	// The containment follows the img's own attribute: a picture's img
+	// has the selected source's by now.
+	contained, isContained := b.autoSized[n]
+	if !b.fromSource[n] && hasSizes && srcset.SizeContained(sizes) {
+		contained, isContained = sizes, true
+	}
+	written, hasWritten := sizes, hasSizes
+	switch {
+	case isContained:
+		written, hasWritten = contained, true
+	case srcset.HasAuto(sizes):
+		written = strconv.FormatFloat(srcset.SlotWidth(sizes, image, srcset.Desktop), 'f', -1, 64) + "px"
+	}
 	cands := srcset.Parse(set)
 	src = strings.TrimSpace(src)
 	// The references to try, in order, each with the candidate it is (nil
@@ -455,7 +489,7 @@ func (b *builder) img(n *html.Node) {
 		fallback = ""
 	}
 	var order []try
-	if best := srcset.Choose(cands, sizes, fallback, srcset.Desktop); best != "" {
+	if best := srcset.Choose(cands, sizes, image, fallback, srcset.Desktop); best != "" {
 		order = append(order, try{best, byURL(best)})
 	}
 	if src != "" {
@@ -468,6 +502,9 @@ func (b *builder) img(n *html.Node) {
 	removeAttr(n, "srcset")
 	removeAttr(n, "sizes")
 	removeAttr(n, "loading")
+	if isContained {
+		inert.SetAttr(n, "sizes", contained) // its box, whatever it shows
+	}
 	seen := map[string]bool{}
 	for _, t := range order {
 		if seen[t.ref] {
@@ -479,7 +516,7 @@ func (b *builder) img(n *html.Node) {
 			uri, ok = b.embed(b.base, t.ref, kindImage)
 		}
 		if ok {
-			setImageSource(n, uri, t.cand, sizes, hasSizes)
+			setImageSource(n, uri, t.cand, written, hasWritten)
 			return
 		}
 		if len(seen) >= 4 {

@@ -25,7 +25,9 @@
 //     loads (internal/srcset; the capture fetched that one), falling back
 //     to another candidate the WARC holds; a w or x candidate stays a
 //     one-candidate srcset with its descriptor (and its sizes), so that
-//     the image renders at the size it did live;
+//     the image renders at the size it did live; sizes="auto" (a lazy
+//     image's laid-out width) is read from the image's markup, and an
+//     image keeps a sizes attribute that gave it size containment;
 //   - scripts, event handlers, script URLs, <base>, meta refresh, resource
 //     hints and the like go by the viewer's own rules (internal/inert), and
 //     frames are removed;
@@ -97,8 +99,14 @@ const (
 // the inert.Version each builder version was made with).
 //
 // Version 2 keeps a srcset candidate's descriptor (version 1 made it a
-// plain src, which changed the image's rendered size).
-const Version = 2
+// plain src, which changed the image's rendered size). Version 3 reads
+// sizes="auto" (version 2 took it for 100vw, embedding a larger candidate
+// than a lazy image showed, and dropped the attribute from images of a
+// plain src or an x candidate, which changed their box). Version 4 leaves
+// out what a browser would not use: a stylesheet not served as text/css
+// (in standards mode, or cross-origin), an image whose bytes are text, an
+// HTML page where a url() wanted an image or a font.
+const Version = 4
 
 // Limits bound what Build does. Zero fields mean the defaults; negative
 // values are a usage error.
@@ -179,6 +187,9 @@ type Options struct {
 	// Originals opens the WARC holding the original of a revisit that the
 	// sources do not hold (see OriginalFunc); nil means none.
 	Originals OriginalFunc
+	// TempDir holds the spill file of a record whose block is over
+	// warc.DefaultMemoryLimit while it is read; "" means os.TempDir().
+	TempDir string
 }
 
 // Stats says what Build embedded and what it left out.
@@ -205,6 +216,13 @@ type Stats struct {
 	OverCount      int
 	OverReferences int
 	OverDepth      int
+	// NotUsable counts the distinct resources the WARC holds that a
+	// browser would not use for what refers to them, and the page built
+	// leaves out: a stylesheet not served as text/css (the browser rule,
+	// usableStylesheet), an image whose bytes are text, a url() in a
+	// stylesheet whose bytes are an HTML page (an error page where an
+	// image or a font was wanted).
+	NotUsable int
 }
 
 // maxMissingURLs bounds Stats.MissingURLs.
@@ -270,11 +288,12 @@ func Capture(ctx context.Context, pageURL, leadImage string, sources []Source, o
 	if err != nil {
 		return Result{}, err
 	}
+	a.tempDir = opts.TempDir
 	page, err := a.Get(ctx, pageURL, MaxPageBytes)
 	if err != nil {
 		return Result{}, fmt.Errorf("singlepage: the page: %w", err)
 	}
-	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}, fromSource: map[*html.Node]bool{}}
+	b := &builder{ctx: ctx, archive: a, limits: limits, cache: map[string]*cached{}, unlazied: map[*html.Node]bool{}, fromSource: map[*html.Node]bool{}, autoSized: map[*html.Node]string{}}
 	out, err := b.build(page)
 	if err != nil {
 		return Result{Stats: b.stats}, err
@@ -339,6 +358,15 @@ type builder struct {
 	// fromSource are the <picture> images whose srcset is their selected
 	// <source>'s.
 	fromSource map[*html.Node]bool
+	// autoSized are the <picture> images whose own sizes attribute, which
+	// the selected source's replaced, gave them size containment
+	// (srcset.SizeContained): that attribute, kept for their box.
+	autoSized map[*html.Node]string
+	// page is the page's URL, its origin the document's; quirks is whether
+	// the document is in quirks mode (its doctype, HTML §13.2.6.4.1), which
+	// lets a same-origin stylesheet of another type apply.
+	page   *url.URL
+	quirks bool
 }
 
 // cached is a resource read (or found missing) once.
@@ -348,6 +376,15 @@ type cached struct {
 	dataURI  string
 	embedded bool // dataURI was written once
 	ok       bool
+	unusable bool // counted in Stats.NotUsable
+}
+
+// notUsable counts c, once, as a resource a browser would not use.
+func (b *builder) notUsable(c *cached) {
+	if !c.unusable {
+		c.unusable = true
+		b.stats.NotUsable++
+	}
 }
 
 func (b *builder) build(page *Resource) ([]byte, error) {
@@ -368,6 +405,7 @@ func (b *builder) build(page *Resource) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("singlepage: the page's URL: %w", err)
 	}
+	b.page, b.quirks = pageBase, quirksMode(doc)
 	b.base = documentBase(doc, pageBase)
 	b.rewriteDocument(doc)
 	if err := b.ctx.Err(); err != nil {
@@ -547,6 +585,7 @@ func (b *builder) embed(base *url.URL, ref string, k kind) (string, bool) {
 		}
 		mt := mediaType(res, k)
 		if mt == "" {
+			b.notUsable(c)
 			return "", false
 		}
 		c.dataURI = "data:" + mt + ";base64," + base64.StdEncoding.EncodeToString(res.Body)
@@ -601,20 +640,29 @@ func (b *builder) spend(n int) bool {
 
 // mediaType is the media type a data: URI carries for res: its declared
 // type when it is a plain type/subtype, else what its bytes sniff as. An
-// image reference wants an image: anything else is "".
+// image reference wants an image, and no reference an HTML page: for
+// those it is "".
 func mediaType(res *Resource, k kind) string {
 	declared, _, _ := mime.ParseMediaType(res.ContentType)
 	if !plainMediaType(declared) {
 		declared = ""
 	}
 	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(res.Body))
+	svg := isSVG(res.Body)
+	// Browsers decode an image by its bytes, whatever its type says: text
+	// (an HTML error page, a JSON answer) is no image, and an HTML page no
+	// font either (HTML §2.x "image sniffing"; fonts are checked by their
+	// format, CSS Fonts §4.3).
+	if !svg && (sniffed == "text/html" || (k == kindImage && strings.HasPrefix(sniffed, "text/"))) {
+		return ""
+	}
 	if k == kindImage {
 		switch {
 		case strings.HasPrefix(declared, "image/"):
 			return declared
 		case strings.HasPrefix(sniffed, "image/"):
 			return sniffed
-		case isSVG(res.Body):
+		case svg:
 			return "image/svg+xml"
 		}
 		return ""
@@ -622,7 +670,7 @@ func mediaType(res *Resource, k kind) string {
 	if declared != "" && declared != "application/octet-stream" && declared != "text/plain" {
 		return declared
 	}
-	if isSVG(res.Body) {
+	if svg {
 		return "image/svg+xml"
 	}
 	if plainMediaType(sniffed) {

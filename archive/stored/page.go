@@ -80,9 +80,11 @@ var ErrNoPage = errors.New("the capture kept no page")
 // WARC, the response at its final URL (else at its URL); failing that from
 // raw.html, the page as received, which every capture with a page has
 // had. A capture with neither is ErrNoPage; a page that does not read is a
-// *PageError; any other error is the store's.
-func ReadPage(ctx context.Context, st storage.Store, m *record.ArticleMeta) (*Page, error) {
-	p, err := pageFromWARC(ctx, st, m)
+// *PageError; any other error is the store's. A WARC record over
+// warc.DefaultMemoryLimit is read through a spill file in tempDir (""
+// means os.TempDir()).
+func ReadPage(ctx context.Context, st storage.Store, m *record.ArticleMeta, tempDir string) (*Page, error) {
+	p, err := pageFromWARC(ctx, st, m, tempDir)
 	if p != nil || err != nil {
 		return p, err
 	}
@@ -113,7 +115,7 @@ func cmpOr(a, b string) string {
 
 // pageFromWARC returns the page from the capture's WARC, or nil when there
 // is no WARC or no full response for the page in it.
-func pageFromWARC(ctx context.Context, st storage.Store, m *record.ArticleMeta) (*Page, error) {
+func pageFromWARC(ctx context.Context, st storage.Store, m *record.ArticleMeta, tempDir string) (*Page, error) {
 	rc, err := st.Get(ctx, WARCKey(m.Slug, ""))
 	if storage.IsNotExist(err) {
 		return nil, nil
@@ -129,7 +131,7 @@ func pageFromWARC(ctx context.Context, st storage.Store, m *record.ArticleMeta) 
 		}
 	}
 	var found *Page
-	r := warc.NewReader(rc, warc.ReaderOptions{})
+	r := warc.NewReader(rc, warc.ReaderOptions{TempDir: tempDir})
 	for {
 		rec, err := r.Next()
 		if err == io.EOF {

@@ -165,7 +165,7 @@ func TestReadPage(t *testing.T) {
 		}
 		m, _ := record.ReadMeta(ctx, st, slugs[i])
 		m.URL, m.FinalURL = srv.URL+"/moved", srv.URL+path
-		p, err := ReadPage(ctx, st, m)
+		p, err := ReadPage(ctx, st, m, t.TempDir())
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
@@ -174,13 +174,13 @@ func TestReadPage(t *testing.T) {
 		}
 	}
 	m, _ := record.ReadMeta(ctx, st, slugs[2])
-	p, err := ReadPage(ctx, st, m)
+	p, err := ReadPage(ctx, st, m, t.TempDir())
 	raw := storagetest.ReadObject(t, st, record.ArticleKey(slugs[2], record.RawFile))
 	if err != nil || p.From != FromRaw || !bytes.Equal(p.Body, raw) || p.ContentType != m.ContentType {
 		t.Errorf("raw.html: %+v, %v", p, err)
 	}
 	st.Delete(ctx, record.ArticleKey(slugs[2], record.RawFile))
-	if _, err := ReadPage(ctx, st, m); !errors.Is(err, ErrNoPage) {
+	if _, err := ReadPage(ctx, st, m, t.TempDir()); !errors.Is(err, ErrNoPage) {
 		t.Errorf("no page: %v", err)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/linkarc/linkarc/archive/digest"
 	"github.com/linkarc/linkarc/archive/fetch"
 	"github.com/linkarc/linkarc/archive/requisite"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
 )
@@ -83,6 +84,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		"fetch again (once in the run) page requisites archived by earlier runs, instead of recording them as revisits of the stored copy; --refresh alone never fetches them again")
 	progress := fs.String("progress", e.str("LINKARC_PROGRESS", "auto"),
 		"auto (a bar on a terminal, plain lines otherwise), bar, plain or none (env LINKARC_PROGRESS)")
+	oneOf(cfg, "progress", progress)
 	reportPath := fs.String("report", "", "write the run's report as JSON to this file")
 	dryRun := fs.Bool("dry-run", false,
 		"say what would be resolved (offline, from the cache, with Google), fetched and skipped, and the expected time at the configured spacings, without a request to Google or any publisher (the store is read)")
@@ -122,6 +124,14 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			mode = "bar"
 		}
 	}
+	// An unwritable --report is found now, like export's --out, not
+	// after the run.
+	if *reportPath != "" && !*dryRun {
+		if err := checkReportPath(*reportPath); err != nil {
+			fmt.Fprintln(io.err, "linkarc archive:", err)
+			return exitUsage
+		}
+	}
 	prog, err := archive.NewProgress(mode, io.err)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
@@ -144,12 +154,27 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
 	}
+	spec, _ := cfg.storeSpec()
 	if *dryRun {
 		store = storage.ReadOnly(store)
+	} else if err := writableStore(ctx, store, spec); err != nil {
+		fmt.Fprintln(io.err, "linkarc archive:", err)
+		return exitUsage
 	}
-	spec, _ := cfg.storeSpec()
 	fmt.Fprintln(io.err, "linkarc archive: store", spec+note)
-	res, err := resolver.New(cfg.resolverOptions(store, logger))
+	ropts := cfg.resolverOptions(store, logger)
+	// A short link's hops are spaced per host as the fetcher spaces pages.
+	ropts.HostInterval = *hostInterval
+	if !*dryRun { // a dry run writes nothing, temporary files included
+		dir, closeDir, err := openTempDir(logger)
+		if err != nil {
+			fmt.Fprintln(io.err, "linkarc archive:", err)
+			return exitUsage
+		}
+		defer closeDir()
+		ropts.TempDir = dir
+	}
+	res, err := resolver.New(ropts)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc archive:", err)
 		return exitUsage
@@ -177,7 +202,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 	defer fetcher.Close()
 	if *dryRun {
 		arch, err := archive.New(archive.Options{Store: store, Resolver: res, Fetcher: fetcher, Refresh: *refresh, Logger: logger,
-			Capture: archive.CaptureOptions{NoRequisites: !*requisites}})
+			HostConcurrency: *concurrency, Capture: archive.CaptureOptions{NoRequisites: !*requisites}})
 		if err != nil {
 			fmt.Fprintln(io.err, "linkarc archive:", err)
 			return exitUsage
@@ -225,6 +250,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 			Scripts:           *requisiteScripts,
 			RefreshRequisites: *refreshRequisites,
 			Limits:            requisite.Limits{MaxCount: *maxRequisites, MaxBytes: maxRequisiteBytes, MaxTime: *requisiteTime},
+			TempDir:           ropts.TempDir,
 		},
 		Progress: prog,
 		Logger:   logger,
@@ -250,7 +276,7 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		if err := writeReport(*reportPath, rep); err != nil {
 			fmt.Fprintln(io.err, "linkarc archive:", err)
 			if runErr == nil {
-				runErr = err
+				return exitSomeFailed // said once, just now
 			}
 		}
 	}
@@ -268,6 +294,36 @@ func runArchive(ctx context.Context, args []string, io stdio) int {
 		return exitSomeFailed
 	}
 	return exitOK
+}
+
+// writableStore proves that store takes writes before anything is
+// fetched, so that a read-only store is an error naming the remedy rather
+// than a lease failure after the first fetch.
+func writableStore(ctx context.Context, store storage.Store, spec string) error {
+	err := storage.CheckWritable(ctx, store)
+	if reason := storage.NotWritableReason(err); reason != "" {
+		return fmt.Errorf("store %s is read-only (%s): pass a writable --store, or use --dry-run", spec, reason)
+	}
+	if err != nil {
+		return fmt.Errorf("store %s: %w", spec, err)
+	}
+	return nil
+}
+
+// checkReportPath proves that the --report file can be written (its
+// directory exists and takes new files) by creating and removing the
+// temporary file writeReport uses.
+func checkReportPath(path string) error {
+	f, err := os.OpenFile(path+".tmp", os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		var pathErr *os.PathError
+		if errors.As(err, &pathErr) {
+			err = pathErr.Err // the path is said once
+		}
+		return fmt.Errorf("--report %s: %w", path, err)
+	}
+	f.Close()
+	return os.Remove(path + ".tmp")
 }
 
 // writeReport writes the JSON report atomically, so a reader never sees half.
@@ -309,10 +365,8 @@ func refreshRequisitesNote(w goio.Writer, unchanged int) {
 	if unchanged == 0 {
 		return
 	}
-	what := "1 article already archived ok was"
-	if unchanged > 1 {
-		what = fmt.Sprintf("%d articles already archived ok were", unchanged)
-	}
-	fmt.Fprintf(w, "linkarc archive: --refresh-requisites: %s not captured again, so their requisites were not fetched again; "+
-		"add --refresh to capture them again with fresh requisites\n", what)
+	fmt.Fprintf(w, "linkarc archive: --refresh-requisites: %s not captured again, so %s requisites were not fetched again; "+
+		"add --refresh to capture %s again with fresh requisites\n",
+		textnorm.Count(unchanged, "article already archived ok was", "articles already archived ok were"),
+		textnorm.Plural(unchanged, "its", "their"), textnorm.Plural(unchanged, "it", "them"))
 }

@@ -465,3 +465,39 @@ func TestArchiveRecaptures(t *testing.T) {
 		t.Errorf("archive check: %d articles, %d earlier captures, problems %v, err %v; want 3, 4, none", c.Articles, c.History, c.Problems, err)
 	}
 }
+
+// TestArchiveUnwritableDestinations: a read-only store and a --report
+// that cannot be written are usage errors found before anything is
+// fetched, each said once, with the way out.
+func TestArchiveUnwritableDestinations(t *testing.T) {
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 1, Articles: 1, Digests: 1, Pages: loadPages(t, 1)})
+	for _, tc := range []struct {
+		name  string
+		store string
+		extra []string
+		want  []string
+	}{
+		{"read-only store", storagetest.ReadOnlyDir(t), nil,
+			[]string{"is read-only (", "pass a writable --store, or use --dry-run"}},
+		{"report in a missing directory", t.TempDir(), []string{"--report", "/nonexistent/dir/r.json"},
+			[]string{"--report /nonexistent/dir/r.json: no such file or directory"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := runLinkarc(t, nil, "", archiveArgs(w, tc.store, time.Millisecond, tc.extra...)...)
+			if res.code != exitUsage {
+				t.Errorf("exit %d, want %d\n%s", res.code, exitUsage, res.stderr)
+			}
+			for _, want := range tc.want {
+				if n := strings.Count(res.stderr, want); n != 1 {
+					t.Errorf("stderr says %q %d times, want once:\n%s", want, n, res.stderr)
+				}
+			}
+			if strings.Contains(res.stderr, "lease") {
+				t.Errorf("stderr speaks of leases:\n%s", res.stderr)
+			}
+			if n := w.PublisherRequests(); n != 0 {
+				t.Errorf("%d publisher requests before the error, want none", n)
+			}
+		})
+	}
+}

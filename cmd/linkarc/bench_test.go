@@ -103,7 +103,7 @@ func BenchmarkArchiveProvenanceRSS(b *testing.B) {
 			store := filepath.Join(b.TempDir(), "store")
 			p, _ := childPeaks(b, []string{"TMPDIR=" + tmp}, archiveArgs(w, store, 5*time.Millisecond, "--progress", "none")...)
 			peak = max(peak, p)
-			if left, _ := filepath.Glob(filepath.Join(tmp, "linkarc-gnews-*")); len(left) != 0 {
+			if left, _ := filepath.Glob(filepath.Join(tmp, "linkarc-resolve-*")); len(left) != 0 {
 				b.Errorf("%d spilled Google bodies left in TMPDIR after the run", len(left))
 			}
 		}

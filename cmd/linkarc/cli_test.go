@@ -49,6 +49,30 @@ func TestFlagErrors(t *testing.T) {
 	}
 }
 
+// TestWordValueErrors: a flag that takes one of a few words names the
+// value as the user gave it, the flag or the environment variable, with
+// what it accepts and the pointer to the help, like every flag error.
+func TestWordValueErrors(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{[]string{"LINKARC_LOG_LEVEL=loud"}, []string{"serve"}, `linkarc serve: LINKARC_LOG_LEVEL="loud": want debug, info, warn or error`},
+		{nil, []string{"serve", "--log-level", "loud"}, `linkarc serve: -log-level "loud": want debug, info, warn or error`},
+		{[]string{"LINKARC_LOG_LEVEL=loud"}, []string{"archive", "--log-level", "chatty", dir}, `linkarc archive: -log-level "chatty": want debug, info, warn or error`},
+		{[]string{"LINKARC_PROGRESS=fancy"}, []string{"archive", dir}, `linkarc archive: LINKARC_PROGRESS="fancy": want auto, bar, plain or none`},
+		{nil, []string{"archive", "--progress", "fancy", dir}, `linkarc archive: -progress "fancy": want auto, bar, plain or none`},
+	} {
+		res := runLinkarc(t, tc.env, "", tc.args...)
+		lines := strings.Split(strings.TrimSuffix(res.stderr, "\n"), "\n")
+		if res.code != exitUsage || lines[0] != tc.want || len(lines) != 2 || !strings.HasPrefix(lines[1], "Run 'linkarc help ") {
+			t.Errorf("%q %q: exit %d, stderr:\n%s\nwant exit 2 and the two lines\n%s\nRun 'linkarc help …'", tc.env, tc.args, res.code, res.stderr, tc.want)
+		}
+	}
+}
+
 // TestCommandErrors: an unknown command suggests the near one; no command
 // prints the list; help of an unknown command says which exist.
 func TestCommandErrors(t *testing.T) {
@@ -65,6 +89,10 @@ func TestCommandErrors(t *testing.T) {
 		{[]string{"completion"}, exitUsage, "linkarc completion: name one shell: bash, zsh or fish"},
 		{[]string{"version", "extra"}, exitUsage, "linkarc version: takes no arguments"},
 		{[]string{"healthcheck"}, exitUsage, "linkarc healthcheck: name one URL"},
+		{[]string{"help", "serv"}, exitUsage, `linkarc help: unknown command "serv"; did you mean "serve"?`},
+		{[]string{"healthcheck", "notaurl"}, exitUsage, `linkarc healthcheck: "notaurl" is not an http or https URL`},
+		{[]string{"healthcheck", "ftp://localhost/healthz"}, exitUsage, `is not an http or https URL`},
+		{[]string{"healthcheck", "http://127.0.0.1:1/healthz"}, exitSomeFailed, `linkarc healthcheck: Get "http://127.0.0.1:1/healthz"`},
 	} {
 		res := runLinkarc(t, nil, "", tc.args...)
 		if res.code != tc.code || !strings.Contains(res.stderr, tc.want) {

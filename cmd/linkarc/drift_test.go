@@ -132,6 +132,7 @@ func (noGoogle) Classify(_ context.Context, links []string) []resolver.Classifie
 }
 func (noGoogle) ExpectedTime(int) time.Duration { return 0 }
 func (noGoogle) RateLimited() bool              { return false }
+func (noGoogle) IsShortLink(string) bool        { return false }
 
 // TestOneMetaReader: a 5 MiB meta.json is read by the viewer and by the
 // archiver alike (the article is served, and not fetched again), and one

@@ -7,12 +7,15 @@ import (
 	"fmt"
 	goio "io"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/linkarc/linkarc/archive/export"
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/internal/tempdir"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage"
 )
 
@@ -68,6 +71,9 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 	if f != export.FormatDigests && (*baseURL != "" || *siteURL != "") {
 		return usage("--base-url and --site-url are for --format digests")
 	}
+	if err := (export.Links{Viewer: *baseURL, Site: *siteURL}).Check(); err != nil {
+		return usage("%v", err)
+	}
 	filter, err := sel.filter()
 	if err != nil {
 		return usage("%v", err)
@@ -108,7 +114,7 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 			rep, err = export.WriteSite(ctx, selection, *out, logger)
 		}
 	} else {
-		rep, err = writeOutput(*out, io.out, func(w goio.Writer) (export.Report, error) {
+		rep, err = writeOutput(*out, io.out, logger, func(w goio.Writer) (export.Report, error) {
 			if f == export.FormatJSONL {
 				return export.WriteJSONL(ctx, selection, w)
 			}
@@ -144,7 +150,10 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 	if where == "-" {
 		where = "standard output"
 	}
-	fmt.Fprintf(io.err, "linkarc export: %s: %d digests, %d articles, %s to %s\n", f, rep.Digests, rep.Articles, written(rep), where)
+	fmt.Fprintf(io.err, "linkarc export: %s: %s, %s, %s to %s\n", f, textnorm.Count(rep.Digests, "digest", "digests"), textnorm.Count(rep.Articles, "article", "articles"), written(rep), where)
+	if rep.Removed > 0 {
+		fmt.Fprintf(io.err, "linkarc export: removed %s of the earlier export in %s that this one no longer holds\n", textnorm.Count(rep.Removed, "file", "files"), *out)
+	}
 	for i, slug := range rep.NoPage {
 		if i == maxSkipLines {
 			fmt.Fprintf(io.err, "linkarc export: … and %d more without a page entry\n", len(rep.NoPage)-maxSkipLines)
@@ -153,10 +162,11 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "linkarc export: %s: packaged without a page entry: its WARC holds no 2xx response for the page (the capture failed)\n", slug)
 	}
 	if rep.Originals > 0 || rep.MissingOriginals > 0 {
-		fmt.Fprintf(io.err, "linkarc export: %d WARCs of other captures added for the originals of revisits; %d revisits without an original in the store\n", rep.Originals, rep.MissingOriginals)
+		fmt.Fprintf(io.err, "linkarc export: %s of other captures added for the originals of revisits; %s without an original in the store\n",
+			textnorm.Count(rep.Originals, "WARC", "WARCs"), textnorm.Count(rep.MissingOriginals, "revisit", "revisits"))
 	}
 	if len(rep.Skipped) > 0 {
-		fmt.Fprintf(io.err, "linkarc export: %d articles left out\n", len(rep.Skipped))
+		fmt.Fprintf(io.err, "linkarc export: %s left out\n", textnorm.Count(len(rep.Skipped), "article", "articles"))
 		return exitSomeFailed
 	}
 	return exitOK
@@ -166,7 +176,7 @@ func runExport(ctx context.Context, args []string, io stdio) int {
 func written(rep export.Report) string {
 	size := humanBytes(rep.Bytes)
 	if rep.Files > 0 {
-		return fmt.Sprintf("%d files, %s,", rep.Files, size)
+		return textnorm.Count(rep.Files, "file", "files") + ", " + size + ","
 	}
 	return size
 }
@@ -181,7 +191,7 @@ func humanBytes(n int64) string {
 	case n >= 1<<10:
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
-	return fmt.Sprintf("%d bytes", n)
+	return textnorm.Count(int(n), "byte", "bytes")
 }
 
 // exportFailed reports an export that stopped: interrupted, or the store
@@ -196,23 +206,25 @@ func exportFailed(ctx context.Context, io stdio, err error) int {
 }
 
 // writeOutput runs write into the file path, or into stdout for "-". A
-// file is written beside its place and renamed when write succeeds, so a
-// failed or interrupted export leaves no half file behind.
-func writeOutput(path string, stdout goio.Writer, write func(goio.Writer) (export.Report, error)) (export.Report, error) {
+// file is written beside its place (tempdir.Beside, which first removes
+// what killed exports of path left there) and renamed when write
+// succeeds, so a failed or interrupted export leaves no half file behind.
+func writeOutput(path string, stdout goio.Writer, logger *slog.Logger, write func(goio.Writer) (export.Report, error)) (export.Report, error) {
 	if path == "-" {
 		return write(stdout)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
 		return export.Report{}, &os.PathError{Op: "write", Path: path, Err: errors.New("is a directory; name a file")}
 	}
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	tmp, _, err := tempdir.Beside(path, logger)
 	if err != nil {
 		return export.Report{}, outPathError(path, err)
 	}
+	// The file stays open, and so locked, until it is renamed or removed.
+	defer tmp.Close()
 	rep, err := write(tmp)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = tmp.Sync()
 	}
 	if err == nil {
 		if err = os.Rename(tmp.Name(), path); err != nil {

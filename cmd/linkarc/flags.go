@@ -8,6 +8,7 @@ import (
 	goio "io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/linkarc/linkarc/archive/extract"
 	"github.com/linkarc/linkarc/archive/stored"
 	"github.com/linkarc/linkarc/internal/buildinfo"
+	"github.com/linkarc/linkarc/internal/tempdir"
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/resolver"
 	"github.com/linkarc/linkarc/storage"
@@ -45,6 +47,7 @@ type config struct {
 	gnewsInterval time.Duration
 	hl, gl, ceid  string
 	noGoogle      bool
+	shorteners    string // comma-separated extra shortener hosts
 
 	env       envReader
 	envErrs   []error      // environment values that did not parse
@@ -78,7 +81,7 @@ func newFlagSet(name, synopsis string, io stdio) (*flag.FlagSet, *config) {
 
 // writeHelp prints the command's usage, description and flags to w.
 func (c *config) writeHelp(fs *flag.FlagSet, w goio.Writer) {
-	fmt.Fprintf(w, "Usage: linkarc %s\n\nFlags:\n", c.synopsis)
+	fmt.Fprintf(w, "Usage: linkarc %s\n\nFlags (before or after the arguments; after a bare --, all are arguments):\n", c.synopsis)
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(goio.Discard)
@@ -94,6 +97,7 @@ func (c *config) storeFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.store, "store", c.env.str("LINKARC_STORE", def),
 		"where the archive lives: a directory, or s3://BUCKET[/PREFIX] (endpoint from AWS_ENDPOINT_URL); default $XDG_DATA_HOME/linkarc, or ~/.local/share/linkarc (env LINKARC_STORE)")
 	fs.StringVar(&c.logLevel, "log-level", c.env.str("LINKARC_LOG_LEVEL", "warn"), "debug, info, warn or error (env LINKARC_LOG_LEVEL)")
+	oneOf(c, "log-level", &c.logLevel)
 }
 
 // networkFlags registers what every request to the web shares.
@@ -107,7 +111,8 @@ func (c *config) networkFlags(fs *flag.FlagSet) {
 		"allow requests to loopback and private addresses; off by default because links come from untrusted feeds (env LINKARC_ALLOW_PRIVATE=1)")
 }
 
-// googleFlags registers how Google News is asked.
+// googleFlags registers how Google News is asked, and which links are
+// short links.
 func (c *config) googleFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.gnewsBase, "gnews-base", c.env.str("LINKARC_GNEWS_BASE", resolver.DefaultGNewsBase),
 		"base URL of Google News; point it at a proxy or a test server (env LINKARC_GNEWS_BASE)")
@@ -117,6 +122,9 @@ func (c *config) googleFlags(fs *flag.FlagSet) {
 	noneIfZero(c, "gnews-interval", &c.gnewsInterval)
 	fs.BoolVar(&c.noGoogle, "no-google", c.env.boolean("LINKARC_NO_GOOGLE", false),
 		"never contact Google: links only Google can resolve fail with google_disabled; old ids, cached links and other links still resolve (env LINKARC_NO_GOOGLE=1)")
+	fs.StringVar(&c.shorteners, "shortener", c.env.str("LINKARC_SHORTENERS", ""),
+		"more URL shortener hosts, comma-separated (e.g. lnk.example.com): their links are resolved to the publisher URL they name before it is fetched, "+
+			"as t.co, bit.ly and the other well-known shorteners are (env LINKARC_SHORTENERS)")
 	fs.StringVar(&c.hl, "hl", c.env.str("LINKARC_HL", resolver.DefaultHL), "Google News UI language when the link has none (env LINKARC_HL)")
 	fs.StringVar(&c.gl, "gl", c.env.str("LINKARC_GL", resolver.DefaultGL), "Google News country when the link has none (env LINKARC_GL)")
 	fs.StringVar(&c.ceid, "ceid", c.env.str("LINKARC_CEID", resolver.DefaultCEID), "Google News edition when the link has none (env LINKARC_CEID)")
@@ -143,7 +151,7 @@ func (c *config) parse(fs *flag.FlagSet, args []string, w goio.Writer) error {
 		return flag.ErrHelp
 	}
 	c.parsing = true
-	err := fs.Parse(args)
+	err := parseInterspersed(fs, args)
 	c.parsing = false
 	if errors.Is(err, flag.ErrHelp) {
 		c.writeHelp(fs, c.io.out)
@@ -170,6 +178,59 @@ func (c *config) parse(fs *flag.FlagSet, args []string, w goio.Writer) error {
 		return errors.Join(errs...)
 	}
 	return nil
+}
+
+// parseInterspersed parses args as fs.Parse does, but takes flags
+// anywhere before a bare "--", as git does: "archive digests --dry-run"
+// is a dry run of digests, and "archive -- --dry-run" archives the file
+// named --dry-run. The flag package stops at the first argument that is
+// not a flag, so each such argument is set aside and parsing goes on
+// after it; at the end fs.Args() holds them all, in order.
+func parseInterspersed(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for len(args) > 0 {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if consumed := args[:len(args)-len(rest)]; endsWithTerminator(fs, consumed) {
+			positional = append(positional, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		positional, args = append(positional, rest[0]), rest[1:]
+	}
+	// Parsing "--" and the positional arguments sets no flag and leaves
+	// exactly them in fs.Args().
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+// endsWithTerminator reports whether the flag package, having consumed
+// the flags in consumed, stopped at a bare "--" rather than taking a "--"
+// as the value of a flag ("--user-agent --"): it walks the flags as the
+// flag package does.
+func endsWithTerminator(fs *flag.FlagSet, consumed []string) bool {
+	for i := 0; i < len(consumed); i++ {
+		arg := consumed[i]
+		if arg == "--" {
+			return true
+		}
+		name := strings.TrimPrefix(strings.TrimPrefix(arg, "-"), "-")
+		if strings.Contains(name, "=") {
+			continue
+		}
+		f := fs.Lookup(name)
+		if f == nil {
+			continue
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		i++ // its value
+	}
+	return false
 }
 
 // The "0 means" convention of every numeric flag: on the command line 0
@@ -202,6 +263,33 @@ func (n *num) fail(name, what string) {
 		}
 	}
 	n.errs = append(n.errs, fmt.Errorf("-%s %s", name, what))
+}
+
+// failValue is fail for a value that is not one the flag accepts: it is
+// quoted, `-name "v": what` or `LINKARC_NAME="v": what`.
+func (n *num) failValue(name, value, what string) {
+	if !n.set[name] {
+		v := envName(name)
+		if val, ok := n.env[v]; ok {
+			n.errs = append(n.errs, fmt.Errorf("%s=%q: %s", v, val, what))
+			return
+		}
+	}
+	n.errs = append(n.errs, fmt.Errorf("-%s %q: %s", name, value, what))
+}
+
+// oneOf registers a flag whose value must be one of the words valueFlags
+// lists for it (its completions): anything else is a usage error naming
+// the flag or its environment variable, like every other flag error.
+func oneOf(c *config, name string, v *string) {
+	words := strings.Fields(valueFlags[name].complete)
+	c.checks = append(c.checks, func(n *num) {
+		if lower := strings.ToLower(*v); slices.Contains(words, lower) {
+			*v = lower
+		} else {
+			n.failValue(name, *v, "want "+valueFlags[name].form)
+		}
+	})
 }
 
 // envName is the environment variable of flag name: LINKARC_ and the name
@@ -353,10 +441,30 @@ func (c *config) resolverOptions(store storage.Store, logger *slog.Logger) resol
 		NoGoogle:     c.noGoogle,
 		Logger:       logger,
 	}
+	for _, h := range strings.Split(c.shorteners, ",") {
+		if h = strings.TrimSpace(h); h != "" {
+			opts.ShortenerHosts = append(opts.ShortenerHosts, h)
+		}
+	}
 	if store != nil {
 		opts.Cache = resolver.NewStoreCache(store)
 	}
 	return opts
+}
+
+// openTempDir gives the command its own directory for temporary files
+// (package internal/tempdir), once the directories of killed runs are
+// removed. closeDir removes it: defer it first, so that it runs last.
+func openTempDir(logger *slog.Logger) (dir string, closeDir func(), err error) {
+	d, err := tempdir.Open(tempdir.Options{Logger: logger})
+	if err != nil {
+		return "", nil, err
+	}
+	return d.Path(), func() {
+		if err := d.Close(); err != nil {
+			logger.Warn("temporary files left behind; the next run removes them", "err", err)
+		}
+	}, nil
 }
 
 // envReader reads defaults from the environment, collecting parse errors

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -164,5 +166,67 @@ func TestFlagErrorsEachLine(t *testing.T) {
 	slices.Sort(want[:len(want)-1])
 	if res.code != exitUsage || strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("exit %d, stderr:\n%s\nwant (any order but the last):\n%s", res.code, res.stderr, strings.Join(want, "\n"))
+	}
+}
+
+// TestFlagsAnywhere: flags are taken wherever they stand before a bare
+// "--" (as git takes them), and everything after "--" is an input, even
+// when it is spelled like a flag.
+func TestFlagsAnywhere(t *testing.T) {
+	tests := []struct {
+		args      []string
+		dry, json bool
+		ua        string
+		inputs    []string
+	}{
+		{[]string{"digests", "--dry-run", "--no-google"}, true, false, "", []string{"digests"}},
+		{[]string{"--no-google", "ID", "--json"}, false, true, "", []string{"ID"}},
+		{[]string{"a", "-", "b", "--json", "c"}, false, true, "", []string{"a", "-", "b", "c"}},
+		{[]string{"a", "--", "--dry-run", "-json"}, false, false, "", []string{"a", "--dry-run", "-json"}},
+		{[]string{"--", "--"}, false, false, "", []string{"--"}},
+		{[]string{"--ua", "--", "a", "--json"}, false, true, "--", []string{"a"}}, // "--" as a flag's value
+		{[]string{"--ua=x", "a", "--dry-run=false", "--", "-b"}, false, false, "x", []string{"a", "-b"}},
+		{[]string{"--no-google", "--", "x", "--", "y"}, false, false, "", []string{"x", "--", "y"}},
+		{nil, false, false, "", nil},
+	}
+	for _, tt := range tests {
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.Bool("no-google", false, "")
+		dry, jsonOut := fs.Bool("dry-run", false, ""), fs.Bool("json", false, "")
+		ua := fs.String("ua", "", "")
+		if err := parseInterspersed(fs, tt.args); err != nil {
+			t.Errorf("%q: %v", tt.args, err)
+			continue
+		}
+		if *dry != tt.dry || *jsonOut != tt.json || *ua != tt.ua || !slices.Equal(fs.Args(), tt.inputs) {
+			t.Errorf("%q: dry-run %v json %v ua %q inputs %q; want %v %v %q %q", tt.args, *dry, *jsonOut, *ua, fs.Args(), tt.dry, tt.json, tt.ua, tt.inputs)
+		}
+	}
+}
+
+// TestFlagsAfterInputsEndToEnd: the commands a fresh user typed, flags
+// after the inputs, do what they say; an input named like a flag is
+// reached after "--".
+func TestFlagsAfterInputsEndToEnd(t *testing.T) {
+	dir := t.TempDir()
+	list := filepath.Join(dir, "links.txt")
+	if err := os.WriteFile(list, []byte("https://a.example/x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(dir, "store")
+	res := runLinkarc(t, nil, "", "archive", list, "--dry-run", "--no-google", "--store", store)
+	// "1 digest": the count words agree with the count (or read "1 digests" before they did).
+	if res.code != exitOK || !strings.Contains(res.stdout, "dry run, nothing was requested: 1 digest") {
+		t.Errorf("archive LIST --dry-run: exit %d\nstdout:\n%s\nstderr:\n%s", res.code, res.stdout, res.stderr)
+	}
+	res = runLinkarc(t, nil, "", "archive", "--store", store, "--dry-run", "--", "--no-google")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "linkarc archive: --no-google: no such file or folder") {
+		t.Errorf("archive -- --no-google: exit %d\nstderr:\n%s", res.code, res.stderr)
+	}
+	const id = "CBMiSGh0dHBzOi8vdGVjaGNydW5jaC5jb20vMjAyMi8xMC8yNy9uZXcteW9yay1wb3N0LWhhY2tlZC1vZmZlbnNpdmUtdHdlZXRzL9IBAA" // embeds its URL
+	res = runLinkarc(t, nil, "", "resolve", "--no-google", id, "--json", "--store", store)
+	var line struct{ Input, URL string }
+	if err := json.Unmarshal([]byte(res.stdout), &line); res.code != exitOK || err != nil || line.Input != id || line.URL != "https://techcrunch.com/2022/10/27/new-york-post-hacked-offensive-tweets/" {
+		t.Errorf("resolve --no-google ID --json: exit %d (%v)\nstdout:\n%s\nstderr:\n%s", res.code, err, res.stdout, res.stderr)
 	}
 }

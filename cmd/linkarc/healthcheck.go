@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -25,6 +26,12 @@ func runHealthcheck(ctx context.Context, args []string, io stdio) int {
 	}
 	ctx, cancel := context.WithTimeout(ctx, healthcheckTimeout)
 	defer cancel()
+	// Only an http(s) URL with a host can be checked; anything else is
+	// the caller's mistake (exit 2), not an unhealthy server (exit 1).
+	if u, err := url.Parse(args[0]); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		fmt.Fprintf(io.err, "linkarc healthcheck: %q is not an http or https URL, e.g. http://localhost:8080/healthz\n", args[0])
+		return exitUsage
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, args[0], nil)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc healthcheck:", err)

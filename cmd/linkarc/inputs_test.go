@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -113,5 +115,78 @@ func TestArchiveInputsEndToEnd(t *testing.T) {
 	}
 	if got := len(w.Publishers[0].Arrivals(false)); got != 3 {
 		t.Errorf("page requests = %d, want 3 (one per article, the shared one once)", got)
+	}
+}
+
+// TestArchiveSkippedLinksReported: links an input names but that cannot be
+// archived (a URL list line without a scheme before an IP address and
+// port, a javascript: link in Markdown) are not dropped silently: the dry
+// run, the summary, --report and the digest record each name the input,
+// the line, the link and why.
+func TestArchiveSkippedLinksReported(t *testing.T) {
+	w := archivetest.NewWorld(t, archivetest.WorldOptions{Hosts: 1, Articles: 2, Digests: 1, Pages: loadPages(t, 2)})
+	a := w.Articles
+	dir := t.TempDir()
+	noScheme := strings.TrimPrefix(a[1].URL, "http://")
+	list := filepath.Join(dir, "links.txt")
+	if err := os.WriteFile(list, []byte(a[0].URL+"\n"+noScheme+"\n"+a[1].URL+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	md := filepath.Join(dir, "reading.md")
+	if err := os.WriteFile(md, []byte("- [First]("+a[0].URL+")\n- [Click me](javascript:alert(1))\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "store")
+	report := filepath.Join(t.TempDir(), "report.json")
+	args := []string{"archive", "--store", store, "--gnews-base", w.Google.NewsURL(), "--allow-private",
+		"--progress", "none", "--host-interval", "1ms", "--timeout", "20s"}
+	wantLines := []string{
+		"skipped links (not archived; correct the input and re-run to archive them):",
+		"  " + list + " line 2: " + strconv.Quote(noScheme) + ": no scheme: https:// is assumed only before a host name, not an IP address, localhost or a port; write http://" + noScheme + " or https://" + noScheme,
+		"  " + md + `: javascript:alert(1) ("Click me"): scheme "javascript" is not http or https`,
+	}
+	checkLines := func(what, out string) {
+		t.Helper()
+		if !strings.Contains(out, strings.Join(wantLines, "\n")+"\n") {
+			t.Errorf("%s lacks the skipped links\n%s\nwant\n%s", what, out, strings.Join(wantLines, "\n"))
+		}
+	}
+
+	dry := runLinkarc(t, nil, "", append(append(args, "--dry-run"), list, md)...)
+	if dry.code != exitOK {
+		t.Fatalf("dry run: exit %d\nstderr:\n%s", dry.code, dry.stderr)
+	}
+	checkLines("dry run", dry.stdout)
+
+	res := runLinkarc(t, nil, "", append(append(args, "--report", report), list, md)...)
+	if res.code != exitOK {
+		t.Fatalf("exit %d, want 0\nstderr:\n%s", res.code, res.stderr)
+	}
+	checkLines("summary", res.stderr)
+
+	var rep struct {
+		SkippedLinks []struct{ Digest, Title, URL, Reason string } `json:"skipped_links"`
+	}
+	data, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.SkippedLinks) != 2 || rep.SkippedLinks[0].Digest != list || rep.SkippedLinks[0].Title != noScheme ||
+		!strings.HasPrefix(rep.SkippedLinks[0].Reason, "line 2: no scheme") ||
+		rep.SkippedLinks[1].Digest != md || rep.SkippedLinks[1].URL != "javascript:alert(1)" {
+		t.Errorf("report skipped_links = %+v", rep.SkippedLinks)
+	}
+
+	st, err := storage.Open(context.Background(), store, storage.S3Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec record.DigestRecord
+	readJSON(t, st, record.DigestKey("links"), &rec)
+	if len(rec.Articles) != 2 || len(rec.Skipped) != 1 || rec.Skipped[0].Title != noScheme || !strings.HasPrefix(rec.Skipped[0].Reason, "line 2: no scheme") {
+		t.Errorf("digest record: %d articles, skipped %+v", len(rec.Articles), rec.Skipped)
 	}
 }

@@ -91,6 +91,8 @@ func writeUsage(w io.Writer) {
 		fmt.Fprintf(w, "  linkarc %-12s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, "\nRun 'linkarc help COMMAND' (or 'linkarc COMMAND -help') for the flags of a command.\n"+
+		"Flags may come before or after the inputs; every argument after a bare -- is an input, even one\n"+
+		"spelled like a flag (linkarc archive -- --odd-name.md).\n"+
 		"Every flag can also be set by the environment variable named in its help.\n")
 }
 
@@ -170,7 +172,11 @@ func runHelp(ctx context.Context, args []string, io stdio) int {
 	}
 	c, ok := lookup(args[0])
 	if !ok {
-		fmt.Fprintf(io.err, "linkarc help: unknown command %q; the commands are %s\n", args[0], strings.Join(commandNames(), ", "))
+		msg := fmt.Sprintf("linkarc help: unknown command %q", args[0])
+		if s := closest(args[0], commandNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		fmt.Fprintf(io.err, "%s; the commands are %s\n", msg, strings.Join(commandNames(), ", "))
 		return exitUsage
 	}
 	if c.help != nil {

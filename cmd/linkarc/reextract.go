@@ -8,6 +8,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/reextract"
 	"github.com/linkarc/linkarc/archive/stored"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/storage"
 )
 
@@ -60,6 +61,12 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 	}
 	spec, _ := cfg.storeSpec()
 	fmt.Fprintln(io.err, "linkarc reextract: store", spec)
+	tempDir, closeDir, err := openTempDir(logger)
+	if err != nil {
+		fmt.Fprintln(io.err, "linkarc reextract:", err)
+		return exitUsage
+	}
+	defer closeDir()
 	pool, err := cfg.extractPool(ctx, 1, *extractTimeout, *extractMemory, logger)
 	if err != nil {
 		fmt.Fprintln(io.err, "linkarc reextract:", err)
@@ -71,6 +78,7 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 		Filter:    filter,
 		Extractor: pool,
 		Pages:     pages,
+		TempDir:   tempDir,
 		Logger:    logger,
 		Progress: func(r reextract.Result) {
 			switch {
@@ -87,16 +95,18 @@ func runReextract(ctx context.Context, args []string, io stdio) int {
 		fmt.Fprintf(io.err, "linkarc reextract: %v\n", err)
 		return exitUsage
 	case err != nil && ctx.Err() != nil:
-		fmt.Fprintf(io.err, "linkarc reextract: interrupted after %d articles; run it again to finish\n", rep.Rebuilt)
+		fmt.Fprintf(io.err, "linkarc reextract: interrupted after %s; run it again to finish\n", textnorm.Count(rep.Rebuilt, "article", "articles"))
 		return exitInterrupted
 	case err != nil:
 		fmt.Fprintln(io.err, "linkarc reextract:", err)
 		return exitSomeFailed
 	}
-	fmt.Fprintf(io.err, "linkarc reextract: rebuilt %d articles (%d from their WARC, %d from raw.html), %d with a new verdict; %d left as they are; %d could not be read; %d digest records updated\n",
-		rep.Rebuilt, rep.FromWARC, rep.FromRaw, rep.Changed, rep.Skipped, len(rep.Failed), rep.Digests)
-	fmt.Fprintf(io.err, "linkarc reextract: built %d self-contained pages (%d with a thumbnail); %d could not be built and keep what they had\n",
-		rep.Pages, rep.Thumbnails, rep.PagesNotBuilt)
+	fmt.Fprintf(io.err, "linkarc reextract: rebuilt %s (%d from %s WARC, %d from raw.html), %d with a new verdict; %d left as %s; %d could not be read; %s updated\n",
+		textnorm.Count(rep.Rebuilt, "article", "articles"), rep.FromWARC, textnorm.Plural(rep.FromWARC, "its", "their"), rep.FromRaw, rep.Changed,
+		rep.Skipped, textnorm.Plural(rep.Skipped, "it is", "they are"), len(rep.Failed), textnorm.Count(rep.Digests, "digest record", "digest records"))
+	fmt.Fprintf(io.err, "linkarc reextract: built %s (%d with a thumbnail); %d could not be built and %s\n",
+		textnorm.Count(rep.Pages, "self-contained page", "self-contained pages"), rep.Thumbnails, rep.PagesNotBuilt,
+		textnorm.Plural(rep.PagesNotBuilt, "keeps what it had", "keep what they had"))
 	if len(rep.Failed) > 0 {
 		return exitSomeFailed
 	}

@@ -29,7 +29,8 @@ import (
 func runResolve(ctx context.Context, args []string, io stdio) int {
 	fs, cfg := newFlagSet("resolve", "resolve [flags] [URL...|-]\n\n"+
 		"Prints the publisher URL of each Google News link (or t.co/bit.ly/feed-proxy link), one line per\n"+
-		"input in input order; a failed input prints an empty line and its reason on stderr. With no URL,\n"+
+		"input in input order; a failed input prints an empty line and its reason on stderr, and a blank\n"+
+		"input line a blank line (--json: a line with the note \"blank line\"). With no URL,\n"+
 		"or '-', reads one URL per line from stdin. An input may lack its https:// (news.google.com/read/…) or\n"+
 		"be share text holding one link (\"Title - Source (https://…)\"); what was ignored is noted on stderr.\n"+
 		"Exit status: 0 all resolved, 1 some failed, 2 usage or configuration error, 3 Google rate-limited the\n"+
@@ -87,10 +88,22 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 	// Each result is printed as soon as it is known: --json lines as they
 	// come (each carries its input's index), text lines in input order as
 	// far as the results allow, so the output stays aligned with the input.
+	// A blank line is an input too, answered by a blank line (a JSON line
+	// with the note "blank line"), so that the output stays aligned; only
+	// the others go to the resolver.
 	p := &resolvePrinter{out: bufio.NewWriter(io.out), errw: io.err, json: *jsonOut,
 		pending: map[int]resolver.Result{}}
-	res.Stream(ctx, inputs, resolver.Sink{Result: p.result})
-	failed, limited, results := p.failed, p.limited, inputs
+	var links []string
+	for i, in := range inputs {
+		if in == "" {
+			p.print(i, resolver.Result{Note: blankNote})
+			continue
+		}
+		links = append(links, in)
+		p.index = append(p.index, i)
+	}
+	res.Stream(ctx, links, resolver.Sink{Result: p.result})
+	failed, limited, results := p.failed, p.limited, links
 	if p.werr != nil {
 		fmt.Fprintln(io.err, "linkarc resolve: writing output:", p.werr)
 		return exitSomeFailed
@@ -98,7 +111,7 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 
 	switch {
 	case ctx.Err() != nil:
-		fmt.Fprintf(io.err, "linkarc resolve: interrupted; %d of %d inputs were not resolved\n", failed, len(results))
+		fmt.Fprintf(io.err, "linkarc resolve: interrupted; %d of %s %s not resolved\n", failed, textnorm.Count(len(results), "input", "inputs"), textnorm.Plural(failed, "was", "were"))
 		return exitInterrupted
 	case res.RateLimited():
 		spec, _ := cfg.storeSpec()
@@ -106,11 +119,11 @@ func runResolve(ctx context.Context, args []string, io stdio) int {
 		if *noCache {
 			resume = "re-run later; without --no-cache, resolved links would be cached and a re-run would resume where this run stopped"
 		}
-		fmt.Fprintf(io.err, "linkarc resolve: Google News rate-limited this run; %d of %d inputs are left unresolved (error_kind rate_limited). No further requests were sent to Google. To continue, %s.\n",
-			limited, len(results), resume)
+		fmt.Fprintf(io.err, "linkarc resolve: Google News rate-limited this run; %d of %s %s left unresolved (error_kind rate_limited). No further requests were sent to Google. To continue, %s.\n",
+			limited, textnorm.Count(len(results), "input", "inputs"), textnorm.Plural(limited, "is", "are"), resume)
 		return exitRateLimited
 	case failed > 0:
-		fmt.Fprintf(io.err, "linkarc resolve: %d of %d inputs failed\n", failed, len(results))
+		fmt.Fprintf(io.err, "linkarc resolve: %d of %s failed\n", failed, textnorm.Count(len(results), "input", "inputs"))
 		return exitSomeFailed
 	}
 	return exitOK
@@ -121,6 +134,7 @@ type resolvePrinter struct {
 	out     *bufio.Writer
 	errw    io.Writer
 	json    bool
+	index   []int                   // the input index of each link resolved (inputs without the blank lines)
 	next    int                     // text mode: the next input index to print
 	pending map[int]resolver.Result // text mode: results waiting for an earlier one
 	failed  int
@@ -146,9 +160,18 @@ func (p *resolvePrinter) result(i int, r resolver.Result) {
 				fmt.Fprintf(p.errw, "linkarc resolve: %s; the links that need Google are left unresolved\n", ue.Error())
 			}
 		case r.Err.Kind != record.ReasonCanceled:
-			fmt.Fprintf(p.errw, "linkarc resolve: %s: %s [%s]\n", textnorm.Shorten(r.Input, 120), r.Err.Short(), r.Err.Kind)
+			fmt.Fprintf(p.errw, "linkarc resolve: %s: %s [%s]\n", r.Input, r.Err.Short(), r.Err.Kind)
 		}
 	}
+	p.print(p.index[i], r)
+}
+
+// blankNote is the note of a blank input line in --json output.
+const blankNote = "blank line: nothing to resolve"
+
+// print writes the output line of input i: at once with --json, else in
+// input order.
+func (p *resolvePrinter) print(i int, r resolver.Result) {
 	if p.json {
 		writeJSONResult(p.out, i, r)
 	} else {
@@ -169,7 +192,8 @@ func (p *resolvePrinter) result(i int, r resolver.Result) {
 }
 
 // resolveInputs gathers the inputs: the arguments, where "-" (or no
-// argument at all) stands for the lines of stdin. Blank lines are skipped.
+// argument at all) stands for the lines of stdin, trimmed. A blank line is
+// an empty input, kept so that output lines match input lines.
 func resolveInputs(args []string, stdin io.Reader) ([]string, error) {
 	if len(args) == 0 {
 		args = []string{"-"}
@@ -188,9 +212,7 @@ func resolveInputs(args []string, stdin io.Reader) ([]string, error) {
 		sc := bufio.NewScanner(stdin)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			if line := strings.TrimSpace(sc.Text()); line != "" {
-				inputs = append(inputs, line)
-			}
+			inputs = append(inputs, strings.TrimSpace(sc.Text()))
 		}
 		if err := sc.Err(); err != nil {
 			return nil, fmt.Errorf("reading stdin: %w", err)

@@ -172,7 +172,9 @@ func TestResolveStdin(t *testing.T) {
 		if code != exitSomeFailed {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
-		want := []string{urls[0], "", urls[1]} // blank lines skipped; the failure keeps its line, empty
+		// One line out per line in: a blank line gives a blank line, and
+		// the failure keeps its line, empty.
+		want := []string{"", urls[0], "", "", urls[1], ""}
 		if got := lines(stdout); strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Errorf("stdout %q, want %q", got, want)
 		}
@@ -185,8 +187,29 @@ func TestResolveStdin(t *testing.T) {
 	if code != exitOK || strings.Join(lines(stdout), "|") != urls[0]+"|"+urls[1]+"|"+urls[0] {
 		t.Errorf("mixed: exit %d stdout %q", code, stdout)
 	}
-	// Empty stdin: nothing to do.
-	if code, stdout, _ := resolveRun(t, nil, "\n\n", base...); code != exitOK || stdout != "" {
+	// --json: one line per input line too, a blank one noted as such.
+	code, stdout, stderr := resolveRun(t, nil, stdin, append(base, "--json")...)
+	if code != exitSomeFailed {
+		t.Fatalf("--json: exit %d: %s", code, stderr)
+	}
+	var got []string
+	for _, l := range jsonLines(t, stdout) {
+		var j jsonResult
+		if err := json.Unmarshal([]byte(l), &j); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, j.Input+">"+j.URL+">"+j.Note)
+	}
+	want := []string{">>" + blankNote, links[0] + ">" + urls[0] + ">", ">>" + blankNote, "not a link>>", links[1] + ">" + urls[1] + ">", ">>" + blankNote}
+	if strings.Join(got, "|") != strings.Join(want, "|") || !strings.Contains(stderr, "1 of 3 inputs failed") {
+		t.Errorf("--json inputs %q\nwant %q\nstderr:\n%s", got, want, stderr)
+	}
+	// Blank stdin: blank lines back, and nothing resolved.
+	if code, stdout, _ := resolveRun(t, nil, "\n\n", base...); code != exitOK || stdout != "\n\n" {
+		t.Errorf("blank stdin: exit %d stdout %q", code, stdout)
+	}
+	// No stdin at all: nothing to do.
+	if code, stdout, _ := resolveRun(t, nil, "", base...); code != exitOK || stdout != "" {
 		t.Errorf("empty stdin: exit %d stdout %q", code, stdout)
 	}
 }

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	iofs "io/fs"
 	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/viewer"
@@ -89,6 +91,10 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 		AllowedHosts:    allowed,
 	})
 	if err != nil {
+		if dir != "" && (errors.Is(err, iofs.ErrPermission) || errors.Is(err, syscall.EROFS)) {
+			// The archive is only read, but the search index is written.
+			err = fmt.Errorf("%w: pass --index-dir DIR on a writable disk, or --index-dir %s to keep the index in memory", err, indexInMemory)
+		}
 		fmt.Fprintf(io.err, "linkarc serve: %v\n", err)
 		return exitUsage
 	}
@@ -96,8 +102,14 @@ func runServe(ctx context.Context, args []string, io stdio) int {
 
 	fmt.Fprintf(io.out, "linkarc serve: serving %s at %s\n", spec, serveURL(tcp))
 	if !loopback {
+		// The host as given (a wildcard listener reports [::]), with the
+		// port bound when --addr asked for port 0.
+		where := *addr
+		if host, _, err := net.SplitHostPort(*addr); err == nil && tcp != nil {
+			where = net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+		}
 		fmt.Fprintln(io.err, "linkarc serve: warning: listening beyond this machine; anyone who can reach",
-			*addr, "can read the archive (the viewer has no login)")
+			where, "can read the archive (the viewer has no login)")
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
 		fmt.Fprintf(io.err, "linkarc serve: %v\n", err)

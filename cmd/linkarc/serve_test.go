@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/storage/record"
+	"github.com/linkarc/linkarc/storage/storagetest"
 )
 
 // TestServeEndToEnd archives a digest folder with `linkarc archive`, then
@@ -201,5 +203,42 @@ func TestResolveIndexDir(t *testing.T) {
 	s, _ := resolveIndexDir("", "s3://news/archive", env)
 	if !strings.HasPrefix(a, "/cache/linkarc/index/archive-") || a == b || !strings.HasPrefix(s, "/cache/linkarc/index/archive-") || s == a {
 		t.Errorf("index dirs not distinct per store under the cache: %q %q %q", a, b, s)
+	}
+}
+
+// TestServeUnwritableIndexDir: the archive is only read, but the search
+// index is written; an index directory that cannot be written says how
+// to go on (--index-dir memory), with exit 2.
+func TestServeUnwritableIndexDir(t *testing.T) {
+	index := filepath.Join(storagetest.ReadOnlyDir(t), "index")
+	res := runLinkarc(t, nil, "", "serve", "--store", t.TempDir(), "--index-dir", index, "--addr", "127.0.0.1:0")
+	if res.code != exitUsage || !strings.Contains(res.stderr, "--index-dir memory") {
+		t.Errorf("exit %d, want %d and a pointer to --index-dir memory; stderr:\n%s", res.code, exitUsage, res.stderr)
+	}
+}
+
+// TestServeWarningNamesBoundPort: listening on every interface with port
+// 0, the warning names the port actually bound, the same as the banner.
+func TestServeWarningNamesBoundPort(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var out, errb syncBuffer
+	go func() { // stop the server once it has said where it is
+		for ctx.Err() == nil && !strings.Contains(out.String(), "serving") {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	code := run(ctx, []string{"serve", "--store", t.TempDir(), "--index-dir", "memory", "--addr", "0.0.0.0:0"},
+		stdio{in: strings.NewReader(""), out: &out, err: &errb, getenv: envLookup(nil)})
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	m := regexp.MustCompile(`serving .* at http://localhost:(\d+)/`).FindStringSubmatch(out.String())
+	if m == nil || m[1] == "0" {
+		t.Fatalf("banner gives no port: %q", out.String())
+	}
+	if want := "anyone who can reach 0.0.0.0:" + m[1] + " can read"; !strings.Contains(errb.String(), want) {
+		t.Errorf("warning %q lacks %q", errb.String(), want)
 	}
 }

@@ -64,7 +64,7 @@ func TestArchiveSignals(t *testing.T) {
 			}
 
 			summary := summaryOf(stderr.String())
-			m := regexp.MustCompile(`interrupted: (\d+) articles unfinished; re-run`).FindStringSubmatch(summary)
+			m := regexp.MustCompile(`interrupted: (\d+) articles? unfinished; re-run`).FindStringSubmatch(summary)
 			if m == nil {
 				t.Fatalf("no interrupted line in the summary:\n%s", summary)
 			}

@@ -14,6 +14,7 @@ import (
 	"github.com/linkarc/linkarc/archive/archivetest"
 	"github.com/linkarc/linkarc/internal/netguard"
 	"github.com/linkarc/linkarc/internal/netguard/netguardtest"
+	"github.com/linkarc/linkarc/internal/textnorm"
 	"github.com/linkarc/linkarc/resolver/gnewstest"
 	"github.com/linkarc/linkarc/storage"
 	"github.com/linkarc/linkarc/storage/record"
@@ -175,7 +176,7 @@ func TestResolveRefusesInternalTargets(t *testing.T) {
 			t.Errorf("line %d: %+v; want %s refused as forbidden_address", i+1, j, inputs[i])
 		}
 	}
-	if want := fmt.Sprintf("%d of %d inputs failed", len(inputs), len(inputs)); !strings.Contains(stderr, want) {
+	if want := fmt.Sprintf("%d of %s failed", len(inputs), textnorm.Count(len(inputs), "input", "inputs")); !strings.Contains(stderr, want) {
 		t.Errorf("stderr does not say %q:\n%s", want, stderr)
 	}
 	if n := google.Total(); n != 0 {

@@ -610,6 +610,41 @@ func TestArchiveDryRun(t *testing.T) {
 		"expected: ~14s")
 }
 
+// TestDryRunExpectedTimeCountsWorkers: the expected time of the pages is
+// not the busiest host's alone: every page costs archive.ExpectedFetchTime,
+// shared among --concurrency workers (no more than there are hosts), and
+// among hosts with as many pages the busiest named is the first by name,
+// whatever the order of the links.
+func TestDryRunExpectedTimeCountsWorkers(t *testing.T) {
+	const hosts, perHost = 100, 20 // 2,000 links, 20 a host: 20 s for the busiest at 1 s
+	dir := t.TempDir()
+	var items []archivetest.DigestItem
+	for i := range perHost {
+		for h := hosts - 1; h >= 0; h-- { // the last host by name first
+			items = append(items, archivetest.DigestItem{Title: fmt.Sprintf("Story %d of %d", i, h), Publisher: "P",
+				Link: fmt.Sprintf("https://h%03d.example/story-%d", h, i)})
+		}
+	}
+	if _, err := archivetest.WriteDigest(dir, "many.md", "Many", time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), items); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		concurrency string
+		want        string
+	}{
+		{"1", "expected: ~33m20s"}, // 2,000 pages at 1 s, one at a time
+		{"32", "expected: ~1m3s"},  // 2,000 s over 32 workers
+		{"500", "expected: ~20s"},  // 100 workers at most: the busiest host's 20 pages
+	} {
+		res := runLinkarc(t, nil, "", "archive", "--store", t.TempDir(), "--dry-run", "--host-interval", "1s",
+			"--concurrency", tc.concurrency, dir)
+		if res.code != exitOK {
+			t.Fatalf("exit %d\n%s", res.code, res.stderr)
+		}
+		contains(t, res.stdout, "--concurrency "+tc.concurrency, tc.want, "the busiest, h000.example, has 20 (~20s at its spacing)")
+	}
+}
+
 // TestDryRunSaysRequisitesAreNotCounted: the dry run's expected time
 // counts pages only. With requisites on (the default) each page costs
 // more requests than that, at its host's spacing, so the summary says the

@@ -88,7 +88,7 @@ func TestDryRunCreatesNothing(t *testing.T) {
 				}
 			}
 			res := runLinkarc(t, nil, "", "archive", "--store", store, "--dry-run", "--allow-private", "http://127.0.0.1:9/story")
-			if res.code != exitOK || !strings.Contains(res.stdout, "fetch:    1 articles") {
+			if res.code != exitOK || !strings.Contains(res.stdout, "fetch:    1 article on") {
 				t.Fatalf("exit %d\n%s\n%s", res.code, res.stdout, res.stderr)
 			}
 			if !tc.exists {
@@ -135,7 +135,7 @@ func TestRefreshRequisitesAlone(t *testing.T) {
 		return res
 	}
 	archive()
-	const note = "--refresh-requisites: 1 article already archived ok was not captured again, so their requisites were not fetched again; add --refresh"
+	const note = "--refresh-requisites: 1 article already archived ok was not captured again, so its requisites were not fetched again; add --refresh"
 	for _, tc := range []struct {
 		flags    []string
 		note     bool
@@ -154,4 +154,30 @@ func TestRefreshRequisitesAlone(t *testing.T) {
 			t.Errorf("%q: requests made %v, want %v", tc.flags, got, tc.requests)
 		}
 	}
+}
+
+// TestCountsInTheSingular is the user's report: `linkarc archive
+// --dry-run` on a digest of one link said "1 digests". A count of one
+// reads in the singular, in the dry run and in the run's summary.
+func TestCountsInTheSingular(t *testing.T) {
+	pub := archivetest.StartPublisher(t, 213)
+	page := pub.Add("/owl.html", fetchFaultArticle("An owl moves into the church tower"))
+	path := filepath.Join(t.TempDir(), "digest.md")
+	body := fmt.Sprintf("---\ntitle: Owls\n---\n<ol><li><a href=%q>An owl moves into the church tower</a>&nbsp;&nbsp;<font>Tower News</font></li></ol>\n", page)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := filepath.Join(t.TempDir(), "store")
+	args := []string{"archive", "--store", store, "--allow-private", "--host-interval", "5ms", "--progress", "none"}
+	res := runLinkarc(t, nil, "", append(args, "--dry-run", path)...)
+	if res.code != exitOK {
+		t.Fatalf("dry run: exit %d\n%s", res.code, res.stderr)
+	}
+	contains(t, res.stdout, "dry-run output", "nothing was requested: 1 digest, 1 link\n",
+		"1 publisher link needs none;", "fetch:    1 article on 1 known host;")
+	res = runLinkarc(t, nil, "", append(args, path)...)
+	if res.code != exitOK {
+		t.Fatalf("run: exit %d\n%s", res.code, res.stderr)
+	}
+	contains(t, summaryOf(res.stderr), "summary", "linkarc: 1 digest, 1 article in ")
 }

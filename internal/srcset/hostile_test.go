@@ -33,6 +33,9 @@ func TestHostileAttributes(t *testing.T) {
 		{"sizes of a million commas", "a.jpg 100w", fill(","), ""},
 		{"sizes of a million entries", "a.jpg 100w", fill("(min-width: 1px) 10px, "), ""},
 		{"sizes of a million parentheses", "a.jpg 100w", fill("("), ""},
+		{"sizes of a million autos", "a.jpg 100w", fill("auto, "), ""},
+		{"sizes of a million conditional autos", "a.jpg 100w", fill("(min-width: 1px) auto, "), ""},
+		{"sizes of a million entries, then auto", "a.jpg 100w", fill("(min-width: 9999px) 10px, ") + "auto", ""},
 		{"media of a million commas", "", "", fill(",")},
 		{"media of a million ands", "", "", "(min-width: 1px)" + fill(" and (min-width: 1px)")},
 	}
@@ -40,7 +43,12 @@ func TestHostileAttributes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var got string
 			u := usage.Measure(func() {
-				got = Choose(Parse(tc.srcset), tc.sizes, "fallback.jpg", Desktop)
+				got = Choose(Parse(tc.srcset), tc.sizes, Image{}, "fallback.jpg", Desktop)
+				for _, img := range []Image{{Lazy: true}, {Lazy: true, Width: 300}} {
+					SlotWidth(tc.sizes, img, Desktop)
+				}
+				HasAuto(tc.sizes)
+				ImageOf("lazy", tc.sizes, tc.media, Desktop)
 				MediaMatches(tc.media, Desktop)
 			})
 			alloc := u.Allocated
@@ -85,7 +93,7 @@ func TestHostileDescriptors(t *testing.T) {
 		}
 	}
 	// An overflowing width still chooses sanely.
-	if got := Choose(Parse("a 9223372036854775807w, b 1300w"), "", "", Desktop); got != "b" {
+	if got := Choose(Parse("a 9223372036854775807w, b 1300w"), "", Image{}, "", Desktop); got != "b" {
 		t.Errorf("chose %q, want b", got)
 	}
 }

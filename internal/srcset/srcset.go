@@ -9,6 +9,8 @@
 // attribute") closely enough for real pages; sizes and media conditions
 // are evaluated for the widths they name (min-width, max-width in px, em
 // or rem), and a condition this package cannot evaluate does not match.
+// The sizes keyword auto (a lazy image's laid-out width) is read without
+// layout, from the image's own markup (Image, SlotWidth).
 // Everything is bounded: at most MaxCandidates candidates are read, each
 // with at most two descriptors of 32 bytes (more make it invalid), and a
 // sizes or media list is read one entry at a time, so an attribute costs
@@ -199,13 +201,13 @@ func validFloat(s string) bool {
 }
 
 // Choose returns the candidate a browser with viewport v would load from
-// srcset cands with the sizes attribute sizes (used with w descriptors),
-// and fallback, the src attribute ("" for none), which counts as a 1x
+// srcset cands with the sizes attribute sizes of img (used with w
+// descriptors; see SlotWidth), and fallback, the src attribute ("" for none), which counts as a 1x
 // candidate unless one is already 1x or the srcset has width descriptors
 // (HTML's "update the source set"). It returns "" when there is nothing
 // to load. A browser picks the candidate with the smallest density at least
 // v.DPR, else the densest; so does Choose.
-func Choose(cands []Candidate, sizes, fallback string, v Viewport) string {
+func Choose(cands []Candidate, sizes string, img Image, fallback string, v Viewport) string {
 	if v.Width <= 0 {
 		v = Desktop
 	}
@@ -224,7 +226,7 @@ func Choose(cands []Candidate, sizes, fallback string, v Viewport) string {
 		case c.Width > 0:
 			hasW = true
 			if slot == 0 {
-				slot = SlotWidth(sizes, v)
+				slot = SlotWidth(sizes, img, v)
 			}
 			list = append(list, dc{c.URL, float64(c.Width) / slot})
 		case c.Density > 0:
@@ -257,17 +259,37 @@ func Choose(cands []Candidate, sizes, fallback string, v Viewport) string {
 	return list[best].url
 }
 
-// SlotWidth evaluates a sizes attribute for viewport v: the length of its
-// first entry whose media condition matches, else its last entry (which
-// has none), else 100vw. Lengths in px, em, rem (16 px) and vw are
+// SlotWidth evaluates a sizes attribute of img for viewport v: the length
+// of its first entry whose media condition matches, else its last entry
+// (which has none), else 100vw. Lengths in px, em, rem (16 px) and vw are
 // understood; another length counts as 100vw.
-func SlotWidth(sizes string, v Viewport) float64 {
+//
+// The keyword auto (an entry of its own; behind a media condition it is
+// invalid and skipped) is what the reference browser, Chromium, makes of
+// it as far as markup tells (checked in Chromium 148; HTML's sizes
+// attribute, "auto"): on a lazy img, the img's width when its markup gives
+// it (img.Width), else the entries after auto, which the page's author
+// gave for browsers without auto support, else 100vw; on an img that is
+// not lazy, 100vw: Chromium then takes the viewport's width, not the
+// entries after auto (as the standard would).
+func SlotWidth(sizes string, img Image, v Viewport) float64 {
 	for entry := range splitTop(sizes, ',') {
 		entry = strings.TrimSpace(entry)
 		if entry == "" {
 			continue
 		}
 		cond, length := splitSizeEntry(entry)
+		if strings.EqualFold(length, "auto") {
+			switch {
+			case cond != "":
+				continue
+			case !img.Lazy:
+				return float64(v.Width)
+			case img.Width > 0:
+				return img.Width
+			}
+			continue // the entries after it stand for it
+		}
 		if cond != "" && !MediaMatches(cond, v) {
 			continue
 		}
@@ -277,6 +299,124 @@ func SlotWidth(sizes string, v Viewport) float64 {
 		return float64(v.Width)
 	}
 	return float64(v.Width)
+}
+
+// Image is what a sizes attribute's auto keyword needs to know of the img
+// element it belongs to (HTML "parse a sizes attribute", step 3.3: auto
+// is the img's concrete width, when the img allows auto-sizes). The zero
+// Image is an img that is not lazy.
+type Image struct {
+	// Lazy: the img's loading attribute is "lazy". Browsers honour auto
+	// for lazy images only: layout is known before those load.
+	Lazy bool
+	// Width is the img's width in CSS pixels as its own markup sets it
+	// (ImageOf), 0 when it does not: linkarc runs no layout, so CSS from
+	// stylesheets is not seen.
+	Width float64
+}
+
+// ImageOf reads an img's Image from its loading, style and width
+// attributes ("" when absent) for viewport v. The width is the style
+// attribute's width declaration (the last one, in px, em, rem or vw),
+// else the width attribute read as HTML's "rules for parsing dimension
+// values" do ("300" and "300px" are 300; a percentage or 0 is no width):
+// a style attribute overrides the attribute, as in the cascade.
+func ImageOf(loading, style, width string, v Viewport) Image {
+	img := Image{Lazy: strings.EqualFold(loading, "lazy")}
+	if w, ok := styleWidth(style, v); ok {
+		img.Width = w
+	} else {
+		img.Width = dimension(width)
+	}
+	return img
+}
+
+// styleWidth is the width a style attribute declares, if it is a length
+// parseLength reads; the last declaration wins, as in CSS.
+func styleWidth(style string, v Viewport) (float64, bool) {
+	w, found := 0.0, false
+	for decl := range splitTop(style, ';') {
+		name, val, ok := strings.Cut(decl, ":")
+		if !ok || !strings.EqualFold(strings.TrimSpace(name), "width") {
+			continue
+		}
+		val = strings.TrimSpace(val)
+		if i := strings.IndexByte(val, '!'); i >= 0 {
+			val = strings.TrimSpace(val[:i]) // !important
+		}
+		if l, ok := parseLength(val, v); ok && l > 0 {
+			w, found = l, true
+		} else {
+			found = false // a later width that is not a length wins too
+		}
+	}
+	return w, found
+}
+
+// dimension reads a width attribute (HTML "rules for parsing dimension
+// values", §2.3.4.4): leading white space, digits, an optional fraction,
+// anything after ignored; a percentage or zero gives 0, unknown here.
+func dimension(s string) float64 {
+	s = strings.TrimLeft(s, " \t\n\r\f")
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == 0 {
+		return 0
+	}
+	if i < len(s) && s[i] == '.' {
+		j := i + 1
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			j++
+		}
+		if j > i+1 {
+			i = j
+		}
+	}
+	if i < len(s) && s[i] == '%' {
+		return 0
+	}
+	f, err := strconv.ParseFloat(s[:i], 64)
+	if err != nil || math.IsInf(f, 0) {
+		return 0
+	}
+	return f
+}
+
+// HasAuto reports whether an entry of a sizes attribute is the keyword
+// auto, without a media condition (the only place it counts; see
+// SlotWidth).
+func HasAuto(sizes string) bool {
+	if !containsFold(sizes, "auto") {
+		return false
+	}
+	for entry := range splitTop(sizes, ',') {
+		if cond, length := splitSizeEntry(strings.TrimSpace(entry)); cond == "" && strings.EqualFold(length, "auto") {
+			return true
+		}
+	}
+	return false
+}
+
+// SizeContained reports whether an img with this sizes attribute gets the
+// size containment of HTML's rendering section, whatever its loading: the
+// UA style sheet's img:is([sizes="auto" i], [sizes^="auto," i]) { contain:
+// size !important; contain-intrinsic-size: 300px 150px }. Its box then does
+// not depend on the image it shows, so a page that keeps the attribute
+// keeps the box (Chromium 148 applies it to images that are not lazy too).
+func SizeContained(sizes string) bool {
+	return strings.EqualFold(sizes, "auto") || len(sizes) >= 5 && strings.EqualFold(sizes[:5], "auto,")
+}
+
+// containsFold reports whether s contains the ASCII word w in any case.
+func containsFold(s, w string) bool {
+	for i := 0; i+len(w) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(w)], w) {
+			return true
+		}
+	}
+	return false
 }
 
 // splitSizeEntry splits one entry of a sizes attribute into its media

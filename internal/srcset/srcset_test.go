@@ -43,7 +43,7 @@ func TestChoose(t *testing.T) {
 		{"src only", "", "", "a.jpg", "a.jpg"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Choose(Parse(tc.srcset), tc.sizes, tc.src, Desktop); got != tc.want {
+			if got := Choose(Parse(tc.srcset), tc.sizes, Image{}, tc.src, Desktop); got != tc.want {
 				t.Errorf("Choose = %q, want %q", got, tc.want)
 			}
 		})
@@ -64,6 +64,89 @@ func TestMediaMatches(t *testing.T) {
 	} {
 		if got := MediaMatches(q, Desktop); got != want {
 			t.Errorf("MediaMatches(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// TestSlotWidthAuto: sizes="auto" as Chromium 148 reads it (each case
+// checked in it: a lazy img of width="300" with 200w, 400w and 1600w
+// candidates loads the 400w one, the same img not lazy the 1600w one
+// whatever follows auto).
+func TestSlotWidthAuto(t *testing.T) {
+	lazy300 := Image{Lazy: true, Width: 300}
+	lazyNoWidth := Image{Lazy: true}
+	eager300 := Image{Width: 300}
+	for _, tc := range []struct {
+		name, sizes string
+		img         Image
+		want        float64
+		pick        string // of "s.jpg 200w, m.jpg 400w, l.jpg 1600w"
+	}{
+		{"lazy with a width: the width", "auto", lazy300, 300, "m.jpg"},
+		{"lazy with a width, fallback unused", "auto, 50vw", lazy300, 300, "m.jpg"},
+		{"case and spacing", " AUTO ,50vw", lazy300, 300, "m.jpg"},
+		{"lazy without a width: the fallback", "auto, (min-width: 2000px) 10px, 150px", lazyNoWidth, 150, "s.jpg"},
+		{"lazy without a width: every auto stands aside", "auto, auto, 50vw", lazyNoWidth, 640, "l.jpg"},
+		{"lazy without a width or fallback: 100vw", "auto", lazyNoWidth, 1280, "l.jpg"},
+		{"not lazy: 100vw, not the fallback", "auto, 150px", eager300, 1280, "l.jpg"},
+		{"not lazy, auto alone", "auto", eager300, 1280, "l.jpg"},
+		{"an entry before auto matches first", "(min-width: 1000px) 150px, auto", lazy300, 150, "s.jpg"},
+		{"an entry before auto does not match", "(min-width: 5000px) 10px, auto", lazy300, 300, "m.jpg"},
+		{"auto behind a condition is invalid", "(min-width: 1px) auto, 160px", lazy300, 160, "s.jpg"},
+		{"no auto", "(min-width: 1000px) 50vw, 100vw", lazy300, 640, "l.jpg"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := SlotWidth(tc.sizes, tc.img, Desktop); got != tc.want {
+				t.Errorf("SlotWidth(%q, %+v) = %v, want %v", tc.sizes, tc.img, got, tc.want)
+			}
+			if pick := Choose(Parse("s.jpg 200w, m.jpg 400w, l.jpg 1600w"), tc.sizes, tc.img, "", Desktop); pick != tc.pick {
+				t.Errorf("chose %q, want %q", pick, tc.pick)
+			}
+		})
+	}
+}
+
+func TestHasAuto(t *testing.T) {
+	for sizes, want := range map[string]bool{
+		"auto": true, " AUTO , 50vw": true, "(min-width: 1px) 10px, auto": true,
+		"(min-width: 1px) auto, 50vw": false, "autoplay": false, "50vw": false, "": false,
+	} {
+		if got := HasAuto(sizes); got != want {
+			t.Errorf("HasAuto(%q) = %v, want %v", sizes, got, want)
+		}
+	}
+}
+
+func TestImageOf(t *testing.T) {
+	for _, tc := range []struct {
+		loading, style, width string
+		want                  Image
+	}{
+		{"lazy", "", "300", Image{Lazy: true, Width: 300}},
+		{"LAZY", "", " 300px", Image{Lazy: true, Width: 300}},
+		{"eager", "", "300.5", Image{Width: 300.5}},
+		{" lazy", "", "", Image{}}, // an enumerated attribute's keyword is not trimmed
+		{"lazy", "width: 500px", "300", Image{Lazy: true, Width: 500}},
+		{"lazy", "max-width: 100%; width: 20em !important", "300", Image{Lazy: true, Width: 320}},
+		{"lazy", "width: 500px; width: 50%", "300", Image{Lazy: true, Width: 300}}, // the last declaration is no length
+		{"lazy", "width: 25vw", "", Image{Lazy: true, Width: 320}},
+		{"lazy", "", "50%", Image{Lazy: true}},
+		{"lazy", "", "0", Image{Lazy: true}},
+		{"lazy", "", "px", Image{Lazy: true}},
+	} {
+		if got := ImageOf(tc.loading, tc.style, tc.width, Desktop); got != tc.want {
+			t.Errorf("ImageOf(%q, %q, %q) = %+v, want %+v", tc.loading, tc.style, tc.width, got, tc.want)
+		}
+	}
+}
+
+func TestSizeContained(t *testing.T) {
+	for sizes, want := range map[string]bool{
+		"auto": true, "AUTO": true, "auto, 50vw": true, "Auto,50vw": true,
+		" auto": false, "auto , 50vw": false, "50vw, auto": false, "autoplay": false, "": false,
+	} {
+		if got := SizeContained(sizes); got != want {
+			t.Errorf("SizeContained(%q) = %v, want %v", sizes, got, want)
 		}
 	}
 }

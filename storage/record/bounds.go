@@ -33,6 +33,9 @@ const (
 	// MaxArticleDigests bounds the digests an article's meta.json lists
 	// (the first, in sorted order).
 	MaxArticleDigests = 1000
+	// MaxSkippedLinks bounds the skipped links a digest record lists (the
+	// first, in input order; SkippedTotal counts them all).
+	MaxSkippedLinks = 100
 )
 
 // cut returns s cut to at most n bytes at a character boundary.
@@ -97,10 +100,17 @@ func (d *DigestRecord) Bound() {
 	for i := range d.Articles {
 		a := &d.Articles[i]
 		a.Title, a.Publisher = cut(a.Title, MaxTitleLen), cut(a.Publisher, MaxTitleLen)
-		a.GoogleNewsURL, a.URL = cut(a.GoogleNewsURL, MaxURLLen), cut(a.URL, MaxURLLen)
+		a.GoogleNewsURL, a.Link, a.URL = cut(a.GoogleNewsURL, MaxURLLen), cut(a.Link, MaxURLLen), cut(a.URL, MaxURLLen)
 		if a.Tags != nil {
 			a.Tags = cutList(a.Tags, MaxListLen, MaxShortFieldLen)
 		}
+	}
+	if len(d.Skipped) > MaxSkippedLinks {
+		d.Skipped = d.Skipped[:MaxSkippedLinks]
+	}
+	for i := range d.Skipped {
+		s := &d.Skipped[i]
+		s.Title, s.URL, s.Reason = cut(s.Title, MaxTitleLen), cut(s.URL, MaxURLLen), cut(s.Reason, MaxTitleLen)
 	}
 }
 

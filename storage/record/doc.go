@@ -18,7 +18,8 @@
 //	index/urls/<sha256 of the URL>.json           URLIndexEntry: the article holding a canonical URL
 //	leases/articles/<slug>.json                   the lease of the run writing the article (Leaser)
 //	leases/digests/<digest-slug>.json             the lease of the run writing the digest record
-//	cache/gnews/<sha256 of the id>.json           the resolver's cache (GNewsCacheKey)
+//	cache/gnews/<sha256 of the id>.json           the resolver's cache of Google News ids (GNewsCacheKey)
+//	cache/links/<sha256 of the link>.json         the resolver's cache of short links (LinkCacheKey)
 //
 // Every record is bounded (bounds.go) so that none is larger than its
 // readers accept (MaxRecordSize), and Verify checks that each meta.json

@@ -3,6 +3,7 @@ package record
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -22,8 +23,8 @@ const (
 	HistoryDir   = "history"
 
 	// WARCFile is the capture's WARC 1.1 file, one gzip member per record:
-	// the page, its redirects, robots.txt, its requisites and the Google
-	// News exchanges that resolved its link.
+	// the page, its redirects, robots.txt, its requisites and the exchanges
+	// that resolved its link (with Google News, or a short link's hops).
 	WARCFile = "capture.warc.gz"
 	// PageFile is the self-contained page derived from the WARC: one HTML
 	// file, stylesheets inlined, images and fonts as data: URIs, no script.
@@ -60,8 +61,14 @@ const gnewsCacheDir = CachePrefix + "gnews/"
 // are up to 8 KiB of base64, too long for some file systems' names, hence
 // the hash.
 func GNewsCacheKey(id string) string {
-	sum := sha256.Sum256([]byte(id))
-	return gnewsCacheDir + hex.EncodeToString(sum[:]) + ".json"
+	return hashedKey(gnewsCacheDir, id)
+}
+
+// hashedKey is the key of s's JSON object under dir, named by the SHA-256
+// of s in hex: names of one length whatever s holds.
+func hashedKey(dir, s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return dir + hex.EncodeToString(sum[:]) + ".json"
 }
 
 // GNewsCacheEntry is the resolver's cache entry for one Google News
@@ -69,6 +76,24 @@ func GNewsCacheKey(id string) string {
 type GNewsCacheEntry struct {
 	ID         string    `json:"id"`
 	URL        string    `json:"url"` // the publisher URL the id resolved to
+	ResolvedAt time.Time `json:"resolved_at"`
+}
+
+// linkCacheDir is where the resolver's entries for short links live.
+const linkCacheDir = CachePrefix + "links/"
+
+// LinkCacheKey returns the store key of the resolver's cache entry for a
+// short link (t.co, bit.ly…): "cache/links/<sha256 hex of the link>.json".
+func LinkCacheKey(link string) string {
+	return hashedKey(linkCacheDir, link)
+}
+
+// LinkCacheEntry is the resolver's cache entry for one short link, at
+// LinkCacheKey(Link): the publisher URL its redirects named, and when
+// they were followed.
+type LinkCacheEntry struct {
+	Link       string    `json:"link"`
+	URL        string    `json:"url"`
 	ResolvedAt time.Time `json:"resolved_at"`
 }
 
@@ -186,6 +211,18 @@ type DigestRecord struct {
 	// MaxRecordSize (see Writer.PutDigest, ReadDigestPart); Counts counts
 	// them all.
 	Parts int `json:"parts,omitempty"`
+	// Skipped lists the links of the input that were not archived, with
+	// why (the first MaxSkippedLinks); SkippedTotal counts them all.
+	Skipped      []SkippedLink `json:"skipped,omitempty"`
+	SkippedTotal int           `json:"skipped_total,omitempty"`
+}
+
+// SkippedLink is a link (or a line of a URL list) of a digest that was
+// not archived: not an http(s) URL, a repeat, a line without a link.
+type SkippedLink struct {
+	Title  string `json:"title,omitempty"` // the link's text, or the line as written
+	URL    string `json:"url,omitempty"`   // the link as written; empty for a line without one
+	Reason string `json:"reason"`          // why, and what to write instead ("line 2: …" in line-based inputs)
 }
 
 // DigestPart is a continuation part of a digest record, at
@@ -237,13 +274,23 @@ type FrontMatter struct {
 
 // DigestArticle is one list item of a digest as archived.
 type DigestArticle struct {
-	Slug          string `json:"slug"`
-	Title         string `json:"title"`
-	Publisher     string `json:"publisher"`
+	Slug      string `json:"slug"`
+	Title     string `json:"title"`
+	Publisher string `json:"publisher"`
+	// GoogleNewsURL is the item's link as listed when it is a Google News
+	// link; Link is the item's link as listed when it is not (a publisher
+	// link, a shortener). Exactly one of them is set. Records written
+	// before Link existed hold every link in GoogleNewsURL: read the
+	// listed link through Listed, which tells them apart.
 	GoogleNewsURL string `json:"google_news_url,omitempty"`
-	URL           string `json:"url,omitempty"` // publisher URL once resolved
-	Status        string `json:"status"`
-	Reason        Reason `json:"reason,omitempty"`
+	Link          string `json:"link,omitempty"`
+	// URL is the publisher URL this item's own link resolved to (a
+	// publisher link is its own), which may differ from the article's
+	// meta.json url when two items with different tracking parameters
+	// lead to one article.
+	URL    string `json:"url,omitempty"`
+	Status string `json:"status"`
+	Reason Reason `json:"reason,omitempty"`
 	// Tags are the item's own tags or categories, where its source gives
 	// them (a bookmark's tags, a feed item's categories); the digest's own
 	// are in its front matter. The viewer shows and filters by both.
@@ -251,4 +298,34 @@ type DigestArticle struct {
 	// MergedFrom is the slug the item named before `linkarc dedupe`
 	// pointed it at the article it was merged into (Slug); empty otherwise.
 	MergedFrom string `json:"merged_from,omitempty"`
+}
+
+// Listed is the item's link as the digest listed it, and whether it is a
+// Google News link. In records written before DigestArticle.Link existed
+// GoogleNewsURL held every link; there the host decides: news.google.com,
+// consent.google.com, and Google's own redirect hosts (google.com,
+// www.google.com), the hosts resolver.IsGoogleNews accepts.
+func (a DigestArticle) Listed() (link string, google bool) {
+	if a.Link != "" {
+		return a.Link, false
+	}
+	if a.GoogleNewsURL == "" {
+		return "", false
+	}
+	return a.GoogleNewsURL, GoogleHost(a.GoogleNewsURL)
+}
+
+// GoogleHost reports whether rawURL is an http(s) URL on a host Google
+// News links are given on (news.google.com, consent.google.com, and the
+// google.com hosts of its redirect links), by host alone.
+func GoogleHost(rawURL string) bool {
+	u, err := url.Parse(strings.TrimSpace(rawURL))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	switch strings.TrimSuffix(strings.ToLower(u.Hostname()), ".") {
+	case "news.google.com", "consent.google.com", "google.com", "www.google.com":
+		return true
+	}
+	return false
 }

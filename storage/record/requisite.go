@@ -2,8 +2,6 @@ package record
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,8 +17,7 @@ const requisiteCacheDir = CachePrefix + "requisites/"
 // requisite (a stylesheet, image or font some capture fetched in full):
 // "cache/requisites/<sha256 hex of the URL>.json".
 func RequisiteKey(url string) string {
-	sum := sha256.Sum256([]byte(url))
-	return requisiteCacheDir + hex.EncodeToString(sum[:]) + ".json"
+	return hashedKey(requisiteCacheDir, url)
 }
 
 // RequisiteEntry is the index entry of a page requisite archived in full,
@@ -130,6 +127,7 @@ type RequisiteStats struct {
 	Found        int   `json:"found"`        // distinct requisites named by the page and its stylesheets
 	Fetched      int   `json:"fetched"`      // fetched in full
 	Deduplicated int   `json:"deduplicated"` // not fetched: met earlier in the run or in the store (a WARC revisit)
+	FromStore    int   `json:"from_store"`   // of Deduplicated, those an earlier run archived (the store's requisite index); see InRun
 	Failed       int   `json:"failed"`       // not fetched: an error (404, robots.txt, SSRF guard, too large…)
 	Skipped      int   `json:"skipped"`      // not fetched: over a cap
 	Bytes        int64 `json:"bytes"`        // bytes fetched
@@ -140,3 +138,8 @@ type RequisiteStats struct {
 	// are joined by commas. Empty when none was.
 	Capped string `json:"capped,omitempty"`
 }
+
+// InRun is the revisits of requisites fetched earlier in the same run, for
+// another page: Deduplicated less FromStore. Records made before
+// FromStore existed count every revisit here.
+func (s RequisiteStats) InRun() int { return s.Deduplicated - s.FromStore }

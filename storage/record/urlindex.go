@@ -3,8 +3,6 @@ package record
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -52,8 +50,7 @@ type URLIndexState struct {
 // URLIndexKey is the key of canonicalURL's entry:
 // index/urls/<64 hex digits>.json.
 func URLIndexKey(canonicalURL string) string {
-	sum := sha256.Sum256([]byte(canonicalURL))
-	return URLIndexPrefix + hex.EncodeToString(sum[:]) + ".json"
+	return hashedKey(URLIndexPrefix, canonicalURL)
 }
 
 // ReadURLIndex returns the slug the index gives for canonicalURL, or ""
