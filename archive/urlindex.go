@@ -1,9 +1,12 @@
 package archive
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/linkarc/linkarc/internal/weburl"
 	"github.com/linkarc/linkarc/storage"
@@ -26,36 +29,50 @@ type urlIndex struct {
 	// found (canonical URL -> slug): a dry run keeps it in memory, as it
 	// writes nothing; a run also writes it to the store.
 	scanned map[string]string
+	// readers is how many meta.json the scan reads (and entries it
+	// writes) at once; 0 means scanReaders.
+	readers int
 }
+
+// scanReaders is how many meta.json the scan of an older store reads, and
+// how many index entries it writes, at once: on S3 each is a round trip
+// (see BenchmarkURLIndexScan).
+const scanReaders = 8
 
 // prepareURLIndex makes sure the articles stored before the URL index
 // existed can be found by URL: when the store has no marker, every
-// current meta.json is read once (a List of articles/ and a Get each).
-// With write, the entries and then the marker are stored, so later runs
-// skip the scan; a dry run (write false) keeps them in memory only.
+// current meta.json is read once (a List of articles/ and a Get each,
+// scanReaders at a time). With write, the entries and then the marker are
+// stored, so later runs skip the scan; a dry run (write false) keeps them
+// in memory only.
 func (a *run) prepareURLIndex(ctx context.Context, write bool) error {
 	built, err := record.URLIndexBuilt(ctx, a.opts.Store)
 	if err != nil || built {
 		return err
 	}
-	scanned := map[string]string{}
+	var slugs []string
 	err = a.opts.Store.List(ctx, record.ArticlesPrefix, func(info storage.Info) error {
-		slug, name, _ := strings.Cut(strings.TrimPrefix(info.Key, record.ArticlesPrefix), "/")
-		if name != record.MetaFile {
-			return nil
+		if slug, name, _ := strings.Cut(strings.TrimPrefix(info.Key, record.ArticlesPrefix), "/"); name == record.MetaFile {
+			slugs = append(slugs, slug)
 		}
-		m, err := a.writer.LoadMeta(ctx, slug)
-		if err != nil {
-			return err
-		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("index the URLs of stored articles: %w", err)
+	}
+	scanned := map[string]string{}
+	ok := map[string]bool{} // canonical URL -> its article in scanned is ok
+	readers := cmp.Or(a.urls.readers, scanReaders)
+	err = record.ReadMetas(ctx, a.opts.Store, slugs, readers, func(slug string, m record.Prior) error {
 		if !m.Exists || m.Meta.URL == "" {
 			return nil
 		}
 		u := weburl.Canonical(m.Meta.URL)
-		// Of two articles stored with one URL by earlier versions, an ok
-		// one is preferred, then the first in key order.
-		if prev, ok := scanned[u]; !ok || (m.Meta.Status == record.StatusOK && !a.storedOK(ctx, prev)) {
-			scanned[u] = slug
+		// Of two articles stored with one URL by earlier versions (which
+		// linkarc dedupe merges), an ok one is preferred, then the first
+		// in key order.
+		if _, seen := scanned[u]; !seen || (m.Meta.Status == record.StatusOK && !ok[u]) {
+			scanned[u], ok[u] = slug, m.Meta.Status == record.StatusOK
 		}
 		return nil
 	})
@@ -66,23 +83,23 @@ func (a *run) prepareURLIndex(ctx context.Context, write bool) error {
 	if !write {
 		return nil
 	}
+	// Written scanReaders at a time, as they are read: on S3 each entry
+	// is a round trip. An entry there already (a run at once) is kept.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(readers)
 	for u, slug := range scanned {
-		// An entry there already (a run at once) is kept.
-		if _, err := a.writer.PutURLIndex(ctx, u, slug, ""); err != nil {
+		g.Go(func() error {
+			_, err := a.writer.PutURLIndex(gctx, u, slug, "")
 			return err
-		}
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	if len(scanned) > 0 {
 		a.log.Info("indexed the URLs of articles stored by an earlier version", "articles", len(scanned))
 	}
 	return a.writer.PutURLIndexMarker(ctx, a.opts.Now())
-}
-
-// storedOK reports whether slug's meta.json says ok (false on any error:
-// only a preference rests on it).
-func (a *run) storedOK(ctx context.Context, slug string) bool {
-	m, err := a.writer.LoadMeta(ctx, slug)
-	return err == nil && m.Exists && m.Meta.Status == record.StatusOK
 }
 
 // indexedSlug is the slug the URL index gives for the canonical URL u, or

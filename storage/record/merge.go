@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -161,10 +162,20 @@ func (w Writer) copyChecked(ctx context.Context, from, to string, o capturedObje
 	}
 	defer rc.Close()
 	hr := &hashingReader{r: rc, h: sha256.New()}
-	if err := w.Store.Put(ctx, to, hr, info.Size, storage.PutOptions{}); err != nil {
+	var body io.Reader = hr
+	if sk, ok := rc.(io.Seeker); ok {
+		body = &hashingSeeker{hashingReader: hr, s: sk} // so that a failed upload can be retried
+	}
+	if err := w.Store.Put(ctx, to, body, info.Size, storage.PutOptions{}); err != nil {
 		return false, fmt.Errorf("copy %s to %s: %w", from, to, err)
 	}
 	got := hex.EncodeToString(hr.h.Sum(nil))
+	if hr.unknown {
+		// Retried from somewhere other than the start: check the copy.
+		if got, _, err = objectSum(ctx, w.Store, to); err != nil {
+			return false, fmt.Errorf("copy %s: %w", from, err)
+		}
+	}
 	if o.sum != "" && got != o.sum || o.size >= 0 && info.Size != o.size {
 		return false, fmt.Errorf("copy %s: %w: sha256 %s (%d bytes), recorded %s", from, ErrCopyMismatch, short(got), info.Size, short(o.sum))
 	}
