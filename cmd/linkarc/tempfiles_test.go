@@ -53,7 +53,8 @@ func TestTempFilesOfKilledRuns(t *testing.T) {
 	if len(left) == 0 {
 		t.Fatal("the killed run left no spill file: the test proves nothing")
 	}
-	t.Logf("the killed run left %s: %v", killedDir, left)
+	all := dirFiles(t, killedDir) // its spilled WARCs, and pages waiting for extraction
+	t.Logf("the killed run left %s: %v", killedDir, all)
 
 	// The next run, with the publisher answering again.
 	stuck.SetHandler(nil)
@@ -69,8 +70,8 @@ func TestTempFilesOfKilledRuns(t *testing.T) {
 	if got := logField(line, "in_use"); got != "1" {
 		t.Errorf("in_use=%s, want 1 (the run still alive): %s", got, line)
 	}
-	if got := logField(line, "files"); got != strconv.Itoa(len(left)) {
-		t.Errorf("files=%s, want %d: %s", got, len(left), line)
+	if got := logField(line, "files"); got != strconv.Itoa(len(all)) {
+		t.Errorf("files=%s, want %d: %s", got, len(all), line)
 	}
 	if _, err := os.Lstat(killedDir); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("the killed run's directory is still there: %v", err)
@@ -161,6 +162,22 @@ func spillFiles(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// dirFiles lists the regular files under dir.
+func dirFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			out = append(out, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // checkTempDirs checks that TMPDIR (tmp) holds the base directory alone,
