@@ -1,6 +1,7 @@
 // Package tempdir gives a process a directory of its own for its
-// temporary files (WARC spill files, spilled Google responses, WARCs
-// copied from the store for random access), and removes what processes
+// temporary files (WARC spill files, spilled Google responses, the
+// bodies of fetched pages waiting for extraction, WARCs copied from the
+// store for random access), and removes what processes
 // killed before they could clean up left behind, there and beside the
 // outputs they were writing.
 //
